@@ -1,0 +1,403 @@
+//! Sealed envelopes: inbox deposits that hide the sender from the relay and authenticate
+//! the sender to the recipient.
+//!
+//! ```text
+//! envelope = 0x01 | enc_outer[32] | ct_outer
+//! ct_outer = HPKE Base seal to the recipient inbox key, info "parley/v1/envelope/outer",
+//!            aad [0x01], pt = padded frame of the inner plaintext (whole envelope = a bucket)
+//! inner    = u8 len | sender_handle | enc_inner[32] | ct_inner
+//! ct_inner = HPKE Auth seal from the sender's inbox key, info "parley/v1/envelope/inner"
+//!            | enc_outer | u8 len | sender | u8 len | recipient, aad [0x01], pt = message
+//! ```
+//!
+//! The inner info binds the outer encapsulation and both handles, so an inner layer cannot be
+//! lifted into another outer envelope or redirected to another recipient. Every decryption
+//! failure is the same coarse error, so a prober learns nothing about which check failed.
+
+use std::fmt;
+
+use hpke::aead::ChaCha20Poly1305;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem as KemTrait, OpModeR, OpModeS, Serializable};
+use rand_core::CryptoRngCore;
+
+use crate::handle::Handle;
+use crate::identity::{InboxPublicKey, InboxSecretKey};
+use crate::padding::{self, PaddingError};
+
+type Kem = X25519HkdfSha256;
+type Kdf = HkdfSha256;
+type Aead = ChaCha20Poly1305;
+type OuterContext = hpke::aead::AeadCtxS<Aead, Kdf, Kem>;
+
+/// Version byte of the envelope format (also the AEAD associated data of both layers).
+pub const ENVELOPE_VERSION_V1: u8 = 0x01;
+/// Length of an X25519 HPKE encapsulated key.
+pub const ENC_LEN: usize = 32;
+/// Length of the ChaCha20-Poly1305 tag.
+const TAG_LEN: usize = 16;
+/// Bytes around the padded frame: version, outer encapsulation and outer tag.
+pub const ENVELOPE_OVERHEAD: usize = 1 + ENC_LEN + TAG_LEN;
+/// HPKE info of the outer layer.
+pub const OUTER_INFO: &[u8] = b"parley/v1/envelope/outer";
+/// HPKE info prefix of the inner layer.
+pub const INNER_INFO_PREFIX: &[u8] = b"parley/v1/envelope/inner";
+const AAD: &[u8] = &[ENVELOPE_VERSION_V1];
+
+/// Why an envelope could not be sealed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// The message does not fit the largest padding bucket.
+    #[error("message too large for an envelope")]
+    TooLarge(#[from] PaddingError),
+    /// HPKE refused (e.g. a degenerate recipient or sender key).
+    #[error("envelope encryption failed")]
+    Encryption,
+}
+
+/// Why an envelope could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The envelope is not a v1 envelope (first byte shown).
+    #[error("unknown envelope version {0}")]
+    UnknownVersion(u8),
+    /// The envelope is too short or its length is not a padding bucket.
+    #[error("malformed envelope")]
+    Malformed,
+    /// Any failure to decrypt or authenticate; deliberately not more specific.
+    #[error("envelope could not be decrypted")]
+    Decryption,
+}
+
+/// Adapts our rand_core 0.6 RNG to the rand_core 0.9 traits hpke 0.13 expects.
+struct HpkeRng<'a, R: ?Sized>(&'a mut R);
+
+impl<R: CryptoRngCore + ?Sized> hpke::rand_core::RngCore for HpkeRng<'_, R> {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.0.fill_bytes(dst)
+    }
+}
+
+impl<R: CryptoRngCore + ?Sized> hpke::rand_core::CryptoRng for HpkeRng<'_, R> {}
+
+fn hpke_public(key: &InboxPublicKey) -> Result<<Kem as KemTrait>::PublicKey, hpke::HpkeError> {
+    <Kem as KemTrait>::PublicKey::from_bytes(&key.to_bytes())
+}
+
+fn hpke_secret(key: &InboxSecretKey) -> Result<<Kem as KemTrait>::PrivateKey, hpke::HpkeError> {
+    <Kem as KemTrait>::PrivateKey::from_bytes(key.to_bytes().as_ref())
+}
+
+fn inner_info(enc_outer: &[u8; ENC_LEN], sender: &Handle, recipient: &Handle) -> Vec<u8> {
+    let mut info = Vec::with_capacity(INNER_INFO_PREFIX.len() + ENC_LEN + 2 + 64);
+    info.extend_from_slice(INNER_INFO_PREFIX);
+    info.extend_from_slice(enc_outer);
+    info.push(sender.len_u8());
+    info.extend_from_slice(sender.as_bytes());
+    info.push(recipient.len_u8());
+    info.extend_from_slice(recipient.as_bytes());
+    info
+}
+
+/// Starts the outer layer: the encapsulation must exist before the inner layer can bind it.
+fn outer_context(
+    rng: &mut (impl CryptoRngCore + ?Sized),
+    recipient_inbox: &InboxPublicKey,
+) -> Result<([u8; ENC_LEN], OuterContext), SealError> {
+    let pk = hpke_public(recipient_inbox).map_err(|_| SealError::Encryption)?;
+    let (enc, ctx) =
+        hpke::setup_sender::<Aead, Kdf, Kem, _>(&OpModeS::Base, &pk, OUTER_INFO, &mut HpkeRng(rng))
+            .map_err(|_| SealError::Encryption)?;
+    let enc: [u8; ENC_LEN] = enc
+        .to_bytes()
+        .as_slice()
+        .try_into()
+        .map_err(|_| SealError::Encryption)?;
+    Ok((enc, ctx))
+}
+
+/// Pads the inner plaintext so the whole envelope is a bucket, seals it and frames it.
+fn finish_outer(
+    enc_outer: [u8; ENC_LEN],
+    mut ctx: OuterContext,
+    inner_plaintext: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    let frame = padding::pad(inner_plaintext, ENVELOPE_OVERHEAD)?;
+    let ct_outer = ctx.seal(&frame, AAD).map_err(|_| SealError::Encryption)?;
+    let mut out = Vec::with_capacity(1 + ENC_LEN + ct_outer.len());
+    out.push(ENVELOPE_VERSION_V1);
+    out.extend_from_slice(&enc_outer);
+    out.extend_from_slice(&ct_outer);
+    Ok(out)
+}
+
+/// Seals `message` from `sender` to `recipient`. The result's length is always a padding
+/// bucket, and nothing in it but the recipient's key choice is visible to the relay.
+pub fn seal(
+    rng: &mut impl CryptoRngCore,
+    message: &[u8],
+    sender: &Handle,
+    sender_inbox: &InboxSecretKey,
+    recipient: &Handle,
+    recipient_inbox: &InboxPublicKey,
+) -> Result<Vec<u8>, SealError> {
+    let recipient_pk = hpke_public(recipient_inbox).map_err(|_| SealError::Encryption)?;
+    let sender_sk = hpke_secret(sender_inbox).map_err(|_| SealError::Encryption)?;
+    let sender_pk = <Kem as KemTrait>::sk_to_pk(&sender_sk);
+
+    let (enc_outer, outer) = outer_context(rng, recipient_inbox)?;
+
+    let (enc_inner, ct_inner) = hpke::single_shot_seal::<Aead, Kdf, Kem, _>(
+        &OpModeS::Auth((sender_sk, sender_pk)),
+        &recipient_pk,
+        &inner_info(&enc_outer, sender, recipient),
+        message,
+        AAD,
+        &mut HpkeRng(rng),
+    )
+    .map_err(|_| SealError::Encryption)?;
+
+    let enc_inner = enc_inner.to_bytes();
+    let mut inner = Vec::with_capacity(1 + 32 + ENC_LEN + ct_inner.len());
+    inner.push(sender.len_u8());
+    inner.extend_from_slice(sender.as_bytes());
+    inner.extend_from_slice(enc_inner.as_slice());
+    inner.extend_from_slice(&ct_inner);
+
+    finish_outer(enc_outer, outer, &inner)
+}
+
+/// Removes the outer layer: checks framing, decrypts and unpads. Returns the inner plaintext.
+fn open_outer(
+    envelope: &[u8],
+    recipient_sk: &<Kem as KemTrait>::PrivateKey,
+) -> Result<([u8; ENC_LEN], Vec<u8>), OpenError> {
+    let (&version, rest) = envelope.split_first().ok_or(OpenError::Malformed)?;
+    if version != ENVELOPE_VERSION_V1 {
+        return Err(OpenError::UnknownVersion(version));
+    }
+    if !padding::is_bucket(envelope.len()) {
+        return Err(OpenError::Malformed);
+    }
+    let (enc_outer, ct_outer) = rest
+        .split_first_chunk::<ENC_LEN>()
+        .ok_or(OpenError::Malformed)?;
+    let enc =
+        <Kem as KemTrait>::EncappedKey::from_bytes(enc_outer).map_err(|_| OpenError::Decryption)?;
+    let frame = hpke::single_shot_open::<Aead, Kdf, Kem>(
+        &OpModeR::Base,
+        recipient_sk,
+        &enc,
+        OUTER_INFO,
+        ct_outer,
+        AAD,
+    )
+    .map_err(|_| OpenError::Decryption)?;
+    let inner = padding::unpad(&frame).map_err(|_| OpenError::Decryption)?;
+    Ok((*enc_outer, inner.to_vec()))
+}
+
+/// Opens the outer layer of an envelope addressed to `recipient`. The sender's handle is then
+/// known but NOT yet authenticated: look up and pin the sender's inbox key, then call
+/// [`OpenedEnvelope::authenticate`].
+pub fn open(
+    envelope: &[u8],
+    recipient: &Handle,
+    recipient_inbox: &InboxSecretKey,
+) -> Result<OpenedEnvelope, OpenError> {
+    let recipient_sk = hpke_secret(recipient_inbox).map_err(|_| OpenError::Decryption)?;
+    let (enc_outer, inner) = open_outer(envelope, &recipient_sk)?;
+
+    let (&sender_len, rest) = inner.split_first().ok_or(OpenError::Decryption)?;
+    let (sender, rest) = rest
+        .split_at_checked(usize::from(sender_len))
+        .ok_or(OpenError::Decryption)?;
+    let sender = Handle::from_bytes(sender).map_err(|_| OpenError::Decryption)?;
+    let (enc_inner, ct_inner) = rest
+        .split_first_chunk::<ENC_LEN>()
+        .ok_or(OpenError::Decryption)?;
+
+    Ok(OpenedEnvelope {
+        sender,
+        recipient: recipient.clone(),
+        recipient_sk,
+        enc_outer,
+        enc_inner: *enc_inner,
+        ct_inner: ct_inner.to_vec(),
+    })
+}
+
+/// An envelope whose outer layer is open: the claimed sender is known, the message is not.
+pub struct OpenedEnvelope {
+    sender: Handle,
+    recipient: Handle,
+    // hpke's X25519 private key wraps a StaticSecret, which zeroizes on drop.
+    recipient_sk: <Kem as KemTrait>::PrivateKey,
+    enc_outer: [u8; ENC_LEN],
+    enc_inner: [u8; ENC_LEN],
+    ct_inner: Vec<u8>,
+}
+
+impl OpenedEnvelope {
+    /// The sender's handle as claimed inside the envelope (authenticated only by
+    /// [`OpenedEnvelope::authenticate`]).
+    pub fn sender(&self) -> &Handle {
+        &self.sender
+    }
+
+    /// Decrypts the message, proving it was sealed by the holder of `sender_inbox` for this
+    /// recipient inside this very outer envelope.
+    pub fn authenticate(self, sender_inbox: &InboxPublicKey) -> Result<Vec<u8>, OpenError> {
+        let sender_pk = hpke_public(sender_inbox).map_err(|_| OpenError::Decryption)?;
+        let enc = <Kem as KemTrait>::EncappedKey::from_bytes(&self.enc_inner)
+            .map_err(|_| OpenError::Decryption)?;
+        hpke::single_shot_open::<Aead, Kdf, Kem>(
+            &OpModeR::Auth(sender_pk),
+            &self.recipient_sk,
+            &enc,
+            &inner_info(&self.enc_outer, &self.sender, &self.recipient),
+            &self.ct_inner,
+            AAD,
+        )
+        .map_err(|_| OpenError::Decryption)
+    }
+}
+
+impl fmt::Debug for OpenedEnvelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new (possibly secret) field cannot be printed by accident.
+        let Self {
+            sender,
+            recipient,
+            recipient_sk: _,
+            enc_outer: _,
+            enc_inner: _,
+            ct_inner,
+        } = self;
+        f.debug_struct("OpenedEnvelope")
+            .field("sender", sender)
+            .field("recipient", recipient)
+            .field("ct_inner_len", &ct_inner.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    struct Party {
+        handle: Handle,
+        inbox: InboxSecretKey,
+    }
+
+    fn party(name: &str, rng: &mut StdRng) -> Party {
+        Party {
+            handle: Handle::parse(name).unwrap(),
+            inbox: InboxSecretKey::generate(rng),
+        }
+    }
+
+    fn seal_from(rng: &mut StdRng, from: &Party, to: &Party, msg: &[u8]) -> Vec<u8> {
+        seal(
+            rng,
+            msg,
+            &from.handle,
+            &from.inbox,
+            &to.handle,
+            &to.inbox.public_key(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn seal_open_authenticate() {
+        let mut rng = StdRng::seed_from_u64(10);
+        let (alice, bob) = (party("alice", &mut rng), party("bob", &mut rng));
+        let env = seal_from(&mut rng, &alice, &bob, b"hi bob");
+        assert_eq!(env.len(), 256);
+        let opened = open(&env, &bob.handle, &bob.inbox).unwrap();
+        assert_eq!(opened.sender(), &alice.handle);
+        assert!(format!("{opened:?}").contains("alice"));
+        assert_eq!(
+            opened.authenticate(&alice.inbox.public_key()).unwrap(),
+            b"hi bob"
+        );
+    }
+
+    /// A recipient who can open the outer layer (or anyone holding an inner layer) must not be
+    /// able to re-deposit it under a fresh outer encapsulation as a "new" message from Alice.
+    #[test]
+    fn rewrapped_inner_layer_fails_authentication() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let (alice, bob) = (party("alice", &mut rng), party("bob", &mut rng));
+        let env = seal_from(&mut rng, &alice, &bob, b"original");
+
+        let bob_sk = hpke_secret(&bob.inbox).unwrap();
+        let (_, inner) = open_outer(&env, &bob_sk).unwrap();
+        let (enc, ctx) = outer_context(&mut rng, &bob.inbox.public_key()).unwrap();
+        let rewrapped = finish_outer(enc, ctx, &inner).unwrap();
+
+        let opened = open(&rewrapped, &bob.handle, &bob.inbox).unwrap();
+        assert_eq!(opened.sender(), &alice.handle);
+        assert_eq!(
+            opened.authenticate(&alice.inbox.public_key()),
+            Err(OpenError::Decryption)
+        );
+    }
+
+    /// Forwarding Alice's inner layer to Carol inside a valid outer envelope must fail too.
+    #[test]
+    fn redirected_inner_layer_fails_authentication() {
+        let mut rng = StdRng::seed_from_u64(12);
+        let alice = party("alice", &mut rng);
+        let bob = party("bob", &mut rng);
+        let carol = party("carol", &mut rng);
+        let env = seal_from(&mut rng, &alice, &bob, b"for bob only");
+
+        let bob_sk = hpke_secret(&bob.inbox).unwrap();
+        let (_, inner) = open_outer(&env, &bob_sk).unwrap();
+        let (enc, ctx) = outer_context(&mut rng, &carol.inbox.public_key()).unwrap();
+        let forwarded = finish_outer(enc, ctx, &inner).unwrap();
+
+        let opened = open(&forwarded, &carol.handle, &carol.inbox).unwrap();
+        assert_eq!(
+            opened.authenticate(&alice.inbox.public_key()),
+            Err(OpenError::Decryption)
+        );
+    }
+
+    #[test]
+    fn framing_errors() {
+        let mut rng = StdRng::seed_from_u64(13);
+        let (alice, bob) = (party("alice", &mut rng), party("bob", &mut rng));
+        let env = seal_from(&mut rng, &alice, &bob, b"x");
+        assert_eq!(
+            open(&[], &bob.handle, &bob.inbox).unwrap_err(),
+            OpenError::Malformed
+        );
+        let mut v2 = env.clone();
+        v2[0] = 2;
+        assert_eq!(
+            open(&v2, &bob.handle, &bob.inbox).unwrap_err(),
+            OpenError::UnknownVersion(2)
+        );
+        assert_eq!(
+            open(&env[..255], &bob.handle, &bob.inbox).unwrap_err(),
+            OpenError::Malformed
+        );
+    }
+}

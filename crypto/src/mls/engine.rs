@@ -1,0 +1,195 @@
+//! The engine itself: who we are (handle, signer), the provider holding all group state,
+//! state persistence, KeyPackages and the shared helpers of the group operations.
+
+use openmls::prelude::tls_codec::*;
+use openmls::prelude::{
+    BasicCredential, Capabilities, Ciphersuite, CredentialWithKey, ExtensionType,
+    GroupId as MlsGroupId, KeyPackage, MlsGroup, MlsGroupJoinConfig, MlsMessageBodyIn,
+    MlsMessageIn, MlsMessageOut, ProtocolVersion, SignatureScheme,
+    PURE_CIPHERTEXT_WIRE_FORMAT_POLICY,
+};
+use openmls_basic_credential::SignatureKeyPair;
+use openmls_traits::OpenMlsProvider;
+use zeroize::Zeroizing;
+
+use super::errors::MlsError;
+use super::members::Member;
+use super::storage::Provider;
+use super::GroupId;
+use crate::access::{AccessKey, ACCESS_EXPORTER_LABEL, ACCESS_SECRET_LEN};
+use crate::handle::Handle;
+use crate::identity::{IdentityPublicKey, IdentitySecretKey};
+
+/// The one ciphersuite Parley speaks.
+pub(crate) const SUITE: Ciphersuite =
+    Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519;
+
+/// PrivateMessage content is padded to a multiple of this many bytes, on top of the
+/// size-bucket padding of the frame.
+const PADDING_SIZE: usize = 64;
+
+/// The conversation engine: one per local identity. It owns the OpenMLS provider (RustCrypto
+/// and an in-memory key/value storage) and the signer, and never hands OpenMLS types out.
+///
+/// Every operation loads the group from the storage and writes back through it, so the
+/// storage is the only state: `discard_changes` rolls everything back consistently.
+pub struct Mls {
+    pub(crate) handle: Handle,
+    pub(crate) identity_key: IdentityPublicKey,
+    pub(crate) signer: SignatureKeyPair,
+    pub(crate) provider: Provider,
+}
+
+impl Mls {
+    /// Builds the engine for `handle` with `identity` as leaf signature key.
+    ///
+    /// `state`: the key/value pairs previously returned by [`Mls::take_changes`] (the caller
+    /// persists them); empty for a fresh identity.
+    pub fn new(
+        handle: Handle,
+        identity: &IdentitySecretKey,
+        state: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
+    ) -> Result<Mls, MlsError> {
+        let identity_key = identity.public_key();
+        // RustCrypto's Ed25519 signer takes the 32-byte seed as private key (the same
+        // encoding ed25519-dalek's SigningKey::from_bytes uses) and the raw public key.
+        let seed: Zeroizing<[u8; 32]> = identity.to_bytes();
+        let signer = SignatureKeyPair::from_raw(
+            SignatureScheme::ED25519,
+            seed.to_vec(),
+            identity_key.to_bytes().to_vec(),
+        );
+        Ok(Mls {
+            handle,
+            identity_key,
+            signer,
+            provider: Provider::new(state),
+        })
+    }
+
+    /// Key/value writes since the last call (`None` = delete). The caller persists them
+    /// atomically with whatever else the operation changed (history, cursors).
+    pub fn take_changes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.provider.take_changes()
+    }
+
+    /// Drops changes not yet taken, restoring the state as of the last
+    /// [`Mls::take_changes`] (used when an operation must be abandoned, e.g. the relay
+    /// refused a commit).
+    pub fn discard_changes(&mut self) {
+        self.provider.discard_changes();
+    }
+
+    /// Our handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Creates `count` KeyPackages (TLS-serialized `MlsMessageOut`s); with `last_resort`
+    /// they are marked as last-resort packages, which survive being used for a join.
+    pub fn generate_key_packages(
+        &mut self,
+        count: usize,
+        last_resort: bool,
+    ) -> Result<Vec<Vec<u8>>, MlsError> {
+        (0..count)
+            .map(|_| {
+                let mut builder = KeyPackage::builder();
+                if last_resort {
+                    // A KeyPackage extension must be listed in its leaf's capabilities, or
+                    // the package fails validation.
+                    builder = builder.mark_as_last_resort().leaf_node_capabilities(
+                        Capabilities::builder()
+                            .extensions(vec![ExtensionType::LastResort])
+                            .build(),
+                    );
+                }
+                let bundle = builder
+                    .build(SUITE, &self.provider, &self.signer, self.credential())
+                    .map_err(|_| MlsError::Internal("key package creation"))?;
+                MlsMessageOut::from(bundle.key_package().clone())
+                    .tls_serialize_detached()
+                    .map_err(|_| MlsError::Internal("key package encoding"))
+            })
+            .collect()
+    }
+
+    /// Validates a KeyPackage (signatures, lifetime, Parley's ciphersuite) and returns the
+    /// handle of its credential and its leaf signature key.
+    pub fn inspect_key_package(&self, bytes: &[u8]) -> Result<Member, MlsError> {
+        let key_package = self.parse_key_package(bytes)?;
+        Member::from_leaf(key_package.leaf_node())
+    }
+
+    /// Whether a group with this id is stored.
+    pub fn has_group(&self, group_id: &GroupId) -> bool {
+        self.load(group_id).is_ok()
+    }
+
+    /// Parses and fully validates a KeyPackage.
+    pub(crate) fn parse_key_package(&self, bytes: &[u8]) -> Result<KeyPackage, MlsError> {
+        let message =
+            MlsMessageIn::tls_deserialize_exact_bytes(bytes).map_err(|_| MlsError::Malformed)?;
+        let MlsMessageBodyIn::KeyPackage(key_package) = message.extract() else {
+            return Err(MlsError::Malformed);
+        };
+        let key_package = key_package.validate(self.provider.crypto(), ProtocolVersion::Mls10)?;
+        if key_package.ciphersuite() != SUITE {
+            return Err(MlsError::UnsupportedCiphersuite);
+        }
+        Ok(key_package)
+    }
+
+    /// Our credential and leaf signature key.
+    pub(crate) fn credential(&self) -> CredentialWithKey {
+        CredentialWithKey {
+            credential: BasicCredential::new(self.handle.as_bytes().to_vec()).into(),
+            signature_key: self.identity_key.to_bytes().to_vec().into(),
+        }
+    }
+
+    /// The group's stored state.
+    pub(crate) fn load(&self, group_id: &GroupId) -> Result<MlsGroup, MlsError> {
+        MlsGroup::load(self.provider.storage(), &MlsGroupId::from_slice(group_id))?
+            .ok_or(MlsError::UnknownGroup)
+    }
+
+    /// The stored state of a group we are still a member of.
+    pub(crate) fn load_active(&self, group_id: &GroupId) -> Result<MlsGroup, MlsError> {
+        let group = self.load(group_id)?;
+        if group.is_active() {
+            Ok(group)
+        } else {
+            Err(MlsError::NotAMember)
+        }
+    }
+}
+
+/// How we take part in every group, whether we created it or joined it.
+pub(crate) fn join_config() -> MlsGroupJoinConfig {
+    MlsGroupJoinConfig::builder()
+        .wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY)
+        .padding_size(PADDING_SIZE)
+        .use_ratchet_tree_extension(true)
+        .build()
+}
+
+/// The relay access key of an epoch from an exporter (the group's, or a staged commit's).
+pub(crate) fn access_key_from(
+    export: impl FnOnce(&str, &[u8], usize) -> Result<Vec<u8>, MlsError>,
+    group_id: &GroupId,
+) -> Result<AccessKey, MlsError> {
+    let secret = Zeroizing::new(export(ACCESS_EXPORTER_LABEL, group_id, ACCESS_SECRET_LEN)?);
+    let seed: Zeroizing<[u8; ACCESS_SECRET_LEN]> = Zeroizing::new(
+        secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| MlsError::Internal("exporter"))?,
+    );
+    Ok(AccessKey::from_exporter_secret(&seed))
+}
+
+/// A group id as the engine exposes it; Parley's ids are always 32 bytes.
+pub(crate) fn group_id_of(id: &MlsGroupId) -> Result<GroupId, MlsError> {
+    id.as_slice().try_into().map_err(|_| MlsError::Malformed)
+}

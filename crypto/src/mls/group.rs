@@ -1,0 +1,273 @@
+//! Operations on groups we are a member of: creation, our own commits (add, remove; merged
+//! or aborted after the relay's verdict), sending, and state queries.
+
+use openmls::prelude::tls_codec::*;
+use openmls::prelude::{
+    AddMembersError, CreateCommitError, CreateMessageError, GroupId as MlsGroupId, MlsGroup,
+    MlsGroupCreateConfig, MlsMessageOut, NewGroupError, RemoveMembersError,
+};
+use openmls_rust_crypto::MemoryStorageError;
+use openmls_traits::OpenMlsProvider;
+
+use super::engine::{access_key_from, join_config, Mls, SUITE};
+use super::errors::MlsError;
+use super::members::{collect_members, Member};
+use super::GroupId;
+use crate::access::AccessKey;
+use crate::handle::Handle;
+use crate::padding;
+
+/// A commit of ours, staged locally, to be sent to the relay. Merge it with
+/// [`Mls::merge_own_commit`] once the relay accepted it, or drop it with
+/// [`Mls::abort_own_commit`] if the relay refused it.
+pub struct OutgoingCommit {
+    /// N: the epoch the commit starts from (the relay's compare-and-swap value).
+    pub epoch: u64,
+    /// The commit as a padded frame, ready to be posted to the group log.
+    pub commit: Vec<u8>,
+    /// The Welcome for the added members (TLS-serialized `MlsMessageOut`), if any.
+    pub welcome: Option<Vec<u8>>,
+    /// The relay access key of epoch N+1, which the commit request announces.
+    pub next_access_key: AccessKey,
+}
+
+impl std::fmt::Debug for OutgoingCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingCommit")
+            .field("epoch", &self.epoch)
+            .field("commit_len", &self.commit.len())
+            .field("welcome_len", &self.welcome.as_ref().map(Vec::len))
+            .field("next_access_key", &self.next_access_key.public_key())
+            .finish()
+    }
+}
+
+impl Mls {
+    /// Creates a group with us as its only member; returns the access key of epoch 0.
+    pub fn create_group(&mut self, group_id: GroupId) -> Result<AccessKey, MlsError> {
+        if self.has_group(&group_id) {
+            return Err(MlsError::GroupExists);
+        }
+        let config = MlsGroupCreateConfig::builder()
+            .ciphersuite(SUITE)
+            .wire_format_policy(join_config().wire_format_policy())
+            .padding_size(join_config().padding_size())
+            .use_ratchet_tree_extension(true)
+            .build();
+        let group = MlsGroup::new_with_group_id(
+            &self.provider,
+            &self.signer,
+            &config,
+            MlsGroupId::from_slice(&group_id),
+            self.credential(),
+        )
+        .map_err(|e| match e {
+            NewGroupError::GroupAlreadyExists => MlsError::GroupExists,
+            NewGroupError::StorageError(_) => MlsError::Storage,
+            _ => MlsError::Internal("group creation"),
+        })?;
+        self.group_access_key(&group, &group_id)
+    }
+
+    /// Stages a commit adding the owners of `key_packages` (each fully validated first).
+    pub fn add_members(
+        &mut self,
+        group_id: &GroupId,
+        key_packages: &[Vec<u8>],
+    ) -> Result<OutgoingCommit, MlsError> {
+        if key_packages.is_empty() {
+            return Err(MlsError::EmptyInput);
+        }
+        let mut group = self.load_active(group_id)?;
+        let mut present = collect_members(group.members())?;
+        let mut parsed = Vec::with_capacity(key_packages.len());
+        for bytes in key_packages {
+            let key_package = self.parse_key_package(bytes)?;
+            // A leaf we could not name later must not get in, nor a second leaf for a handle
+            // or identity: members are addressed by handle.
+            let member = Member::from_leaf(key_package.leaf_node())?;
+            if present
+                .iter()
+                .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
+            {
+                return Err(MlsError::AlreadyMember(member.handle));
+            }
+            present.push(member);
+            parsed.push(key_package);
+        }
+        let (commit, welcome, _) = group
+            .add_members(&self.provider, &self.signer, &parsed)
+            .map_err(add_error)?;
+        self.outgoing(&group, group_id, &commit, Some(&welcome))
+    }
+
+    /// Stages a commit removing the members with these handles.
+    pub fn remove_members(
+        &mut self,
+        group_id: &GroupId,
+        handles: &[Handle],
+    ) -> Result<OutgoingCommit, MlsError> {
+        if handles.is_empty() {
+            return Err(MlsError::EmptyInput);
+        }
+        let mut group = self.load_active(group_id)?;
+        let mut leaves = Vec::with_capacity(handles.len());
+        for handle in handles {
+            if *handle == self.handle {
+                return Err(MlsError::CannotRemoveSelf);
+            }
+            let index = group
+                .members()
+                .find(|m| matches!(Member::from_openmls(m), Ok(member) if member.handle == *handle))
+                .map(|m| m.index)
+                .ok_or_else(|| MlsError::UnknownMember(handle.clone()))?;
+            if !leaves.contains(&index) {
+                leaves.push(index);
+            }
+        }
+        let (commit, welcome, _) = group
+            .remove_members(&self.provider, &self.signer, &leaves)
+            .map_err(remove_error)?;
+        self.outgoing(&group, group_id, &commit, welcome.as_ref())
+    }
+
+    /// Merges our pending commit, after the relay accepted it: the group moves to N+1.
+    pub fn merge_own_commit(&mut self, group_id: &GroupId) -> Result<(), MlsError> {
+        let mut group = self.load_active(group_id)?;
+        if group.pending_commit().is_none() {
+            return Err(MlsError::NoPendingCommit);
+        }
+        group
+            .merge_pending_commit(&self.provider)
+            .map_err(|_| MlsError::Internal("merging own commit"))
+    }
+
+    /// Drops our pending commit, after the relay refused it; the group stays at epoch N.
+    /// Doing so without a pending commit is harmless.
+    pub fn abort_own_commit(&mut self, group_id: &GroupId) -> Result<(), MlsError> {
+        let mut group = self.load(group_id)?;
+        group.clear_pending_commit(self.provider.storage())?;
+        Ok(())
+    }
+
+    /// Encrypts an application message; returns the padded frame to post to the group log.
+    pub fn encrypt(&mut self, group_id: &GroupId, payload: &[u8]) -> Result<Vec<u8>, MlsError> {
+        let mut group = self.load_active(group_id)?;
+        let message = group
+            .create_message(&self.provider, &self.signer, payload)
+            .map_err(|e| match e {
+                CreateMessageError::GroupStateError(s) => MlsError::from(s),
+                _ => MlsError::Internal("message creation"),
+            })?;
+        frame(&message)
+    }
+
+    /// The group's members, in leaf order (us included).
+    pub fn members(&self, group_id: &GroupId) -> Result<Vec<Member>, MlsError> {
+        collect_members(self.load(group_id)?.members())
+    }
+
+    /// The group's current epoch.
+    pub fn epoch(&self, group_id: &GroupId) -> Result<u64, MlsError> {
+        Ok(self.load(group_id)?.epoch().as_u64())
+    }
+
+    /// Whether we are still a member; false once we merged a commit removing us.
+    pub fn is_active(&self, group_id: &GroupId) -> Result<bool, MlsError> {
+        Ok(self.load(group_id)?.is_active())
+    }
+
+    /// The relay access key of the current epoch.
+    pub fn access_key(&self, group_id: &GroupId) -> Result<AccessKey, MlsError> {
+        let group = self.load_active(group_id)?;
+        self.group_access_key(&group, group_id)
+    }
+
+    /// The current epoch's authenticator, which members can compare out of band to detect
+    /// a split view of the group.
+    pub fn epoch_authenticator(&self, group_id: &GroupId) -> Result<Vec<u8>, MlsError> {
+        let group = self.load_active(group_id)?;
+        Ok(group.epoch_authenticator().as_slice().to_vec())
+    }
+
+    fn group_access_key(
+        &self,
+        group: &MlsGroup,
+        group_id: &GroupId,
+    ) -> Result<AccessKey, MlsError> {
+        access_key_from(
+            |label, context, len| {
+                group
+                    .export_secret(self.provider.crypto(), label, context, len)
+                    .map_err(|_| MlsError::NotAMember)
+            },
+            group_id,
+        )
+    }
+
+    /// Packages a freshly staged commit. The next access key comes straight from the
+    /// staged commit's exporter: it is the secret the group will have after merging, so no
+    /// scratch copy of the state is needed.
+    fn outgoing(
+        &self,
+        group: &MlsGroup,
+        group_id: &GroupId,
+        commit: &MlsMessageOut,
+        welcome: Option<&MlsMessageOut>,
+    ) -> Result<OutgoingCommit, MlsError> {
+        let staged = group
+            .pending_commit()
+            .ok_or(MlsError::Internal("staging commit"))?;
+        let next_access_key = access_key_from(
+            |label, context, len| {
+                staged
+                    .export_secret(self.provider.crypto(), label, context, len)
+                    .map_err(|_| MlsError::Internal("exporter of staged commit"))
+            },
+            group_id,
+        )?;
+        let welcome = welcome
+            .map(|w| {
+                w.tls_serialize_detached()
+                    .map_err(|_| MlsError::Internal("welcome encoding"))
+            })
+            .transpose()?;
+        Ok(OutgoingCommit {
+            epoch: group.epoch().as_u64(),
+            commit: frame(commit)?,
+            welcome,
+            next_access_key,
+        })
+    }
+}
+
+/// A handshake or application message as a padded frame for the group log.
+fn frame(message: &MlsMessageOut) -> Result<Vec<u8>, MlsError> {
+    let bytes = message
+        .tls_serialize_detached()
+        .map_err(|_| MlsError::Internal("message encoding"))?;
+    padding::pad(&bytes, 0).map_err(|_| MlsError::Internal("message too large to pad"))
+}
+
+fn add_error(e: AddMembersError<MemoryStorageError>) -> MlsError {
+    match e {
+        AddMembersError::GroupStateError(s) => s.into(),
+        AddMembersError::StorageError(_) => MlsError::Storage,
+        // The key packages' leaves clash with the group (e.g. an identity already in it).
+        AddMembersError::CreateCommitError(CreateCommitError::ProposalValidationError(_)) => {
+            MlsError::InvalidKeyPackage
+        }
+        _ => MlsError::Internal("adding members"),
+    }
+}
+
+fn remove_error(e: RemoveMembersError<MemoryStorageError>) -> MlsError {
+    match e {
+        RemoveMembersError::GroupStateError(s) => s.into(),
+        RemoveMembersError::StorageError(_) => MlsError::Storage,
+        RemoveMembersError::CreateCommitError(CreateCommitError::CannotRemoveSelf) => {
+            MlsError::CannotRemoveSelf
+        }
+        _ => MlsError::Internal("removing members"),
+    }
+}

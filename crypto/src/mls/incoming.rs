@@ -1,0 +1,217 @@
+//! Processing group log entries: application messages are decrypted; commits are staged and
+//! described (who is added, who is removed) so the client can vet every new leaf against the
+//! identity it pinned for that handle before merging.
+
+use openmls::prelude::tls_codec::*;
+use openmls::prelude::{
+    LeafNodeIndex, MlsGroup, MlsMessageIn, ProcessedMessageContent, Proposal, Sender, StagedCommit,
+};
+
+use super::engine::Mls;
+use super::errors::MlsError;
+use super::members::Member;
+use super::GroupId;
+use crate::padding;
+
+/// What a processed group log entry turned out to be.
+pub enum Incoming {
+    /// An application message: its authenticated sender and plaintext payload.
+    Application {
+        /// The member that sent (and signed) the message.
+        sender: Member,
+        /// The decrypted payload (an encoded `Payload`).
+        payload: Vec<u8>,
+    },
+    /// A commit of another member, staged but not merged.
+    Commit(IncomingCommit),
+    /// Nothing to act on: a standalone proposal (Parley sends none), or a message of our
+    /// own echoed by the relay (it cannot be decrypted by its author).
+    Ignored,
+}
+
+impl std::fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The payload is plaintext: only its size may show up in logs.
+            Incoming::Application { sender, payload } => f
+                .debug_struct("Application")
+                .field("sender", sender)
+                .field("payload_len", &payload.len())
+                .finish(),
+            Incoming::Commit(commit) => f.debug_tuple("Commit").field(commit).finish(),
+            Incoming::Ignored => f.write_str("Ignored"),
+        }
+    }
+}
+
+/// A staged commit of another member: inspect it, then merge it with
+/// [`Mls::merge_incoming_commit`] (or drop it to refuse the new epoch).
+pub struct IncomingCommit {
+    group_id: GroupId,
+    epoch: u64,
+    sender: Option<Member>,
+    added: Vec<Member>,
+    removed: Vec<Member>,
+    staged: Box<StagedCommit>,
+}
+
+impl IncomingCommit {
+    /// The committer (None for a commit by a non-member, which Parley does not accept
+    /// anyway).
+    pub fn sender(&self) -> Option<&Member> {
+        self.sender.as_ref()
+    }
+
+    /// The members this commit adds; check each against the pinned identity of its handle.
+    pub fn added(&self) -> &[Member] {
+        &self.added
+    }
+
+    /// The members this commit removes.
+    pub fn removed(&self) -> &[Member] {
+        &self.removed
+    }
+
+    /// Whether this commit removes us from the group.
+    pub fn removes_us(&self) -> bool {
+        self.staged.self_removed()
+    }
+
+    /// N: the epoch the commit starts from; merging moves the group to N+1.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+}
+
+impl std::fmt::Debug for IncomingCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingCommit")
+            .field("epoch", &self.epoch)
+            .field("sender", &self.sender)
+            .field("added", &self.added)
+            .field("removed", &self.removed)
+            .field("removes_us", &self.removes_us())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mls {
+    /// Processes one group log entry (a padded frame). Entries of another epoch, entries
+    /// already processed and malformed or forged entries yield typed errors.
+    pub fn process(
+        &mut self,
+        group_id: &GroupId,
+        padded_frame: &[u8],
+    ) -> Result<Incoming, MlsError> {
+        if padding::bucket_for(padded_frame.len()).ok() != Some(padded_frame.len()) {
+            return Err(MlsError::Malformed);
+        }
+        let bytes = padding::unpad(padded_frame).map_err(|_| MlsError::Malformed)?;
+        let message = MlsMessageIn::tls_deserialize_exact_bytes(bytes)
+            .map_err(|_| MlsError::Malformed)?
+            .try_into_protocol_message()
+            .map_err(|_| MlsError::Malformed)?;
+        if message.group_id().as_slice() != group_id.as_slice() {
+            return Err(MlsError::WrongGroup);
+        }
+        let mut group = self.load_active(group_id)?;
+        // Past epochs' secrets are not kept (forward secrecy, and the relay only accepts
+        // posts in the current epoch), so anything not of the current epoch is unreadable.
+        if message.epoch() != group.epoch() {
+            return Err(MlsError::WrongEpoch);
+        }
+        let processed = group.process_message(&self.provider, message)?;
+        let epoch = processed.epoch().as_u64();
+        let sender_index = match processed.sender() {
+            Sender::Member(index) => Some(*index),
+            _ => None,
+        };
+        match processed.into_content() {
+            ProcessedMessageContent::ApplicationMessage(message) => {
+                let index = sender_index.ok_or(MlsError::InvalidMessage)?;
+                Ok(Incoming::Application {
+                    sender: member_at(&group, index)?,
+                    payload: message.into_bytes(),
+                })
+            }
+            ProcessedMessageContent::StagedCommitMessage(staged) => {
+                let sender = sender_index.map(|i| member_at(&group, i)).transpose()?;
+                describe_commit(&group, *group_id, epoch, sender, staged).map(Incoming::Commit)
+            }
+            _ => Ok(Incoming::Ignored),
+        }
+    }
+
+    /// Merges a commit returned by [`Mls::process`] (after the client vetted its members):
+    /// the group moves to the next epoch, or becomes inactive if the commit removes us.
+    pub fn merge_incoming_commit(
+        &mut self,
+        group_id: &GroupId,
+        commit: IncomingCommit,
+    ) -> Result<(), MlsError> {
+        if commit.group_id != *group_id {
+            return Err(MlsError::WrongGroup);
+        }
+        let mut group = self.load_active(group_id)?;
+        if group.epoch().as_u64() != commit.epoch {
+            return Err(MlsError::WrongEpoch);
+        }
+        group
+            .merge_staged_commit(&self.provider, *commit.staged)
+            .map_err(|_| MlsError::Internal("merging commit"))
+    }
+}
+
+fn member_at(group: &MlsGroup, index: LeafNodeIndex) -> Result<Member, MlsError> {
+    let member = group.member_at(index).ok_or(MlsError::InvalidMessage)?;
+    Member::from_openmls(&member)
+}
+
+/// Lists who a commit adds and removes, and refuses what Parley never does: changing an
+/// existing member's handle or identity key, and proposals beyond add/remove/update.
+fn describe_commit(
+    group: &MlsGroup,
+    group_id: GroupId,
+    epoch: u64,
+    sender: Option<Member>,
+    staged: Box<StagedCommit>,
+) -> Result<IncomingCommit, MlsError> {
+    let mut added = Vec::new();
+    let mut removed = Vec::new();
+    for queued in staged.queued_proposals() {
+        match queued.proposal() {
+            Proposal::Add(add) => added.push(Member::from_leaf(add.key_package().leaf_node())?),
+            Proposal::Remove(remove) => removed.push(member_at(group, remove.removed())?),
+            Proposal::Update(update) => {
+                let Sender::Member(index) = queued.sender() else {
+                    return Err(MlsError::UnsupportedProposal);
+                };
+                same_identity(
+                    &member_at(group, *index)?,
+                    &Member::from_leaf(update.leaf_node())?,
+                )?;
+            }
+            _ => return Err(MlsError::UnsupportedProposal),
+        }
+    }
+    if let Some(leaf) = staged.update_path_leaf_node() {
+        let committer = sender.as_ref().ok_or(MlsError::UnsupportedProposal)?;
+        same_identity(committer, &Member::from_leaf(leaf)?)?;
+    }
+    Ok(IncomingCommit {
+        group_id,
+        epoch,
+        sender,
+        added,
+        removed,
+        staged,
+    })
+}
+
+fn same_identity(old: &Member, new: &Member) -> Result<(), MlsError> {
+    if old == new {
+        Ok(())
+    } else {
+        Err(MlsError::IdentityChanged)
+    }
+}

@@ -1,0 +1,87 @@
+//! Joining groups: a Welcome is staged first so the client can vet the group's members
+//! against its pinned identities, then turned into a group.
+
+use openmls::prelude::tls_codec::*;
+use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, StagedWelcome};
+
+use super::engine::{group_id_of, join_config, Mls, SUITE};
+use super::errors::MlsError;
+use super::members::{collect_members, Member};
+use super::GroupId;
+
+/// A decrypted, validated Welcome not yet turned into a group.
+pub struct IncomingWelcome {
+    group_id: GroupId,
+    members: Vec<Member>,
+    sender: Option<Member>,
+    staged: Box<StagedWelcome>,
+}
+
+impl IncomingWelcome {
+    /// The id of the group the Welcome is for.
+    pub fn group_id(&self) -> GroupId {
+        self.group_id
+    }
+
+    /// All members of the group (us included); check each against its pinned identity.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// The member who added us.
+    pub fn sender(&self) -> Option<&Member> {
+        self.sender.as_ref()
+    }
+}
+
+impl std::fmt::Debug for IncomingWelcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingWelcome")
+            .field("members", &self.members)
+            .field("sender", &self.sender)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mls {
+    /// Decrypts and validates a Welcome (TLS-serialized `MlsMessageOut`) with one of our
+    /// KeyPackages. This consumes that KeyPackage's private keys in the state (unless it is
+    /// the last-resort one), so callers abandoning the join should `discard_changes`.
+    pub fn stage_welcome(&mut self, welcome: &[u8]) -> Result<IncomingWelcome, MlsError> {
+        let message =
+            MlsMessageIn::tls_deserialize_exact_bytes(welcome).map_err(|_| MlsError::Malformed)?;
+        let MlsMessageBodyIn::Welcome(welcome) = message.extract() else {
+            return Err(MlsError::Malformed);
+        };
+        if welcome.ciphersuite() != SUITE {
+            return Err(MlsError::UnsupportedCiphersuite);
+        }
+        let staged =
+            StagedWelcome::new_from_welcome(&self.provider, &join_config(), welcome, None)?;
+        let group_id = group_id_of(staged.group_context().group_id())?;
+        if self.has_group(&group_id) {
+            return Err(MlsError::GroupExists);
+        }
+        let members = collect_members(staged.members())?;
+        let sender = staged
+            .welcome_sender()
+            .ok()
+            .map(Member::from_leaf)
+            .transpose()?;
+        Ok(IncomingWelcome {
+            group_id,
+            members,
+            sender,
+            staged: Box::new(staged),
+        })
+    }
+
+    /// Joins the group of a staged Welcome; returns its id.
+    pub fn join(&mut self, welcome: IncomingWelcome) -> Result<GroupId, MlsError> {
+        if self.has_group(&welcome.group_id) {
+            return Err(MlsError::GroupExists);
+        }
+        welcome.staged.into_group(&self.provider)?;
+        Ok(welcome.group_id)
+    }
+}

@@ -1,0 +1,609 @@
+//! The MLS conversation engine end to end: several members, each with its own `Mls`, passing
+//! real frames, Welcomes and KeyPackages between them (the relay's role is played by the
+//! test: it decides which of two racing commits wins).
+
+#![cfg(feature = "mls")]
+// Helpers outside #[test] functions unwrap too; a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use parley_crypto::handle::Handle;
+use parley_crypto::identity::{IdentityPublicKey, IdentitySecretKey};
+use parley_crypto::mls::{GroupId, Incoming, IncomingCommit, Member, Mls, MlsError};
+use parley_crypto::padding;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+/// Asserts that `$e` failed with an error matching `$p`, showing what it got otherwise.
+macro_rules! assert_err {
+    ($e:expr, $p:pat) => {
+        match $e {
+            Err($p) => {}
+            Err(other) => panic!("expected {}, got {other:?}", stringify!($p)),
+            Ok(_) => panic!("expected {}, got Ok", stringify!($p)),
+        }
+    };
+}
+
+const GROUP: GroupId = [7u8; 32];
+
+/// One member: its engine, identity, and the key/value state it persisted so far.
+struct Peer {
+    mls: Mls,
+    handle: Handle,
+    secret: IdentitySecretKey,
+    stored: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl Peer {
+    fn new(name: &str, seed: u64) -> Peer {
+        let secret = IdentitySecretKey::generate(&mut StdRng::seed_from_u64(seed));
+        let handle = Handle::parse(name).unwrap();
+        let mls = Mls::new(handle.clone(), &secret, Vec::new()).unwrap();
+        Peer {
+            mls,
+            handle,
+            secret,
+            stored: BTreeMap::new(),
+        }
+    }
+
+    fn member(&self) -> Member {
+        Member {
+            handle: self.handle.clone(),
+            identity_key: self.key(),
+        }
+    }
+
+    fn key(&self) -> IdentityPublicKey {
+        self.secret.public_key()
+    }
+
+    fn key_package(&mut self) -> Vec<u8> {
+        self.mls.generate_key_packages(1, false).unwrap().remove(0)
+    }
+
+    /// What a client does after each operation: write the changes in one batch.
+    fn persist(&mut self) {
+        for (k, v) in self.mls.take_changes() {
+            match v {
+                Some(v) => self.stored.insert(k, v),
+                None => self.stored.remove(&k),
+            };
+        }
+    }
+
+    /// Restart: a new engine from nothing but the persisted pairs.
+    fn reload(&mut self) {
+        self.persist();
+        let state: Vec<_> = self.stored.clone().into_iter().collect();
+        self.mls = Mls::new(self.handle.clone(), &self.secret, state).unwrap();
+    }
+
+    fn join(&mut self, welcome: &[u8]) -> Vec<Member> {
+        let staged = self.mls.stage_welcome(welcome).unwrap();
+        assert_eq!(staged.group_id(), GROUP);
+        let members = staged.members().to_vec();
+        assert_eq!(self.mls.join(staged).unwrap(), GROUP);
+        self.persist();
+        members
+    }
+
+    fn send(&mut self, text: &str) -> Vec<u8> {
+        let frame = self.mls.encrypt(&GROUP, text.as_bytes()).unwrap();
+        self.persist();
+        frame
+    }
+
+    fn receive(&mut self, frame: &[u8]) -> (Member, String) {
+        let incoming = self.mls.process(&GROUP, frame).unwrap();
+        self.persist();
+        match incoming {
+            Incoming::Application { sender, payload } => {
+                (sender, String::from_utf8(payload).unwrap())
+            }
+            other => panic!("expected an application message, got {other:?}"),
+        }
+    }
+
+    fn staged_commit(&mut self, frame: &[u8]) -> IncomingCommit {
+        match self.mls.process(&GROUP, frame).unwrap() {
+            Incoming::Commit(commit) => commit,
+            other => panic!("expected a commit, got {other:?}"),
+        }
+    }
+
+    fn apply_commit(&mut self, frame: &[u8]) -> (Vec<Member>, Vec<Member>) {
+        let commit = self.staged_commit(frame);
+        let lists = (commit.added().to_vec(), commit.removed().to_vec());
+        self.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+        self.persist();
+        lists
+    }
+
+    fn access_public(&self) -> [u8; 32] {
+        self.mls.access_key(&GROUP).unwrap().public_key().to_bytes()
+    }
+}
+
+/// alice creates the group and adds bob and carol in one commit; everyone at epoch 1.
+fn trio() -> (Peer, Peer, Peer) {
+    let mut alice = Peer::new("alice", 1);
+    let mut bob = Peer::new("bob", 2);
+    let mut carol = Peer::new("carol", 3);
+    alice.mls.create_group(GROUP).unwrap();
+    let kps = vec![bob.key_package(), carol.key_package()];
+    bob.persist();
+    carol.persist();
+    let out = alice.mls.add_members(&GROUP, &kps).unwrap();
+    assert_eq!(out.epoch, 0);
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    let welcome = out.welcome.unwrap();
+    let expected = vec![alice.member(), bob.member(), carol.member()];
+    assert_eq!(bob.join(&welcome), expected);
+    assert_eq!(carol.join(&welcome), expected);
+    (alice, bob, carol)
+}
+
+#[test]
+fn three_members_exchange_messages() {
+    let (mut alice, mut bob, mut carol) = trio();
+    for peer in [&alice, &bob, &carol] {
+        assert_eq!(peer.mls.epoch(&GROUP).unwrap(), 1);
+        assert_eq!(
+            peer.mls.members(&GROUP).unwrap(),
+            vec![alice.member(), bob.member(), carol.member()]
+        );
+        assert!(peer.mls.is_active(&GROUP).unwrap());
+    }
+
+    let frame = alice.send("hello from alice");
+    // Frames leave the engine padded to a size bucket.
+    assert_eq!(padding::bucket_for(frame.len()).unwrap(), frame.len());
+    assert_eq!(
+        bob.receive(&frame),
+        (alice.member(), "hello from alice".into())
+    );
+    assert_eq!(
+        carol.receive(&frame),
+        (alice.member(), "hello from alice".into())
+    );
+    // The relay echoes our own entries back; they are not ours to decrypt.
+    assert!(matches!(
+        alice.mls.process(&GROUP, &frame).unwrap(),
+        Incoming::Ignored
+    ));
+
+    let frame = bob.send("hi, bob here");
+    assert_eq!(alice.receive(&frame), (bob.member(), "hi, bob here".into()));
+    assert_eq!(carol.receive(&frame), (bob.member(), "hi, bob here".into()));
+
+    let frame = carol.send("carol too");
+    assert_eq!(alice.receive(&frame), (carol.member(), "carol too".into()));
+    assert_eq!(bob.receive(&frame), (carol.member(), "carol too".into()));
+
+    assert!(bob.mls.has_group(&GROUP));
+    assert!(!bob.mls.has_group(&[8u8; 32]));
+}
+
+#[test]
+fn removed_member_cannot_read_later_messages() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let out = alice
+        .mls
+        .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
+        .unwrap();
+    assert!(out.welcome.is_none());
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+
+    let commit = bob.staged_commit(&out.commit);
+    assert_eq!(commit.epoch(), 1);
+    assert_eq!(commit.sender(), Some(&alice.member()));
+    assert_eq!(commit.removed(), &[carol.member()]);
+    assert!(commit.added().is_empty());
+    assert!(!commit.removes_us());
+    bob.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+    assert_eq!(
+        bob.mls.members(&GROUP).unwrap(),
+        vec![alice.member(), bob.member()]
+    );
+
+    let secret = alice.send("carol is gone");
+    assert_eq!(
+        bob.receive(&secret),
+        (alice.member(), "carol is gone".into())
+    );
+
+    // Carol, still in epoch 1, cannot read an epoch-2 message.
+    assert_err!(carol.mls.process(&GROUP, &secret), MlsError::WrongEpoch);
+    // Once she processes her removal she is out for good.
+    let commit = carol.staged_commit(&out.commit);
+    assert!(commit.removes_us());
+    carol.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+    assert!(!carol.mls.is_active(&GROUP).unwrap());
+    assert_err!(carol.mls.process(&GROUP, &secret), MlsError::NotAMember);
+    assert_err!(carol.mls.access_key(&GROUP), MlsError::NotAMember);
+    assert_err!(
+        carol.mls.encrypt(&GROUP, b"let me in"),
+        MlsError::NotAMember
+    );
+}
+
+#[test]
+fn access_keys_follow_epochs_and_committer_knows_the_next_one() {
+    let mut alice = Peer::new("alice", 1);
+    let mut bob = Peer::new("bob", 2);
+    let mut carol = Peer::new("carol", 3);
+    let epoch0 = alice
+        .mls
+        .create_group(GROUP)
+        .unwrap()
+        .public_key()
+        .to_bytes();
+    assert_eq!(alice.access_public(), epoch0);
+
+    let kp = bob.key_package();
+    let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    let epoch1 = out.next_access_key.public_key().to_bytes();
+    assert_ne!(epoch1, epoch0);
+    // Until the relay accepts, alice still signs with the key of epoch 0.
+    assert_eq!(alice.access_public(), epoch0);
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    assert_eq!(alice.access_public(), epoch1);
+    bob.join(&out.welcome.unwrap());
+    assert_eq!(bob.access_public(), epoch1);
+
+    let kp = carol.key_package();
+    let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    assert_eq!(out.epoch, 1);
+    let epoch2 = out.next_access_key.public_key().to_bytes();
+    assert_ne!(epoch2, epoch1);
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    bob.apply_commit(&out.commit);
+    carol.join(&out.welcome.unwrap());
+    for peer in [&alice, &bob, &carol] {
+        assert_eq!(peer.access_public(), epoch2);
+        assert_eq!(peer.mls.epoch(&GROUP).unwrap(), 2);
+    }
+    assert_eq!(
+        alice.mls.epoch_authenticator(&GROUP).unwrap(),
+        carol.mls.epoch_authenticator(&GROUP).unwrap()
+    );
+
+    // A commit by a non-creator: bob's next key is what the others derive after merging.
+    let out = bob
+        .mls
+        .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
+        .unwrap();
+    let epoch3 = out.next_access_key.public_key().to_bytes();
+    bob.mls.merge_own_commit(&GROUP).unwrap();
+    alice.apply_commit(&out.commit);
+    assert_eq!(alice.access_public(), epoch3);
+    assert_eq!(bob.access_public(), epoch3);
+    assert!(![epoch0, epoch1, epoch2].contains(&epoch3));
+}
+
+#[test]
+fn racing_commits_converge_after_the_loser_retries() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let mut dave = Peer::new("dave", 4);
+    let dave_kp = dave.key_package();
+    dave.persist();
+
+    // Both commit on epoch 1; the relay takes alice's.
+    let winner = alice
+        .mls
+        .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
+        .unwrap();
+    let loser = bob
+        .mls
+        .add_members(&GROUP, std::slice::from_ref(&dave_kp))
+        .unwrap();
+    assert_eq!((winner.epoch, loser.epoch), (1, 1));
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+
+    // Bob is refused: he drops his commit, catches up, and retries on epoch 2.
+    bob.mls.abort_own_commit(&GROUP).unwrap();
+    assert_err!(bob.mls.merge_own_commit(&GROUP), MlsError::NoPendingCommit);
+    let (added, removed) = bob.apply_commit(&winner.commit);
+    assert!(added.is_empty());
+    assert_eq!(removed, vec![carol.member()]);
+    let retry = bob
+        .mls
+        .add_members(&GROUP, std::slice::from_ref(&dave_kp))
+        .unwrap();
+    assert_eq!(retry.epoch, 2);
+    bob.mls.merge_own_commit(&GROUP).unwrap();
+    bob.persist();
+
+    let (added, removed) = alice.apply_commit(&retry.commit);
+    assert_eq!(added, vec![dave.member()]);
+    assert!(removed.is_empty());
+    let welcome_members = dave.join(&retry.welcome.unwrap());
+    let expected = vec![alice.member(), bob.member(), dave.member()];
+    assert_eq!(welcome_members, expected);
+
+    // The stale commit of the lost race is refused by whoever sees it.
+    assert_err!(
+        alice.mls.process(&GROUP, &loser.commit),
+        MlsError::WrongEpoch
+    );
+
+    for peer in [&alice, &bob, &dave] {
+        assert_eq!(peer.mls.epoch(&GROUP).unwrap(), 3);
+        assert_eq!(peer.mls.members(&GROUP).unwrap(), expected);
+        assert_eq!(
+            peer.access_public(),
+            retry.next_access_key.public_key().to_bytes()
+        );
+    }
+    let frame = dave.send("thanks for having me");
+    assert_eq!(
+        alice.receive(&frame),
+        (dave.member(), "thanks for having me".into())
+    );
+    assert_eq!(
+        bob.receive(&frame),
+        (dave.member(), "thanks for having me".into())
+    );
+
+    // Carol's view ends with her removal.
+    let commit = carol.staged_commit(&winner.commit);
+    assert!(commit.removes_us());
+}
+
+#[test]
+fn state_survives_reload_from_taken_changes() {
+    let mut alice = Peer::new("alice", 1);
+    let mut bob = Peer::new("bob", 2);
+    let mut carol = Peer::new("carol", 3);
+    alice.mls.create_group(GROUP).unwrap();
+    alice.persist();
+    let kp = bob.key_package();
+    bob.persist();
+    bob.reload(); // the KeyPackage's private keys must come back from the stored pairs
+    let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    alice.persist();
+    alice.reload(); // a pending commit survives a restart too
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    bob.join(&out.welcome.unwrap());
+
+    let frame = alice.send("before restart");
+    assert_eq!(bob.receive(&frame).1, "before restart");
+
+    let access = alice.access_public();
+    alice.reload();
+    bob.reload();
+    assert!(alice.mls.take_changes().is_empty());
+    assert_eq!(alice.access_public(), access);
+    assert_eq!(bob.access_public(), access);
+    assert_eq!(
+        bob.mls.members(&GROUP).unwrap(),
+        vec![alice.member(), bob.member()]
+    );
+
+    // The conversation continues, including a replay check that needs the stored ratchets.
+    let frame = bob.send("after restart");
+    assert_eq!(alice.receive(&frame).1, "after restart");
+    alice.reload();
+    assert_err!(
+        alice.mls.process(&GROUP, &frame),
+        MlsError::AlreadyProcessed
+    );
+    let kp = carol.key_package();
+    carol.persist();
+    let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.reload();
+    bob.apply_commit(&out.commit);
+    bob.reload();
+    carol.join(&out.welcome.unwrap());
+    carol.reload();
+    let frame = carol.send("joined after restarts");
+    assert_eq!(alice.receive(&frame).1, "joined after restarts");
+    assert_eq!(bob.receive(&frame).1, "joined after restarts");
+}
+
+#[test]
+fn discarded_changes_roll_the_state_back() {
+    let (mut alice, mut bob, _carol) = trio();
+    let mut dave = Peer::new("dave", 4);
+    let kp = dave.key_package();
+    let refused = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    // The relay refused: drop everything the attempt wrote, pending commit included.
+    alice.mls.discard_changes();
+    assert_err!(
+        alice.mls.merge_own_commit(&GROUP),
+        MlsError::NoPendingCommit
+    );
+    assert_eq!(alice.mls.epoch(&GROUP).unwrap(), 1);
+    assert!(alice.mls.take_changes().is_empty());
+    assert_eq!(alice.access_public(), bob.access_public());
+    let frame = alice.send("still epoch 1");
+    assert_eq!(bob.receive(&frame).1, "still epoch 1");
+    assert_ne!(
+        refused.next_access_key.public_key().to_bytes(),
+        bob.access_public()
+    );
+}
+
+#[test]
+fn key_package_inspection_names_its_owner() {
+    let mut alice = Peer::new("alice", 1);
+    let mut bob = Peer::new("bob", 2);
+    let kps = bob.mls.generate_key_packages(3, false).unwrap();
+    let last_resort = bob.mls.generate_key_packages(1, true).unwrap();
+    assert_eq!(kps.len(), 3);
+    for kp in kps.iter().chain(&last_resort) {
+        let member = alice.mls.inspect_key_package(kp).unwrap();
+        assert_eq!(member.handle, bob.handle);
+        assert_eq!(member.identity_key, bob.key());
+    }
+    assert_ne!(kps[0], kps[1]);
+
+    // Garbage, a flipped signature bit, and a message that is not a KeyPackage.
+    assert_err!(
+        alice.mls.inspect_key_package(b"not a key package"),
+        MlsError::Malformed
+    );
+    let mut forged = kps[0].clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert_err!(
+        alice.mls.inspect_key_package(&forged),
+        MlsError::InvalidKeyPackage
+    );
+    alice.mls.create_group(GROUP).unwrap();
+    let out = alice.mls.add_members(&GROUP, &kps[..1]).unwrap();
+    assert_err!(
+        alice.mls.inspect_key_package(&out.welcome.unwrap()),
+        MlsError::Malformed
+    );
+    // Forged KeyPackages are refused by add_members as well.
+    alice.mls.abort_own_commit(&GROUP).unwrap();
+    assert_err!(
+        alice.mls.add_members(&GROUP, &[forged]),
+        MlsError::InvalidKeyPackage
+    );
+}
+
+#[test]
+fn key_package_with_a_non_handle_credential_is_refused() {
+    use openmls::prelude::tls_codec::Serialize;
+    use openmls::prelude::{
+        BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage, MlsMessageOut,
+    };
+    use openmls_basic_credential::SignatureKeyPair;
+    use openmls_rust_crypto::OpenMlsRustCrypto;
+
+    let provider = OpenMlsRustCrypto::default();
+    let suite = Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519;
+    let signer = SignatureKeyPair::new(suite.signature_algorithm()).unwrap();
+    let credential = CredentialWithKey {
+        credential: BasicCredential::new(b"Not A Handle!".to_vec()).into(),
+        signature_key: signer.public().to_vec().into(),
+    };
+    let bundle = KeyPackage::builder()
+        .build(suite, &provider, &signer, credential)
+        .unwrap();
+    let bytes = MlsMessageOut::from(bundle.key_package().clone())
+        .tls_serialize_detached()
+        .unwrap();
+
+    let mut alice = Peer::new("alice", 1);
+    assert_err!(
+        alice.mls.inspect_key_package(&bytes),
+        MlsError::InvalidCredential
+    );
+    alice.mls.create_group(GROUP).unwrap();
+    assert_err!(
+        alice.mls.add_members(&GROUP, &[bytes]),
+        MlsError::InvalidCredential
+    );
+    assert_eq!(alice.mls.epoch(&GROUP).unwrap(), 0);
+}
+
+#[test]
+fn tampered_replayed_and_stale_frames_are_rejected() {
+    let (mut alice, mut bob, _carol) = trio();
+    let frame = alice.send("integrity matters");
+    let content_len = u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize;
+
+    // A flipped bit in the ciphertext (its last byte is inside the AEAD tag).
+    let mut tampered = frame.clone();
+    tampered[4 + content_len - 1] ^= 0x01;
+    assert_err!(bob.mls.process(&GROUP, &tampered), MlsError::InvalidMessage);
+    // Non-zero padding, a frame cut short, and a frame that is not a bucket.
+    let mut bad_padding = frame.clone();
+    *bad_padding.last_mut().unwrap() = 1;
+    assert_err!(bob.mls.process(&GROUP, &bad_padding), MlsError::Malformed);
+    assert_err!(
+        bob.mls.process(&GROUP, &frame[..frame.len() / 2]),
+        MlsError::Malformed
+    );
+    let mut garbage = padding::pad(b"definitely not MLS", 0).unwrap();
+    assert_err!(bob.mls.process(&GROUP, &garbage), MlsError::Malformed);
+    garbage.push(0);
+    assert_err!(bob.mls.process(&GROUP, &garbage), MlsError::Malformed);
+    // An entry of another group, and a group we do not have.
+    assert_err!(bob.mls.process(&[9u8; 32], &frame), MlsError::WrongGroup);
+
+    // The rejected copies left no trace: the genuine frame still decrypts, once.
+    assert_eq!(bob.receive(&frame).1, "integrity matters");
+    assert_err!(bob.mls.process(&GROUP, &frame), MlsError::AlreadyProcessed);
+
+    // A message from an epoch the group has left behind.
+    let old = bob.send("sent in epoch 1");
+    let mut dave = Peer::new("dave", 4);
+    let kp = dave.key_package();
+    let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    assert_err!(alice.mls.process(&GROUP, &old), MlsError::WrongEpoch);
+    // A commit processed twice: the second time it is stale.
+    bob.apply_commit(&out.commit);
+    assert_err!(bob.mls.process(&GROUP, &out.commit), MlsError::WrongEpoch);
+    // A Welcome is not a group log entry, and a frame is not a Welcome.
+    let welcome = out.welcome.unwrap();
+    assert_err!(
+        bob.mls.process(&GROUP, &padding::pad(&welcome, 0).unwrap()),
+        MlsError::Malformed
+    );
+    assert_err!(dave.mls.stage_welcome(&frame), MlsError::Malformed);
+    // Bob holds no KeyPackage this Welcome was sealed to.
+    assert_err!(
+        bob.mls.stage_welcome(&welcome),
+        MlsError::NoMatchingKeyPackage
+    );
+}
+
+#[test]
+fn group_operations_report_typed_errors() {
+    let mut alice = Peer::new("alice", 1);
+    assert_err!(alice.mls.epoch(&GROUP), MlsError::UnknownGroup);
+    assert_err!(alice.mls.encrypt(&GROUP, b"x"), MlsError::UnknownGroup);
+    alice.mls.create_group(GROUP).unwrap();
+    assert_err!(alice.mls.create_group(GROUP), MlsError::GroupExists);
+    assert!(matches!(
+        alice.mls.remove_members(&GROUP, &[Handle::parse("zed").unwrap()]),
+        Err(MlsError::UnknownMember(h)) if h.as_str() == "zed"
+    ));
+    assert_err!(
+        alice
+            .mls
+            .remove_members(&GROUP, std::slice::from_ref(&alice.handle)),
+        MlsError::CannotRemoveSelf
+    );
+    assert_err!(alice.mls.add_members(&GROUP, &[]), MlsError::EmptyInput);
+    let mut bob = Peer::new("bob", 2);
+    let kp = bob.key_package();
+    alice
+        .mls
+        .add_members(&GROUP, std::slice::from_ref(&kp))
+        .unwrap();
+    // While a commit awaits the relay, no second commit can be staged on top of it.
+    let mut carol = Peer::new("carol", 3);
+    let kp = carol.key_package();
+    assert_err!(
+        alice.mls.add_members(&GROUP, &[kp]),
+        MlsError::PendingCommit
+    );
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    // Adding an identity that is already in the group.
+    let again = bob.key_package();
+    assert!(matches!(
+        alice.mls.add_members(&GROUP, &[again]),
+        Err(MlsError::AlreadyMember(h)) if h == bob.handle
+    ));
+    let mut carol = Peer::new("carol", 3);
+    let twice = vec![carol.key_package(), carol.key_package()];
+    assert!(matches!(
+        alice.mls.add_members(&GROUP, &twice),
+        Err(MlsError::AlreadyMember(h)) if h == carol.handle
+    ));
+    assert_eq!(alice.mls.epoch(&GROUP).unwrap(), 1);
+}
