@@ -7,7 +7,14 @@
 #![forbid(unsafe_code)]
 
 /// Generated code for the `parley.v1` package.
-#[allow(missing_docs, unreachable_pub, clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::all,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 // Generated code is not ours to document or lint; the .proto files carry the documentation.
 pub mod v1 {
     tonic::include_proto!("parley.v1");

@@ -1,2 +1,38 @@
-//! placeholder
+//! The Parley relay: a gRPC server that stores only ciphertext.
+//!
+//! It keeps the signed directory records of handles, one-time MLS KeyPackages, per-handle
+//! inboxes of sealed envelopes and per-group logs guarded by per-epoch access keys. It holds no
+//! secret of any user: every record and envelope is opaque to it, and every request that needs
+//! authority carries a signature it can check against public keys it already stores.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), parley_relay::RelayError> {
+//! use parley_relay::{Relay, RelayConfig, TlsSetting};
+//!
+//! let relay = Relay::open(RelayConfig {
+//!     data_dir: "./parley-relay-data".into(),
+//!     tls: TlsSetting::SelfSigned,
+//! })?;
+//! println!("pin {:?}", relay.tls_fingerprint());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:7443").await?;
+//! relay.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
 #![forbid(unsafe_code)]
+
+mod clock;
+mod config;
+mod error;
+mod limits;
+mod notify;
+mod relay;
+mod service;
+mod shutdown;
+mod store;
+mod tls;
+
+pub use config::{RelayConfig, TlsSetting};
+pub use error::RelayError;
+pub use relay::Relay;
+pub use tls::TlsError;

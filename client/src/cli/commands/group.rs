@@ -1,0 +1,78 @@
+//! `parley group ...`: create a group, add or remove people, list its members.
+
+use anyhow::Result;
+
+use crate::cli::args::GroupCommand;
+use crate::cli::failure::Failure;
+use crate::cli::home::Home;
+use crate::cli::output::{note, print_lines};
+use crate::cli::sanitize::for_terminal;
+
+/// Runs one group command.
+pub(super) async fn run(command: GroupCommand, home: &Home) -> Result<()> {
+    match command {
+        GroupCommand::Create { name, members } => {
+            let members = clean_handles(&members)?;
+            let client = super::open(home).await?;
+            client.create_group(&name, &members).await?;
+            note(&format!(
+                "Created the group '{name}' with {}.",
+                members.join(", ")
+            ));
+        }
+        GroupCommand::Add { name, handle } => {
+            let client = super::open(home).await?;
+            client.add_member(&name, &handle).await?;
+            note(&format!("Added {handle} to '{name}'."));
+        }
+        GroupCommand::Remove { name, handle } => {
+            let client = super::open(home).await?;
+            client.remove_member(&name, &handle).await?;
+            note(&format!(
+                "Removed {handle} from '{name}'; they cannot read anything sent from now on."
+            ));
+        }
+        GroupCommand::Members { name } => {
+            let client = super::open(home).await?;
+            let members = client.members(&name).await?;
+            print_lines(members.iter().map(|m| for_terminal(&m.handle)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Accepts "bob, carol" as well as "bob,carol", drops empty entries and repeats.
+fn clean_handles(raw: &[String]) -> Result<Vec<String>, Failure> {
+    let mut handles: Vec<String> = Vec::new();
+    for handle in raw.iter().map(|h| h.trim()).filter(|h| !h.is_empty()) {
+        if !handles.iter().any(|known| known == handle) {
+            handles.push(handle.to_owned());
+        }
+    }
+    if handles.is_empty() {
+        return Err(Failure::new("the group needs at least one other member")
+            .hint("list their handles separated by commas: --members bob,carol"));
+    }
+    Ok(handles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_trimmed_and_deduplicated() {
+        let raw = vec![
+            " bob".to_owned(),
+            "carol ".to_owned(),
+            String::new(),
+            "bob".to_owned(),
+        ];
+        assert_eq!(clean_handles(&raw).unwrap(), vec!["bob", "carol"]);
+    }
+
+    #[test]
+    fn no_members_is_refused() {
+        assert!(clean_handles(&[" ".to_owned()]).is_err());
+    }
+}

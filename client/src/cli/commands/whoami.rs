@@ -1,0 +1,32 @@
+//! `parley whoami`: show the stored identity.
+
+use anyhow::Result;
+
+use crate::cli::home::Home;
+use crate::cli::output::print_lines;
+use crate::cli::sanitize::for_terminal;
+
+/// Prints handle, relay, relay pin and identity key, one labelled line each.
+pub(super) async fn run(home: &Home) -> Result<()> {
+    let me = super::open(home).await?.whoami()?;
+    let pin = match &me.relay_fingerprint {
+        Some(fingerprint) => fingerprint.clone(),
+        None if me.relay_url.starts_with("http://") => {
+            "none (unencrypted test relay on this computer)".to_owned()
+        }
+        None => {
+            "none (the relay is checked against this computer's certificate authorities)".to_owned()
+        }
+    };
+    print_lines([
+        labelled("Handle:", &me.handle),
+        labelled("Relay:", &me.relay_url),
+        labelled("Relay fingerprint:", &pin),
+        labelled("Identity key:", &me.identity_key),
+    ])?;
+    Ok(())
+}
+
+fn labelled(label: &str, value: &str) -> String {
+    format!("{label:<19}{}", for_terminal(value))
+}

@@ -1,0 +1,58 @@
+//! The command-line interface: parse the arguments, run one command, report the outcome.
+
+mod args;
+mod commands;
+mod crash;
+mod failure;
+mod help;
+mod home;
+mod logging;
+mod output;
+mod sanitize;
+mod text_input;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{CommandFactory, FromArgMatches};
+
+use args::Cli;
+use failure::{Failure, EXIT_ERROR};
+use home::Home;
+
+/// Runs `parley` with the process arguments and gives the exit code: 0 ok, 1 error, 2 usage
+/// (from clap), 3 key changed or unverified member, 4 relay unreachable.
+pub(crate) fn run() -> ExitCode {
+    crash::install_hook();
+    let matches = Cli::command().get_matches();
+    let home_source = matches.value_source("home");
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    logging::init();
+    let home = match Home::resolve(cli.home, home_source) {
+        Ok(home) => home,
+        Err(err) => {
+            return Failure::new(err.to_string())
+                .hint("say where to keep your Parley data with --home DIR")
+                .report()
+        }
+    };
+    // The hook has already told the person; the process should still end with a code
+    // scripts know, not with a panic's 101.
+    match panic::catch_unwind(AssertUnwindSafe(|| execute(cli.command, &home))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) => Failure::describe(&error, &home).report(),
+        Err(_) => ExitCode::from(EXIT_ERROR),
+    }
+}
+
+fn execute(command: args::Command, home: &Home) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start parley's background workers")?;
+    runtime.block_on(commands::dispatch(command, home))
+}

@@ -1,0 +1,44 @@
+//! Writing results to stdout and remarks to stderr without ever panicking.
+//!
+//! `println!` panics when stdout is closed (`parley read | head -1`), and a panic is not an
+//! answer a person can use, so all output goes through here.
+
+use std::io::{self, IsTerminal, Write};
+
+/// Writes lines to stdout. A reader that went away (broken pipe) is not an error: whoever
+/// closed the pipe did not want the rest.
+pub(crate) fn print_lines<I, S>(lines: I) -> io::Result<()>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let written = lines
+        .into_iter()
+        .try_for_each(|line| writeln!(out, "{}", line.as_ref()))
+        .and_then(|()| out.flush());
+    match written {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Whether stderr is a terminal, i.e. a person will read the remarks of [`note`].
+pub(crate) fn talking_to_a_person() -> bool {
+    io::stderr().is_terminal()
+}
+
+/// Tells a person at a terminal what happened. Scripts and pipes don't get these remarks, so
+/// the output of a successful command stays exactly what its help promises.
+pub(crate) fn note(text: &str) {
+    if talking_to_a_person() {
+        to_stderr(text);
+    }
+}
+
+/// Writes one line to stderr, ignoring failure: if even stderr is gone there is nobody left
+/// to tell.
+pub(crate) fn to_stderr(text: &str) {
+    let _ = writeln!(io::stderr().lock(), "{text}");
+}

@@ -1,0 +1,184 @@
+//! The event stream: relay pushes (or a periodic poll) trigger a sync; its results become
+//! events.
+
+use std::time::Duration;
+
+use futures::stream::{self, BoxStream, StreamExt};
+use futures::FutureExt;
+use parley_crypto::access::AccessKey;
+use parley_crypto::mls::GroupId;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::client::Client;
+use crate::error::ClientError;
+use crate::message::Message;
+use crate::relay::{GroupSubscriptionRequest, MAX_SUBSCRIBED_GROUPS};
+
+/// Something that happened, as reported by [`Client::events`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A new message arrived.
+    Message(Message),
+    /// We joined a conversation, or its members changed.
+    MembershipChanged {
+        /// The conversation's local name.
+        conversation: String,
+    },
+    /// Something security-relevant happened (a refused member, a changed key, a removal).
+    Alert(String),
+}
+
+/// Sync at least this often even without a push.
+const POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// Longest wait before resubscribing after errors.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Events buffered for a slow consumer.
+const CHANNEL_CAPACITY: usize = 256;
+
+type Events = mpsc::Sender<Result<Event, ClientError>>;
+/// Active groups and our epoch in each.
+type Subscribed = Vec<(GroupId, u64)>;
+
+/// Starts the event task on the caller's runtime and returns its output.
+pub(crate) fn spawn(client: Client) -> ReceiverStream<Result<Event, ClientError>> {
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(run(client, tx));
+        }
+        Err(_) => {
+            // No runtime to run on: say so through the stream rather than panic.
+            let _ = tx.try_send(Err(ClientError::NoRuntime));
+        }
+    }
+    ReceiverStream::new(rx)
+}
+
+/// A relay push of either kind; only the fact that something arrived matters.
+enum Push {
+    Arrived,
+    Failed,
+}
+
+async fn run(client: Client, tx: Events) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        // Subscribe first, then sync: whatever arrived before the subscription is caught by
+        // the sync, whatever arrives after it is pushed.
+        let (mut pushes, subscribed) = match subscribe(&client).await {
+            Ok(subscription) => subscription,
+            Err(e) => {
+                if tx.send(Err(e)).await.is_err() {
+                    return;
+                }
+                wait(&tx, &mut backoff).await;
+                continue;
+            }
+        };
+        loop {
+            match sync_and_emit(&client, &tx).await {
+                Some(groups) if groups == subscribed => backoff = Duration::from_secs(1),
+                // New epochs or new groups need new subscriptions.
+                Some(_) => break,
+                None if tx.is_closed() => return,
+                None => {
+                    wait(&tx, &mut backoff).await;
+                    break;
+                }
+            }
+            let failed = tokio::select! {
+                _ = tx.closed() => return,
+                push = pushes.next() => !matches!(push, Some(Push::Arrived)),
+                _ = tokio::time::sleep(POLL_INTERVAL) => false,
+            };
+            // Several pushes often arrive together; one sync covers them all.
+            while let Some(Some(Push::Arrived)) = pushes.next().now_or_never() {}
+            if failed {
+                wait(&tx, &mut backoff).await;
+                break;
+            }
+        }
+    }
+}
+
+/// Syncs and forwards the results; returns the active groups, or None after an error.
+async fn sync_and_emit(client: &Client, tx: &Events) -> Option<Subscribed> {
+    match client.sync_outcome().await {
+        Ok(outcome) => {
+            for event in outcome.events {
+                if tx.send(Ok(event)).await.is_err() {
+                    return None;
+                }
+            }
+            Some(outcome.groups)
+        }
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            None
+        }
+    }
+}
+
+/// Subscribes to our inbox and to our active groups at our current epochs; returns the
+/// pushes and the groups subscribed.
+async fn subscribe(client: &Client) -> Result<(BoxStream<'static, Push>, Subscribed), ClientError> {
+    let mut state = client.inner.state.lock().await;
+    let mut ctx = state.ctx(&client.inner.store)?;
+    let groups = ctx.active_groups()?;
+    let relay = ctx.relay().await?;
+    let inbox = relay
+        .subscribe_inbox(&ctx.session.handle, &ctx.session.identity)
+        .await?
+        .map(|item| {
+            if item.is_ok() {
+                Push::Arrived
+            } else {
+                Push::Failed
+            }
+        });
+    let mut keys: Vec<(GroupId, u64, AccessKey)> = Vec::new();
+    for (gid, epoch) in groups.iter().take(MAX_SUBSCRIBED_GROUPS) {
+        if let Ok(access) = ctx.session.mls.access_key(gid) {
+            keys.push((*gid, *epoch, access));
+        }
+    }
+    let group_pushes: BoxStream<'static, Push> = if keys.is_empty() {
+        stream::pending().boxed()
+    } else {
+        let requests: Vec<GroupSubscriptionRequest<'_>> = keys
+            .iter()
+            .map(|(group_id, epoch, access)| GroupSubscriptionRequest {
+                group_id: *group_id,
+                epoch: *epoch,
+                access,
+            })
+            .collect();
+        relay
+            .subscribe_groups(&requests, crate::clock::now_ms())
+            .await?
+            .map(|item| {
+                if item.is_ok() {
+                    Push::Arrived
+                } else {
+                    Push::Failed
+                }
+            })
+            .boxed()
+    };
+    // A stream that ends is a failure too: it means the subscription is gone.
+    let inbox = inbox.chain(stream::once(async { Push::Failed }));
+    let group_pushes = group_pushes.chain(stream::once(async { Push::Failed }));
+    Ok((stream::select(inbox, group_pushes).boxed(), groups))
+}
+
+/// Waits `backoff` (unless the consumer went away) and doubles it.
+async fn wait(tx: &Events, backoff: &mut Duration) {
+    tokio::select! {
+        _ = tx.closed() => {}
+        _ = tokio::time::sleep(*backoff) => {}
+    }
+    *backoff = (*backoff * 2).min(MAX_BACKOFF);
+}

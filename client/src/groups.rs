@@ -1,0 +1,330 @@
+//! Group logs: reading every group's new entries and processing them in order.
+
+use parley_crypto::mls::{GroupId, Incoming, IncomingCommit, Member};
+use parley_crypto::payload::Payload;
+use sha2::{Digest, Sha256};
+
+use crate::client::Ctx;
+use crate::error::ClientError;
+use crate::events::Event;
+use crate::relay::Entry;
+use crate::store::records::{HistoryEntry, PendingCommit, StoredBody};
+use crate::store::{Key, Prefix, StoreBatch};
+
+/// Entries read per request.
+const READ_LIMIT: u32 = 100;
+
+impl Ctx<'_> {
+    /// One full sync: unfinished commits, the inbox, every active group, KeyPackage top-up.
+    pub(crate) async fn sync_all(&mut self) -> Result<(), ClientError> {
+        let pending: Vec<PendingCommit> = self.store.scan(Prefix::PendingCommits)?;
+        for commit in pending {
+            self.sync_group_or_log(&commit.group_id).await?;
+        }
+        self.sync_inbox().await?;
+        for conv in self.conversations()? {
+            if conv.active {
+                self.sync_group_or_log(&conv.group_id).await?;
+            }
+        }
+        self.top_up_key_packages().await
+    }
+
+    /// Syncs one group; a relay refusal for one group must not stop the others.
+    async fn sync_group_or_log(&mut self, gid: &GroupId) -> Result<(), ClientError> {
+        match self.sync_group(gid).await {
+            Err(e @ (ClientError::RelayUnreachable(_) | ClientError::Store(_))) => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "a group could not be synced");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Reads and processes a group's log until we are at the relay's epoch with nothing new.
+    pub(crate) async fn sync_group(&mut self, gid: &GroupId) -> Result<(), ClientError> {
+        if let Some(pending) = self.pending_commit(gid)? {
+            if self.session.mls.has_group(gid)
+                && self.session.mls.epoch(gid).ok() > Some(pending.epoch)
+            {
+                // Merged before a crash, Welcomes perhaps not delivered yet.
+                self.finish_own_commit(pending, None).await?;
+            }
+        }
+        loop {
+            if !self.session.mls.has_group(gid) || !self.session.mls.is_active(gid).unwrap_or(false)
+            {
+                return Ok(());
+            }
+            let epoch = self.session.mls.epoch(gid).map_err(crate::error::crypto)?;
+            let access = self
+                .session
+                .mls
+                .access_key(gid)
+                .map_err(crate::error::crypto)?;
+            let cursor = self.store.get_u64(Key::Cursor(gid))?;
+            let relay = self.relay().await?;
+            let page = relay
+                .read(
+                    gid,
+                    epoch,
+                    &access,
+                    cursor,
+                    READ_LIMIT,
+                    crate::clock::now_ms(),
+                )
+                .await?;
+            if page.entries.is_empty() {
+                if let Some(pending) = self.pending_commit(gid)? {
+                    // All of epoch N is read and our commit is not in it: the relay refused it.
+                    if pending.epoch == epoch {
+                        self.abort_own_commit(gid).await?;
+                    }
+                }
+                if page.current_epoch != epoch {
+                    // A commit we could not process (refused or undecryptable) left us behind.
+                    tracing::warn!(epoch, current = page.current_epoch, "group is ahead of us");
+                }
+                return Ok(());
+            }
+            for entry in page.entries {
+                if entry.seq < cursor {
+                    continue;
+                }
+                if self.process_entry(gid, &entry).await? {
+                    // New epoch: read on with the next epoch's access key.
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Processes one log entry; returns whether our epoch changed.
+    async fn process_entry(&mut self, gid: &GroupId, entry: &Entry) -> Result<bool, ClientError> {
+        let hash: [u8; 32] = Sha256::digest(&entry.message).into();
+        if let Some(pending) = self.pending_commit(gid)? {
+            if pending.commit_hash == hash {
+                self.finish_own_commit(pending, Some(entry.seq)).await?;
+                return Ok(true);
+            }
+            if entry.commit {
+                // Someone else's commit won the epoch.
+                self.abort_own_commit(gid).await?;
+            }
+        }
+        self.process_foreign_entry(gid, entry, &hash).await
+    }
+
+    /// Processes an entry that is not our pending commit; returns whether our epoch changed.
+    async fn process_foreign_entry(
+        &mut self,
+        gid: &GroupId,
+        entry: &Entry,
+        hash: &[u8; 32],
+    ) -> Result<bool, ClientError> {
+        let hash = *hash;
+        if self.store.seen(&hash)? {
+            self.skip_entry(gid, entry, &hash).await?;
+            return Ok(false);
+        }
+        match self.session.mls.process(gid, &entry.message) {
+            Ok(Incoming::Application { sender, payload }) => {
+                self.accept_application(gid, entry, &hash, &sender, &payload)
+                    .await?;
+                Ok(false)
+            }
+            Ok(Incoming::Commit(commit)) => self.accept_commit(gid, entry, &hash, commit).await,
+            Ok(_) => {
+                let mut batch = StoreBatch::default();
+                self.stage_mls(&mut batch);
+                batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+                batch.mark_seen(&hash);
+                self.store.apply(batch).await?;
+                Ok(false)
+            }
+            Err(e) => {
+                // A replay, an entry of an old epoch, garbage: skip it, never stall the log.
+                tracing::debug!(seq = entry.seq, error = %e, "skipping a group entry");
+                self.session.mls.discard_changes();
+                self.skip_entry(gid, entry, &hash).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    async fn skip_entry(
+        &mut self,
+        gid: &GroupId,
+        entry: &Entry,
+        hash: &[u8; 32],
+    ) -> Result<(), ClientError> {
+        let mut batch = StoreBatch::default();
+        batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+        batch.mark_seen(hash);
+        self.store.apply(batch).await?;
+        Ok(())
+    }
+
+    async fn accept_application(
+        &mut self,
+        gid: &GroupId,
+        entry: &Entry,
+        hash: &[u8; 32],
+        sender: &Member,
+        payload: &[u8],
+    ) -> Result<(), ClientError> {
+        let conv = self.conversation_of(gid)?;
+        let body = match Payload::decode(payload) {
+            Ok(Payload::Text { sent_at_ms, text }) => Some((sent_at_ms, StoredBody::Text(text))),
+            Ok(Payload::Unknown {
+                kind, sent_at_ms, ..
+            }) => Some((sent_at_ms, StoredBody::Unsupported { kind })),
+            Err(_) => None,
+        };
+        let mut batch = StoreBatch::default();
+        self.stage_mls(&mut batch);
+        batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+        batch.mark_seen(hash);
+        let message = match (&conv, body) {
+            (Some(conv), Some((sent_at_ms, body))) => Some(self.stage_history(
+                &mut batch,
+                conv,
+                HistoryEntry {
+                    sender: sender.handle.to_string(),
+                    sent_at_ms,
+                    body,
+                },
+            )?),
+            _ => None,
+        };
+        self.store.apply(batch).await?;
+        match message {
+            Some(message) => self.events.push(Event::Message(message)),
+            None if conv.is_some() => {
+                self.alert(format!(
+                    "{} sent a message that could not be read",
+                    sender.handle
+                ))
+                .await;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Checks the members a commit adds, then merges it.
+    async fn accept_commit(
+        &mut self,
+        gid: &GroupId,
+        entry: &Entry,
+        hash: &[u8; 32],
+        commit: IncomingCommit,
+    ) -> Result<bool, ClientError> {
+        let mut to_check: Vec<Member> = commit.added().to_vec();
+        to_check.extend(commit.sender().cloned());
+        for member in &to_check {
+            if let Err(e) = self.verify_member(member).await {
+                if e.is_transient() {
+                    self.session.mls.discard_changes();
+                    return Err(e);
+                }
+                self.session.mls.discard_changes();
+                let name = self
+                    .conversation_of(gid)?
+                    .map_or_else(|| "a conversation".to_owned(), |c| c.name);
+                self.alert(format!("a change to {name} was refused: {e}"))
+                    .await;
+                self.skip_entry(gid, entry, hash).await?;
+                return Ok(false);
+            }
+        }
+        let removes_us = commit.removes_us();
+        if let Err(e) = self.session.mls.merge_incoming_commit(gid, commit) {
+            tracing::warn!(error = %e, "could not merge a commit");
+            self.session.mls.discard_changes();
+            self.skip_entry(gid, entry, hash).await?;
+            return Ok(false);
+        }
+        let conv = self.conversation_of(gid)?;
+        let mut batch = StoreBatch::default();
+        self.stage_mls(&mut batch);
+        batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+        batch.mark_seen(hash);
+        if let (Some(conv), true) = (&conv, removes_us) {
+            let mut inactive = conv.clone();
+            inactive.active = false;
+            self.stage_conversation(&mut batch, &inactive)?;
+        }
+        self.store.apply(batch).await?;
+        if let Some(conv) = conv {
+            self.events.push(Event::MembershipChanged {
+                conversation: conv.name.clone(),
+            });
+            if removes_us {
+                self.alert(format!("you were removed from {}", conv.name))
+                    .await;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Before our commit at `commit_seq` is merged, processes what others posted in the same
+    /// epoch ahead of it: after the merge those messages could no longer be decrypted.
+    pub(crate) async fn catch_up_to(
+        &mut self,
+        gid: &GroupId,
+        commit_seq: u64,
+    ) -> Result<(), ClientError> {
+        loop {
+            let cursor = self.store.get_u64(Key::Cursor(gid))?;
+            if cursor >= commit_seq {
+                return Ok(());
+            }
+            let epoch = self.session.mls.epoch(gid).map_err(crate::error::crypto)?;
+            let access = self
+                .session
+                .mls
+                .access_key(gid)
+                .map_err(crate::error::crypto)?;
+            let relay = self.relay().await?;
+            let page = relay
+                .read(
+                    gid,
+                    epoch,
+                    &access,
+                    cursor,
+                    READ_LIMIT,
+                    crate::clock::now_ms(),
+                )
+                .await?;
+            let mut progressed = false;
+            for entry in page.entries {
+                if entry.seq < cursor {
+                    continue;
+                }
+                if entry.seq >= commit_seq {
+                    return Ok(());
+                }
+                progressed = true;
+                let hash: [u8; 32] = Sha256::digest(&entry.message).into();
+                if entry.commit {
+                    // The relay let no other commit into this epoch before ours.
+                    self.skip_entry(gid, &entry, &hash).await?;
+                } else {
+                    self.process_foreign_entry(gid, &entry, &hash).await?;
+                }
+            }
+            if !progressed {
+                return Ok(());
+            }
+        }
+    }
+
+    pub(crate) fn pending_commit(
+        &self,
+        gid: &GroupId,
+    ) -> Result<Option<PendingCommit>, ClientError> {
+        Ok(self.store.get(Key::PendingCommit(gid))?)
+    }
+}

@@ -1,0 +1,557 @@
+//! The integrator API against a real relay on loopback (TLS, pinned self-signed certificate)
+//! and real sled stores in temporary directories.
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use futures::StreamExt;
+use parley_client::{Client, ClientError, ConversationKind, Event, Message, MessageBody};
+use parley_relay::{Relay, RelayConfig, TlsSetting};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+struct TestRelay {
+    url: String,
+    fingerprint: String,
+    _data: TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+async fn start_relay() -> TestRelay {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::open(RelayConfig {
+        data_dir: data.path().to_path_buf(),
+        tls: TlsSetting::SelfSigned,
+    })
+    .unwrap();
+    let fingerprint = relay.tls_fingerprint().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(relay.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    TestRelay {
+        url: format!("https://127.0.0.1:{port}"),
+        fingerprint,
+        _data: data,
+        _stop: stop,
+    }
+}
+
+async fn open(relay: &TestRelay, home: &Path) -> Client {
+    Client::builder()
+        .home(home)
+        .relay(&relay.url)
+        .relay_fingerprint(&relay.fingerprint)
+        .build()
+        .await
+        .unwrap()
+}
+
+async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
+    let client = open(relay, home).await;
+    let me = client.register(handle).await.unwrap();
+    assert_eq!(me.handle, handle);
+    client
+}
+
+fn texts(messages: &[Message]) -> Vec<(&str, &str, &str)> {
+    messages
+        .iter()
+        .map(|m| (m.conversation.as_str(), m.sender.as_str(), m.text.as_str()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_conversation_both_ways_with_the_peer_offline_at_send_time() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    // Bob registers and goes offline: his client is closed while Alice writes.
+    drop(registered(&relay, homes.1.path(), "bob").await);
+
+    let sent = alice.send_text("bob", "hi bob").await.unwrap();
+    assert_eq!(sent.conversation, "bob");
+    assert_eq!(sent.sender, "alice");
+    assert_eq!(sent.body, MessageBody::Text("hi bob".into()));
+    alice.send_text("bob", "are you there?").await.unwrap();
+
+    let bob = open(&relay, homes.1.path()).await;
+    let received = bob.sync().await.unwrap();
+    assert_eq!(
+        texts(&received),
+        [
+            ("alice", "alice", "hi bob"),
+            ("alice", "alice", "are you there?")
+        ]
+    );
+    let conversations = bob.conversations().await.unwrap();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(conversations[0].name, "alice");
+    assert_eq!(conversations[0].kind, ConversationKind::Direct);
+    assert_eq!(conversations[0].members, 2);
+
+    let reply = bob.send_text("alice", "hello alice").await.unwrap();
+    assert_eq!(reply.conversation, "alice");
+    let received = alice.sync().await.unwrap();
+    assert_eq!(texts(&received), [("bob", "bob", "hello alice")]);
+    // Still one conversation each: the reply went into the existing group.
+    assert_eq!(alice.conversations().await.unwrap().len(), 1);
+
+    let mut members: Vec<String> = alice
+        .members("bob")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.handle)
+        .collect();
+    members.sort();
+    assert_eq!(members, ["alice", "bob"]);
+    let bob_key = bob.whoami().unwrap().identity_key;
+    let listed = alice.members("bob").await.unwrap();
+    assert!(listed
+        .iter()
+        .any(|m| m.handle == "bob" && m.identity_key == bob_key));
+
+    let number = alice.safety_number("bob").await.unwrap();
+    assert_eq!(number, bob.safety_number("alice").await.unwrap());
+    assert_eq!(number.split(' ').count(), 12);
+    assert!(bob.alerts().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_of_three_with_add_and_remove() {
+    let relay = start_relay().await;
+    let dirs: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let alice = registered(&relay, dirs[0].path(), "alice").await;
+    let bob = registered(&relay, dirs[1].path(), "bob").await;
+    let carol = registered(&relay, dirs[2].path(), "carol").await;
+
+    alice.create_group("team", &["bob".into()]).await.unwrap();
+    assert!(matches!(
+        alice.create_group("team", &[]).await,
+        Err(ClientError::ConversationExists(_))
+    ));
+    alice.add_member("team", "carol").await.unwrap();
+    assert!(matches!(
+        alice.add_member("team", "carol").await,
+        Err(ClientError::AlreadyAMember(_))
+    ));
+    alice.send_text("team", "welcome both").await.unwrap();
+
+    assert!(texts(&bob.sync().await.unwrap()).contains(&("team", "alice", "welcome both")));
+    assert_eq!(
+        texts(&carol.sync().await.unwrap()),
+        [("team", "alice", "welcome both")]
+    );
+    assert_eq!(bob.members("team").await.unwrap().len(), 3);
+    let info = carol.conversations().await.unwrap();
+    assert_eq!(info[0].kind, ConversationKind::Group);
+    assert_eq!(info[0].members, 3);
+
+    carol.send_text("team", "hi from carol").await.unwrap();
+    assert_eq!(
+        texts(&bob.sync().await.unwrap()),
+        [("team", "carol", "hi from carol")]
+    );
+
+    // Removing someone who is not in the group is refused.
+    assert!(matches!(
+        alice.remove_member("team", "dave").await,
+        Err(ClientError::UnknownContact(_) | ClientError::NotAMember(_))
+    ));
+    alice.remove_member("team", "carol").await.unwrap();
+    assert!(matches!(
+        alice.remove_member("team", "carol").await,
+        Err(ClientError::NotAMember(h)) if h == "carol"
+    ));
+    alice.send_text("team", "carol is gone").await.unwrap();
+    bob.send_text("team", "indeed").await.unwrap();
+
+    let carol_new = carol.sync().await.unwrap();
+    assert!(carol_new.is_empty(), "a removed member read {carol_new:?}");
+    assert!(carol
+        .alerts()
+        .await
+        .unwrap()
+        .iter()
+        .any(|a| a.contains("removed from team")));
+    assert!(matches!(
+        carol.send_text("team", "let me back in").await,
+        Err(ClientError::NotAMember(_))
+    ));
+    assert!(carol
+        .history("team", None)
+        .await
+        .unwrap()
+        .iter()
+        .all(|m| m.text != "carol is gone"));
+
+    assert_eq!(
+        texts(&bob.sync().await.unwrap()),
+        [("team", "alice", "carol is gone")]
+    );
+    assert_eq!(bob.members("team").await.unwrap().len(), 2);
+    assert_eq!(
+        texts(&alice.sync().await.unwrap()),
+        [
+            ("team", "carol", "hi from carol"),
+            ("team", "bob", "indeed")
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_and_history_return_each_message_once() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+
+    for text in ["one", "two", "three"] {
+        alice.send_text("bob", text).await.unwrap();
+    }
+    let first = bob.sync().await.unwrap();
+    assert_eq!(
+        first.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["one", "two", "three"]
+    );
+    assert!(bob.sync().await.unwrap().is_empty());
+
+    let history = bob.history("alice", None).await.unwrap();
+    assert_eq!(history, first);
+    let latest = bob.history("alice", Some(2)).await.unwrap();
+    assert_eq!(
+        latest.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["two", "three"]
+    );
+
+    // The sender's history holds its own messages, once, in order.
+    let mine = alice.history("bob", None).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["one", "two", "three"]
+    );
+    assert!(mine.iter().all(|m| m.sender == "alice"));
+    assert!(alice.sync().await.unwrap().is_empty());
+    assert_eq!(alice.history("bob", None).await.unwrap().len(), 3);
+
+    assert!(matches!(
+        alice.history("nobody", None).await,
+        Err(ClientError::UnknownConversation(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reopened_client_continues_where_it_left_off() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+    let alice_id = alice.whoami().unwrap();
+    alice.send_text("bob", "before restart").await.unwrap();
+    assert_eq!(bob.sync().await.unwrap().len(), 1);
+    drop(alice);
+    drop(bob);
+
+    // Opened without a relay address: the stored one is used.
+    let alice = Client::builder()
+        .home(homes.0.path())
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(alice.whoami().unwrap(), alice_id);
+    assert!(matches!(
+        alice.register("alice2").await,
+        Err(ClientError::AlreadyInitialized)
+    ));
+    alice.send_text("bob", "after restart").await.unwrap();
+
+    let bob = open(&relay, homes.1.path()).await;
+    assert_eq!(
+        texts(&bob.sync().await.unwrap()),
+        [("alice", "alice", "after restart")]
+    );
+    bob.send_text("alice", "got both").await.unwrap();
+    assert_eq!(
+        texts(&alice.sync().await.unwrap()),
+        [("bob", "bob", "got both")]
+    );
+    assert_eq!(bob.history("alice", None).await.unwrap().len(), 3);
+    assert_eq!(alice.history("bob", None).await.unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_handle_is_refused_and_nothing_is_saved() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let _alice = registered(&relay, homes.0.path(), "alice").await;
+
+    let impostor = open(&relay, homes.1.path()).await;
+    match impostor.register("alice").await {
+        Err(ClientError::HandleTaken(h)) => assert_eq!(h, "alice"),
+        other => panic!("expected HandleTaken, got {other:?}"),
+    }
+    assert!(matches!(
+        impostor.whoami(),
+        Err(ClientError::NotInitialized)
+    ));
+    assert!(matches!(
+        impostor.sync().await,
+        Err(ClientError::NotInitialized)
+    ));
+    drop(impostor);
+    let reopened = open(&relay, homes.1.path()).await;
+    assert!(matches!(
+        reopened.whoami(),
+        Err(ClientError::NotInitialized)
+    ));
+    // The same home can still register a free handle.
+    reopened.register("mallory").await.unwrap();
+    assert!(matches!(
+        reopened.register("bad handle!").await,
+        Err(ClientError::AlreadyInitialized)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_errors_are_typed() {
+    let relay = start_relay().await;
+    let home = tempfile::tempdir().unwrap();
+    let fresh = open(&relay, tempfile::tempdir().unwrap().path()).await;
+    assert!(matches!(
+        fresh.register("Not A Handle").await,
+        Err(ClientError::InvalidHandle(_))
+    ));
+    let alice = registered(&relay, home.path(), "alice").await;
+    assert!(matches!(
+        alice.send_text("bob", "   \n").await,
+        Err(ClientError::EmptyMessage)
+    ));
+    let long = "x".repeat(64 * 1024 + 1);
+    assert!(matches!(
+        alice.send_text("bob", &long).await,
+        Err(ClientError::MessageTooLong)
+    ));
+    assert!(matches!(
+        alice.send_text("no such group!", "hi").await,
+        Err(ClientError::UnknownConversation(_))
+    ));
+    let err = alice.send_text("nobody", "hi").await.unwrap_err();
+    assert!(matches!(err, ClientError::UnknownContact(ref h) if h == "nobody"));
+    assert_eq!(
+        err.to_string(),
+        "the relay does not know anyone called nobody"
+    );
+    assert!(matches!(
+        alice.send_text("alice", "hi me").await,
+        Err(ClientError::CannotMessageSelf)
+    ));
+    assert!(alice.conversations().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_relay_is_reported_as_such() {
+    // A port nothing listens on.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let home = tempfile::tempdir().unwrap();
+    let client = Client::builder()
+        .home(home.path())
+        .relay(format!("https://127.0.0.1:{port}"))
+        .relay_fingerprint("00".repeat(32))
+        .build()
+        .await
+        .unwrap();
+    let err = client.register("alice").await.unwrap_err();
+    assert!(matches!(err, ClientError::RelayUnreachable(_)), "{err:?}");
+    assert!(matches!(client.whoami(), Err(ClientError::NotInitialized)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_stream_pushed_messages() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+    let mut events = bob.events();
+
+    alice.send_text("bob", "first").await.unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !seen.contains(&"first".to_owned()) {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("no event in time")
+            .expect("stream ended")
+            .unwrap();
+        if let Event::Message(m) = event {
+            seen.push(m.text);
+        }
+    }
+    // The group subscription (made after joining) delivers later messages too.
+    alice.send_text("bob", "second").await.unwrap();
+    while !seen.contains(&"second".to_owned()) {
+        let event = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("no event in time")
+            .expect("stream ended")
+            .unwrap();
+        if let Event::Message(m) = event {
+            seen.push(m.text);
+        }
+    }
+    assert_eq!(seen, ["first", "second"]);
+}
+
+async fn raw_connection(relay: &TestRelay) -> parley_client::relay::RelayConnection {
+    let url: parley_client::relay::RelayUrl = relay.url.parse().unwrap();
+    parley_client::relay::RelayConnection::connect(&url, Some(&relay.fingerprint))
+        .await
+        .unwrap()
+}
+
+fn handle(s: &str) -> parley_crypto::handle::Handle {
+    parley_crypto::handle::Handle::parse(s).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_in_the_inbox_raises_an_alert_and_does_not_block_later_deliveries() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+
+    // Deposits are anonymous: anyone can drop bytes into bob's inbox.
+    let raw = raw_connection(&relay).await;
+    raw.deposit(&handle("bob"), &[0x01; 512]).await.unwrap();
+    alice.send_text("bob", "real message").await.unwrap();
+
+    let received = bob.sync().await.unwrap();
+    assert_eq!(texts(&received), [("alice", "alice", "real message")]);
+    let alerts = bob.alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    // Acknowledged and remembered: nothing comes back.
+    assert!(bob.sync().await.unwrap().is_empty());
+    assert_eq!(bob.alerts().await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_serving_a_different_key_for_a_pinned_handle_is_refused() {
+    let honest = start_relay().await;
+    let evil = start_relay().await;
+    let dirs: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let alice = registered(&honest, dirs[0].path(), "alice").await;
+    let _bob = registered(&honest, dirs[1].path(), "bob").await;
+    alice.send_text("bob", "pinning you").await.unwrap();
+    let number = alice.safety_number("bob").await.unwrap();
+    drop(alice);
+
+    // Another "bob" with another key, served by the relay alice now talks to.
+    let _fake_bob = registered(&evil, dirs[2].path(), "bob").await;
+    let alice = open(&evil, dirs[0].path()).await;
+    let err = alice
+        .create_group("trap", &["bob".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::KeyChanged(ref h) if h == "bob"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "bob's identity key has changed since you last verified it; sending is blocked until you re-verify"
+    );
+    assert!(alice
+        .alerts()
+        .await
+        .unwrap()
+        .iter()
+        .any(|a| a.contains("bob's identity key has changed")));
+    // The pin was not replaced, and no group was created.
+    assert_eq!(alice.safety_number("bob").await.unwrap(), number);
+    assert!(alice
+        .conversations()
+        .await
+        .unwrap()
+        .iter()
+        .all(|c| c.name != "trap"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_packages_fall_back_to_last_resort_and_are_topped_up_by_sync() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+
+    let raw = raw_connection(&relay).await;
+    let mut claimed = Vec::new();
+    for _ in 0..27 {
+        claimed.push(raw.claim_key_package(&handle("bob")).await.unwrap());
+    }
+    let distinct: std::collections::HashSet<&Vec<u8>> = claimed.iter().collect();
+    // 25 one-time packages, then the same last-resort one.
+    assert_eq!(distinct.len(), 26);
+    assert_eq!(claimed[25], claimed[26]);
+
+    // The last-resort package still lets alice start a conversation.
+    alice.send_text("bob", "via last resort").await.unwrap();
+    assert_eq!(
+        texts(&bob.sync().await.unwrap()),
+        [("alice", "alice", "via last resort")]
+    );
+    // That sync topped bob up: fresh one-time packages again.
+    let mut fresh = std::collections::HashSet::new();
+    for _ in 0..5 {
+        fresh.insert(raw.claim_key_package(&handle("bob")).await.unwrap());
+    }
+    assert_eq!(fresh.len(), 5);
+    assert!(!fresh.contains(&claimed[25]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_and_posts_are_retried() {
+    let relay = start_relay().await;
+    let dirs: Vec<TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let alice = registered(&relay, dirs[0].path(), "alice").await;
+    let bob = registered(&relay, dirs[1].path(), "bob").await;
+    let carol = registered(&relay, dirs[2].path(), "carol").await;
+    let dave = registered(&relay, dirs[3].path(), "dave").await;
+
+    alice.create_group("team", &["bob".into()]).await.unwrap();
+    bob.sync().await.unwrap();
+    // Both commit in the same epoch: one loses the race, syncs and retries.
+    let (a, b, c) = tokio::join!(
+        alice.add_member("team", "carol"),
+        bob.add_member("team", "dave"),
+        alice.send_text("team", "racing"),
+    );
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    bob.send_text("team", "after the race").await.unwrap();
+
+    for client in [&alice, &bob, &carol, &dave] {
+        client.sync().await.unwrap();
+        let mut members: Vec<String> = client
+            .members("team")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.handle)
+            .collect();
+        members.sort();
+        assert_eq!(members, ["alice", "bob", "carol", "dave"]);
+    }
+    let history = dave.history("team", None).await.unwrap();
+    assert_eq!(history.last().unwrap().text, "after the race");
+    let bobs = bob.history("team", None).await.unwrap();
+    assert_eq!(bobs.iter().filter(|m| m.text == "racing").count(), 1);
+}

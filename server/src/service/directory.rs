@@ -1,0 +1,152 @@
+//! Directory service: handles, signed records and KeyPackages.
+
+use std::sync::Arc;
+
+use parley_crypto::auth::{body, OwnerMethod};
+use parley_crypto::directory::SignedRecord;
+use parley_proto::v1::directory_server::Directory;
+use parley_proto::v1::{
+    ChallengeRequest, ChallengeResponse, ClaimKeyPackageRequest, ClaimKeyPackageResponse,
+    LookupRequest, LookupResponse, PublishKeyPackagesRequest, PublishKeyPackagesResponse,
+    RegisterRequest, RegisterResponse,
+};
+use tonic::{Request, Response, Status};
+
+use super::owner_auth::OwnerProof;
+use super::{status, RelayState};
+use crate::limits::{
+    self, MAX_KEY_PACKAGES_HELD, MAX_KEY_PACKAGES_PER_PUBLISH, MAX_KEY_PACKAGE_LEN, MAX_RECORD_LEN,
+};
+use crate::store::{Published, Registration};
+
+/// Implements `parley.v1.Directory`.
+pub(crate) struct DirectoryService {
+    state: Arc<RelayState>,
+}
+
+impl DirectoryService {
+    pub(crate) fn new(state: Arc<RelayState>) -> Self {
+        DirectoryService { state }
+    }
+}
+
+#[tonic::async_trait]
+impl Directory for DirectoryService {
+    async fn register(
+        &self,
+        request: Request<RegisterRequest>,
+    ) -> Result<Response<RegisterResponse>, Status> {
+        let request = request.into_inner();
+        limits::sized("record", &request.record, 1, MAX_RECORD_LEN)?;
+        let record = SignedRecord::decode_and_verify(&request.record)
+            .map_err(|error| Status::invalid_argument(format!("record: {error}")))?;
+        let handle = &record.record().handle;
+        match self
+            .state
+            .store
+            .register(handle, &request.record)
+            .await
+            .map_err(status::storage)?
+        {
+            Registration::Created => {
+                tracing::info!("handle registered");
+                Ok(Response::new(RegisterResponse {}))
+            }
+            Registration::Taken => Err(Status::already_exists("handle is already taken")),
+        }
+    }
+
+    async fn lookup(
+        &self,
+        request: Request<LookupRequest>,
+    ) -> Result<Response<LookupResponse>, Status> {
+        let handle = limits::handle("handle", &request.get_ref().handle)?;
+        let record = self
+            .state
+            .store
+            .lookup(&handle)
+            .map_err(status::storage)?
+            .ok_or_else(|| Status::not_found("handle is not registered"))?;
+        Ok(Response::new(LookupResponse { record }))
+    }
+
+    async fn challenge(
+        &self,
+        _request: Request<ChallengeRequest>,
+    ) -> Result<Response<ChallengeResponse>, Status> {
+        let challenge = self.state.challenges.issue().map_err(|_| {
+            Status::resource_exhausted("too many outstanding challenges, try again later")
+        })?;
+        Ok(Response::new(ChallengeResponse {
+            challenge: challenge.to_vec(),
+        }))
+    }
+
+    async fn publish_key_packages(
+        &self,
+        request: Request<PublishKeyPackagesRequest>,
+    ) -> Result<Response<PublishKeyPackagesResponse>, Status> {
+        let request = request.into_inner();
+        let handle = limits::handle("handle", &request.handle)?;
+        limits::count(
+            "key_packages",
+            request.key_packages.len(),
+            0,
+            MAX_KEY_PACKAGES_PER_PUBLISH,
+        )?;
+        for (i, key_package) in request.key_packages.iter().enumerate() {
+            limits::sized(
+                &format!("key_packages[{i}]"),
+                key_package,
+                1,
+                MAX_KEY_PACKAGE_LEN,
+            )?;
+        }
+        limits::sized("last_resort", &request.last_resort, 0, MAX_KEY_PACKAGE_LEN)?;
+        let proof = OwnerProof::parse(request.auth.as_ref())?;
+
+        let digest = body::publish_key_packages(&request.key_packages, &request.last_resort);
+        self.state
+            .verify_owner(OwnerMethod::PublishKeyPackages, &handle, &proof, &digest)?;
+
+        let last_resort =
+            (!request.last_resort.is_empty()).then_some(request.last_resort.as_slice());
+        let published = self
+            .state
+            .store
+            .publish_key_packages(
+                &handle,
+                &request.key_packages,
+                last_resort,
+                MAX_KEY_PACKAGES_HELD,
+            )
+            .await
+            .map_err(status::storage)?;
+        match published {
+            Published::Held(available) => {
+                Ok(Response::new(PublishKeyPackagesResponse { available }))
+            }
+            Published::TooMany => Err(Status::resource_exhausted(format!(
+                "key_packages: a handle may hold at most {MAX_KEY_PACKAGES_HELD} KeyPackages"
+            ))),
+        }
+    }
+
+    async fn claim_key_package(
+        &self,
+        request: Request<ClaimKeyPackageRequest>,
+    ) -> Result<Response<ClaimKeyPackageResponse>, Status> {
+        let handle = limits::handle("handle", &request.get_ref().handle)?;
+        let claimed = self
+            .state
+            .store
+            .claim_key_package(&handle)
+            .await
+            .map_err(status::storage)?
+            .ok_or_else(|| Status::not_found("no KeyPackage available for this handle"))?;
+        Ok(Response::new(ClaimKeyPackageResponse {
+            key_package: claimed.key_package,
+            last_resort: claimed.last_resort,
+        }))
+    }
+}

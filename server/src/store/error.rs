@@ -1,0 +1,25 @@
+//! Storage failures.
+
+/// A storage operation failed. Shown to clients only as a generic UNAVAILABLE or INTERNAL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum StoreError {
+    /// The database reported an error (I/O, corruption detected by sled).
+    #[error("database error: {0}")]
+    Database(#[from] sled::Error),
+    /// A stored value does not have the layout this relay writes.
+    #[error("stored {0} is malformed")]
+    Corrupt(&'static str),
+    /// The blocking flush task did not complete (panicked or cancelled at shutdown).
+    #[error("flush task failed")]
+    FlushTask,
+}
+
+impl From<sled::transaction::TransactionError<StoreError>> for StoreError {
+    fn from(error: sled::transaction::TransactionError<StoreError>) -> Self {
+        match error {
+            sled::transaction::TransactionError::Abort(inner) => inner,
+            sled::transaction::TransactionError::Storage(inner) => StoreError::Database(inner),
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Group logs: an append-only sequence of entries per group, moved from epoch to epoch by
+//! compare-and-swap commits.
+//!
+//! Layout: `group_meta`: `group_id` -> `u64 epoch | u64 next_seq`;
+//! `group_keys`: `group_id | u64 epoch` -> `access_key[32] | u64 first_seq` (immutable once
+//! written); `group_entries`: `group_id | u64 seq` -> `u64 epoch | u8 commit | message`.
+//! Entries of one epoch are contiguous, from the epoch's `first_seq` to its commit.
+
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
+
+use super::keys::{key_suffix_u64, read_u64, with_u64};
+use super::{Store, StoreError};
+
+/// A group's position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GroupMeta {
+    /// The epoch the group is in.
+    pub(crate) epoch: u64,
+    /// The sequence number the next entry will get.
+    pub(crate) next_seq: u64,
+}
+
+/// The public access key of one epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EpochKey {
+    /// Ed25519 public key.
+    pub(crate) key: [u8; 32],
+    /// Sequence number of the epoch's first entry.
+    pub(crate) first_seq: u64,
+}
+
+/// Outcome of creating a group.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Created {
+    /// Stored durably at epoch 0.
+    Created,
+    /// The id is taken; nothing was written.
+    Exists,
+}
+
+/// Outcome of appending an entry.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Appended {
+    /// Stored durably at this sequence number.
+    At(u64),
+    /// The group is no longer at the expected epoch; nothing was written.
+    EpochMoved {
+        /// The group's epoch now.
+        current: u64,
+    },
+    /// No such group.
+    NoGroup,
+}
+
+/// One log entry.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct StoredEntry {
+    /// Position in the log.
+    pub(crate) seq: u64,
+    /// The epoch it was appended in.
+    pub(crate) epoch: u64,
+    /// True if it moved the group to `epoch + 1`.
+    pub(crate) commit: bool,
+    /// The message as posted.
+    pub(crate) message: Vec<u8>,
+}
+
+impl GroupMeta {
+    fn decode(bytes: &[u8]) -> Result<GroupMeta, StoreError> {
+        Ok(GroupMeta {
+            epoch: read_u64(bytes, 0, "group meta")?,
+            next_seq: read_u64(bytes, 8, "group meta")?,
+        })
+    }
+
+    fn encode(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.epoch.to_be_bytes());
+        out[8..].copy_from_slice(&self.next_seq.to_be_bytes());
+        out
+    }
+
+    fn load(
+        tree: &TransactionalTree,
+        id: &[u8; 32],
+    ) -> Result<Option<GroupMeta>, ConflictableTransactionError<StoreError>> {
+        match tree.get(id)? {
+            None => Ok(None),
+            Some(bytes) => GroupMeta::decode(&bytes)
+                .map(Some)
+                .map_err(ConflictableTransactionError::Abort),
+        }
+    }
+}
+
+impl EpochKey {
+    fn encode(self) -> [u8; 40] {
+        let mut out = [0u8; 40];
+        out[..32].copy_from_slice(&self.key);
+        out[32..].copy_from_slice(&self.first_seq.to_be_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<EpochKey, StoreError> {
+        let key = bytes
+            .get(..32)
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+            .ok_or(StoreError::Corrupt("group access key"))?;
+        Ok(EpochKey {
+            key,
+            first_seq: read_u64(bytes, 32, "group access key")?,
+        })
+    }
+}
+
+impl Store {
+    /// Creates a group log at epoch 0 with its access key.
+    pub(crate) async fn create_group(
+        &self,
+        group_id: &[u8; 32],
+        access_key: &[u8; 32],
+    ) -> Result<Created, StoreError> {
+        let meta = GroupMeta {
+            epoch: 0,
+            next_seq: 0,
+        };
+        let key = EpochKey {
+            key: *access_key,
+            first_seq: 0,
+        };
+        let outcome = (&self.group_meta, &self.group_keys).transaction(|(metas, keys)| {
+            if GroupMeta::load(metas, group_id)?.is_some() {
+                return Ok(Created::Exists);
+            }
+            metas.insert(&group_id[..], &meta.encode()[..])?;
+            keys.insert(with_u64(group_id, 0), &key.encode()[..])?;
+            Ok(Created::Created)
+        })?;
+        if outcome == Created::Created {
+            self.persist().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// The group's current position, if it exists.
+    pub(crate) fn group_meta(&self, group_id: &[u8; 32]) -> Result<Option<GroupMeta>, StoreError> {
+        self.group_meta
+            .get(group_id)?
+            .map(|bytes| GroupMeta::decode(&bytes))
+            .transpose()
+    }
+
+    /// The public access key of `epoch`, if the group has reached that epoch.
+    pub(crate) fn epoch_key(
+        &self,
+        group_id: &[u8; 32],
+        epoch: u64,
+    ) -> Result<Option<EpochKey>, StoreError> {
+        self.group_keys
+            .get(with_u64(group_id, epoch))?
+            .map(|bytes| EpochKey::decode(&bytes))
+            .transpose()
+    }
+
+    /// Appends `message` if the group is at `epoch`. With `next_key`, the entry is a commit:
+    /// the group moves to `epoch + 1` whose access key is `next_key`, in the same transaction.
+    pub(crate) async fn append(
+        &self,
+        group_id: &[u8; 32],
+        epoch: u64,
+        message: &[u8],
+        next_key: Option<&[u8; 32]>,
+    ) -> Result<Appended, StoreError> {
+        let mut value = Vec::with_capacity(9 + message.len());
+        value.extend_from_slice(&epoch.to_be_bytes());
+        value.push(u8::from(next_key.is_some()));
+        value.extend_from_slice(message);
+        let value = sled::IVec::from(value);
+        let trees = (&self.group_meta, &self.group_entries, &self.group_keys);
+        let outcome = trees.transaction(|(metas, entries, keys)| {
+            let Some(meta) = GroupMeta::load(metas, group_id)? else {
+                return Ok(Appended::NoGroup);
+            };
+            if meta.epoch != epoch {
+                return Ok(Appended::EpochMoved {
+                    current: meta.epoch,
+                });
+            }
+            let seq = meta.next_seq;
+            entries.insert(with_u64(group_id, seq), value.clone())?;
+            let mut next = GroupMeta {
+                epoch,
+                next_seq: seq + 1,
+            };
+            if let Some(next_key) = next_key {
+                next.epoch = epoch + 1;
+                let key = EpochKey {
+                    key: *next_key,
+                    first_seq: seq + 1,
+                };
+                keys.insert(with_u64(group_id, epoch + 1), &key.encode()[..])?;
+            }
+            metas.insert(&group_id[..], &next.encode()[..])?;
+            Ok(Appended::At(seq))
+        })?;
+        if matches!(outcome, Appended::At(_)) {
+            self.persist().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Entries of `epoch` from `from_seq` on (the epoch starting at `first_seq`): at most
+    /// `limit`, stopping before `max_bytes` of messages (but always at least one).
+    pub(crate) fn read_entries(
+        &self,
+        group_id: &[u8; 32],
+        epoch: u64,
+        first_seq: u64,
+        from_seq: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let start = from_seq.max(first_seq);
+        let range = with_u64(group_id, start)..=with_u64(group_id, u64::MAX);
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for item in self.group_entries.range(range) {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = item?;
+            let entry_epoch = read_u64(&value, 0, "group entry")?;
+            if entry_epoch != epoch {
+                break;
+            }
+            let commit = *value.get(8).ok_or(StoreError::Corrupt("group entry"))? == 1;
+            let message = value.get(9..).ok_or(StoreError::Corrupt("group entry"))?;
+            bytes = bytes.saturating_add(message.len());
+            if bytes > max_bytes && !out.is_empty() {
+                break;
+            }
+            out.push(StoredEntry {
+                seq: key_suffix_u64(&key, "group entry key")?,
+                epoch,
+                commit,
+                message: message.to_vec(),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,223 @@
+//! Shared test harness: a real relay on 127.0.0.1:0 over a temp dir, real tonic clients and
+//! real parley-crypto keys.
+
+// Each test binary uses a different subset of these helpers, and test crates export nothing;
+// a failing helper should fail the test loudly, as in a #[test] body.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+pub mod raw;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parley_crypto::access::AccessKey;
+use parley_crypto::auth::{group_transcript, owner_transcript, GroupMethod, OwnerMethod};
+use parley_crypto::directory::{DirectoryRecord, SignedRecord};
+use parley_crypto::handle::Handle;
+use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
+use parley_proto::v1::directory_client::DirectoryClient;
+use parley_proto::v1::groups_client::GroupsClient;
+use parley_proto::v1::inbox_client::InboxClient;
+use parley_proto::v1::{ChallengeRequest, GroupAuth, OwnerAuth, RegisterRequest};
+use parley_relay::{Relay, RelayConfig, RelayError, TlsSetting};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+/// A relay serving in the background.
+pub struct RunningRelay {
+    pub addr: SocketAddr,
+    pub fingerprint: Option<String>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), RelayError>>,
+}
+
+impl RunningRelay {
+    /// Opens a relay in `dir` and serves it on 127.0.0.1:0.
+    pub async fn start(dir: &Path, tls: TlsSetting) -> RunningRelay {
+        let relay = Relay::open(RelayConfig {
+            data_dir: dir.to_owned(),
+            tls,
+        })
+        .unwrap();
+        let fingerprint = relay.tls_fingerprint();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(relay.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        RunningRelay {
+            addr,
+            fingerprint,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// A plaintext relay.
+    pub async fn plaintext(dir: &Path) -> RunningRelay {
+        RunningRelay::start(dir, TlsSetting::Plaintext).await
+    }
+
+    /// A plaintext channel to this relay.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    pub async fn directory(&self) -> DirectoryClient<Channel> {
+        DirectoryClient::new(self.channel().await)
+    }
+
+    pub async fn inbox(&self) -> InboxClient<Channel> {
+        InboxClient::new(self.channel().await)
+    }
+
+    pub async fn groups(&self) -> GroupsClient<Channel> {
+        GroupsClient::new(self.channel().await)
+    }
+
+    /// Shuts the relay down and waits until it has stopped.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let result = tokio::time::timeout(std::time::Duration::from_secs(20), self.task)
+            .await
+            .expect("relay did not shut down in time")
+            .unwrap();
+        result.unwrap();
+    }
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    OsRng.fill_bytes(&mut out);
+    out
+}
+
+/// A user with real keys.
+pub struct User {
+    pub handle: Handle,
+    pub identity: IdentitySecretKey,
+    pub inbox: InboxSecretKey,
+}
+
+impl User {
+    pub fn new(handle: &str) -> User {
+        User {
+            handle: Handle::parse(handle).unwrap(),
+            identity: IdentitySecretKey::generate(&mut OsRng),
+            inbox: InboxSecretKey::generate(&mut OsRng),
+        }
+    }
+
+    pub fn record(&self) -> SignedRecord {
+        DirectoryRecord {
+            handle: self.handle.clone(),
+            identity_key: self.identity.public_key(),
+            inbox_key: self.inbox.public_key(),
+            record_version: 1,
+            created_at_ms: now_ms(),
+        }
+        .sign(&self.identity)
+        .unwrap()
+    }
+
+    pub async fn register(&self, directory: &mut DirectoryClient<Channel>) {
+        directory
+            .register(RegisterRequest {
+                record: self.record().to_bytes(),
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Fetches a challenge and signs the owner-auth transcript with this user's key.
+    pub async fn owner_auth(
+        &self,
+        directory: &mut DirectoryClient<Channel>,
+        method: OwnerMethod,
+        body_digest: [u8; 32],
+    ) -> OwnerAuth {
+        let challenge = challenge(directory).await;
+        self.sign_owner(method, challenge, body_digest)
+    }
+
+    pub fn sign_owner(
+        &self,
+        method: OwnerMethod,
+        challenge: [u8; 32],
+        body_digest: [u8; 32],
+    ) -> OwnerAuth {
+        let transcript = owner_transcript(method, &self.handle, &challenge, &body_digest);
+        OwnerAuth {
+            challenge: challenge.to_vec(),
+            signature: self.identity.sign(&transcript).to_vec(),
+        }
+    }
+}
+
+pub async fn challenge(directory: &mut DirectoryClient<Channel>) -> [u8; 32] {
+    directory
+        .challenge(ChallengeRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .challenge
+        .try_into()
+        .unwrap()
+}
+
+/// A fresh access key, as if exported from an MLS epoch.
+pub fn access_key() -> AccessKey {
+    AccessKey::from_exporter_secret(&random::<32>())
+}
+
+/// Signs a group-auth transcript at the current time with a fresh nonce.
+pub fn group_auth(
+    key: &AccessKey,
+    method: GroupMethod,
+    group_id: &[u8; 32],
+    epoch: u64,
+    body_digest: [u8; 32],
+) -> GroupAuth {
+    group_auth_at(key, method, group_id, epoch, body_digest, now_ms())
+}
+
+pub fn group_auth_at(
+    key: &AccessKey,
+    method: GroupMethod,
+    group_id: &[u8; 32],
+    epoch: u64,
+    body_digest: [u8; 32],
+    timestamp_ms: u64,
+) -> GroupAuth {
+    let nonce = random::<16>();
+    let transcript = group_transcript(method, group_id, epoch, timestamp_ms, &nonce, &body_digest);
+    GroupAuth {
+        timestamp_ms,
+        nonce: nonce.to_vec(),
+        signature: key.sign(&transcript).to_vec(),
+    }
+}

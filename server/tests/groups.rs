@@ -1,0 +1,375 @@
+//! Groups: create, post, read and commit with compare-and-swap, per-epoch access keys,
+//! freshness and replay protection, and push notices.
+
+// Helpers outside #[test] bodies fail the test by panicking too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{access_key, group_auth, group_auth_at, random, RunningRelay};
+use parley_crypto::access::AccessKey;
+use parley_crypto::auth::{body, GroupMethod};
+use parley_proto::v1::groups_client::GroupsClient;
+use parley_proto::v1::{
+    CommitRequest, CreateGroupRequest, GroupSubscription, PostRequest, ReadRequest, ReadResponse,
+    SubscribeGroupsRequest,
+};
+use tonic::transport::Channel;
+use tonic::Code;
+
+async fn create(groups: &mut GroupsClient<Channel>, group_id: &[u8; 32], key: &AccessKey) {
+    let public = key.public_key().to_bytes();
+    groups
+        .create(CreateGroupRequest {
+            group_id: group_id.to_vec(),
+            access_key: public.to_vec(),
+            auth: Some(group_auth(
+                key,
+                GroupMethod::Create,
+                group_id,
+                0,
+                body::create(&public),
+            )),
+        })
+        .await
+        .unwrap();
+}
+
+async fn post(
+    groups: &mut GroupsClient<Channel>,
+    group_id: &[u8; 32],
+    epoch: u64,
+    key: &AccessKey,
+    message: &[u8],
+) -> Result<u64, tonic::Status> {
+    groups
+        .post(PostRequest {
+            group_id: group_id.to_vec(),
+            epoch,
+            message: message.to_vec(),
+            auth: Some(group_auth(
+                key,
+                GroupMethod::Post,
+                group_id,
+                epoch,
+                body::post(message),
+            )),
+        })
+        .await
+        .map(|r| r.into_inner().seq)
+}
+
+async fn commit(
+    groups: &mut GroupsClient<Channel>,
+    group_id: &[u8; 32],
+    epoch: u64,
+    key: &AccessKey,
+    message: &[u8],
+    next: &AccessKey,
+) -> Result<u64, tonic::Status> {
+    let next_public = next.public_key().to_bytes();
+    groups
+        .commit(CommitRequest {
+            group_id: group_id.to_vec(),
+            epoch,
+            message: message.to_vec(),
+            next_access_key: next_public.to_vec(),
+            auth: Some(group_auth(
+                key,
+                GroupMethod::Commit,
+                group_id,
+                epoch,
+                body::commit(message, &next_public),
+            )),
+        })
+        .await
+        .map(|r| r.into_inner().seq)
+}
+
+async fn read(
+    groups: &mut GroupsClient<Channel>,
+    group_id: &[u8; 32],
+    epoch: u64,
+    key: &AccessKey,
+    from_seq: u64,
+) -> Result<ReadResponse, tonic::Status> {
+    groups
+        .read(ReadRequest {
+            group_id: group_id.to_vec(),
+            epoch,
+            from_seq,
+            limit: 0,
+            auth: Some(group_auth(
+                key,
+                GroupMethod::Read,
+                group_id,
+                epoch,
+                body::read(from_seq, 0),
+            )),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn create_post_commit_read_with_compare_and_swap() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut groups = relay.groups().await;
+    let group_id = random::<32>();
+    let key0 = access_key();
+    create(&mut groups, &group_id, &key0).await;
+
+    // The same id again.
+    let public = key0.public_key().to_bytes();
+    let err = groups
+        .create(CreateGroupRequest {
+            group_id: group_id.to_vec(),
+            access_key: public.to_vec(),
+            auth: Some(group_auth(
+                &key0,
+                GroupMethod::Create,
+                &group_id,
+                0,
+                body::create(&public),
+            )),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+
+    assert_eq!(
+        post(&mut groups, &group_id, 0, &key0, b"m0").await.unwrap(),
+        0
+    );
+    assert_eq!(
+        post(&mut groups, &group_id, 0, &key0, b"m1").await.unwrap(),
+        1
+    );
+
+    // Two members race to commit at epoch 0: exactly the first wins.
+    let key1 = access_key();
+    let key1_rival = access_key();
+    assert_eq!(
+        commit(&mut groups, &group_id, 0, &key0, b"c0", &key1)
+            .await
+            .unwrap(),
+        2
+    );
+    let err = commit(&mut groups, &group_id, 0, &key0, b"c0'", &key1_rival)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+
+    // Posting with the old epoch is refused; the new epoch works.
+    let err = post(&mut groups, &group_id, 0, &key0, b"late")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    // The loser's key for epoch 1 was never accepted.
+    let err = post(&mut groups, &group_id, 1, &key1_rival, b"x")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    assert_eq!(
+        post(&mut groups, &group_id, 1, &key1, b"m3").await.unwrap(),
+        3
+    );
+
+    // Epoch 0 holds the two posts and the commit, nothing of epoch 1.
+    let page = read(&mut groups, &group_id, 0, &key0, 0).await.unwrap();
+    let seen: Vec<(u64, u64, bool, Vec<u8>)> = page
+        .entries
+        .iter()
+        .map(|e| (e.seq, e.epoch, e.commit, e.message.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (0, 0, false, b"m0".to_vec()),
+            (1, 0, false, b"m1".to_vec()),
+            (2, 0, true, b"c0".to_vec()),
+        ]
+    );
+    assert_eq!((page.current_epoch, page.next_seq), (1, 4));
+
+    // from_seq skips earlier entries.
+    let page = read(&mut groups, &group_id, 0, &key0, 2).await.unwrap();
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].seq, 2);
+
+    // Epoch 1 with its key.
+    let page = read(&mut groups, &group_id, 1, &key1, 0).await.unwrap();
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!((page.entries[0].seq, page.entries[0].epoch), (3, 1));
+
+    // Reading epoch 1 with epoch 0's key (a removed member) is refused.
+    let err = read(&mut groups, &group_id, 1, &key0, 0).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    // An epoch the group has not reached.
+    let err = read(&mut groups, &group_id, 2, &key1, 0).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    // An unknown group.
+    let err = read(&mut groups, &random::<32>(), 0, &key0, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn stale_and_replayed_auth_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut groups = relay.groups().await;
+    let group_id = random::<32>();
+    let key0 = access_key();
+    create(&mut groups, &group_id, &key0).await;
+
+    let request = |auth| PostRequest {
+        group_id: group_id.to_vec(),
+        epoch: 0,
+        message: b"hello".to_vec(),
+        auth: Some(auth),
+    };
+    let auth = group_auth(&key0, GroupMethod::Post, &group_id, 0, body::post(b"hello"));
+    groups.post(request(auth.clone())).await.unwrap();
+    let err = groups.post(request(auth)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "replay");
+
+    for skew in [-400_000i64, 400_000] {
+        let at = common::now_ms().checked_add_signed(skew).unwrap();
+        let auth = group_auth_at(
+            &key0,
+            GroupMethod::Post,
+            &group_id,
+            0,
+            body::post(b"hello"),
+            at,
+        );
+        let err = groups.post(request(auth)).await.unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated, "skew {skew}");
+    }
+
+    // Signed for a different message.
+    let auth = group_auth(&key0, GroupMethod::Post, &group_id, 0, body::post(b"other"));
+    let err = groups.post(request(auth)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // Signed as a Read, sent as a Post.
+    let auth = group_auth(&key0, GroupMethod::Read, &group_id, 0, body::post(b"hello"));
+    let err = groups.post(request(auth)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    // Only the first post was stored.
+    let page = read(&mut groups, &group_id, 0, &key0, 0).await.unwrap();
+    assert_eq!(page.entries.len(), 1);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn subscribe_notifies_new_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut groups = relay.groups().await;
+    let (g1, g2, g3) = (random::<32>(), random::<32>(), random::<32>());
+    let (k1, k2, k3) = (access_key(), access_key(), access_key());
+    create(&mut groups, &g1, &k1).await;
+    create(&mut groups, &g2, &k2).await;
+    create(&mut groups, &g3, &k3).await;
+
+    let sub = |group_id: &[u8; 32], key: &AccessKey| GroupSubscription {
+        group_id: group_id.to_vec(),
+        epoch: 0,
+        auth: Some(group_auth(
+            key,
+            GroupMethod::Subscribe,
+            group_id,
+            0,
+            body::empty(),
+        )),
+    };
+
+    // A subscription with a key that is not the group's is refused as a whole.
+    let err = groups
+        .subscribe(SubscribeGroupsRequest {
+            groups: vec![sub(&g1, &k1), sub(&g3, &k1)],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+
+    let mut stream = groups
+        .subscribe(SubscribeGroupsRequest {
+            groups: vec![sub(&g1, &k1), sub(&g2, &k2)],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let mut poster = relay.groups().await;
+    post(&mut poster, &g3, 0, &k3, b"not subscribed")
+        .await
+        .unwrap();
+    post(&mut poster, &g2, 0, &k2, b"a").await.unwrap();
+    let notice = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((notice.group_id.as_slice(), notice.seq), (&g2[..], 0));
+
+    let next = access_key();
+    commit(&mut poster, &g1, 0, &k1, b"c", &next).await.unwrap();
+    let notice = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((notice.group_id.as_slice(), notice.seq), (&g1[..], 0));
+
+    relay.stop().await;
+    let end = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("stream did not end at shutdown");
+    assert!(!matches!(end, Ok(Some(_))));
+}
+
+#[tokio::test]
+async fn concurrent_commits_at_one_epoch_have_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut groups = relay.groups().await;
+    let group_id = random::<32>();
+    let key0 = std::sync::Arc::new(access_key());
+    create(&mut groups, &group_id, &key0).await;
+
+    let mut tasks = Vec::new();
+    for i in 0u8..12 {
+        let mut client = relay.groups().await;
+        let key0 = key0.clone();
+        tasks.push(tokio::spawn(async move {
+            let next = access_key();
+            let result = commit(&mut client, &group_id, 0, &key0, &[i; 64], &next).await;
+            (result.map_err(|s| s.code()), next)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (result, next) = task.await.unwrap();
+        match result {
+            Ok(seq) => winners.push((seq, next)),
+            Err(code) => assert_eq!(code, Code::FailedPrecondition),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one commit wins epoch 0");
+    let (seq, key1) = winners.pop().unwrap();
+    assert_eq!(seq, 0);
+    // The winner's next key is the one the relay installed for epoch 1.
+    let page = read(&mut groups, &group_id, 1, &key1, 0).await.unwrap();
+    assert!(page.entries.is_empty());
+    assert_eq!((page.current_epoch, page.next_seq), (1, 1));
+    relay.stop().await;
+}

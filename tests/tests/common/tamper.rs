@@ -1,0 +1,441 @@
+//! A relay in the middle: forwards every RPC to the real relay over TLS, records what it
+//! carries, and misbehaves on command.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use futures::{Stream, StreamExt};
+use parley_crypto::directory::DirectoryRecord;
+use parley_crypto::handle::Handle;
+use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
+use parley_crypto::mls::Mls;
+use parley_proto::v1::directory_client::DirectoryClient;
+use parley_proto::v1::directory_server::{Directory, DirectoryServer};
+use parley_proto::v1::groups_client::GroupsClient;
+use parley_proto::v1::groups_server::{Groups, GroupsServer};
+use parley_proto::v1::inbox_client::InboxClient;
+use parley_proto::v1::inbox_server::{Inbox, InboxServer};
+use parley_proto::v1::{
+    AckRequest, AckResponse, ChallengeRequest, ChallengeResponse, ClaimKeyPackageRequest,
+    ClaimKeyPackageResponse, CommitRequest, CommitResponse, CreateGroupRequest,
+    CreateGroupResponse, Delivery, DepositRequest, DepositResponse, FetchRequest, FetchResponse,
+    GroupNotice, LookupRequest, LookupResponse, PostRequest, PostResponse,
+    PublishKeyPackagesRequest, PublishKeyPackagesResponse, ReadRequest, ReadResponse,
+    RegisterRequest, RegisterResponse, SubscribeGroupsRequest, SubscribeInboxRequest,
+};
+use rand::rngs::OsRng;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Channel, Server};
+use tonic::{Request, Response, Status};
+
+use super::{now_ms, TestRelay};
+
+/// What the tampering relay does differently, and what it saw.
+#[derive(Default)]
+pub(crate) struct Tamper {
+    /// Lookup(handle) answers with these record bytes instead of the real record.
+    pub(crate) records: HashMap<String, Vec<u8>>,
+    /// ClaimKeyPackage(handle) answers with this KeyPackage instead of a real one.
+    pub(crate) key_packages: HashMap<String, Vec<u8>>,
+    /// Every deposit is stored twice: two ids, same bytes, as a sender's retry would.
+    pub(crate) duplicate_deposits: bool,
+    /// Acks are answered OK but not forwarded, so the relay hands the same deliveries (same
+    /// ids) over again, as after a lost acknowledgement.
+    pub(crate) drop_acks: bool,
+    /// Every delivery of a Fetch page or inbox stream, every entry of a Read page and every
+    /// group notice is served twice in a row (same id or seq, same bytes).
+    pub(crate) repeat_in_page: bool,
+    /// Acks swallowed so far.
+    pub(crate) dropped_acks: usize,
+    /// How many answers were substituted.
+    pub(crate) substituted: usize,
+    /// Every deposit forwarded: (recipient handle, envelope).
+    pub(crate) deposits: Vec<(String, Vec<u8>)>,
+    /// Every envelope the relay served (Fetch and Subscribe), as it served it.
+    pub(crate) served_envelopes: Vec<Vec<u8>>,
+    /// Every group log entry the relay served (Read), as it served it.
+    pub(crate) served_entries: Vec<Vec<u8>>,
+    /// Every group log message posted or committed through this proxy.
+    pub(crate) posted: Vec<Vec<u8>>,
+}
+
+/// Shared, lockable [`Tamper`] state.
+pub(crate) type Shared = Arc<Mutex<Tamper>>;
+
+/// A record and a KeyPackage for `handle` under an identity that is not the real owner's.
+pub(crate) struct Impostor {
+    pub(crate) record: Vec<u8>,
+    pub(crate) key_package: Vec<u8>,
+    pub(crate) identity_hex: String,
+}
+
+impl Impostor {
+    /// A fresh identity claiming `handle`, with a validly self-signed record and KeyPackage.
+    pub(crate) fn new(handle: &str) -> Impostor {
+        let handle = Handle::parse(handle).unwrap();
+        let identity = IdentitySecretKey::generate(&mut OsRng);
+        let inbox = InboxSecretKey::generate(&mut OsRng);
+        let record = DirectoryRecord {
+            handle: handle.clone(),
+            identity_key: identity.public_key(),
+            inbox_key: inbox.public_key(),
+            record_version: 1,
+            created_at_ms: now_ms(),
+        }
+        .sign(&identity)
+        .unwrap()
+        .to_bytes();
+        let mut mls = Mls::new(handle, &identity, Vec::new()).unwrap();
+        let key_package = mls.generate_key_packages(1, false).unwrap().remove(0);
+        Impostor {
+            record,
+            key_package,
+            identity_hex: identity
+                .public_key()
+                .to_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        }
+    }
+}
+
+/// The tampering relay: serves plaintext gRPC on loopback, forwards over TLS.
+pub(crate) struct TamperProxy {
+    addr: SocketAddr,
+    pub(crate) state: Shared,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TamperProxy {
+    /// Starts a proxy in front of `relay`.
+    pub(crate) async fn start(relay: &TestRelay) -> TamperProxy {
+        let upstream = relay.channel().await;
+        let state: Shared = Arc::default();
+        let proxy = Proxy {
+            directory: DirectoryClient::new(upstream.clone()),
+            inbox: InboxClient::new(upstream.clone()),
+            groups: GroupsClient::new(upstream),
+            state: state.clone(),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            Server::builder()
+                .add_service(DirectoryServer::new(proxy.clone()))
+                .add_service(InboxServer::new(proxy.clone()))
+                .add_service(GroupsServer::new(proxy))
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        TamperProxy {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (plaintext, loopback).
+    pub(crate) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// Runs `f` on the shared state.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Tamper) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+}
+
+impl Drop for TamperProxy {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Proxy {
+    directory: DirectoryClient<Channel>,
+    inbox: InboxClient<Channel>,
+    groups: GroupsClient<Channel>,
+    state: Shared,
+}
+
+impl Proxy {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tamper> {
+        self.state.lock().unwrap()
+    }
+
+    fn duplicating_deposits(&self) -> bool {
+        self.lock().duplicate_deposits
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// Repeats each successful item of `upstream` when `repeat` says so, recording it.
+fn relay_stream<T: Clone + Send + 'static>(
+    upstream: tonic::Streaming<T>,
+    state: Shared,
+    record: fn(&mut Tamper, &T),
+    repeat: fn(&Tamper) -> bool,
+) -> BoxStream<T> {
+    Box::pin(upstream.flat_map(move |item| {
+        let items = match item {
+            Ok(value) => {
+                let mut tamper = state.lock().unwrap();
+                record(&mut tamper, &value);
+                if repeat(&tamper) {
+                    vec![Ok(value.clone()), Ok(value)]
+                } else {
+                    vec![Ok(value)]
+                }
+            }
+            Err(status) => vec![Err(status)],
+        };
+        futures::stream::iter(items)
+    }))
+}
+
+#[tonic::async_trait]
+impl Directory for Proxy {
+    async fn register(
+        &self,
+        request: Request<RegisterRequest>,
+    ) -> Result<Response<RegisterResponse>, Status> {
+        let reply = self
+            .directory
+            .clone()
+            .register(request.into_inner())
+            .await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn lookup(
+        &self,
+        request: Request<LookupRequest>,
+    ) -> Result<Response<LookupResponse>, Status> {
+        let request = request.into_inner();
+        let fake = {
+            let mut tamper = self.lock();
+            let fake = tamper.records.get(&request.handle).cloned();
+            if fake.is_some() {
+                tamper.substituted += 1;
+            }
+            fake
+        };
+        if let Some(record) = fake {
+            return Ok(Response::new(LookupResponse { record }));
+        }
+        let reply = self.directory.clone().lookup(request).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn challenge(
+        &self,
+        request: Request<ChallengeRequest>,
+    ) -> Result<Response<ChallengeResponse>, Status> {
+        let reply = self
+            .directory
+            .clone()
+            .challenge(request.into_inner())
+            .await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn publish_key_packages(
+        &self,
+        request: Request<PublishKeyPackagesRequest>,
+    ) -> Result<Response<PublishKeyPackagesResponse>, Status> {
+        let reply = self
+            .directory
+            .clone()
+            .publish_key_packages(request.into_inner())
+            .await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn claim_key_package(
+        &self,
+        request: Request<ClaimKeyPackageRequest>,
+    ) -> Result<Response<ClaimKeyPackageResponse>, Status> {
+        let request = request.into_inner();
+        let fake = {
+            let mut tamper = self.lock();
+            let fake = tamper.key_packages.get(&request.handle).cloned();
+            if fake.is_some() {
+                tamper.substituted += 1;
+            }
+            fake
+        };
+        if let Some(key_package) = fake {
+            return Ok(Response::new(ClaimKeyPackageResponse {
+                key_package,
+                last_resort: false,
+            }));
+        }
+        let reply = self.directory.clone().claim_key_package(request).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+}
+
+#[tonic::async_trait]
+impl Inbox for Proxy {
+    async fn deposit(
+        &self,
+        request: Request<DepositRequest>,
+    ) -> Result<Response<DepositResponse>, Status> {
+        let request = request.into_inner();
+        self.lock()
+            .deposits
+            .push((request.handle.clone(), request.envelope.clone()));
+        if self.duplicating_deposits() {
+            // The same envelope stored twice, as a sender's retry would: two ids, same bytes.
+            self.inbox.clone().deposit(request.clone()).await?;
+        }
+        let reply = self.inbox.clone().deposit(request).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn fetch(
+        &self,
+        request: Request<FetchRequest>,
+    ) -> Result<Response<FetchResponse>, Status> {
+        let mut reply = self
+            .inbox
+            .clone()
+            .fetch(request.into_inner())
+            .await?
+            .into_inner();
+        let mut tamper = self.lock();
+        for d in &reply.deliveries {
+            tamper.served_envelopes.push(d.envelope.clone());
+        }
+        if tamper.repeat_in_page {
+            // Each delivery twice in a row under its id.
+            reply.deliveries = reply
+                .deliveries
+                .into_iter()
+                .flat_map(|d| [d.clone(), d])
+                .collect();
+        }
+        Ok(Response::new(reply))
+    }
+
+    async fn ack(&self, request: Request<AckRequest>) -> Result<Response<AckResponse>, Status> {
+        {
+            let mut tamper = self.lock();
+            if tamper.drop_acks {
+                tamper.dropped_acks += 1;
+                return Ok(Response::new(AckResponse {}));
+            }
+        }
+        let reply = self.inbox.clone().ack(request.into_inner()).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    type SubscribeStream = BoxStream<Delivery>;
+
+    async fn subscribe(
+        &self,
+        request: Request<SubscribeInboxRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let upstream = self
+            .inbox
+            .clone()
+            .subscribe(request.into_inner())
+            .await?
+            .into_inner();
+        Ok(Response::new(relay_stream(
+            upstream,
+            self.state.clone(),
+            |tamper, d: &Delivery| tamper.served_envelopes.push(d.envelope.clone()),
+            |tamper| tamper.repeat_in_page,
+        )))
+    }
+}
+
+#[tonic::async_trait]
+impl Groups for Proxy {
+    async fn create(
+        &self,
+        request: Request<CreateGroupRequest>,
+    ) -> Result<Response<CreateGroupResponse>, Status> {
+        let reply = self.groups.clone().create(request.into_inner()).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn post(&self, request: Request<PostRequest>) -> Result<Response<PostResponse>, Status> {
+        let request = request.into_inner();
+        self.lock().posted.push(request.message.clone());
+        let reply = self.groups.clone().post(request).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn commit(
+        &self,
+        request: Request<CommitRequest>,
+    ) -> Result<Response<CommitResponse>, Status> {
+        let request = request.into_inner();
+        self.lock().posted.push(request.message.clone());
+        let reply = self.groups.clone().commit(request).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn read(&self, request: Request<ReadRequest>) -> Result<Response<ReadResponse>, Status> {
+        let mut reply = self
+            .groups
+            .clone()
+            .read(request.into_inner())
+            .await?
+            .into_inner();
+        let mut tamper = self.lock();
+        for e in &reply.entries {
+            tamper.served_entries.push(e.message.clone());
+        }
+        if tamper.repeat_in_page {
+            // Each entry handed over twice (same seq, same bytes).
+            reply.entries = reply
+                .entries
+                .into_iter()
+                .flat_map(|e| [e.clone(), e])
+                .collect();
+        }
+        Ok(Response::new(reply))
+    }
+
+    type SubscribeStream = BoxStream<GroupNotice>;
+
+    async fn subscribe(
+        &self,
+        request: Request<SubscribeGroupsRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let upstream = self
+            .groups
+            .clone()
+            .subscribe(request.into_inner())
+            .await?
+            .into_inner();
+        Ok(Response::new(relay_stream(
+            upstream,
+            self.state.clone(),
+            |_, _: &GroupNotice| {},
+            |tamper| tamper.repeat_in_page,
+        )))
+    }
+}

@@ -1,0 +1,163 @@
+//! Acceptance 4: a relay that serves another identity key, or a KeyPackage under another key,
+//! for a pinned contact is refused by the client.
+
+#[cfg(test)]
+mod common;
+
+use common::tamper::{Impostor, TamperProxy};
+use common::{is_key_refusal, member_handles, roster, sync_until, TestClient, TestRelay};
+
+/// Alice and bob behind the tampering relay, with alice having pinned bob's real key through
+/// a working 1:1.
+#[cfg(test)]
+async fn pinned_pair() -> (TestRelay, TamperProxy, TestClient, TestClient, TestClient) {
+    let relay = TestRelay::start().await;
+    let proxy = TamperProxy::start(&relay).await;
+    let alice = TestClient::register(&proxy.url(), None, "alice").await;
+    let bob = TestClient::register(&proxy.url(), None, "bob").await;
+    let carol = TestClient::register(&proxy.url(), None, "carol").await;
+    alice.send_text("bob", "pin me").await.unwrap();
+    assert_eq!(common::texts(&sync_until(&bob, 1).await), ["pin me"]);
+    (relay, proxy, alice, bob, carol)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn substituted_identity_key_is_refused() {
+    let (_relay, proxy, alice, bob, _carol) = pinned_pair().await;
+    let real_roster = roster(&alice, "bob").await;
+    let bob_real_key = bob.whoami().unwrap().identity_key;
+    assert!(real_roster.contains(&("bob".to_owned(), bob_real_key.clone())));
+    let safety_before = alice.safety_number("bob").await.unwrap();
+
+    // The relay now claims bob has another identity key, and hands out that identity's
+    // KeyPackages: a consistent impersonation.
+    let impostor = Impostor::new("bob");
+    assert_ne!(impostor.identity_hex, bob_real_key);
+    proxy.with(|t| {
+        t.records.insert("bob".to_owned(), impostor.record.clone());
+        t.key_packages
+            .insert("bob".to_owned(), impostor.key_package.clone());
+    });
+
+    // Whatever alice's client asks the relay about bob, it never takes the new key.
+    match alice.safety_number("bob").await {
+        Ok(after) => assert_eq!(after, safety_before, "the safety number silently changed"),
+        Err(e) => assert!(is_key_refusal(&e), "unexpected error {e:?}"),
+    }
+    let err = alice
+        .create_group("with-impostor", &["bob".to_owned()])
+        .await
+        .expect_err("a group with the impersonated bob must be refused");
+    assert!(is_key_refusal(&err), "unexpected error {err:?}");
+    assert!(proxy.with(|t| t.substituted) > 0, "the relay was asked");
+    // The existing conversation still holds the real bob only.
+    assert_eq!(roster(&alice, "bob").await, real_roster);
+    assert!(
+        alice
+            .conversations()
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.name != "with-impostor"),
+        "no conversation with the impostor exists"
+    );
+
+    // Once the relay stops lying, the same operation works with the real bob.
+    proxy.with(|t| {
+        t.records.clear();
+        t.key_packages.clear();
+    });
+    alice
+        .create_group("with-bob", &["bob".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        member_handles(&alice, "with-bob").await,
+        vec!["alice".to_owned(), "bob".to_owned()]
+    );
+    assert_eq!(
+        roster(&alice, "with-bob").await,
+        real_roster,
+        "bob's real key"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn substituted_record_alone_never_replaces_the_pinned_key() {
+    let (_relay, proxy, alice, bob, _carol) = pinned_pair().await;
+    let real_roster = roster(&alice, "bob").await;
+    let safety_before = alice.safety_number("bob").await.unwrap();
+    let impostor = Impostor::new("bob");
+    proxy.with(|t| {
+        t.records.insert("bob".to_owned(), impostor.record.clone());
+    });
+
+    // Bob's real KeyPackages still flow; only his record is forged. The client either
+    // refuses, or keeps using the pinned key (never the forged one).
+    match alice.safety_number("bob").await {
+        Ok(after) => assert_eq!(after, safety_before),
+        Err(e) => assert!(is_key_refusal(&e), "unexpected error {e:?}"),
+    }
+    match alice
+        .create_group("forged-record", &["bob".to_owned()])
+        .await
+    {
+        Ok(()) => {
+            let members = roster(&alice, "forged-record").await;
+            assert!(members.iter().all(|(_, key)| *key != impostor.identity_hex));
+            let real_bob = real_roster.iter().find(|(h, _)| h == "bob").unwrap();
+            assert!(members.contains(real_bob), "{members:?}");
+        }
+        Err(e) => assert!(is_key_refusal(&e), "unexpected error {e:?}"),
+    }
+    // Messages from bob in the existing conversation still authenticate as bob.
+    bob.send_text("alice", "still me").await.unwrap();
+    common::assert_messages(&sync_until(&alice, 1).await, &[("bob", "bob", "still me")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_package_under_another_key_is_refused() {
+    let (_relay, proxy, alice, bob, carol) = pinned_pair().await;
+    let bob_real_key = bob.whoami().unwrap().identity_key;
+
+    // The directory is honest; the KeyPackage handed out for bob is by another identity.
+    let impostor = Impostor::new("bob");
+    proxy.with(|t| {
+        t.key_packages
+            .insert("bob".to_owned(), impostor.key_package.clone());
+    });
+
+    let err = alice
+        .create_group("kp-swap", &["bob".to_owned()])
+        .await
+        .expect_err("a KeyPackage by another identity must be refused");
+    assert!(is_key_refusal(&err), "unexpected error {err:?}");
+
+    // Adding bob to an existing group is refused the same way, and the group is unchanged.
+    alice
+        .create_group("trio", &["carol".to_owned()])
+        .await
+        .unwrap();
+    let before = roster(&alice, "trio").await;
+    let err = alice
+        .add_member("trio", "bob")
+        .await
+        .expect_err("adding bob with a foreign KeyPackage must be refused");
+    assert!(is_key_refusal(&err), "unexpected error {err:?}");
+    assert_eq!(roster(&alice, "trio").await, before);
+    assert!(proxy.with(|t| t.substituted) >= 2);
+
+    // The group still works after the refused commit (it was not left half-applied).
+    alice.send_text("trio", "still two of us").await.unwrap();
+    common::assert_messages(
+        &sync_until(&carol, 1).await,
+        &[("trio", "alice", "still two of us")],
+    );
+
+    // With honest KeyPackages, bob joins with his real key.
+    proxy.with(|t| t.key_packages.clear());
+    alice.add_member("trio", "bob").await.unwrap();
+    let after = roster(&alice, "trio").await;
+    assert!(after.contains(&("bob".to_owned(), bob_real_key)));
+    assert_eq!(after.len(), 3);
+}
