@@ -30,6 +30,8 @@ pub struct ConversationInfo {
     pub kind: ConversationKind,
     /// How many members it has, us included (0 once we were removed).
     pub members: usize,
+    /// The MLS epoch our state of the conversation is in; members in step share it.
+    pub epoch: u64,
 }
 
 /// A member of a conversation.
@@ -151,6 +153,7 @@ impl Ctx<'_> {
                 } else {
                     0
                 },
+                epoch: self.session.mls.epoch(&conv.group_id).unwrap_or(0),
                 kind: match conv.kind {
                     StoredKind::Direct => ConversationKind::Direct,
                     StoredKind::Group => ConversationKind::Group,

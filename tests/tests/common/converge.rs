@@ -57,6 +57,27 @@ pub(crate) async fn assert_same_roster(clients: &[&TestClient], group: &str, exp
             c.handle
         );
     }
+    let epoch = epoch_of(clients[0], group).await;
+    for c in &clients[1..] {
+        assert_eq!(
+            epoch_of(c, group).await,
+            epoch,
+            "{} is in another epoch",
+            c.handle
+        );
+    }
+}
+
+/// The MLS epoch a client's state of a conversation is in.
+async fn epoch_of(client: &TestClient, group: &str) -> u64 {
+    client
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == group)
+        .unwrap_or_else(|| panic!("{} has no conversation {group}", client.handle))
+        .epoch
 }
 
 /// Every client posts; every other client receives exactly those posts.
