@@ -92,24 +92,19 @@ async fn substituted_record_alone_never_replaces_the_pinned_key() {
         t.records.insert("bob".to_owned(), impostor.record.clone());
     });
 
-    // Bob's real KeyPackages still flow; only his record is forged. The client either
-    // refuses, or keeps using the pinned key (never the forged one).
-    match alice.safety_number("bob").await {
-        Ok(after) => assert_eq!(after, safety_before),
-        Err(e) => assert!(is_key_refusal(&e), "unexpected error {e:?}"),
-    }
-    match alice
+    // Bob's real KeyPackages still flow; only his record is forged. The safety number stays
+    // the pinned one, and starting anything new with bob (which re-checks his record) is
+    // refused as a changed key.
+    assert_eq!(alice.safety_number("bob").await.unwrap(), safety_before);
+    let err = alice
         .create_group("forged-record", &["bob".to_owned()])
         .await
-    {
-        Ok(()) => {
-            let members = roster(&alice, "forged-record").await;
-            assert!(members.iter().all(|(_, key)| *key != impostor.identity_hex));
-            let real_bob = real_roster.iter().find(|(h, _)| h == "bob").unwrap();
-            assert!(members.contains(real_bob), "{members:?}");
-        }
-        Err(e) => assert!(is_key_refusal(&e), "unexpected error {e:?}"),
-    }
+        .expect_err("a forged directory record for a pinned contact must be refused");
+    assert!(
+        matches!(err, parley_client::ClientError::KeyChanged(ref h) if h == "bob"),
+        "unexpected error {err:?}"
+    );
+    assert_eq!(roster(&alice, "bob").await, real_roster);
     // Messages from bob in the existing conversation still authenticate as bob.
     bob.send_text("alice", "still me").await.unwrap();
     common::assert_messages(&sync_until(&alice, 1).await, &[("bob", "bob", "still me")]);
