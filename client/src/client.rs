@@ -5,6 +5,7 @@ use std::sync::Arc;
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::mls::{GroupId, Mls};
+use parley_crypto::vault::Passphrase;
 use tokio::sync::Mutex;
 
 use crate::builder::ClientBuilder;
@@ -15,7 +16,8 @@ use crate::identity::WhoAmI;
 use crate::message::Message;
 use crate::relay::{RelayConnection, RelayUrl};
 use crate::store::records::Alert;
-use crate::store::{Key, Prefix, Store, StoreBatch};
+use crate::store::{Key, Prefix, Store, StoreBatch, StoreError};
+use crate::verification::{ContactInfo, GroupCode, SafetyNumberView};
 
 /// A Parley client: one identity on one relay, with its conversations.
 ///
@@ -267,6 +269,64 @@ impl Client {
         let mut state = self.inner.state.lock().await;
         let mut ctx = state.ctx(&self.inner.store)?;
         ctx.safety_number(handle).await
+    }
+
+    /// Pinned contacts (everyone we share a conversation with), sorted by handle, with their
+    /// verification status. Reads local state only.
+    pub async fn contacts(&self) -> Result<Vec<ContactInfo>, ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let ctx = state.ctx(&self.inner.store)?;
+        ctx.contact_infos()
+    }
+
+    /// The safety number shared with `handle` and the contact's status. The directory is
+    /// asked first (a new handle is pinned, a changed key recorded); when the relay cannot be
+    /// reached the stored key is used. For a CHANGED contact the number is computed with the
+    /// new key: compare it before accepting or confirming.
+    pub async fn verification(&self, handle: &str) -> Result<SafetyNumberView, ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let mut ctx = state.ctx(&self.inner.store)?;
+        ctx.verification(handle).await
+    }
+
+    /// Marks `handle` verified after the safety numbers matched; for a CHANGED contact the new
+    /// key is adopted (and 1:1s holding the old key are retired as "`<name> (old key)`").
+    pub async fn confirm_verified(&self, handle: &str) -> Result<(), ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let mut ctx = state.ctx(&self.inner.store)?;
+        ctx.confirm_verified(handle).await
+    }
+
+    /// Adopts the changed key of `handle` without verifying it: the contact becomes
+    /// unverified and can be written to again (1:1s holding the old key are retired as
+    /// "`<name> (old key)`"; the next message starts a new one). Does nothing if the key did
+    /// not change.
+    pub async fn accept_new_key(&self, handle: &str) -> Result<(), ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let mut ctx = state.ctx(&self.inner.store)?;
+        ctx.accept_new_key(handle).await
+    }
+
+    /// The code over the whole roster and MLS epoch of `conversation`, for a room to compare
+    /// in one step. Reads local state only; sync first to be in step with the others.
+    pub async fn group_code(&self, conversation: &str) -> Result<GroupCode, ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let ctx = state.ctx(&self.inner.store)?;
+        ctx.group_code(conversation)
+    }
+
+    /// Protects the local store with `new` from now on: the store key is wrapped again
+    /// (with the store's KDF parameters) and the key record replaced in one write. Nothing
+    /// else is re-encrypted. An empty passphrase is refused with `PassphraseRequired`.
+    pub async fn change_passphrase(&self, new: Passphrase) -> Result<(), ClientError> {
+        if new.is_empty() {
+            return Err(ClientError::PassphraseRequired);
+        }
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || store.rewrap(&new))
+            .await
+            .map_err(|_| ClientError::Store(StoreError::Interrupted))??;
+        Ok(())
     }
 
     /// Security alerts recorded so far (refused members, changed keys, removals), oldest first.

@@ -157,6 +157,8 @@ impl Ctx<'_> {
         let mut adds = Vec::with_capacity(handles.len());
         for handle in handles {
             let contact = self.refresh_contact(&handle).await?;
+            // The directory may agree with the pin again, but the user has not decided yet.
+            contact.require_unchanged()?;
             let key_package = self.claim_key_package(&handle, &contact).await?;
             adds.push((handle, key_package));
         }

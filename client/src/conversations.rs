@@ -1,12 +1,13 @@
 //! Conversations: local names for MLS groups, their members and their history.
 
-use parley_crypto::mls::GroupId;
+use parley_crypto::mls::{GroupId, Member};
 
 use crate::client::Ctx;
 use crate::error::{crypto, ClientError};
 use crate::message::Message;
 use crate::store::records::{Conversation, HistoryEntry, StoredKind};
 use crate::store::{Key, Prefix, StoreBatch};
+use crate::verification::Verification;
 
 /// Longest conversation name, in bytes (the limit of the Welcome's name field).
 pub(crate) const MAX_NAME_LEN: usize = 64;
@@ -41,6 +42,9 @@ pub struct MemberInfo {
     pub handle: String,
     /// The member's identity public key, hex.
     pub identity_key: String,
+    /// How far the member's key is trusted (CHANGED if it is not the key pinned for them;
+    /// we ourselves are verified).
+    pub status: Verification,
 }
 
 impl Ctx<'_> {
@@ -107,7 +111,8 @@ impl Ctx<'_> {
     ) -> Result<Message, ClientError> {
         let idx = self.store.next_index(Prefix::History(&conv.group_id))?;
         batch.put(Key::History(&conv.group_id, idx), &entry)?;
-        Ok(Message::from_entry(&conv.name, entry))
+        let status = self.status_of(&entry.sender);
+        Ok(Message::from_entry(&conv.name, entry, status))
     }
 
     pub(crate) fn history(
@@ -121,7 +126,10 @@ impl Ctx<'_> {
         Ok(entries
             .into_iter()
             .skip(skip)
-            .map(|entry| Message::from_entry(&conv.name, entry))
+            .map(|entry| {
+                let status = self.status_of(&entry.sender);
+                Message::from_entry(&conv.name, entry, status)
+            })
             .collect())
     }
 
@@ -131,13 +139,16 @@ impl Ctx<'_> {
             return Err(self.not_a_member());
         }
         let members = self.session.mls.members(&conv.group_id).map_err(crypto)?;
-        Ok(members
-            .into_iter()
-            .map(|m| MemberInfo {
-                handle: m.handle.to_string(),
-                identity_key: hex::encode(m.identity_key.to_bytes()),
-            })
-            .collect())
+        Ok(members.iter().map(|m| self.member_info(m)).collect())
+    }
+
+    /// A member as the API shows it, with its current status.
+    pub(crate) fn member_info(&self, member: &Member) -> MemberInfo {
+        MemberInfo {
+            handle: member.handle.to_string(),
+            identity_key: hex::encode(member.identity_key.to_bytes()),
+            status: self.member_status(member),
+        }
     }
 
     pub(crate) fn conversation_infos(&self) -> Result<Vec<ConversationInfo>, ClientError> {

@@ -13,6 +13,12 @@ pub enum ClientError {
     /// `register` was called but this home directory already holds an identity.
     #[error("this client already has an identity; use another home directory to register a second handle")]
     AlreadyInitialized,
+    /// The builder was given no passphrase (or an empty one); the local store needs one.
+    #[error("a passphrase is needed to open or create the local store")]
+    PassphraseRequired,
+    /// The passphrase does not unlock the local store; nothing was changed.
+    #[error("the passphrase is wrong")]
+    WrongPassphrase,
     /// The builder was given no home directory.
     #[error("no home directory was given for the client's data")]
     MissingHome,

@@ -6,11 +6,13 @@
 //! conversation; a change blocks the conversation instead of being accepted silently.
 //!
 //! ```no_run
-//! use parley_client::Client;
+//! use parley_client::{Client, Passphrase};
 //!
 //! # async fn demo() -> Result<(), parley_client::ClientError> {
+//! // Everything under the home directory is encrypted under a key the passphrase unlocks.
 //! let alice = Client::builder()
 //!     .home("/tmp/alice")
+//!     .passphrase(Passphrase::new("alice's long passphrase".to_owned()))
 //!     .relay("https://relay.example:4433")
 //!     .relay_fingerprint("3f1c…the 64 hex digits the relay printed…")
 //!     .build()
@@ -19,6 +21,7 @@
 //!
 //! let bob = Client::builder()
 //!     .home("/tmp/bob")
+//!     .passphrase(Passphrase::new("bob's long passphrase".to_owned()))
 //!     .relay("https://relay.example:4433")
 //!     .build()
 //!     .await?;
@@ -59,6 +62,9 @@ mod keypackages;
 mod message;
 mod sending;
 mod store;
+#[cfg(feature = "test-support")]
+mod test_support;
+mod verification;
 
 pub mod relay;
 
@@ -69,5 +75,7 @@ pub use error::ClientError;
 pub use events::Event;
 pub use identity::WhoAmI;
 pub use message::{Message, MessageBody};
+pub use parley_crypto::vault::{KdfParams, Passphrase};
 pub use relay::RelayError;
 pub use store::StoreError;
+pub use verification::{ContactInfo, GroupCode, SafetyNumberView, Verification};

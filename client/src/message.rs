@@ -1,6 +1,7 @@
 //! Messages as the application sees them.
 
 use crate::store::records::{HistoryEntry, StoredBody};
+use crate::verification::Verification;
 
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,10 @@ pub struct Message {
     pub sent_at_ms: u64,
     /// The content by kind.
     pub body: MessageBody,
+    /// The sender's status now (not when the message arrived); our own messages are verified.
+    pub sender_status: Verification,
+    /// Whether the sender's identity key is verified (`sender_status` is VERIFIED).
+    pub verified: bool,
 }
 
 /// The content of a message.
@@ -31,7 +36,11 @@ pub enum MessageBody {
 }
 
 impl Message {
-    pub(crate) fn from_entry(conversation: &str, entry: HistoryEntry) -> Message {
+    pub(crate) fn from_entry(
+        conversation: &str,
+        entry: HistoryEntry,
+        sender_status: Verification,
+    ) -> Message {
         let (text, body) = match entry.body {
             StoredBody::Text(text) => (text.clone(), MessageBody::Text(text)),
             StoredBody::Unsupported { kind } => (
@@ -45,6 +54,8 @@ impl Message {
             text,
             sent_at_ms: entry.sent_at_ms,
             body,
+            sender_status,
+            verified: sender_status == Verification::Verified,
         }
     }
 }

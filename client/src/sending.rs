@@ -9,8 +9,9 @@ use crate::commits::MAX_TRIES;
 use crate::error::{crypto, ClientError};
 use crate::message::Message;
 use crate::relay::RelayError;
-use crate::store::records::{HistoryEntry, StoredBody};
+use crate::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
 use crate::store::StoreBatch;
+use crate::verification::Verification;
 
 /// Longest text, in bytes (the payload format's limit).
 const MAX_TEXT_LEN: usize = 64 * 1024;
@@ -33,6 +34,9 @@ impl Ctx<'_> {
         };
         if !conv.active {
             return Err(self.not_a_member());
+        }
+        if conv.kind == StoredKind::Direct {
+            self.check_direct_peer(&conv)?;
         }
         let gid = conv.group_id;
         for _ in 0..MAX_TRIES {
@@ -86,5 +90,17 @@ impl Ctx<'_> {
             }
         }
         Err(ClientError::Busy(conv.name))
+    }
+
+    /// A 1:1 with a CHANGED contact (or whose member no longer has the pinned key) must not
+    /// be written to: the words would go to whoever holds a key the user has not accepted.
+    fn check_direct_peer(&self, conv: &Conversation) -> Result<(), ClientError> {
+        let members = self.session.mls.members(&conv.group_id).map_err(crypto)?;
+        for member in members.iter().filter(|m| m.handle != self.session.handle) {
+            if self.member_status(member) == Verification::Changed {
+                return Err(ClientError::KeyChanged(member.handle.to_string()));
+            }
+        }
+        Ok(())
     }
 }

@@ -5,165 +5,25 @@
 // and a failed unwrap in them is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::net::TcpListener as StdListener;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+mod support;
 
-use parley_relay::{Relay, RelayConfig, TlsSetting};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use support::{dead_relay_url, lines, parley_command, Person, Run, TestRelay};
 use tempfile::TempDir;
-use tokio::runtime::Runtime;
-use tokio::sync::oneshot;
 
-/// A relay serving on loopback from its own runtime, so the test thread can block on the
-/// binary while the relay keeps answering.
-struct TestRelay {
-    url: String,
-    fingerprint: Option<String>,
-    runtime: Option<Runtime>,
-    shutdown: Option<oneshot::Sender<()>>,
-    _data: TempDir,
-}
-
-impl TestRelay {
-    fn plaintext() -> TestRelay {
-        TestRelay::start(TlsSetting::Plaintext, "http")
-    }
-
-    fn self_signed() -> TestRelay {
-        TestRelay::start(TlsSetting::SelfSigned, "https")
-    }
-
-    fn start(tls: TlsSetting, scheme: &str) -> TestRelay {
-        let data = TempDir::new().unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let relay = Relay::open(RelayConfig {
-            data_dir: data.path().to_path_buf(),
-            tls,
-        })
-        .unwrap();
-        let fingerprint = relay.tls_fingerprint();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (shutdown, stop) = oneshot::channel::<()>();
-        runtime.spawn(async move {
-            let stopped = async {
-                let _ = stop.await;
-            };
-            relay.serve(listener, stopped).await.unwrap();
-        });
-        TestRelay {
-            url: format!("{scheme}://127.0.0.1:{port}"),
-            fingerprint,
-            runtime: Some(runtime),
-            shutdown: Some(shutdown),
-            _data: data,
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
-}
-
-impl Drop for TestRelay {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// What one run of the binary produced.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn from_output(output: Output) -> Run {
-        Run {
-            code: output.status.code().expect("parley was killed by a signal"),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
-    }
-
-    #[track_caller]
-    fn ok(self) -> Run {
-        assert_eq!(
-            self.code, 0,
-            "parley failed\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Asserts the failure contract: this exit code, the first stderr line is `error: ...`,
-    /// and at most a `hint: ...` line follows; nothing on stdout, no panic text.
-    #[track_caller]
-    fn fails_with(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "unexpected exit code\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert!(
-            !lines.is_empty() && lines[0].starts_with("error: "),
-            "stderr: {}",
-            self.stderr
-        );
-        assert!(
-            lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("hint: ")),
-            "stderr: {}",
-            self.stderr
-        );
-        assert!(!self.stderr.contains("panicked"), "stderr: {}", self.stderr);
-        assert!(self.stdout.is_empty(), "stdout: {}", self.stdout);
-        self
-    }
-
-    fn error_line(&self) -> &str {
-        self.stderr.lines().next().unwrap_or_default()
-    }
-}
-
-fn parley_command() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_parley"));
-    command
-        .env_remove("PARLEY_HOME")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
-    command
-}
-
+/// `parley --home HOME ARGS` with a passphrase file that every home of these tests shares.
 fn parley(home: &Path, args: &[&str]) -> Run {
-    let output = parley_command()
-        .arg("--home")
-        .arg(home)
-        .args(args)
+    let output = with_passphrase(parley_command().arg("--home").arg(home).args(args))
         .output()
         .unwrap();
     Run::from_output(output)
 }
 
 fn parley_with_stdin(home: &Path, args: &[&str], input: &str) -> Run {
-    let mut child = parley_command()
-        .arg("--home")
-        .arg(home)
-        .args(args)
+    use std::io::Write;
+    let mut child = with_passphrase(parley_command().arg("--home").arg(home).args(args))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -178,20 +38,23 @@ fn parley_with_stdin(home: &Path, args: &[&str], input: &str) -> Run {
     Run::from_output(child.wait_with_output().unwrap())
 }
 
+fn with_passphrase(command: &mut std::process::Command) -> &mut std::process::Command {
+    command.env("PARLEY_PASSPHRASE_FILE", passphrase_file())
+}
+
+/// One passphrase file for the whole test binary, written once.
+fn passphrase_file() -> PathBuf {
+    static FILE: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
+    let dir = FILE.get_or_init(|| {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(dir.path().join("passphrase"), "open sesame, slowly\n").unwrap();
+        dir
+    });
+    dir.path().join("passphrase")
+}
+
 fn init(home: &Path, relay: &TestRelay, handle: &str) -> Run {
     parley(home, &["init", "--relay", &relay.url, "--handle", handle]).ok()
-}
-
-/// A loopback URL on which nothing listens (the port was just free).
-fn dead_relay_url() -> String {
-    let listener = StdListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
-
-fn lines(text: &str) -> Vec<&str> {
-    text.lines().collect()
 }
 
 #[test]
@@ -437,7 +300,20 @@ fn mistakes_get_a_clear_answer() {
 #[test]
 fn help_explains_every_command_and_the_exit_codes() {
     let run = Run::from_output(parley_command().arg("--help").output().unwrap()).ok();
-    for command in ["init", "whoami", "send", "read", "group", "safety-number"] {
+    for command in [
+        "init",
+        "whoami",
+        "send",
+        "read",
+        "history",
+        "contacts",
+        "conversations",
+        "group",
+        "safety-number",
+        "passphrase",
+        "completions",
+        "man",
+    ] {
         assert!(run.stdout.contains(command), "--help misses {command}");
     }
     assert!(run.stdout.contains("Exit codes"), "{}", run.stdout);
@@ -449,6 +325,14 @@ fn help_explains_every_command_and_the_exit_codes() {
     }
     assert!(run.stdout.contains("$HOME/.parley"), "{}", run.stdout);
     assert!(run.stdout.contains("PARLEY_HOME"), "{}", run.stdout);
+    for needed in [
+        "PARLEY_PASSPHRASE_FILE",
+        "--passphrase-command",
+        "--json",
+        "sent_at",
+    ] {
+        assert!(run.stdout.contains(needed), "--help misses {needed}");
+    }
 
     for sub in [&["send", "--help"][..], &["group", "create", "--help"][..]] {
         let run = Run::from_output(parley_command().args(sub).output().unwrap()).ok();
@@ -461,7 +345,7 @@ fn home_defaults_to_dot_parley_and_follows_parley_home() {
     let relay = TestRelay::plaintext();
     let user_home = TempDir::new().unwrap();
     let run = Run::from_output(
-        parley_command()
+        with_passphrase(&mut parley_command())
             .env("HOME", user_home.path())
             .args(["init", "--relay", &relay.url, "--handle", "alice"])
             .output()
@@ -471,7 +355,7 @@ fn home_defaults_to_dot_parley_and_follows_parley_home() {
     assert!(run.stdout.contains("Registered alice"), "{}", run.stdout);
     assert!(user_home.path().join(".parley").is_dir());
     let me = Run::from_output(
-        parley_command()
+        with_passphrase(&mut parley_command())
             .env("HOME", user_home.path())
             .arg("whoami")
             .output()
@@ -482,7 +366,7 @@ fn home_defaults_to_dot_parley_and_follows_parley_home() {
 
     let elsewhere = TempDir::new().unwrap();
     Run::from_output(
-        parley_command()
+        with_passphrase(&mut parley_command())
             .env("HOME", user_home.path())
             .env("PARLEY_HOME", elsewhere.path())
             .args(["init", "--relay", &relay.url, "--handle", "bob"])
@@ -542,4 +426,337 @@ fn a_pinned_tls_relay_works_and_a_wrong_pin_is_refused() {
     );
     assert_ne!(run.code, 0, "a wrong pin must be refused");
     assert!(run.error_line().starts_with("error: "), "{}", run.stderr);
+}
+
+/// Every file under `dir` with its bytes, to prove a failed command wrote nothing.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.push((path, bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_passphrase_comes_from_a_file_a_command_or_nowhere() {
+    let relay = TestRelay::plaintext();
+    let alice = Person::new();
+    alice.init(&relay, "alice");
+
+    // A command (a password manager) instead of the file.
+    let by_command = Run::from_output(
+        parley_command()
+            .env("PARLEY_HOME", alice.home())
+            .args([
+                "--passphrase-command",
+                "printf 'correct horse battery staple\\n'",
+                "whoami",
+            ])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(by_command.stdout.contains("alice"), "{}", by_command.stdout);
+
+    // No file, no command, no terminal: one error naming both ways to give it.
+    let nowhere = Run::from_output(
+        parley_command()
+            .env("PARLEY_HOME", alice.home())
+            .arg("whoami")
+            .output()
+            .unwrap(),
+    )
+    .fails_with(1);
+    assert!(
+        nowhere.stderr.contains("PARLEY_PASSPHRASE_FILE"),
+        "{}",
+        nowhere.stderr
+    );
+    assert!(
+        nowhere.stderr.contains("--passphrase-command"),
+        "{}",
+        nowhere.stderr
+    );
+
+    // Never a flag value.
+    let flag = alice.run(&["--passphrase", "correct horse battery staple", "whoami"]);
+    assert_eq!(flag.code, 2, "{}", flag.stderr);
+
+    // A failing command is not taken as an empty passphrase.
+    let failing = Run::from_output(
+        parley_command()
+            .env("PARLEY_HOME", alice.home())
+            .args(["--passphrase-command", "exit 7", "whoami"])
+            .output()
+            .unwrap(),
+    )
+    .fails_with(1);
+    assert!(
+        failing.error_line().contains("--passphrase-command"),
+        "{}",
+        failing.stderr
+    );
+}
+
+#[test]
+fn a_wrong_passphrase_is_one_line_and_changes_nothing() {
+    let relay = TestRelay::plaintext();
+    let alice = Person::new();
+    alice.init(&relay, "alice");
+    let before = snapshot(&alice.home());
+
+    let wrong = alice.file("wrong", "correct horse battery stapler\n");
+    for args in [&["whoami"][..], &["send", "bob", "hi"], &["read"]] {
+        let run = Run::from_output(
+            alice
+                .command(args)
+                .env("PARLEY_PASSPHRASE_FILE", &wrong)
+                .output()
+                .unwrap(),
+        )
+        .fails_with(1);
+        assert_eq!(lines(&run.stderr).len(), 1, "{}", run.stderr);
+        assert!(
+            run.error_line().contains("passphrase is wrong"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(
+        snapshot(&alice.home()) == before,
+        "a wrong passphrase must not modify the Parley folder"
+    );
+    alice.run(&["whoami"]).ok();
+}
+
+#[test]
+fn the_passphrase_can_be_changed() {
+    let relay = TestRelay::plaintext();
+    let (alice, bob) = (Person::new(), Person::new());
+    alice.init(&relay, "alice");
+    bob.init(&relay, "bob");
+    alice.run(&["send", "bob", "before the change"]).ok();
+
+    let new = alice.file("new", "a much longer passphrase\n");
+    Run::from_output(
+        alice
+            .command(&["passphrase", "change"])
+            .env("PARLEY_NEW_PASSPHRASE_FILE", &new)
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    let old = alice.run(&["whoami"]).fails_with(1);
+    assert!(
+        old.error_line().contains("passphrase is wrong"),
+        "{}",
+        old.stderr
+    );
+
+    let with_new = |args: &[&str]| {
+        Run::from_output(
+            alice
+                .command(args)
+                .env("PARLEY_PASSPHRASE_FILE", &new)
+                .output()
+                .unwrap(),
+        )
+    };
+    let history = with_new(&["history", "bob"]).ok();
+    assert!(
+        history.stdout.contains("before the change"),
+        "{}",
+        history.stdout
+    );
+
+    // And back, the new one given by a command this time.
+    Run::from_output(
+        alice
+            .command(&[
+                "passphrase",
+                "change",
+                "--new-passphrase-command",
+                "echo 'correct horse battery staple'",
+            ])
+            .env("PARLEY_PASSPHRASE_FILE", &new)
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    alice.run(&["send", "bob", "after the change"]).ok();
+    assert_eq!(
+        bob.run(&["read"]).ok().stdout,
+        "alice: before the change\nalice: after the change\n"
+    );
+}
+
+#[test]
+fn read_follow_prints_messages_as_they_arrive_until_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let relay = TestRelay::plaintext();
+    let (alice, bob) = (Person::new(), Person::new());
+    alice.init(&relay, "alice");
+    bob.init(&relay, "bob");
+    alice.run(&["send", "bob", "already there"]).ok();
+
+    let mut follower = bob
+        .command(&["read", "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let next = || rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(next(), "alice: already there");
+    alice.run(&["send", "bob", "live one"]).ok();
+    assert_eq!(next(), "alice: live one");
+    alice.run(&["send", "bob", "live two"]).ok();
+    assert_eq!(next(), "alice: live two");
+
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &follower.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = follower.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "Ctrl-C ends --follow normally");
+}
+
+#[test]
+fn first_run_asks_and_confirms_the_relay_fingerprint() {
+    let relay = TestRelay::self_signed();
+    let fingerprint = relay.fingerprint.clone().unwrap();
+    let alice = Person::new();
+    // `script` gives parley a real terminal, as a person has; the answers are typed into it:
+    // relay address, "y" to the fingerprint, handle, then the passphrase twice.
+    let answers = format!(
+        "{}\ny\nalice\nfirst run passphrase\nfirst run passphrase\n",
+        relay.url
+    );
+    let command = format!(
+        "PARLEY_HOME='{}' '{}' init",
+        alice.home().display(),
+        env!("CARGO_BIN_EXE_parley")
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("PARLEY_PASSPHRASE_FILE")
+        .env_remove("PARLEY_HOME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // One answer at a time, so each prompt reads its own line from the terminal.
+        for answer in answers.split_inclusive('\n') {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stdin.write_all(answer.as_bytes()).unwrap();
+            stdin.flush().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let run = Run::from_output(child.wait_with_output().unwrap());
+    let grouped: String = fingerprint
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        run.stdout.contains(&grouped),
+        "fingerprint not shown:\n{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Registered alice"), "{}", run.stdout);
+    assert!(run.stdout.contains("Next: "), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("first run passphrase"),
+        "the passphrase must not be echoed:\n{}",
+        run.stdout
+    );
+
+    // The confirmed fingerprint is pinned, and the typed passphrase unlocks the folder.
+    let me = Run::from_output(
+        parley_command()
+            .env("PARLEY_HOME", alice.home())
+            .args([
+                "--passphrase-command",
+                "echo first run passphrase",
+                "whoami",
+            ])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(me.stdout.contains(&fingerprint), "{}", me.stdout);
+}
+
+#[test]
+fn init_without_flags_and_without_a_terminal_is_a_usage_error() {
+    let person = Person::new();
+    let run = person.run(&["init"]).fails_with(2);
+    assert!(run.stderr.contains("--relay"), "{}", run.stderr);
+    assert!(!person.home().exists());
+}
+
+#[test]
+fn completions_and_the_man_page_are_generated() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef parley"),
+        ("fish", "complete -c parley"),
+    ] {
+        let run = Run::from_output(
+            parley_command()
+                .args(["completions", shell])
+                .output()
+                .unwrap(),
+        )
+        .ok();
+        assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
+        for command in ["history", "conversations", "passphrase"] {
+            assert!(run.stdout.contains(command), "{shell} misses {command}");
+        }
+    }
+    let unknown = Run::from_output(
+        parley_command()
+            .args(["completions", "tcsh"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(unknown.code, 2);
+
+    let man = Run::from_output(parley_command().arg("man").output().unwrap()).ok();
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH parley"),
+        "{}",
+        man.stdout
+    );
+    assert!(man.stdout.contains(".TH parley"), "{}", man.stdout);
+    assert!(man.stdout.contains("PARLEY_HOME"), "{}", man.stdout);
+    assert!(man.stdout.contains("passphrase"), "{}", man.stdout);
 }

@@ -8,7 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use futures::StreamExt;
-use parley_client::{Client, ClientError, ConversationKind, Event, Message, MessageBody};
+use parley_client::{
+    Client, ClientBuilder, ClientError, ConversationKind, Event, KdfParams, Message, MessageBody,
+    Passphrase,
+};
 use parley_relay::{Relay, RelayConfig, TlsSetting};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -42,9 +45,18 @@ async fn start_relay() -> TestRelay {
     }
 }
 
-async fn open(relay: &TestRelay, home: &Path) -> Client {
+const PASSPHRASE: &str = "test passphrase";
+
+/// A builder for `home` with the test passphrase and cheap KDF parameters.
+fn locked(home: &Path, passphrase: &str) -> ClientBuilder {
     Client::builder()
         .home(home)
+        .passphrase(Passphrase::new(passphrase.to_owned()))
+        .kdf_params(KdfParams::insecure_for_tests())
+}
+
+async fn open(relay: &TestRelay, home: &Path) -> Client {
+    locked(home, PASSPHRASE)
         .relay(&relay.url)
         .relay_fingerprint(&relay.fingerprint)
         .build()
@@ -259,11 +271,7 @@ async fn a_reopened_client_continues_where_it_left_off() {
     drop(bob);
 
     // Opened without a relay address: the stored one is used.
-    let alice = Client::builder()
-        .home(homes.0.path())
-        .build()
-        .await
-        .unwrap();
+    let alice = locked(homes.0.path(), PASSPHRASE).build().await.unwrap();
     assert_eq!(alice.whoami().unwrap(), alice_id);
     assert!(matches!(
         alice.register("alice2").await,
@@ -362,8 +370,7 @@ async fn an_unreachable_relay_is_reported_as_such() {
         listener.local_addr().unwrap().port()
     };
     let home = tempfile::tempdir().unwrap();
-    let client = Client::builder()
-        .home(home.path())
+    let client = locked(home.path(), PASSPHRASE)
         .relay(format!("https://127.0.0.1:{port}"))
         .relay_fingerprint("00".repeat(32))
         .build()
@@ -554,4 +561,125 @@ async fn concurrent_commits_and_posts_are_retried() {
     assert_eq!(history.last().unwrap().text, "after the race");
     let bobs = bob.history("team", None).await.unwrap();
     assert_eq!(bobs.iter().filter(|m| m.text == "racing").count(), 1);
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passphrase_is_required() {
+    let home = tempfile::tempdir().unwrap();
+    for builder in [
+        Client::builder().home(home.path()),
+        Client::builder()
+            .home(home.path())
+            .passphrase(Passphrase::new(String::new())),
+    ] {
+        assert!(matches!(
+            builder.build().await,
+            Err(ClientError::PassphraseRequired)
+        ));
+    }
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_passphrase_is_refused_and_changes_nothing() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+    alice
+        .send_text("bob", "before the wrong passphrase")
+        .await
+        .unwrap();
+    bob.sync().await.unwrap();
+    drop(bob);
+    // Reopen once so that sled's own housekeeping at open is done before the comparison.
+    drop(open(&relay, homes.1.path()).await);
+
+    let before = snapshot(homes.1.path());
+    for attempt in ["wrong", "Test passphrase", "test passphrase "] {
+        let result = locked(homes.1.path(), attempt)
+            .relay(&relay.url)
+            .build()
+            .await;
+        assert!(
+            matches!(result, Err(ClientError::WrongPassphrase)),
+            "{attempt:?}"
+        );
+    }
+    assert_eq!(
+        ClientError::WrongPassphrase.to_string(),
+        "the passphrase is wrong"
+    );
+    assert_eq!(snapshot(homes.1.path()), before, "a file changed");
+
+    // The right one still opens it, and the conversation continues.
+    let bob = open(&relay, homes.1.path()).await;
+    assert_eq!(bob.history("alice", None).await.unwrap().len(), 1);
+    alice.send_text("bob", "after").await.unwrap();
+    assert_eq!(
+        texts(&bob.sync().await.unwrap()),
+        [("alice", "alice", "after")]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_passphrase_replaces_the_old_one() {
+    let relay = start_relay().await;
+    let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+    alice.send_text("bob", "one").await.unwrap();
+    bob.sync().await.unwrap();
+
+    assert!(matches!(
+        bob.change_passphrase(Passphrase::new(String::new())).await,
+        Err(ClientError::PassphraseRequired)
+    ));
+    bob.change_passphrase(Passphrase::new("new passphrase".to_owned()))
+        .await
+        .unwrap();
+    // The running client carries on.
+    bob.send_text("alice", "two").await.unwrap();
+    drop(bob);
+
+    assert!(matches!(
+        locked(homes.1.path(), PASSPHRASE).build().await,
+        Err(ClientError::WrongPassphrase)
+    ));
+    let bob = locked(homes.1.path(), "new passphrase")
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(bob.whoami().unwrap().handle, "bob");
+    assert_eq!(bob.history("alice", None).await.unwrap().len(), 2);
+    alice.send_text("bob", "three").await.unwrap();
+    assert_eq!(
+        texts(&bob.sync().await.unwrap()),
+        [("alice", "alice", "three")]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builder_does_not_show_the_passphrase() {
+    let builder = locked(Path::new("/nowhere"), "hunter2-secret");
+    let shown = format!("{builder:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("passphrase"), "{shown}");
 }

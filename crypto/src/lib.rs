@@ -10,12 +10,14 @@ pub mod access;
 pub mod auth;
 pub mod directory;
 pub mod envelope;
+pub mod group_code;
 pub mod handle;
 pub mod identity;
 pub mod inbox_message;
 pub mod padding;
 pub mod payload;
 pub mod safety_number;
+pub mod vault;
 
 #[cfg(feature = "mls")]
 pub mod mls;

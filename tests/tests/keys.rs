@@ -71,6 +71,15 @@ async fn substituted_identity_key_is_refused() {
         .create_group("with-bob", &["bob".to_owned()])
         .await
         .unwrap();
+    // The withdrawn change is not forgotten: the user is told the relay flipped keys.
+    let alerts = alice.alerts().await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.contains("identity key has changed")),
+        "{alerts:?}"
+    );
+    assert!(alerts.iter().any(|a| a.contains("withdrawn")), "{alerts:?}");
     assert_eq!(
         member_handles(&alice, "with-bob").await,
         vec!["alice".to_owned(), "bob".to_owned()]

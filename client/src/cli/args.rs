@@ -19,6 +19,16 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "PARLEY_HOME", value_name = "DIR")]
     pub(crate) home: Option<PathBuf>,
 
+    /// Print data as JSON, one object per line, for scripts; remarks go to stderr.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    /// Run this shell command to get your passphrase (it prints the passphrase), e.g. a
+    /// password manager. Otherwise the file named by PARLEY_PASSPHRASE_FILE is read, else
+    /// you are asked.
+    #[arg(long, global = true, value_name = "CMD")]
+    pub(crate) passphrase_command: Option<String>,
+
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -50,9 +60,37 @@ pub(crate) enum Command {
     ///
     /// Fetches everything new from the relay. With a conversation name, shows only the new
     /// messages of that conversation (the others are still fetched and kept). Shows nothing
-    /// when there is nothing new.
+    /// when there is nothing new. The lines stay exactly "sender: text" so scripts can rely
+    /// on them; the sender's verification status is in `parley history`, `parley chat` and
+    /// in the "verified" field of --json.
     #[command(after_help = help::READ)]
     Read(ReadArgs),
+
+    /// Show the messages of one conversation kept on this computer, oldest first.
+    ///
+    /// Each line shows the time (UTC), the sender, the sender's status in square brackets
+    /// and the text. The status is verified, unverified or CHANGED (the sender's identity
+    /// key changed: compare safety numbers before trusting it). Nothing is fetched from the
+    /// relay; run `parley read` for new messages.
+    #[command(after_help = help::HISTORY)]
+    History(HistoryArgs),
+
+    /// List your contacts with their verification status and key fingerprint.
+    #[command(after_help = help::CONTACTS)]
+    Contacts,
+
+    /// List your conversations: name, kind (direct or group) and number of members.
+    #[command(after_help = help::CONVERSATIONS)]
+    Conversations,
+
+    /// Chat in the terminal: conversations, live messages, members and their status.
+    ///
+    /// Shows your conversations on the left (with the number of new messages), the chosen
+    /// conversation's messages in the middle as they arrive, and its members on the right,
+    /// each with their verification status (verified, unverified or CHANGED). Type below and
+    /// press Enter to send. Press ? for the keys, Esc or Ctrl-C to quit.
+    #[command(after_help = help::CHAT)]
+    Chat(ChatArgs),
 
     /// Create a group and manage who is in it.
     #[command(subcommand, after_help = help::GROUP)]
@@ -64,24 +102,63 @@ pub(crate) enum Command {
     /// Compare them in person or on a call (not by Parley message).
     #[command(after_help = help::SAFETY_NUMBER)]
     SafetyNumber(SafetyNumberArgs),
+
+    /// Compare safety numbers with a person, or one code with a whole group, and record a
+    /// match.
+    ///
+    /// Shows the 60-digit safety number you share with HANDLE (12 groups of 5) and the same
+    /// as a QR code, with their status: verified, unverified or CHANGED. Both of you see the
+    /// same number only if nobody is impersonating either of you. After comparing in person
+    /// or on a call, `--confirm` marks them verified. With --group NAME, shows one code over
+    /// all members' keys and the group's current state, for a room to compare in one step.
+    #[command(
+        after_help = help::VERIFY,
+        override_usage = "parley verify HANDLE [--confirm]\n       parley verify --group NAME"
+    )]
+    Verify(VerifyArgs),
+
+    /// Decide about a contact whose identity key changed.
+    #[command(subcommand, after_help = help::CONTACT)]
+    Contact(ContactCommand),
+
+    /// Change the passphrase that protects your Parley folder.
+    #[command(subcommand, after_help = help::PASSPHRASE)]
+    Passphrase(PassphraseCommand),
+
+    /// Print a shell completion script (bash, zsh or fish).
+    #[command(after_help = help::COMPLETIONS)]
+    Completions(CompletionsArgs),
+
+    /// Print parley's manual page (roff), e.g. `parley man | man -l -`.
+    Man,
 }
 
-/// Arguments of `parley init`.
+/// Arguments of `parley init`. Without --relay and --handle, on a terminal, init asks.
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
     /// The relay's address: https://host:port, or http://127.0.0.1:port for a relay on this
-    /// computer.
+    /// computer. Asked for when missing.
     #[arg(long, value_name = "URL")]
-    pub(crate) relay: String,
+    pub(crate) relay: Option<String>,
 
     /// The handle you want: 3 to 32 characters, lowercase letters, digits, '.', '_' or '-'.
+    /// Asked for when missing.
     #[arg(long, value_name = "NAME")]
-    pub(crate) handle: String,
+    pub(crate) handle: Option<String>,
 
     /// The relay's certificate fingerprint (64 hexadecimal characters), as given by its
     /// operator.
     #[arg(long, value_name = "SHA256")]
     pub(crate) relay_fingerprint: Option<String>,
+}
+
+/// Arguments of `parley chat`.
+#[derive(Debug, Args)]
+pub(crate) struct ChatArgs {
+    /// The conversation to open: a person's handle or a group's name. A handle you have no
+    /// conversation with yet opens an empty one; your first message starts it.
+    #[arg(value_name = "CONVERSATION")]
+    pub(crate) conversation: Option<String>,
 }
 
 /// Arguments of `parley send`.
@@ -102,6 +179,56 @@ pub(crate) struct ReadArgs {
     /// Show only this conversation: a person's handle or a group's name.
     #[arg(value_name = "CONVERSATION")]
     pub(crate) conversation: Option<String>,
+
+    /// Keep running and show messages as they arrive, until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub(crate) follow: bool,
+}
+
+/// Arguments of `parley history`.
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// The conversation: a person's handle or a group's name.
+    #[arg(value_name = "CONVERSATION")]
+    pub(crate) conversation: String,
+
+    /// Show only the latest N messages.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub(crate) limit: Option<usize>,
+}
+
+/// The `parley passphrase ...` commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PassphraseCommand {
+    /// Choose a new passphrase; your keys and messages stay as they are.
+    ///
+    /// The current passphrase comes from the usual places (PARLEY_PASSPHRASE_FILE,
+    /// --passphrase-command, or you are asked). The new one from the file named by
+    /// PARLEY_NEW_PASSPHRASE_FILE, or --new-passphrase-command, or you are asked twice.
+    Change {
+        /// Run this shell command to get the new passphrase (it prints it).
+        #[arg(long, value_name = "CMD")]
+        new_passphrase_command: Option<String>,
+    },
+}
+
+/// Arguments of `parley completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub(crate) shell: CompletionShell,
+}
+
+/// The shells `parley completions` writes scripts for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum CompletionShell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
 }
 
 /// Arguments of `parley safety-number`.
@@ -110,6 +237,43 @@ pub(crate) struct SafetyNumberArgs {
     /// The handle of the person to compare with.
     #[arg(value_name = "HANDLE")]
     pub(crate) handle: String,
+}
+
+/// Arguments of `parley verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The handle of the person to compare with.
+    #[arg(
+        value_name = "HANDLE",
+        required_unless_present = "group",
+        conflicts_with = "group"
+    )]
+    pub(crate) handle: Option<String>,
+
+    /// Show the code of this group instead: compare it with everyone in the room at once.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) group: Option<String>,
+
+    /// Mark HANDLE as verified: use it only after every digit matched. If their key
+    /// CHANGED, this also accepts the new key.
+    #[arg(long, conflicts_with = "group")]
+    pub(crate) confirm: bool,
+}
+
+/// The `parley contact ...` commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContactCommand {
+    /// Accept a contact's changed identity key without comparing safety numbers.
+    ///
+    /// Sending to someone whose key CHANGED is blocked (exit code 3). This unblocks it: the
+    /// new key is used from now on and the contact becomes unverified. A private
+    /// conversation that still holds the old key is kept, read-only, as "HANDLE (old key)";
+    /// your next message starts a new one. Prefer `parley verify HANDLE` and `--confirm`.
+    AcceptNewKey {
+        /// The handle whose new key to accept.
+        #[arg(value_name = "HANDLE")]
+        handle: String,
+    },
 }
 
 /// The `parley group ...` commands.

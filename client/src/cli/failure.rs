@@ -11,6 +11,8 @@ use super::sanitize::one_line;
 
 /// Exit code for any failure without a more specific code.
 pub(crate) const EXIT_ERROR: u8 = 1;
+/// Exit code when the command was not typed correctly (clap uses it too).
+pub(crate) const EXIT_USAGE: u8 = 2;
 /// Exit code when a contact's or member's identity key does not match the pinned one.
 pub(crate) const EXIT_KEY_CHANGED: u8 = 3;
 /// Exit code when the relay cannot be reached at all.
@@ -84,6 +86,14 @@ fn from_client(error: &ClientError, home: &Home) -> Failure {
     let cmd = home.command();
     match error {
         ClientError::NotInitialized => not_initialized(home),
+        // One line and no hint: the sources were chosen on purpose, and repeating them
+        // would only hide the fact that matters.
+        ClientError::WrongPassphrase => {
+            Failure::new("the passphrase is wrong; nothing was opened or changed")
+        }
+        ClientError::PassphraseRequired => Failure::new("the passphrase is empty").hint(
+            "set PARLEY_PASSPHRASE_FILE to a file holding it, or use --passphrase-command CMD",
+        ),
         ClientError::AlreadyInitialized => Failure::new(format!(
             "{} already holds a Parley identity",
             home.dir().display()
@@ -149,6 +159,14 @@ fn from_relay(error: &RelayError, cmd: &str) -> Failure {
                 .hint("check the relay address and its fingerprint with the relay's operator")
         }
         RelayError::InvalidUrl(why) => invalid_relay_url(why),
+        RelayError::NotFound => Failure::new(
+            "the relay no longer knows one of your conversations; it may have been reset, or \
+             replaced by someone else",
+        )
+        .hint(format!(
+            "ask the relay's operator what happened, and compare safety numbers before sending \
+             anything sensitive: {cmd} verify HANDLE"
+        )),
         RelayError::ResourceExhausted => Failure::new("the relay is busy or a limit was reached")
             .hint("wait a minute and try again"),
         other => Failure::new(other.to_string()),
@@ -176,9 +194,11 @@ fn unreachable(why: &str, cmd: &str) -> Failure {
 }
 
 fn verify_hint(cmd: &str, handle: &str) -> String {
+    let quoted = shell_quote(handle);
     format!(
-        "compare safety numbers with {handle} in person or on a call: {cmd} safety-number {}",
-        shell_quote(handle)
+        "compare safety numbers with {handle} in person or on a call: {cmd} verify {quoted}; \
+         if they match, {cmd} verify {quoted} --confirm (or, to accept a changed key without \
+         comparing: {cmd} contact accept-new-key {quoted})"
     )
 }
 
@@ -224,7 +244,7 @@ mod tests {
             assert_eq!(failure.code, EXIT_KEY_CHANGED);
             let hint = failure.hint.unwrap();
             assert!(
-                hint.contains("parley --home /data/parley safety-number bob"),
+                hint.contains("parley --home /data/parley verify bob --confirm"),
                 "{hint}"
             );
         }

@@ -4,35 +4,55 @@
 /// After the top-level command list: a first session, where data lives, and exit codes.
 pub(crate) const TOP_LEVEL: &str = "\
 Examples:
-  parley init --relay https://relay.example.org:7443 --handle alice --relay-fingerprint 3f9a…
+  parley init                      (first run: asks for the relay, your handle and a passphrase)
   parley whoami
   parley send bob 'Can we meet at ten?'
   parley send bob - < offer.txt
   parley read
+  parley read --follow             (keep showing new messages until Ctrl-C)
+  parley chat                      (the interactive chat screen)
+  parley history bob --limit 20
+  parley contacts
+  parley conversations
   parley group create buyers --members bob,carol
-  parley group members buyers
-  parley safety-number bob
+  parley verify bob
 Each command explains itself: parley <command> --help
 
 Your data:
-  Your keys and messages are kept in the folder given by --home, else in the one named by
-  the PARLEY_HOME environment variable, else in $HOME/.parley.
+  Your keys and messages are kept, encrypted, in the folder given by --home, else in the one
+  named by the PARLEY_HOME environment variable, else in $HOME/.parley.
+
+Your passphrase:
+  It unlocks that folder. parley reads it from the file named by PARLEY_PASSPHRASE_FILE, else
+  from the output of --passphrase-command CMD, else it asks you (nothing is shown as you
+  type). It is never given as an option value. Change it with: parley passphrase change
+
+For scripts:
+  --json prints data as one JSON object per line on stdout; other remarks go to stderr.
+  Messages have conversation, sender, text, sent_at (milliseconds since 1970, UTC),
+  verified (true or false) and status (verified, unverified or CHANGED).
+  `parley read` prints exactly \"sender: text\" per message; the sender's status is shown by
+  `parley history` and `parley chat`, and a CHANGED sender is pointed out on stderr.
 
 Exit codes:
   0  everything worked
-  1  something went wrong; the error line says what
+  1  something went wrong (including a wrong passphrase); the error line says what
   2  the command was not typed correctly (see parley <command> --help)
-  3  a contact's identity key changed, or a group member is not verified: compare safety
-     numbers (parley safety-number HANDLE) before going on
+  3  a contact's identity key changed, or verification is required: compare safety
+     numbers (parley verify HANDLE) before going on
   4  the relay could not be reached: check the network and the relay address";
 
 /// `parley init --help`.
 pub(crate) const INIT: &str = "\
 Examples:
+  parley init       (asks for everything, and shows the relay's fingerprint to confirm)
   parley init --relay https://relay.example.org:7443 --handle alice --relay-fingerprint 3f9a…c41e
       (copy the whole 64-character fingerprint from the relay's operator)
   parley --home /media/usb/parley init --relay https://relay.example.org:7443 --handle alice
-  parley init --relay http://127.0.0.1:7443 --handle alice     (a test relay on this computer)";
+  parley init --relay http://127.0.0.1:7443 --handle alice     (a test relay on this computer)
+The passphrase that will protect your folder is asked twice, or read from the file named by
+PARLEY_PASSPHRASE_FILE, or from --passphrase-command CMD.
+Exit code 4 when the relay cannot be reached.";
 
 /// `parley whoami --help`.
 pub(crate) const WHOAMI: &str = "\
@@ -51,7 +71,24 @@ pub(crate) const READ: &str = "\
 Examples:
   parley read            (new messages from everyone)
   parley read bob        (only new messages from your conversation with bob)
-  parley read buyers     (only new messages in the group buyers)";
+  parley read buyers     (only new messages in the group buyers)
+  parley read --follow   (keep showing new messages as they arrive, until Ctrl-C)
+  parley read --json     (one object per message: conversation, sender, text, sent_at, verified)
+Each line is exactly \"sender: text\". A sender whose identity key CHANGED is pointed out on
+stderr; `parley history` shows every sender's status.";
+
+/// `parley chat --help`.
+pub(crate) const CHAT: &str = "\
+Examples:
+  parley chat            (opens on your first conversation)
+  parley chat bob        (opens on your conversation with bob, or starts one)
+  parley chat buyers     (opens on the group buyers)
+Keys:
+  Enter                send          Tab, Down / Shift-Tab, Up   next / previous conversation
+  PageUp, PageDown     scroll        ?                           help
+  Esc, Ctrl-C          quit
+Times are shown in UTC. A CHANGED status means that person's identity key changed: sending to
+them is blocked until you compare safety numbers again (parley verify HANDLE).";
 
 /// `parley group --help`.
 pub(crate) const GROUP: &str = "\
@@ -87,3 +124,65 @@ Example:
   parley safety-number bob
 If the digits differ from what bob sees, do not send anything sensitive: someone may be
 in the middle.";
+
+/// `parley history --help`.
+pub(crate) const HISTORY: &str = "\
+Examples:
+  parley history bob
+  parley history buyers --limit 20
+  parley history bob --json        (one object per line: conversation, sender, text,
+                                    sent_at in milliseconds since 1970 UTC, verified, status)
+Times are shown in UTC.";
+
+/// `parley contacts --help`.
+pub(crate) const CONTACTS: &str = "\
+Example:
+  parley contacts
+Status is one of:
+  verified    you compared safety numbers and confirmed them (parley verify HANDLE --confirm)
+  unverified  not compared yet
+  CHANGED     their identity key changed since you first saw it: sending to them is blocked
+              (exit code 3) until you compare again, or accept the new key with
+              parley contact accept-new-key HANDLE";
+
+/// `parley conversations --help`.
+pub(crate) const CONVERSATIONS: &str = "\
+Examples:
+  parley conversations
+  parley conversations --json";
+
+/// `parley passphrase --help`.
+pub(crate) const PASSPHRASE: &str = "\
+Examples:
+  parley passphrase change                 (asks for the current one, then twice for the new one)
+  PARLEY_PASSPHRASE_FILE=old.txt PARLEY_NEW_PASSPHRASE_FILE=new.txt parley passphrase change
+A wrong current passphrase changes nothing.";
+
+/// `parley completions --help`.
+pub(crate) const COMPLETIONS: &str = "\
+Examples:
+  parley completions bash > ~/.local/share/bash-completion/completions/parley
+  parley completions zsh > ~/.zfunc/_parley
+  parley completions fish > ~/.config/fish/completions/parley.fish";
+
+/// `parley verify --help`.
+pub(crate) const VERIFY: &str = "\
+Examples:
+  parley verify bob              (the safety number with bob, as digits and a QR code)
+  parley verify bob --confirm    (after every digit matched: bob becomes verified)
+  parley verify --group buyers   (one code for the whole group, with each member's status)
+  parley verify bob --json       (handle, status, verified, safety_number, digits)
+How to compare: sit together (or call), each runs `parley verify` for the other and reads the
+digits out loud, or scans the other's QR code with a phone: both codes are the same. Never
+compare through a Parley message: an impersonator would simply change it.
+For a group: everyone runs `parley read`, then `parley verify --group NAME`; the same code
+(and epoch) on every screen means everyone sees the same members with the same keys.
+If a key CHANGED, the number shown is for the new key; confirming adopts it.
+The QR code is drawn for light-on-dark terminals; the digits are what counts.";
+
+/// `parley contact --help`.
+pub(crate) const CONTACT: &str = "\
+Example:
+  parley contact accept-new-key bob
+Accept a changed key only if you trust the change (e.g. bob told you he reinstalled Parley);
+better, compare safety numbers first and use parley verify bob --confirm.";

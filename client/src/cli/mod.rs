@@ -1,15 +1,21 @@
 //! The command-line interface: parse the arguments, run one command, report the outcome.
 
 mod args;
+mod chat;
 mod commands;
+mod context;
 mod crash;
 mod failure;
 mod help;
 mod home;
 mod logging;
+mod message_view;
 mod output;
+mod passphrase;
+mod qr;
 mod sanitize;
 mod text_input;
+mod time;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
@@ -18,6 +24,7 @@ use anyhow::Context as _;
 use clap::{CommandFactory, FromArgMatches};
 
 use args::Cli;
+use context::Ctx;
 use failure::{Failure, EXIT_ERROR};
 use home::Home;
 
@@ -40,19 +47,20 @@ pub(crate) fn run() -> ExitCode {
                 .report()
         }
     };
+    let ctx = Ctx::new(home, cli.json, cli.passphrase_command);
     // The hook has already told the person; the process should still end with a code
     // scripts know, not with a panic's 101.
-    match panic::catch_unwind(AssertUnwindSafe(|| execute(cli.command, &home))) {
+    match panic::catch_unwind(AssertUnwindSafe(|| execute(cli.command, &ctx))) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(error)) => Failure::describe(&error, &home).report(),
+        Ok(Err(error)) => Failure::describe(&error, ctx.home()).report(),
         Err(_) => ExitCode::from(EXIT_ERROR),
     }
 }
 
-fn execute(command: args::Command, home: &Home) -> anyhow::Result<()> {
+fn execute(command: args::Command, ctx: &Ctx) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start parley's background workers")?;
-    runtime.block_on(commands::dispatch(command, home))
+    runtime.block_on(commands::dispatch(command, ctx))
 }

@@ -42,3 +42,21 @@ pub(crate) fn note(text: &str) {
 pub(crate) fn to_stderr(text: &str) {
     let _ = writeln!(io::stderr().lock(), "{text}");
 }
+
+/// Writes one JSON object as one line on stdout (for `--json`). A closed pipe is not an
+/// error, as in [`print_lines`].
+pub(crate) fn emit_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let line = serde_json::to_string(value)?;
+    print_lines([line])?;
+    Ok(())
+}
+
+/// Writes raw bytes (a generated script or page) to stdout; a closed pipe is not an error.
+pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

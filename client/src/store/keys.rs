@@ -1,10 +1,21 @@
 //! The layout of the client's one sled tree: every key the client writes is built here.
 //!
-//! Keeping the layout in one place lets a later change (hashing every key so that handles and
-//! group ids do not show on disk) stay local to this module.
+//! No id appears on disk: a record key is
+//! `key_hash("prefix", kind)[16] | key_hash(kind, id)[16] | position u64 BE`, where the id
+//! part is absent for single records (settings, identity) and the position only for ordered
+//! ranges (history, alerts). The hashes are keyed by the store key (see
+//! [`parley_crypto::vault::Vault::key_hash`]), so nobody without the passphrase can test a
+//! guessed handle or conversation name against the disk. A range scan is a prefix scan over
+//! the first 16 bytes (a kind) or 32 bytes (one group's history); position suffixes are
+//! big-endian so records of a range sort by position. Where a scan needs the original id
+//! (MLS keys), it is kept inside the sealed value (see [`Slot::kept_id`]).
 
 use parley_crypto::handle::Handle;
 use parley_crypto::mls::GroupId;
+use parley_crypto::vault::Vault;
+
+/// The domain of the hashes that name a record kind.
+const PREFIX_DOMAIN: &[u8] = b"prefix";
 
 /// One record of the store, by kind.
 #[derive(Debug, Clone, Copy)]
@@ -48,70 +59,151 @@ pub(crate) enum Prefix<'a> {
     Alerts,
 }
 
+/// The kinds of record; each name is the hash domain of its ids and never changes.
+mod kind {
+    pub(super) const SETTINGS: &[u8] = b"settings";
+    pub(super) const IDENTITY: &[u8] = b"identity";
+    pub(super) const CONTACT: &[u8] = b"contact";
+    pub(super) const CONVERSATION: &[u8] = b"conv";
+    pub(super) const GROUP_NAME: &[u8] = b"gid";
+    pub(super) const CURSOR: &[u8] = b"cursor";
+    pub(super) const HISTORY: &[u8] = b"hist";
+    pub(super) const SEEN: &[u8] = b"seen";
+    pub(super) const MLS: &[u8] = b"mls";
+    pub(super) const PENDING_COMMIT: &[u8] = b"pending_commit";
+    pub(super) const ALERT: &[u8] = b"alerts";
+}
+
+/// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    kind: &'static [u8],
+    id: Option<Vec<u8>>,
+    position: Option<u64>,
+    keeps_id: bool,
+}
+
 impl Key<'_> {
+    /// The parts this key is built from.
+    pub(crate) fn slot(&self) -> Slot {
+        let (kind, id, position): (_, Option<&[u8]>, _) = match self {
+            Key::Settings => (kind::SETTINGS, None, None),
+            Key::Identity => (kind::IDENTITY, None, None),
+            Key::Contact(handle) => (kind::CONTACT, Some(handle.as_str().as_bytes()), None),
+            Key::Conversation(name) => (kind::CONVERSATION, Some(name.as_bytes()), None),
+            Key::GroupName(gid) => (kind::GROUP_NAME, Some(&gid[..]), None),
+            Key::Cursor(gid) => (kind::CURSOR, Some(&gid[..]), None),
+            Key::History(gid, idx) => (kind::HISTORY, Some(&gid[..]), Some(*idx)),
+            Key::Seen(hash) => (kind::SEEN, Some(&hash[..]), None),
+            Key::Mls(key) => (kind::MLS, Some(*key), None),
+            Key::PendingCommit(gid) => (kind::PENDING_COMMIT, Some(&gid[..]), None),
+            Key::Alert(idx) => (kind::ALERT, None, Some(*idx)),
+        };
+        Slot {
+            kind,
+            id: id.map(<[u8]>::to_vec),
+            position,
+            keeps_id: matches!(self, Key::Mls(_)),
+        }
+    }
+
     /// The tree key of this record.
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        match self {
-            Key::Settings => b"settings".to_vec(),
-            Key::Identity => b"identity".to_vec(),
-            Key::Contact(handle) => join(b"contact/", handle.as_str().as_bytes()),
-            Key::Conversation(name) => join(b"conv/", name.as_bytes()),
-            Key::GroupName(gid) => join(b"gid/", &gid[..]),
-            Key::Cursor(gid) => join(b"cursor/", &gid[..]),
-            Key::History(gid, idx) => {
-                let mut key = Prefix::History(gid).encode();
-                key.extend_from_slice(&idx.to_be_bytes());
-                key
-            }
-            Key::Seen(hash) => join(b"seen/", &hash[..]),
-            Key::Mls(key) => join(b"mls/", key),
-            Key::PendingCommit(gid) => join(b"pending_commit/", &gid[..]),
-            Key::Alert(idx) => join(b"alerts/", &idx.to_be_bytes()),
+    pub(crate) fn encode(&self, vault: &Vault) -> Vec<u8> {
+        self.slot().encode(vault)
+    }
+}
+
+impl Slot {
+    /// The tree key: hashed kind, hashed id, position.
+    pub(crate) fn encode(&self, vault: &Vault) -> Vec<u8> {
+        let mut key = vault.key_hash(PREFIX_DOMAIN, self.kind).to_vec();
+        if let Some(id) = &self.id {
+            key.extend_from_slice(&vault.key_hash(self.kind, id));
+        }
+        if let Some(position) = self.position {
+            key.extend_from_slice(&position.to_be_bytes());
+        }
+        key
+    }
+
+    /// The id to keep inside the sealed value, for kinds whose scans must return it (the MLS
+    /// engine reloads its state as id/value pairs); empty for the others.
+    pub(crate) fn kept_id(&self) -> &[u8] {
+        match (&self.id, self.keeps_id) {
+            (Some(id), true) => id,
+            _ => &[],
         }
     }
 }
 
 impl Prefix<'_> {
     /// The common start of every tree key in this range.
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        match self {
-            Prefix::Conversations => b"conv/".to_vec(),
-            Prefix::History(gid) => {
-                let mut key = join(b"hist/", &gid[..]);
-                key.push(b'/');
-                key
-            }
-            Prefix::Mls => b"mls/".to_vec(),
-            Prefix::PendingCommits => b"pending_commit/".to_vec(),
-            Prefix::Alerts => b"alerts/".to_vec(),
+    pub(crate) fn encode(&self, vault: &Vault) -> Vec<u8> {
+        let kind = match self {
+            Prefix::Conversations => kind::CONVERSATION,
+            Prefix::History(_) => kind::HISTORY,
+            Prefix::Mls => kind::MLS,
+            Prefix::PendingCommits => kind::PENDING_COMMIT,
+            Prefix::Alerts => kind::ALERT,
+        };
+        let mut key = vault.key_hash(PREFIX_DOMAIN, kind).to_vec();
+        if let Prefix::History(gid) = self {
+            key.extend_from_slice(&vault.key_hash(kind, &gid[..]));
         }
+        key
     }
-}
-
-fn join(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(prefix.len() + rest.len());
-    key.extend_from_slice(prefix);
-    key.extend_from_slice(rest);
-    key
 }
 
 #[cfg(test)]
 mod tests {
+    use parley_crypto::vault::StoreKey;
+    use rand::rngs::OsRng;
+
     use super::*;
 
-    #[test]
-    fn history_keys_sort_by_index_within_their_group() {
-        let gid = [7u8; 32];
-        let a = Key::History(&gid, 2).encode();
-        let b = Key::History(&gid, 256).encode();
-        assert!(a < b);
-        assert!(a.starts_with(&Prefix::History(&gid).encode()));
+    fn vault() -> Vault {
+        Vault::new(&StoreKey::generate(&mut OsRng))
     }
 
     #[test]
-    fn prefixes_do_not_overlap_other_kinds() {
+    fn history_keys_sort_by_index_within_their_group() {
+        let v = vault();
+        let gid = [7u8; 32];
+        let a = Key::History(&gid, 2).encode(&v);
+        let b = Key::History(&gid, 256).encode(&v);
+        assert!(a < b);
+        assert!(a.starts_with(&Prefix::History(&gid).encode(&v)));
+        assert!(!a.starts_with(&Prefix::History(&[8u8; 32]).encode(&v)));
+        assert_eq!(a.len(), 16 + 16 + 8);
+    }
+
+    #[test]
+    fn each_kind_has_its_own_range() {
+        let v = vault();
         let handle = Handle::parse("conv").unwrap();
-        let contact = Key::Contact(&handle).encode();
-        assert!(!contact.starts_with(&Prefix::Conversations.encode()));
+        let contact = Key::Contact(&handle).encode(&v);
+        assert!(contact.starts_with(&v.key_hash(PREFIX_DOMAIN, kind::CONTACT)));
+        assert!(!contact.starts_with(&Prefix::Conversations.encode(&v)));
+        let conv = Key::Conversation("conv").encode(&v);
+        assert!(conv.starts_with(&Prefix::Conversations.encode(&v)));
+        assert_ne!(contact[16..], conv[16..]);
+        assert_eq!(Key::Alert(0).encode(&v).len(), 16 + 8);
+    }
+
+    #[test]
+    fn keys_hide_their_ids_and_depend_on_the_store_key() {
+        let (v, w) = (vault(), vault());
+        let handle = Handle::parse("zq-alice-77").unwrap();
+        let key = Key::Contact(&handle).encode(&v);
+        assert_eq!(key.len(), 32);
+        assert!(!key.windows(5).any(|w| w == b"alice"));
+        assert_ne!(key, Key::Contact(&handle).encode(&w));
+        assert_eq!(Key::Settings.encode(&v).len(), 16);
+    }
+
+    #[test]
+    fn only_mls_keys_are_kept_in_the_value() {
+        assert_eq!(Key::Mls(b"abc").slot().kept_id(), b"abc");
+        assert!(Key::Conversation("x").slot().kept_id().is_empty());
     }
 }

@@ -21,6 +21,23 @@ pub(crate) struct Contact {
     pub(crate) identity_key: [u8; 32],
     pub(crate) inbox_key: [u8; 32],
     pub(crate) record_version: u64,
+    /// The user compared safety numbers and confirmed this identity key.
+    #[serde(default)]
+    pub(crate) verified: bool,
+    /// Another identity key seen for this handle, kept aside (never used) until the user
+    /// accepts or verifies it; while present the contact's status is CHANGED.
+    #[serde(default)]
+    pub(crate) changed: Option<ChangedKey>,
+}
+
+/// An identity key that differs from the pinned one, as last seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ChangedKey {
+    pub(crate) identity_key: [u8; 32],
+    /// Known when the change came from a directory record; a group member shows only its
+    /// identity key.
+    pub(crate) inbox_key: Option<[u8; 32]>,
+    pub(crate) record_version: u64,
 }
 
 /// Whether a conversation is a 1:1 or a named group.

@@ -15,7 +15,7 @@ use std::ops::Deref;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use parley_client::{Client, ClientError, Message};
+use parley_client::{Client, ClientBuilder, ClientError, KdfParams, Message, Passphrase};
 use tempfile::TempDir;
 use tonic::{Code, Response, Status};
 
@@ -36,6 +36,18 @@ pub(crate) fn now_ms() -> u64 {
     u64::try_from(since).unwrap()
 }
 
+/// The passphrase of every test client's store.
+pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A builder for `home` with the test passphrase and cheap KDF parameters (tests create many
+/// stores; the default 64 MiB would make the suite slow without testing anything more).
+pub(crate) fn builder(home: &Path) -> ClientBuilder {
+    Client::builder()
+        .home(home)
+        .passphrase(Passphrase::new(PASSPHRASE.to_owned()))
+        .kdf_params(KdfParams::insecure_for_tests())
+}
+
 /// A client in its own temporary home; it can go offline (dropped) and come back from its home.
 pub(crate) struct TestClient {
     pub(crate) home: TempDir,
@@ -48,7 +60,7 @@ impl TestClient {
     /// registers `handle`.
     pub(crate) async fn register(url: &str, fingerprint: Option<&str>, handle: &str) -> TestClient {
         let home = tempfile::tempdir().unwrap();
-        let mut builder = Client::builder().home(home.path()).relay(url);
+        let mut builder = builder(home.path()).relay(url);
         if let Some(fp) = fingerprint {
             builder = builder.relay_fingerprint(fp);
         }
@@ -79,7 +91,7 @@ impl TestClient {
 pub(crate) async fn build_from_home(home: &Path) -> Client {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        match Client::builder().home(home).build().await {
+        match builder(home).build().await {
             Ok(client) => return client,
             Err(e) if Instant::now() < deadline => {
                 let _ = e;

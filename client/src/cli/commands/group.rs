@@ -1,19 +1,21 @@
 //! `parley group ...`: create a group, add or remove people, list its members.
 
 use anyhow::Result;
+use parley_client::Verification;
+use serde_json::json;
 
 use crate::cli::args::GroupCommand;
+use crate::cli::context::Ctx;
 use crate::cli::failure::Failure;
-use crate::cli::home::Home;
-use crate::cli::output::{note, print_lines};
+use crate::cli::output::{emit_json, note, print_lines};
 use crate::cli::sanitize::for_terminal;
 
 /// Runs one group command.
-pub(super) async fn run(command: GroupCommand, home: &Home) -> Result<()> {
+pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
     match command {
         GroupCommand::Create { name, members } => {
             let members = clean_handles(&members)?;
-            let client = super::open(home).await?;
+            let client = ctx.open().await?;
             client.create_group(&name, &members).await?;
             note(&format!(
                 "Created the group '{name}' with {}.",
@@ -21,21 +23,32 @@ pub(super) async fn run(command: GroupCommand, home: &Home) -> Result<()> {
             ));
         }
         GroupCommand::Add { name, handle } => {
-            let client = super::open(home).await?;
+            let client = ctx.open().await?;
             client.add_member(&name, &handle).await?;
             note(&format!("Added {handle} to '{name}'."));
         }
         GroupCommand::Remove { name, handle } => {
-            let client = super::open(home).await?;
+            let client = ctx.open().await?;
             client.remove_member(&name, &handle).await?;
             note(&format!(
                 "Removed {handle} from '{name}'; they cannot read anything sent from now on."
             ));
         }
         GroupCommand::Members { name } => {
-            let client = super::open(home).await?;
+            let client = ctx.open().await?;
             let members = client.members(&name).await?;
-            print_lines(members.iter().map(|m| for_terminal(&m.handle)))?;
+            if ctx.json() {
+                for member in &members {
+                    emit_json(&json!({
+                        "handle": member.handle,
+                        "status": member.status.to_string(),
+                        "verified": member.status == Verification::Verified,
+                        "identity_key": member.identity_key,
+                    }))?;
+                }
+            } else {
+                print_lines(members.iter().map(|m| for_terminal(&m.handle)))?;
+            }
         }
     }
     Ok(())

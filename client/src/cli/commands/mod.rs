@@ -1,37 +1,43 @@
-//! One module per command. Each takes its parsed arguments and the data folder, does its
+//! One module per command. Each takes its parsed arguments and the run's context, does its
 //! work through the client library, and prints its result.
 
+mod completions;
+mod contact;
+mod contacts;
+mod conversations;
 mod group;
+mod history;
 mod init;
+mod man;
+mod passphrase;
 mod read;
 mod safety_number;
 mod send;
+mod verify;
 mod whoami;
 
 use anyhow::Result;
-use parley_client::Client;
 
 use super::args::Command;
-use super::failure::not_initialized;
-use super::home::Home;
+use super::context::Ctx;
 
 /// Runs one command to completion.
-pub(crate) async fn dispatch(command: Command, home: &Home) -> Result<()> {
+pub(crate) async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
     match command {
-        Command::Init(args) => init::run(args, home).await,
-        Command::Whoami => whoami::run(home).await,
-        Command::Send(args) => send::run(args, home).await,
-        Command::Read(args) => read::run(args, home).await,
-        Command::Group(group_command) => group::run(group_command, home).await,
-        Command::SafetyNumber(args) => safety_number::run(args, home).await,
+        Command::Init(args) => init::run(args, ctx).await,
+        Command::Whoami => whoami::run(ctx).await,
+        Command::Send(args) => send::run(args, ctx).await,
+        Command::Read(args) => read::run(args, ctx).await,
+        Command::History(args) => history::run(args, ctx).await,
+        Command::Contacts => contacts::run(ctx).await,
+        Command::Conversations => conversations::run(ctx).await,
+        Command::Chat(args) => crate::cli::chat::run(args, ctx).await,
+        Command::Group(group_command) => group::run(group_command, ctx).await,
+        Command::SafetyNumber(args) => safety_number::run(args, ctx).await,
+        Command::Verify(args) => verify::run(args, ctx).await,
+        Command::Contact(contact_command) => contact::run(contact_command, ctx).await,
+        Command::Passphrase(passphrase_command) => passphrase::run(passphrase_command, ctx).await,
+        Command::Completions(args) => completions::run(&args),
+        Command::Man => man::run(),
     }
-}
-
-/// Opens the client on an existing data folder. A missing folder is reported as "not set up
-/// yet" rather than silently created: a typo in --home should not produce an empty folder.
-async fn open(home: &Home) -> Result<Client> {
-    if !home.dir().exists() {
-        return Err(not_initialized(home).into());
-    }
-    Ok(Client::builder().home(home.dir()).build().await?)
 }

@@ -1,14 +1,24 @@
 //! `parley whoami`: show the stored identity.
 
 use anyhow::Result;
+use serde_json::json;
 
-use crate::cli::home::Home;
-use crate::cli::output::print_lines;
+use crate::cli::context::Ctx;
+use crate::cli::output::{emit_json, print_lines};
 use crate::cli::sanitize::for_terminal;
 
 /// Prints handle, relay, relay pin and identity key, one labelled line each.
-pub(super) async fn run(home: &Home) -> Result<()> {
-    let me = super::open(home).await?.whoami()?;
+pub(super) async fn run(ctx: &Ctx) -> Result<()> {
+    let me = ctx.open().await?.whoami()?;
+    if ctx.json() {
+        emit_json(&json!({
+            "handle": me.handle,
+            "relay": me.relay_url,
+            "relay_fingerprint": me.relay_fingerprint,
+            "identity_key": me.identity_key,
+        }))?;
+        return Ok(());
+    }
     let pin = match &me.relay_fingerprint {
         Some(fingerprint) => fingerprint.clone(),
         None if me.relay_url.starts_with("http://") => {

@@ -1,0 +1,723 @@
+//! The chat's state and how keys, relay events and finished requests change it. Nothing here
+//! touches the terminal or the network, so every rule can be tested without either.
+
+use parley_client::{
+    ClientError, ConversationInfo, ConversationKind, Event, MemberInfo, Message, Verification,
+};
+
+/// How many lines one PageUp/PageDown moves the message view.
+const SCROLL_STEP: u16 = 5;
+
+/// What a key asks for, once input.rs has translated it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// A character for the compose box (`?` in an empty box shows the help instead).
+    Type(char),
+    /// Delete the last character of the compose box.
+    Backspace,
+    /// Empty the compose box.
+    ClearInput,
+    /// Send what is in the compose box.
+    Submit,
+    /// Show the next conversation.
+    NextConversation,
+    /// Show the previous conversation.
+    PreviousConversation,
+    /// Look further back in the messages.
+    ScrollUp,
+    /// Look further forward in the messages.
+    ScrollDown,
+    /// Show or hide the help.
+    ToggleHelp,
+    /// Esc: closes the help if it is open, quits otherwise.
+    Escape,
+    /// Ctrl-C: quits, always.
+    Quit,
+}
+
+/// Work the state asks the outside world to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Send `text` to `conversation` (a conversation name, or a handle to start a 1:1).
+    Send {
+        /// Where to send it.
+        conversation: String,
+        /// What to send.
+        text: String,
+    },
+    /// Reload the members of `conversation` and the list of conversations.
+    Refresh {
+        /// The conversation whose members may have changed.
+        conversation: String,
+    },
+    /// Leave the chat.
+    Quit,
+}
+
+/// How much a status line matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// Progress and hints.
+    Info,
+    /// Something failed; the chat goes on.
+    Error,
+    /// Something security-relevant: a changed key, a refused member, a removal.
+    Alarm,
+}
+
+/// The line at the bottom of the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Status {
+    /// What to say.
+    pub(crate) text: String,
+    /// How loudly.
+    pub(crate) level: Level,
+}
+
+/// One conversation as the chat shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Conversation {
+    /// Its local name (the other person's handle for a 1:1).
+    pub(crate) name: String,
+    /// Whether it is a named group rather than a 1:1.
+    pub(crate) group: bool,
+    /// Messages that arrived since the chat opened and were not on screen yet.
+    pub(crate) unread: usize,
+    /// Messages, oldest first.
+    pub(crate) messages: Vec<Message>,
+    /// Members with their verification status, as last loaded.
+    pub(crate) members: Vec<MemberInfo>,
+    /// A member whose changed key blocked a send here, until a send succeeds again.
+    pub(crate) changed_key: Option<String>,
+}
+
+impl Conversation {
+    fn new(name: &str) -> Conversation {
+        Conversation {
+            name: name.to_owned(),
+            group: false,
+            unread: 0,
+            messages: Vec::new(),
+            members: Vec::new(),
+            changed_key: None,
+        }
+    }
+
+    /// The member whose key changed, if any: sending here is blocked until it is resolved.
+    pub(crate) fn key_alarm(&self) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|m| m.status == Verification::Changed)
+            .map(|m| m.handle.as_str())
+            .or(self.changed_key.as_deref())
+    }
+}
+
+/// Everything the chat screen shows.
+#[derive(Debug)]
+pub(crate) struct App {
+    me: String,
+    conversations: Vec<Conversation>,
+    selected: Option<usize>,
+    input: String,
+    status: Option<Status>,
+    /// Whether the status line only reports trouble of the push stream, which any newer
+    /// news may replace.
+    status_from_stream: bool,
+    help: bool,
+    scroll: u16,
+}
+
+impl App {
+    /// The state for `me` with these conversations, the first one selected.
+    pub(crate) fn new(me: String, conversations: &[ConversationInfo]) -> App {
+        let mut app = App {
+            me,
+            conversations: Vec::new(),
+            selected: None,
+            input: String::new(),
+            status: None,
+            status_from_stream: false,
+            help: false,
+            scroll: 0,
+        };
+        app.merge_conversations(conversations);
+        app.selected = (!app.conversations.is_empty()).then_some(0);
+        app
+    }
+
+    /// Our own handle.
+    pub(crate) fn me(&self) -> &str {
+        &self.me
+    }
+
+    /// All conversations, in list order.
+    pub(crate) fn conversations(&self) -> &[Conversation] {
+        &self.conversations
+    }
+
+    /// The index of the conversation on screen.
+    pub(crate) fn selected(&self) -> Option<usize> {
+        self.selected
+    }
+
+    /// The conversation on screen.
+    pub(crate) fn current(&self) -> Option<&Conversation> {
+        self.selected.and_then(|i| self.conversations.get(i))
+    }
+
+    /// The text being written.
+    pub(crate) fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// The status line, if there is something to say.
+    pub(crate) fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
+    }
+
+    /// Whether the help is shown.
+    pub(crate) fn help_visible(&self) -> bool {
+        self.help
+    }
+
+    /// How many lines the message view is scrolled back from the newest message.
+    pub(crate) fn scroll(&self) -> u16 {
+        self.scroll
+    }
+
+    /// Sets the status line.
+    pub(crate) fn set_status(&mut self, level: Level, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            level,
+        });
+        self.status_from_stream = false;
+    }
+
+    /// Shows the conversation called `name`. A name without a conversation is added as an
+    /// empty one: the first message sent to it starts a 1:1 with that handle. Returns whether
+    /// the conversation existed.
+    pub(crate) fn open(&mut self, name: &str) -> bool {
+        let existed = self.index_of(name).is_some();
+        let index = self.ensure(name);
+        self.select(index);
+        existed
+    }
+
+    /// Adds conversations not listed yet and updates the kind of those that are.
+    pub(crate) fn merge_conversations(&mut self, infos: &[ConversationInfo]) {
+        for info in infos {
+            let index = self.ensure(&info.name);
+            if let Some(conversation) = self.conversations.get_mut(index) {
+                conversation.group = info.kind == ConversationKind::Group;
+            }
+        }
+    }
+
+    /// Puts the stored history of a conversation in place (at start-up).
+    pub(crate) fn set_history(&mut self, name: &str, messages: Vec<Message>) {
+        let index = self.ensure(name);
+        if let Some(conversation) = self.conversations.get_mut(index) {
+            conversation.messages = messages;
+        }
+    }
+
+    /// Puts freshly loaded members of a conversation in place.
+    pub(crate) fn set_members(&mut self, name: &str, members: Vec<MemberInfo>) {
+        let index = self.ensure(name);
+        if let Some(conversation) = self.conversations.get_mut(index) {
+            conversation.members = members;
+        }
+    }
+
+    /// Applies a key.
+    pub(crate) fn handle(&mut self, command: Command) -> Option<Action> {
+        if self.help {
+            // Any key closes the help, so nobody is stuck in it; Ctrl-C still quits.
+            if command == Command::Quit {
+                return Some(Action::Quit);
+            }
+            self.help = false;
+            return None;
+        }
+        match command {
+            Command::Type('?') if self.input.is_empty() => self.help = true,
+            Command::Type(c) => self.input.push(c),
+            Command::Backspace => {
+                self.input.pop();
+            }
+            Command::ClearInput => self.input.clear(),
+            Command::Submit => return self.submit(),
+            Command::NextConversation => self.step(1),
+            Command::PreviousConversation => self.step(-1),
+            Command::ScrollUp => self.scroll = self.scroll.saturating_add(SCROLL_STEP),
+            Command::ScrollDown => self.scroll = self.scroll.saturating_sub(SCROLL_STEP),
+            Command::ToggleHelp => self.help = true,
+            Command::Escape | Command::Quit => return Some(Action::Quit),
+        }
+        None
+    }
+
+    /// Applies something the relay's push stream reported.
+    pub(crate) fn on_event(&mut self, event: Event) -> Option<Action> {
+        // Something arrived, so the stream works again.
+        if self.status_from_stream {
+            self.status = None;
+            self.status_from_stream = false;
+        }
+        match event {
+            Event::Message(message) => self.on_message(message),
+            Event::MembershipChanged { conversation } => {
+                self.ensure(&conversation);
+                Some(Action::Refresh { conversation })
+            }
+            Event::Alert(text) => {
+                self.set_status(Level::Alarm, text);
+                None
+            }
+            // Kinds of event this version does not know change nothing on screen.
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The push stream failed; it retries by itself, so this only informs.
+    pub(crate) fn on_stream_error(&mut self, error: &ClientError) {
+        match error {
+            ClientError::KeyChanged(_) | ClientError::UntrustedMember(_) => {
+                self.set_status(Level::Alarm, describe(error));
+            }
+            _ => {
+                // The stream retries and fails again and again while the relay is down; that
+                // must not push a failed send's explanation off the screen.
+                let quiet = self.status.as_ref().is_none_or(|s| s.level == Level::Info);
+                if quiet || self.status_from_stream {
+                    self.set_status(
+                        Level::Error,
+                        format!("Not receiving right now ({error}); retrying by itself."),
+                    );
+                    self.status_from_stream = true;
+                }
+            }
+        }
+    }
+
+    /// A send finished. On failure the text goes back into an empty compose box, so nothing
+    /// typed is lost.
+    pub(crate) fn on_sent(
+        &mut self,
+        conversation: &str,
+        text: String,
+        result: Result<Message, ClientError>,
+    ) -> Option<Action> {
+        let index = self.ensure(conversation);
+        match result {
+            Ok(message) => {
+                if let Some(c) = self.conversations.get_mut(index) {
+                    c.changed_key = None;
+                    c.messages.push(message);
+                }
+                if self.status.as_ref().is_some_and(|s| s.level == Level::Info) {
+                    self.status = None;
+                }
+                None
+            }
+            Err(error) => {
+                self.set_status(
+                    match error {
+                        ClientError::KeyChanged(_) | ClientError::UntrustedMember(_) => {
+                            Level::Alarm
+                        }
+                        _ => Level::Error,
+                    },
+                    describe(&error),
+                );
+                if self.input.is_empty() && self.selected == Some(index) {
+                    self.input = text;
+                }
+                match error {
+                    ClientError::KeyChanged(handle) | ClientError::UntrustedMember(handle) => {
+                        if let Some(c) = self.conversations.get_mut(index) {
+                            c.changed_key = Some(handle);
+                        }
+                        Some(Action::Refresh {
+                            conversation: conversation.to_owned(),
+                        })
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, message: Message) -> Option<Action> {
+        let known = self.index_of(&message.conversation).is_some();
+        let index = self.ensure(&message.conversation);
+        if self.selected.is_none() {
+            self.select(index);
+        }
+        let on_screen = self.selected == Some(index);
+        let name = message.conversation.clone();
+        if let Some(conversation) = self.conversations.get_mut(index) {
+            if !on_screen {
+                conversation.unread += 1;
+            }
+            conversation.messages.push(message);
+        }
+        (!known).then_some(Action::Refresh { conversation: name })
+    }
+
+    fn submit(&mut self) -> Option<Action> {
+        let Some(conversation) = self.current().map(|c| c.name.clone()) else {
+            self.set_status(
+                Level::Error,
+                "No conversation to send to: start one with `parley chat HANDLE`.",
+            );
+            return None;
+        };
+        if self.input.trim().is_empty() {
+            self.set_status(Level::Info, "Type a message first, then press Enter.");
+            return None;
+        }
+        let text = std::mem::take(&mut self.input);
+        self.set_status(Level::Info, format!("Sending to {conversation}…"));
+        self.scroll = 0;
+        Some(Action::Send { conversation, text })
+    }
+
+    fn step(&mut self, delta: isize) {
+        let count = self.conversations.len();
+        if count == 0 {
+            return;
+        }
+        let current = self.selected.unwrap_or(0);
+        let next = (current as isize + delta).rem_euclid(count as isize) as usize;
+        self.select(next);
+    }
+
+    fn select(&mut self, index: usize) {
+        if let Some(conversation) = self.conversations.get_mut(index) {
+            conversation.unread = 0;
+            self.selected = Some(index);
+            self.scroll = 0;
+        }
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.conversations.iter().position(|c| c.name == name)
+    }
+
+    /// The index of the conversation called `name`, added at the end if it is new.
+    fn ensure(&mut self, name: &str) -> usize {
+        match self.index_of(name) {
+            Some(index) => index,
+            None => {
+                self.conversations.push(Conversation::new(name));
+                self.conversations.len() - 1
+            }
+        }
+    }
+}
+
+/// A failure in one line, with what to do about it. A changed key gets the loudest words:
+/// it is the one failure that may mean someone is impersonating a contact.
+fn describe(error: &ClientError) -> String {
+    match error {
+        ClientError::KeyChanged(handle) | ClientError::UntrustedMember(handle) => format!(
+            "{handle}'s identity key has CHANGED; sending is blocked because someone may be \
+             impersonating them. Compare safety numbers in person: parley verify {handle}"
+        ),
+        other => format!("Not sent: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use parley_client::MessageBody;
+
+    use super::*;
+
+    fn info(name: &str, kind: ConversationKind) -> ConversationInfo {
+        ConversationInfo {
+            name: name.to_owned(),
+            kind,
+            members: 2,
+            epoch: 1,
+        }
+    }
+
+    fn app() -> App {
+        App::new(
+            "alice".to_owned(),
+            &[
+                info("bob", ConversationKind::Direct),
+                info("team", ConversationKind::Group),
+            ],
+        )
+    }
+
+    fn message(conversation: &str, sender: &str, text: &str) -> Message {
+        Message {
+            conversation: conversation.to_owned(),
+            sender: sender.to_owned(),
+            text: text.to_owned(),
+            sent_at_ms: 1_700_000_000_000,
+            body: MessageBody::Text(text.to_owned()),
+            sender_status: Verification::Unverified,
+            verified: false,
+        }
+    }
+
+    fn member(handle: &str, status: Verification) -> MemberInfo {
+        MemberInfo {
+            handle: handle.to_owned(),
+            identity_key: "00".repeat(32),
+            status,
+        }
+    }
+
+    fn unread(app: &App, name: &str) -> usize {
+        app.conversations()
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.unread)
+            .unwrap_or(usize::MAX)
+    }
+
+    fn type_text(app: &mut App, text: &str) {
+        for c in text.chars() {
+            assert_eq!(app.handle(Command::Type(c)), None);
+        }
+    }
+
+    #[test]
+    fn starts_on_the_first_conversation() {
+        let app = app();
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("bob"));
+        assert!(app.conversations()[1].group);
+    }
+
+    #[test]
+    fn a_message_elsewhere_is_unread_until_selected() {
+        let mut app = app();
+        assert_eq!(
+            app.on_event(Event::Message(message("team", "carol", "hi"))),
+            None
+        );
+        assert_eq!(
+            app.on_event(Event::Message(message("team", "bob", "yo"))),
+            None
+        );
+        assert_eq!(unread(&app, "team"), 2);
+        assert_eq!(unread(&app, "bob"), 0);
+
+        app.handle(Command::NextConversation);
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("team"));
+        assert_eq!(unread(&app, "team"), 0);
+        assert_eq!(app.current().map(|c| c.messages.len()), Some(2));
+    }
+
+    #[test]
+    fn a_message_on_screen_is_not_unread() {
+        let mut app = app();
+        app.on_event(Event::Message(message("bob", "bob", "hello")));
+        assert_eq!(unread(&app, "bob"), 0);
+        assert_eq!(app.current().map(|c| c.messages.len()), Some(1));
+    }
+
+    #[test]
+    fn switching_wraps_both_ways() {
+        let mut app = app();
+        app.handle(Command::PreviousConversation);
+        assert_eq!(app.selected(), Some(1));
+        app.handle(Command::NextConversation);
+        assert_eq!(app.selected(), Some(0));
+    }
+
+    #[test]
+    fn typing_and_enter_send_to_the_selected_conversation() {
+        let mut app = app();
+        type_text(&mut app, "hellox");
+        assert_eq!(app.handle(Command::Backspace), None);
+        assert_eq!(app.input(), "hello");
+        assert_eq!(
+            app.handle(Command::Submit),
+            Some(Action::Send {
+                conversation: "bob".to_owned(),
+                text: "hello".to_owned(),
+            })
+        );
+        assert_eq!(app.input(), "");
+    }
+
+    #[test]
+    fn enter_on_an_empty_box_sends_nothing() {
+        let mut app = app();
+        type_text(&mut app, "  ");
+        assert_eq!(app.handle(Command::Submit), None);
+        assert_eq!(app.status().map(|s| s.level), Some(Level::Info));
+    }
+
+    #[test]
+    fn question_mark_toggles_help_but_types_inside_a_message() {
+        let mut app = app();
+        assert_eq!(app.handle(Command::Type('?')), None);
+        assert!(app.help_visible());
+        assert_eq!(app.handle(Command::Type('?')), None);
+        assert!(!app.help_visible());
+
+        type_text(&mut app, "ok?");
+        assert!(!app.help_visible());
+        assert_eq!(app.input(), "ok?");
+    }
+
+    #[test]
+    fn escape_closes_help_before_it_quits() {
+        let mut app = app();
+        app.handle(Command::ToggleHelp);
+        assert_eq!(app.handle(Command::Escape), None);
+        assert!(!app.help_visible());
+        assert_eq!(app.handle(Command::Escape), Some(Action::Quit));
+        app.handle(Command::ToggleHelp);
+        assert_eq!(app.handle(Command::Quit), Some(Action::Quit));
+    }
+
+    #[test]
+    fn a_send_error_goes_to_the_status_line_and_keeps_the_text() {
+        let mut app = app();
+        type_text(&mut app, "offer");
+        let Some(Action::Send { conversation, text }) = app.handle(Command::Submit) else {
+            panic!("no send action");
+        };
+        let action = app.on_sent(
+            &conversation,
+            text,
+            Err(ClientError::RelayUnreachable(
+                "connection refused".to_owned(),
+            )),
+        );
+        assert_eq!(action, None);
+        let status = app.status().cloned().unwrap();
+        assert_eq!(status.level, Level::Error);
+        assert!(
+            status.text.contains("connection refused"),
+            "{}",
+            status.text
+        );
+        assert_eq!(app.input(), "offer");
+    }
+
+    #[test]
+    fn stream_trouble_does_not_hide_a_failed_send() {
+        let mut app = app();
+        let down = || ClientError::RelayUnreachable("connection refused".to_owned());
+        app.on_stream_error(&down());
+        assert!(app.status().unwrap().text.starts_with("Not receiving"));
+        app.on_event(Event::Message(message("team", "carol", "back")));
+        assert_eq!(app.status(), None);
+        app.on_stream_error(&down());
+        app.on_sent("bob", "offer".to_owned(), Err(down()));
+        app.on_stream_error(&down());
+        assert!(app.status().unwrap().text.starts_with("Not sent"));
+    }
+
+    #[test]
+    fn a_changed_key_is_an_alarm_and_reloads_members() {
+        let mut app = app();
+        let action = app.on_sent(
+            "bob",
+            "offer".to_owned(),
+            Err(ClientError::KeyChanged("bob".to_owned())),
+        );
+        assert_eq!(
+            action,
+            Some(Action::Refresh {
+                conversation: "bob".to_owned()
+            })
+        );
+        let status = app.status().cloned().unwrap();
+        assert_eq!(status.level, Level::Alarm);
+        assert!(status.text.contains("CHANGED"), "{}", status.text);
+        assert!(status.text.contains("parley verify bob"), "{}", status.text);
+        assert_eq!(app.current().and_then(|c| c.key_alarm()), Some("bob"));
+
+        let sent = message("bob", "alice", "offer");
+        assert_eq!(app.on_sent("bob", "offer".to_owned(), Ok(sent)), None);
+        assert_eq!(app.current().and_then(|c| c.key_alarm()), None);
+    }
+
+    #[test]
+    fn a_successful_send_shows_the_message_and_clears_progress() {
+        let mut app = app();
+        type_text(&mut app, "deal");
+        let Some(Action::Send { conversation, text }) = app.handle(Command::Submit) else {
+            panic!("no send action");
+        };
+        assert_eq!(app.status().map(|s| s.level), Some(Level::Info));
+        let sent = message(&conversation, "alice", &text);
+        assert_eq!(app.on_sent(&conversation, text, Ok(sent)), None);
+        assert_eq!(app.status(), None);
+        let shown = app.current().map(|c| c.messages.clone()).unwrap();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].text, "deal");
+    }
+
+    #[test]
+    fn events_for_unknown_conversations_add_them() {
+        let mut app = app();
+        let action = app.on_event(Event::Message(message("board", "dave", "agenda")));
+        assert_eq!(
+            action,
+            Some(Action::Refresh {
+                conversation: "board".to_owned()
+            })
+        );
+        assert_eq!(unread(&app, "board"), 1);
+
+        let action = app.on_event(Event::MembershipChanged {
+            conversation: "room".to_owned(),
+        });
+        assert_eq!(
+            action,
+            Some(Action::Refresh {
+                conversation: "room".to_owned()
+            })
+        );
+        assert_eq!(app.conversations().len(), 4);
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("bob"));
+    }
+
+    #[test]
+    fn the_first_conversation_to_arrive_is_shown() {
+        let mut app = App::new("alice".to_owned(), &[]);
+        assert_eq!(app.handle(Command::Submit), None);
+        assert_eq!(app.status().map(|s| s.level), Some(Level::Error));
+        app.on_event(Event::Message(message("bob", "bob", "hi")));
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("bob"));
+        assert_eq!(unread(&app, "bob"), 0);
+    }
+
+    #[test]
+    fn alerts_are_alarms() {
+        let mut app = app();
+        app.on_event(Event::Alert("carol was removed from team".to_owned()));
+        assert_eq!(app.status().map(|s| s.level), Some(Level::Alarm));
+    }
+
+    #[test]
+    fn opening_an_unknown_name_prepares_a_new_conversation() {
+        let mut app = app();
+        assert!(!app.open("carol"));
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("carol"));
+        assert!(app.open("team"));
+        assert_eq!(app.selected(), Some(1));
+    }
+
+    #[test]
+    fn members_with_a_changed_key_raise_the_alarm() {
+        let mut app = app();
+        app.set_members("bob", vec![member("bob", Verification::Changed)]);
+        assert_eq!(app.current().and_then(|c| c.key_alarm()), Some("bob"));
+    }
+}

@@ -1,0 +1,200 @@
+//! `parley chat`: the interactive terminal chat.
+//!
+//! The state and its rules live in `app` (testable without a terminal), the drawing in `ui`,
+//! the keys in `input`, the library calls in `worker`, the terminal's care in `terminal`.
+//! This file only wires them: keys, relay events and finished requests in; frames out.
+
+mod app;
+mod input;
+mod terminal;
+mod ui;
+mod worker;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, Result};
+use crossterm::event::{Event as TerminalEvent, EventStream};
+use futures::StreamExt;
+use parley_client::{Client, ClientError};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::cli::args::ChatArgs;
+use crate::cli::context::Ctx;
+use app::{Action, App, Level};
+use terminal::{Screen, Session};
+use worker::{Outcome, Request};
+
+/// How many stored messages of each conversation are shown when the chat opens.
+const HISTORY_LIMIT: usize = 500;
+
+/// Opens the chat, on `args.conversation` if given, and runs it until the person quits.
+pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
+    // Everything that may ask for the passphrase or fail early happens on the normal screen,
+    // before the terminal is taken over.
+    terminal::require_terminal()?;
+    let client = ctx.open().await?;
+    let me = client.whoami()?.handle;
+    let mut app = App::new(me, &client.conversations().await?);
+    load(&client, &mut app).await;
+    if let Some(name) = args.conversation.as_deref() {
+        if !app.open(name) {
+            app.set_status(
+                Level::Info,
+                format!("No conversation with {name} yet: your first message starts one."),
+            );
+        }
+    }
+    let mut session = Session::enter()?;
+    let result = chat(&mut session.screen, &mut app, &client).await;
+    drop(session);
+    result
+}
+
+/// Fills in the stored history and members of every conversation.
+async fn load(client: &Client, app: &mut App) {
+    let names: Vec<String> = app.conversations().iter().map(|c| c.name.clone()).collect();
+    for name in names {
+        // A conversation we were removed from may have no members or history to show; the
+        // others are still worth opening the chat for.
+        if let Ok(history) = client.history(&name, Some(HISTORY_LIMIT)).await {
+            app.set_history(&name, history);
+        }
+        if let Ok(members) = client.members(&name).await {
+            app.set_members(&name, members);
+        }
+    }
+}
+
+/// Aborts the worker when the chat ends, whichever way it ends.
+struct Worker(JoinHandle<()>);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The loop: draw, wait for the next key, relay event or finished request, apply it.
+async fn chat(screen: &mut Screen, app: &mut App, client: &Client) -> Result<()> {
+    let (requests, request_rx) = mpsc::unbounded_channel();
+    let (outcome_tx, mut outcomes) = mpsc::unbounded_channel();
+    let _worker = Worker(tokio::spawn(worker::run(
+        client.clone(),
+        request_rx,
+        outcome_tx,
+    )));
+    let mut events = Box::pin(client.events()).fuse();
+    let mut keys = EventStream::new().fuse();
+    let mut stop = Termination::new();
+    loop {
+        let now = now_ms();
+        screen
+            .draw(|frame| ui::draw(frame, app, now))
+            .context("cannot draw the chat")?;
+        let action = tokio::select! {
+            key = keys.next() => match key {
+                Some(Ok(TerminalEvent::Key(key))) => input::command(key).and_then(|c| app.handle(c)),
+                // A resize or focus change only needs the redraw at the top of the loop.
+                Some(Ok(_)) => None,
+                Some(Err(error)) => return Err(error).context("cannot read the keyboard"),
+                None => Some(Action::Quit),
+            },
+            Some(event) = events.next() => match event {
+                Ok(event) => app.on_event(event),
+                Err(error) => {
+                    app.on_stream_error(&error);
+                    None
+                }
+            },
+            Some(outcome) = outcomes.recv() => apply(app, outcome),
+            () = stop.wait() => Some(Action::Quit),
+        };
+        let request = match action {
+            None => continue,
+            Some(Action::Quit) => return Ok(()),
+            Some(Action::Send { conversation, text }) => Request::Send { conversation, text },
+            Some(Action::Refresh { conversation }) => Request::Refresh { conversation },
+        };
+        if requests.send(request).is_err() {
+            app.set_status(
+                Level::Error,
+                "parley cannot reach its own background worker; quit with Esc and start the chat again",
+            );
+        }
+    }
+}
+
+/// Applies a finished request to the state.
+fn apply(app: &mut App, outcome: Outcome) -> Option<Action> {
+    match outcome {
+        Outcome::Sent {
+            conversation,
+            text,
+            result,
+        } => app.on_sent(&conversation, text, result),
+        Outcome::Members {
+            conversation,
+            result,
+        } => {
+            match result {
+                Ok(members) => app.set_members(&conversation, members),
+                // A conversation the person is about to start has no members yet.
+                Err(ClientError::UnknownConversation(_)) => {}
+                Err(error) => app.set_status(
+                    Level::Error,
+                    format!("Cannot show the members of {conversation}: {error}"),
+                ),
+            }
+            None
+        }
+        Outcome::Conversations(result) => {
+            if let Ok(infos) = result {
+                app.merge_conversations(&infos);
+            }
+            None
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, to tell today's messages from older ones.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// SIGTERM and SIGHUP (a closed terminal window) end the chat like Esc does, so the terminal
+/// is restored rather than left in raw mode.
+struct Termination {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Termination {
+    fn new() -> Termination {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = signal(SignalKind::terminate())
+                .and_then(|term| Ok((term, signal(SignalKind::hangup())?)))
+                .ok();
+            Termination { signals }
+        }
+        #[cfg(not(unix))]
+        Termination {}
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        if let Some((term, hangup)) = self.signals.as_mut() {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hangup.recv() => {}
+            }
+            return;
+        }
+        std::future::pending::<()>().await;
+    }
+}

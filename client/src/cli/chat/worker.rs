@@ -1,0 +1,80 @@
+//! Talks to the client library for the chat, one request at a time and off the drawing loop:
+//! a send may wait for the relay, and the screen must keep answering keys meanwhile. One at a
+//! time keeps messages in the order they were typed.
+
+use parley_client::{Client, ClientError, ConversationInfo, MemberInfo, Message};
+use tokio::sync::mpsc;
+
+/// What the chat asks for.
+#[derive(Debug)]
+pub(super) enum Request {
+    /// Send a text.
+    Send {
+        /// Conversation name, or a handle to start a 1:1.
+        conversation: String,
+        /// The text.
+        text: String,
+    },
+    /// Reload one conversation's members and the list of conversations.
+    Refresh {
+        /// The conversation to reload.
+        conversation: String,
+    },
+}
+
+/// What came of a request.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    /// A send finished.
+    Sent {
+        /// Where it went.
+        conversation: String,
+        /// What was sent (given back on failure so it is not lost).
+        text: String,
+        /// The message as stored, or why it was not sent.
+        result: Result<Message, ClientError>,
+    },
+    /// Members were loaded.
+    Members {
+        /// Whose.
+        conversation: String,
+        /// The members, or why they could not be loaded.
+        result: Result<Vec<MemberInfo>, ClientError>,
+    },
+    /// The list of conversations was loaded.
+    Conversations(Result<Vec<ConversationInfo>, ClientError>),
+}
+
+/// Serves requests until the chat drops its sender or stops listening.
+pub(super) async fn run(
+    client: Client,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+) {
+    while let Some(request) = requests.recv().await {
+        let mut results = Vec::with_capacity(2);
+        match request {
+            Request::Send { conversation, text } => {
+                let result = client.send_text(&conversation, &text).await;
+                results.push(Outcome::Sent {
+                    conversation,
+                    text,
+                    result,
+                });
+            }
+            Request::Refresh { conversation } => {
+                let members = client.members(&conversation).await;
+                results.push(Outcome::Members {
+                    conversation,
+                    result: members,
+                });
+                results.push(Outcome::Conversations(client.conversations().await));
+            }
+        }
+        for outcome in results {
+            if outcomes.send(outcome).is_err() {
+                return;
+            }
+        }
+    }
+}

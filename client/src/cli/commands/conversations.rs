@@ -1,0 +1,63 @@
+//! `parley conversations`: every conversation with its kind and size.
+
+use anyhow::Result;
+use parley_client::{ConversationInfo, ConversationKind};
+use serde_json::json;
+
+use crate::cli::context::Ctx;
+use crate::cli::output::{emit_json, note, print_lines};
+use crate::cli::sanitize::for_terminal;
+
+/// Lists the conversations, one per line, from the local store only.
+pub(super) async fn run(ctx: &Ctx) -> Result<()> {
+    let client = ctx.open().await?;
+    let mut conversations = client.conversations().await?;
+    // The store keeps no meaningful order; by name is what a person scans best.
+    conversations.sort_by(|a, b| a.name.cmp(&b.name));
+    if ctx.json() {
+        for conversation in &conversations {
+            emit_json(&json!({
+                "name": conversation.name,
+                "kind": kind(conversation),
+                "members": conversation.members,
+                "epoch": conversation.epoch,
+            }))?;
+        }
+        return Ok(());
+    }
+    if conversations.is_empty() {
+        note(&format!(
+            "No conversations yet. Start one with: {} send <handle> 'hello'",
+            ctx.home().command()
+        ));
+    }
+    let width = conversations
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    print_lines(conversations.iter().map(|c| {
+        format!(
+            "{:<width$}  {:<6}  {}",
+            for_terminal(&c.name),
+            kind(c),
+            members(c.members)
+        )
+    }))?;
+    Ok(())
+}
+
+fn kind(conversation: &ConversationInfo) -> &'static str {
+    match conversation.kind {
+        ConversationKind::Direct => "direct",
+        _ => "group",
+    }
+}
+
+fn members(count: usize) -> String {
+    match count {
+        0 => "you were removed".to_owned(),
+        1 => "1 member".to_owned(),
+        n => format!("{n} members"),
+    }
+}

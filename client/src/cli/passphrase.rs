@@ -1,0 +1,256 @@
+//! Where the passphrase that unlocks the Parley folder comes from: a file named by an
+//! environment variable, a command (a password manager), or a no-echo prompt. Never a flag
+//! value: those end up in shell history and in every process listing.
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use zeroize::Zeroizing;
+
+use super::failure::Failure;
+
+/// The variable naming a file that holds the passphrase.
+pub(crate) const PASSPHRASE_FILE_VAR: &str = "PARLEY_PASSPHRASE_FILE";
+/// The variable naming a file that holds the new passphrase for `parley passphrase change`.
+pub(crate) const NEW_PASSPHRASE_FILE_VAR: &str = "PARLEY_NEW_PASSPHRASE_FILE";
+
+/// A passphrase as read, wiped from memory when dropped.
+pub(crate) type Secret = Zeroizing<String>;
+
+/// One place a passphrase can come from, chosen once per run.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// The whole file, one trailing newline trimmed.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The variable that named it, for error messages.
+        var: &'static str,
+    },
+    /// The standard output of `sh -c CMD`, one trailing newline trimmed.
+    Command {
+        /// The command line.
+        command: String,
+        /// The flag that gave it, for error messages.
+        flag: &'static str,
+    },
+    /// Ask on the terminal without echo.
+    Prompt {
+        /// The environment variable and flag that would have avoided the prompt, for the
+        /// error shown when there is no terminal.
+        var: &'static str,
+        /// See `var`.
+        flag: &'static str,
+    },
+}
+
+impl Source {
+    /// The source of the current passphrase: PARLEY_PASSPHRASE_FILE wins over
+    /// `--passphrase-command`, which wins over the prompt.
+    pub(crate) fn current(command: Option<String>) -> Source {
+        Source::pick(PASSPHRASE_FILE_VAR, command, "--passphrase-command")
+    }
+
+    /// The source of the new passphrase of `parley passphrase change`.
+    pub(crate) fn new_one(command: Option<String>) -> Source {
+        Source::pick(NEW_PASSPHRASE_FILE_VAR, command, "--new-passphrase-command")
+    }
+
+    fn pick(var: &'static str, command: Option<String>, flag: &'static str) -> Source {
+        if let Some(path) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            return Source::File {
+                path: PathBuf::from(path),
+                var,
+            };
+        }
+        match command {
+            Some(command) => Source::Command { command, flag },
+            None => Source::Prompt { var, flag },
+        }
+    }
+
+    /// Reads the passphrase of an existing Parley folder (asked once).
+    pub(crate) fn read(&self, prompt: &str) -> Result<Secret, Failure> {
+        self.read_checked(prompt, None)
+    }
+
+    /// Reads a passphrase being chosen: at a prompt it is asked twice, and both must match.
+    pub(crate) fn read_new(&self, prompt: &str, again: &str) -> Result<Secret, Failure> {
+        self.read_checked(prompt, Some(again))
+    }
+
+    fn read_checked(&self, prompt: &str, again: Option<&str>) -> Result<Secret, Failure> {
+        let secret = match self {
+            Source::File { path, var } => from_file(path, var)?,
+            Source::Command { command, flag } => from_command(command, flag)?,
+            Source::Prompt { var, flag } => {
+                let first = ask(prompt, var, flag)?;
+                if let Some(again) = again {
+                    let second = ask(again, var, flag)?;
+                    if !same(&first, &second) {
+                        return Err(Failure::new("the two passphrases differ")
+                            .hint("run the command again and type the same passphrase twice"));
+                    }
+                }
+                first
+            }
+        };
+        if secret.is_empty() {
+            return Err(
+                Failure::new(format!("the passphrase {} is empty", self.origin()))
+                    .hint("a passphrase of several words is easy to remember and hard to guess"),
+            );
+        }
+        Ok(secret)
+    }
+
+    /// Where the passphrase came from, in words, for error messages.
+    fn origin(&self) -> String {
+        match self {
+            Source::File { path, var } => format!("in {} (named by {var})", path.display()),
+            Source::Command { flag, .. } => format!("printed by the {flag} command"),
+            Source::Prompt { .. } => "typed".to_owned(),
+        }
+    }
+}
+
+fn from_file(path: &std::path::Path, var: &str) -> Result<Secret, Failure> {
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|err| {
+        Failure::new(format!(
+            "cannot read the passphrase file {} (named by {var}): {err}",
+            path.display()
+        ))
+    })?);
+    utf8(bytes, || {
+        format!("the passphrase file {} (named by {var})", path.display())
+    })
+}
+
+fn from_command(command: &str, flag: &str) -> Result<Secret, Failure> {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .output()
+        .map_err(|err| Failure::new(format!("cannot run the {flag} command: {err}")))?;
+    let stdout = Zeroizing::new(output.stdout);
+    if !output.status.success() {
+        return Err(Failure::new(format!(
+            "the {flag} command failed ({}), so there is no passphrase",
+            output.status
+        )));
+    }
+    utf8(stdout, || format!("the output of the {flag} command"))
+}
+
+/// Turns the bytes into text, dropping the one line break that files and `echo` add.
+fn utf8(bytes: Zeroizing<Vec<u8>>, what: impl Fn() -> String) -> Result<Secret, Failure> {
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::new(format!("{} is not UTF-8 text", what())))?;
+    let text = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text);
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
+/// Whether two typed passphrases are equal, in time that depends only on their lengths.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
+}
+
+/// Asks on the terminal without echo. A person must be there: a script waiting on a prompt
+/// nobody sees would hang, so without one the error names the other two sources.
+fn ask(prompt: &str, var: &str, flag: &str) -> Result<Secret, Failure> {
+    let person = io::stdin().is_terminal() || io::stderr().is_terminal();
+    let no_terminal = || {
+        Failure::new("parley needs your passphrase, but there is no terminal to ask it on").hint(
+            format!(
+                "set {var} to a file holding it, or use {flag} 'CMD' with a command that prints it"
+            ),
+        )
+    };
+    if !person {
+        return Err(no_terminal());
+    }
+    rpassword::prompt_password(prompt)
+        .map(Zeroizing::new)
+        .map_err(|err| match err.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::NotConnected => no_terminal(),
+            _ => Failure::new(format!(
+                "cannot read the passphrase from the terminal: {err}"
+            )),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_trailing_newline_is_trimmed() {
+        let read = |s: &str| utf8(Zeroizing::new(s.as_bytes().to_vec()), String::new).unwrap();
+        assert_eq!(read("open sesame\n").as_str(), "open sesame");
+        assert_eq!(read("open sesame\r\n").as_str(), "open sesame");
+        assert_eq!(read("open sesame\n\n").as_str(), "open sesame\n");
+        assert_eq!(read(" spaces kept ").as_str(), " spaces kept ");
+    }
+
+    #[test]
+    fn typed_twice_must_match() {
+        assert!(same("open sesame", "open sesame"));
+        assert!(!same("open sesame", "open sesamE"));
+        assert!(!same("open sesame", "open sesame "));
+    }
+
+    #[test]
+    fn a_command_prints_the_passphrase() {
+        let source = Source::Command {
+            command: "printf 'correct horse\\n'".into(),
+            flag: "--passphrase-command",
+        };
+        assert_eq!(source.read("?").unwrap().as_str(), "correct horse");
+    }
+
+    #[test]
+    fn a_failing_command_is_an_error() {
+        let source = Source::Command {
+            command: "exit 3".into(),
+            flag: "--passphrase-command",
+        };
+        let failure = source.read("?").err().unwrap();
+        assert!(failure.to_string().contains("--passphrase-command"));
+    }
+
+    #[test]
+    fn an_empty_passphrase_is_refused() {
+        let source = Source::Command {
+            command: "echo".into(),
+            flag: "--passphrase-command",
+        };
+        assert!(source
+            .read("?")
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("empty"));
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let source = Source::File {
+            path: PathBuf::from("/nonexistent/parley-pass"),
+            var: PASSPHRASE_FILE_VAR,
+        };
+        let message = source.read("?").err().unwrap().to_string();
+        assert!(message.contains("/nonexistent/parley-pass"), "{message}");
+        assert!(message.contains(PASSPHRASE_FILE_VAR), "{message}");
+    }
+}

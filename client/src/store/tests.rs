@@ -1,0 +1,188 @@
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn pass(s: &str) -> Passphrase {
+    Passphrase::new(s.to_owned())
+}
+
+fn open(dir: &Path, p: &str) -> Result<Store, OpenFailure> {
+    Store::open(dir, &pass(p), KdfParams::insecure_for_tests())
+}
+
+fn open_ok(dir: &Path, p: &str) -> Store {
+    match open(dir, p) {
+        Ok(store) => store,
+        Err(OpenFailure::WrongPassphrase) => panic!("wrong passphrase"),
+        Err(OpenFailure::Store(e)) => panic!("{e}"),
+    }
+}
+
+/// Every file under `dir`, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+async fn write_some(store: &Store) {
+    let gid = [1u8; 32];
+    let mut batch = StoreBatch::default();
+    batch.put_u64(Key::Cursor(&gid), 42);
+    batch.put(Key::History(&gid, 0), &"first").unwrap();
+    batch.put(Key::History(&gid, 1), &"second").unwrap();
+    batch.put_raw(Key::Mls(b"mls-key-1"), b"mls-value-1");
+    batch.mark_seen(&[9u8; 32]);
+    store.apply(batch).await.unwrap();
+}
+
+#[tokio::test]
+async fn batches_apply_atomically_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let gid = [1u8; 32];
+    write_some(&open_ok(dir.path(), "pw")).await;
+    let store = open_ok(dir.path(), "pw");
+    assert_eq!(store.get_u64(Key::Cursor(&gid)).unwrap(), 42);
+    assert!(store.seen(&[9u8; 32]).unwrap());
+    assert!(!store.seen(&[8u8; 32]).unwrap());
+    let history: Vec<String> = store.scan(Prefix::History(&gid)).unwrap();
+    assert_eq!(history, ["first", "second"]);
+    assert_eq!(store.next_index(Prefix::History(&gid)).unwrap(), 2);
+    assert_eq!(store.next_index(Prefix::History(&[2u8; 32])).unwrap(), 0);
+    let mls = store.scan_raw(Prefix::Mls).unwrap();
+    assert_eq!(mls.len(), 1);
+    assert_eq!(mls[0].0, b"mls-key-1");
+    assert_eq!(&mls[0].1[..], b"mls-value-1");
+}
+
+#[tokio::test]
+async fn a_wrong_passphrase_is_refused_and_changes_no_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    write_some(&open_ok(dir.path(), "right")).await;
+    let before = snapshot(dir.path());
+    for _ in 0..3 {
+        assert!(matches!(
+            open(dir.path(), "wrong"),
+            Err(OpenFailure::WrongPassphrase)
+        ));
+    }
+    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(
+        open_ok(dir.path(), "right")
+            .get_u64(Key::Cursor(&[1u8; 32]))
+            .unwrap(),
+        42
+    );
+}
+
+#[tokio::test]
+async fn a_store_without_records_keeps_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open_ok(dir.path(), "first"));
+    // Nothing was ever written, so another passphrase makes a new store.
+    let store = open_ok(dir.path(), "second");
+    write_some(&store).await;
+    drop(store);
+    assert!(matches!(
+        open(dir.path(), "first"),
+        Err(OpenFailure::WrongPassphrase)
+    ));
+    open_ok(dir.path(), "second");
+}
+
+#[tokio::test]
+async fn rewrapping_switches_the_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "old");
+    write_some(&store).await;
+    store.rewrap(&pass("new")).unwrap();
+    drop(store);
+    assert!(matches!(
+        open(dir.path(), "old"),
+        Err(OpenFailure::WrongPassphrase)
+    ));
+    let store = open_ok(dir.path(), "new");
+    assert_eq!(store.get_u64(Key::Cursor(&[1u8; 32])).unwrap(), 42);
+}
+
+#[tokio::test]
+async fn rewrapping_before_the_first_write_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "old");
+    store.rewrap(&pass("new")).unwrap();
+    write_some(&store).await;
+    drop(store);
+    assert!(matches!(
+        open(dir.path(), "old"),
+        Err(OpenFailure::WrongPassphrase)
+    ));
+    open_ok(dir.path(), "new");
+}
+
+#[tokio::test]
+async fn the_tree_holds_only_hashed_keys_and_sealed_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    write_some(&store).await;
+    let mut kinds = 0;
+    for item in store.tree.iter() {
+        let (key, value) = item.unwrap();
+        kinds += 1;
+        assert!([16, 32, 40].contains(&key.len()), "key {key:?}");
+        assert_eq!(value[0], 1);
+        assert!(value.len() >= parley_crypto::vault::SEALED_OVERHEAD + 4);
+        for needle in [&b"first"[..], b"second", b"mls-key-1", b"mls-value-1"] {
+            assert!(!value.windows(needle.len()).any(|w| w == needle));
+        }
+    }
+    assert_eq!(kinds, 5);
+    let key_file = std::fs::read(dir.path().join(key_file::KEY_FILE)).unwrap();
+    assert_eq!(
+        WrappedKey::decode(&key_file).unwrap().params(),
+        KdfParams::insecure_for_tests()
+    );
+}
+
+#[tokio::test]
+async fn a_value_moved_to_another_record_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    let gid = [1u8; 32];
+    write_some(&store).await;
+    let first = Key::History(&gid, 0).encode(&store.keys.vault);
+    let second = Key::History(&gid, 1).encode(&store.keys.vault);
+    let moved = store.tree.get(&first).unwrap().unwrap();
+    store.tree.insert(&second, moved).unwrap();
+    assert!(matches!(
+        store.scan::<String>(Prefix::History(&gid)),
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_plaintext_store_is_not_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path().join("store")).unwrap();
+        db.open_tree(TREE)
+            .unwrap()
+            .insert(b"settings", b"{}")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    assert!(matches!(
+        open(dir.path(), "pw"),
+        Err(OpenFailure::Store(StoreError::Corrupt(_)))
+    ));
+}

@@ -1,0 +1,386 @@
+//! Verification against real relays on loopback (TLS, pinned self-signed certificate) and real
+//! stores in temporary directories: contact status, a key substituted by the relay, accepting
+//! and confirming keys, and group codes across membership changes.
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use parley_client::relay::{RelayConnection, RelayUrl};
+use parley_client::{Client, ClientError, ContactInfo, KdfParams, Passphrase, Verification};
+use parley_crypto::directory::SignedRecord;
+use parley_crypto::handle::Handle;
+use parley_relay::{Relay, RelayConfig, TlsSetting};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+struct TestRelay {
+    url: String,
+    fingerprint: String,
+    data: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Starts a relay on `port` (0: any) with a fresh database; with `tls_from`, it reuses that
+/// relay's certificate, so clients that pinned it connect without noticing the swap.
+async fn start_relay(port: u16, tls_from: Option<&Path>) -> TestRelay {
+    let data = tempfile::tempdir().unwrap();
+    if let Some(old) = tls_from {
+        copy_dir(&old.join("tls"), &data.path().join("tls"));
+    }
+    let relay = Relay::open(RelayConfig {
+        data_dir: data.path().to_path_buf(),
+        tls: TlsSetting::SelfSigned,
+    })
+    .unwrap();
+    let fingerprint = relay.tls_fingerprint().unwrap();
+    let listener = bind(port).await;
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        relay
+            .serve(listener, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    TestRelay {
+        url: format!("https://127.0.0.1:{port}"),
+        fingerprint,
+        data,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+/// Binds 127.0.0.1:port, retrying briefly while a stopped relay lets go of it.
+async fn bind(port: u16) -> tokio::net::TcpListener {
+    for _ in 0..100 {
+        match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(listener) => return listener,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    panic!("port {port} stayed busy");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+impl TestRelay {
+    fn port(&self) -> u16 {
+        self.url.parse::<RelayUrl>().unwrap().port()
+    }
+
+    async fn stop(&mut self) {
+        drop(self.stop.take());
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .expect("relay did not stop")
+            .unwrap();
+    }
+
+    async fn connection(&self) -> RelayConnection {
+        let url: RelayUrl = self.url.parse().unwrap();
+        RelayConnection::connect(&url, Some(&self.fingerprint))
+            .await
+            .unwrap()
+    }
+}
+
+async fn open(relay: &TestRelay, home: &Path) -> Client {
+    Client::builder()
+        .home(home)
+        .relay(&relay.url)
+        .relay_fingerprint(&relay.fingerprint)
+        .passphrase(Passphrase::new("correct horse battery staple".into()))
+        .kdf_params(KdfParams::insecure_for_tests())
+        .build()
+        .await
+        .unwrap()
+}
+
+async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
+    let client = open(relay, home).await;
+    client.register(handle).await.unwrap();
+    client
+}
+
+fn status_of(contacts: &[ContactInfo], handle: &str) -> Verification {
+    contacts
+        .iter()
+        .find(|c| c.handle == handle)
+        .unwrap_or_else(|| panic!("{handle} is not among the contacts: {contacts:?}"))
+        .status
+}
+
+fn home() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    (dir, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verified() {
+    let mut relay = start_relay(0, None).await;
+    let (_a, alice_home) = home();
+    let (_b, bob_home) = home();
+    let alice = registered(&relay, &alice_home, "alice").await;
+    let bob = registered(&relay, &bob_home, "bob").await;
+
+    alice.send_text("bob", "hi bob").await.unwrap();
+    let got = bob.sync().await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].sender_status, Verification::Unverified);
+    assert!(!got[0].verified);
+    assert_eq!(
+        status_of(&alice.contacts().await.unwrap(), "bob"),
+        Verification::Unverified
+    );
+    let before = alice.verification("bob").await.unwrap();
+    assert_eq!(before.status, Verification::Unverified);
+    assert_eq!(
+        before.digits,
+        bob.verification("alice").await.unwrap().digits
+    );
+    assert_eq!(before.digits.len(), 60);
+    assert_eq!(before.grouped.split(' ').count(), 12);
+    let old_bob_key = bob.whoami().unwrap().identity_key;
+    drop(bob);
+
+    // The relay is replaced by one where "bob" belongs to someone else (same address and
+    // certificate, so nothing but the directory tells). Alice's own record is carried over.
+    let alice_record = relay
+        .connection()
+        .await
+        .lookup(&Handle::parse("alice").unwrap())
+        .await
+        .unwrap();
+    let port = relay.port();
+    relay.stop().await;
+    let relay2 = start_relay(port, Some(relay.data.path())).await;
+    assert_eq!(relay2.fingerprint, relay.fingerprint);
+    relay2
+        .connection()
+        .await
+        .register(&SignedRecord::decode_and_verify(&alice_record).unwrap())
+        .await
+        .unwrap();
+    let (_m, mallory_home) = home();
+    let new_bob = registered(&relay2, &mallory_home, "bob").await;
+    let new_bob_key = new_bob.whoami().unwrap().identity_key;
+    assert_ne!(new_bob_key, old_bob_key);
+
+    // Looking bob up shows the substitution: CHANGED, the pinned key kept, an alert.
+    let changed = alice.verification("bob").await.unwrap();
+    assert_eq!(changed.status, Verification::Changed);
+    assert_ne!(changed.digits, before.digits);
+    // The number shown is the one with the new key: what the new bob sees too.
+    assert_eq!(
+        changed.digits,
+        new_bob.verification("alice").await.unwrap().digits
+    );
+    let contacts = alice.contacts().await.unwrap();
+    assert_eq!(status_of(&contacts, "bob"), Verification::Changed);
+    let pinned = contacts.iter().find(|c| c.handle == "bob").unwrap();
+    assert_eq!(pinned.identity_key, old_bob_key);
+    let alerts = alice.alerts().await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.contains("bob") && a.contains("changed")),
+        "{alerts:?}"
+    );
+
+    // Blocked: the 1:1, a new group with bob, and adding bob.
+    assert!(matches!(
+        alice.send_text("bob", "are you there?").await,
+        Err(ClientError::KeyChanged(h)) if h == "bob"
+    ));
+    assert!(matches!(
+        alice.create_group("team", &["bob".to_owned()]).await,
+        Err(ClientError::KeyChanged(h)) if h == "bob"
+    ));
+    // Asking again does not multiply the alert.
+    alice.verification("bob").await.unwrap();
+    let again = alice.alerts().await.unwrap();
+    assert_eq!(
+        again.iter().filter(|a| a.contains("changed")).count(),
+        alerts.iter().filter(|a| a.contains("changed")).count()
+    );
+
+    // Accepting adopts the new key, unverified; the old 1:1 is kept aside, read-only.
+    alice.accept_new_key("bob").await.unwrap();
+    let contacts = alice.contacts().await.unwrap();
+    let bob_now = contacts.iter().find(|c| c.handle == "bob").unwrap();
+    assert_eq!(bob_now.status, Verification::Unverified);
+    assert_eq!(bob_now.identity_key, new_bob_key);
+    let names: Vec<String> = alice
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert!(names.contains(&"bob (old key)".to_owned()), "{names:?}");
+    assert_eq!(
+        alice.history("bob (old key)", None).await.unwrap()[0].text,
+        "hi bob"
+    );
+    let accepted = alice.verification("bob").await.unwrap();
+    assert_eq!(accepted.status, Verification::Unverified);
+    assert_eq!(accepted.digits, changed.digits);
+
+    // Sending works again, to the new key.
+    alice.send_text("bob", "hello new bob").await.unwrap();
+    let got = new_bob.sync().await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0].sender.as_str(), got[0].text.as_str()),
+        ("alice", "hello new bob")
+    );
+
+    // Confirming after comparing numbers: verified, and so are bob's messages.
+    alice.confirm_verified("bob").await.unwrap();
+    assert_eq!(
+        status_of(&alice.contacts().await.unwrap(), "bob"),
+        Verification::Verified
+    );
+    assert_eq!(
+        alice.verification("bob").await.unwrap().status,
+        Verification::Verified
+    );
+    new_bob.send_text("alice", "verified now").await.unwrap();
+    let got = alice.sync().await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].text, "verified now");
+    assert_eq!(got[0].sender_status, Verification::Verified);
+    assert!(got[0].verified);
+    // History shows the current status, our own messages count as verified.
+    let history = alice.history("bob", None).await.unwrap();
+    assert!(history.iter().all(|m| m.verified), "{history:?}");
+    // Messages of a sender still unverified are marked so.
+    let theirs = new_bob.history("alice", None).await.unwrap();
+    let from_alice = theirs.iter().find(|m| m.sender == "alice").unwrap();
+    assert_eq!(from_alice.sender_status, Verification::Unverified);
+    assert!(!from_alice.verified);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_an_unchanged_key_changes_nothing_and_unknown_handles_are_refused() {
+    let relay = start_relay(0, None).await;
+    let (_a, alice_home) = home();
+    let (_b, bob_home) = home();
+    let alice = registered(&relay, &alice_home, "alice").await;
+    let _bob = registered(&relay, &bob_home, "bob").await;
+    alice.send_text("bob", "hi").await.unwrap();
+    alice.confirm_verified("bob").await.unwrap();
+    alice.accept_new_key("bob").await.unwrap();
+    assert_eq!(
+        status_of(&alice.contacts().await.unwrap(), "bob"),
+        Verification::Verified
+    );
+    assert!(matches!(
+        alice.accept_new_key("nobody").await,
+        Err(ClientError::UnknownContact(_))
+    ));
+    assert!(matches!(
+        alice.verification("nobody").await,
+        Err(ClientError::UnknownContact(_))
+    ));
+    assert!(matches!(
+        alice.verification("Not A Handle").await,
+        Err(ClientError::InvalidHandle(_))
+    ));
+    assert!(matches!(
+        alice.group_code("nothing").await,
+        Err(ClientError::UnknownConversation(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_code_is_shared_by_all_members_and_changes_with_the_roster() {
+    let relay = start_relay(0, None).await;
+    let homes: Vec<TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let alice = registered(&relay, homes[0].path(), "alice").await;
+    let bob = registered(&relay, homes[1].path(), "bob").await;
+    let carol = registered(&relay, homes[2].path(), "carol").await;
+    let dave = registered(&relay, homes[3].path(), "dave").await;
+
+    alice
+        .create_group("team", &["bob".to_owned(), "carol".to_owned()])
+        .await
+        .unwrap();
+    bob.sync().await.unwrap();
+    carol.sync().await.unwrap();
+    let first = alice.group_code("team").await.unwrap();
+    assert_eq!(first.digits.len(), 60);
+    assert_eq!(first.grouped.split(' ').count(), 12);
+    let handles: Vec<&str> = first.members.iter().map(|m| m.handle.as_str()).collect();
+    assert_eq!(handles, ["alice", "bob", "carol"]);
+    for other in [&bob, &carol] {
+        let theirs = other.group_code("team").await.unwrap();
+        assert_eq!(theirs.digits, first.digits);
+        assert_eq!(theirs.epoch, first.epoch);
+    }
+
+    // Statuses beside members: ourselves verified, others as confirmed.
+    alice.confirm_verified("bob").await.unwrap();
+    let statuses: Vec<(String, Verification)> = alice
+        .group_code("team")
+        .await
+        .unwrap()
+        .members
+        .into_iter()
+        .map(|m| (m.handle, m.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("alice".to_owned(), Verification::Verified),
+            ("bob".to_owned(), Verification::Verified),
+            ("carol".to_owned(), Verification::Unverified),
+        ]
+    );
+    let members = alice.members("team").await.unwrap();
+    assert!(members
+        .iter()
+        .any(|m| m.handle == "bob" && m.status == Verification::Verified));
+
+    alice.add_member("team", "dave").await.unwrap();
+    let added = alice.group_code("team").await.unwrap();
+    assert_ne!(added.digits, first.digits);
+    assert!(added.epoch > first.epoch);
+    for other in [&bob, &carol, &dave] {
+        other.sync().await.unwrap();
+        assert_eq!(other.group_code("team").await.unwrap().digits, added.digits);
+    }
+
+    bob.remove_member("team", "carol").await.unwrap();
+    let removed = bob.group_code("team").await.unwrap();
+    assert_ne!(removed.digits, added.digits);
+    assert_ne!(removed.digits, first.digits);
+    for other in [&alice, &dave] {
+        other.sync().await.unwrap();
+        assert_eq!(
+            other.group_code("team").await.unwrap().digits,
+            removed.digits
+        );
+    }
+    carol.sync().await.unwrap();
+    assert!(matches!(
+        carol.group_code("team").await,
+        Err(ClientError::NotAMember(_))
+    ));
+}
