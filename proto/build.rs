@@ -1,4 +1,9 @@
 //! Compiles `parley/v1/*.proto` with protox (pure Rust), so no system `protoc` is needed.
+//!
+//! Also writes the encoded file descriptor set to `OUT_DIR/parley_descriptor.bin`, which the
+//! relay serves through gRPC server reflection.
+
+use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
@@ -10,10 +15,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in files {
         println!("cargo:rerun-if-changed={file}");
     }
-    let descriptors = protox::compile(files, ["."])?;
+    let mut compiler = protox::Compiler::new(["."])?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files(files)?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("parley_descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(descriptors)?;
+        .compile_fds(compiler.file_descriptor_set())?;
     Ok(())
 }

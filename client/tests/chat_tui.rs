@@ -40,6 +40,7 @@ impl TestRelay {
         let relay = Relay::open(RelayConfig {
             data_dir: data.path().to_path_buf(),
             tls: TlsSetting::Plaintext,
+            ..Default::default()
         })
         .unwrap();
         let listener = runtime

@@ -28,6 +28,7 @@ async fn start_relay() -> TestRelay {
     let relay = Relay::open(RelayConfig {
         data_dir: data.path().to_path_buf(),
         tls: TlsSetting::SelfSigned,
+        ..Default::default()
     })
     .unwrap();
     let fingerprint = relay.tls_fingerprint().unwrap();

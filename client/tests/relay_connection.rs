@@ -34,6 +34,7 @@ impl TestRelay {
         let relay = Relay::open(RelayConfig {
             data_dir: dir.path().to_path_buf(),
             tls,
+            ..Default::default()
         })
         .unwrap();
         let fingerprint = relay.tls_fingerprint();

@@ -35,6 +35,7 @@ async fn start_relay(port: u16, tls_from: Option<&Path>) -> TestRelay {
     let relay = Relay::open(RelayConfig {
         data_dir: data.path().to_path_buf(),
         tls: TlsSetting::SelfSigned,
+        ..Default::default()
     })
     .unwrap();
     let fingerprint = relay.tls_fingerprint().unwrap();

@@ -19,3 +19,7 @@
 pub mod v1 {
     tonic::include_proto!("parley.v1");
 }
+
+/// The encoded `FileDescriptorSet` of the `parley.v1` package (with its imports), for gRPC
+/// server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("parley_descriptor");

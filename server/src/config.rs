@@ -1,6 +1,10 @@
 //! How an operator configures a relay.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::limits::LimitsConfig;
+use crate::store::FlushPolicy;
 
 /// Where a relay keeps its data and how it secures connections.
 #[derive(Clone, Debug)]
@@ -10,6 +14,27 @@ pub struct RelayConfig {
     pub data_dir: PathBuf,
     /// Transport security.
     pub tls: TlsSetting,
+    /// When writes reach the disk. Always [`FlushPolicy::GroupCommit`] in production; the
+    /// other policies are benchmark baselines and are not offered in the TOML or on flags.
+    pub flush: FlushPolicy,
+    /// How long the relay keeps serving after the shutdown signal while its health reports
+    /// `NOT_SERVING`, so load balancers stop sending new calls before it stops accepting them.
+    pub shutdown_grace: Duration,
+    /// Abuse limits, retention and compaction (the `[limits]` section).
+    pub limits: LimitsConfig,
+}
+
+impl Default for RelayConfig {
+    /// The documented defaults: data in `./parley-relay-data`, a self-signed certificate.
+    fn default() -> Self {
+        RelayConfig {
+            data_dir: PathBuf::from("./parley-relay-data"),
+            tls: TlsSetting::SelfSigned,
+            flush: FlushPolicy::GroupCommit,
+            shutdown_grace: Duration::ZERO,
+            limits: LimitsConfig::default(),
+        }
+    }
 }
 
 /// Transport security of a relay.

@@ -20,6 +20,12 @@ pub enum RelayError {
     /// Plaintext was requested on a listener that is not bound to a loopback address.
     #[error("refusing plaintext on non-loopback address {0}: configure TLS or listen on 127.0.0.1 / ::1")]
     PlaintextNotLoopback(SocketAddr),
+    /// The server reflection service could not be built from the protocol's descriptors.
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(String),
+    /// A value of [`LimitsConfig`](crate::LimitsConfig) is unusable; names the field.
+    #[error("invalid configuration: {0}")]
+    Limits(String),
     /// The gRPC server failed.
     #[error("the gRPC server failed")]
     Transport(#[from] tonic::transport::Error),

@@ -12,6 +12,7 @@
 //! let relay = Relay::open(RelayConfig {
 //!     data_dir: "./parley-relay-data".into(),
 //!     tls: TlsSetting::SelfSigned,
+//!     ..Default::default()
 //! })?;
 //! println!("pin {:?}", relay.tls_fingerprint());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:7443").await?;
@@ -22,17 +23,30 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+mod compaction;
 mod config;
 mod error;
+mod health;
+mod incoming;
 mod limits;
+pub mod logging;
+mod metrics;
 mod notify;
 mod relay;
+mod retention;
 mod service;
+pub mod settings;
 mod shutdown;
 mod store;
 mod tls;
+mod tls_reload;
 
+pub use compaction::compact;
 pub use config::{RelayConfig, TlsSetting};
 pub use error::RelayError;
+pub use limits::LimitsConfig;
+pub use metrics::{serve_metrics, Metrics};
 pub use relay::Relay;
-pub use tls::TlsError;
+pub use store::{Compacted, FlushPolicy};
+pub use tls::{check_tls, TlsError};
+pub use tls_reload::TlsReloader;

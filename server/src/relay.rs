@@ -3,26 +3,27 @@
 use std::future::Future;
 use std::time::Duration;
 
-use futures::StreamExt;
-use parley_proto::v1::directory_server::DirectoryServer;
-use parley_proto::v1::groups_server::GroupsServer;
-use parley_proto::v1::inbox_server::InboxServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::{Server, ServerTlsConfig};
+use tonic::transport::Server;
 
 use crate::config::RelayConfig;
 use crate::error::RelayError;
-use crate::limits::MAX_DECODING_MESSAGE_SIZE;
-use crate::service::{DirectoryService, GroupsService, InboxService, RelayState};
+use crate::health;
+use crate::incoming;
+use crate::limits::LimitsConfig;
+use crate::metrics::Metrics;
+use crate::service::{self, RelayState};
 use crate::shutdown;
-use crate::store::Store;
-use crate::tls::{self, TlsIdentity};
+use crate::store::{self as db, Store};
+use crate::tls;
+use crate::tls_reload::TlsReloader;
 
 /// A relay with its database open and its TLS identity loaded, ready to serve.
 pub struct Relay {
     store: Store,
-    tls: Option<TlsIdentity>,
+    tls: Option<TlsReloader>,
+    shutdown_grace: Duration,
+    limits: LimitsConfig,
 }
 
 impl std::fmt::Debug for Relay {
@@ -38,20 +39,43 @@ impl Relay {
     /// the TLS identity.
     pub fn open(config: RelayConfig) -> Result<Relay, RelayError> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let store = Store::open(&config.data_dir.join("db"))?;
-        let tls = tls::load(&config.tls, &config.data_dir)?;
-        Ok(Relay { store, tls })
+        config.limits.validate().map_err(RelayError::Limits)?;
+        // Finishes an interrupted compaction, and compacts a bloated database, before opening.
+        db::prepare(&config.data_dir.join("db"), &config.limits)?;
+        let store = Store::open(&config.data_dir.join("db"), config.flush)?;
+        let tls = tls::load(&config.tls, &config.data_dir)?.map(|identity| {
+            TlsReloader::new(config.tls.clone(), config.data_dir.clone(), identity)
+        });
+        Ok(Relay {
+            store,
+            tls,
+            shutdown_grace: config.shutdown_grace,
+            limits: config.limits,
+        })
+    }
+
+    /// The relay's Prometheus metrics, to serve with [`serve_metrics`](crate::serve_metrics)
+    /// on a listener of their own.
+    pub fn metrics(&self) -> Metrics {
+        self.store.metrics()
     }
 
     /// Lowercase hex SHA-256 of the leaf certificate's DER (64 characters, no separators),
     /// which clients pin; `None` for plaintext.
     pub fn tls_fingerprint(&self) -> Option<String> {
-        self.tls.as_ref().map(|tls| tls.fingerprint().to_owned())
+        self.tls.as_ref().map(TlsReloader::fingerprint)
     }
 
-    /// Serves Directory, Inbox and Groups on `listener` until `shutdown` completes, then stops
-    /// accepting, ends open subscriptions, waits for in-flight requests and flushes the
-    /// database.
+    /// A handle that reloads the TLS certificate and key while the relay serves (on SIGHUP,
+    /// say); `None` for plaintext.
+    pub fn tls_reloader(&self) -> Option<TlsReloader> {
+        self.tls.clone()
+    }
+
+    /// Serves Directory, Inbox and Groups (with `grpc.health.v1` and server reflection) on
+    /// `listener` until `shutdown` completes. Then it reports NOT_SERVING, keeps serving for
+    /// the configured shutdown grace, stops accepting connections and calls, ends open
+    /// subscriptions and health watches, waits for in-flight requests and flushes the database.
     ///
     /// Without TLS, the listener must be bound to a loopback address.
     pub async fn serve(
@@ -64,46 +88,43 @@ impl Relay {
             return Err(RelayError::PlaintextNotLoopback(local));
         }
         let (trigger, signal) = shutdown::channel();
-        let state = RelayState::new(self.store.clone(), signal);
+        let (health_control, health_service) = health::health(signal.clone()).await;
+        let (reflection_v1, reflection_v1alpha) = health::reflection()?;
+        let state = RelayState::new(self.store.clone(), signal, &self.limits);
+        let housekeeping = state.start_housekeeping();
 
+        let acceptor = self.tls.as_ref().map(TlsReloader::acceptor).transpose()?;
         let mut server = Server::builder()
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
-            .http2_keepalive_timeout(Some(Duration::from_secs(20)));
-        if let Some(tls) = &self.tls {
-            server = server.tls_config(
-                ServerTlsConfig::new()
-                    .identity(tls.to_tonic())
-                    .timeout(Duration::from_secs(10)),
-            )?;
+            .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+            .max_concurrent_streams(self.limits.max_concurrent_streams);
+        // tonic's deadline covers a call until its response headers, so it bounds unary calls
+        // and the opening of subscriptions but never cuts an open subscription stream.
+        if let Some(timeout) = self.limits.request_timeout() {
+            server = server.timeout(timeout);
         }
         let router = server
-            .add_service(
-                DirectoryServer::new(DirectoryService::new(state.clone()))
-                    .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE),
-            )
-            .add_service(
-                InboxServer::new(InboxService::new(state.clone()))
-                    .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE),
-            )
-            .add_service(
-                GroupsServer::new(GroupsService::new(state))
-                    .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE),
-            );
-        let incoming = TcpListenerStream::new(listener).map(|conn| {
-            if let Ok(stream) = &conn {
-                // Small request/response exchanges; Nagle would only add latency.
-                let _ = stream.set_nodelay(true);
-            }
-            conn
-        });
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(service::directory_server(&state))
+            .add_service(service::inbox_server(&state))
+            .add_service(service::groups_server(&state));
+        let incoming = incoming::incoming(listener, acceptor);
+        let grace = self.shutdown_grace;
         tracing::info!(tls = self.tls.is_some(), "relay serving");
         router
             .serve_with_incoming_shutdown(incoming, async move {
                 shutdown.await;
-                tracing::info!("shutting down");
+                tracing::info!(grace_ms = grace.as_millis(), "shutting down");
+                health_control.not_serving().await;
+                // Load balancers polling health move traffic away during the grace period.
+                tokio::time::sleep(grace).await;
                 trigger.fire();
             })
             .await?;
+        // The sweeper may be mid-sweep; its deletions belong before the final flush.
+        let _ = housekeeping.await;
         self.store.flush().await?;
         Ok(())
     }

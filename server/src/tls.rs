@@ -6,8 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::sign::CertifiedKey;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -60,18 +62,20 @@ pub enum TlsError {
     /// key not matching the certificate, ...).
     #[error("the certificate and key are not usable together")]
     Unusable(#[from] rustls::Error),
+    /// A reload was asked of a relay configured for plaintext.
+    #[error("the relay serves plaintext; there is no certificate to reload")]
+    NotConfigured,
     /// Generating the self-signed certificate failed.
     #[error("cannot generate a self-signed certificate")]
     Generate(#[from] rcgen::Error),
 }
 
 /// PEM text of a private key; wiped from memory when dropped.
-pub(crate) struct KeyPem(Zeroizing<Vec<u8>>);
+struct KeyPem(Zeroizing<Vec<u8>>);
 
 /// A certificate chain and its key, checked to work together.
 pub(crate) struct TlsIdentity {
-    cert_pem: Vec<u8>,
-    key_pem: KeyPem,
+    certified: Arc<CertifiedKey>,
     fingerprint: String,
 }
 
@@ -81,10 +85,15 @@ impl TlsIdentity {
         &self.fingerprint
     }
 
-    /// The identity in tonic's form.
-    pub(crate) fn to_tonic(&self) -> tonic::transport::Identity {
-        tonic::transport::Identity::from_pem(&self.cert_pem, &*self.key_pem.0)
+    /// The chain and signing key in rustls' form.
+    pub(crate) fn certified_key(&self) -> Arc<CertifiedKey> {
+        Arc::clone(&self.certified)
     }
+}
+
+/// The cryptography every TLS object of the relay uses.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// Loads (or, for [`TlsSetting::SelfSigned`], creates) the identity; `None` for plaintext.
@@ -94,6 +103,25 @@ pub(crate) fn load(setting: &TlsSetting, data_dir: &Path) -> Result<Option<TlsId
         TlsSetting::Files { cert, key } => load_files(cert, key).map(Some),
         TlsSetting::SelfSigned => self_signed(&data_dir.join("tls")).map(Some),
     }
+}
+
+/// Checks that the configured certificate and key load and work together, without creating
+/// anything: the fingerprint clients will pin, or `None` for plaintext and for a self-signed
+/// certificate not generated yet.
+pub fn check_tls(config: &crate::RelayConfig) -> Result<Option<String>, TlsError> {
+    let identity = match &config.tls {
+        TlsSetting::Plaintext => None,
+        TlsSetting::Files { cert, key } => Some(load_files(cert, key)?),
+        TlsSetting::SelfSigned => {
+            let dir = config.data_dir.join("tls");
+            if dir.join("cert.pem").exists() {
+                Some(self_signed(&dir)?)
+            } else {
+                None
+            }
+        }
+    };
+    Ok(identity.map(|identity| identity.fingerprint.clone()))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
@@ -118,16 +146,11 @@ fn load_files(cert_path: &Path, key_path: &Path) -> Result<TlsIdentity, TlsError
     let key = PrivateKeyDer::from_pem_slice(&key_pem.0).map_err(|_| TlsError::NoKey {
         path: key_path.to_owned(),
     })?;
-    // Building a rustls config checks that the key is supported and matches the leaf, so a
-    // mismatch is reported at start-up rather than as failed handshakes.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)?;
+    // Checks that the key is supported and matches the leaf, so a mismatch is reported at
+    // start-up (or reload) rather than as failed handshakes.
+    let certified = CertifiedKey::from_der(chain, key, &provider())?;
     Ok(TlsIdentity {
-        cert_pem,
-        key_pem,
+        certified: Arc::new(certified),
         fingerprint,
     })
 }

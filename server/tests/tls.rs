@@ -70,6 +70,7 @@ async fn self_signed_tls_serves_and_fingerprint_matches_and_persists() {
     Relay::open(RelayConfig {
         data_dir: other_dir.path().to_owned(),
         tls: TlsSetting::SelfSigned,
+        ..Default::default()
     })
     .unwrap();
     let other_pem = std::fs::read(other_dir.path().join("tls/cert.pem")).unwrap();
@@ -106,6 +107,7 @@ async fn operator_files_are_served() {
     let generated = Relay::open(RelayConfig {
         data_dir: cert_dir.path().to_owned(),
         tls: TlsSetting::SelfSigned,
+        ..Default::default()
     })
     .unwrap();
     let expected = generated.tls_fingerprint();
@@ -133,6 +135,7 @@ async fn operator_files_are_served() {
             cert: dir.path().join("nope.pem"),
             key: dir.path().join("nope.key"),
         },
+        ..Default::default()
     })
     .unwrap_err();
     assert!(matches!(err, RelayError::Tls(_)), "{err}");
@@ -144,6 +147,7 @@ async fn plaintext_is_refused_off_loopback() {
     let relay = Relay::open(RelayConfig {
         data_dir: dir.path().to_owned(),
         tls: TlsSetting::Plaintext,
+        ..Default::default()
     })
     .unwrap();
     assert_eq!(relay.tls_fingerprint(), None);

@@ -58,6 +58,7 @@ impl TestRelay {
         let relay = Relay::open(RelayConfig {
             data_dir: data.path().to_path_buf(),
             tls,
+            ..Default::default()
         })
         .unwrap();
         let fingerprint = relay.tls_fingerprint();

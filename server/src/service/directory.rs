@@ -17,6 +17,7 @@ use super::{status, RelayState};
 use crate::limits::{
     self, MAX_KEY_PACKAGES_HELD, MAX_KEY_PACKAGES_PER_PUBLISH, MAX_KEY_PACKAGE_LEN, MAX_RECORD_LEN,
 };
+use crate::metrics::Rejection;
 use crate::store::{Published, Registration};
 
 /// Implements `parley.v1.Directory`.
@@ -75,6 +76,7 @@ impl Directory for DirectoryService {
         _request: Request<ChallengeRequest>,
     ) -> Result<Response<ChallengeResponse>, Status> {
         let challenge = self.state.challenges.issue().map_err(|_| {
+            self.state.metrics.rejected(Rejection::Challenges);
             Status::resource_exhausted("too many outstanding challenges, try again later")
         })?;
         Ok(Response::new(ChallengeResponse {
@@ -126,9 +128,12 @@ impl Directory for DirectoryService {
             Published::Held(available) => {
                 Ok(Response::new(PublishKeyPackagesResponse { available }))
             }
-            Published::TooMany => Err(Status::resource_exhausted(format!(
-                "key_packages: a handle may hold at most {MAX_KEY_PACKAGES_HELD} KeyPackages"
-            ))),
+            Published::TooMany => {
+                self.state.metrics.rejected(Rejection::KeyPackagesHeld);
+                Err(Status::resource_exhausted(format!(
+                    "key_packages: a handle may hold at most {MAX_KEY_PACKAGES_HELD} KeyPackages"
+                )))
+            }
         }
     }
 
@@ -137,6 +142,12 @@ impl Directory for DirectoryService {
         request: Request<ClaimKeyPackageRequest>,
     ) -> Result<Response<ClaimKeyPackageResponse>, Status> {
         let handle = limits::handle("handle", &request.get_ref().handle)?;
+        if !self.state.claims.check(&handle) {
+            self.state.metrics.rejected(Rejection::ClaimRate);
+            return Err(Status::resource_exhausted(
+                "too many KeyPackage claims for this handle; retry later",
+            ));
+        }
         let claimed = self
             .state
             .store

@@ -17,9 +17,11 @@ use tonic::{Request, Response, Status};
 
 use super::group_auth::GroupProof;
 use super::{status, RelayState};
+use crate::clock;
 use crate::limits::{
     self, InvalidField, ID_LEN, MAX_MESSAGE_LEN, MAX_RESPONSE_PAYLOAD, MAX_SUBSCRIPTIONS,
 };
+use crate::metrics::Kind;
 use crate::store::{Appended, Created, EpochKey};
 
 /// Implements `parley.v1.Groups`.
@@ -80,11 +82,12 @@ impl RelayState {
         self.verify_group(method, group_id, epoch, &key.key, proof, &digest)?;
         let appended = self
             .store
-            .append(group_id, epoch, message, next_key)
+            .append(group_id, epoch, message, next_key, clock::now_ms())
             .await
             .map_err(status::storage)?;
         match appended {
             Appended::At(seq) => {
+                self.metrics.accepted(Kind::Group, message.len());
                 self.group_wakeups.notify(group_id, seq);
                 Ok(seq)
             }
@@ -193,6 +196,7 @@ impl Groups for GroupsService {
                 MAX_RESPONSE_PAYLOAD,
             )
             .map_err(status::storage)?;
+        self.state.metrics.delivered(Kind::Group, entries.len());
         // Read after the entries, so next_seq is never below an entry returned.
         let meta = store
             .group_meta(&group_id)
@@ -244,6 +248,7 @@ impl Groups for GroupsService {
                 group_ids.push(*group_id);
             }
         }
+        let slot = self.state.subscriptions.open(Kind::Group)?;
         let streams = group_ids.into_iter().map(|group_id| {
             let wake = self.state.group_wakeups.subscribe(&group_id);
             WatchStream::from_changes(wake).map(move |seq| {
@@ -253,7 +258,11 @@ impl Groups for GroupsService {
                 })
             })
         });
-        let merged = futures::stream::select_all(streams);
+        let merged = futures::stream::select_all(streams).map(move |notice| {
+            // The slot lives as long as the stream.
+            let _open = &slot;
+            notice
+        });
         Ok(Response::new(Box::pin(self.state.shutdown.guard(merged))))
     }
 }

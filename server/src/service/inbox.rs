@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_crypto::handle::Handle;
 use parley_proto::v1::inbox_server::Inbox;
@@ -19,8 +19,9 @@ use super::owner_auth::OwnerProof;
 use super::{status, RelayState};
 use crate::clock;
 use crate::limits::{
-    self, DEFAULT_BATCH, MAX_BATCH, MAX_MESSAGE_LEN, MAX_PENDING_DELIVERIES, MAX_RESPONSE_PAYLOAD,
+    self, QuotaExceeded, DEFAULT_BATCH, MAX_BATCH, MAX_MESSAGE_LEN, MAX_RESPONSE_PAYLOAD,
 };
+use crate::metrics::{Kind, Metrics, Rejection};
 use crate::store::{Deposited, Store, StoredDelivery};
 
 /// Implements `parley.v1.Inbox`.
@@ -58,23 +59,32 @@ impl Inbox for InboxService {
         if store.lookup(&handle).map_err(status::storage)?.is_none() {
             return Err(Status::not_found("handle is not registered"));
         }
+        let quota = self.state.limits.inbox_quota();
         let deposited = store
-            .deposit(
-                &handle,
-                &request.envelope,
-                clock::now_ms(),
-                MAX_PENDING_DELIVERIES,
-            )
+            .deposit(&handle, &request.envelope, clock::now_ms(), quota)
             .await
             .map_err(status::storage)?;
+        let metrics = &self.state.metrics;
         match deposited {
             Deposited::Stored(id) => {
+                metrics.accepted(Kind::Inbox, request.envelope.len());
                 self.state.inbox_wakeups.notify(&handle, id);
                 Ok(Response::new(DepositResponse {}))
             }
-            Deposited::Full => Err(Status::resource_exhausted(format!(
-                "inbox is full ({MAX_PENDING_DELIVERIES} pending deliveries)"
-            ))),
+            Deposited::Full(QuotaExceeded::Messages) => {
+                metrics.rejected(Rejection::InboxMessages);
+                Err(Status::resource_exhausted(format!(
+                    "inbox is full ({} pending deliveries)",
+                    quota.max_messages
+                )))
+            }
+            Deposited::Full(QuotaExceeded::Bytes) => {
+                metrics.rejected(Rejection::InboxBytes);
+                Err(Status::resource_exhausted(format!(
+                    "inbox is full ({} bytes pending)",
+                    quota.max_bytes
+                )))
+            }
         }
     }
 
@@ -97,6 +107,7 @@ impl Inbox for InboxService {
             .store
             .pending_deliveries(&handle, 0, limit, MAX_RESPONSE_PAYLOAD)
             .map_err(status::storage)?;
+        self.state.metrics.delivered(Kind::Inbox, deliveries.len());
         Ok(Response::new(FetchResponse {
             deliveries: deliveries.into_iter().map(to_wire).collect(),
         }))
@@ -128,17 +139,24 @@ impl Inbox for InboxService {
         let proof = OwnerProof::parse(request.auth.as_ref())?;
         self.state
             .verify_owner(OwnerMethod::SubscribeInbox, &handle, &proof, &body::empty())?;
+        let slot = self.state.subscriptions.open(Kind::Inbox)?;
         // Subscribe before the first read, so a deposit landing in between still wakes us.
         let wake = self.state.inbox_wakeups.subscribe(&handle);
         let cursor = Cursor {
             store: self.state.store.clone(),
+            metrics: self.state.metrics.clone(),
             handle,
             next_id: 0,
             buffer: VecDeque::new(),
             wake,
         };
         let stream =
-            futures::stream::unfold(Some(cursor), |cursor| async move { cursor?.next().await });
+            futures::stream::unfold(Some(cursor), |cursor| async move { cursor?.next().await })
+                // The slot lives as long as the stream.
+                .map(move |item| {
+                    let _open = &slot;
+                    item
+                });
         Ok(Response::new(Box::pin(self.state.shutdown.guard(stream))))
     }
 }
@@ -146,6 +164,7 @@ impl Inbox for InboxService {
 /// Position of one subscriber in its inbox.
 struct Cursor {
     store: Store,
+    metrics: Metrics,
     handle: Handle,
     /// Smallest id not yet sent.
     next_id: u64,
@@ -159,6 +178,7 @@ impl Cursor {
     async fn next(mut self) -> Option<(Result<Delivery, Status>, Option<Cursor>)> {
         loop {
             if let Some(delivery) = self.buffer.pop_front() {
+                self.metrics.delivered(Kind::Inbox, 1);
                 return Some((Ok(to_wire(delivery)), Some(self)));
             }
             // Mark the current wake-up as seen before reading, so any deposit after the read

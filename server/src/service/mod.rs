@@ -2,27 +2,39 @@
 
 mod challenges;
 mod directory;
+mod gate;
 mod group_auth;
 mod groups;
+mod housekeeping;
 mod inbox;
 mod owner_auth;
 mod replay;
 mod status;
+mod subscriptions;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use parley_crypto::handle::Handle;
+use parley_proto::v1::directory_server::DirectoryServer;
+use parley_proto::v1::groups_server::GroupsServer;
+use parley_proto::v1::inbox_server::InboxServer;
 
+use crate::limits::{KeyedLimiter, LimitsConfig, SourceLimiter};
+use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 
 pub(crate) use directory::DirectoryService;
+pub(crate) use gate::Gated;
 pub(crate) use groups::GroupsService;
 pub(crate) use inbox::InboxService;
 
 use challenges::Challenges;
+use gate::Tarpit;
 use replay::ReplayCache;
+use subscriptions::Subscriptions;
 
 /// State shared by all services of one running relay.
 pub(crate) struct RelayState {
@@ -32,11 +44,18 @@ pub(crate) struct RelayState {
     inbox_wakeups: Notifier<Handle>,
     group_wakeups: Notifier<[u8; 32]>,
     shutdown: Shutdown,
+    limits: LimitsConfig,
+    sources: SourceLimiter,
+    claims: KeyedLimiter<Handle>,
+    subscriptions: Subscriptions,
+    tarpit: Tarpit,
+    metrics: Metrics,
 }
 
 impl RelayState {
-    /// Fresh in-memory state over `store`.
-    pub(crate) fn new(store: Store, shutdown: Shutdown) -> Arc<RelayState> {
+    /// Fresh in-memory state over `store`, enforcing `limits`.
+    pub(crate) fn new(store: Store, shutdown: Shutdown, limits: &LimitsConfig) -> Arc<RelayState> {
+        let metrics = store.metrics();
         Arc::new(RelayState {
             store,
             challenges: Challenges::new(),
@@ -44,6 +63,39 @@ impl RelayState {
             inbox_wakeups: Notifier::new(),
             group_wakeups: Notifier::new(),
             shutdown,
+            limits: limits.clone(),
+            sources: SourceLimiter::new(limits.source_requests_per_second, limits.source_burst),
+            claims: KeyedLimiter::new(
+                limits.key_package_claims_per_minute,
+                Duration::from_secs(60),
+                limits.key_package_claim_burst,
+            ),
+            subscriptions: Subscriptions::new(limits.max_subscriptions, metrics.clone()),
+            tarpit: Tarpit::new(limits.refusal_delay()),
+            metrics,
         })
     }
+}
+
+/// The Directory service behind the per-source gate, decoding at most the configured size.
+pub(crate) fn directory_server(
+    state: &Arc<RelayState>,
+) -> Gated<DirectoryServer<DirectoryService>> {
+    let server = DirectoryServer::new(DirectoryService::new(state.clone()))
+        .max_decoding_message_size(state.limits.max_message_bytes);
+    Gated::new(server, state.clone())
+}
+
+/// The Inbox service behind the per-source gate, decoding at most the configured size.
+pub(crate) fn inbox_server(state: &Arc<RelayState>) -> Gated<InboxServer<InboxService>> {
+    let server = InboxServer::new(InboxService::new(state.clone()))
+        .max_decoding_message_size(state.limits.max_message_bytes);
+    Gated::new(server, state.clone())
+}
+
+/// The Groups service behind the per-source gate, decoding at most the configured size.
+pub(crate) fn groups_server(state: &Arc<RelayState>) -> Gated<GroupsServer<GroupsService>> {
+    let server = GroupsServer::new(GroupsService::new(state.clone()))
+        .max_decoding_message_size(state.limits.max_message_bytes);
+    Gated::new(server, state.clone())
 }

@@ -13,6 +13,9 @@ pub(crate) enum StoreError {
     /// The blocking flush task did not complete (panicked or cancelled at shutdown).
     #[error("flush task failed")]
     FlushTask,
+    /// Flushing the database to disk failed; the write may not survive a crash.
+    #[error("flushing the database failed")]
+    FlushFailed,
 }
 
 impl From<sled::transaction::TransactionError<StoreError>> for StoreError {

@@ -1,16 +1,26 @@
 //! Group logs: an append-only sequence of entries per group, moved from epoch to epoch by
 //! compare-and-swap commits.
 //!
-//! Layout: `group_meta`: `group_id` -> `u64 epoch | u64 next_seq`;
+//! Layout: `group_meta`: `group_id` -> `u64 epoch | u64 next_seq | u64 bytes` (bytes of the
+//! messages held; missing, so 0, in databases written before retention);
 //! `group_keys`: `group_id | u64 epoch` -> `access_key[32] | u64 first_seq` (immutable once
-//! written); `group_entries`: `group_id | u64 seq` -> `u64 epoch | u8 commit | message`.
-//! Entries of one epoch are contiguous, from the epoch's `first_seq` to its commit.
+//! written); `group_entries`: `group_id | u64 seq` -> `u64 epoch | u8 flags | u64 stored_at_ms |
+//! message`, where flag bit 0 marks a commit and bit 1 the presence of `stored_at_ms` (entries
+//! written before retention lack it, and are never expired). Entries of one epoch are
+//! contiguous, from the epoch's `first_seq` to its commit; the retention sweeper deletes the
+//! oldest entries of a log first, so a log always holds a suffix of what was appended.
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
 use super::keys::{key_suffix_u64, read_u64, with_u64};
 use super::{Store, StoreError};
+use crate::metrics::Kind;
+
+/// Entry flag: the entry is a commit.
+const FLAG_COMMIT: u8 = 1;
+/// Entry flag: the entry records when it was stored.
+const FLAG_TIMED: u8 = 2;
 
 /// A group's position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +29,8 @@ pub(crate) struct GroupMeta {
     pub(crate) epoch: u64,
     /// The sequence number the next entry will get.
     pub(crate) next_seq: u64,
+    /// Bytes of the messages held.
+    bytes: u64,
 }
 
 /// The public access key of one epoch.
@@ -71,13 +83,19 @@ impl GroupMeta {
         Ok(GroupMeta {
             epoch: read_u64(bytes, 0, "group meta")?,
             next_seq: read_u64(bytes, 8, "group meta")?,
+            bytes: if bytes.len() >= 24 {
+                read_u64(bytes, 16, "group meta")?
+            } else {
+                0
+            },
         })
     }
 
-    fn encode(self) -> [u8; 16] {
-        let mut out = [0u8; 16];
+    fn encode(self) -> [u8; 24] {
+        let mut out = [0u8; 24];
         out[..8].copy_from_slice(&self.epoch.to_be_bytes());
-        out[8..].copy_from_slice(&self.next_seq.to_be_bytes());
+        out[8..16].copy_from_slice(&self.next_seq.to_be_bytes());
+        out[16..].copy_from_slice(&self.bytes.to_be_bytes());
         out
     }
 
@@ -124,6 +142,7 @@ impl Store {
         let meta = GroupMeta {
             epoch: 0,
             next_seq: 0,
+            bytes: 0,
         };
         let key = EpochKey {
             key: *access_key,
@@ -171,10 +190,14 @@ impl Store {
         epoch: u64,
         message: &[u8],
         next_key: Option<&[u8; 32]>,
+        stored_at_ms: u64,
     ) -> Result<Appended, StoreError> {
-        let mut value = Vec::with_capacity(9 + message.len());
+        let size = u64::try_from(message.len()).unwrap_or(u64::MAX);
+        let mut value = Vec::with_capacity(17 + message.len());
         value.extend_from_slice(&epoch.to_be_bytes());
-        value.push(u8::from(next_key.is_some()));
+        let commit = if next_key.is_some() { FLAG_COMMIT } else { 0 };
+        value.push(FLAG_TIMED | commit);
+        value.extend_from_slice(&stored_at_ms.to_be_bytes());
         value.extend_from_slice(message);
         let value = sled::IVec::from(value);
         let trees = (&self.group_meta, &self.group_entries, &self.group_keys);
@@ -192,6 +215,7 @@ impl Store {
             let mut next = GroupMeta {
                 epoch,
                 next_seq: seq + 1,
+                bytes: meta.bytes.saturating_add(size),
             };
             if let Some(next_key) = next_key {
                 next.epoch = epoch + 1;
@@ -205,6 +229,7 @@ impl Store {
             Ok(Appended::At(seq))
         })?;
         if matches!(outcome, Appended::At(_)) {
+            self.metrics.stored_add(Kind::Group, size);
             self.persist().await?;
         }
         Ok(outcome)
@@ -234,8 +259,7 @@ impl Store {
             if entry_epoch != epoch {
                 break;
             }
-            let commit = *value.get(8).ok_or(StoreError::Corrupt("group entry"))? == 1;
-            let message = value.get(9..).ok_or(StoreError::Corrupt("group entry"))?;
+            let (commit, _, message) = decode_entry(&value)?;
             bytes = bytes.saturating_add(message.len());
             if bytes > max_bytes && !out.is_empty() {
                 break;
@@ -249,4 +273,98 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Deletes the entries stored before `cutoff_ms` from every group log, returning how
+    /// many. Not flushed: a crash only brings back entries the next sweep deletes again.
+    pub(crate) fn expire_entries(&self, cutoff_ms: u64) -> Result<u64, StoreError> {
+        let mut expired = 0u64;
+        for item in self.group_meta.iter() {
+            let (group_id, _) = item?;
+            loop {
+                let mut batch = Vec::new();
+                let range = with_u64(&group_id, 0)..=with_u64(&group_id, u64::MAX);
+                for item in self.group_entries.range(range) {
+                    let (key, value) = item?;
+                    let (_, stored_at_ms, _) = decode_entry(&value)?;
+                    // Untimed entries predate retention and stay; the timed ones after them
+                    // are still in append order.
+                    let Some(stored_at_ms) = stored_at_ms else {
+                        continue;
+                    };
+                    if stored_at_ms >= cutoff_ms || batch.len() >= EXPIRE_BATCH {
+                        break;
+                    }
+                    batch.push(key);
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                let full_batch = batch.len() >= EXPIRE_BATCH;
+                expired += self.remove_entries(&group_id, &batch)?;
+                if !full_batch {
+                    break;
+                }
+            }
+        }
+        if expired > 0 {
+            self.metrics.expired(Kind::Group, expired);
+        }
+        Ok(expired)
+    }
+
+    /// Removes entries of one group and updates its byte count in one transaction; returns
+    /// how many existed.
+    fn remove_entries(&self, group_id: &[u8], keys: &[sled::IVec]) -> Result<u64, StoreError> {
+        let (removed, bytes) =
+            (&self.group_meta, &self.group_entries).transaction(|(metas, entries)| {
+                let mut removed = 0u64;
+                let mut bytes = 0u64;
+                for key in keys {
+                    if let Some(value) = entries.remove(key)? {
+                        removed += 1;
+                        let len = value.len().saturating_sub(ENTRY_HEADER_TIMED);
+                        bytes = bytes.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
+                    }
+                }
+                if let Some(bytes_meta) = metas.get(group_id)? {
+                    let mut meta = GroupMeta::decode(&bytes_meta)
+                        .map_err(ConflictableTransactionError::Abort)?;
+                    meta.bytes = meta.bytes.saturating_sub(bytes);
+                    metas.insert(group_id, &meta.encode()[..])?;
+                }
+                Ok((removed, bytes))
+            })?;
+        self.metrics.stored_sub(Kind::Group, bytes);
+        Ok(removed)
+    }
+
+    /// Message bytes over all group logs, from their counters.
+    pub(super) fn group_bytes(&self) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        for item in self.group_meta.iter() {
+            let (_, meta) = item?;
+            total = total.saturating_add(GroupMeta::decode(&meta)?.bytes);
+        }
+        Ok(total)
+    }
+}
+
+/// Entries deleted per transaction by the sweeper.
+const EXPIRE_BATCH: usize = 500;
+/// Bytes before the message in a timed entry.
+const ENTRY_HEADER_TIMED: usize = 17;
+
+/// Splits a stored entry into (commit, stored_at_ms if recorded, message).
+fn decode_entry(value: &[u8]) -> Result<(bool, Option<u64>, &[u8]), StoreError> {
+    let flags = *value.get(8).ok_or(StoreError::Corrupt("group entry"))?;
+    let commit = flags & FLAG_COMMIT != 0;
+    if flags & FLAG_TIMED == 0 {
+        let message = value.get(9..).ok_or(StoreError::Corrupt("group entry"))?;
+        return Ok((commit, None, message));
+    }
+    let stored_at_ms = read_u64(value, 9, "group entry")?;
+    let message = value
+        .get(ENTRY_HEADER_TIMED..)
+        .ok_or(StoreError::Corrupt("group entry"))?;
+    Ok((commit, Some(stored_at_ms), message))
 }

@@ -3,6 +3,7 @@
 //! Every write method returns only after the write is flushed to disk (see [`durability`]),
 //! so an RPC that reports success never loses its effect to a crash.
 
+mod compact;
 mod directory;
 mod durability;
 mod error;
@@ -13,14 +14,21 @@ mod keys;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub(crate) use directory::Registration;
+pub use durability::FlushPolicy;
 pub(crate) use error::StoreError;
 pub(crate) use groups::{Appended, Created, EpochKey};
 pub(crate) use inbox::{Deposited, StoredDelivery};
 pub(crate) use key_packages::Published;
 
 use durability::Flusher;
+
+pub use compact::Compacted;
+pub(crate) use compact::{compact_dir, prepare};
+
+use crate::metrics::{Kind, Metrics};
 
 /// Handle to the relay database; cheap to clone.
 #[derive(Clone)]
@@ -35,13 +43,19 @@ pub(crate) struct Store {
     group_entries: sled::Tree,
     db: sled::Db,
     flusher: Arc<Flusher>,
+    metrics: Metrics,
 }
 
 impl Store {
-    /// Opens (or creates) the database in `dir`.
-    pub(crate) fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(dir).open()?;
-        Ok(Store {
+    /// Opens (or creates) the database in `dir`, making writes durable by `flush`.
+    pub(crate) fn open(dir: &Path, flush: FlushPolicy) -> Result<Store, StoreError> {
+        let mut config = sled::Config::new().path(dir);
+        if flush != FlushPolicy::Disabled {
+            // Every write is flushed explicitly; sled's timer would only compete for the disk.
+            config = config.flush_every_ms(None);
+        }
+        let db = config.open()?;
+        let store = Store {
             directory: db.open_tree("directory")?,
             key_packages: db.open_tree("key_packages")?,
             last_resort: db.open_tree("last_resort")?,
@@ -50,18 +64,30 @@ impl Store {
             group_meta: db.open_tree("group_meta")?,
             group_keys: db.open_tree("group_keys")?,
             group_entries: db.open_tree("group_entries")?,
-            flusher: Arc::new(Flusher::new(db.clone())),
+            flusher: Arc::new(Flusher::new(db.clone(), dir, flush)?),
             db,
-        })
+            metrics: Metrics::new(Some(dir.to_owned())),
+        };
+        store.metrics.stored_set(Kind::Inbox, store.inbox_bytes()?);
+        store.metrics.stored_set(Kind::Group, store.group_bytes()?);
+        Ok(store)
+    }
+
+    /// The metrics of this database and of the relay serving it.
+    pub(crate) fn metrics(&self) -> Metrics {
+        self.metrics.clone()
     }
 
     /// Flushes everything written so far (used at shutdown).
     pub(crate) async fn flush(&self) -> Result<(), StoreError> {
-        self.persist().await
+        self.flusher.flush_all().await
     }
 
     /// Waits until every write made before this call is on disk.
     async fn persist(&self) -> Result<(), StoreError> {
-        self.flusher.persist().await
+        let started = Instant::now();
+        let result = self.flusher.persist().await;
+        self.metrics.flushed(started.elapsed());
+        result
     }
 }

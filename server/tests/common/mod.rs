@@ -47,6 +47,7 @@ impl RunningRelay {
         let relay = Relay::open(RelayConfig {
             data_dir: dir.to_owned(),
             tls,
+            ..Default::default()
         })
         .unwrap();
         let fingerprint = relay.tls_fingerprint();

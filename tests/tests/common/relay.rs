@@ -145,6 +145,7 @@ async fn open(dir: &Path) -> Relay {
         let config = RelayConfig {
             data_dir: dir.to_path_buf(),
             tls: TlsSetting::SelfSigned,
+            ..Default::default()
         };
         match Relay::open(config) {
             Ok(relay) => return relay,

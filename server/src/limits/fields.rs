@@ -5,8 +5,6 @@
 
 use parley_crypto::handle::Handle;
 
-/// Largest request tonic will decode; anything bigger is refused before it is parsed.
-pub(crate) const MAX_DECODING_MESSAGE_SIZE: usize = 2 << 20;
 /// Signed directory record.
 pub(crate) const MAX_RECORD_LEN: usize = parley_crypto::directory::MAX_RECORD_LEN;
 /// Sealed envelope and group log message.
@@ -17,8 +15,6 @@ pub(crate) const MAX_KEY_PACKAGES_PER_PUBLISH: usize = 100;
 pub(crate) const MAX_KEY_PACKAGE_LEN: usize = 16 * 1024;
 /// One-time KeyPackages held per handle.
 pub(crate) const MAX_KEY_PACKAGES_HELD: usize = 1000;
-/// Pending deliveries per inbox.
-pub(crate) const MAX_PENDING_DELIVERIES: u64 = 10_000;
 /// Ids per Ack and deliveries/entries per Fetch/Read.
 pub(crate) const MAX_BATCH: usize = 500;
 /// Deliveries/entries per Fetch/Read when the request says 0.

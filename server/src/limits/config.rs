@@ -1,0 +1,224 @@
+//! Operator-set abuse limits: the `[limits]` section of the configuration file.
+
+use std::time::Duration;
+
+use super::quota::InboxQuota;
+
+/// Abuse limits of a relay. Every field has a default suited to a relay serving an
+/// organization of a few thousand users; each can be set in the `[limits]` section of the
+/// configuration file or as `PARLEY_RELAY_LIMITS_<FIELD>` (upper-case field name).
+///
+/// Per-source limits key on the peer's IP address (IPv6 addresses by their /64 prefix). Behind
+/// a proxy or load balancer every client shares the proxy's address: set
+/// `source_requests_per_second = 0` there and limit at the proxy instead.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Requests per second one source address may sustain, over all RPCs (a Subscribe counts
+    /// once, when opened). Beyond it, calls fail with RESOURCE_EXHAUSTED before their body is
+    /// read. 0 disables per-source limiting. Default 200.
+    pub source_requests_per_second: u32,
+    /// Requests one source may make at once after being idle (the bucket size): room for the
+    /// bursts of clients that share an address (behind NAT) starting up together.
+    /// Default 1000.
+    pub source_burst: u32,
+    /// Milliseconds a call refused by the per-source limit is held before its
+    /// RESOURCE_EXHAUSTED answer, so that a client retrying at once or keeping many calls in
+    /// flight waits instead of making the relay parse call after call (at most 10000 calls are
+    /// held at a time; beyond that, refusals are immediate). 0 answers at once. 0 to 10000.
+    /// Default 250.
+    pub refusal_delay_ms: u64,
+    /// Pending (unacknowledged) deliveries one inbox may hold; deposits beyond it fail with
+    /// RESOURCE_EXHAUSTED. Default 10000.
+    pub inbox_max_messages: u64,
+    /// Pending envelope bytes one inbox may hold; deposits beyond it fail with
+    /// RESOURCE_EXHAUSTED. Default 104857600 (100 MiB).
+    pub inbox_max_bytes: u64,
+    /// KeyPackage claims per minute for one target handle, whoever claims; beyond it, claims
+    /// fail with RESOURCE_EXHAUSTED, so that nobody can keep draining a user's KeyPackages
+    /// (each top-up by the owner) faster than this. 0 disables the limit. Default 30.
+    pub key_package_claims_per_minute: u32,
+    /// Claims for one handle allowed at once after a quiet period: room for a user being added
+    /// to many groups at the same moment. Default 50.
+    pub key_package_claim_burst: u32,
+    /// Concurrent HTTP/2 streams (calls in flight, open subscriptions included) per client
+    /// connection; clients queue calls beyond it. Default 100.
+    pub max_concurrent_streams: u32,
+    /// Open Subscribe streams (inbox and groups) over all clients; further Subscribe calls
+    /// fail with RESOURCE_EXHAUSTED until one closes. Default 10000.
+    pub max_subscriptions: u32,
+    /// Largest request message the relay decodes, in bytes; bigger ones fail with OUT_OF_RANGE
+    /// before they are parsed. Envelopes and group messages are at most 1 MiB, so values below
+    /// about 1.1 MiB refuse some valid messages. 16384 to 67108864. Default 2097152 (2 MiB).
+    pub max_message_bytes: usize,
+    /// Seconds a unary call (or the opening of a Subscribe) may take, body upload included,
+    /// before it fails with CANCELLED ("Timeout expired"); a shorter `grpc-timeout` sent by
+    /// the client wins. Subscription streams themselves are not limited. 0 disables.
+    /// Default 30.
+    pub request_timeout_secs: u64,
+    /// Seconds an inbox delivery or group log entry is kept before the retention sweeper
+    /// deletes it, acknowledged or not. 0 keeps everything until acknowledged. Default 1814400
+    /// (21 days).
+    pub retention_secs: u64,
+    /// Seconds between retention sweeps. Default 600.
+    pub sweep_interval_secs: u64,
+    /// At start, the database is compacted (live data copied to a fresh database, which
+    /// returns freed space to the file system) when its size on disk exceeds this many times
+    /// the bytes of live data. 0 disables compaction at start. Default 4.
+    pub compact_on_open_ratio: u32,
+    /// Databases smaller than this many bytes on disk are never compacted at start.
+    /// Default 268435456 (256 MiB).
+    pub compact_on_open_min_bytes: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            source_requests_per_second: 200,
+            source_burst: 1000,
+            refusal_delay_ms: 250,
+            inbox_max_messages: 10_000,
+            inbox_max_bytes: 100 << 20,
+            key_package_claims_per_minute: 30,
+            key_package_claim_burst: 50,
+            max_concurrent_streams: 100,
+            max_subscriptions: 10_000,
+            max_message_bytes: 2 << 20,
+            request_timeout_secs: 30,
+            retention_secs: 21 * 24 * 60 * 60,
+            sweep_interval_secs: 600,
+            compact_on_open_ratio: 4,
+            compact_on_open_min_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Smallest accepted `max_message_bytes`: below it, ordinary requests would not fit.
+const MIN_MESSAGE_BYTES: usize = 16 << 10;
+/// Largest accepted `max_message_bytes`.
+const MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// Largest accepted `refusal_delay_ms`: longer holds would only look like an outage.
+const MAX_REFUSAL_DELAY_MS: u64 = 10_000;
+
+impl LimitsConfig {
+    /// Checks that every value is usable; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.source_requests_per_second > 0 && self.source_burst == 0 {
+            return Err(
+                "limits.source_burst must be at least 1 when source_requests_per_second is set"
+                    .to_owned(),
+            );
+        }
+        if self.key_package_claims_per_minute > 0 && self.key_package_claim_burst == 0 {
+            return Err("limits.key_package_claim_burst must be at least 1 when key_package_claims_per_minute is set".to_owned());
+        }
+        if self.refusal_delay_ms > MAX_REFUSAL_DELAY_MS {
+            return Err(format!(
+                "limits.refusal_delay_ms must be 0 to {MAX_REFUSAL_DELAY_MS}, got {}",
+                self.refusal_delay_ms
+            ));
+        }
+        if self.inbox_max_messages == 0 {
+            return Err("limits.inbox_max_messages must be at least 1".to_owned());
+        }
+        if self.inbox_max_bytes == 0 {
+            return Err("limits.inbox_max_bytes must be at least 1".to_owned());
+        }
+        if self.max_concurrent_streams == 0 {
+            return Err("limits.max_concurrent_streams must be at least 1".to_owned());
+        }
+        if self.max_subscriptions == 0 {
+            return Err("limits.max_subscriptions must be at least 1".to_owned());
+        }
+        if !(MIN_MESSAGE_BYTES..=MAX_MESSAGE_BYTES).contains(&self.max_message_bytes) {
+            return Err(format!(
+                "limits.max_message_bytes must be {MIN_MESSAGE_BYTES} to {MAX_MESSAGE_BYTES}, got {}",
+                self.max_message_bytes
+            ));
+        }
+        if self.sweep_interval_secs == 0 {
+            return Err("limits.sweep_interval_secs must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The server-side deadline of a call, if any.
+    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+        (self.request_timeout_secs > 0).then(|| Duration::from_secs(self.request_timeout_secs))
+    }
+
+    /// How long a refused call is held.
+    pub(crate) fn refusal_delay(&self) -> Duration {
+        Duration::from_millis(self.refusal_delay_ms)
+    }
+
+    /// How long deliveries and entries are kept, if they expire at all.
+    pub(crate) fn retention(&self) -> Option<Duration> {
+        (self.retention_secs > 0).then(|| Duration::from_secs(self.retention_secs))
+    }
+
+    /// Time between retention sweeps (at least a second).
+    pub(crate) fn sweep_interval(&self) -> Duration {
+        Duration::from_secs(self.sweep_interval_secs.max(1))
+    }
+
+    /// The per-inbox quota.
+    pub(crate) fn inbox_quota(&self) -> InboxQuota {
+        InboxQuota {
+            max_messages: self.inbox_max_messages,
+            max_bytes: self.inbox_max_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        LimitsConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let bad = LimitsConfig {
+            max_message_bytes: 10,
+            ..LimitsConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("max_message_bytes"));
+        let bad = LimitsConfig {
+            max_concurrent_streams: 0,
+            ..LimitsConfig::default()
+        };
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .contains("max_concurrent_streams"));
+    }
+
+    #[test]
+    fn toml_sets_some_fields_and_refuses_unknown_ones() {
+        let limits: LimitsConfig =
+            toml::from_str("inbox_max_messages = 5\nretention_secs = 60\n").unwrap();
+        assert_eq!(limits.inbox_max_messages, 5);
+        assert_eq!(limits.retention(), Some(Duration::from_secs(60)));
+        assert_eq!(limits.source_burst, LimitsConfig::default().source_burst);
+        let unknown = toml::from_str::<LimitsConfig>("inbox_max_mesages = 5\n").unwrap_err();
+        assert!(unknown.to_string().contains("unknown field"));
+    }
+
+    #[test]
+    fn zero_disables_optional_limits() {
+        let off = LimitsConfig {
+            request_timeout_secs: 0,
+            retention_secs: 0,
+            source_requests_per_second: 0,
+            source_burst: 0,
+            ..LimitsConfig::default()
+        };
+        off.validate().unwrap();
+        assert_eq!(off.request_timeout(), None);
+        assert_eq!(off.retention(), None);
+    }
+}

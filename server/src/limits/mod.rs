@@ -1,0 +1,12 @@
+//! What the relay accepts: request field bounds, operator-set limits and the rate limiters
+//! that enforce them.
+
+mod config;
+mod fields;
+mod quota;
+mod rate;
+
+pub use config::LimitsConfig;
+pub(crate) use fields::*;
+pub(crate) use quota::{InboxQuota, QuotaExceeded};
+pub(crate) use rate::{KeyedLimiter, SourceLimiter};

@@ -1,0 +1,31 @@
+//! The retention sweeper: deletes inbox deliveries and group log entries older than the
+//! configured retention, whether or not anyone read them.
+
+use std::time::Duration;
+
+use crate::clock;
+use crate::store::Store;
+
+/// Deletes everything stored more than `retention` ago. Failures are logged and retried at
+/// the next sweep.
+pub(crate) async fn sweep(store: &Store, retention: Duration) {
+    let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
+    let cutoff_ms = clock::now_ms().saturating_sub(retention_ms);
+    let store = store.clone();
+    // sled calls block; a large sweep must not stall a runtime worker.
+    let swept = tokio::task::spawn_blocking(move || {
+        let deliveries = store.expire_deliveries(cutoff_ms)?;
+        let entries = store.expire_entries(cutoff_ms)?;
+        Ok::<_, crate::store::StoreError>((deliveries, entries))
+    })
+    .await;
+    match swept {
+        Ok(Ok((deliveries, entries))) => {
+            if deliveries > 0 || entries > 0 {
+                tracing::info!(deliveries, entries, "retention sweep deleted expired data");
+            }
+        }
+        Ok(Err(error)) => tracing::error!(%error, "retention sweep failed"),
+        Err(_) => tracing::error!("retention sweep task failed"),
+    }
+}

@@ -1,0 +1,42 @@
+//! Periodic work while the relay serves: the retention sweep and forgetting idle rate-limit
+//! buckets.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
+
+use super::RelayState;
+use crate::retention;
+
+/// How often idle rate-limit buckets are dropped.
+const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
+
+impl RelayState {
+    /// Starts the housekeeping task; it sweeps once at once, then on its interval, and ends
+    /// when the relay shuts down (after finishing a sweep in progress).
+    pub(crate) fn start_housekeeping(self: &Arc<Self>) -> JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let shutdown = state.shutdown.clone().wait();
+            tokio::pin!(shutdown);
+            let sweep_every = state.limits.sweep_interval();
+            let tick = sweep_every.min(FORGET_IDLE_EVERY);
+            let mut last_sweep: Option<Instant> = None;
+            loop {
+                if let Some(retention) = state.limits.retention() {
+                    if last_sweep.is_none_or(|at| at.elapsed() >= sweep_every) {
+                        last_sweep = Some(Instant::now());
+                        retention::sweep(&state.store, retention).await;
+                    }
+                }
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(tick) => {}
+                }
+                state.sources.forget_idle();
+                state.claims.forget_idle();
+            }
+        })
+    }
+}

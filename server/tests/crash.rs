@@ -1,0 +1,334 @@
+//! Crash safety: the real `parley-relay` binary, under concurrent deposits, is killed with
+//! SIGKILL at a random moment and restarted on the same data directory, again and again.
+//! After every restart each deposit whose RPC returned OK must be in its inbox, intact.
+//!
+//! 20 cycles by default; `PARLEY_CRASH_CYCLES=100 cargo test -p parley-relay --test crash`
+//! runs more.
+
+// Helpers outside #[test] bodies fail the test by panicking too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::User;
+use parley_crypto::auth::{body, OwnerMethod};
+use parley_proto::v1::directory_client::DirectoryClient;
+use parley_proto::v1::inbox_client::InboxClient;
+use parley_proto::v1::{AckRequest, ChallengeRequest, DepositRequest, FetchRequest};
+use rand::Rng;
+use tonic::transport::Channel;
+use tonic::Code;
+
+/// Inboxes the load is spread over.
+const USERS: usize = 4;
+/// Concurrent depositing tasks, each on its own connection.
+const WRITERS: usize = 8;
+/// Envelope size; the first 16 bytes make each one unique.
+const ENVELOPE_LEN: usize = 1024;
+/// Fetch page size (the relay's maximum).
+const PAGE: u32 = 500;
+
+/// Deposits of one run, per inbox: attempted ones (whose outcome may be unknown) and those
+/// the relay acknowledged with OK.
+#[derive(Default)]
+struct Ledger {
+    attempted: HashMap<String, HashSet<Vec<u8>>>,
+    acknowledged: HashMap<String, HashSet<Vec<u8>>>,
+    /// Deposits refused with RESOURCE_EXHAUSTED (limits), for the summary.
+    refused: u64,
+}
+
+/// The relay binary running on a data directory.
+struct RelayProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl RelayProcess {
+    /// Starts the relay on a free loopback port and waits until it answers.
+    async fn start(data: &Path, log: &Path) -> RelayProcess {
+        // A fresh port per start: the previous one may linger after the kill.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_parley-relay"))
+            .arg("--plaintext")
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--data")
+            .arg(data)
+            // The load comes from one address; per-source limiting would only slow it.
+            .env("PARLEY_RELAY_LIMITS_SOURCE_REQUESTS_PER_SECOND", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut relay = RelayProcess { child, addr };
+        relay.wait_ready().await;
+        relay
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("relay exited during start: {status}");
+            }
+            if let Ok(channel) = self.try_channel().await {
+                if DirectoryClient::new(channel)
+                    .challenge(ChallengeRequest {})
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "relay did not start in time");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn try_channel(&self) -> Result<Channel, tonic::transport::Error> {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect_timeout(Duration::from_secs(2))
+            .connect()
+            .await
+    }
+
+    async fn channel(&self) -> Channel {
+        self.try_channel().await.unwrap()
+    }
+
+    /// SIGKILL, then reap.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        // A failing test must not leave a relay behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An envelope no other deposit of this test uses.
+fn envelope(cycle: u32, writer: u32, seq: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ENVELOPE_LEN);
+    out.extend_from_slice(&cycle.to_be_bytes());
+    out.extend_from_slice(&writer.to_be_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    let mut filler = [0u8; ENVELOPE_LEN - 16];
+    rand::thread_rng().fill(&mut filler[..]);
+    out.extend_from_slice(&filler);
+    out
+}
+
+/// Deposits into random inboxes until the relay is killed; records every attempt and every
+/// OK.
+async fn write_until_killed(
+    channel: Channel,
+    handles: Arc<Vec<String>>,
+    ledger: Arc<Mutex<Ledger>>,
+    killed: Arc<AtomicBool>,
+    cycle: u32,
+    writer: u32,
+) {
+    let mut inbox = InboxClient::new(channel);
+    for seq in 0u64.. {
+        let handle = handles[rand::thread_rng().gen_range(0..handles.len())].clone();
+        let envelope = envelope(cycle, writer, seq);
+        ledger
+            .lock()
+            .unwrap()
+            .attempted
+            .entry(handle.clone())
+            .or_default()
+            .insert(envelope.clone());
+        let mut request = tonic::Request::new(DepositRequest {
+            handle: handle.clone(),
+            envelope: envelope.clone(),
+        });
+        request.set_timeout(Duration::from_secs(10));
+        match inbox.deposit(request).await {
+            Ok(_) => {
+                ledger
+                    .lock()
+                    .unwrap()
+                    .acknowledged
+                    .entry(handle)
+                    .or_default()
+                    .insert(envelope);
+            }
+            Err(_) if killed.load(Ordering::SeqCst) => return,
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                ledger.lock().unwrap().refused += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(status) => panic!("deposit failed before the kill: {status:?}"),
+        }
+    }
+}
+
+/// Reads every pending delivery of `user`, acknowledging each page so the next one follows.
+async fn drain(
+    directory: &mut DirectoryClient<Channel>,
+    inbox: &mut InboxClient<Channel>,
+    user: &User,
+) -> Vec<Vec<u8>> {
+    let handle = user.handle.as_str().to_owned();
+    let mut out = Vec::new();
+    loop {
+        let auth = user
+            .owner_auth(directory, OwnerMethod::Fetch, body::fetch(PAGE))
+            .await;
+        let deliveries = inbox
+            .fetch(FetchRequest {
+                handle: handle.clone(),
+                limit: PAGE,
+                auth: Some(auth),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .deliveries;
+        if deliveries.is_empty() {
+            return out;
+        }
+        let ids: Vec<u64> = deliveries.iter().map(|d| d.id).collect();
+        out.extend(deliveries.into_iter().map(|d| d.envelope));
+        let auth = user
+            .owner_auth(directory, OwnerMethod::Ack, body::ack(&ids))
+            .await;
+        inbox
+            .ack(AckRequest {
+                handle: handle.clone(),
+                ids,
+                auth: Some(auth),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// Checks that every acknowledged deposit of the last run is back, intact and once, and that
+/// nothing appeared that was never sent. Returns how many were acknowledged.
+async fn verify(relay: &RelayProcess, users: &[User], ledger: &Ledger, cycle: u32) -> usize {
+    let channel = relay.channel().await;
+    let mut directory = DirectoryClient::new(channel.clone());
+    let mut inbox = InboxClient::new(channel);
+    let mut acknowledged = 0;
+    for user in users {
+        let handle = user.handle.as_str();
+        let found = drain(&mut directory, &mut inbox, user).await;
+        let found_set: HashSet<&Vec<u8>> = found.iter().collect();
+        assert_eq!(
+            found_set.len(),
+            found.len(),
+            "cycle {cycle}: a duplicate in {handle}"
+        );
+        let empty = HashSet::new();
+        let attempted = ledger.attempted.get(handle).unwrap_or(&empty);
+        for envelope in &found {
+            assert!(
+                attempted.contains(envelope),
+                "cycle {cycle}: {handle} holds an envelope nobody sent (or a corrupted one)"
+            );
+        }
+        let expected = ledger.acknowledged.get(handle).unwrap_or(&empty);
+        let lost = expected.iter().filter(|e| !found_set.contains(e)).count();
+        assert_eq!(
+            lost,
+            0,
+            "cycle {cycle}: {lost} of {} acknowledged deposits to {handle} lost in the crash",
+            expected.len()
+        );
+        acknowledged += expected.len();
+    }
+    acknowledged
+}
+
+fn cycles() -> u32 {
+    std::env::var("PARLEY_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_deposits_survive_sigkill_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("relay.log");
+    let users: Vec<User> = (0..USERS)
+        .map(|i| User::new(&format!("crash{i}")))
+        .collect();
+    let handles: Arc<Vec<String>> =
+        Arc::new(users.iter().map(|u| u.handle.as_str().to_owned()).collect());
+
+    let relay = RelayProcess::start(&data, &log).await;
+    let mut directory = DirectoryClient::new(relay.channel().await);
+    for user in &users {
+        user.register(&mut directory).await;
+    }
+    let mut relay = relay;
+    let mut total_acknowledged = 0usize;
+    let mut total_refused = 0u64;
+    let cycles = cycles();
+    for cycle in 0..cycles {
+        let ledger = Arc::new(Mutex::new(Ledger::default()));
+        let killed = Arc::new(AtomicBool::new(false));
+        let mut writers = Vec::new();
+        for writer in 0..WRITERS as u32 {
+            writers.push(tokio::spawn(write_until_killed(
+                relay.channel().await,
+                handles.clone(),
+                ledger.clone(),
+                killed.clone(),
+                cycle,
+                writer,
+            )));
+        }
+        let delay = rand::thread_rng().gen_range(20..400);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        killed.store(true, Ordering::SeqCst);
+        relay.kill();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+
+        relay = RelayProcess::start(&data, &log).await;
+        let ledger = std::mem::take(&mut *ledger.lock().unwrap());
+        total_refused += ledger.refused;
+        let acknowledged = verify(&relay, &users, &ledger, cycle).await;
+        total_acknowledged += acknowledged;
+    }
+    println!(
+        "{cycles} SIGKILL cycles, {total_acknowledged} acknowledged deposits, none lost \
+         ({total_refused} refused by limits)"
+    );
+    // A run where no deposit succeeded would prove nothing.
+    assert!(
+        total_acknowledged >= cycles as usize,
+        "only {total_acknowledged} deposits succeeded in {cycles} cycles"
+    );
+    relay.kill();
+}

@@ -1,0 +1,658 @@
+//! Abuse limits: each one refuses with its typed status while other clients, inboxes and
+//! handles carry on; plus retention, deletion on acknowledgement and compaction.
+
+// Helpers outside #[test] bodies fail the test by panicking too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod limits_support;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use common::{group_auth, User};
+use futures::StreamExt;
+use limits_support::{ack, deposit, disk_bytes, fetch, generous, LimitedRelay, CALM, FLOODER};
+use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
+use parley_proto::v1::groups_client::GroupsClient;
+use parley_proto::v1::{
+    ChallengeRequest, ClaimKeyPackageRequest, CreateGroupRequest, LookupRequest, PostRequest,
+    PublishKeyPackagesRequest, ReadRequest, SubscribeInboxRequest,
+};
+use parley_relay::{LimitsConfig, Relay, RelayConfig, RelayError, TlsSetting};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::Code;
+
+fn code<T>(result: Result<T, tonic::Status>) -> Code {
+    match result {
+        Ok(_) => Code::Ok,
+        Err(status) => status.code(),
+    }
+}
+
+#[tokio::test]
+async fn a_source_out_of_tokens_is_refused_and_other_sources_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            source_requests_per_second: 1,
+            source_burst: 5,
+            ..generous()
+        },
+    )
+    .await;
+    let mut flooder = relay.directory(FLOODER).await;
+    for _ in 0..5 {
+        flooder.challenge(ChallengeRequest {}).await.unwrap();
+    }
+    let started = Instant::now();
+    let refused = flooder.challenge(ChallengeRequest {}).await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(refused.message().contains("too many requests"));
+    // The refusal was held (the default 250 ms), slowing a client that retries at once.
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    // A new connection from the same address shares its bucket.
+    let mut again = relay.directory(FLOODER).await;
+    assert_eq!(
+        code(again.challenge(ChallengeRequest {}).await),
+        Code::ResourceExhausted
+    );
+    // Another address has its own bucket.
+    let mut calm = relay.directory(CALM).await;
+    for _ in 0..5 {
+        calm.challenge(ChallengeRequest {}).await.unwrap();
+    }
+    // The bucket refills at its rate.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    flooder.challenge(ChallengeRequest {}).await.unwrap();
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn an_inbox_over_quota_is_refused_and_other_inboxes_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            inbox_max_messages: 3,
+            inbox_max_bytes: 10_000,
+            ..generous()
+        },
+    )
+    .await;
+    let mut directory = relay.directory(CALM).await;
+    let mut inbox = relay.inbox(CALM).await;
+    let (bob, carol, dave) = (User::new("bob"), User::new("carol"), User::new("dave"));
+    for user in [&bob, &carol, &dave] {
+        user.register(&mut directory).await;
+    }
+
+    // Messages: three fit, the fourth does not.
+    for _ in 0..3 {
+        deposit(&mut inbox, "bob", vec![1; 10]).await.unwrap();
+    }
+    let refused = deposit(&mut inbox, "bob", vec![1; 10]).await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(refused.message().contains("3 pending deliveries"));
+    // Bytes: 6000 fit, 6000 more do not, 4000 more do.
+    deposit(&mut inbox, "carol", vec![2; 6000]).await.unwrap();
+    let refused = deposit(&mut inbox, "carol", vec![2; 6000])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(refused.message().contains("10000 bytes"));
+    deposit(&mut inbox, "carol", vec![2; 4000]).await.unwrap();
+    // Another inbox is unaffected.
+    deposit(&mut inbox, "dave", vec![3; 10]).await.unwrap();
+
+    // Acknowledging frees quota.
+    let pending = fetch(&mut directory, &mut inbox, &bob).await;
+    assert_eq!(pending.len(), 3);
+    ack(&mut directory, &mut inbox, &bob, vec![pending[0].id]).await;
+    deposit(&mut inbox, "bob", vec![1; 10]).await.unwrap();
+    let pending = fetch(&mut directory, &mut inbox, &carol).await;
+    ack(&mut directory, &mut inbox, &carol, vec![pending[0].id]).await;
+    deposit(&mut inbox, "carol", vec![2; 6000]).await.unwrap();
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn key_package_claims_are_limited_per_target_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            key_package_claims_per_minute: 1,
+            key_package_claim_burst: 2,
+            ..generous()
+        },
+    )
+    .await;
+    let mut directory = relay.directory(CALM).await;
+    let (alice, bob) = (User::new("alice"), User::new("bob"));
+    for user in [&alice, &bob] {
+        user.register(&mut directory).await;
+        let key_packages: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 100]).collect();
+        let digest = body::publish_key_packages(&key_packages, &[]);
+        let auth = user
+            .owner_auth(&mut directory, OwnerMethod::PublishKeyPackages, digest)
+            .await;
+        directory
+            .publish_key_packages(PublishKeyPackagesRequest {
+                handle: user.handle.as_str().into(),
+                key_packages,
+                last_resort: Vec::new(),
+                auth: Some(auth),
+            })
+            .await
+            .unwrap();
+    }
+    let claim = |handle: &str| ClaimKeyPackageRequest {
+        handle: handle.into(),
+    };
+    directory.claim_key_package(claim("alice")).await.unwrap();
+    directory.claim_key_package(claim("alice")).await.unwrap();
+    // Whoever claims, from wherever: the limit belongs to the target.
+    let mut elsewhere = relay.directory(FLOODER).await;
+    let refused = elsewhere
+        .claim_key_package(claim("alice"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(refused.message().contains("KeyPackage claims"));
+    // Bob's KeyPackages are claimable as before.
+    directory.claim_key_package(claim("bob")).await.unwrap();
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn streams_per_connection_are_capped_and_other_connections_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            max_concurrent_streams: 2,
+            ..generous()
+        },
+    )
+    .await;
+    let mut directory = relay.directory(CALM).await;
+    let bob = User::new("bob");
+    bob.register(&mut directory).await;
+
+    // Two subscriptions fill one connection.
+    let capped = relay.channel_from(CALM).await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let auth = bob
+            .owner_auth(&mut directory, OwnerMethod::SubscribeInbox, body::empty())
+            .await;
+        let mut inbox = parley_proto::v1::inbox_client::InboxClient::new(capped.clone());
+        let stream = inbox
+            .subscribe(SubscribeInboxRequest {
+                handle: "bob".into(),
+                auth: Some(auth),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        open.push(stream);
+    }
+    // A third call on that connection waits for a free stream...
+    let mut third = parley_proto::v1::directory_client::DirectoryClient::new(capped.clone());
+    let waiting = tokio::spawn(async move { third.challenge(ChallengeRequest {}).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "the third stream was not held back");
+    // ...while another connection is served at once.
+    tokio::time::timeout(
+        Duration::from_secs(2),
+        directory.challenge(ChallengeRequest {}),
+    )
+    .await
+    .expect("another connection was held back")
+    .unwrap();
+    // Closing one subscription lets the waiting call through.
+    drop(open.pop());
+    tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the waiting call never ran")
+        .unwrap()
+        .unwrap();
+    drop(open);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn open_subscriptions_are_bounded_overall() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            max_subscriptions: 2,
+            ..generous()
+        },
+    )
+    .await;
+    let mut directory = relay.directory(CALM).await;
+    let bob = User::new("bob");
+    bob.register(&mut directory).await;
+    let mut inbox = relay.inbox(CALM).await;
+    let subscribe = |auth| SubscribeInboxRequest {
+        handle: "bob".into(),
+        auth: Some(auth),
+    };
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let auth = bob
+            .owner_auth(&mut directory, OwnerMethod::SubscribeInbox, body::empty())
+            .await;
+        open.push(inbox.subscribe(subscribe(auth)).await.unwrap().into_inner());
+    }
+    let auth = bob
+        .owner_auth(&mut directory, OwnerMethod::SubscribeInbox, body::empty())
+        .await;
+    let refused = inbox.subscribe(subscribe(auth)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(refused.message().contains("subscriptions"));
+    // Unary calls are unaffected, and the open subscriptions still deliver.
+    deposit(&mut inbox, "bob", vec![9; 32]).await.unwrap();
+    for stream in &mut open {
+        let delivery = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(delivery.envelope, vec![9; 32]);
+    }
+    // Closing one frees its slot (the relay notices the reset stream shortly after).
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let auth = bob
+            .owner_auth(&mut directory, OwnerMethod::SubscribeInbox, body::empty())
+            .await;
+        match inbox.subscribe(subscribe(auth)).await {
+            Ok(stream) => {
+                open.push(stream.into_inner());
+                break;
+            }
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                assert!(Instant::now() < deadline, "the slot was never freed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => panic!("unexpected {status:?}"),
+        }
+    }
+    drop(open);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_requests_are_refused_at_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            max_message_bytes: 64 * 1024,
+            ..generous()
+        },
+    )
+    .await;
+    let mut directory = relay.directory(CALM).await;
+    let mut inbox = relay.inbox(CALM).await;
+    User::new("bob").register(&mut directory).await;
+    let refused = deposit(&mut inbox, "bob", vec![0; 100 * 1024])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::OutOfRange);
+    assert!(refused.message().contains("too large"));
+    deposit(&mut inbox, "bob", vec![0; 32 * 1024])
+        .await
+        .unwrap();
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_stalled_call_hits_the_deadline_but_subscriptions_stay_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            request_timeout_secs: 1,
+            ..generous()
+        },
+    )
+    .await;
+    let mut directory = relay.directory(CALM).await;
+    let mut inbox = relay.inbox(CALM).await;
+    let bob = User::new("bob");
+    bob.register(&mut directory).await;
+    let auth = bob
+        .owner_auth(&mut directory, OwnerMethod::SubscribeInbox, body::empty())
+        .await;
+    let mut subscription = inbox
+        .subscribe(SubscribeInboxRequest {
+            handle: "bob".into(),
+            auth: Some(auth),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    // A request whose body never arrives: the relay waits for it only until the deadline.
+    let mut grpc = tonic::client::Grpc::new(relay.channel_from(CALM).await);
+    grpc.ready().await.unwrap();
+    let started = Instant::now();
+    let never = futures::stream::pending::<Vec<u8>>();
+    let stalled = grpc
+        .client_streaming(
+            tonic::Request::new(never),
+            PathAndQuery::from_static("/parley.v1.Directory/Lookup"),
+            common::raw::RawCodec,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stalled.code(), Code::Cancelled);
+    assert!(stalled.message().contains("Timeout expired"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // Other calls are unaffected, and the subscription outlived the deadline.
+    let found = directory
+        .lookup(LookupRequest {
+            handle: "bob".into(),
+        })
+        .await;
+    assert_eq!(code(found), Code::Ok);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    deposit(&mut inbox, "bob", vec![4; 16]).await.unwrap();
+    let delivery = tokio::time::timeout(Duration::from_secs(5), subscription.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivery.envelope, vec![4; 16]);
+    drop(subscription);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            retention_secs: 1,
+            sweep_interval_secs: 1,
+            ..generous()
+        },
+    )
+    .await;
+    let mut directory = relay.directory(CALM).await;
+    let mut inbox = relay.inbox(CALM).await;
+    let mut groups = GroupsClient::new(relay.channel_from(CALM).await);
+    let bob = User::new("bob");
+    bob.register(&mut directory).await;
+    deposit(&mut inbox, "bob", vec![1; 64]).await.unwrap();
+    let group_id = common::random::<32>();
+    let key = common::access_key();
+    let public = key.public_key().to_bytes();
+    groups
+        .create(CreateGroupRequest {
+            group_id: group_id.to_vec(),
+            access_key: public.to_vec(),
+            auth: Some(group_auth(
+                &key,
+                GroupMethod::Create,
+                &group_id,
+                0,
+                body::create(&public),
+            )),
+        })
+        .await
+        .unwrap();
+    let post = |message: &[u8]| PostRequest {
+        group_id: group_id.to_vec(),
+        epoch: 0,
+        message: message.to_vec(),
+        auth: Some(group_auth(
+            &key,
+            GroupMethod::Post,
+            &group_id,
+            0,
+            body::post(message),
+        )),
+    };
+    groups.post(post(b"old")).await.unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pending = fetch(&mut directory, &mut inbox, &bob).await;
+        let entries = read(&mut groups, &group_id, &key).await.entries;
+        if pending.is_empty() && entries.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "expired data was never swept");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // What arrives now is kept, the group and the handle too.
+    deposit(&mut inbox, "bob", vec![2; 64]).await.unwrap();
+    groups.post(post(b"new")).await.unwrap();
+    let pending = fetch(&mut directory, &mut inbox, &bob).await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].envelope, vec![2; 64]);
+    let log = read(&mut groups, &group_id, &key).await;
+    assert_eq!(log.entries.len(), 1);
+    assert_eq!(log.entries[0].message, b"new");
+    assert_eq!(log.entries[0].seq, 1, "sequence numbers continue");
+    let text = relay.metrics.render();
+    assert!(
+        text.contains("parley_messages_expired_total{kind=\"inbox\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("parley_messages_expired_total{kind=\"group\"} 1\n"),
+        "{text}"
+    );
+    relay.stop().await;
+}
+
+async fn read(
+    groups: &mut GroupsClient<tonic::transport::Channel>,
+    group_id: &[u8; 32],
+    key: &parley_crypto::access::AccessKey,
+) -> parley_proto::v1::ReadResponse {
+    let auth = group_auth(key, GroupMethod::Read, group_id, 0, body::read(0, 0));
+    groups
+        .read(ReadRequest {
+            group_id: group_id.to_vec(),
+            epoch: 0,
+            from_seq: 0,
+            limit: 0,
+            auth: Some(auth),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Every value of every tree of the database in `dir`, which no relay may have open.
+fn all_values(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let db = sled::open(dir.join("db")).unwrap();
+    let mut values = Vec::new();
+    for name in db.tree_names() {
+        for item in db.open_tree(name).unwrap().iter() {
+            values.push(item.unwrap().1.to_vec());
+        }
+    }
+    values
+}
+
+#[tokio::test]
+async fn acknowledged_deliveries_are_deleted_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(dir.path(), generous()).await;
+    let mut directory = relay.directory(CALM).await;
+    let mut inbox = relay.inbox(CALM).await;
+    let bob = User::new("bob");
+    bob.register(&mut directory).await;
+    let acked = b"acknowledged envelope".to_vec();
+    let kept = b"pending envelope".to_vec();
+    deposit(&mut inbox, "bob", acked.clone()).await.unwrap();
+    deposit(&mut inbox, "bob", kept.clone()).await.unwrap();
+    let pending = fetch(&mut directory, &mut inbox, &bob).await;
+    ack(&mut directory, &mut inbox, &bob, vec![pending[0].id]).await;
+    relay.stop().await;
+
+    let contains = |value: &[u8], needle: &[u8]| value.windows(needle.len()).any(|w| w == needle);
+    let values = all_values(dir.path());
+    assert!(values.iter().any(|v| contains(v, &kept)), "test sees data");
+    assert!(!values.iter().any(|v| contains(v, &acked)));
+}
+
+#[tokio::test]
+async fn compaction_returns_the_space_of_deleted_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(dir.path(), generous()).await;
+    let mut directory = relay.directory(CALM).await;
+    let bob = User::new("bob");
+    bob.register(&mut directory).await;
+    // 16 MiB in 256 deliveries, written 16 at a time.
+    let mut writers = Vec::new();
+    for w in 0u8..16 {
+        let mut inbox = relay.inbox(CALM).await;
+        writers.push(tokio::spawn(async move {
+            for _ in 0..16 {
+                deposit(&mut inbox, "bob", vec![w; 64 * 1024])
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    // Acknowledge all but 6.
+    let mut inbox = relay.inbox(CALM).await;
+    let mut kept = HashSet::new();
+    loop {
+        let pending = fetch(&mut directory, &mut inbox, &bob).await;
+        let ids: Vec<u64> = pending
+            .iter()
+            .map(|d| d.id)
+            .filter(|id| !kept.contains(id))
+            .collect();
+        if ids.is_empty() {
+            break;
+        }
+        let (keep, delete) = ids.split_at(ids.len().min(6 - kept.len().min(6)));
+        kept.extend(keep.iter().copied());
+        if !delete.is_empty() {
+            ack(&mut directory, &mut inbox, &bob, delete.to_vec()).await;
+        }
+    }
+    assert_eq!(kept.len(), 6);
+    relay.stop().await;
+
+    let db = dir.path().join("db");
+    let before = disk_bytes(&db);
+    assert!(before > 16 << 20, "sled keeps the space: {before}");
+    // Nothing to compact where there is no database.
+    let empty = tempfile::tempdir().unwrap();
+    let error = parley_relay::compact(empty.path()).unwrap_err();
+    assert!(error.to_string().contains("no relay database"), "{error}");
+    assert!(!empty.path().join("db").exists());
+    let compacted = parley_relay::compact(dir.path()).unwrap();
+    let after = disk_bytes(&db);
+    println!("compaction: {before} -> {after} bytes on disk");
+    assert_eq!(compacted.before_bytes, before);
+    assert_eq!(compacted.after_bytes, after);
+    assert!(after * 3 < before, "{before} -> {after}");
+
+    // Everything live survived: the handle, the kept deliveries, and new writes work.
+    let relay = LimitedRelay::start(dir.path(), generous()).await;
+    // A running relay's database is left alone.
+    let error = parley_relay::compact(dir.path()).unwrap_err();
+    assert!(error.to_string().contains("locked"), "{error}");
+    let mut directory = relay.directory(CALM).await;
+    let mut inbox = relay.inbox(CALM).await;
+    let pending = fetch(&mut directory, &mut inbox, &bob).await;
+    let ids: HashSet<u64> = pending.iter().map(|d| d.id).collect();
+    assert_eq!(ids, kept);
+    assert!(pending.iter().all(|d| d.envelope.len() == 64 * 1024));
+    deposit(&mut inbox, "bob", vec![1; 10]).await.unwrap();
+    let pending = fetch(&mut directory, &mut inbox, &bob).await;
+    assert_eq!(pending.len(), 7);
+    assert!(pending.last().unwrap().id > *kept.iter().max().unwrap());
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_bloated_database_is_compacted_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = LimitedRelay::start(dir.path(), generous()).await;
+    let mut directory = relay.directory(CALM).await;
+    let mut inbox = relay.inbox(CALM).await;
+    let bob = User::new("bob");
+    bob.register(&mut directory).await;
+    for _ in 0..64 {
+        deposit(&mut inbox, "bob", vec![7; 64 * 1024])
+            .await
+            .unwrap();
+    }
+    let ids = fetch(&mut directory, &mut inbox, &bob)
+        .await
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    ack(&mut directory, &mut inbox, &bob, ids).await;
+    relay.stop().await;
+    let db = dir.path().join("db");
+    let before = disk_bytes(&db);
+
+    // Below the size threshold nothing happens...
+    let untouched = LimitsConfig {
+        compact_on_open_ratio: 2,
+        compact_on_open_min_bytes: before + 1,
+        ..generous()
+    };
+    LimitedRelay::start(dir.path(), untouched)
+        .await
+        .stop()
+        .await;
+    assert!(disk_bytes(&db) * 3 > before);
+    // ...above it, opening compacts.
+    let compacting = LimitsConfig {
+        compact_on_open_ratio: 2,
+        compact_on_open_min_bytes: 0,
+        ..generous()
+    };
+    let relay = LimitedRelay::start(dir.path(), compacting).await;
+    let after = disk_bytes(&db);
+    assert!(after * 3 < before, "{before} -> {after}");
+    let mut directory = relay.directory(CALM).await;
+    let found = directory
+        .lookup(LookupRequest {
+            handle: "bob".into(),
+        })
+        .await;
+    assert_eq!(code(found), Code::Ok);
+    relay.stop().await;
+}
+
+#[test]
+fn unusable_limits_are_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = Relay::open(RelayConfig {
+        data_dir: dir.path().to_owned(),
+        tls: TlsSetting::Plaintext,
+        limits: LimitsConfig {
+            max_concurrent_streams: 0,
+            ..LimitsConfig::default()
+        },
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(matches!(error, RelayError::Limits(_)));
+    assert!(error.to_string().contains("max_concurrent_streams"));
+}
