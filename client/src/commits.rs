@@ -244,6 +244,7 @@ impl Ctx<'_> {
             batch.put(Key::PendingCommit(gid), &pending)?;
             batch.mark_seen(&pending.commit_hash);
             self.store.apply(batch).await?;
+            crate::failpoint::hit("commit.after_persist");
 
             let relay = self.relay().await?;
             let sent = relay
@@ -256,6 +257,7 @@ impl Ctx<'_> {
                     crate::clock::now_ms(),
                 )
                 .await;
+            crate::failpoint::hit("commit.after_rpc");
             match sent {
                 Ok(seq) => return self.finish_own_commit(pending, Some(seq)).await,
                 Err(RelayError::EpochConflict) => self.abort_own_commit(gid).await?,
@@ -302,6 +304,7 @@ impl Ctx<'_> {
         // Kept (without the conversation, now saved) until every Welcome is delivered.
         batch.put(Key::PendingCommit(&gid), &pending)?;
         self.store.apply(batch).await?;
+        crate::failpoint::hit("commit.after_merge");
 
         if let Some(welcome) = &pending.welcome {
             let welcome =

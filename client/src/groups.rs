@@ -75,6 +75,7 @@ impl Ctx<'_> {
                     crate::clock::now_ms(),
                 )
                 .await?;
+            crate::failpoint::hit("group.after_fetch");
             if page.entries.is_empty() {
                 if let Some(pending) = self.pending_commit(gid)? {
                     // All of epoch N is read and our commit is not in it: the relay refused it.
@@ -125,7 +126,7 @@ impl Ctx<'_> {
     ) -> Result<bool, ClientError> {
         let hash = *hash;
         if self.store.seen(&hash)? {
-            self.skip_entry(gid, entry, &hash).await?;
+            self.skip_seen_entry(gid, entry, &hash).await?;
             return Ok(false);
         }
         match self.session.mls.process(gid, &entry.message) {
@@ -144,10 +145,13 @@ impl Ctx<'_> {
                 Ok(false)
             }
             Err(e) => {
-                // A replay, an entry of an old epoch, garbage: skip it, never stall the log.
-                tracing::debug!(seq = entry.seq, error = %e, "skipping a group entry");
+                // A replay, an entry of an old epoch, garbage: set it aside once, never stall
+                // the log, never retry it.
+                tracing::debug!(seq = entry.seq, error = %e, "quarantining a group entry");
                 self.session.mls.discard_changes();
-                self.skip_entry(gid, entry, &hash).await?;
+                let fork_sign = crate::quarantine::is_fork_sign(&e, entry);
+                self.quarantine_entry(gid, entry, &hash, e.to_string(), fork_sign)
+                    .await?;
                 Ok(false)
             }
         }
@@ -198,7 +202,9 @@ impl Ctx<'_> {
             )?),
             _ => None,
         };
+        crate::failpoint::hit("group.after_process");
         self.store.apply(batch).await?;
+        crate::failpoint::hit("group.after_persist");
         match message {
             Some(message) => self.events.push(Event::Message(message)),
             None if conv.is_some() => {
@@ -233,9 +239,14 @@ impl Ctx<'_> {
                 let name = self
                     .conversation_of(gid)?
                     .map_or_else(|| "a conversation".to_owned(), |c| c.name);
-                self.alert(format!("a change to {name} was refused: {e}"))
-                    .await;
-                self.skip_entry(gid, entry, hash).await?;
+                self.quarantine_entry(
+                    gid,
+                    entry,
+                    hash,
+                    format!("a change to {name} was refused: {e}"),
+                    false,
+                )
+                .await?;
                 return Ok(false);
             }
         }
@@ -243,7 +254,8 @@ impl Ctx<'_> {
         if let Err(e) = self.session.mls.merge_incoming_commit(gid, commit) {
             tracing::warn!(error = %e, "could not merge a commit");
             self.session.mls.discard_changes();
-            self.skip_entry(gid, entry, hash).await?;
+            self.quarantine_entry(gid, entry, hash, e.to_string(), false)
+                .await?;
             return Ok(false);
         }
         let conv = self.conversation_of(gid)?;
@@ -256,6 +268,7 @@ impl Ctx<'_> {
             inactive.active = false;
             self.stage_conversation(&mut batch, &inactive)?;
         }
+        crate::failpoint::hit("group.commit_after_process");
         self.store.apply(batch).await?;
         if let Some(conv) = conv {
             self.events.push(Event::MembershipChanged {

@@ -23,6 +23,7 @@ impl Ctx<'_> {
             let deliveries = relay
                 .fetch_inbox(&self.session.handle, &self.session.identity, FETCH_LIMIT)
                 .await?;
+            crate::failpoint::hit("inbox.after_fetch");
             let full_page = deliveries.len() >= usize::try_from(FETCH_LIMIT).unwrap_or(usize::MAX);
             if deliveries.is_empty() {
                 return Ok(());
@@ -34,6 +35,7 @@ impl Ctx<'_> {
                 ids.push(delivery.id);
             }
             // Everything acknowledged is already durable (and marked seen) locally.
+            crate::failpoint::hit("inbox.after_persist");
             relay
                 .ack_inbox(&self.session.handle, &self.session.identity, &ids)
                 .await?;
@@ -57,6 +59,7 @@ impl Ctx<'_> {
                     .await;
                 let mut batch = StoreBatch::default();
                 batch.mark_seen(&hash);
+                self.stage_inbox_quarantine(&mut batch, e.to_string())?;
                 self.store.apply(batch).await?;
                 Ok(())
             }
@@ -161,6 +164,7 @@ impl Ctx<'_> {
         self.stage_conversation(&mut batch, &conv)?;
         batch.put_u64(Key::Cursor(&joined), 0);
         batch.mark_seen(hash);
+        crate::failpoint::hit("inbox.after_process");
         self.store.apply(batch).await?;
         tracing::info!(conversation = %local_name, "joined a conversation");
         self.events.push(Event::MembershipChanged {

@@ -1,16 +1,19 @@
 //! Sending text messages.
 
 use parley_crypto::handle::Handle;
+use parley_crypto::mls::GroupId;
 use parley_crypto::payload::Payload;
 use sha2::{Digest, Sha256};
 
 use crate::client::Ctx;
 use crate::commits::MAX_TRIES;
 use crate::error::{crypto, ClientError};
+use crate::events::Event;
 use crate::message::Message;
+use crate::relay::Entry;
 use crate::relay::RelayError;
-use crate::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
-use crate::store::StoreBatch;
+use crate::store::records::{Conversation, HistoryEntry, PendingCommit, StoredBody, StoredKind};
+use crate::store::{Key, Prefix, StoreBatch};
 use crate::verification::Verification;
 
 /// Longest text, in bytes (the payload format's limit).
@@ -29,7 +32,13 @@ impl Ctx<'_> {
             None => {
                 let peer = Handle::parse(to)
                     .map_err(|_| ClientError::UnknownConversation(to.to_owned()))?;
-                self.start_direct(&peer).await?
+                // A crash may have left this 1:1 half-made (its commit accepted, the
+                // conversation not yet saved): settle that before starting a second one.
+                self.settle_pending_commits().await?;
+                match self.conversation(to)? {
+                    Some(conv) => conv,
+                    None => self.start_direct(&peer).await?,
+                }
             }
         };
         if !conv.active {
@@ -59,11 +68,19 @@ impl Ctx<'_> {
             })?;
             let hash: [u8; 32] = Sha256::digest(&frame).into();
             // The ratchet step is saved before posting so a crash can never reuse it, and the
-            // hash marks the entry as ours so a later read does not try to decrypt it.
+            // hash marks the entry as ours so a later read does not try to decrypt it. The mark
+            // carries the unrecorded message: if we die (or lose the answer) after the post, the
+            // read that finds the entry in the log records it (see `skip_seen_entry`).
+            let unrecorded = HistoryEntry {
+                sender: self.session.handle.to_string(),
+                sent_at_ms,
+                body: StoredBody::Text(text.to_owned()),
+            };
             let mut batch = StoreBatch::default();
             self.stage_mls(&mut batch);
-            batch.mark_seen(&hash);
+            batch.put(Key::Seen(&hash), &unrecorded)?;
             self.store.apply(batch).await?;
+            crate::failpoint::hit("send.after_persist");
 
             let relay = self.relay().await?;
             match relay
@@ -71,17 +88,11 @@ impl Ctx<'_> {
                 .await
             {
                 Ok(_) => {
+                    crate::failpoint::hit("send.after_post");
                     let conv = self.conversation_of(&gid)?.unwrap_or(conv);
                     let mut batch = StoreBatch::default();
-                    let message = self.stage_history(
-                        &mut batch,
-                        &conv,
-                        HistoryEntry {
-                            sender: self.session.handle.to_string(),
-                            sent_at_ms,
-                            body: StoredBody::Text(text.to_owned()),
-                        },
-                    )?;
+                    let message = self.stage_history(&mut batch, &conv, unrecorded)?;
+                    batch.mark_seen(&hash);
                     self.store.apply(batch).await?;
                     return Ok(message);
                 }
@@ -90,6 +101,46 @@ impl Ctx<'_> {
             }
         }
         Err(ClientError::Busy(conv.name))
+    }
+
+    /// Settles every commit whose outcome a crash or a lost answer left unknown.
+    async fn settle_pending_commits(&mut self) -> Result<(), ClientError> {
+        let pending: Vec<PendingCommit> = self.store.scan(Prefix::PendingCommits)?;
+        for commit in pending {
+            match self.sync_group(&commit.group_id).await {
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => tracing::warn!(error = %e, "an unfinished commit could not be settled"),
+                Ok(()) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips a log entry we already know (ours, or processed before). If it is our own message
+    /// whose post a crash or a lost answer left unrecorded, it goes into the history now.
+    pub(crate) async fn skip_seen_entry(
+        &mut self,
+        gid: &GroupId,
+        entry: &Entry,
+        hash: &[u8; 32],
+    ) -> Result<(), ClientError> {
+        // A plain mark is empty and decodes to nothing.
+        let unrecorded: Option<HistoryEntry> = self.store.get(Key::Seen(hash)).unwrap_or(None);
+        let mut batch = StoreBatch::default();
+        batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+        batch.mark_seen(hash);
+        let conv = self.conversation_of(gid)?;
+        let message = match (unrecorded, &conv) {
+            (Some(unrecorded), Some(conv)) => {
+                Some(self.stage_history(&mut batch, conv, unrecorded)?)
+            }
+            _ => None,
+        };
+        self.store.apply(batch).await?;
+        if let Some(message) = message {
+            self.events.push(Event::Message(message));
+        }
+        Ok(())
     }
 
     /// A 1:1 with a CHANGED contact (or whose member no longer has the pinned key) must not

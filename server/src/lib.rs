@@ -26,6 +26,9 @@ mod clock;
 mod compaction;
 mod config;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod incoming;
 mod limits;

@@ -42,6 +42,8 @@ pub(crate) enum Key<'a> {
     PendingCommit(&'a GroupId),
     /// A security alert, by position.
     Alert(u64),
+    /// A message that failed to process and was set aside, by position.
+    Quarantine(u64),
 }
 
 /// A range of records scanned together, in key order.
@@ -57,6 +59,8 @@ pub(crate) enum Prefix<'a> {
     PendingCommits,
     /// All alerts.
     Alerts,
+    /// All quarantined messages.
+    Quarantine,
 }
 
 /// The kinds of record; each name is the hash domain of its ids and never changes.
@@ -72,6 +76,7 @@ mod kind {
     pub(super) const MLS: &[u8] = b"mls";
     pub(super) const PENDING_COMMIT: &[u8] = b"pending_commit";
     pub(super) const ALERT: &[u8] = b"alerts";
+    pub(super) const QUARANTINE: &[u8] = b"quarantine";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -98,6 +103,7 @@ impl Key<'_> {
             Key::Mls(key) => (kind::MLS, Some(*key), None),
             Key::PendingCommit(gid) => (kind::PENDING_COMMIT, Some(&gid[..]), None),
             Key::Alert(idx) => (kind::ALERT, None, Some(*idx)),
+            Key::Quarantine(idx) => (kind::QUARANTINE, None, Some(*idx)),
         };
         Slot {
             kind,
@@ -145,6 +151,7 @@ impl Prefix<'_> {
             Prefix::Mls => kind::MLS,
             Prefix::PendingCommits => kind::PENDING_COMMIT,
             Prefix::Alerts => kind::ALERT,
+            Prefix::Quarantine => kind::QUARANTINE,
         };
         let mut key = vault.key_hash(PREFIX_DOMAIN, kind).to_vec();
         if let Prefix::History(gid) = self {

@@ -9,6 +9,7 @@ mod durability;
 mod error;
 mod groups;
 mod inbox;
+mod inbox_locks;
 mod key_packages;
 mod keys;
 
@@ -38,6 +39,8 @@ pub(crate) struct Store {
     last_resort: sled::Tree,
     inbox: sled::Tree,
     inbox_meta: sled::Tree,
+    /// Each inbox's counters, authoritative once loaded (see [`inbox_locks`]).
+    inbox_locks: Arc<inbox_locks::InboxLocks<inbox::InboxMeta>>,
     group_meta: sled::Tree,
     group_keys: sled::Tree,
     group_entries: sled::Tree,
@@ -61,6 +64,7 @@ impl Store {
             last_resort: db.open_tree("last_resort")?,
             inbox: db.open_tree("inbox")?,
             inbox_meta: db.open_tree("inbox_meta")?,
+            inbox_locks: Arc::new(inbox_locks::InboxLocks::new()),
             group_meta: db.open_tree("group_meta")?,
             group_keys: db.open_tree("group_keys")?,
             group_entries: db.open_tree("group_entries")?,

@@ -86,6 +86,26 @@ impl TestRelay {
         self.task = Some(task);
     }
 
+    /// Splits the relay in two: stops it, copies its data directory, restarts it and starts
+    /// a second relay on the copy. From then on the two logs diverge: what a malicious relay
+    /// shows when it serves different members different histories.
+    pub(crate) async fn split(&mut self) -> TestRelay {
+        self.stop().await;
+        let copy = tempfile::tempdir().unwrap();
+        copy_tree(self.data.path(), copy.path());
+        self.restart().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (fingerprint, shutdown, task) = launch(copy.path(), listener).await;
+        TestRelay {
+            data: copy,
+            addr,
+            fingerprint,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
     /// The relay's certificate (PEM) from its data directory.
     pub(crate) fn cert_pem(&self) -> Vec<u8> {
         let conventional = self.data.path().join("tls").join("cert.pem");
@@ -168,6 +188,19 @@ async fn bind_again(addr: SocketAddr) -> TcpListener {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(e) => panic!("could not bind {addr} again: {e}"),
+        }
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
         }
     }
 }

@@ -20,8 +20,8 @@ use parley_proto::v1::inbox_server::{Inbox, InboxServer};
 use parley_proto::v1::{
     AckRequest, AckResponse, ChallengeRequest, ChallengeResponse, ClaimKeyPackageRequest,
     ClaimKeyPackageResponse, CommitRequest, CommitResponse, CreateGroupRequest,
-    CreateGroupResponse, Delivery, DepositRequest, DepositResponse, FetchRequest, FetchResponse,
-    GroupNotice, LookupRequest, LookupResponse, PostRequest, PostResponse,
+    CreateGroupResponse, Delivery, DepositRequest, DepositResponse, Entry, FetchRequest,
+    FetchResponse, GroupNotice, LookupRequest, LookupResponse, PostRequest, PostResponse,
     PublishKeyPackagesRequest, PublishKeyPackagesResponse, ReadRequest, ReadResponse,
     RegisterRequest, RegisterResponse, SubscribeGroupsRequest, SubscribeInboxRequest,
 };
@@ -35,9 +35,24 @@ use tonic::{Request, Response, Status};
 
 use super::{now_ms, TestRelay};
 
+/// Rewrites a Read page before the client sees it (given the client's request).
+pub(crate) type EntryRewrite = Box<dyn FnMut(&ReadRequest, &mut Vec<Entry>) + Send>;
+
+/// Rewrites a Fetch page before the client sees it.
+pub(crate) type DeliveryRewrite = Box<dyn FnMut(&mut Vec<Delivery>) + Send>;
+
 /// What the tampering relay does differently, and what it saw.
 #[derive(Default)]
 pub(crate) struct Tamper {
+    /// Applied to every Read page (after `repeat_in_page`): drop, reorder, replace, flip or
+    /// truncate entries.
+    pub(crate) rewrite_entries: Option<EntryRewrite>,
+    /// Applied to every Fetch page: drop, replace, flip or truncate deliveries.
+    pub(crate) rewrite_deliveries: Option<DeliveryRewrite>,
+    /// Every real KeyPackage the relay handed out: (handle asked for, KeyPackage).
+    pub(crate) claimed: Vec<(String, Vec<u8>)>,
+    /// Every Read page as the real relay answered it: (group id, entries).
+    pub(crate) pages: Vec<(Vec<u8>, Vec<Entry>)>,
     /// Lookup(handle) answers with these record bytes instead of the real record.
     pub(crate) records: HashMap<String, Vec<u8>>,
     /// ClaimKeyPackage(handle) answers with this KeyPackage instead of a real one.
@@ -109,6 +124,7 @@ impl Impostor {
 pub(crate) struct TamperProxy {
     addr: SocketAddr,
     pub(crate) state: Shared,
+    upstream: Arc<Mutex<Upstream>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -116,12 +132,10 @@ pub(crate) struct TamperProxy {
 impl TamperProxy {
     /// Starts a proxy in front of `relay`.
     pub(crate) async fn start(relay: &TestRelay) -> TamperProxy {
-        let upstream = relay.channel().await;
+        let upstream = Arc::new(Mutex::new(Upstream::new(relay).await));
         let state: Shared = Arc::default();
         let proxy = Proxy {
-            directory: DirectoryClient::new(upstream.clone()),
-            inbox: InboxClient::new(upstream.clone()),
-            groups: GroupsClient::new(upstream),
+            upstream: upstream.clone(),
             state: state.clone(),
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -141,6 +155,7 @@ impl TamperProxy {
         TamperProxy {
             addr,
             state,
+            upstream,
             shutdown: Some(tx),
             task: Some(task),
         }
@@ -149,6 +164,13 @@ impl TamperProxy {
     /// `http://127.0.0.1:PORT` (plaintext, loopback).
     pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// From now on forwards everything to `relay` instead (a relay that shows this proxy's
+    /// clients another view of the world than everyone else's: a split log).
+    pub(crate) async fn redirect(&self, relay: &TestRelay) {
+        let upstream = Upstream::new(relay).await;
+        *self.upstream.lock().unwrap() = upstream;
     }
 
     /// Runs `f` on the shared state.
@@ -168,15 +190,36 @@ impl Drop for TamperProxy {
     }
 }
 
+/// The connections to the real relay.
 #[derive(Clone)]
-struct Proxy {
+struct Upstream {
     directory: DirectoryClient<Channel>,
     inbox: InboxClient<Channel>,
     groups: GroupsClient<Channel>,
+}
+
+impl Upstream {
+    async fn new(relay: &TestRelay) -> Upstream {
+        let channel = relay.channel().await;
+        Upstream {
+            directory: DirectoryClient::new(channel.clone()),
+            inbox: InboxClient::new(channel.clone()),
+            groups: GroupsClient::new(channel),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Proxy {
+    upstream: Arc<Mutex<Upstream>>,
     state: Shared,
 }
 
 impl Proxy {
+    fn up(&self) -> Upstream {
+        self.upstream.lock().unwrap().clone()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Tamper> {
         self.state.lock().unwrap()
     }
@@ -218,11 +261,7 @@ impl Directory for Proxy {
         &self,
         request: Request<RegisterRequest>,
     ) -> Result<Response<RegisterResponse>, Status> {
-        let reply = self
-            .directory
-            .clone()
-            .register(request.into_inner())
-            .await?;
+        let reply = self.up().directory.register(request.into_inner()).await?;
         Ok(Response::new(reply.into_inner()))
     }
 
@@ -242,7 +281,7 @@ impl Directory for Proxy {
         if let Some(record) = fake {
             return Ok(Response::new(LookupResponse { record }));
         }
-        let reply = self.directory.clone().lookup(request).await?;
+        let reply = self.up().directory.lookup(request).await?;
         Ok(Response::new(reply.into_inner()))
     }
 
@@ -250,11 +289,7 @@ impl Directory for Proxy {
         &self,
         request: Request<ChallengeRequest>,
     ) -> Result<Response<ChallengeResponse>, Status> {
-        let reply = self
-            .directory
-            .clone()
-            .challenge(request.into_inner())
-            .await?;
+        let reply = self.up().directory.challenge(request.into_inner()).await?;
         Ok(Response::new(reply.into_inner()))
     }
 
@@ -263,8 +298,8 @@ impl Directory for Proxy {
         request: Request<PublishKeyPackagesRequest>,
     ) -> Result<Response<PublishKeyPackagesResponse>, Status> {
         let reply = self
+            .up()
             .directory
-            .clone()
             .publish_key_packages(request.into_inner())
             .await?;
         Ok(Response::new(reply.into_inner()))
@@ -289,8 +324,17 @@ impl Directory for Proxy {
                 last_resort: false,
             }));
         }
-        let reply = self.directory.clone().claim_key_package(request).await?;
-        Ok(Response::new(reply.into_inner()))
+        let handle = request.handle.clone();
+        let reply = self
+            .up()
+            .directory
+            .claim_key_package(request)
+            .await?
+            .into_inner();
+        self.lock()
+            .claimed
+            .push((handle, reply.key_package.clone()));
+        Ok(Response::new(reply))
     }
 }
 
@@ -306,9 +350,9 @@ impl Inbox for Proxy {
             .push((request.handle.clone(), request.envelope.clone()));
         if self.duplicating_deposits() {
             // The same envelope stored twice, as a sender's retry would: two ids, same bytes.
-            self.inbox.clone().deposit(request.clone()).await?;
+            self.up().inbox.deposit(request.clone()).await?;
         }
-        let reply = self.inbox.clone().deposit(request).await?;
+        let reply = self.up().inbox.deposit(request).await?;
         Ok(Response::new(reply.into_inner()))
     }
 
@@ -317,8 +361,8 @@ impl Inbox for Proxy {
         request: Request<FetchRequest>,
     ) -> Result<Response<FetchResponse>, Status> {
         let mut reply = self
+            .up()
             .inbox
-            .clone()
             .fetch(request.into_inner())
             .await?
             .into_inner();
@@ -334,6 +378,9 @@ impl Inbox for Proxy {
                 .flat_map(|d| [d.clone(), d])
                 .collect();
         }
+        if let Some(rewrite) = tamper.rewrite_deliveries.as_mut() {
+            rewrite(&mut reply.deliveries);
+        }
         Ok(Response::new(reply))
     }
 
@@ -345,7 +392,7 @@ impl Inbox for Proxy {
                 return Ok(Response::new(AckResponse {}));
             }
         }
-        let reply = self.inbox.clone().ack(request.into_inner()).await?;
+        let reply = self.up().inbox.ack(request.into_inner()).await?;
         Ok(Response::new(reply.into_inner()))
     }
 
@@ -356,8 +403,8 @@ impl Inbox for Proxy {
         request: Request<SubscribeInboxRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let upstream = self
+            .up()
             .inbox
-            .clone()
             .subscribe(request.into_inner())
             .await?
             .into_inner();
@@ -376,14 +423,14 @@ impl Groups for Proxy {
         &self,
         request: Request<CreateGroupRequest>,
     ) -> Result<Response<CreateGroupResponse>, Status> {
-        let reply = self.groups.clone().create(request.into_inner()).await?;
+        let reply = self.up().groups.create(request.into_inner()).await?;
         Ok(Response::new(reply.into_inner()))
     }
 
     async fn post(&self, request: Request<PostRequest>) -> Result<Response<PostResponse>, Status> {
         let request = request.into_inner();
         self.lock().posted.push(request.message.clone());
-        let reply = self.groups.clone().post(request).await?;
+        let reply = self.up().groups.post(request).await?;
         Ok(Response::new(reply.into_inner()))
     }
 
@@ -393,20 +440,21 @@ impl Groups for Proxy {
     ) -> Result<Response<CommitResponse>, Status> {
         let request = request.into_inner();
         self.lock().posted.push(request.message.clone());
-        let reply = self.groups.clone().commit(request).await?;
+        let reply = self.up().groups.commit(request).await?;
         Ok(Response::new(reply.into_inner()))
     }
 
     async fn read(&self, request: Request<ReadRequest>) -> Result<Response<ReadResponse>, Status> {
-        let mut reply = self
-            .groups
-            .clone()
-            .read(request.into_inner())
-            .await?
-            .into_inner();
+        let request = request.into_inner();
+        let mut reply = self.up().groups.read(request.clone()).await?.into_inner();
         let mut tamper = self.lock();
         for e in &reply.entries {
             tamper.served_entries.push(e.message.clone());
+        }
+        if !reply.entries.is_empty() {
+            tamper
+                .pages
+                .push((request.group_id.clone(), reply.entries.clone()));
         }
         if tamper.repeat_in_page {
             // Each entry handed over twice (same seq, same bytes).
@@ -415,6 +463,9 @@ impl Groups for Proxy {
                 .into_iter()
                 .flat_map(|e| [e.clone(), e])
                 .collect();
+        }
+        if let Some(rewrite) = tamper.rewrite_entries.as_mut() {
+            rewrite(&request, &mut reply.entries);
         }
         Ok(Response::new(reply))
     }
@@ -426,8 +477,8 @@ impl Groups for Proxy {
         request: Request<SubscribeGroupsRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let upstream = self
+            .up()
             .groups
-            .clone()
             .subscribe(request.into_inner())
             .await?
             .into_inner();
@@ -438,4 +489,43 @@ impl Groups for Proxy {
             |tamper| tamper.repeat_in_page,
         )))
     }
+}
+
+/// A rewrite applied to the first Read page that has entries, then never again.
+pub(crate) fn on_next_page(mut f: impl FnMut(&mut Vec<Entry>) + Send + 'static) -> EntryRewrite {
+    let mut done = false;
+    Box::new(move |_, entries| {
+        if !done && !entries.is_empty() {
+            done = true;
+            f(entries);
+        }
+    })
+}
+
+/// A rewrite that serves `to` wherever the log holds `from` (same seq, same place): the
+/// relay swapping one entry's bytes for others, every time it is read.
+pub(crate) fn substitute(pairs: Vec<(Vec<u8>, Vec<u8>, bool)>) -> EntryRewrite {
+    Box::new(move |_, entries| {
+        for entry in entries.iter_mut() {
+            if let Some((_, to, commit)) = pairs.iter().find(|(from, _, _)| *from == entry.message)
+            {
+                entry.message = to.clone();
+                entry.commit = *commit;
+            }
+        }
+    })
+}
+
+/// `bytes` with one bit flipped at a fixed place (so a re-served copy is identical).
+pub(crate) fn flipped(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let at = 48.min(out.len() - 1);
+    out[at] ^= 0x01;
+    out
+}
+
+/// `entry` moved to position `seq` of the log.
+pub(crate) fn with_seq(mut entry: Entry, seq: u64) -> Entry {
+    entry.seq = seq;
+    entry
 }

@@ -1,0 +1,294 @@
+//! The client process killed at each step of receiving and sending (failpoints of the
+//! `test-support` feature abort it there, like a power cut), then started again on the same
+//! home: the conversation goes on with nothing lost or duplicated, on both sides.
+//!
+//! Each step runs in a child process (`src/bin/crash_step.rs`) with `PARLEY_FAILPOINT` set;
+//! the test first checks that the child really died by SIGABRT, so a failpoint that is never
+//! reached fails the test instead of passing it vacuously.
+
+// Test helpers outside #[test] functions: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[cfg(test)]
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use common::{sync_until, TestClient, TestRelay, PATIENCE};
+use parley_client::Client;
+
+/// The signal `std::process::abort` raises.
+const SIGABRT: i32 = 6;
+
+/// Runs `crash_step HOME args...` with the failpoint armed and asserts it aborted there.
+async fn crash_at(client: &mut TestClient, point: &str, args: &[&str]) {
+    client.offline();
+    let status = run_step(client.home.path(), Some(point), args).await;
+    assert_eq!(
+        status.signal(),
+        Some(SIGABRT),
+        "the child should abort at {point}, it exited with {status:?}"
+    );
+    client.online().await;
+}
+
+async fn run_step(home: &Path, point: Option<&str>, args: &[&str]) -> std::process::ExitStatus {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crash_step"));
+    cmd.arg(home).args(args);
+    match point {
+        Some(point) => cmd.env("PARLEY_FAILPOINT", point),
+        None => cmd.env_remove("PARLEY_FAILPOINT"),
+    };
+    tokio::task::spawn_blocking(move || cmd.status().unwrap())
+        .await
+        .unwrap()
+}
+
+/// (sender, text) of a conversation's stored history, oldest first.
+async fn history(client: &Client, conversation: &str) -> Vec<(String, String)> {
+    client
+        .history(conversation, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.sender, m.text))
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(s, t)| ((*s).to_owned(), (*t).to_owned()))
+        .collect()
+}
+
+/// Syncs until the conversation's history is `want` (or the patience ran out), then syncs once
+/// more so a late duplicate would show, and asserts it.
+async fn expect_history(client: &Client, conversation: &str, want: &[(&str, &str)]) {
+    let want = pairs(want);
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        client.sync().await.unwrap();
+        if client.history(conversation, None).await.is_ok()
+            && history(client, conversation).await == want
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    client.sync().await.unwrap();
+    assert_eq!(history(client, conversation).await, want, "{conversation}");
+}
+
+async fn conversation_names(client: &Client) -> Vec<String> {
+    let mut names: Vec<String> = client
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    names
+}
+
+async fn setup() -> (TestRelay, TestClient, TestClient) {
+    let relay = TestRelay::start().await;
+    let fp = Some(relay.fingerprint().to_owned());
+    let alice = TestClient::register(&relay.url(), fp.as_deref(), "alice").await;
+    let bob = TestClient::register(&relay.url(), fp.as_deref(), "bob").await;
+    (relay, alice, bob)
+}
+
+/// Bob dies while receiving Alice's first message (the Welcome, then the log entry).
+async fn receive_first_message(point: &str) {
+    let (_relay, alice, mut bob) = setup().await;
+    alice.send_text("bob", "m1").await.unwrap();
+    crash_at(&mut bob, point, &["sync"]).await;
+
+    expect_history(&bob, "alice", &[("alice", "m1")]).await;
+    bob.send_text("alice", "m2").await.unwrap();
+    expect_history(&alice, "bob", &[("alice", "m1"), ("bob", "m2")]).await;
+    alice.send_text("bob", "m3").await.unwrap();
+    let want = [("alice", "m1"), ("bob", "m2"), ("alice", "m3")];
+    expect_history(&bob, "alice", &want).await;
+    expect_history(&alice, "bob", &want).await;
+    assert_eq!(conversation_names(&bob).await, ["alice"]);
+    assert_eq!(conversation_names(&alice).await, ["bob"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_inbox_fetch() {
+    receive_first_message("inbox.after_fetch").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_welcome_processed_before_persist() {
+    receive_first_message("inbox.after_process").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_welcome_persisted_before_ack() {
+    receive_first_message("inbox.after_persist").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_group_log_fetch() {
+    receive_first_message("group.after_fetch").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_message_processed_before_persist() {
+    receive_first_message("group.after_process").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_message_persisted() {
+    receive_first_message("group.after_persist").await;
+}
+
+/// Alice dies while sending in an established 1:1; afterwards both histories agree, and a
+/// message that never reached the relay is simply sent again.
+async fn send_in_conversation(point: &str) {
+    let (_relay, mut alice, bob) = setup().await;
+    alice.send_text("bob", "m0").await.unwrap();
+    expect_history(&bob, "alice", &[("alice", "m0")]).await;
+    bob.send_text("alice", "r0").await.unwrap();
+    expect_history(&alice, "bob", &[("alice", "m0"), ("bob", "r0")]).await;
+
+    crash_at(&mut alice, point, &["send", "bob", "m1"]).await;
+    alice.sync().await.unwrap();
+    let posted = history(&alice, "bob").await.len() == 3;
+    let mut want = vec![("alice", "m0"), ("bob", "r0")];
+    if posted {
+        want.push(("alice", "m1"));
+    }
+    // Whatever Alice's history says was sent is exactly what Bob received.
+    expect_history(&bob, "alice", &want).await;
+    expect_history(&alice, "bob", &want).await;
+    if !posted {
+        alice.send_text("bob", "m1").await.unwrap();
+        want.push(("alice", "m1"));
+    }
+    bob.send_text("alice", "r1").await.unwrap();
+    want.push(("bob", "r1"));
+    alice.send_text("bob", "m2").await.unwrap();
+    want.push(("alice", "m2"));
+    expect_history(&bob, "alice", &want).await;
+    expect_history(&alice, "bob", &want).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_encrypt_persisted_before_post() {
+    send_in_conversation("send.after_persist").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_post_before_recording() {
+    send_in_conversation("send.after_post").await;
+}
+
+/// Alice dies while starting the 1:1 with her first message (the commit adding Bob); she
+/// starts again with the same command. Each side ends with exactly one conversation.
+async fn start_conversation(point: &str, sync_first: bool) {
+    let (_relay, mut alice, bob) = setup().await;
+    crash_at(&mut alice, point, &["send", "bob", "m1"]).await;
+    if sync_first {
+        alice.sync().await.unwrap();
+    }
+    alice.send_text("bob", "m1").await.unwrap();
+    expect_history(&bob, "alice", &[("alice", "m1")]).await;
+    bob.send_text("alice", "m2").await.unwrap();
+    let want = [("alice", "m1"), ("bob", "m2")];
+    expect_history(&alice, "bob", &want).await;
+    expect_history(&bob, "alice", &want).await;
+    assert_eq!(conversation_names(&alice).await, ["bob"]);
+    assert_eq!(conversation_names(&bob).await, ["alice"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_commit_persisted_before_rpc() {
+    start_conversation("commit.after_persist", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_commit_rpc_before_merge() {
+    start_conversation("commit.after_rpc", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_commit_rpc_then_sends_without_sync() {
+    start_conversation("commit.after_rpc", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_merge_before_welcomes() {
+    start_conversation("commit.after_merge", true).await;
+}
+
+/// Alice dies while adding Carol to a group; Bob dies while processing that commit.
+/// Afterwards all three agree on the members, and group messages reach everyone once.
+async fn add_member(point: &str) {
+    let (relay, mut alice, mut bob) = setup().await;
+    let fp = Some(relay.fingerprint().to_owned());
+    let carol = TestClient::register(&relay.url(), fp.as_deref(), "carol").await;
+    alice
+        .create_group("club", &["bob".to_owned()])
+        .await
+        .unwrap();
+    alice.send_text("club", "g0").await.unwrap();
+    expect_history(&bob, "club", &[("alice", "g0")]).await;
+
+    if point.starts_with("commit.") {
+        crash_at(&mut alice, point, &["add", "club", "carol"]).await;
+        alice.sync().await.unwrap();
+        if !common::member_handles(&alice, "club")
+            .await
+            .contains(&"carol".to_owned())
+        {
+            // Never accepted by the relay: the user adds Carol again.
+            alice.add_member("club", "carol").await.unwrap();
+        }
+    } else {
+        alice.add_member("club", "carol").await.unwrap();
+        crash_at(&mut bob, point, &["sync"]).await;
+    }
+    bob.sync().await.unwrap();
+    let everyone = ["alice", "bob", "carol"];
+    assert_eq!(common::member_handles(&alice, "club").await, everyone);
+    assert_eq!(common::member_handles(&bob, "club").await, everyone);
+    assert_eq!(sync_until(&carol, 0).await.len(), 0);
+    assert_eq!(common::member_handles(&carol, "club").await, everyone);
+
+    alice.send_text("club", "g1").await.unwrap();
+    bob.send_text("club", "g2").await.unwrap();
+    carol.send_text("club", "g3").await.unwrap();
+    let want = [("alice", "g1"), ("bob", "g2"), ("carol", "g3")];
+    let with_g0 = [("alice", "g0"), want[0], want[1], want[2]];
+    expect_history(&alice, "club", &with_g0).await;
+    expect_history(&bob, "club", &with_g0).await;
+    expect_history(&carol, "club", &want).await;
+    assert_eq!(conversation_names(&carol).await, ["club"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_adding_after_commit_persisted_before_rpc() {
+    add_member("commit.after_persist").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_adding_after_commit_rpc_before_merge() {
+    add_member("commit.after_rpc").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_adding_after_merge_before_welcomes() {
+    add_member("commit.after_merge").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_commit_processed_before_persist() {
+    add_member("group.commit_after_process").await;
+}

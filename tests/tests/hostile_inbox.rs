@@ -1,0 +1,144 @@
+//! A relay that tampers with the inbox and the directory: dropped or truncated deliveries,
+//! a stale (already used) KeyPackage and another person's KeyPackage served for a handle.
+
+#[cfg(test)]
+mod common;
+
+use common::tamper::TamperProxy;
+use common::{assert_messages, sync_until, TestClient, TestRelay};
+
+#[cfg(test)]
+async fn trio() -> (TestRelay, TamperProxy, TestClient, TestClient, TestClient) {
+    let relay = TestRelay::start().await;
+    let proxy = TamperProxy::start(&relay).await;
+    let alice = TestClient::register(&proxy.url(), None, "alice").await;
+    let bob = TestClient::register(&proxy.url(), None, "bob").await;
+    let carol = TestClient::register(&proxy.url(), None, "carol").await;
+    (relay, proxy, alice, bob, carol)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_and_truncated_deliveries_do_no_harm() {
+    let (_relay, proxy, alice, bob, _carol) = trio().await;
+    alice.create_group("g", &["bob".to_owned()]).await.unwrap();
+    // Withheld: nothing arrives, nothing is acknowledged.
+    proxy.with(|t| t.rewrite_deliveries = Some(Box::new(|d| d.clear())));
+    assert!(bob.sync().await.unwrap().is_empty());
+    assert!(bob.conversations().await.unwrap().is_empty());
+    // Truncated: refused, set aside, reported.
+    proxy.with(|t| {
+        t.drop_acks = true;
+        t.rewrite_deliveries = Some(Box::new(|d| {
+            for delivery in d.iter_mut() {
+                delivery.envelope.truncate(delivery.envelope.len() / 2);
+            }
+        }))
+    });
+    assert!(bob.sync().await.unwrap().is_empty());
+    assert!(bob.conversations().await.unwrap().is_empty());
+    assert_eq!(bob.quarantined().await.unwrap().len(), 1);
+    assert!(bob
+        .alerts()
+        .await
+        .unwrap()
+        .iter()
+        .any(|a| a.contains("inbox was refused")));
+    // The relay behaves: the real Welcome (never acknowledged) arrives.
+    proxy.with(|t| {
+        t.rewrite_deliveries = None;
+        t.drop_acks = false;
+    });
+    bob.sync().await.unwrap();
+    alice.send_text("g", "through").await.unwrap();
+    assert_messages(&sync_until(&bob, 1).await, &[("g", "alice", "through")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_key_package_is_refused_by_its_owner() {
+    let (_relay, proxy, alice, bob, carol) = trio().await;
+    alice
+        .create_group("one", &["bob".to_owned()])
+        .await
+        .unwrap();
+    bob.sync().await.unwrap();
+    let used = proxy.with(|t| {
+        t.claimed
+            .iter()
+            .rev()
+            .find(|(h, _)| h == "bob")
+            .unwrap()
+            .1
+            .clone()
+    });
+    // The relay hands carol the KeyPackage bob already used.
+    proxy.with(|t| {
+        t.key_packages.insert("bob".to_owned(), used);
+    });
+    carol
+        .create_group("two", &["bob".to_owned()])
+        .await
+        .unwrap();
+    bob.sync().await.unwrap();
+    let names: Vec<String> = bob
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["one"], "bob cannot join with a used KeyPackage");
+    assert_eq!(bob.quarantined().await.unwrap().len(), 1);
+    assert!(bob
+        .alerts()
+        .await
+        .unwrap()
+        .iter()
+        .any(|a| a.contains("inbox was refused")));
+
+    proxy.with(|t| t.key_packages.clear());
+    carol
+        .create_group("three", &["bob".to_owned()])
+        .await
+        .unwrap();
+    carol.send_text("three", "fresh").await.unwrap();
+    assert_messages(&sync_until(&bob, 1).await, &[("three", "carol", "fresh")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_key_package_is_refused_by_the_adder() {
+    let (_relay, proxy, alice, bob, carol) = trio().await;
+    // Alice pins bob and carol, and the relay keeps a real KeyPackage of carol's.
+    alice.send_text("bob", "pin").await.unwrap();
+    alice.send_text("carol", "pin").await.unwrap();
+    let carols = proxy.with(|t| {
+        t.claimed
+            .iter()
+            .find(|(h, _)| h == "carol")
+            .unwrap()
+            .1
+            .clone()
+    });
+    // Carol's KeyPackage served as bob's.
+    proxy.with(|t| {
+        t.key_packages.insert("bob".to_owned(), carols);
+    });
+    let err = alice
+        .create_group("g", &["bob".to_owned()])
+        .await
+        .expect_err("another person's KeyPackage must be refused");
+    assert!(!err.to_string().is_empty());
+    assert!(alice
+        .conversations()
+        .await
+        .unwrap()
+        .iter()
+        .all(|c| c.name != "g"));
+    proxy.with(|t| t.key_packages.clear());
+    alice.create_group("g", &["bob".to_owned()]).await.unwrap();
+    alice.send_text("g", "real bob").await.unwrap();
+    let shown = sync_until(&bob, 2).await;
+    assert!(shown
+        .iter()
+        .any(|m| m.conversation == "g" && m.text == "real bob"));
+    let _ = carol;
+}
