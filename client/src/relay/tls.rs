@@ -38,19 +38,17 @@ pub(crate) async fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, Re
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| RelayError::Tls(format!("TLS setup failed: {e}")))?;
-    let mut config = match trust {
-        Trust::Pinned(pin) => builder
+    let check = match trust {
+        Trust::Pinned(pin) => Some(LeafCheck::Pinned(*pin)),
+        Trust::ProbeOnly => Some(LeafCheck::AnyForProbe),
+        Trust::SystemRoots => None,
+    };
+    let mut config = match check {
+        Some(check) => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedVerifier {
-                pin: *pin,
-                provider,
-            }))
+            .with_custom_certificate_verifier(Arc::new(LeafVerifier { check, provider }))
             .with_no_client_auth(),
-        Trust::ProbeOnly => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate { provider }))
-            .with_no_client_auth(),
-        Trust::SystemRoots => builder
+        None => builder
             .with_root_certificates(system_roots().await?)
             .with_no_client_auth(),
     };
@@ -80,14 +78,24 @@ async fn system_roots() -> Result<RootCertStore, RelayError> {
     Ok(roots)
 }
 
-/// Accepts exactly the pinned leaf certificate.
+/// Which leaf certificate the custom verifier accepts.
 #[derive(Debug)]
-struct PinnedVerifier {
-    pin: Fingerprint,
+enum LeafCheck {
+    /// Exactly the leaf whose SHA-256 is the pin.
+    Pinned(Fingerprint),
+    /// Any leaf: for fingerprint probing only, never for a connection that carries requests.
+    AnyForProbe,
+}
+
+/// Checks the leaf certificate against a [`LeafCheck`], ignoring hostname and chain, and
+/// still verifies the handshake signatures so the peer must hold the certificate's key.
+#[derive(Debug)]
+struct LeafVerifier {
+    check: LeafCheck,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for PinnedVerifier {
+impl ServerCertVerifier for LeafVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -96,66 +104,17 @@ impl ServerCertVerifier for PinnedVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
-        if Fingerprint::of_certificate(end_entity.as_ref()).ct_eq(&self.pin) {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(TlsError::InvalidCertificate(
+        match &self.check {
+            LeafCheck::AnyForProbe => Ok(ServerCertVerified::assertion()),
+            LeafCheck::Pinned(pin)
+                if Fingerprint::of_certificate(end_entity.as_ref()).ct_eq(pin) =>
+            {
+                Ok(ServerCertVerified::assertion())
+            }
+            LeafCheck::Pinned(_) => Err(TlsError::InvalidCertificate(
                 CertificateError::ApplicationVerificationFailure,
-            ))
+            )),
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, TlsError> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, TlsError> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// Accepts any certificate whose key signed the handshake; for fingerprint probing only.
-#[derive(Debug)]
-struct AnyCertificate {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, TlsError> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -218,8 +177,8 @@ mod tests {
     fn pinned_verifier_accepts_only_the_pinned_leaf() {
         let leaf = CertificateDer::from(b"leaf certificate bytes".to_vec());
         let other = CertificateDer::from(b"another certificate".to_vec());
-        let verifier = PinnedVerifier {
-            pin: Fingerprint::of_certificate(leaf.as_ref()),
+        let verifier = LeafVerifier {
+            check: LeafCheck::Pinned(Fingerprint::of_certificate(leaf.as_ref())),
             provider: Arc::new(rustls::crypto::ring::default_provider()),
         };
         let name = ServerName::try_from("unrelated.example").unwrap();
