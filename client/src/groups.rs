@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::client::Ctx;
 use crate::error::ClientError;
 use crate::events::Event;
-use crate::relay::Entry;
+use crate::relay::{Entry, ReadPage};
 use crate::store::records::{HistoryEntry, PendingCommit, StoredBody};
 use crate::store::{Key, Prefix, StoreBatch};
 
@@ -57,24 +57,8 @@ impl Ctx<'_> {
             {
                 return Ok(());
             }
-            let epoch = self.session.mls.epoch(gid).map_err(crate::error::crypto)?;
-            let access = self
-                .session
-                .mls
-                .access_key(gid)
-                .map_err(crate::error::crypto)?;
             let cursor = self.store.get_u64(Key::Cursor(gid))?;
-            let relay = self.relay().await?;
-            let page = relay
-                .read(
-                    gid,
-                    epoch,
-                    &access,
-                    cursor,
-                    READ_LIMIT,
-                    crate::clock::now_ms(),
-                )
-                .await?;
+            let (epoch, page) = self.read_page(gid, cursor).await?;
             crate::failpoint::hit("group.after_fetch");
             if page.entries.is_empty() {
                 if let Some(pending) = self.pending_commit(gid)? {
@@ -294,23 +278,7 @@ impl Ctx<'_> {
             if cursor >= commit_seq {
                 return Ok(());
             }
-            let epoch = self.session.mls.epoch(gid).map_err(crate::error::crypto)?;
-            let access = self
-                .session
-                .mls
-                .access_key(gid)
-                .map_err(crate::error::crypto)?;
-            let relay = self.relay().await?;
-            let page = relay
-                .read(
-                    gid,
-                    epoch,
-                    &access,
-                    cursor,
-                    READ_LIMIT,
-                    crate::clock::now_ms(),
-                )
-                .await?;
+            let (_, page) = self.read_page(gid, cursor).await?;
             let mut progressed = false;
             for entry in page.entries {
                 if entry.seq < cursor {
@@ -332,6 +300,33 @@ impl Ctx<'_> {
                 return Ok(());
             }
         }
+    }
+
+    /// Reads one page of the group log at our current epoch, from `cursor` on, signed with
+    /// that epoch's access key; returns the epoch it read with and the page.
+    async fn read_page(
+        &mut self,
+        gid: &GroupId,
+        cursor: u64,
+    ) -> Result<(u64, ReadPage), ClientError> {
+        let epoch = self.session.mls.epoch(gid).map_err(crate::error::crypto)?;
+        let access = self
+            .session
+            .mls
+            .access_key(gid)
+            .map_err(crate::error::crypto)?;
+        let relay = self.relay().await?;
+        let page = relay
+            .read(
+                gid,
+                epoch,
+                &access,
+                cursor,
+                READ_LIMIT,
+                crate::clock::now_ms(),
+            )
+            .await?;
+        Ok((epoch, page))
     }
 
     pub(crate) fn pending_commit(
