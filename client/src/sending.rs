@@ -46,7 +46,33 @@ impl Ctx<'_> {
         }
         if conv.kind == StoredKind::Direct {
             self.check_direct_peer(&conv)?;
+            return match self.send_in(conv.clone(), text).await {
+                Err(ClientError::Relay(RelayError::NotFound)) => {
+                    Err(self.explain_lost_direct(&conv).await)
+                }
+                other => other,
+            };
         }
+        self.send_in(conv, text).await
+    }
+
+    /// A relay that no longer knows a 1:1 may have been replaced along with its directory:
+    /// the peer's key is looked up again, and a changed key is the failure that matters.
+    async fn explain_lost_direct(&mut self, conv: &Conversation) -> ClientError {
+        let members = self.session.mls.members(&conv.group_id).unwrap_or_default();
+        let us = self.session.handle.clone();
+        for member in members.iter().filter(|m| m.handle != us) {
+            if let Err(changed @ ClientError::KeyChanged(_)) =
+                self.refresh_contact(&member.handle).await
+            {
+                return changed;
+            }
+        }
+        ClientError::Relay(RelayError::NotFound)
+    }
+
+    /// Encrypts and posts `text` in `conv`, retrying after an epoch conflict.
+    async fn send_in(&mut self, conv: Conversation, text: &str) -> Result<Message, ClientError> {
         let gid = conv.group_id;
         for _ in 0..MAX_TRIES {
             self.sync_group(&gid).await?;
@@ -147,7 +173,8 @@ impl Ctx<'_> {
     /// be written to: the words would go to whoever holds a key the user has not accepted.
     fn check_direct_peer(&self, conv: &Conversation) -> Result<(), ClientError> {
         let members = self.session.mls.members(&conv.group_id).map_err(crypto)?;
-        for member in members.iter().filter(|m| m.handle != self.session.handle) {
+        let us = self.session.handle.clone();
+        for member in members.iter().filter(|m| m.handle != us) {
             if self.member_status(member) == Verification::Changed {
                 return Err(ClientError::KeyChanged(member.handle.to_string()));
             }
