@@ -42,7 +42,8 @@ impl Relay {
         config.limits.validate().map_err(RelayError::Limits)?;
         // Finishes an interrupted compaction, and compacts a bloated database, before opening.
         db::prepare(&config.data_dir.join("db"), &config.limits)?;
-        let store = Store::open(&config.data_dir.join("db"), config.flush)?;
+        let store = Store::open(&config.data_dir.join("db"), config.flush)?
+            .with_disk_reserve(config.limits.min_free_disk_bytes);
         let tls = tls::load(&config.tls, &config.data_dir)?.map(|identity| {
             TlsReloader::new(config.tls.clone(), config.data_dir.clone(), identity)
         });

@@ -11,18 +11,15 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::User;
-use parley_crypto::auth::{body, OwnerMethod};
+use common::process::RelayProcess;
+use common::{drain, User};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{AckRequest, ChallengeRequest, DepositRequest, FetchRequest};
+use parley_proto::v1::DepositRequest;
 use rand::Rng;
 use tonic::transport::Channel;
 use tonic::Code;
@@ -33,8 +30,6 @@ const USERS: usize = 4;
 const WRITERS: usize = 8;
 /// Envelope size; the first 16 bytes make each one unique.
 const ENVELOPE_LEN: usize = 1024;
-/// Fetch page size (the relay's maximum).
-const PAGE: u32 = 500;
 
 /// Deposits of one run, per inbox: attempted ones (whose outcome may be unknown) and those
 /// the relay acknowledged with OK.
@@ -44,90 +39,6 @@ struct Ledger {
     acknowledged: HashMap<String, HashSet<Vec<u8>>>,
     /// Deposits refused with RESOURCE_EXHAUSTED (limits), for the summary.
     refused: u64,
-}
-
-/// The relay binary running on a data directory.
-struct RelayProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl RelayProcess {
-    /// Starts the relay on a free loopback port and waits until it answers.
-    async fn start(data: &Path, log: &Path) -> RelayProcess {
-        // A fresh port per start: the previous one may linger after the kill.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_parley-relay"))
-            .arg("--plaintext")
-            .arg("--listen")
-            .arg(addr.to_string())
-            .arg("--data")
-            .arg(data)
-            // The load comes from one address; per-source limiting would only slow it.
-            .env("PARLEY_RELAY_LIMITS_SOURCE_REQUESTS_PER_SECOND", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut relay = RelayProcess { child, addr };
-        relay.wait_ready().await;
-        relay
-    }
-
-    async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("relay exited during start: {status}");
-            }
-            if let Ok(channel) = self.try_channel().await {
-                if DirectoryClient::new(channel)
-                    .challenge(ChallengeRequest {})
-                    .await
-                    .is_ok()
-                {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "relay did not start in time");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    async fn try_channel(&self) -> Result<Channel, tonic::transport::Error> {
-        Channel::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect_timeout(Duration::from_secs(2))
-            .connect()
-            .await
-    }
-
-    async fn channel(&self) -> Channel {
-        self.try_channel().await.unwrap()
-    }
-
-    /// SIGKILL, then reap.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        // A failing test must not leave a relay behind.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// An envelope no other deposit of this test uses.
@@ -185,47 +96,6 @@ async fn write_until_killed(
             }
             Err(status) => panic!("deposit failed before the kill: {status:?}"),
         }
-    }
-}
-
-/// Reads every pending delivery of `user`, acknowledging each page so the next one follows.
-async fn drain(
-    directory: &mut DirectoryClient<Channel>,
-    inbox: &mut InboxClient<Channel>,
-    user: &User,
-) -> Vec<Vec<u8>> {
-    let handle = user.handle.as_str().to_owned();
-    let mut out = Vec::new();
-    loop {
-        let auth = user
-            .owner_auth(directory, OwnerMethod::Fetch, body::fetch(PAGE))
-            .await;
-        let deliveries = inbox
-            .fetch(FetchRequest {
-                handle: handle.clone(),
-                limit: PAGE,
-                auth: Some(auth),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .deliveries;
-        if deliveries.is_empty() {
-            return out;
-        }
-        let ids: Vec<u64> = deliveries.iter().map(|d| d.id).collect();
-        out.extend(deliveries.into_iter().map(|d| d.envelope));
-        let auth = user
-            .owner_auth(directory, OwnerMethod::Ack, body::ack(&ids))
-            .await;
-        inbox
-            .ack(AckRequest {
-                handle: handle.clone(),
-                ids,
-                auth: Some(auth),
-            })
-            .await
-            .unwrap();
     }
 }
 

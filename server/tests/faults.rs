@@ -1,28 +1,42 @@
-//! Storage faults: the relay's data directory on a tiny tmpfs runs out of space mid-traffic.
-//! Every write the relay acknowledged survives, the write that did not fit fails with
-//! UNAVAILABLE (never OK, never a misleading code), nothing stored is corrupt, and after more
-//! space is made and the relay restarted, it serves everything and accepts writes again.
+//! Storage faults: the disk under the relay's data directory (a small tmpfs) fills up
+//! mid-traffic, either with the relay's own data or with another program's. Writes that do not
+//! fit fail with UNAVAILABLE (never OK, never a misleading code) while the relay keeps running
+//! and serving reads and acknowledgements; every write it acknowledged survives, intact and in
+//! order; once space is made, it accepts writes again, and a restart (kill and start, as a
+//! supervisor does it) recovers everything.
 //!
-//! Needs root to mount a tmpfs; where `mount` is refused the test says so and does nothing.
+//! The relay refuses new data while its disk has less than `limits.min_free_disk_bytes` free:
+//! sled 0.34 loses acknowledged writes at the restart after it hit ENOSPC itself (this test,
+//! run without the reserve, recovered 48 of 62), so the relay must never let it get there.
+//!
+//! The relay runs as its real binary in a child process. Needs root to mount a tmpfs; where
+//! `mount` is refused each test says so and does nothing.
 
 // Helpers outside #[test] bodies fail the test by panicking too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-use common::{RunningRelay, User};
+use common::process::RelayProcess;
+use common::{drain, User};
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_proto::v1::{DepositRequest, FetchRequest};
 use tonic::Code;
 
-/// Size of each deposit: a padding bucket, large enough to fill the tmpfs in a few dozen calls.
-const ENVELOPE: usize = 256 * 1024;
+/// Size of each deposit: large enough to fill the tmpfs in a few dozen calls, small enough to
+/// be stored inline in sled's log (larger values go to blob files).
+const ENVELOPE: usize = 64 * 1024;
 
 /// How long a call may take to be answered, success or failure: a full disk must not hang it.
-const ANSWER: std::time::Duration = std::time::Duration::from_secs(20);
+const ANSWER: Duration = Duration::from_secs(20);
+
+/// The relay's setting for its free-space reserve.
+const RESERVE_VAR: &str = "PARLEY_RELAY_LIMITS_MIN_FREE_DISK_BYTES";
 
 /// A tmpfs mounted on a temporary directory, unmounted on drop (also when the test fails).
 struct Tmpfs {
@@ -75,124 +89,212 @@ fn envelope(n: u32) -> Vec<u8> {
     bytes
 }
 
-/// Every pending delivery of `user`, or the status of the failed fetch.
-async fn fetch_all(relay: &RunningRelay, user: &User) -> Result<Vec<Vec<u8>>, tonic::Status> {
+/// A relay on a data directory inside a tmpfs, its log outside it, and one registered user.
+struct Setup {
+    disk: Tmpfs,
+    data: PathBuf,
+    log: PathBuf,
+    _logs: tempfile::TempDir,
+    bob: User,
+}
+
+impl Setup {
+    /// Mounts a tmpfs of `size`, or None where that is not permitted.
+    fn new(size: &str) -> Option<Setup> {
+        let Some(disk) = Tmpfs::mount(size) else {
+            eprintln!("skipped: mounting a tmpfs is not permitted here");
+            return None;
+        };
+        let logs = tempfile::tempdir().unwrap();
+        Some(Setup {
+            data: disk.path().join("data"),
+            log: logs.path().join("relay.log"),
+            disk,
+            _logs: logs,
+            bob: User::new("bob"),
+        })
+    }
+
+    async fn start(&self, reserve: &str) -> RelayProcess {
+        RelayProcess::start_with_env(&self.data, &self.log, &[(RESERVE_VAR, reserve)]).await
+    }
+}
+
+/// Deposits envelope `n` for bob, failing the test if the relay does not answer in time.
+async fn deposit(relay: &RelayProcess, n: u32) -> Result<(), tonic::Status> {
+    let call = async {
+        relay
+            .inbox()
+            .await
+            .deposit(DepositRequest {
+                handle: "bob".into(),
+                envelope: envelope(n),
+            })
+            .await
+    };
+    tokio::time::timeout(ANSWER, call)
+        .await
+        .unwrap_or_else(|_| panic!("deposit {n} got no answer"))
+        .map(|_| ())
+}
+
+/// Bob's first page of pending deliveries, without acknowledging them.
+async fn first_page(relay: &RelayProcess, bob: &User) -> Vec<Vec<u8>> {
     let mut directory = relay.directory().await;
-    let auth = user
+    let auth = bob
         .owner_auth(&mut directory, OwnerMethod::Fetch, body::fetch(0))
         .await;
     let deliveries = relay
         .inbox()
         .await
         .fetch(FetchRequest {
-            handle: user.handle.to_string(),
+            handle: bob.handle.to_string(),
             limit: 0,
             auth: Some(auth),
         })
-        .await?
+        .await
+        .unwrap()
         .into_inner()
         .deliveries;
-    Ok(deliveries.into_iter().map(|d| d.envelope).collect())
+    deliveries.into_iter().map(|d| d.envelope).collect()
 }
 
-/// Stops a relay whose shutdown may itself fail (its final flush has no room either).
-async fn stop_ignoring_errors(relay: RunningRelay) {
-    let _ = tokio::spawn(relay.stop()).await;
+/// Reads and acknowledges all of bob's deliveries.
+async fn drain_bob(relay: &RelayProcess, bob: &User) -> Vec<Vec<u8>> {
+    drain(&mut relay.directory().await, &mut relay.inbox().await, bob).await
+}
+
+/// The numbers of `envelopes`, for readable failure messages.
+fn numbers(envelopes: &[Vec<u8>]) -> Vec<u32> {
+    envelopes
+        .iter()
+        .map(|e| u32::from_be_bytes(e[..4].try_into().unwrap()))
+        .collect()
+}
+
+/// Checks that what the relay holds is exactly `expected`: nothing lost, damaged or reordered.
+fn assert_intact(got: &[Vec<u8>], expected: &[u32], when: &str) {
+    assert_eq!(numbers(got), expected, "{when}: deposits lost or reordered");
+    for (envelope, &n) in got.iter().zip(expected) {
+        assert!(
+            *envelope == self::envelope(n),
+            "{when}: deposit {n} damaged"
+        );
+    }
+}
+
+/// Writes a file of zeros into `dir` until the file system refuses more.
+fn fill(dir: &Path) -> PathBuf {
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    loop {
+        match file.write_all(&block) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(28) => break,
+            Err(e) => panic!("filling the disk: {e}"),
+        }
+    }
+    // The last partial block may still fit page by page.
+    let _ = file.write_all(&[0u8; 4096]);
+    path
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "finding: after ENOSPC the in-process relay never finishes shutting down (sled's flush stays stuck even once space is back), so the restart half hangs; needs the relay run as a child process and killed"]
-async fn disk_full_gives_unavailable_and_a_restart_recovers() {
-    let Some(disk) = Tmpfs::mount("8m") else {
-        eprintln!("skipped: mounting a tmpfs is not permitted here");
+async fn the_relay_stops_taking_data_before_its_disk_is_full_and_a_restart_recovers() {
+    let Some(setup) = Setup::new("8m") else {
         return;
     };
-    let relay = RunningRelay::plaintext(disk.path()).await;
-    let bob = User::new("bob");
-    bob.register(&mut relay.directory().await).await;
+    let mut relay = setup.start("2097152").await;
+    setup.bob.register(&mut relay.directory().await).await;
 
-    let mut inbox = relay.inbox().await;
-    let mut acknowledged: Vec<Vec<u8>> = Vec::new();
+    let mut acknowledged = Vec::new();
     let mut refusal = None;
-    for n in 0..200u32 {
-        let sent = envelope(n);
-        let call = inbox.deposit(DepositRequest {
-            handle: "bob".into(),
-            envelope: sent.clone(),
-        });
-        let answer = tokio::time::timeout(ANSWER, call)
-            .await
-            .unwrap_or_else(|_| panic!("deposit {n} got no answer on a full disk"));
-        eprintln!(
-            "deposit {n}: {:?}",
-            answer.as_ref().map(|_| ()).map_err(|s| s.code())
-        );
-        match answer {
-            Ok(_) => acknowledged.push(sent),
+    for n in 0..400u32 {
+        match deposit(&relay, n).await {
+            Ok(()) => acknowledged.push(n),
             Err(status) => {
                 refusal = Some(status);
                 break;
             }
         }
     }
-    let refusal = refusal.expect("an 8 MiB disk cannot take 50 MiB of deposits");
+    let refusal = refusal.expect("an 8 MiB disk cannot take 25 MiB of deposits");
     assert_eq!(refusal.code(), Code::Unavailable, "{refusal:?}");
     assert!(
-        !refusal.message().contains("No space") && !refusal.message().contains("os error"),
+        !refusal.message().contains("space") && !refusal.message().contains("os error"),
         "details stay in the log: {refusal:?}"
     );
+    assert!(relay.is_running(), "the relay must refuse, not die");
     assert!(
-        acknowledged.len() >= 5,
-        "the disk held only {}",
+        acknowledged.len() >= 10,
+        "the disk held only {} deposits",
         acknowledged.len()
     );
-
-    // While full: a read gives exactly what was acknowledged, or UNAVAILABLE; never less,
-    // never a damaged envelope.
-    match fetch_all(&relay, &bob).await {
-        Ok(got) => assert!(got == acknowledged, "a full disk changed stored deposits"),
-        Err(status) => assert_eq!(status.code(), Code::Unavailable, "{status:?}"),
-    }
-    // Further writes keep failing cleanly, never with OK for a write that was not kept.
-    let again = inbox
-        .deposit(DepositRequest {
-            handle: "bob".into(),
-            envelope: envelope(1000),
-        })
-        .await;
-    match again {
-        Ok(_) => acknowledged.push(envelope(1000)),
-        Err(status) => assert_eq!(status.code(), Code::Unavailable, "{status:?}"),
-    }
-
-    // The operator makes room and restarts the relay on the same directory. (Stopping it
-    // while the disk is still full does not finish: sled's final flush waits for space.)
-    disk.grow("64m");
-    stop_ignoring_errors(relay).await;
-    let relay = RunningRelay::plaintext(disk.path()).await;
-    let got = fetch_all(&relay, &bob).await.unwrap();
-    assert_eq!(
-        got.len(),
-        acknowledged.len(),
-        "every acknowledged deposit survives"
+    let log = std::fs::read_to_string(&setup.log).unwrap();
+    assert!(
+        log.contains("below its free-space reserve"),
+        "the operator is told why: {log}"
     );
     assert!(
-        got == acknowledged,
-        "stored deposits are intact and in order"
+        !log.contains("No space left"),
+        "sled never hit ENOSPC: {log}"
     );
 
+    // While refusing: further deposits keep failing cleanly, reads serve what was stored.
+    assert_eq!(
+        deposit(&relay, 1000).await.unwrap_err().code(),
+        Code::Unavailable
+    );
+    let page = first_page(&relay, &setup.bob).await;
+    assert_intact(&page, &acknowledged[..page.len()], "while full");
+
+    // The operator makes room and restarts the relay on the same directory.
+    relay.kill();
+    setup.disk.grow("64m");
+    let relay = setup.start("2097152").await;
+    let got = drain_bob(&relay, &setup.bob).await;
+    assert_intact(&got, &acknowledged, "after the restart");
+
     // And it takes writes again.
-    relay
-        .inbox()
-        .await
-        .deposit(DepositRequest {
-            handle: "bob".into(),
-            envelope: envelope(2000),
-        })
-        .await
-        .unwrap();
-    let got = fetch_all(&relay, &bob).await.unwrap();
-    assert_eq!(got.len(), acknowledged.len() + 1);
-    assert!(got.last() == Some(&envelope(2000)));
-    relay.stop().await;
+    deposit(&relay, 2000).await.unwrap();
+    assert_intact(&drain_bob(&relay, &setup.bob).await, &[2000], "a new write");
+    relay.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_program_filling_the_disk_gives_unavailable_and_reads_and_acks_go_on() {
+    let Some(setup) = Setup::new("8m") else {
+        return;
+    };
+    let mut relay = setup.start("1048576").await;
+    setup.bob.register(&mut relay.directory().await).await;
+    for n in 0..5 {
+        deposit(&relay, n).await.unwrap();
+    }
+
+    // Something else on the machine takes every last byte of the disk.
+    let filler = fill(setup.disk.path());
+    let refusal = deposit(&relay, 5).await.unwrap_err();
+    assert_eq!(refusal.code(), Code::Unavailable, "{refusal:?}");
+    assert!(relay.is_running(), "the relay must refuse, not die");
+    // Reading and acknowledging still work, so that users can empty their inboxes.
+    assert_intact(
+        &drain_bob(&relay, &setup.bob).await,
+        &[0, 1, 2, 3, 4],
+        "while full",
+    );
+
+    // Space comes back: the same relay takes writes again, without a restart.
+    std::fs::remove_file(filler).unwrap();
+    deposit(&relay, 6).await.unwrap();
+    deposit(&relay, 7).await.unwrap();
+    relay.kill();
+    let relay = setup.start("1048576").await;
+    assert_intact(
+        &drain_bob(&relay, &setup.bob).await,
+        &[6, 7],
+        "after the restart",
+    );
+    relay.kill();
 }

@@ -457,6 +457,87 @@ async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
     relay.stop().await;
 }
 
+#[tokio::test]
+async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
+    let dir = tempfile::tempdir().unwrap();
+    let bob = User::new("bob");
+    let relay = LimitedRelay::start(dir.path(), generous()).await;
+    bob.register(&mut relay.directory(CALM).await).await;
+    deposit(&mut relay.inbox(CALM).await, "bob", vec![1; 64])
+        .await
+        .unwrap();
+    relay.stop().await;
+
+    // The same data on a disk that is always short of the reserve.
+    let relay = LimitedRelay::start(
+        dir.path(),
+        LimitsConfig {
+            min_free_disk_bytes: u64::MAX,
+            ..generous()
+        },
+    )
+    .await;
+    let mut directory = relay.directory(CALM).await;
+    let mut inbox = relay.inbox(CALM).await;
+    let mut groups = GroupsClient::new(relay.channel_from(CALM).await);
+    let refused = deposit(&mut inbox, "bob", vec![2; 64]).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable);
+    assert_eq!(refused.message(), "storage unavailable, try again later");
+    let carol = User::new("carol");
+    let registered = directory
+        .register(parley_proto::v1::RegisterRequest {
+            record: carol.record().to_bytes(),
+        })
+        .await;
+    assert_eq!(code(registered), Code::Unavailable);
+    let auth = bob
+        .owner_auth(
+            &mut directory,
+            OwnerMethod::PublishKeyPackages,
+            body::publish_key_packages(&[vec![7; 100]], &[]),
+        )
+        .await;
+    let published = directory
+        .publish_key_packages(PublishKeyPackagesRequest {
+            handle: "bob".into(),
+            key_packages: vec![vec![7; 100]],
+            last_resort: Vec::new(),
+            auth: Some(auth),
+        })
+        .await;
+    assert_eq!(code(published), Code::Unavailable);
+    let group_id = common::random::<32>();
+    let key = common::access_key();
+    let public = key.public_key().to_bytes();
+    let created = groups
+        .create(CreateGroupRequest {
+            group_id: group_id.to_vec(),
+            access_key: public.to_vec(),
+            auth: Some(group_auth(
+                &key,
+                GroupMethod::Create,
+                &group_id,
+                0,
+                body::create(&public),
+            )),
+        })
+        .await;
+    assert_eq!(code(created), Code::Unavailable);
+
+    // What is stored can still be read and acknowledged, which is how users free space.
+    let pending = fetch(&mut directory, &mut inbox, &bob).await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].envelope, vec![1; 64]);
+    ack(&mut directory, &mut inbox, &bob, vec![pending[0].id]).await;
+    assert!(fetch(&mut directory, &mut inbox, &bob).await.is_empty());
+    let text = relay.metrics.render();
+    assert!(
+        text.contains("parley_rejections_total{reason=\"disk_reserve\"} 4"),
+        "{text}"
+    );
+    relay.stop().await;
+}
+
 async fn read(
     groups: &mut GroupsClient<tonic::transport::Channel>,
     group_id: &[u8; 32],

@@ -69,6 +69,13 @@ pub struct LimitsConfig {
     /// Databases smaller than this many bytes on disk are never compacted at start.
     /// Default 268435456 (256 MiB).
     pub compact_on_open_min_bytes: u64,
+    /// Free bytes the relay keeps on the file system of its data directory: below it, calls
+    /// that add data (deposits, group messages, registrations, KeyPackage uploads) fail with
+    /// UNAVAILABLE, while reads, acknowledgements and deletions go on. The storage engine
+    /// cannot be trusted with a full disk (a restart after one may lose recent writes), so
+    /// this floor keeps it from ever getting there. 0 disables the check. Default 67108864
+    /// (64 MiB).
+    pub min_free_disk_bytes: u64,
 }
 
 impl Default for LimitsConfig {
@@ -89,6 +96,7 @@ impl Default for LimitsConfig {
             sweep_interval_secs: 600,
             compact_on_open_ratio: 4,
             compact_on_open_min_bytes: 256 << 20,
+            min_free_disk_bytes: 64 << 20,
         }
     }
 }

@@ -44,9 +44,11 @@ pub(crate) enum Rejection {
     KeyPackagesHeld = 5,
     /// Too many owner-auth challenges are outstanding.
     Challenges = 6,
+    /// The data disk is below its free-space reserve.
+    DiskReserve = 7,
 }
 
-const REASONS: [(Rejection, &str); 7] = [
+const REASONS: [(Rejection, &str); 8] = [
     (Rejection::SourceRate, "source_rate"),
     (Rejection::InboxMessages, "inbox_messages"),
     (Rejection::InboxBytes, "inbox_bytes"),
@@ -54,6 +56,7 @@ const REASONS: [(Rejection, &str); 7] = [
     (Rejection::Subscriptions, "subscriptions"),
     (Rejection::KeyPackagesHeld, "key_packages_held"),
     (Rejection::Challenges, "challenges"),
+    (Rejection::DiskReserve, "disk_reserve"),
 ];
 
 /// The metrics of one relay; cheap to clone, all clones share the same values.

@@ -20,6 +20,7 @@ impl Store {
         handle: &Handle,
         record: &[u8],
     ) -> Result<Registration, StoreError> {
+        self.admit_new_data()?;
         let swapped = self.directory.compare_and_swap(
             handle.as_str().as_bytes(),
             None::<&[u8]>,

@@ -16,6 +16,10 @@ pub(crate) enum StoreError {
     /// Flushing the database to disk failed; the write may not survive a crash.
     #[error("flushing the database failed")]
     FlushFailed,
+    /// The data disk has less free space than `limits.min_free_disk_bytes`; nothing was
+    /// written.
+    #[error("data disk below its free-space reserve")]
+    DiskReserve,
 }
 
 impl From<sled::transaction::TransactionError<StoreError>> for StoreError {

@@ -139,6 +139,7 @@ impl Store {
         group_id: &[u8; 32],
         access_key: &[u8; 32],
     ) -> Result<Created, StoreError> {
+        self.admit_new_data()?;
         let meta = GroupMeta {
             epoch: 0,
             next_seq: 0,
@@ -192,6 +193,7 @@ impl Store {
         next_key: Option<&[u8; 32]>,
         stored_at_ms: u64,
     ) -> Result<Appended, StoreError> {
+        self.admit_new_data()?;
         let size = u64::try_from(message.len()).unwrap_or(u64::MAX);
         let mut value = Vec::with_capacity(17 + message.len());
         value.extend_from_slice(&epoch.to_be_bytes());

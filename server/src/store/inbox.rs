@@ -94,6 +94,7 @@ impl Store {
         received_at_ms: u64,
         quota: InboxQuota,
     ) -> Result<Deposited, StoreError> {
+        self.admit_new_data()?;
         let prefix = handle_prefix(handle);
         let size = u64::try_from(envelope.len()).unwrap_or(u64::MAX);
         let mut value = Vec::with_capacity(8 + envelope.len());

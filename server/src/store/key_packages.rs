@@ -35,6 +35,7 @@ impl Store {
         last_resort: Option<&[u8]>,
         max_held: usize,
     ) -> Result<Published, StoreError> {
+        self.admit_new_data()?;
         let prefix = handle_prefix(handle);
         let held = self.count_key_packages(&prefix)?;
         let total = held.saturating_add(key_packages.len());

@@ -5,6 +5,7 @@
 
 mod compact;
 mod directory;
+mod disk_reserve;
 mod durability;
 mod error;
 mod groups;
@@ -24,12 +25,13 @@ pub(crate) use groups::{Appended, Created, EpochKey};
 pub(crate) use inbox::{Deposited, StoredDelivery};
 pub(crate) use key_packages::Published;
 
+use disk_reserve::DiskReserve;
 use durability::Flusher;
 
 pub use compact::Compacted;
 pub(crate) use compact::{compact_dir, prepare};
 
-use crate::metrics::{Kind, Metrics};
+use crate::metrics::{Kind, Metrics, Rejection};
 
 /// Handle to the relay database; cheap to clone.
 #[derive(Clone)]
@@ -45,7 +47,11 @@ pub(crate) struct Store {
     group_keys: sled::Tree,
     group_entries: sled::Tree,
     db: sled::Db,
+    /// Where the database lives.
+    db_dir: std::path::PathBuf,
     flusher: Arc<Flusher>,
+    /// Refuses new data before the disk fills (none until [`Store::with_disk_reserve`]).
+    reserve: Arc<DiskReserve>,
     metrics: Metrics,
 }
 
@@ -69,12 +75,31 @@ impl Store {
             group_keys: db.open_tree("group_keys")?,
             group_entries: db.open_tree("group_entries")?,
             flusher: Arc::new(Flusher::new(db.clone(), dir, flush)?),
+            reserve: Arc::new(DiskReserve::new(dir.to_owned(), 0)),
+            db_dir: dir.to_owned(),
             db,
             metrics: Metrics::new(Some(dir.to_owned())),
         };
         store.metrics.stored_set(Kind::Inbox, store.inbox_bytes()?);
         store.metrics.stored_set(Kind::Group, store.group_bytes()?);
         Ok(store)
+    }
+
+    /// Refuses writes that add data (deposits, group messages, registrations, KeyPackages)
+    /// while the disk holding the database has less than `min_free` bytes free.
+    pub(crate) fn with_disk_reserve(mut self, min_free: u64) -> Store {
+        self.reserve = Arc::new(DiskReserve::new(self.db_dir.clone(), min_free));
+        self
+    }
+
+    /// Fails with [`StoreError::DiskReserve`] (and counts the refusal) when the disk is below
+    /// its reserve; called before a write that adds data.
+    fn admit_new_data(&self) -> Result<(), StoreError> {
+        let admitted = self.reserve.admit();
+        if admitted.is_err() {
+            self.metrics.rejected(Rejection::DiskReserve);
+        }
+        admitted
     }
 
     /// The metrics of this database and of the relay serving it.

@@ -11,6 +11,7 @@
     clippy::panic
 )]
 
+pub mod process;
 pub mod raw;
 
 use std::net::SocketAddr;
@@ -18,14 +19,16 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parley_crypto::access::AccessKey;
-use parley_crypto::auth::{group_transcript, owner_transcript, GroupMethod, OwnerMethod};
+use parley_crypto::auth::{body, group_transcript, owner_transcript, GroupMethod, OwnerMethod};
 use parley_crypto::directory::{DirectoryRecord, SignedRecord};
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{ChallengeRequest, GroupAuth, OwnerAuth, RegisterRequest};
+use parley_proto::v1::{
+    AckRequest, ChallengeRequest, FetchRequest, GroupAuth, OwnerAuth, RegisterRequest,
+};
 use parley_relay::{Relay, RelayConfig, RelayError, TlsSetting};
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -220,5 +223,47 @@ pub fn group_auth_at(
         timestamp_ms,
         nonce: nonce.to_vec(),
         signature: key.sign(&transcript).to_vec(),
+    }
+}
+
+/// Reads every pending delivery of `user`, oldest first, acknowledging each page (of the
+/// relay's maximum size) so the next one follows.
+pub async fn drain(
+    directory: &mut DirectoryClient<Channel>,
+    inbox: &mut InboxClient<Channel>,
+    user: &User,
+) -> Vec<Vec<u8>> {
+    let handle = user.handle.as_str().to_owned();
+    let mut out = Vec::new();
+    loop {
+        let auth = user
+            .owner_auth(directory, OwnerMethod::Fetch, body::fetch(500))
+            .await;
+        let deliveries = inbox
+            .fetch(FetchRequest {
+                handle: handle.clone(),
+                limit: 500,
+                auth: Some(auth),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .deliveries;
+        if deliveries.is_empty() {
+            return out;
+        }
+        let ids: Vec<u64> = deliveries.iter().map(|d| d.id).collect();
+        out.extend(deliveries.into_iter().map(|d| d.envelope));
+        let auth = user
+            .owner_auth(directory, OwnerMethod::Ack, body::ack(&ids))
+            .await;
+        inbox
+            .ack(AckRequest {
+                handle: handle.clone(),
+                ids,
+                auth: Some(auth),
+            })
+            .await
+            .unwrap();
     }
 }
