@@ -8,6 +8,7 @@ mod directory;
 mod disk_reserve;
 mod durability;
 mod error;
+mod flush_waiters;
 mod groups;
 mod inbox;
 mod inbox_locks;
