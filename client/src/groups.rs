@@ -73,32 +73,34 @@ impl Ctx<'_> {
                 }
                 return Ok(());
             }
+            // After a commit, the page's remaining entries belong to the epoch it closed: an
+            // honest relay never serves any (it takes posts only in the current epoch), a
+            // reordering one may. They are still processed (application messages of recent
+            // epochs remain readable, anything else is set aside) rather than skipped, which
+            // would lose them; then reading goes on with the next epoch's access key.
             for entry in page.entries {
                 if entry.seq < cursor {
                     continue;
                 }
-                if self.process_entry(gid, &entry).await? {
-                    // New epoch: read on with the next epoch's access key.
-                    break;
-                }
+                self.process_entry(gid, &entry).await?;
             }
         }
     }
 
-    /// Processes one log entry; returns whether our epoch changed.
-    async fn process_entry(&mut self, gid: &GroupId, entry: &Entry) -> Result<bool, ClientError> {
+    /// Processes one log entry.
+    async fn process_entry(&mut self, gid: &GroupId, entry: &Entry) -> Result<(), ClientError> {
         let hash: [u8; 32] = Sha256::digest(&entry.message).into();
         if let Some(pending) = self.pending_commit(gid)? {
             if pending.commit_hash == hash {
-                self.finish_own_commit(pending, Some(entry.seq)).await?;
-                return Ok(true);
+                return self.finish_own_commit(pending, Some(entry.seq)).await;
             }
             if entry.commit {
                 // Someone else's commit won the epoch.
                 self.abort_own_commit(gid).await?;
             }
         }
-        self.process_foreign_entry(gid, entry, &hash).await
+        self.process_foreign_entry(gid, entry, &hash).await?;
+        Ok(())
     }
 
     /// Processes an entry that is not our pending commit; returns whether our epoch changed.

@@ -537,13 +537,17 @@ fn tampered_replayed_and_stale_frames_are_rejected() {
     assert_eq!(bob.receive(&frame).1, "integrity matters");
     assert_err!(bob.mls.process(&GROUP, &frame), MlsError::AlreadyProcessed);
 
-    // A message from an epoch the group has left behind.
+    // A message from an epoch the group has just left is still read, once.
     let old = bob.send("sent in epoch 1");
     let mut dave = Peer::new("dave", 4);
     let kp = dave.key_package();
     let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
     alice.mls.merge_own_commit(&GROUP).unwrap();
-    assert_err!(alice.mls.process(&GROUP, &old), MlsError::WrongEpoch);
+    assert_eq!(
+        alice.receive(&old),
+        (bob.member(), "sent in epoch 1".into())
+    );
+    assert_err!(alice.mls.process(&GROUP, &old), MlsError::AlreadyProcessed);
     // A commit processed twice: the second time it is stale.
     bob.apply_commit(&out.commit);
     assert_err!(bob.mls.process(&GROUP, &out.commit), MlsError::WrongEpoch);
@@ -559,6 +563,45 @@ fn tampered_replayed_and_stale_frames_are_rejected() {
         bob.mls.stage_welcome(&welcome),
         MlsError::NoMatchingKeyPackage
     );
+}
+
+#[test]
+fn messages_displaced_past_commits_are_read_for_three_epochs_from_their_sender_only() {
+    let (mut alice, mut bob, mut carol) = trio();
+    // Sent in epoch 1, served by the relay only after the commits that followed.
+    let from_bob = bob.send("bob, epoch 1");
+    let too_old = bob.send("bob, epoch 1, served four epochs later");
+    let from_carol = carol.send("carol, epoch 1");
+
+    // alice removes carol (epoch 2), then dave takes carol's leaf (epoch 3).
+    alice
+        .mls
+        .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
+        .unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    let mut dave = Peer::new("dave", 4);
+    let kp = dave.key_package();
+    alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    assert_eq!(alice.mls.epoch(&GROUP).unwrap(), 3);
+    assert!(alice.mls.members(&GROUP).unwrap().contains(&dave.member()));
+
+    // Two epochs late, bob's message reads, attributed to bob.
+    assert_eq!(
+        alice.receive(&from_bob),
+        (bob.member(), "bob, epoch 1".into())
+    );
+    // carol's leaf now belongs to dave: her old message must not be shown as his.
+    assert_err!(alice.mls.process(&GROUP, &from_carol), MlsError::WrongEpoch);
+
+    // Two more epochs: epoch 1 is now four behind, beyond the three kept.
+    for (name, seed) in [("erin", 5), ("frank", 6)] {
+        let kp = Peer::new(name, seed).key_package();
+        alice.mls.add_members(&GROUP, &[kp]).unwrap();
+        alice.mls.merge_own_commit(&GROUP).unwrap();
+    }
+    assert_eq!(alice.mls.epoch(&GROUP).unwrap(), 5);
+    assert_err!(alice.mls.process(&GROUP, &too_old), MlsError::TooOld);
 }
 
 #[test]

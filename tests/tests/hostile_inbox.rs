@@ -6,6 +6,7 @@ mod common;
 
 use common::tamper::TamperProxy;
 use common::{assert_messages, sync_until, TestClient, TestRelay};
+use parley_client::ClientError;
 
 #[cfg(test)]
 async fn trio() -> (TestRelay, TamperProxy, TestClient, TestClient, TestClient) {
@@ -126,7 +127,11 @@ async fn foreign_key_package_is_refused_by_the_adder() {
         .create_group("g", &["bob".to_owned()])
         .await
         .expect_err("another person's KeyPackage must be refused");
-    assert!(!err.to_string().is_empty());
+    // The KeyPackage names carol, not bob: refused as an untrusted member, and alerted.
+    assert!(
+        matches!(&err, ClientError::UntrustedMember(h) if h == "bob"),
+        "unexpected error {err:?}"
+    );
     assert!(alice
         .conversations()
         .await

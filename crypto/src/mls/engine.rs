@@ -27,6 +27,11 @@ pub(crate) const SUITE: Ciphersuite =
 /// PrivateMessage content is padded to a multiple of this many bytes, on top of the
 /// size-bucket padding of the frame.
 const PADDING_SIZE: usize = 64;
+/// Past epochs whose application messages can still be read. A hostile relay (or a slow
+/// sender) can serve a message after the commit that closed its epoch; without these keys it
+/// would be lost. The store keeps decrypted history anyway, so the keys reveal nothing a
+/// seized laptop would not already show.
+pub(crate) const PAST_EPOCHS: usize = 3;
 
 /// The conversation engine: one per local identity. It owns the OpenMLS provider (RustCrypto
 /// and an in-memory key/value storage) and the signer, and never hands OpenMLS types out.
@@ -170,6 +175,7 @@ pub(crate) fn join_config() -> MlsGroupJoinConfig {
     MlsGroupJoinConfig::builder()
         .wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY)
         .padding_size(PADDING_SIZE)
+        .max_past_epochs(PAST_EPOCHS)
         .use_ratchet_tree_extension(true)
         .build()
 }

@@ -22,12 +22,18 @@ pub enum MlsError {
     /// We are not, or no longer, a member of the group.
     #[error("not a member of this group")]
     NotAMember,
-    /// The message (or commit) belongs to another epoch than the group's current one.
+    /// The message (or commit) belongs to an epoch it cannot be processed in: a future one,
+    /// or a past one for anything but an application message (or one whose sender's leaf
+    /// changed hands since).
     #[error("message for another epoch")]
     WrongEpoch,
     /// The message was already processed (its key was used and deleted).
     #[error("message already processed")]
     AlreadyProcessed,
+    /// The message is older than the keys kept for reading late messages (three epochs, and
+    /// OpenMLS's window of out-of-order messages within an epoch).
+    #[error("message too old to read")]
+    TooOld,
     /// The bytes are not the expected MLS structure (or padding frame).
     #[error("malformed MLS message")]
     Malformed,
@@ -111,8 +117,11 @@ impl From<ValidationError> for MlsError {
             ValidationError::WrongEpoch | ValidationError::NoPastEpochData => MlsError::WrongEpoch,
             ValidationError::WrongGroupId => MlsError::WrongGroup,
             ValidationError::UnableToDecrypt(MessageDecryptionError::SecretTreeError(
-                SecretTreeError::SecretReuseError | SecretTreeError::TooDistantInThePast,
+                SecretTreeError::SecretReuseError,
             )) => MlsError::AlreadyProcessed,
+            ValidationError::UnableToDecrypt(MessageDecryptionError::SecretTreeError(
+                SecretTreeError::TooDistantInThePast,
+            )) => MlsError::TooOld,
             ValidationError::UnableToDecrypt(MessageDecryptionError::MalformedContent) => {
                 MlsError::Malformed
             }

@@ -9,7 +9,7 @@ use openmls::prelude::{
 use openmls_rust_crypto::MemoryStorageError;
 use openmls_traits::OpenMlsProvider;
 
-use super::engine::{access_key_from, join_config, Mls, SUITE};
+use super::engine::{access_key_from, join_config, Mls, PAST_EPOCHS, SUITE};
 use super::errors::MlsError;
 use super::members::{collect_members, Member};
 use super::GroupId;
@@ -52,6 +52,7 @@ impl Mls {
             .ciphersuite(SUITE)
             .wire_format_policy(join_config().wire_format_policy())
             .padding_size(join_config().padding_size())
+            .max_past_epochs(PAST_EPOCHS)
             .use_ratchet_tree_extension(true)
             .build();
         let group = MlsGroup::new_with_group_id(

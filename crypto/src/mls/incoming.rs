@@ -4,7 +4,8 @@
 
 use openmls::prelude::tls_codec::*;
 use openmls::prelude::{
-    LeafNodeIndex, MlsGroup, MlsMessageIn, ProcessedMessageContent, Proposal, Sender, StagedCommit,
+    ContentType, LeafNodeIndex, MlsGroup, MlsMessageIn, ProcessedMessage, ProcessedMessageContent,
+    Proposal, Sender, StagedCommit,
 };
 
 use super::engine::Mls;
@@ -115,12 +116,19 @@ impl Mls {
             return Err(MlsError::WrongGroup);
         }
         let mut group = self.load_active(group_id)?;
-        // Past epochs' secrets are not kept (forward secrecy, and the relay only accepts
-        // posts in the current epoch), so anything not of the current epoch is unreadable.
-        if message.epoch() != group.epoch() {
+        // The relay only accepts posts in the current epoch, so an entry of another epoch was
+        // displaced (reordered or delayed). Application messages of the last few epochs are
+        // still readable; a commit or a message from the future never is.
+        let past = message.epoch() < group.epoch();
+        if message.epoch() > group.epoch()
+            || (past && message.content_type() != ContentType::Application)
+        {
             return Err(MlsError::WrongEpoch);
         }
         let processed = group.process_message(&self.provider, message)?;
+        if past {
+            return past_application(&group, processed);
+        }
         let epoch = processed.epoch().as_u64();
         let sender_index = match processed.sender() {
             Sender::Member(index) => Some(*index),
@@ -159,6 +167,27 @@ impl Mls {
         group
             .merge_staged_commit(&self.provider, *commit.staged)
             .map_err(|_| MlsError::Internal("merging commit"))
+    }
+}
+
+/// An application message of a past epoch, attributed to its sender only if that sender
+/// still holds the same leaf: the current tree is all we can name members from, and a leaf
+/// taken over since (a removal, then an add) must not lend its new owner's name.
+fn past_application(group: &MlsGroup, processed: ProcessedMessage) -> Result<Incoming, MlsError> {
+    let Sender::Member(index) = *processed.sender() else {
+        return Err(MlsError::InvalidMessage);
+    };
+    let current = group.member_at(index).ok_or(MlsError::WrongEpoch)?;
+    if current.credential != *processed.credential() {
+        return Err(MlsError::WrongEpoch);
+    }
+    let sender = Member::from_openmls(&current)?;
+    match processed.into_content() {
+        ProcessedMessageContent::ApplicationMessage(message) => Ok(Incoming::Application {
+            sender,
+            payload: message.into_bytes(),
+        }),
+        _ => Err(MlsError::WrongEpoch),
     }
 }
 
