@@ -2,7 +2,8 @@
 //! `test-support` feature abort it there, like a power cut), then started again on the same
 //! home: the conversation goes on with nothing lost or duplicated, on both sides.
 //!
-//! Each step runs in a child process (`src/bin/crash_step.rs`) with `PARLEY_FAILPOINT` set;
+//! Each step runs in a child process (this test binary, running `crash_step_child`) with
+//! `PARLEY_FAILPOINT` set;
 //! the test first checks that the child really died by SIGABRT, so a failpoint that is never
 //! reached fails the test instead of passing it vacuously.
 
@@ -18,15 +19,16 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::{sync_until, TestClient, TestRelay, PATIENCE};
-use parley_client::Client;
+use parley_client::{Client, KdfParams, Passphrase};
 
 /// The signal `std::process::abort` raises.
 const SIGABRT: i32 = 6;
 
-/// Runs `crash_step HOME args...` with the failpoint armed and asserts it aborted there.
+/// Runs one step (`sync`, `send TO TEXT`, ...) in a child process with the failpoint armed and
+/// asserts it aborted there.
 async fn crash_at(client: &mut TestClient, point: &str, args: &[&str]) {
     client.offline();
-    let status = run_step(client.home.path(), Some(point), args).await;
+    let status = run_step(client.home.path(), point, args).await;
     assert_eq!(
         status.signal(),
         Some(SIGABRT),
@@ -35,16 +37,75 @@ async fn crash_at(client: &mut TestClient, point: &str, args: &[&str]) {
     client.online().await;
 }
 
-async fn run_step(home: &Path, point: Option<&str>, args: &[&str]) -> std::process::ExitStatus {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crash_step"));
-    cmd.arg(home).args(args);
-    match point {
-        Some(point) => cmd.env("PARLEY_FAILPOINT", point),
-        None => cmd.env_remove("PARLEY_FAILPOINT"),
-    };
+/// Runs one client step in a child process: this test binary again, running only
+/// [`crash_step_child`], with the failpoint armed.
+async fn run_step(home: &Path, point: &str, args: &[&str]) -> std::process::ExitStatus {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "crash_step_child", "--ignored", "--nocapture"])
+        .env(STEP_VAR, step_spec(home, args))
+        .env("PARLEY_FAILPOINT", point);
     tokio::task::spawn_blocking(move || cmd.status().unwrap())
         .await
         .unwrap()
+}
+
+/// Carries the child's home and step arguments.
+const STEP_VAR: &str = "PARLEY_CRASH_STEP";
+/// Separates them in [`STEP_VAR`] (no argument contains it).
+const SEPARATOR: char = '\u{1f}';
+
+fn step_spec(home: &Path, args: &[&str]) -> String {
+    let mut parts = vec![home.to_str().unwrap()];
+    parts.extend_from_slice(args);
+    parts.join(&SEPARATOR.to_string())
+}
+
+/// The child side of [`run_step`]: opens the client in the given home and runs one step
+/// (`sync`, `send TO TEXT`, `group NAME MEMBER...` or `add GROUP HANDLE`), where the armed
+/// failpoint aborts the process. Ignored in ordinary runs: it only means something as the
+/// child of a crash test, which runs it by name.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "the child process of the crash tests, run by them"]
+async fn crash_step_child() {
+    let spec = std::env::var(STEP_VAR).expect("run by run_step");
+    let parts: Vec<&str> = spec.split(SEPARATOR).collect();
+    let (home, step) = parts.split_first().unwrap();
+    let client = open_when_free(home).await;
+    match step {
+        ["sync"] => {
+            client.sync().await.unwrap();
+        }
+        ["send", to, text] => {
+            client.send_text(to, text).await.unwrap();
+        }
+        ["group", name, members @ ..] => {
+            let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
+            client.create_group(name, &members).await.unwrap();
+        }
+        ["add", group, handle] => client.add_member(group, handle).await.unwrap(),
+        _ => panic!("unknown step {step:?}"),
+    }
+}
+
+/// Opens the client in `home`, retrying while the parent's instance still holds the store
+/// lock.
+async fn open_when_free(home: &str) -> Client {
+    let deadline = Instant::now() + std::time::Duration::from_secs(8);
+    loop {
+        let built = Client::builder()
+            .home(home)
+            .passphrase(Passphrase::new(common::PASSPHRASE.to_owned()))
+            .kdf_params(KdfParams::insecure_for_tests())
+            .build()
+            .await;
+        match built {
+            Ok(client) => return client,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("opening the client: {e}"),
+        }
+    }
 }
 
 /// (sender, text) of a conversation's stored history, oldest first.
