@@ -99,27 +99,24 @@ impl Ctx<'_> {
                 self.abort_own_commit(gid).await?;
             }
         }
-        self.process_foreign_entry(gid, entry, &hash).await?;
-        Ok(())
+        self.process_foreign_entry(gid, entry, &hash).await
     }
 
-    /// Processes an entry that is not our pending commit; returns whether our epoch changed.
+    /// Processes an entry that is not our pending commit.
     async fn process_foreign_entry(
         &mut self,
         gid: &GroupId,
         entry: &Entry,
         hash: &[u8; 32],
-    ) -> Result<bool, ClientError> {
+    ) -> Result<(), ClientError> {
         let hash = *hash;
         if self.store.seen(&hash)? {
-            self.skip_seen_entry(gid, entry, &hash).await?;
-            return Ok(false);
+            return self.skip_seen_entry(gid, entry, &hash).await;
         }
         match self.session.mls.process(gid, &entry.message) {
             Ok(Incoming::Application { sender, payload }) => {
                 self.accept_application(gid, entry, &hash, &sender, &payload)
-                    .await?;
-                Ok(false)
+                    .await
             }
             Ok(Incoming::Commit(commit)) => self.accept_commit(gid, entry, &hash, commit).await,
             Ok(_) => {
@@ -128,7 +125,7 @@ impl Ctx<'_> {
                 batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
                 batch.mark_seen(&hash);
                 self.store.apply(batch).await?;
-                Ok(false)
+                Ok(())
             }
             Err(e) => {
                 // A replay, an entry of an old epoch, garbage: set it aside once, never stall
@@ -137,8 +134,7 @@ impl Ctx<'_> {
                 self.session.mls.discard_changes();
                 let fork_sign = crate::quarantine::is_fork_sign(&e, entry);
                 self.quarantine_entry(gid, entry, &hash, e.to_string(), fork_sign)
-                    .await?;
-                Ok(false)
+                    .await
             }
         }
     }
@@ -212,7 +208,7 @@ impl Ctx<'_> {
         entry: &Entry,
         hash: &[u8; 32],
         commit: IncomingCommit,
-    ) -> Result<bool, ClientError> {
+    ) -> Result<(), ClientError> {
         let mut to_check: Vec<Member> = commit.added().to_vec();
         to_check.extend(commit.sender().cloned());
         for member in &to_check {
@@ -225,24 +221,24 @@ impl Ctx<'_> {
                 let name = self
                     .conversation_of(gid)?
                     .map_or_else(|| "a conversation".to_owned(), |c| c.name);
-                self.quarantine_entry(
-                    gid,
-                    entry,
-                    hash,
-                    format!("a change to {name} was refused: {e}"),
-                    false,
-                )
-                .await?;
-                return Ok(false);
+                return self
+                    .quarantine_entry(
+                        gid,
+                        entry,
+                        hash,
+                        format!("a change to {name} was refused: {e}"),
+                        false,
+                    )
+                    .await;
             }
         }
         let removes_us = commit.removes_us();
         if let Err(e) = self.session.mls.merge_incoming_commit(gid, commit) {
             tracing::warn!(error = %e, "could not merge a commit");
             self.session.mls.discard_changes();
-            self.quarantine_entry(gid, entry, hash, e.to_string(), false)
-                .await?;
-            return Ok(false);
+            return self
+                .quarantine_entry(gid, entry, hash, e.to_string(), false)
+                .await;
         }
         let conv = self.conversation_of(gid)?;
         let mut batch = StoreBatch::default();
@@ -265,7 +261,7 @@ impl Ctx<'_> {
                     .await;
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Before our commit at `commit_seq` is merged, processes what others posted in the same
