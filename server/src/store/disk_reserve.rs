@@ -31,6 +31,11 @@ impl DiskReserve {
         }
     }
 
+    /// The same directory with another reserve.
+    pub(super) fn with_min_free(&self, min_free: u64) -> DiskReserve {
+        DiskReserve::new(self.dir.clone(), min_free)
+    }
+
     /// Succeeds when a write that adds data may go ahead. A file system that cannot be asked
     /// counts as full: refusing a write is recoverable, a full disk under sled is not.
     pub(super) fn admit(&self) -> Result<(), StoreError> {

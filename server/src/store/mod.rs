@@ -48,8 +48,6 @@ pub(crate) struct Store {
     group_keys: sled::Tree,
     group_entries: sled::Tree,
     db: sled::Db,
-    /// Where the database lives.
-    db_dir: std::path::PathBuf,
     flusher: Arc<Flusher>,
     /// Refuses new data before the disk fills (none until [`Store::with_disk_reserve`]).
     reserve: Arc<DiskReserve>,
@@ -77,7 +75,6 @@ impl Store {
             group_entries: db.open_tree("group_entries")?,
             flusher: Arc::new(Flusher::new(db.clone(), dir, flush)?),
             reserve: Arc::new(DiskReserve::new(dir.to_owned(), 0)),
-            db_dir: dir.to_owned(),
             db,
             metrics: Metrics::new(Some(dir.to_owned())),
         };
@@ -89,7 +86,7 @@ impl Store {
     /// Refuses writes that add data (deposits, group messages, registrations, KeyPackages)
     /// while the disk holding the database has less than `min_free` bytes free.
     pub(crate) fn with_disk_reserve(mut self, min_free: u64) -> Store {
-        self.reserve = Arc::new(DiskReserve::new(self.db_dir.clone(), min_free));
+        self.reserve = Arc::new(self.reserve.with_min_free(min_free));
         self
     }
 
