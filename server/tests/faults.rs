@@ -23,9 +23,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::process::RelayProcess;
-use common::{drain, User};
-use parley_crypto::auth::{body, OwnerMethod};
-use parley_proto::v1::{DepositRequest, FetchRequest};
+use common::{drain, fetch, User};
+use parley_proto::v1::DepositRequest;
 use tonic::Code;
 
 /// Size of each deposit: large enough to fill the tmpfs in a few dozen calls, small enough to
@@ -140,23 +139,8 @@ async fn deposit(relay: &RelayProcess, n: u32) -> Result<(), tonic::Status> {
 
 /// Bob's first page of pending deliveries, without acknowledging them.
 async fn first_page(relay: &RelayProcess, bob: &User) -> Vec<Vec<u8>> {
-    let mut directory = relay.directory().await;
-    let auth = bob
-        .owner_auth(&mut directory, OwnerMethod::Fetch, body::fetch(0))
-        .await;
-    let deliveries = relay
-        .inbox()
-        .await
-        .fetch(FetchRequest {
-            handle: bob.handle.to_string(),
-            limit: 0,
-            auth: Some(auth),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .deliveries;
-    deliveries.into_iter().map(|d| d.envelope).collect()
+    let page = fetch(&mut relay.directory().await, &mut relay.inbox().await, bob).await;
+    page.into_iter().map(|d| d.envelope).collect()
 }
 
 /// Reads and acknowledges all of bob's deliveries.

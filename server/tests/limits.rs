@@ -10,9 +10,9 @@ mod limits_support;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{group_auth, User};
+use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
-use limits_support::{ack, deposit, disk_bytes, fetch, generous, LimitedRelay, CALM, FLOODER};
+use limits_support::{deposit, disk_bytes, generous, LimitedRelay, CALM, FLOODER};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{

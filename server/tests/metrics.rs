@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{group_auth, User};
+use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
-use limits_support::{ack, deposit, fetch, generous, LimitedRelay, CALM, FLOODER};
+use limits_support::{deposit, generous, LimitedRelay, CALM, FLOODER};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{ChallengeRequest, CreateGroupRequest, PostRequest, SubscribeInboxRequest};

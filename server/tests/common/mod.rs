@@ -27,7 +27,7 @@ use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::{
-    AckRequest, ChallengeRequest, FetchRequest, GroupAuth, OwnerAuth, RegisterRequest,
+    AckRequest, ChallengeRequest, Delivery, FetchRequest, GroupAuth, OwnerAuth, RegisterRequest,
 };
 use parley_relay::{Relay, RelayConfig, RelayError, TlsSetting};
 use rand::rngs::OsRng;
@@ -226,6 +226,47 @@ pub fn group_auth_at(
     }
 }
 
+/// Up to 500 pending deliveries of `user`.
+pub async fn fetch(
+    directory: &mut DirectoryClient<Channel>,
+    inbox: &mut InboxClient<Channel>,
+    user: &User,
+) -> Vec<Delivery> {
+    let auth = user
+        .owner_auth(directory, OwnerMethod::Fetch, body::fetch(500))
+        .await;
+    inbox
+        .fetch(FetchRequest {
+            handle: user.handle.as_str().into(),
+            limit: 500,
+            auth: Some(auth),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries
+}
+
+/// Acknowledges `ids` in `user`'s inbox.
+pub async fn ack(
+    directory: &mut DirectoryClient<Channel>,
+    inbox: &mut InboxClient<Channel>,
+    user: &User,
+    ids: Vec<u64>,
+) {
+    let auth = user
+        .owner_auth(directory, OwnerMethod::Ack, body::ack(&ids))
+        .await;
+    inbox
+        .ack(AckRequest {
+            handle: user.handle.as_str().into(),
+            ids,
+            auth: Some(auth),
+        })
+        .await
+        .unwrap();
+}
+
 /// Reads every pending delivery of `user`, oldest first, acknowledging each page (of the
 /// relay's maximum size) so the next one follows.
 pub async fn drain(
@@ -233,37 +274,14 @@ pub async fn drain(
     inbox: &mut InboxClient<Channel>,
     user: &User,
 ) -> Vec<Vec<u8>> {
-    let handle = user.handle.as_str().to_owned();
     let mut out = Vec::new();
     loop {
-        let auth = user
-            .owner_auth(directory, OwnerMethod::Fetch, body::fetch(500))
-            .await;
-        let deliveries = inbox
-            .fetch(FetchRequest {
-                handle: handle.clone(),
-                limit: 500,
-                auth: Some(auth),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .deliveries;
+        let deliveries = fetch(directory, inbox, user).await;
         if deliveries.is_empty() {
             return out;
         }
         let ids: Vec<u64> = deliveries.iter().map(|d| d.id).collect();
         out.extend(deliveries.into_iter().map(|d| d.envelope));
-        let auth = user
-            .owner_auth(directory, OwnerMethod::Ack, body::ack(&ids))
-            .await;
-        inbox
-            .ack(AckRequest {
-                handle: handle.clone(),
-                ids,
-                auth: Some(auth),
-            })
-            .await
-            .unwrap();
+        ack(directory, inbox, user, ids).await;
     }
 }

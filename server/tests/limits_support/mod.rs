@@ -13,17 +13,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use parley_crypto::auth::{body, OwnerMethod};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{AckRequest, Delivery, DepositRequest, FetchRequest};
+use parley_proto::v1::DepositRequest;
 use parley_relay::{LimitsConfig, Metrics, Relay, RelayConfig, RelayError, TlsSetting};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint};
 use tonic::Status;
-
-use crate::common::User;
 
 /// The address well-behaved test clients connect from.
 pub const CALM: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
@@ -113,46 +110,6 @@ pub async fn deposit(
         })
         .await
         .map(|_| ())
-}
-
-/// Up to 500 pending deliveries of `user`.
-pub async fn fetch(
-    directory: &mut DirectoryClient<Channel>,
-    inbox: &mut InboxClient<Channel>,
-    user: &User,
-) -> Vec<Delivery> {
-    let auth = user
-        .owner_auth(directory, OwnerMethod::Fetch, body::fetch(500))
-        .await;
-    inbox
-        .fetch(FetchRequest {
-            handle: user.handle.as_str().into(),
-            limit: 500,
-            auth: Some(auth),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .deliveries
-}
-
-pub async fn ack(
-    directory: &mut DirectoryClient<Channel>,
-    inbox: &mut InboxClient<Channel>,
-    user: &User,
-    ids: Vec<u64>,
-) {
-    let auth = user
-        .owner_auth(directory, OwnerMethod::Ack, body::ack(&ids))
-        .await;
-    inbox
-        .ack(AckRequest {
-            handle: user.handle.as_str().into(),
-            ids,
-            auth: Some(auth),
-        })
-        .await
-        .unwrap();
 }
 
 /// The `p`-th percentile (0-100) of `samples`, which it sorts.
