@@ -98,7 +98,11 @@ impl ClientBuilder {
             _ => (self.relay, self.fingerprint),
         };
         let session = match settings {
-            Some(settings) => Some(crate::identity::load_session(&store, &settings)?),
+            Some(settings) => {
+                let session = crate::identity::load_session(&store, &settings)?;
+                crate::migration::run(&store, &session).await?;
+                Some(session)
+            }
             None => None,
         };
         Ok(Client {

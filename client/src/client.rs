@@ -13,7 +13,7 @@ use crate::conversations::{ConversationInfo, MemberInfo};
 use crate::error::ClientError;
 use crate::events::Event;
 use crate::identity::WhoAmI;
-use crate::message::Message;
+use crate::message::{Message, MessageId};
 use crate::relay::{RelayConnection, RelayUrl};
 use crate::store::records::Alert;
 use crate::store::{Key, Prefix, Store, StoreBatch, StoreError};
@@ -186,7 +186,10 @@ impl Client {
         crate::identity::whoami(&self.inner.store)
     }
 
-    /// Sends a text to the conversation named `to`, or starts a 1:1 with the handle `to`.
+    /// Sends a text to the conversation `to` names: a person's handle (their 1:1, started
+    /// if there is none yet; `@handle` always means the person), our group's name, or
+    /// `inviter/name` for a group someone added us to. A name that could mean two
+    /// conversations is refused with [`ClientError::AmbiguousName`]; see the crate docs.
     pub async fn send_text(&self, to: &str, text: &str) -> Result<Message, ClientError> {
         let mut state = self.inner.state.lock().await;
         let mut ctx = state.ctx(&self.inner.store)?;
@@ -222,7 +225,9 @@ impl Client {
     }
 
     /// Fetches and processes everything new (inbox, then every group) and returns the new
-    /// messages in processing order. Each message is returned once.
+    /// messages in processing order (changes of members included). Each message is returned
+    /// once by `sync` or [`Client::events`]; independently of that, every message someone
+    /// else caused stays in [`Client::unread`] until [`Client::mark_read`].
     pub async fn sync(&self) -> Result<Vec<Message>, ClientError> {
         let outcome = self.sync_outcome().await?;
         Ok(outcome
@@ -244,6 +249,22 @@ impl Client {
             events: std::mem::take(ctx.events),
             groups,
         })
+    }
+
+    /// Entries not yet marked read, in the order they arrived: messages and changes of
+    /// members caused by others, whichever call fetched them. With `conversation`, only
+    /// that conversation's. Nothing is fetched from the relay (see [`Client::sync`]).
+    pub async fn unread(&self, conversation: Option<&str>) -> Result<Vec<Message>, ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let ctx = state.ctx(&self.inner.store)?;
+        ctx.unread(conversation)
+    }
+
+    /// Marks these entries as shown: [`Client::unread`] no longer lists them.
+    pub async fn mark_read(&self, ids: &[MessageId]) -> Result<(), ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let ctx = state.ctx(&self.inner.store)?;
+        ctx.mark_read(ids).await
     }
 
     /// The stored history of a conversation, oldest first; with `limit`, the latest `limit`.
@@ -290,7 +311,9 @@ impl Client {
     }
 
     /// Marks `handle` verified after the safety numbers matched; for a CHANGED contact the new
-    /// key is adopted (and 1:1s holding the old key are retired as "`<name> (old key)`").
+    /// key is adopted (and 1:1s holding the old key are retired as "`<name> (old key)`" and
+    /// closed at the relay). Groups that hold the old key stay blocked until the member is
+    /// removed (and added again with the new key).
     pub async fn confirm_verified(&self, handle: &str) -> Result<(), ClientError> {
         let mut state = self.inner.state.lock().await;
         let mut ctx = state.ctx(&self.inner.store)?;
@@ -299,8 +322,9 @@ impl Client {
 
     /// Adopts the changed key of `handle` without verifying it: the contact becomes
     /// unverified and can be written to again (1:1s holding the old key are retired as
-    /// "`<name> (old key)`"; the next message starts a new one). Does nothing if the key did
-    /// not change.
+    /// "`<name> (old key)`" and closed at the relay; the next message starts a new one).
+    /// Groups that hold the old key stay blocked until the member is removed (and added
+    /// again). Does nothing if the key did not change.
     pub async fn accept_new_key(&self, handle: &str) -> Result<(), ClientError> {
         let mut state = self.inner.state.lock().await;
         let mut ctx = state.ctx(&self.inner.store)?;

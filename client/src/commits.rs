@@ -13,12 +13,12 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::client::Ctx;
-use crate::conversations::MAX_NAME_LEN;
 use crate::error::{crypto, ClientError};
 use crate::events::Event;
+use crate::naming::check_own_group_name;
 use crate::relay::RelayError;
-use crate::store::records::{Conversation, PendingCommit, StoredKind};
-use crate::store::{Key, StoreBatch};
+use crate::store::records::{Conversation, HistoryEntry, PendingCommit, StoredBody, StoredKind};
+use crate::store::{Key, StoreBatch, StoreError};
 
 /// Attempts when others keep moving the group's epoch.
 pub(crate) const MAX_TRIES: usize = 5;
@@ -36,12 +36,8 @@ impl Ctx<'_> {
         name: &str,
         members: &[String],
     ) -> Result<(), ClientError> {
-        if name.trim().is_empty() || name.len() > MAX_NAME_LEN {
-            return Err(ClientError::InvalidConversationName);
-        }
-        if self.conversation(name)?.is_some() {
-            return Err(ClientError::ConversationExists(name.to_owned()));
-        }
+        check_own_group_name(name)?;
+        self.check_name_is_free(name)?;
         let mut handles: Vec<Handle> = Vec::new();
         for member in members {
             let handle =
@@ -53,23 +49,74 @@ impl Ctx<'_> {
         let adds = self.claim_all(handles).await?;
         let gid = self.new_group().await?;
         let conv = Conversation {
-            name: name.to_owned(),
-            title: name.to_owned(),
             group_id: gid,
             kind: StoredKind::Group,
+            named_by: self.session.handle.to_string(),
+            peer: None,
+            title: name.to_owned(),
+            name: name.to_owned(),
             active: true,
+            retired: false,
+            close_pending: false,
         };
         if adds.is_empty() {
             let mut batch = StoreBatch::default();
             self.stage_conversation(&mut batch, &conv)?;
+            let message = self.stage_joined(&mut batch, &conv)?;
             self.store.apply(batch).await?;
+            self.events.push(Event::Message(message));
             self.events.push(Event::MembershipChanged {
-                conversation: conv.name,
+                conversation: self.display_name(&conv)?,
             });
             return Ok(());
         }
         self.commit_change(&gid, &Change::Add(adds), name, Some(conv))
             .await
+    }
+
+    /// A name for a group of ours must not be what a person or another conversation is
+    /// called here: the handle of a contact or of a 1:1, or one of our other groups.
+    fn check_name_is_free(&self, name: &str) -> Result<(), ClientError> {
+        let names = self.names()?;
+        let taken = names.records().iter().any(|r| {
+            (r.is_direct() && r.peer() == name)
+                || (r.kind == StoredKind::Group
+                    && r.named_by == self.session.handle.as_str()
+                    && r.title == name)
+        });
+        let contact = match Handle::parse(name) {
+            Ok(handle) => self.pinned(&handle)?.is_some(),
+            Err(_) => false,
+        };
+        if taken || contact {
+            return Err(ClientError::ConversationExists(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Records that we created `conv`, with its members as they are now.
+    fn stage_joined(
+        &self,
+        batch: &mut StoreBatch,
+        conv: &Conversation,
+    ) -> Result<crate::message::Message, ClientError> {
+        let members = self
+            .session
+            .mls
+            .members(&conv.group_id)
+            .map_err(crypto)?
+            .into_iter()
+            .map(|m| m.handle.to_string())
+            .collect();
+        let entry = HistoryEntry {
+            sender: self.session.handle.to_string(),
+            sent_at_ms: crate::clock::now_ms(),
+            body: StoredBody::Joined {
+                members,
+                stranger: false,
+            },
+        };
+        self.stage_history(batch, conv, entry)
     }
 
     /// Creates the 1:1 with `peer`; returns the conversation as saved.
@@ -84,11 +131,15 @@ impl Ctx<'_> {
         let gid = self.new_group().await?;
         let own = self.session.handle.to_string();
         let conv = Conversation {
-            name: peer.to_string(),
-            title: own.clone(),
             group_id: gid,
             kind: StoredKind::Direct,
+            named_by: own.clone(),
+            peer: Some(peer.to_string()),
+            title: own.clone(),
+            name: peer.to_string(),
             active: true,
+            retired: false,
+            close_pending: false,
         };
         self.commit_change(&gid, &Change::Add(adds), &own, Some(conv))
             .await?;
@@ -96,21 +147,32 @@ impl Ctx<'_> {
             .ok_or_else(|| ClientError::UnknownConversation(peer.to_string()))
     }
 
+    /// The group `name` names, which we must still be in; a 1:1 is refused (it never grows).
+    fn require_group(&self, name: &str) -> Result<Conversation, ClientError> {
+        let conv = self.require_conversation(name)?;
+        if conv.kind == StoredKind::Direct {
+            return Err(ClientError::NotAGroup(name.to_owned()));
+        }
+        if !conv.active {
+            return Err(self.not_a_member());
+        }
+        Ok(conv)
+    }
+
     pub(crate) async fn add_member(
         &mut self,
         group: &str,
         handle: &str,
     ) -> Result<(), ClientError> {
-        let conv = self.require_conversation(group)?;
-        if !conv.active {
-            return Err(self.not_a_member());
-        }
+        let conv = self.require_group(group)?;
         let handle =
             Handle::parse(handle).map_err(|_| ClientError::InvalidHandle(handle.to_owned()))?;
         let members = self.session.mls.members(&conv.group_id).map_err(crypto)?;
         if members.iter().any(|m| m.handle == handle) {
             return Err(ClientError::AlreadyAMember(handle.to_string()));
         }
+        // Whoever holds a key we no longer trust would get the new epoch's secrets too.
+        self.require_trusted_members(&conv)?;
         let adds = self.claim_all(vec![handle]).await?;
         let welcome_name = self.welcome_name(&conv);
         self.commit_change(&conv.group_id, &Change::Add(adds), &welcome_name, None)
@@ -122,10 +184,7 @@ impl Ctx<'_> {
         group: &str,
         handle: &str,
     ) -> Result<(), ClientError> {
-        let conv = self.require_conversation(group)?;
-        if !conv.active {
-            return Err(self.not_a_member());
-        }
+        let conv = self.require_group(group)?;
         let handle =
             Handle::parse(handle).map_err(|_| ClientError::InvalidHandle(handle.to_owned()))?;
         if handle == self.session.handle {
@@ -139,6 +198,48 @@ impl Ctx<'_> {
             None,
         )
         .await
+    }
+
+    /// Closes a retired 1:1 by removing the peer's old key from it, so that the peer's side
+    /// stops treating it as live; done once, retried by later syncs while the relay cannot
+    /// be reached.
+    pub(crate) async fn close_retired(&mut self, conv: &Conversation) -> Result<(), ClientError> {
+        let peer = Handle::parse(conv.peer()).map_err(|_| StoreError::Corrupt("peer"))?;
+        let still_there = self
+            .session
+            .mls
+            .members(&conv.group_id)
+            .map_err(crypto)?
+            .iter()
+            .any(|m| m.handle == peer);
+        if conv.active && still_there {
+            match self
+                .commit_change(
+                    &conv.group_id,
+                    &Change::Remove(vec![peer]),
+                    &conv.title,
+                    None,
+                )
+                .await
+            {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => return Err(e),
+                // The peer's side may already be gone (removed us, or the group is unknown):
+                // nothing left to close.
+                Err(e) => tracing::debug!(error = %e, "a retired 1:1 could not be closed"),
+            }
+        }
+        let closed = Conversation {
+            active: false,
+            close_pending: false,
+            ..self
+                .conversation_of(&conv.group_id)?
+                .unwrap_or_else(|| conv.clone())
+        };
+        let mut batch = StoreBatch::default();
+        self.stage_conversation(&mut batch, &closed)?;
+        self.store.apply(batch).await?;
+        Ok(())
     }
 
     /// The conversation name our Welcomes carry: our handle for a 1:1, else the group's name.
@@ -234,8 +335,13 @@ impl Ctx<'_> {
                 commit_hash: Sha256::digest(&outgoing.commit).into(),
                 welcome: outgoing.welcome.as_ref().map(hex::encode),
                 recipients,
+                removed: match change {
+                    Change::Remove(handles) => handles.iter().map(|h| h.to_string()).collect(),
+                    Change::Add(_) => Vec::new(),
+                },
                 welcome_name: welcome_name.to_owned(),
                 conversation: new_conversation.clone(),
+                recorded: false,
             };
             // Saved before the relay sees it: whatever happens next, the next sync can tell
             // whether it was accepted, and never processes our own commit as someone else's.
@@ -269,10 +375,10 @@ impl Ctx<'_> {
                 }
             }
         }
-        let name = self
-            .conversation_of(gid)?
-            .or(new_conversation)
-            .map_or_else(String::new, |c| c.name);
+        let name = match self.conversation_of(gid)?.or(new_conversation) {
+            Some(conv) => self.display_name(&conv)?,
+            None => String::new(),
+        };
         Err(ClientError::Busy(name))
     }
 
@@ -283,6 +389,7 @@ impl Ctx<'_> {
         seq: Option<u64>,
     ) -> Result<(), ClientError> {
         let gid = pending.group_id;
+        let created = pending.conversation.is_some();
         if self.session.mls.epoch(&gid).ok() == Some(pending.epoch) {
             if let Some(seq) = seq {
                 self.catch_up_to(&gid, seq).await?;
@@ -297,13 +404,29 @@ impl Ctx<'_> {
         if let Some(seq) = seq {
             batch.put_u64(Key::Cursor(&gid), seq.saturating_add(1));
         }
-        if let Some(mut conv) = pending.conversation.take() {
-            conv.name = self.unique_name(&conv.name)?;
-            self.stage_conversation(&mut batch, &conv)?;
+        let new_conversation = pending.conversation.take();
+        if let Some(conv) = &new_conversation {
+            self.stage_conversation(&mut batch, conv)?;
+        }
+        // Our own change goes into the history once, in the batch that merges it (a second
+        // call, after a crash before the Welcomes went out, finds it recorded).
+        let mut message = None;
+        if !pending.recorded {
+            let conv = match new_conversation {
+                Some(conv) => Some(conv),
+                None => self.conversation_of(&gid)?,
+            };
+            if let Some(conv) = conv {
+                message = self.stage_own_change(&mut batch, &conv, &pending, created)?;
+            }
+            pending.recorded = true;
         }
         // Kept (without the conversation, now saved) until every Welcome is delivered.
         batch.put(Key::PendingCommit(&gid), &pending)?;
         self.store.apply(batch).await?;
+        if let Some(message) = message {
+            self.events.push(Event::Message(message));
+        }
         crate::failpoint::hit("commit.after_merge");
 
         if let Some(welcome) = &pending.welcome {
@@ -331,10 +454,36 @@ impl Ctx<'_> {
         self.store.apply(batch).await?;
         if let Some(conv) = self.conversation_of(&gid)? {
             self.events.push(Event::MembershipChanged {
-                conversation: conv.name,
+                conversation: self.display_name(&conv)?,
             });
         }
         Ok(())
+    }
+
+    /// The history entry for a change of ours: "created" for a new group, the members added
+    /// or removed for an existing one; none for a new 1:1 or the closing of a retired one.
+    fn stage_own_change(
+        &self,
+        batch: &mut StoreBatch,
+        conv: &Conversation,
+        pending: &PendingCommit,
+        created: bool,
+    ) -> Result<Option<crate::message::Message>, ClientError> {
+        if conv.kind == StoredKind::Direct {
+            return Ok(None);
+        }
+        if created {
+            return self.stage_joined(batch, conv).map(Some);
+        }
+        let entry = HistoryEntry {
+            sender: self.session.handle.to_string(),
+            sent_at_ms: crate::clock::now_ms(),
+            body: StoredBody::Membership {
+                added: pending.recipients.clone(),
+                removed: pending.removed.clone(),
+            },
+        };
+        self.stage_history(batch, conv, entry).map(Some)
     }
 
     /// The relay refused our commit: drop it and the pending record.

@@ -43,6 +43,28 @@ pub enum ClientError {
     /// No conversation has this name and it is not a handle either.
     #[error("there is no conversation called \"{0}\"")]
     UnknownConversation(String),
+    /// The name could mean two conversations (a person and a group); nothing was done.
+    #[error("\"{name}\" could mean more than one conversation: {}", options.join(", or "))]
+    AmbiguousName {
+        /// The name as given.
+        name: String,
+        /// What it could mean, each as the unambiguous name to use and what it is.
+        options: Vec<String>,
+    },
+    /// A group operation was asked of a 1:1.
+    #[error("\"{0}\" is a private conversation with one person, not a group")]
+    NotAGroup(String),
+    /// The conversation is a 1:1 retired after its peer's key changed; it is read-only.
+    #[error("\"{0}\" holds a key you no longer use and is kept read-only; write to the person's handle instead")]
+    Retired(String),
+    /// A member of the group has a key the user has not accepted; nothing was sent.
+    #[error("{handle}'s identity key in {conversation} is not the one you trust; nothing is sent to {conversation} until you verify or accept the key, or remove {handle}")]
+    MemberKeyChanged {
+        /// The group, by its local name.
+        conversation: String,
+        /// The member whose key changed.
+        handle: String,
+    },
     /// A conversation with this name exists already.
     #[error("a conversation called \"{0}\" already exists; choose another name")]
     ConversationExists(String),

@@ -8,7 +8,7 @@ use crate::client::Ctx;
 use crate::error::ClientError;
 use crate::events::Event;
 use crate::relay::{Entry, ReadPage};
-use crate::store::records::{HistoryEntry, PendingCommit, StoredBody};
+use crate::store::records::{Conversation, HistoryEntry, PendingCommit, StoredBody, StoredKind};
 use crate::store::{Key, Prefix, StoreBatch};
 
 /// Entries read per request.
@@ -27,6 +27,7 @@ impl Ctx<'_> {
                 self.sync_group_or_log(&conv.group_id).await?;
             }
         }
+        self.close_retired_directs().await?;
         self.top_up_key_packages().await
     }
 
@@ -201,7 +202,8 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Checks the members a commit adds, then merges it.
+    /// Checks the members a commit adds, then merges it and records the change in the
+    /// history, where every member sees it.
     async fn accept_commit(
         &mut self,
         gid: &GroupId,
@@ -209,6 +211,23 @@ impl Ctx<'_> {
         hash: &[u8; 32],
         commit: IncomingCommit,
     ) -> Result<(), ClientError> {
+        let conv = self.conversation_of(gid)?;
+        let committer = commit.sender().map(|m| m.handle.to_string());
+        // A 1:1 never grows: whoever adds a third person would hear what is meant for one.
+        if conv.as_ref().is_some_and(|c| c.kind == StoredKind::Direct) && !commit.added().is_empty()
+        {
+            self.session.mls.discard_changes();
+            let who = committer.unwrap_or_else(|| "someone".to_owned());
+            return self
+                .quarantine_entry(
+                    gid,
+                    entry,
+                    hash,
+                    format!("{who} tried to add someone to your private conversation with them; refused"),
+                    false,
+                )
+                .await;
+        }
         let mut to_check: Vec<Member> = commit.added().to_vec();
         to_check.extend(commit.sender().cloned());
         for member in &to_check {
@@ -218,9 +237,10 @@ impl Ctx<'_> {
                     return Err(e);
                 }
                 self.session.mls.discard_changes();
-                let name = self
-                    .conversation_of(gid)?
-                    .map_or_else(|| "a conversation".to_owned(), |c| c.name);
+                let name = match &conv {
+                    Some(conv) => self.display_name(conv)?,
+                    None => "a conversation".to_owned(),
+                };
                 return self
                     .quarantine_entry(
                         gid,
@@ -233,6 +253,16 @@ impl Ctx<'_> {
             }
         }
         let removes_us = commit.removes_us();
+        let added: Vec<String> = commit
+            .added()
+            .iter()
+            .map(|m| m.handle.to_string())
+            .collect();
+        let removed: Vec<String> = commit
+            .removed()
+            .iter()
+            .map(|m| m.handle.to_string())
+            .collect();
         if let Err(e) = self.session.mls.merge_incoming_commit(gid, commit) {
             tracing::warn!(error = %e, "could not merge a commit");
             self.session.mls.discard_changes();
@@ -240,25 +270,44 @@ impl Ctx<'_> {
                 .quarantine_entry(gid, entry, hash, e.to_string(), false)
                 .await;
         }
-        let conv = self.conversation_of(gid)?;
         let mut batch = StoreBatch::default();
         self.stage_mls(&mut batch);
         batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
         batch.mark_seen(hash);
-        if let (Some(conv), true) = (&conv, removes_us) {
-            let mut inactive = conv.clone();
-            inactive.active = false;
-            self.stage_conversation(&mut batch, &inactive)?;
+        let mut message = None;
+        if let Some(conv) = &conv {
+            let conv = Conversation {
+                active: conv.active && !removes_us,
+                ..conv.clone()
+            };
+            self.stage_conversation(&mut batch, &conv)?;
+            if !added.is_empty() || !removed.is_empty() {
+                let change = HistoryEntry {
+                    sender: committer.clone().unwrap_or_default(),
+                    sent_at_ms: crate::clock::now_ms(),
+                    body: StoredBody::Membership { added, removed },
+                };
+                message = Some(self.stage_history(&mut batch, &conv, change)?);
+            }
         }
         crate::failpoint::hit("group.commit_after_process");
         self.store.apply(batch).await?;
         if let Some(conv) = conv {
+            let shown = self.display_name(&conv)?;
+            if let Some(message) = message {
+                self.events.push(Event::Message(message));
+            }
             self.events.push(Event::MembershipChanged {
-                conversation: conv.name.clone(),
+                conversation: shown.clone(),
             });
             if removes_us {
-                self.alert(format!("you were removed from {}", conv.name))
-                    .await;
+                let by = committer.unwrap_or_else(|| "someone".to_owned());
+                let text = if conv.kind == StoredKind::Direct {
+                    format!("{by} closed an earlier private conversation with you")
+                } else {
+                    format!("you were removed from {shown} by {by}")
+                };
+                self.alert(text).await;
             }
         }
         Ok(())

@@ -3,13 +3,15 @@
 use parley_crypto::envelope;
 use parley_crypto::handle::Handle;
 use parley_crypto::inbox_message::InboxMessage;
+use parley_crypto::mls::MlsError;
 use sha2::{Digest, Sha256};
 
 use crate::client::Ctx;
 use crate::error::{crypto, ClientError};
 use crate::events::Event;
+use crate::naming::sanitize_title;
 use crate::relay::Delivery;
-use crate::store::records::{Conversation, StoredKind};
+use crate::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
 use crate::store::{Key, StoreBatch};
 
 /// Deliveries fetched per request.
@@ -70,6 +72,8 @@ impl Ctx<'_> {
         let opened = envelope::open(sealed, &self.session.handle, &self.session.inbox)
             .map_err(|_| ClientError::Crypto("a delivery could not be decrypted".into()))?;
         let sender = opened.sender().clone();
+        // Known before the lookup below pins a stranger.
+        let stranger = self.pinned(&sender)?.is_none();
         let contact = self.contact(&sender).await?;
         let message = opened.authenticate(&contact.inbox_key()).map_err(|_| {
             ClientError::Crypto(format!(
@@ -81,8 +85,12 @@ impl Ctx<'_> {
                 conversation_name,
                 welcome,
             } => {
-                self.accept_welcome(&sender, &conversation_name, &welcome, hash)
-                    .await
+                let invitation = Invitation {
+                    sender: &sender,
+                    title: &conversation_name,
+                    stranger,
+                };
+                self.accept_welcome(invitation, &welcome, hash).await
             }
             InboxMessage::Unknown { kind, .. } => {
                 self.alert(format!(
@@ -97,32 +105,43 @@ impl Ctx<'_> {
         }
     }
 
-    /// Joins the group of a Welcome after checking every member against the pins.
+    /// Joins the group of a Welcome after checking every member against the pins, names it
+    /// (see [`crate::naming`]) and records the joining in its history, unread.
     async fn accept_welcome(
         &mut self,
-        sender: &Handle,
-        name: &str,
+        invitation: Invitation<'_>,
         welcome: &[u8],
         hash: &[u8; 32],
     ) -> Result<(), ClientError> {
-        let staged = self.session.mls.stage_welcome(welcome).map_err(|e| {
-            self.session.mls.discard_changes();
-            crypto(e)
-        })?;
-        let group_id = staged.group_id();
-        if self.session.mls.has_group(&group_id) || self.conversation_of(&group_id)?.is_some() {
+        let sender = invitation.sender;
+        let staged = match self.session.mls.stage_welcome(welcome) {
+            Ok(staged) => staged,
             // The same Welcome again (e.g. re-sent after a crash): already joined.
-            self.session.mls.discard_changes();
-            let mut batch = StoreBatch::default();
-            batch.mark_seen(hash);
-            self.store.apply(batch).await?;
-            return Ok(());
-        }
+            Err(MlsError::GroupExists) => {
+                self.session.mls.discard_changes();
+                let mut batch = StoreBatch::default();
+                batch.mark_seen(hash);
+                self.store.apply(batch).await?;
+                return Ok(());
+            }
+            Err(e) => {
+                self.session.mls.discard_changes();
+                return Err(crypto(e));
+            }
+        };
+        let group_id = staged.group_id();
+        let earlier = self.conversation_of(&group_id)?;
         let members = staged.members().to_vec();
         let committer = staged.sender().cloned();
+        // A group we were removed from comes back as what it was.
+        let direct = match &earlier {
+            Some(earlier) => earlier.kind == StoredKind::Direct,
+            None => invitation.title == sender.as_str() && members.len() == 2,
+        };
         let verdict = async {
             if committer.as_ref().is_some_and(|c| c.handle != *sender)
                 || !members.iter().any(|m| m.handle == *sender)
+                || (direct && members.len() != 2)
             {
                 return Err(ClientError::UntrustedMember(sender.to_string()));
             }
@@ -137,39 +156,82 @@ impl Ctx<'_> {
             return Err(e);
         }
 
-        let direct = name == sender.as_str() && members.len() == 2;
-        let base = if direct { sender.as_str() } else { name };
-        let local_name = self.unique_name(base)?;
+        // A second live 1:1 with the same person (both started one at once) is not news.
+        let announce = !(direct && self.direct_with(sender)?.is_some());
+        let conv = match earlier {
+            // Added back after a removal: same conversation, same name, history kept.
+            Some(earlier) => Conversation {
+                active: true,
+                ..earlier
+            },
+            None if direct => Conversation {
+                group_id,
+                kind: StoredKind::Direct,
+                named_by: sender.to_string(),
+                peer: Some(sender.to_string()),
+                title: sender.to_string(),
+                name: sender.to_string(),
+                active: true,
+                retired: false,
+                close_pending: false,
+            },
+            None => {
+                let title = sanitize_title(invitation.title);
+                let name = self.names()?.unique(&format!("{sender}/{title}"));
+                Conversation {
+                    group_id,
+                    kind: StoredKind::Group,
+                    named_by: sender.to_string(),
+                    peer: None,
+                    title,
+                    name,
+                    active: true,
+                    retired: false,
+                    close_pending: false,
+                }
+            }
+        };
         let joined = self.session.mls.join(staged).map_err(|e| {
             self.session.mls.discard_changes();
             crypto(e)
         })?;
-        let conv = Conversation {
-            name: local_name.clone(),
-            title: if direct {
-                self.session.handle.to_string()
-            } else {
-                name.to_owned()
-            },
-            group_id: joined,
-            kind: if direct {
-                StoredKind::Direct
-            } else {
-                StoredKind::Group
-            },
-            active: true,
-        };
         let mut batch = StoreBatch::default();
         self.stage_mls(&mut batch);
         self.stage_conversation(&mut batch, &conv)?;
         batch.put_u64(Key::Cursor(&joined), 0);
         batch.mark_seen(hash);
+        let message = if announce {
+            let entry = HistoryEntry {
+                sender: sender.to_string(),
+                sent_at_ms: crate::clock::now_ms(),
+                body: StoredBody::Joined {
+                    members: members.iter().map(|m| m.handle.to_string()).collect(),
+                    stranger: invitation.stranger,
+                },
+            };
+            Some(self.stage_history(&mut batch, &conv, entry)?)
+        } else {
+            None
+        };
         crate::failpoint::hit("inbox.after_process");
         self.store.apply(batch).await?;
-        tracing::info!(conversation = %local_name, "joined a conversation");
+        tracing::debug!("joined a conversation");
+        let shown = self.display_name(&conv)?;
+        if let Some(message) = message {
+            self.events.push(Event::Message(message));
+        }
         self.events.push(Event::MembershipChanged {
-            conversation: local_name,
+            conversation: shown,
         });
         Ok(())
     }
+}
+
+/// Who invited us to what, as the sealed envelope authenticated it.
+struct Invitation<'a> {
+    sender: &'a Handle,
+    /// The conversation name the Welcome carries (the inviter's choice, untrusted text).
+    title: &'a str,
+    /// The sender was not pinned before this delivery.
+    stranger: bool,
 }

@@ -61,11 +61,14 @@ mod identity;
 mod inbox;
 mod keypackages;
 mod message;
+mod migration;
+mod naming;
 mod quarantine;
 mod sending;
 mod store;
 #[cfg(feature = "test-support")]
 mod test_support;
+mod unread;
 mod verification;
 
 pub mod relay;
@@ -76,7 +79,7 @@ pub use conversations::{ConversationInfo, ConversationKind, MemberInfo};
 pub use error::ClientError;
 pub use events::Event;
 pub use identity::WhoAmI;
-pub use message::{Message, MessageBody};
+pub use message::{Message, MessageBody, MessageId};
 pub use parley_crypto::vault::{KdfParams, Passphrase};
 pub use quarantine::QuarantinedMessage;
 pub use relay::RelayError;

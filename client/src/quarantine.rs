@@ -59,7 +59,10 @@ impl Ctx<'_> {
         reason: String,
         fork_sign: bool,
     ) -> Result<(), ClientError> {
-        let conversation = self.conversation_of(gid)?.map(|c| c.name);
+        let conversation = match self.conversation_of(gid)? {
+            Some(conv) => Some(self.display_name(&conv)?),
+            None => None,
+        };
         let epoch = self.session.mls.epoch(gid).ok();
         let record = Record {
             at_ms: crate::clock::now_ms(),

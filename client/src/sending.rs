@@ -1,6 +1,5 @@
 //! Sending text messages.
 
-use parley_crypto::handle::Handle;
 use parley_crypto::mls::GroupId;
 use parley_crypto::payload::Payload;
 use sha2::{Digest, Sha256};
@@ -10,6 +9,7 @@ use crate::commits::MAX_TRIES;
 use crate::error::{crypto, ClientError};
 use crate::events::Event;
 use crate::message::Message;
+use crate::naming::Target;
 use crate::relay::Entry;
 use crate::relay::RelayError;
 use crate::store::records::{Conversation, HistoryEntry, PendingCommit, StoredBody, StoredKind};
@@ -27,25 +27,32 @@ impl Ctx<'_> {
         if text.len() > MAX_TEXT_LEN {
             return Err(ClientError::MessageTooLong);
         }
-        let conv = match self.conversation(to)? {
-            Some(conv) => conv,
-            None => {
-                let peer = Handle::parse(to)
-                    .map_err(|_| ClientError::UnknownConversation(to.to_owned()))?;
-                // A crash may have left this 1:1 half-made (its commit accepted, the
-                // conversation not yet saved): settle that before starting a second one.
-                self.settle_pending_commits().await?;
-                match self.conversation(to)? {
-                    Some(conv) => conv,
-                    None => self.start_direct(&peer).await?,
+        let conv = match self.resolve(to)? {
+            Target::Record(record) => *record,
+            Target::Person(peer) => match self.direct_with(&peer)? {
+                Some(conv) => conv,
+                None => {
+                    if peer == self.session.handle {
+                        return Err(ClientError::CannotMessageSelf);
+                    }
+                    // A crash may have left this 1:1 half-made (its commit accepted, the
+                    // conversation not yet saved): settle that before starting a second one.
+                    self.settle_pending_commits().await?;
+                    match self.direct_with(&peer)? {
+                        Some(conv) => conv,
+                        None => self.start_direct(&peer).await?,
+                    }
                 }
-            }
+            },
         };
         if !conv.active {
             return Err(self.not_a_member());
         }
+        if conv.retired {
+            return Err(ClientError::Retired(self.display_name(&conv)?));
+        }
+        self.require_trusted_members(&conv)?;
         if conv.kind == StoredKind::Direct {
-            self.check_direct_peer(&conv)?;
             return match self.send_in(conv.clone(), text).await {
                 Err(ClientError::Relay(RelayError::NotFound)) => {
                     Err(self.explain_lost_direct(&conv).await)
@@ -126,7 +133,7 @@ impl Ctx<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ClientError::Busy(conv.name))
+        Err(ClientError::Busy(self.display_name(&conv)?))
     }
 
     /// Settles every commit whose outcome a crash or a lost answer left unknown.
@@ -169,14 +176,27 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// A 1:1 with a CHANGED contact (or whose member no longer has the pinned key) must not
-    /// be written to: the words would go to whoever holds a key the user has not accepted.
-    fn check_direct_peer(&self, conv: &Conversation) -> Result<(), ClientError> {
+    /// Nobody whose key the user has not accepted may receive what is sent: a member whose
+    /// contact is CHANGED, or who holds another key than the pinned one, blocks every
+    /// conversation they are in. A 1:1 must also hold exactly us and the peer.
+    pub(crate) fn require_trusted_members(&self, conv: &Conversation) -> Result<(), ClientError> {
         let members = self.session.mls.members(&conv.group_id).map_err(crypto)?;
         let us = self.session.handle.clone();
+        if conv.kind == StoredKind::Direct {
+            let others: Vec<_> = members.iter().filter(|m| m.handle != us).collect();
+            if others.len() != 1 || others[0].handle.as_str() != conv.peer() {
+                return Err(ClientError::UntrustedMember(conv.peer().to_owned()));
+            }
+        }
         for member in members.iter().filter(|m| m.handle != us) {
             if self.member_status(member) == Verification::Changed {
-                return Err(ClientError::KeyChanged(member.handle.to_string()));
+                return Err(match conv.kind {
+                    StoredKind::Direct => ClientError::KeyChanged(member.handle.to_string()),
+                    StoredKind::Group => ClientError::MemberKeyChanged {
+                        conversation: self.display_name(conv)?,
+                        handle: member.handle.to_string(),
+                    },
+                });
             }
         }
         Ok(())

@@ -97,7 +97,7 @@ impl Ctx<'_> {
         let mut handles: Vec<Handle> = Vec::new();
         for conv in self.conversations()? {
             if conv.kind == StoredKind::Direct {
-                if let Ok(handle) = Handle::parse(&conv.name) {
+                if let Ok(handle) = Handle::parse(conv.peer()) {
                     handles.push(handle);
                 }
             }
@@ -191,8 +191,10 @@ impl Ctx<'_> {
     }
 
     /// Adopts the contact's changed key if there is one, sets `verified`, and retires 1:1s
-    /// that still hold the old key (the new key cannot read them; the next message to the
-    /// handle starts a new 1:1).
+    /// that still hold the old key: they keep their history under "`<handle> (old key)`",
+    /// are never sent to again, and are closed at the relay (the old key is removed from
+    /// them) so that the peer's side stops using them too. The next message to the handle
+    /// starts a new 1:1.
     async fn decide(
         &mut self,
         peer: &Handle,
@@ -215,14 +217,50 @@ impl Ctx<'_> {
                 // replace the old inbox key whatever its version.
                 None => contact.record_version = 0,
             }
-            for conv in self.stale_directs(peer, &identity_key)? {
-                self.retire(conv).await?;
+            let stale = self.stale_directs(peer, &identity_key)?;
+            contact.verified = verified;
+            let mut batch = StoreBatch::default();
+            batch.put(Key::Contact(peer), &contact)?;
+            let mut names = self.names()?;
+            for conv in &stale {
+                let retired = Conversation {
+                    name: names.unique(&format!("{} (old key)", conv.peer())),
+                    retired: true,
+                    close_pending: true,
+                    ..conv.clone()
+                };
+                self.stage_conversation(&mut batch, &retired)?;
+                names.add(retired);
             }
+            self.store.apply(batch).await?;
+            self.close_retired_directs().await?;
+            return Ok(());
         }
         contact.verified = verified;
         let mut batch = StoreBatch::default();
         batch.put(Key::Contact(peer), &contact)?;
         self.store.apply(batch).await?;
+        Ok(())
+    }
+
+    /// Closes every retired 1:1 whose closing did not reach the relay yet. An unreachable
+    /// relay leaves them for the next sync; they are never sent to meanwhile.
+    pub(crate) async fn close_retired_directs(&mut self) -> Result<(), ClientError> {
+        let pending: Vec<Conversation> = self
+            .conversations()?
+            .into_iter()
+            .filter(|c| c.retired && c.close_pending)
+            .collect();
+        for conv in pending {
+            match self.close_retired(&conv).await {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => {
+                    tracing::debug!(error = %e, "closing a retired 1:1 waits for the relay");
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
         Ok(())
     }
 
@@ -234,7 +272,7 @@ impl Ctx<'_> {
     ) -> Result<Vec<Conversation>, ClientError> {
         let mut stale = Vec::new();
         for conv in self.conversations()? {
-            if conv.kind != StoredKind::Direct || !conv.active {
+            if !conv.is_live_direct() {
                 continue;
             }
             let Ok(members) = self.session.mls.members(&conv.group_id) else {
@@ -248,21 +286,6 @@ impl Ctx<'_> {
             }
         }
         Ok(stale)
-    }
-
-    /// Renames a 1:1 to "`<name> (old key)`" and marks it inactive; its history is kept.
-    async fn retire(&self, conv: Conversation) -> Result<(), ClientError> {
-        let old_name = conv.name.clone();
-        let retired = Conversation {
-            name: self.unique_name(&format!("{old_name} (old key)"))?,
-            active: false,
-            ..conv
-        };
-        let mut batch = StoreBatch::default();
-        batch.remove(Key::Conversation(&old_name));
-        self.stage_conversation(&mut batch, &retired)?;
-        self.store.apply(batch).await?;
-        Ok(())
     }
 
     pub(crate) fn group_code(&self, name: &str) -> Result<GroupCode, ClientError> {
@@ -281,7 +304,7 @@ impl Ctx<'_> {
             .collect();
         let code = RosterCode::compute(&roster, &authenticator);
         Ok(GroupCode {
-            conversation: conv.name,
+            conversation: self.display_name(&conv)?,
             grouped: code.grouped(),
             digits: code.digits().to_owned(),
             epoch,

@@ -79,7 +79,10 @@ fn direct_messages_flow_between_two_people() {
 
     let sent = parley(alice.path(), &["send", "bob", "hello"]).ok();
     assert_eq!(sent.stdout, "");
-    assert_eq!(parley(bob.path(), &["read"]).ok().stdout, "alice: hello\n");
+    assert_eq!(
+        parley(bob.path(), &["read"]).ok().stdout,
+        "* alice started a private conversation with you; alice was not one of your contacts before\nalice: hello\n"
+    );
     assert_eq!(
         parley(bob.path(), &["read"]).ok().stdout,
         "",
@@ -137,9 +140,15 @@ fn read_with_a_name_prints_only_that_conversation() {
     parley(carol.path(), &["send", "bob", "from carol"]).ok();
     assert_eq!(
         parley(bob.path(), &["read", "carol"]).ok().stdout,
-        "carol: from carol\n"
+        "* carol started a private conversation with you; carol was not one of your contacts \
+         before\ncarol: from carol\n"
     );
-    // alice's message was fetched and stored by that read, so it is no longer new.
+    // alice's message was fetched and stored by that read, and is shown by the next read.
+    assert_eq!(
+        parley(bob.path(), &["read"]).ok().stdout,
+        "* alice started a private conversation with you; alice was not one of your contacts \
+         before\nalice: from alice\n"
+    );
     assert_eq!(parley(bob.path(), &["read"]).ok().stdout, "");
     // And the conversation with alice exists: bob can answer in it.
     parley(bob.path(), &["send", "alice", "got it"]).ok();
@@ -176,11 +185,17 @@ fn groups_can_be_created_grown_and_shrunk() {
     assert_eq!(members, ["alice", "bob", "carol"]);
 
     parley(alice, &["send", "buyers", "our offer"]).ok();
+    // Invited to alice's group, bob and carol know it as alice/buyers.
     assert_eq!(
-        parley(bob, &["read", "buyers"]).ok().stdout,
-        "alice: our offer\n"
+        parley(bob, &["read", "alice/buyers"]).ok().stdout,
+        "* alice added you to alice/buyers (members: alice, you, carol); alice was not one of \
+         your contacts before\nalice: our offer\n"
     );
-    assert_eq!(parley(carol, &["read"]).ok().stdout, "alice: our offer\n");
+    assert_eq!(
+        parley(carol, &["read"]).ok().stdout,
+        "* alice added you to alice/buyers (members: alice, bob, you); alice was not one of \
+         your contacts before\nalice: our offer\n"
+    );
 
     parley(alice, &["group", "add", "buyers", "dave"]).ok();
     let members = parley(alice, &["group", "members", "buyers"]).ok().stdout;
@@ -192,13 +207,18 @@ fn groups_can_be_created_grown_and_shrunk() {
     assert!(lines(&members).contains(&"bob"), "{members}");
 
     parley(alice, &["send", "buyers", "final offer"]).ok();
-    let bob_sees = parley(bob, &["read", "buyers"]).ok().stdout;
-    assert!(bob_sees.ends_with("alice: final offer\n"), "{bob_sees}");
+    let bob_sees = parley(bob, &["read", "alice/buyers"]).ok().stdout;
     assert_eq!(
-        parley(dave, &["read", "buyers"]).ok().stdout,
-        "alice: final offer\n"
+        bob_sees,
+        "* alice added dave to alice/buyers\n* alice removed carol from alice/buyers\nalice: \
+         final offer\n"
     );
-    let carol_run = parley(carol, &["read", "buyers"]);
+    assert_eq!(
+        parley(dave, &["read", "alice/buyers"]).ok().stdout,
+        "* alice added you to alice/buyers (members: alice, bob, carol, you); alice was not one \
+         of your contacts before\n* alice removed carol from alice/buyers\nalice: final offer\n"
+    );
+    let carol_run = parley(carol, &["read", "alice/buyers"]);
     assert!(
         !carol_run.stdout.contains("final offer"),
         "a removed member must not read later messages: {}",
@@ -404,7 +424,7 @@ fn a_pinned_tls_relay_works_and_a_wrong_pin_is_refused() {
     parley(alice.path(), &["send", "bob", "over tls"]).ok();
     assert_eq!(
         parley(bob.path(), &["read"]).ok().stdout,
-        "alice: over tls\n"
+        "* alice started a private conversation with you; alice was not one of your contacts before\nalice: over tls\n"
     );
 
     let wrong: String = fingerprint
@@ -596,7 +616,7 @@ fn the_passphrase_can_be_changed() {
     alice.run(&["send", "bob", "after the change"]).ok();
     assert_eq!(
         bob.run(&["read"]).ok().stdout,
-        "alice: before the change\nalice: after the change\n"
+        "* alice started a private conversation with you; alice was not one of your contacts before\nalice: before the change\nalice: after the change\n"
     );
 }
 
@@ -628,6 +648,7 @@ fn read_follow_prints_messages_as_they_arrive_until_ctrl_c() {
         }
     });
     let next = || rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(next(), "* alice started a private conversation with you; alice was not one of your contacts before");
     assert_eq!(next(), "alice: already there");
     alice.run(&["send", "bob", "live one"]).ok();
     assert_eq!(next(), "alice: live one");

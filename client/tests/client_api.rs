@@ -72,9 +72,12 @@ async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
     client
 }
 
+/// What people wrote (changes of members, also returned, are left out), as (conversation,
+/// sender, text).
 fn texts(messages: &[Message]) -> Vec<(&str, &str, &str)> {
     messages
         .iter()
+        .filter(|m| !m.body.is_membership())
         .map(|m| (m.conversation.as_str(), m.sender.as_str(), m.text.as_str()))
         .collect()
 }
@@ -156,20 +159,23 @@ async fn group_of_three_with_add_and_remove() {
     ));
     alice.send_text("team", "welcome both").await.unwrap();
 
-    assert!(texts(&bob.sync().await.unwrap()).contains(&("team", "alice", "welcome both")));
+    assert!(texts(&bob.sync().await.unwrap()).contains(&("alice/team", "alice", "welcome both")));
     assert_eq!(
         texts(&carol.sync().await.unwrap()),
-        [("team", "alice", "welcome both")]
+        [("alice/team", "alice", "welcome both")]
     );
-    assert_eq!(bob.members("team").await.unwrap().len(), 3);
+    assert_eq!(bob.members("alice/team").await.unwrap().len(), 3);
     let info = carol.conversations().await.unwrap();
     assert_eq!(info[0].kind, ConversationKind::Group);
     assert_eq!(info[0].members, 3);
 
-    carol.send_text("team", "hi from carol").await.unwrap();
+    carol
+        .send_text("alice/team", "hi from carol")
+        .await
+        .unwrap();
     assert_eq!(
         texts(&bob.sync().await.unwrap()),
-        [("team", "carol", "hi from carol")]
+        [("alice/team", "carol", "hi from carol")]
     );
 
     // Removing someone who is not in the group is refused.
@@ -183,22 +189,33 @@ async fn group_of_three_with_add_and_remove() {
         Err(ClientError::NotAMember(h)) if h == "carol"
     ));
     alice.send_text("team", "carol is gone").await.unwrap();
-    bob.send_text("team", "indeed").await.unwrap();
+    bob.send_text("alice/team", "indeed").await.unwrap();
 
+    // Carol learns only that she was removed, and by whom.
     let carol_new = carol.sync().await.unwrap();
-    assert!(carol_new.is_empty(), "a removed member read {carol_new:?}");
+    assert!(
+        texts(&carol_new).is_empty(),
+        "a removed member read {carol_new:?}"
+    );
+    assert_eq!(
+        carol_new
+            .iter()
+            .map(|m| (m.sender.as_str(), m.text.as_str()))
+            .collect::<Vec<_>>(),
+        [("alice", "removed you from alice/team")]
+    );
     assert!(carol
         .alerts()
         .await
         .unwrap()
         .iter()
-        .any(|a| a.contains("removed from team")));
+        .any(|a| a.contains("removed from alice/team by alice")));
     assert!(matches!(
-        carol.send_text("team", "let me back in").await,
+        carol.send_text("alice/team", "let me back in").await,
         Err(ClientError::NotAMember(_))
     ));
     assert!(carol
-        .history("team", None)
+        .history("alice/team", None)
         .await
         .unwrap()
         .iter()
@@ -206,9 +223,9 @@ async fn group_of_three_with_add_and_remove() {
 
     assert_eq!(
         texts(&bob.sync().await.unwrap()),
-        [("team", "alice", "carol is gone")]
+        [("alice/team", "alice", "carol is gone")]
     );
-    assert_eq!(bob.members("team").await.unwrap().len(), 2);
+    assert_eq!(bob.members("alice/team").await.unwrap().len(), 2);
     assert_eq!(
         texts(&alice.sync().await.unwrap()),
         [
@@ -229,10 +246,17 @@ async fn sync_and_history_return_each_message_once() {
         alice.send_text("bob", text).await.unwrap();
     }
     let first = bob.sync().await.unwrap();
+    // Being added to the conversation comes first, as an entry of its own.
     assert_eq!(
         first.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
-        ["one", "two", "three"]
+        [
+            "started a private conversation with you",
+            "one",
+            "two",
+            "three"
+        ]
     );
+    assert!(first[0].body.is_membership());
     assert!(bob.sync().await.unwrap().is_empty());
 
     let history = bob.history("alice", None).await.unwrap();
@@ -267,7 +291,7 @@ async fn a_reopened_client_continues_where_it_left_off() {
     let bob = registered(&relay, homes.1.path(), "bob").await;
     let alice_id = alice.whoami().unwrap();
     alice.send_text("bob", "before restart").await.unwrap();
-    assert_eq!(bob.sync().await.unwrap().len(), 1);
+    assert_eq!(texts(&bob.sync().await.unwrap()).len(), 1);
     drop(alice);
     drop(bob);
 
@@ -290,7 +314,7 @@ async fn a_reopened_client_continues_where_it_left_off() {
         texts(&alice.sync().await.unwrap()),
         [("bob", "bob", "got both")]
     );
-    assert_eq!(bob.history("alice", None).await.unwrap().len(), 3);
+    assert_eq!(texts(&bob.history("alice", None).await.unwrap()).len(), 3);
     assert_eq!(alice.history("bob", None).await.unwrap().len(), 3);
 }
 
@@ -399,8 +423,9 @@ async fn events_stream_pushed_messages() {
             .expect("no event in time")
             .expect("stream ended")
             .unwrap();
-        if let Event::Message(m) = event {
-            seen.push(m.text);
+        match event {
+            Event::Message(m) if !m.body.is_membership() => seen.push(m.text),
+            _ => {}
         }
     }
     // The group subscription (made after joining) delivers later messages too.
@@ -411,8 +436,9 @@ async fn events_stream_pushed_messages() {
             .expect("no event in time")
             .expect("stream ended")
             .unwrap();
-        if let Event::Message(m) = event {
-            seen.push(m.text);
+        match event {
+            Event::Message(m) if !m.body.is_membership() => seen.push(m.text),
+            _ => {}
         }
     }
     assert_eq!(seen, ["first", "second"]);
@@ -538,18 +564,24 @@ async fn concurrent_commits_and_posts_are_retried() {
     // Both commit in the same epoch: one loses the race, syncs and retries.
     let (a, b, c) = tokio::join!(
         alice.add_member("team", "carol"),
-        bob.add_member("team", "dave"),
+        bob.add_member("alice/team", "dave"),
         alice.send_text("team", "racing"),
     );
     a.unwrap();
     b.unwrap();
     c.unwrap();
-    bob.send_text("team", "after the race").await.unwrap();
+    bob.send_text("alice/team", "after the race").await.unwrap();
 
-    for client in [&alice, &bob, &carol, &dave] {
+    for (client, name) in [
+        (&alice, "team"),
+        (&bob, "alice/team"),
+        (&carol, "alice/team"),
+        // Dave was added by bob: a group is named after whoever added us to it.
+        (&dave, "bob/team"),
+    ] {
         client.sync().await.unwrap();
         let mut members: Vec<String> = client
-            .members("team")
+            .members(name)
             .await
             .unwrap()
             .into_iter()
@@ -558,9 +590,9 @@ async fn concurrent_commits_and_posts_are_retried() {
         members.sort();
         assert_eq!(members, ["alice", "bob", "carol", "dave"]);
     }
-    let history = dave.history("team", None).await.unwrap();
+    let history = dave.history("bob/team", None).await.unwrap();
     assert_eq!(history.last().unwrap().text, "after the race");
-    let bobs = bob.history("team", None).await.unwrap();
+    let bobs = bob.history("alice/team", None).await.unwrap();
     assert_eq!(bobs.iter().filter(|m| m.text == "racing").count(), 1);
 }
 
@@ -632,7 +664,7 @@ async fn a_wrong_passphrase_is_refused_and_changes_nothing() {
 
     // The right one still opens it, and the conversation continues.
     let bob = open(&relay, homes.1.path()).await;
-    assert_eq!(bob.history("alice", None).await.unwrap().len(), 1);
+    assert_eq!(texts(&bob.history("alice", None).await.unwrap()).len(), 1);
     alice.send_text("bob", "after").await.unwrap();
     assert_eq!(
         texts(&bob.sync().await.unwrap()),
@@ -669,7 +701,7 @@ async fn a_changed_passphrase_replaces_the_old_one() {
         .await
         .unwrap();
     assert_eq!(bob.whoami().unwrap().handle, "bob");
-    assert_eq!(bob.history("alice", None).await.unwrap().len(), 2);
+    assert_eq!(texts(&bob.history("alice", None).await.unwrap()).len(), 2);
     alice.send_text("bob", "three").await.unwrap();
     assert_eq!(
         texts(&bob.sync().await.unwrap()),

@@ -244,7 +244,7 @@ fn everyday_commands() {
         &alice,
         &["send", "buyers", "Our offer stands until Friday."],
     );
-    golden.run("carol", &carol, &["read", "buyers"]);
+    golden.run("carol", &carol, &["read", "alice/buyers"]);
     golden.run("bob", &bob, &["read"]);
     golden.run("alice", &alice, &["conversations"]);
     golden.run("alice", &alice, &["safety-number", "bob"]);
@@ -332,7 +332,7 @@ fn every_error_a_negotiator_can_meet() {
     golden.run(
         "bob (removed from buyers)",
         &bob,
-        &["send", "buyers", "still there?"],
+        &["send", "alice/buyers", "still there?"],
     );
 
     // Usage mistakes.
@@ -371,7 +371,11 @@ fn a_changed_key_blocks_sending_with_exit_3() {
     alice.init(&relay, "alice");
     bob.init(&relay, "bob");
     alice.run(&["send", "bob", "first contact"]).ok();
-    assert_eq!(bob.run(&["read"]).ok().stdout, "alice: first contact\n");
+    assert_eq!(
+        bob.run(&["read"]).ok().stdout,
+        "* alice started a private conversation with you; alice was not one of your contacts \
+         before\nalice: first contact\n"
+    );
 
     relay.stop();
     let replaced = TestRelay::self_signed_with_certificate_of(&relay, relay.port);

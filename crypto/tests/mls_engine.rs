@@ -233,6 +233,59 @@ fn removed_member_cannot_read_later_messages() {
 }
 
 #[test]
+fn a_removed_member_added_back_joins_again_and_reads_from_then_on() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let out = alice
+        .mls
+        .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
+        .unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    bob.apply_commit(&out.commit);
+    let removal = carol.staged_commit(&out.commit);
+    carol.mls.merge_incoming_commit(&GROUP, removal).unwrap();
+    carol.persist();
+    assert!(!carol.mls.is_active(&GROUP).unwrap());
+    let missed = alice.send("while carol was out");
+    bob.receive(&missed);
+
+    // Added back with a fresh KeyPackage: the Welcome replaces the left group's state.
+    let kp = carol.key_package();
+    carol.persist();
+    let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    bob.apply_commit(&out.commit);
+    let welcome = out.welcome.unwrap();
+    let members = carol.join(&welcome);
+    assert_eq!(members.len(), 3);
+    assert!(carol.mls.is_active(&GROUP).unwrap());
+    assert_eq!(
+        carol.mls.epoch(&GROUP).unwrap(),
+        alice.mls.epoch(&GROUP).unwrap()
+    );
+    // Nothing of the time away is readable; what follows is.
+    assert!(carol.mls.process(&GROUP, &missed).is_err());
+    let back = alice.send("welcome back");
+    assert_eq!(
+        carol.receive(&back),
+        (alice.member(), "welcome back".into())
+    );
+    // The state survives a restart as one group.
+    carol.reload();
+    let again = bob.send("and again");
+    assert_eq!(carol.receive(&again), (bob.member(), "and again".into()));
+
+    // The same Welcome again (a relay replaying it) is refused and changes nothing.
+    let epoch = carol.mls.epoch(&GROUP).unwrap();
+    assert!(carol.mls.stage_welcome(&welcome).is_err());
+    carol.mls.discard_changes();
+    assert_eq!(carol.mls.epoch(&GROUP).unwrap(), epoch);
+    let last = alice.send("still here");
+    assert_eq!(carol.receive(&last), (alice.member(), "still here".into()));
+}
+
+#[test]
 fn access_keys_follow_epochs_and_committer_knows_the_next_one() {
     let mut alice = Peer::new("alice", 1);
     let mut bob = Peer::new("bob", 2);

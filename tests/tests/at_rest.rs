@@ -70,11 +70,19 @@ async fn nothing_readable_is_left_on_disk() {
         .create_group(GROUP, &[BOB.to_owned(), CAROL.to_owned()])
         .await
         .unwrap();
-    alice.send_text(GROUP, TEXTS[2]).await.unwrap();
+    alice
+        .send_text(&common::local(&alice, GROUP).await, TEXTS[2])
+        .await
+        .unwrap();
     assert_eq!(sync_until(&bob, 1).await.len(), 1);
     assert_eq!(sync_until(&carol, 1).await.len(), 1);
-    bob.send_text(GROUP, TEXTS[3]).await.unwrap();
-    carol.send_text(GROUP, TEXTS[4]).await.unwrap();
+    bob.send_text(&common::local(&bob, GROUP).await, TEXTS[3])
+        .await
+        .unwrap();
+    carol
+        .send_text(&common::local(&carol, GROUP).await, TEXTS[4])
+        .await
+        .unwrap();
     assert_eq!(sync_until(&alice, 2).await.len(), 2);
     assert_eq!(sync_until(&bob, 1).await.len(), 1);
     assert_eq!(sync_until(&carol, 1).await.len(), 1);
@@ -126,15 +134,25 @@ async fn nothing_readable_is_left_on_disk() {
     // The scan had something to find: the same data opens with the passphrase.
     alice.online().await;
     bob.online().await;
-    assert_eq!(alice.history(GROUP, None).await.unwrap().len(), 3);
-    assert_eq!(alice.history(BOB, None).await.unwrap().len(), 2);
-    let bob_says: Vec<String> = bob
-        .history(GROUP, None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.text)
-        .collect();
+    assert_eq!(
+        common::texts(
+            &alice
+                .history(&common::local(&alice, GROUP).await, None)
+                .await
+                .unwrap()
+        )
+        .len(),
+        3
+    );
+    assert_eq!(
+        common::texts(&alice.history(BOB, None).await.unwrap()).len(),
+        2
+    );
+    let bob_says: Vec<String> = common::texts(
+        &bob.history(&common::local(&bob, GROUP).await, None)
+            .await
+            .unwrap(),
+    );
     assert_eq!(bob_says, [TEXTS[2], TEXTS[3], TEXTS[4]]);
 }
 

@@ -76,13 +76,19 @@ async fn crash_step_child() {
             client.sync().await.unwrap();
         }
         ["send", to, text] => {
-            client.send_text(to, text).await.unwrap();
+            client
+                .send_text(&common::local(&client, to).await, text)
+                .await
+                .unwrap();
         }
         ["group", name, members @ ..] => {
             let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
             client.create_group(name, &members).await.unwrap();
         }
-        ["add", group, handle] => client.add_member(group, handle).await.unwrap(),
+        ["add", group, handle] => client
+            .add_member(&common::local(&client, group).await, handle)
+            .await
+            .unwrap(),
         _ => panic!("unknown step {step:?}"),
     }
 }
@@ -108,12 +114,11 @@ async fn open_when_free(home: &str) -> Client {
     }
 }
 
-/// (sender, text) of a conversation's stored history, oldest first.
+/// (sender, text) of what people wrote in a conversation, from the stored history, oldest
+/// first.
 async fn history(client: &Client, conversation: &str) -> Vec<(String, String)> {
-    client
-        .history(conversation, None)
-        .await
-        .unwrap()
+    let conversation = common::local(client, conversation).await;
+    common::said(client.history(&conversation, None).await.unwrap())
         .into_iter()
         .map(|m| (m.sender, m.text))
         .collect()
@@ -132,7 +137,10 @@ async fn expect_history(client: &Client, conversation: &str, want: &[(&str, &str
     let deadline = Instant::now() + PATIENCE;
     while Instant::now() < deadline {
         client.sync().await.unwrap();
-        if client.history(conversation, None).await.is_ok()
+        if client
+            .history(&common::local(client, conversation).await, None)
+            .await
+            .is_ok()
             && history(client, conversation).await == want
         {
             break;
@@ -178,6 +186,12 @@ async fn receive_first_message(point: &str) {
     expect_history(&alice, "bob", &want).await;
     assert_eq!(conversation_names(&bob).await, ["alice"]);
     assert_eq!(conversation_names(&alice).await, ["bob"]);
+    // Joining is recorded once, and is unread once, whatever the crash interrupted.
+    let joined = |messages: &[parley_client::Message]| {
+        messages.iter().filter(|m| m.body.is_membership()).count()
+    };
+    assert_eq!(joined(&bob.history("alice", None).await.unwrap()), 1);
+    assert_eq!(joined(&bob.unread(None).await.unwrap()), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -299,7 +313,10 @@ async fn add_member(point: &str) {
         .create_group("club", &["bob".to_owned()])
         .await
         .unwrap();
-    alice.send_text("club", "g0").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "club").await, "g0")
+        .await
+        .unwrap();
     expect_history(&bob, "club", &[("alice", "g0")]).await;
 
     if point.starts_with("commit.") {
@@ -310,10 +327,16 @@ async fn add_member(point: &str) {
             .contains(&"carol".to_owned())
         {
             // Never accepted by the relay: the user adds Carol again.
-            alice.add_member("club", "carol").await.unwrap();
+            alice
+                .add_member(&common::local(&alice, "club").await, "carol")
+                .await
+                .unwrap();
         }
     } else {
-        alice.add_member("club", "carol").await.unwrap();
+        alice
+            .add_member(&common::local(&alice, "club").await, "carol")
+            .await
+            .unwrap();
         crash_at(&mut bob, point, &["sync"]).await;
     }
     bob.sync().await.unwrap();
@@ -323,15 +346,23 @@ async fn add_member(point: &str) {
     assert_eq!(sync_until(&carol, 0).await.len(), 0);
     assert_eq!(common::member_handles(&carol, "club").await, everyone);
 
-    alice.send_text("club", "g1").await.unwrap();
-    bob.send_text("club", "g2").await.unwrap();
-    carol.send_text("club", "g3").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "club").await, "g1")
+        .await
+        .unwrap();
+    bob.send_text(&common::local(&bob, "club").await, "g2")
+        .await
+        .unwrap();
+    carol
+        .send_text(&common::local(&carol, "club").await, "g3")
+        .await
+        .unwrap();
     let want = [("alice", "g1"), ("bob", "g2"), ("carol", "g3")];
     let with_g0 = [("alice", "g0"), want[0], want[1], want[2]];
     expect_history(&alice, "club", &with_g0).await;
     expect_history(&bob, "club", &with_g0).await;
     expect_history(&carol, "club", &want).await;
-    assert_eq!(conversation_names(&carol).await, ["club"]);
+    assert_eq!(conversation_names(&carol).await, ["alice/club"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

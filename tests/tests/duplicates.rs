@@ -37,7 +37,10 @@ async fn duplicated_inbox_deliveries_show_once() {
         .create_group("twice", &["bob".to_owned(), "carol".to_owned()])
         .await
         .unwrap();
-    alice.send_text("twice", "d4 group").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "twice").await, "d4 group")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&bob, 1).await,
         &[("twice", "alice", "d4 group")],
@@ -46,7 +49,10 @@ async fn duplicated_inbox_deliveries_show_once() {
         &sync_until(&carol, 1).await,
         &[("twice", "alice", "d4 group")],
     );
-    carol.send_text("twice", "d5 carol").await.unwrap();
+    carol
+        .send_text(&common::local(&carol, "twice").await, "d5 carol")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&alice, 1).await,
         &[("twice", "carol", "d5 carol")],
@@ -70,7 +76,7 @@ async fn duplicated_inbox_deliveries_show_once() {
     // Nothing is left to show, each conversation exists once, history holds each message
     // once.
     for client in [&alice, &bob, &carol] {
-        assert!(client.sync().await.unwrap().is_empty());
+        assert!(common::said(client.sync().await.unwrap()).is_empty());
     }
     let names: Vec<String> = bob
         .conversations()
@@ -80,7 +86,7 @@ async fn duplicated_inbox_deliveries_show_once() {
         .map(|c| c.name)
         .collect();
     assert_eq!(
-        names.iter().filter(|n| *n == "twice").count(),
+        names.iter().filter(|n| *n == "alice/twice").count(),
         1,
         "{names:?}"
     );
@@ -99,7 +105,10 @@ async fn duplicated_inbox_deliveries_show_once() {
     );
     for client in [&alice, &bob, &carol] {
         assert_each_once(
-            &client.history("twice", None).await.unwrap(),
+            &client
+                .history(&common::local(client, "twice").await, None)
+                .await
+                .unwrap(),
             &["d4 group", "d5 carol"],
         );
     }
@@ -124,7 +133,10 @@ async fn group_entries_stored_twice_show_once() {
     let group = joined[0].1;
     rex.catch_up(&group).await;
 
-    alice.send_text("echo", "e1 once").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "echo").await, "e1 once")
+        .await
+        .unwrap();
     let seen = rex.catch_up(&group).await;
     assert_eq!(seen.texts, [("alice".to_owned(), "e1 once".to_owned())]);
     let (_, e1_bytes) = seen.entries.last().unwrap().clone();
@@ -134,17 +146,23 @@ async fn group_entries_stored_twice_show_once() {
 
     assert_messages(&sync_until(&bob, 1).await, &[("echo", "alice", "e1 once")]);
     assert!(
-        alice.sync().await.unwrap().is_empty(),
+        common::said(alice.sync().await.unwrap()).is_empty(),
         "alice's own message, repeated, is not shown"
     );
 
     // A commit's bytes reposted after it took effect.
-    alice.add_member("echo", "dan").await.unwrap();
+    alice
+        .add_member(&common::local(&alice, "echo").await, "dan")
+        .await
+        .unwrap();
     let seen = rex.catch_up(&group).await;
     assert_eq!(seen.commits, 1);
     let (_, commit_bytes) = seen.entries.last().unwrap().clone();
     rex.post_raw(&group, &commit_bytes).await;
-    alice.send_text("echo", "e2 after the add").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "echo").await, "e2 after the add")
+        .await
+        .unwrap();
     let seen = rex.catch_up(&group).await;
     assert_eq!(seen.rejected, 1, "rex's MLS refuses the reposted commit");
     assert_eq!(
@@ -162,7 +180,9 @@ async fn group_entries_stored_twice_show_once() {
         &sync_until(&dan, 1).await,
         &[("echo", "alice", "e2 after the add")],
     );
-    bob.send_text("echo", "e3 from bob").await.unwrap();
+    bob.send_text(&common::local(&bob, "echo").await, "e3 from bob")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&alice, 1).await,
         &[("echo", "bob", "e3 from bob")],
@@ -174,12 +194,17 @@ async fn group_entries_stored_twice_show_once() {
 
     for client in [&alice, &bob] {
         assert_each_once(
-            &client.history("echo", None).await.unwrap(),
+            &client
+                .history(&common::local(client, "echo").await, None)
+                .await
+                .unwrap(),
             &["e1 once", "e2 after the add", "e3 from bob"],
         );
     }
     assert_each_once(
-        &dan.history("echo", None).await.unwrap(),
+        &dan.history(&common::local(&dan, "echo").await, None)
+            .await
+            .unwrap(),
         &["e2 after the add", "e3 from bob"],
     );
     let roster = common::roster(&alice, "echo").await;

@@ -29,7 +29,9 @@ async fn group_create_post_add_remove() {
     let four = names(&["ann", "ben", "cat", "sid"]);
     assert_eq!(member_handles(&ann, "crew").await, four);
 
-    ann.send_text("crew", "m1 hello crew").await.unwrap();
+    ann.send_text(&common::local(&ann, "crew").await, "m1 hello crew")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&ben, 1).await,
         &[("crew", "ann", "m1 hello crew")],
@@ -51,7 +53,9 @@ async fn group_create_post_add_remove() {
     );
     assert_eq!(member_handles(&ben, "crew").await, four);
 
-    ben.send_text("crew", "m2 ben here").await.unwrap();
+    ben.send_text(&common::local(&ben, "crew").await, "m2 ben here")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&ann, 1).await,
         &[("crew", "ben", "m2 ben here")],
@@ -62,8 +66,12 @@ async fn group_create_post_add_remove() {
     );
 
     // A fifth member joins and sees only what is sent after.
-    ann.add_member("crew", "eve").await.unwrap();
-    ann.send_text("crew", "m3 welcome eve").await.unwrap();
+    ann.add_member(&common::local(&ann, "crew").await, "eve")
+        .await
+        .unwrap();
+    ann.send_text(&common::local(&ann, "crew").await, "m3 welcome eve")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&eve, 1).await,
         &[("crew", "ann", "m3 welcome eve")],
@@ -95,8 +103,12 @@ async fn group_create_post_add_remove() {
     // sid is removed; it keeps its last access key, which is of the epoch before removal.
     let old_epoch = sid.epoch(&group);
     let old_key = sid.access_key(&group);
-    ann.remove_member("crew", "sid").await.unwrap();
-    ann.send_text("crew", "m4 sid is gone").await.unwrap();
+    ann.remove_member(&common::local(&ann, "crew").await, "sid")
+        .await
+        .unwrap();
+    ann.send_text(&common::local(&ann, "crew").await, "m4 sid is gone")
+        .await
+        .unwrap();
     let seen = sid.catch_up(&group).await;
     assert_eq!(seen.rejected, 0, "every entry is valid MLS for sid");
     assert!(seen.removed, "sid processed its own removal");
@@ -148,9 +160,15 @@ async fn group_create_post_add_remove() {
     }
 
     // cat, a library client, is removed too: it decrypts nothing later and cannot post.
-    ann.remove_member("crew", "cat").await.unwrap();
-    ann.send_text("crew", "m5 after cat").await.unwrap();
-    ben.send_text("crew", "m6 ben after cat").await.unwrap();
+    ann.remove_member(&common::local(&ann, "crew").await, "cat")
+        .await
+        .unwrap();
+    ann.send_text(&common::local(&ann, "crew").await, "m5 after cat")
+        .await
+        .unwrap();
+    ben.send_text(&common::local(&ben, "crew").await, "m6 ben after cat")
+        .await
+        .unwrap();
     let after = cat.sync().await.unwrap();
     assert!(
         after
@@ -159,9 +177,12 @@ async fn group_create_post_add_remove() {
         "cat decrypted a message sent after its removal: {:?}",
         common::texts(&after)
     );
-    assert!(cat.send_text("crew", "can I still post?").await.is_err());
+    assert!(cat
+        .send_text(&common::local(&cat, "crew").await, "can I still post?")
+        .await
+        .is_err());
     // The conversation may be gone from cat's list; if it is kept, it has nothing later.
-    if let Ok(history) = cat.history("crew", None).await {
+    if let Ok(history) = cat.history(&common::local(&cat, "crew").await, None).await {
         let history = common::texts(&history);
         assert!(
             history.iter().all(|t| !t.contains("after cat")),

@@ -19,14 +19,24 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
     let _carol = TestClient::register(&relay.url(), Some(relay.fingerprint()), "carol").await;
     let _dave = TestClient::register(&relay.url(), Some(relay.fingerprint()), "dave").await;
     alice.create_group("f", &["bob".to_owned()]).await.unwrap();
-    alice.send_text("f", "before the fork").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "f").await, "before the fork")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&bob, 1).await,
         &[("f", "alice", "before the fork")],
     );
     assert_eq!(
-        alice.group_code("f").await.unwrap().digits,
-        bob.group_code("f").await.unwrap().digits,
+        alice
+            .group_code(&common::local(&alice, "f").await)
+            .await
+            .unwrap()
+            .digits,
+        bob.group_code(&common::local(&bob, "f").await)
+            .await
+            .unwrap()
+            .digits,
         "in step before the fork"
     );
 
@@ -34,26 +44,46 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
     let shadow = relay.split().await;
     pb.redirect(&shadow).await;
     // Both commit in the same epoch and each is told it won.
-    alice.add_member("f", "carol").await.unwrap();
-    bob.add_member("f", "dave").await.unwrap();
+    alice
+        .add_member(&common::local(&alice, "f").await, "carol")
+        .await
+        .unwrap();
+    bob.add_member(&common::local(&bob, "f").await, "dave")
+        .await
+        .unwrap();
     assert_eq!(member_handles(&alice, "f").await, ["alice", "bob", "carol"]);
     assert_eq!(member_handles(&bob, "f").await, ["alice", "bob", "dave"]);
     let (ca, cb) = (
-        alice.group_code("f").await.unwrap(),
-        bob.group_code("f").await.unwrap(),
+        alice
+            .group_code(&common::local(&alice, "f").await)
+            .await
+            .unwrap(),
+        bob.group_code(&common::local(&bob, "f").await)
+            .await
+            .unwrap(),
     );
     assert_eq!(ca.epoch, cb.epoch, "the same epoch number on both branches");
     assert_ne!(ca.digits, cb.digits, "the group code shows the fork");
 
     // The relay now mixes alice's branch into bob's log (in place of bob's own entries).
-    alice.send_text("f", "a1").await.unwrap();
-    alice.send_text("f", "a2").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "f").await, "a1")
+        .await
+        .unwrap();
+    alice
+        .send_text(&common::local(&alice, "f").await, "a2")
+        .await
+        .unwrap();
     let a: Vec<Vec<u8>> = pa.with(|t| t.posted[t.posted.len() - 2..].to_vec());
     // (bob reads his own b1 while sending b2, so the relay swaps each before he reads it)
-    bob.send_text("f", "b1").await.unwrap();
+    bob.send_text(&common::local(&bob, "f").await, "b1")
+        .await
+        .unwrap();
     let b1 = pb.with(|t| t.posted.last().unwrap().clone());
     pb.with(|t| t.rewrite_entries = Some(substitute(vec![(b1.clone(), a[0].clone(), false)])));
-    bob.send_text("f", "b2").await.unwrap();
+    bob.send_text(&common::local(&bob, "f").await, "b2")
+        .await
+        .unwrap();
     let b2 = pb.with(|t| t.posted.last().unwrap().clone());
     pb.with(|t| {
         t.rewrite_entries = Some(substitute(vec![
@@ -62,7 +92,7 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
         ]))
     });
     assert!(
-        bob.sync().await.unwrap().is_empty(),
+        common::said(bob.sync().await.unwrap()).is_empty(),
         "the other branch cannot be read"
     );
     let alerts = bob.alerts().await.unwrap();
@@ -71,9 +101,12 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
         .filter(|a| a.contains("may have been forked by the relay"))
         .collect();
     assert_eq!(forked.len(), 1, "{alerts:?}");
-    assert!(forked[0].contains("parley verify --group f"), "{forked:?}");
+    assert!(
+        forked[0].contains("parley verify --group alice/f"),
+        "{forked:?}"
+    );
     // Reported once per epoch, however often it recurs.
-    assert!(bob.sync().await.unwrap().is_empty());
+    assert!(common::said(bob.sync().await.unwrap()).is_empty());
     let again = bob.alerts().await.unwrap();
     assert_eq!(
         again
@@ -83,7 +116,7 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
         1
     );
     assert!(bob
-        .history("f", None)
+        .history(&common::local(&bob, "f").await, None)
         .await
         .unwrap()
         .iter()

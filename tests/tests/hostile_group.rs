@@ -33,7 +33,10 @@ async fn room() -> Room {
     let alice = TestClient::register(&pa.url(), None, "alice").await;
     let bob = TestClient::register(&pb.url(), None, "bob").await;
     alice.create_group("g", &["bob".to_owned()]).await.unwrap();
-    alice.send_text("g", "hello").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "g").await, "hello")
+        .await
+        .unwrap();
     assert_messages(&sync_until(&bob, 1).await, &[("g", "alice", "hello")]);
     Room {
         relay,
@@ -80,14 +83,14 @@ async fn flipped_and_truncated_entries_are_set_aside() {
         ]))
     });
     assert!(
-        r.bob.sync().await.unwrap().is_empty(),
+        common::said(r.bob.sync().await.unwrap()).is_empty(),
         "nothing forged shows"
     );
     let quarantined = r.bob.quarantined().await.unwrap();
     assert_eq!(quarantined.len(), 2, "{quarantined:?}");
     assert!(quarantined
         .iter()
-        .all(|q| q.conversation.as_deref() == Some("g")));
+        .all(|q| q.conversation.as_deref() == Some("alice/g")));
     assert_eq!(alerts_with(&r.bob, SET_ASIDE).await, 2);
     assert_eq!(
         alerts_with(&r.bob, FORKED).await,
@@ -98,7 +101,12 @@ async fn flipped_and_truncated_entries_are_set_aside() {
     post(&r.alice, &r.pa, "g", "m3 honest").await;
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "m3 honest")]);
     assert_eq!(
-        texts(&r.bob.history("g", None).await.unwrap()),
+        texts(
+            &r.bob
+                .history(&common::local(&r.bob, "g").await, None)
+                .await
+                .unwrap()
+        ),
         ["hello", "m3 honest"]
     );
 }
@@ -110,7 +118,7 @@ async fn duplicated_and_replayed_entries_show_once() {
     // Every entry served twice (same seq): the client refuses such a page whole.
     r.pb.with(|t| t.repeat_in_page = true);
     let r1 = post(&r.alice, &r.pa, "g", "r1 once").await;
-    assert!(r.bob.sync().await.unwrap().is_empty());
+    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
     r.pb.with(|t| t.repeat_in_page = false);
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "r1 once")]);
 
@@ -118,7 +126,7 @@ async fn duplicated_and_replayed_entries_show_once() {
     let c1 = post(&r.alice, &r.pa, "g", "carrier 1").await;
     r.pb.with(|t| t.rewrite_entries = Some(substitute(vec![(c1, r1.clone(), false)])));
     assert!(
-        r.bob.sync().await.unwrap().is_empty(),
+        common::said(r.bob.sync().await.unwrap()).is_empty(),
         "a replay is not shown again"
     );
     assert!(
@@ -127,17 +135,23 @@ async fn duplicated_and_replayed_entries_show_once() {
     );
 
     // And again after the epoch moved: an old epoch's entry in the new epoch.
-    r.alice.add_member("g", "carol").await.unwrap();
+    r.alice
+        .add_member(&common::local(&r.alice, "g").await, "carol")
+        .await
+        .unwrap();
     let c2 = post(&r.alice, &r.pa, "g", "carrier 2").await;
     r.pb.with(|t| t.rewrite_entries = Some(substitute(vec![(c2, r1, false)])));
-    assert!(r.bob.sync().await.unwrap().is_empty());
+    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
     assert_eq!(member_handles(&r.bob, "g").await, ["alice", "bob", "carol"]);
 
     r.pb.with(|t| t.rewrite_entries = None);
     post(&r.alice, &r.pa, "g", "r2 after").await;
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "r2 after")]);
     assert_each_once(
-        &r.bob.history("g", None).await.unwrap(),
+        &r.bob
+            .history(&common::local(&r.bob, "g").await, None)
+            .await
+            .unwrap(),
         &["hello", "r1 once", "r2 after"],
     );
     let _ = carol;
@@ -160,10 +174,10 @@ async fn entry_replayed_into_another_group_is_refused() {
     r.bob.sync().await.unwrap();
     let carrier = post(&r.alice, &r.pa, "h", "h carrier").await;
     r.pb.with(|t| t.rewrite_entries = Some(substitute(vec![(carrier, secret, false)])));
-    assert!(r.bob.sync().await.unwrap().is_empty());
+    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
     let quarantined = r.bob.quarantined().await.unwrap();
     assert_eq!(quarantined.len(), 1, "{quarantined:?}");
-    assert_eq!(quarantined[0].conversation.as_deref(), Some("h"));
+    assert_eq!(quarantined[0].conversation.as_deref(), Some("alice/h"));
     assert!(
         quarantined[0].reason.contains("another group"),
         "{quarantined:?}"
@@ -202,7 +216,10 @@ async fn reordered_entries_within_and_across_epochs() {
 
     // Across epochs: the commit served ahead of a message of the epoch it closes.
     post(&r.alice, &r.pa, "g", "x1 before the add").await;
-    r.alice.add_member("g", "carol").await.unwrap();
+    r.alice
+        .add_member(&common::local(&r.alice, "g").await, "carol")
+        .await
+        .unwrap();
     post(&r.alice, &r.pa, "g", "x2 after the add").await;
     r.pb.with(|t| {
         t.rewrite_entries = Some(on_next_page(|entries| {
@@ -231,7 +248,10 @@ async fn reordered_entries_within_and_across_epochs() {
     post(&r.alice, &r.pa, "g", "x3").await;
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "x3")]);
     assert_each_once(
-        &r.bob.history("g", None).await.unwrap(),
+        &r.bob
+            .history(&common::local(&r.bob, "g").await, None)
+            .await
+            .unwrap(),
         &[
             "hello",
             "o1",
@@ -249,7 +269,7 @@ async fn dropped_entries_lose_only_themselves() {
     // Withheld alone, an entry is only delayed: it comes once the relay behaves.
     post(&r.alice, &r.pa, "g", "d1 delayed").await;
     r.pb.with(|t| t.rewrite_entries = Some(on_next_page(|entries| entries.clear())));
-    assert!(r.bob.sync().await.unwrap().is_empty());
+    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
     assert_messages(
         &sync_until(&r.bob, 1).await,
         &[("g", "alice", "d1 delayed")],
@@ -266,7 +286,10 @@ async fn dropped_entries_lose_only_themselves() {
     post(&r.alice, &r.pa, "g", "d4 kept").await;
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "d4 kept")]);
     assert_each_once(
-        &r.bob.history("g", None).await.unwrap(),
+        &r.bob
+            .history(&common::local(&r.bob, "g").await, None)
+            .await
+            .unwrap(),
         &["hello", "d1 delayed", "d3 kept", "d4 kept"],
     );
 }
@@ -277,13 +300,23 @@ async fn members_injected_by_a_removed_member_or_an_outsider_are_refused() {
     let mut rex = RawMember::register(Raw::new(r.relay.channel().await), "rex").await;
     let mut mallory = RawMember::register(Raw::new(r.relay.channel().await), "mallory").await;
     let mut eve = RawMember::register(Raw::new(r.relay.channel().await), "eve").await;
-    r.alice.add_member("g", "rex").await.unwrap();
+    r.alice
+        .add_member(&common::local(&r.alice, "g").await, "rex")
+        .await
+        .unwrap();
     let gid = rex.accept_welcomes().await[0].1;
     rex.catch_up(&gid).await;
     r.bob.sync().await.unwrap();
     // Rex is removed but keeps his state of the old epoch.
-    r.alice.remove_member("g", "rex").await.unwrap();
-    let code_before = r.alice.group_code("g").await.unwrap();
+    r.alice
+        .remove_member(&common::local(&r.alice, "g").await, "rex")
+        .await
+        .unwrap();
+    let code_before = r
+        .alice
+        .group_code(&common::local(&r.alice, "g").await)
+        .await
+        .unwrap();
 
     // A commit adding mallory from the removed rex, and one from eve who never was a member
     // (her own group under the same id).
@@ -296,10 +329,14 @@ async fn members_injected_by_a_removed_member_or_an_outsider_are_refused() {
     r.pb.with(|t| {
         t.rewrite_entries = Some(substitute(vec![(ca, by_rex, true), (cb, by_eve, true)]))
     });
-    assert!(r.bob.sync().await.unwrap().is_empty());
+    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
     assert_eq!(member_handles(&r.bob, "g").await, ["alice", "bob"]);
     assert_eq!(
-        r.bob.group_code("g").await.unwrap().digits,
+        r.bob
+            .group_code(&common::local(&r.bob, "g").await)
+            .await
+            .unwrap()
+            .digits,
         code_before.digits
     );
     assert_eq!(r.bob.quarantined().await.unwrap().len(), 2);

@@ -24,7 +24,7 @@ async fn dropped_and_truncated_deliveries_do_no_harm() {
     alice.create_group("g", &["bob".to_owned()]).await.unwrap();
     // Withheld: nothing arrives, nothing is acknowledged.
     proxy.with(|t| t.rewrite_deliveries = Some(Box::new(|d| d.clear())));
-    assert!(bob.sync().await.unwrap().is_empty());
+    assert!(common::said(bob.sync().await.unwrap()).is_empty());
     assert!(bob.conversations().await.unwrap().is_empty());
     // Truncated: refused, set aside, reported.
     proxy.with(|t| {
@@ -35,7 +35,7 @@ async fn dropped_and_truncated_deliveries_do_no_harm() {
             }
         }))
     });
-    assert!(bob.sync().await.unwrap().is_empty());
+    assert!(common::said(bob.sync().await.unwrap()).is_empty());
     assert!(bob.conversations().await.unwrap().is_empty());
     assert_eq!(bob.quarantined().await.unwrap().len(), 1);
     assert!(bob
@@ -50,7 +50,10 @@ async fn dropped_and_truncated_deliveries_do_no_harm() {
         t.drop_acks = false;
     });
     bob.sync().await.unwrap();
-    alice.send_text("g", "through").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "g").await, "through")
+        .await
+        .unwrap();
     assert_messages(&sync_until(&bob, 1).await, &[("g", "alice", "through")]);
 }
 
@@ -87,7 +90,11 @@ async fn stale_key_package_is_refused_by_its_owner() {
         .into_iter()
         .map(|c| c.name)
         .collect();
-    assert_eq!(names, ["one"], "bob cannot join with a used KeyPackage");
+    assert_eq!(
+        names,
+        ["alice/one"],
+        "bob cannot join with a used KeyPackage"
+    );
     assert_eq!(bob.quarantined().await.unwrap().len(), 1);
     assert!(bob
         .alerts()
@@ -101,7 +108,10 @@ async fn stale_key_package_is_refused_by_its_owner() {
         .create_group("three", &["bob".to_owned()])
         .await
         .unwrap();
-    carol.send_text("three", "fresh").await.unwrap();
+    carol
+        .send_text(&common::local(&carol, "three").await, "fresh")
+        .await
+        .unwrap();
     assert_messages(&sync_until(&bob, 1).await, &[("three", "carol", "fresh")]);
 }
 
@@ -140,10 +150,13 @@ async fn foreign_key_package_is_refused_by_the_adder() {
         .all(|c| c.name != "g"));
     proxy.with(|t| t.key_packages.clear());
     alice.create_group("g", &["bob".to_owned()]).await.unwrap();
-    alice.send_text("g", "real bob").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "g").await, "real bob")
+        .await
+        .unwrap();
     let shown = sync_until(&bob, 2).await;
     assert!(shown
         .iter()
-        .any(|m| m.conversation == "g" && m.text == "real bob"));
+        .any(|m| m.conversation == "alice/g" && m.text == "real bob"));
     let _ = carol;
 }

@@ -20,26 +20,38 @@ async fn poison_group_entry_is_quarantined_once_across_restarts() {
     alice.create_group("g", &["bob".to_owned()]).await.unwrap();
     bob.sync().await.unwrap();
 
-    alice.send_text("g", "poison").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "g").await, "poison")
+        .await
+        .unwrap();
     let poison = pa.with(|t| t.posted.last().unwrap().clone());
     let bad = flipped(&poison);
     pb.with(|t| t.rewrite_entries = Some(substitute(vec![(poison.clone(), bad.clone(), false)])));
-    alice.send_text("g", "after the poison").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "g").await, "after the poison")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&bob, 1).await,
         &[("g", "alice", "after the poison")],
     );
     let before = bob.quarantined().await.unwrap();
     assert_eq!(before.len(), 1);
-    assert_eq!(before[0].conversation.as_deref(), Some("g"));
+    assert_eq!(before[0].conversation.as_deref(), Some("alice/g"));
 
     // Restart; the relay serves the same poison again in place of a later entry.
     bob.offline();
     bob.online().await;
-    alice.send_text("g", "carrier").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "g").await, "carrier")
+        .await
+        .unwrap();
     let carrier = pa.with(|t| t.posted.last().unwrap().clone());
     pb.with(|t| t.rewrite_entries = Some(substitute(vec![(carrier, bad, false)])));
-    alice.send_text("g", "after the restart").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "g").await, "after the restart")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&bob, 1).await,
         &[("g", "alice", "after the restart")],
@@ -56,7 +68,11 @@ async fn poison_group_entry_is_quarantined_once_across_restarts() {
         "{alerts:?}"
     );
     assert_eq!(
-        texts(&bob.history("g", None).await.unwrap()),
+        texts(
+            &bob.history(&common::local(&bob, "g").await, None)
+                .await
+                .unwrap()
+        ),
         ["after the poison", "after the restart"]
     );
 }
@@ -79,7 +95,7 @@ async fn poison_delivery_is_quarantined_once_across_restarts() {
     });
     carol.create_group("q", &["bob".to_owned()]).await.unwrap();
     for _ in 0..2 {
-        assert!(bob.sync().await.unwrap().is_empty());
+        assert!(common::said(bob.sync().await.unwrap()).is_empty());
     }
     let quarantined = bob.quarantined().await.unwrap();
     assert_eq!(quarantined.len(), 1, "{quarantined:?}");
@@ -91,7 +107,7 @@ async fn poison_delivery_is_quarantined_once_across_restarts() {
 
     bob.offline();
     bob.online().await;
-    assert!(bob.sync().await.unwrap().is_empty());
+    assert!(common::said(bob.sync().await.unwrap()).is_empty());
     assert_eq!(bob.quarantined().await.unwrap(), quarantined);
     let alerts = bob.alerts().await.unwrap();
     assert_eq!(
@@ -110,7 +126,10 @@ async fn poison_delivery_is_quarantined_once_across_restarts() {
         t.drop_acks = false;
     });
     bob.sync().await.unwrap();
-    assert_eq!(bob.conversations().await.unwrap()[0].name, "q");
-    carol.send_text("q", "welcome").await.unwrap();
+    assert_eq!(bob.conversations().await.unwrap()[0].name, "carol/q");
+    carol
+        .send_text(&common::local(&carol, "q").await, "welcome")
+        .await
+        .unwrap();
     assert_messages(&sync_until(&bob, 1).await, &[("q", "carol", "welcome")]);
 }

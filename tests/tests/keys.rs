@@ -144,7 +144,7 @@ async fn key_package_under_another_key_is_refused() {
         .unwrap();
     let before = roster(&alice, "trio").await;
     let err = alice
-        .add_member("trio", "bob")
+        .add_member(&common::local(&alice, "trio").await, "bob")
         .await
         .expect_err("adding bob with a foreign KeyPackage must be refused");
     assert!(is_key_refusal(&err), "unexpected error {err:?}");
@@ -152,7 +152,10 @@ async fn key_package_under_another_key_is_refused() {
     assert!(proxy.with(|t| t.substituted) >= 2);
 
     // The group still works after the refused commit (it was not left half-applied).
-    alice.send_text("trio", "still two of us").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "trio").await, "still two of us")
+        .await
+        .unwrap();
     common::assert_messages(
         &sync_until(&carol, 1).await,
         &[("trio", "alice", "still two of us")],
@@ -160,7 +163,10 @@ async fn key_package_under_another_key_is_refused() {
 
     // With honest KeyPackages, bob joins with his real key.
     proxy.with(|t| t.key_packages.clear());
-    alice.add_member("trio", "bob").await.unwrap();
+    alice
+        .add_member(&common::local(&alice, "trio").await, "bob")
+        .await
+        .unwrap();
     let after = roster(&alice, "trio").await;
     assert!(after.contains(&("bob".to_owned(), bob_real_key)));
     assert_eq!(after.len(), 3);

@@ -51,12 +51,26 @@ async fn relay_stores_no_plaintext_and_no_sender() {
     // A group: create, post, answer, add, remove, post.
     let members = ["zq-rcpt-3", "zq-rcpt-4", "zq-rcpt-5"].map(String::from);
     sender.create_group("zq-grp", &members).await.unwrap();
-    sender.send_text("zq-grp", plaintexts[2]).await.unwrap();
+    sender
+        .send_text(&common::local(&sender, "zq-grp").await, plaintexts[2])
+        .await
+        .unwrap();
     assert_eq!(common::texts(&sync_until(&r4, 1).await), [plaintexts[2]]);
-    r4.send_text("zq-grp", plaintexts[3]).await.unwrap();
-    sender.add_member("zq-grp", "zq-rcpt-6").await.unwrap();
-    sender.remove_member("zq-grp", "zq-rcpt-5").await.unwrap();
-    sender.send_text("zq-grp", plaintexts[4]).await.unwrap();
+    r4.send_text(&common::local(&r4, "zq-grp").await, plaintexts[3])
+        .await
+        .unwrap();
+    sender
+        .add_member(&common::local(&sender, "zq-grp").await, "zq-rcpt-6")
+        .await
+        .unwrap();
+    sender
+        .remove_member(&common::local(&sender, "zq-grp").await, "zq-rcpt-5")
+        .await
+        .unwrap();
+    sender
+        .send_text(&common::local(&sender, "zq-grp").await, plaintexts[4])
+        .await
+        .unwrap();
     assert_eq!(common::texts(&sync_until(&r6, 1).await), [plaintexts[4]]);
     for client in [&sender, &r3, &r4, &r5] {
         client.sync().await.unwrap();

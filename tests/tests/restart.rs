@@ -37,14 +37,20 @@ async fn conversation_survives_relay_and_client_restarts() {
         .create_group("club", &["bob".to_owned(), "carol".to_owned()])
         .await
         .unwrap();
-    alice.send_text("club", "g1 before").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "club").await, "g1 before")
+        .await
+        .unwrap();
     assert_messages(
         &sync_until(&carol, 1).await,
         &[("club", "alice", "g1 before")],
     );
     // In flight at the restart: sent, not yet received.
     alice.send_text("bob", "r3 in flight").await.unwrap();
-    carol.send_text("club", "g2 in flight").await.unwrap();
+    carol
+        .send_text(&common::local(&carol, "club").await, "g2 in flight")
+        .await
+        .unwrap();
 
     // Everything goes down; the relay comes back on the same directory and port.
     alice.offline();
@@ -67,7 +73,10 @@ async fn conversation_survives_relay_and_client_restarts() {
 
     // The conversation continues both ways, 1:1 and in the group.
     bob.send_text("alice", "r4 after").await.unwrap();
-    alice.send_text("club", "g3 after").await.unwrap();
+    alice
+        .send_text(&common::local(&alice, "club").await, "g3 after")
+        .await
+        .unwrap();
     assert_messages(&sync_until(&alice, 1).await, &[("bob", "bob", "r4 after")]);
     assert_messages(&sync_until(&bob, 1).await, &[("club", "alice", "g3 after")]);
     assert_messages(
@@ -80,7 +89,7 @@ async fn conversation_survives_relay_and_client_restarts() {
     bob.online().await;
     carol.online().await;
     for client in [&alice, &bob, &carol] {
-        assert!(client.sync().await.unwrap().is_empty());
+        assert!(common::said(client.sync().await.unwrap()).is_empty());
     }
 
     // Every message, before and after, is in each history exactly once.
@@ -96,7 +105,12 @@ async fn conversation_survives_relay_and_client_restarts() {
     );
     for client in [&alice, &bob, &carol] {
         assert_eq!(
-            sorted_texts(&client.history("club", None).await.unwrap()),
+            sorted_texts(
+                &client
+                    .history(&common::local(client, "club").await, None)
+                    .await
+                    .unwrap()
+            ),
             club
         );
     }

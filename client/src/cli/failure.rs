@@ -125,6 +125,39 @@ fn from_client(error: &ClientError, home: &Home) -> Failure {
         ))
         .hint(verify_hint(&cmd, handle))
         .code(EXIT_KEY_CHANGED),
+        ClientError::AmbiguousName { name, options } => Failure::new(format!(
+            "'{name}' could mean more than one conversation, so nothing was done"
+        ))
+        .hint(format!("name the one you mean: {}", options.join(", or ")))
+        .code(EXIT_USAGE),
+        ClientError::MemberKeyChanged {
+            conversation,
+            handle,
+        } => {
+            let quoted = shell_quote(handle);
+            Failure::new(format!(
+                "the identity key of '{handle}' in '{conversation}' is not the one you trust; \
+                 nothing was sent, because someone may be impersonating them"
+            ))
+            .hint(format!(
+                "compare safety numbers with {handle}: {cmd} verify {quoted}, then {cmd} verify \
+                 {quoted} --confirm (or accept the new key without comparing: {cmd} contact \
+                 accept-new-key {quoted}); or remove them from the group: {cmd} group remove {} \
+                 {quoted}",
+                shell_quote(conversation)
+            ))
+            .code(EXIT_KEY_CHANGED)
+        }
+        ClientError::NotAGroup(name) => Failure::new(format!(
+            "'{name}' is a private conversation with one person, not a group"
+        ))
+        .hint(format!(
+            "to talk with more people, create a group: {cmd} group create NAME --members a,b"
+        )),
+        ClientError::Retired(name) => Failure::new(format!(
+            "'{name}' holds a key you no longer use and is kept read-only"
+        ))
+        .hint("write to the person by their handle; your next message starts a new conversation"),
         ClientError::UntrustedMember(handle) => Failure::new(format!(
             "the identity key of group member '{handle}' does not match the one you know for them"
         ))
@@ -248,6 +281,37 @@ mod tests {
                 "{hint}"
             );
         }
+    }
+
+    #[test]
+    fn a_changed_group_member_exits_3_with_every_remedy() {
+        let failure = described(ClientError::MemberKeyChanged {
+            conversation: "buyers".into(),
+            handle: "carol".into(),
+        });
+        assert_eq!(failure.code, EXIT_KEY_CHANGED);
+        let hint = failure.hint.unwrap();
+        for remedy in [
+            "verify carol --confirm",
+            "contact accept-new-key carol",
+            "group remove buyers carol",
+        ] {
+            assert!(hint.contains(remedy), "{hint}");
+        }
+    }
+
+    #[test]
+    fn an_ambiguous_name_exits_2_and_says_how_to_pick() {
+        let failure = described(ClientError::AmbiguousName {
+            name: "dave".into(),
+            options: vec!["@dave (a person)".into(), "mallory/dave (the group)".into()],
+        });
+        assert_eq!(failure.code, EXIT_USAGE);
+        let hint = failure.hint.unwrap();
+        assert!(
+            hint.contains("@dave") && hint.contains("mallory/dave"),
+            "{hint}"
+        );
     }
 
     #[test]

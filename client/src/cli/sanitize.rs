@@ -26,7 +26,16 @@ pub(crate) fn one_line(text: &str) -> String {
 
 fn is_dangerous(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200E}'
+                | '\u{200F}'
+                // Line and paragraph separators: some terminals break lines at them.
+                | '\u{2028}'
+                | '\u{2029}'
+        )
 }
 
 #[cfg(test)]
@@ -40,8 +49,9 @@ mod tests {
     }
 
     #[test]
-    fn bidi_overrides_are_neutralised() {
+    fn bidi_overrides_and_unusual_line_breaks_are_neutralised() {
         assert_eq!(for_terminal("x\u{202E}y"), "x\u{FFFD}y");
+        assert_eq!(for_terminal("x\u{2028}y\u{85}z"), "x\u{FFFD}y\u{FFFD}z");
     }
 
     #[test]

@@ -26,10 +26,15 @@ pub(crate) enum Key<'a> {
     Identity,
     /// The pinned directory record of a contact.
     Contact(&'a Handle),
-    /// A conversation, by its local name.
-    Conversation(&'a str),
-    /// Group id -> local conversation name.
-    GroupName(&'a GroupId),
+    /// A conversation, by the id of its MLS group.
+    Conversation(&'a GroupId),
+    /// A conversation as stores kept it before schema 2, by local name (read by the
+    /// migration only).
+    LegacyConversation(&'a str),
+    /// Group id -> local name, before schema 2 (removed by the migration).
+    LegacyGroupName(&'a GroupId),
+    /// The layout version of the store's records.
+    Schema,
     /// The next group-log sequence number to read.
     Cursor(&'a GroupId),
     /// One message of a conversation's history, by position.
@@ -44,6 +49,8 @@ pub(crate) enum Key<'a> {
     Alert(u64),
     /// A message that failed to process and was set aside, by position.
     Quarantine(u64),
+    /// A history entry not yet shown by `read`, `read --follow` or `chat`, by arrival.
+    Unread(u64),
 }
 
 /// A range of records scanned together, in key order.
@@ -51,6 +58,8 @@ pub(crate) enum Key<'a> {
 pub(crate) enum Prefix<'a> {
     /// All conversations.
     Conversations,
+    /// All conversations as stores kept them before schema 2.
+    LegacyConversations,
     /// The history of one group.
     History(&'a GroupId),
     /// All MLS state.
@@ -61,6 +70,8 @@ pub(crate) enum Prefix<'a> {
     Alerts,
     /// All quarantined messages.
     Quarantine,
+    /// All unread marks, in arrival order.
+    Unread,
 }
 
 /// The kinds of record; each name is the hash domain of its ids and never changes.
@@ -68,8 +79,10 @@ mod kind {
     pub(super) const SETTINGS: &[u8] = b"settings";
     pub(super) const IDENTITY: &[u8] = b"identity";
     pub(super) const CONTACT: &[u8] = b"contact";
-    pub(super) const CONVERSATION: &[u8] = b"conv";
-    pub(super) const GROUP_NAME: &[u8] = b"gid";
+    pub(super) const CONVERSATION: &[u8] = b"conversation";
+    pub(super) const LEGACY_CONVERSATION: &[u8] = b"conv";
+    pub(super) const LEGACY_GROUP_NAME: &[u8] = b"gid";
+    pub(super) const SCHEMA: &[u8] = b"schema";
     pub(super) const CURSOR: &[u8] = b"cursor";
     pub(super) const HISTORY: &[u8] = b"hist";
     pub(super) const SEEN: &[u8] = b"seen";
@@ -77,6 +90,7 @@ mod kind {
     pub(super) const PENDING_COMMIT: &[u8] = b"pending_commit";
     pub(super) const ALERT: &[u8] = b"alerts";
     pub(super) const QUARANTINE: &[u8] = b"quarantine";
+    pub(super) const UNREAD: &[u8] = b"unread";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -95,8 +109,12 @@ impl Key<'_> {
             Key::Settings => (kind::SETTINGS, None, None),
             Key::Identity => (kind::IDENTITY, None, None),
             Key::Contact(handle) => (kind::CONTACT, Some(handle.as_str().as_bytes()), None),
-            Key::Conversation(name) => (kind::CONVERSATION, Some(name.as_bytes()), None),
-            Key::GroupName(gid) => (kind::GROUP_NAME, Some(&gid[..]), None),
+            Key::Conversation(gid) => (kind::CONVERSATION, Some(&gid[..]), None),
+            Key::LegacyConversation(name) => {
+                (kind::LEGACY_CONVERSATION, Some(name.as_bytes()), None)
+            }
+            Key::LegacyGroupName(gid) => (kind::LEGACY_GROUP_NAME, Some(&gid[..]), None),
+            Key::Schema => (kind::SCHEMA, None, None),
             Key::Cursor(gid) => (kind::CURSOR, Some(&gid[..]), None),
             Key::History(gid, idx) => (kind::HISTORY, Some(&gid[..]), Some(*idx)),
             Key::Seen(hash) => (kind::SEEN, Some(&hash[..]), None),
@@ -104,6 +122,7 @@ impl Key<'_> {
             Key::PendingCommit(gid) => (kind::PENDING_COMMIT, Some(&gid[..]), None),
             Key::Alert(idx) => (kind::ALERT, None, Some(*idx)),
             Key::Quarantine(idx) => (kind::QUARANTINE, None, Some(*idx)),
+            Key::Unread(idx) => (kind::UNREAD, None, Some(*idx)),
         };
         Slot {
             kind,
@@ -147,11 +166,13 @@ impl Prefix<'_> {
     pub(crate) fn encode(&self, vault: &Vault) -> Vec<u8> {
         let kind = match self {
             Prefix::Conversations => kind::CONVERSATION,
+            Prefix::LegacyConversations => kind::LEGACY_CONVERSATION,
             Prefix::History(_) => kind::HISTORY,
             Prefix::Mls => kind::MLS,
             Prefix::PendingCommits => kind::PENDING_COMMIT,
             Prefix::Alerts => kind::ALERT,
             Prefix::Quarantine => kind::QUARANTINE,
+            Prefix::Unread => kind::UNREAD,
         };
         let mut key = vault.key_hash(PREFIX_DOMAIN, kind).to_vec();
         if let Prefix::History(gid) = self {
@@ -191,8 +212,9 @@ mod tests {
         let contact = Key::Contact(&handle).encode(&v);
         assert!(contact.starts_with(&v.key_hash(PREFIX_DOMAIN, kind::CONTACT)));
         assert!(!contact.starts_with(&Prefix::Conversations.encode(&v)));
-        let conv = Key::Conversation("conv").encode(&v);
-        assert!(conv.starts_with(&Prefix::Conversations.encode(&v)));
+        let conv = Key::LegacyConversation("conv").encode(&v);
+        assert!(conv.starts_with(&Prefix::LegacyConversations.encode(&v)));
+        assert!(!conv.starts_with(&Prefix::Conversations.encode(&v)));
         assert_ne!(contact[16..], conv[16..]);
         assert_eq!(Key::Alert(0).encode(&v).len(), 16 + 8);
     }
@@ -211,6 +233,6 @@ mod tests {
     #[test]
     fn only_mls_keys_are_kept_in_the_value() {
         assert_eq!(Key::Mls(b"abc").slot().kept_id(), b"abc");
-        assert!(Key::Conversation("x").slot().kept_id().is_empty());
+        assert!(Key::Conversation(&[1u8; 32]).slot().kept_id().is_empty());
     }
 }

@@ -250,6 +250,26 @@ impl Store {
             .collect()
     }
 
+    /// All records of a range whose keys end in a u64 position (history), with it.
+    pub(crate) fn scan_positioned<T: DeserializeOwned>(
+        &self,
+        prefix: Prefix<'_>,
+    ) -> Result<Vec<(u64, T)>, StoreError> {
+        let start = prefix.encode(&self.keys.vault);
+        self.tree
+            .scan_prefix(&start)
+            .map(|item| {
+                let (key, sealed) = item?;
+                let position: [u8; 8] = key
+                    .get(start.len()..)
+                    .and_then(|rest| rest.try_into().ok())
+                    .ok_or(StoreError::Corrupt("index key"))?;
+                let (_, value) = self.open_value(&key, &sealed)?;
+                Ok((u64::from_be_bytes(position), decode(&value)?))
+            })
+            .collect()
+    }
+
     /// The index after the last record of a range whose keys end in a u64 (history, alerts).
     pub(crate) fn next_index(&self, prefix: Prefix<'_>) -> Result<u64, StoreError> {
         let start = prefix.encode(&self.keys.vault);

@@ -47,32 +47,65 @@ pub(crate) enum StoredKind {
     Group,
 }
 
-/// A conversation: a local name for an MLS group.
+/// A conversation: one MLS group and what it is called here.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Conversation {
-    /// Local, unique name (the peer's handle for a 1:1).
-    pub(crate) name: String,
-    /// The name carried in Welcomes we send for this group (the creator's name for a group).
-    pub(crate) title: String,
     pub(crate) group_id: [u8; 32],
     pub(crate) kind: StoredKind,
-    /// False once we were removed.
+    /// Whose name for the group we use: us for our own groups, else the member who added us
+    /// (the authenticated sender of the Welcome); for a 1:1, whoever started it.
+    pub(crate) named_by: String,
+    /// Direct: the other person's handle.
+    pub(crate) peer: Option<String>,
+    /// The name carried in Welcomes we send for this group (a group's name as its creator gave
+    /// it; for a 1:1, the starter's handle).
+    pub(crate) title: String,
+    /// The local name of a conversation that is not a live 1:1, unique among them: our own
+    /// group's title, `inviter/title` for a group we were added to, `peer (old key)` for a
+    /// retired 1:1. A live 1:1 is always shown by its peer's handle.
+    pub(crate) name: String,
+    /// False once we were removed (or closed a retired 1:1).
     pub(crate) active: bool,
+    /// A 1:1 that holds a key the user no longer trusts (replaced by an accepted new key):
+    /// never a target of `send` again, shown apart from the live 1:1.
+    pub(crate) retired: bool,
+    /// A retired 1:1 whose closing commit (removing the old key) has not reached the relay.
+    pub(crate) close_pending: bool,
 }
 
 /// The content of a history entry.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum StoredBody {
     Text(String),
-    Unsupported { kind: u8 },
+    Unsupported {
+        kind: u8,
+    },
+    /// We joined: created the conversation (sender = us) or were added by the sender.
+    Joined {
+        members: Vec<String>,
+        /// The sender was not pinned (no earlier contact) when the invitation arrived.
+        stranger: bool,
+    },
+    /// The sender changed the members.
+    Membership {
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
 }
 
-/// One message of a conversation's history.
+/// One entry of a conversation's history: a message or a change of members.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct HistoryEntry {
     pub(crate) sender: String,
     pub(crate) sent_at_ms: u64,
     pub(crate) body: StoredBody,
+}
+
+/// A history entry not yet shown by `read`, `read --follow` or `chat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UnreadMark {
+    pub(crate) group_id: [u8; 32],
+    pub(crate) index: u64,
 }
 
 /// A commit handed to the relay whose outcome we may not know yet (crash, network error).
@@ -87,10 +120,16 @@ pub(crate) struct PendingCommit {
     pub(crate) welcome: Option<String>,
     /// Handles that get the Welcome.
     pub(crate) recipients: Vec<String>,
+    /// Handles the commit removes.
+    #[serde(default)]
+    pub(crate) removed: Vec<String>,
     /// The conversation name carried in the Welcome.
     pub(crate) welcome_name: String,
     /// A conversation that becomes visible only once the commit is merged (a new 1:1/group).
     pub(crate) conversation: Option<Conversation>,
+    /// The change is in the history already (merged, Welcomes perhaps not yet sent).
+    #[serde(default)]
+    pub(crate) recorded: bool,
 }
 
 /// A security-relevant event shown to the user.

@@ -3,8 +3,8 @@
 
 use openmls::prelude::tls_codec::*;
 use openmls::prelude::{
-    AddMembersError, CreateCommitError, CreateMessageError, GroupId as MlsGroupId, MlsGroup,
-    MlsGroupCreateConfig, MlsMessageOut, NewGroupError, RemoveMembersError,
+    AddMembersError, CreateCommitError, CreateMessageError, GroupId as MlsGroupId, LeafNodeIndex,
+    MlsGroup, MlsGroupCreateConfig, MlsMessageOut, NewGroupError, RemoveMembersError,
 };
 use openmls_rust_crypto::MemoryStorageError;
 use openmls_traits::OpenMlsProvider;
@@ -166,6 +166,16 @@ impl Mls {
     /// The group's members, in leaf order (us included).
     pub fn members(&self, group_id: &GroupId) -> Result<Vec<Member>, MlsError> {
         collect_members(self.load(group_id)?.members())
+    }
+
+    /// The member in the group's first leaf: its creator, unless the creator was removed
+    /// and the leaf is empty (`None`) or was given to someone added later.
+    pub fn founder(&self, group_id: &GroupId) -> Result<Option<Member>, MlsError> {
+        let group = self.load(group_id)?;
+        group
+            .member_at(LeafNodeIndex::new(0))
+            .map(|m| Member::from_openmls(&m))
+            .transpose()
     }
 
     /// The group's current epoch.

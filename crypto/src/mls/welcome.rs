@@ -3,6 +3,7 @@
 
 use openmls::prelude::tls_codec::*;
 use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, StagedWelcome};
+use openmls_traits::OpenMlsProvider;
 
 use super::engine::{group_id_of, join_config, Mls, SUITE};
 use super::errors::MlsError;
@@ -45,7 +46,8 @@ impl std::fmt::Debug for IncomingWelcome {
 
 impl Mls {
     /// Decrypts and validates a Welcome (TLS-serialized `MlsMessageOut`) with one of our
-    /// KeyPackages. This consumes that KeyPackage's private keys in the state (unless it is
+    /// KeyPackages. The Welcome may be for a group we were removed from (we are added back);
+    /// one for a group we are still in fails with [`MlsError::GroupExists`]. This consumes that KeyPackage's private keys in the state (unless it is
     /// the last-resort one), so callers abandoning the join should `discard_changes`.
     pub fn stage_welcome(&mut self, welcome: &[u8]) -> Result<IncomingWelcome, MlsError> {
         let message =
@@ -56,11 +58,26 @@ impl Mls {
         if welcome.ciphersuite() != SUITE {
             return Err(MlsError::UnsupportedCiphersuite);
         }
-        let staged =
-            StagedWelcome::new_from_welcome(&self.provider, &join_config(), welcome, None)?;
-        let group_id = group_id_of(staged.group_context().group_id())?;
-        if self.has_group(&group_id) {
-            return Err(MlsError::GroupExists);
+        let builder = StagedWelcome::build_from_welcome(&self.provider, &join_config(), welcome)?;
+        let group_id = group_id_of(
+            builder
+                .processed_welcome()
+                .unverified_group_info()
+                .group_id(),
+        )?;
+        // A group we were removed from can be joined again (someone added us back): its old
+        // state goes, so nothing of the earlier membership mixes with the new one. Until the
+        // caller takes the changes, `discard_changes` brings the old state back.
+        match self.load(&group_id) {
+            Ok(group) if group.is_active() => return Err(MlsError::GroupExists),
+            Ok(mut group) => group
+                .delete(self.provider.storage())
+                .map_err(|_| MlsError::Internal("deleting a left group"))?,
+            Err(_) => {}
+        }
+        let staged = builder.build()?;
+        if group_id_of(staged.group_context().group_id())? != group_id {
+            return Err(MlsError::InvalidMessage);
         }
         let members = collect_members(staged.members())?;
         let sender = staged

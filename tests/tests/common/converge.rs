@@ -4,7 +4,7 @@
 use parley_client::relay::RelayError;
 use parley_client::{Client, ClientError};
 
-use super::{roster, sync_until, TestClient};
+use super::{local, roster, sync_until, TestClient};
 
 /// An epoch conflict that the caller is expected to resolve by syncing and retrying.
 pub(crate) fn is_conflict(e: &ClientError) -> bool {
@@ -12,8 +12,9 @@ pub(crate) fn is_conflict(e: &ClientError) -> bool {
 }
 
 pub(crate) async fn add_with_retry(client: &Client, group: &str, handle: &str) -> usize {
+    let group = local(client, group).await;
     for attempt in 0..5 {
-        match client.add_member(group, handle).await {
+        match client.add_member(&group, handle).await {
             Ok(()) => return attempt,
             Err(e) if is_conflict(&e) => {
                 client.sync().await.unwrap();
@@ -25,8 +26,9 @@ pub(crate) async fn add_with_retry(client: &Client, group: &str, handle: &str) -
 }
 
 pub(crate) async fn remove_with_retry(client: &Client, group: &str, handle: &str) -> usize {
+    let group = local(client, group).await;
     for attempt in 0..5 {
-        match client.remove_member(group, handle).await {
+        match client.remove_member(&group, handle).await {
             Ok(()) => return attempt,
             Err(e) if is_conflict(&e) => {
                 client.sync().await.unwrap();
@@ -70,12 +72,13 @@ pub(crate) async fn assert_same_roster(clients: &[&TestClient], group: &str, exp
 
 /// The MLS epoch a client's state of a conversation is in.
 async fn epoch_of(client: &TestClient, group: &str) -> u64 {
+    let group = local(client, group).await;
     client
         .conversations()
         .await
         .unwrap()
         .into_iter()
-        .find(|c| c.name == group)
+        .find(|c| c.name == *group)
         .unwrap_or_else(|| panic!("{} has no conversation {group}", client.handle))
         .epoch
 }
@@ -83,7 +86,7 @@ async fn epoch_of(client: &TestClient, group: &str) -> u64 {
 /// Every client posts; every other client receives exactly those posts.
 pub(crate) async fn assert_all_reach_all(clients: &[&TestClient], group: &str, tag: &str) {
     for c in clients {
-        c.send_text(group, &format!("{tag} from {}", c.handle))
+        c.send_text(&local(c, group).await, &format!("{tag} from {}", c.handle))
             .await
             .unwrap();
     }

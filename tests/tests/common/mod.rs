@@ -116,26 +116,42 @@ pub(crate) async fn sync_until(client: &Client, count: usize) -> Vec<Message> {
     let deadline = Instant::now() + PATIENCE;
     let mut all = Vec::new();
     while all.len() < count && Instant::now() < deadline {
-        all.extend(client.sync().await.unwrap());
+        all.extend(said(client.sync().await.unwrap()));
         if all.len() < count {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    all.extend(client.sync().await.unwrap());
+    all.extend(said(client.sync().await.unwrap()));
     all
 }
 
-/// The texts of messages, in order.
+/// What people wrote: the messages without the changes of members (joined, added, removed)
+/// that sync also returns.
+pub(crate) fn said(messages: Vec<Message>) -> Vec<Message> {
+    messages
+        .into_iter()
+        .filter(|m| !m.body.is_membership())
+        .collect()
+}
+
+/// The texts of what people wrote, in order (changes of members left out).
 pub(crate) fn texts(messages: &[Message]) -> Vec<String> {
-    messages.iter().map(|m| m.text.clone()).collect()
+    messages
+        .iter()
+        .filter(|m| !m.body.is_membership())
+        .map(|m| m.text.clone())
+        .collect()
 }
 
 /// Asserts that `messages` are exactly `expected` as (conversation, sender, text), each once
 /// and in order.
+/// A group someone else added us to is named `inviter/title`; the expectations name it by
+/// its title, the same for every member.
 pub(crate) fn assert_messages(messages: &[Message], expected: &[(&str, &str, &str)]) {
     let got: Vec<(String, String, String)> = messages
         .iter()
-        .map(|m| (m.conversation.clone(), m.sender.clone(), m.text.clone()))
+        .filter(|m| !m.body.is_membership())
+        .map(|m| (title_of(&m.conversation), m.sender.clone(), m.text.clone()))
         .collect();
     let want: Vec<(String, String, String)> = expected
         .iter()
@@ -144,8 +160,11 @@ pub(crate) fn assert_messages(messages: &[Message], expected: &[(&str, &str, &st
     assert_eq!(got, want);
 }
 
-/// Asserts that every text occurs exactly once in `messages`, and nothing else does.
+/// Asserts that every text occurs exactly once in `messages`, and nothing else does (changes
+/// of members aside).
 pub(crate) fn assert_each_once(messages: &[Message], expected: &[&str]) {
+    let messages = said(messages.to_vec());
+    let messages = messages.as_slice();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for m in messages {
         *counts.entry(m.text.as_str()).or_default() += 1;
@@ -166,11 +185,42 @@ pub(crate) fn assert_each_once(messages: &[Message], expected: &[&str]) {
     );
 }
 
+/// The title of a conversation name: a group we were added to is `inviter/title`.
+pub(crate) fn title_of(name: &str) -> String {
+    name.split_once('/')
+        .map_or(name, |(_, title)| title)
+        .to_owned()
+}
+
+/// What `client` calls the conversation titled `title`: the title itself (our own group, a
+/// 1:1), or `inviter/title` for the one group someone added us to under that title.
+pub(crate) async fn local(client: &Client, title: &str) -> String {
+    let names: Vec<String> = client
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    if names.iter().any(|n| n == title) {
+        return title.to_owned();
+    }
+    let invited: Vec<&String> = names
+        .iter()
+        .filter(|n| n.split_once('/').is_some_and(|(_, t)| t == title))
+        .collect();
+    match invited.as_slice() {
+        [one] => (*one).clone(),
+        _ => title.to_owned(),
+    }
+}
+
 /// The handles of a conversation's members as one client sees them, with identity keys,
 /// sorted.
 pub(crate) async fn roster(client: &Client, conversation: &str) -> Vec<(String, String)> {
+    let conversation = local(client, conversation).await;
     let mut members: Vec<(String, String)> = client
-        .members(conversation)
+        .members(&conversation)
         .await
         .unwrap()
         .into_iter()

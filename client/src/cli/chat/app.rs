@@ -2,7 +2,8 @@
 //! touches the terminal or the network, so every rule can be tested without either.
 
 use parley_client::{
-    ClientError, ConversationInfo, ConversationKind, Event, MemberInfo, Message, Verification,
+    ClientError, ConversationInfo, ConversationKind, Event, MemberInfo, Message, MessageId,
+    Verification,
 };
 
 /// How many lines one PageUp/PageDown moves the message view.
@@ -40,11 +41,15 @@ pub(crate) enum Command {
 pub(crate) enum Action {
     /// Send `text` to `conversation` (a conversation name, or a handle to start a 1:1).
     Send {
-        /// Where to send it.
+        /// Where to send it, as shown.
         conversation: String,
+        /// The same as the library resolves it without doubt: `@handle` for a 1:1.
+        to: String,
         /// What to send.
         text: String,
     },
+    /// These entries were on screen: they are no longer unread.
+    MarkRead(Vec<MessageId>),
     /// Reload the members of `conversation` and the list of conversations.
     Refresh {
         /// The conversation whose members may have changed.
@@ -81,8 +86,10 @@ pub(crate) struct Conversation {
     pub(crate) name: String,
     /// Whether it is a named group rather than a 1:1.
     pub(crate) group: bool,
-    /// Messages that arrived since the chat opened and were not on screen yet.
+    /// Messages not shown on screen yet (counted in the list).
     pub(crate) unread: usize,
+    /// Their ids, to mark them read once they are on screen.
+    unseen: Vec<MessageId>,
     /// Messages, oldest first.
     pub(crate) messages: Vec<Message>,
     /// Members with their verification status, as last loaded.
@@ -97,6 +104,7 @@ impl Conversation {
             name: name.to_owned(),
             group: false,
             unread: 0,
+            unseen: Vec::new(),
             messages: Vec::new(),
             members: Vec::new(),
             changed_key: None,
@@ -126,6 +134,8 @@ pub(crate) struct App {
     status_from_stream: bool,
     help: bool,
     scroll: u16,
+    /// Entries that came on screen and are not marked read yet.
+    seen: Vec<MessageId>,
 }
 
 impl App {
@@ -140,6 +150,7 @@ impl App {
             status_from_stream: false,
             help: false,
             scroll: 0,
+            seen: Vec::new(),
         };
         app.merge_conversations(conversations);
         app.selected = (!app.conversations.is_empty()).then_some(0);
@@ -221,6 +232,27 @@ impl App {
         if let Some(conversation) = self.conversations.get_mut(index) {
             conversation.messages = messages;
         }
+    }
+
+    /// Counts the unread entries the library kept (fetched by any command, not shown yet).
+    /// Those of the conversation on screen are on screen now: see [`App::take_seen`].
+    pub(crate) fn set_unread(&mut self, unread: &[Message]) {
+        for message in unread {
+            let index = self.ensure(&message.conversation);
+            if let Some(conversation) = self.conversations.get_mut(index) {
+                conversation.unread += 1;
+                conversation.unseen.push(message.id);
+            }
+        }
+        if let Some(index) = self.selected {
+            self.select(index);
+        }
+    }
+
+    /// The entries that came on screen since the last call, to be marked read.
+    pub(crate) fn take_seen(&mut self) -> Option<Action> {
+        let seen = std::mem::take(&mut self.seen);
+        (!seen.is_empty()).then_some(Action::MarkRead(seen))
     }
 
     /// Puts freshly loaded members of a conversation in place.
@@ -360,8 +392,11 @@ impl App {
         let on_screen = self.selected == Some(index);
         let name = message.conversation.clone();
         if let Some(conversation) = self.conversations.get_mut(index) {
-            if !on_screen {
+            if on_screen {
+                self.seen.push(message.id);
+            } else {
                 conversation.unread += 1;
+                conversation.unseen.push(message.id);
             }
             conversation.messages.push(message);
         }
@@ -369,7 +404,7 @@ impl App {
     }
 
     fn submit(&mut self) -> Option<Action> {
-        let Some(conversation) = self.current().map(|c| c.name.clone()) else {
+        let Some((conversation, group)) = self.current().map(|c| (c.name.clone(), c.group)) else {
             self.set_status(
                 Level::Error,
                 "No conversation to send to: start one with `parley chat HANDLE`.",
@@ -383,7 +418,16 @@ impl App {
         let text = std::mem::take(&mut self.input);
         self.set_status(Level::Info, format!("Sending to {conversation}…"));
         self.scroll = 0;
-        Some(Action::Send { conversation, text })
+        let to = if group {
+            conversation.clone()
+        } else {
+            format!("@{conversation}")
+        };
+        Some(Action::Send {
+            conversation,
+            to,
+            text,
+        })
     }
 
     fn step(&mut self, delta: isize) {
@@ -399,6 +443,7 @@ impl App {
     fn select(&mut self, index: usize) {
         if let Some(conversation) = self.conversations.get_mut(index) {
             conversation.unread = 0;
+            self.seen.append(&mut conversation.unseen);
             self.selected = Some(index);
             self.scroll = 0;
         }
@@ -459,7 +504,9 @@ mod tests {
 
     fn message(conversation: &str, sender: &str, text: &str) -> Message {
         Message {
+            id: MessageId::new([text.len() as u8; 32], text.len() as u64),
             conversation: conversation.to_owned(),
+            direct: conversation == "bob",
             sender: sender.to_owned(),
             text: text.to_owned(),
             sent_at_ms: 1_700_000_000_000,
@@ -527,6 +574,33 @@ mod tests {
     }
 
     #[test]
+    fn entries_are_marked_read_once_they_are_on_screen() {
+        let mut app = app();
+        let on_screen = message("bob", "bob", "hi");
+        let elsewhere = message("team", "carol", "agenda");
+        app.set_unread(&[on_screen.clone(), elsewhere.clone()]);
+        assert_eq!(app.take_seen(), Some(Action::MarkRead(vec![on_screen.id])));
+        assert_eq!(unread(&app, "team"), 1);
+        assert_eq!(app.take_seen(), None);
+        app.handle(Command::NextConversation);
+        assert_eq!(app.take_seen(), Some(Action::MarkRead(vec![elsewhere.id])));
+        let live = message("team", "dave", "live one");
+        app.on_event(Event::Message(live.clone()));
+        assert_eq!(app.take_seen(), Some(Action::MarkRead(vec![live.id])));
+    }
+
+    #[test]
+    fn a_group_is_sent_to_by_name_and_a_person_by_handle() {
+        let mut app = app();
+        app.handle(Command::NextConversation);
+        type_text(&mut app, "all");
+        let Some(Action::Send { to, .. }) = app.handle(Command::Submit) else {
+            panic!("no send action");
+        };
+        assert_eq!(to, "team");
+    }
+
+    #[test]
     fn switching_wraps_both_ways() {
         let mut app = app();
         app.handle(Command::PreviousConversation);
@@ -545,6 +619,7 @@ mod tests {
             app.handle(Command::Submit),
             Some(Action::Send {
                 conversation: "bob".to_owned(),
+                to: "@bob".to_owned(),
                 text: "hello".to_owned(),
             })
         );
@@ -587,7 +662,10 @@ mod tests {
     fn a_send_error_goes_to_the_status_line_and_keeps_the_text() {
         let mut app = app();
         type_text(&mut app, "offer");
-        let Some(Action::Send { conversation, text }) = app.handle(Command::Submit) else {
+        let Some(Action::Send {
+            conversation, text, ..
+        }) = app.handle(Command::Submit)
+        else {
             panic!("no send action");
         };
         let action = app.on_sent(
@@ -651,7 +729,10 @@ mod tests {
     fn a_successful_send_shows_the_message_and_clears_progress() {
         let mut app = app();
         type_text(&mut app, "deal");
-        let Some(Action::Send { conversation, text }) = app.handle(Command::Submit) else {
+        let Some(Action::Send {
+            conversation, text, ..
+        }) = app.handle(Command::Submit)
+        else {
             panic!("no send action");
         };
         assert_eq!(app.status().map(|s| s.level), Some(Level::Info));

@@ -37,6 +37,9 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
     let me = client.whoami()?.handle;
     let mut app = App::new(me, &client.conversations().await?);
     load(&client, &mut app).await;
+    // Fetched earlier by another command and not shown yet: counted, and marked read once on
+    // screen.
+    app.set_unread(&client.unread(None).await?);
     if let Some(name) = args.conversation.as_deref() {
         if !app.open(name) {
             app.set_status(
@@ -110,17 +113,34 @@ async fn chat(screen: &mut Screen, app: &mut App, client: &Client) -> Result<()>
             Some(outcome) = outcomes.recv() => apply(app, outcome),
             () = stop.wait() => Some(Action::Quit),
         };
-        let request = match action {
-            None => continue,
+        let mut requests_now: Vec<Request> = Vec::with_capacity(2);
+        match action {
+            None => {}
             Some(Action::Quit) => return Ok(()),
-            Some(Action::Send { conversation, text }) => Request::Send { conversation, text },
-            Some(Action::Refresh { conversation }) => Request::Refresh { conversation },
-        };
-        if requests.send(request).is_err() {
-            app.set_status(
-                Level::Error,
-                "parley cannot reach its own background worker; quit with Esc and start the chat again",
-            );
+            Some(Action::Send {
+                conversation,
+                to,
+                text,
+            }) => requests_now.push(Request::Send {
+                conversation,
+                to,
+                text,
+            }),
+            Some(Action::Refresh { conversation }) => {
+                requests_now.push(Request::Refresh { conversation });
+            }
+            Some(Action::MarkRead(ids)) => requests_now.push(Request::MarkRead(ids)),
+        }
+        if let Some(Action::MarkRead(ids)) = app.take_seen() {
+            requests_now.push(Request::MarkRead(ids));
+        }
+        for request in requests_now {
+            if requests.send(request).is_err() {
+                app.set_status(
+                    Level::Error,
+                    "parley cannot reach its own background worker; quit with Esc and start the chat again",
+                );
+            }
         }
     }
 }
@@ -152,6 +172,15 @@ fn apply(app: &mut App, outcome: Outcome) -> Option<Action> {
             if let Ok(infos) = result {
                 app.merge_conversations(&infos);
             }
+            None
+        }
+        Outcome::NotMarked(error) => {
+            app.set_status(
+                Level::Error,
+                format!(
+                    "Could not note what you have read ({error}); `parley read` may show it again."
+                ),
+            );
             None
         }
     }

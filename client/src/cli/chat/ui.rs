@@ -134,8 +134,25 @@ fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect, now_ms: u64) {
     frame.render_widget(paragraph.scroll((offset, 0)), inner);
 }
 
-/// `HH:MM sender [status]: text`; further lines of a multi-line text are indented.
+/// `HH:MM sender [status]: text`; further lines of a multi-line text are indented. A change
+/// of members is `HH:MM * alice added erin in team`.
 fn message_lines(app: &App, message: &Message, now_ms: u64) -> Vec<Line<'static>> {
+    if message.body.is_membership() {
+        return vec![Line::from(vec![
+            Span::styled(
+                format!("{} ", short_time(message.sent_at_ms, now_ms)),
+                Style::new().fg(Color::DarkGray),
+            ),
+            Span::styled(
+                format!(
+                    "* {} {}",
+                    for_terminal(&message.sender),
+                    for_terminal(&message.text).replace('\n', " ")
+                ),
+                Style::new().fg(Color::Yellow),
+            ),
+        ])];
+    }
     let mut header = vec![
         Span::styled(
             format!("{} ", short_time(message.sent_at_ms, now_ms)),
@@ -318,7 +335,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 #[cfg(test)]
 mod tests {
-    use parley_client::{ConversationInfo, ConversationKind, Event};
+    use parley_client::{ConversationInfo, ConversationKind, Event, MessageId};
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
 
@@ -343,7 +360,9 @@ mod tests {
 
     fn message(conversation: &str, sender: &str, text: &str, status: Verification) -> Message {
         Message {
+            id: MessageId::new([0; 32], text.len() as u64),
             conversation: conversation.to_owned(),
+            direct: conversation == "bob",
             sender: sender.to_owned(),
             text: text.to_owned(),
             sent_at_ms: NOW - 60_000,

@@ -2,7 +2,7 @@
 //! a send may wait for the relay, and the screen must keep answering keys meanwhile. One at a
 //! time keeps messages in the order they were typed.
 
-use parley_client::{Client, ClientError, ConversationInfo, MemberInfo, Message};
+use parley_client::{Client, ClientError, ConversationInfo, MemberInfo, Message, MessageId};
 use tokio::sync::mpsc;
 
 /// What the chat asks for.
@@ -10,11 +10,15 @@ use tokio::sync::mpsc;
 pub(super) enum Request {
     /// Send a text.
     Send {
-        /// Conversation name, or a handle to start a 1:1.
+        /// The conversation as shown.
         conversation: String,
+        /// The same as the library resolves it without doubt (`@handle` for a 1:1).
+        to: String,
         /// The text.
         text: String,
     },
+    /// Mark these entries read: they were on screen.
+    MarkRead(Vec<MessageId>),
     /// Reload one conversation's members and the list of conversations.
     Refresh {
         /// The conversation to reload.
@@ -43,6 +47,8 @@ pub(super) enum Outcome {
     },
     /// The list of conversations was loaded.
     Conversations(Result<Vec<ConversationInfo>, ClientError>),
+    /// Entries on screen could not be marked read (they will be shown again by `read`).
+    NotMarked(ClientError),
 }
 
 /// Serves requests until the chat drops its sender or stops listening.
@@ -54,8 +60,17 @@ pub(super) async fn run(
     while let Some(request) = requests.recv().await {
         let mut results = Vec::with_capacity(2);
         match request {
-            Request::Send { conversation, text } => {
-                let result = client.send_text(&conversation, &text).await;
+            Request::MarkRead(ids) => {
+                if let Err(error) = client.mark_read(&ids).await {
+                    results.push(Outcome::NotMarked(error));
+                }
+            }
+            Request::Send {
+                conversation,
+                to,
+                text,
+            } => {
+                let result = client.send_text(&to, &text).await;
                 results.push(Outcome::Sent {
                     conversation,
                     text,

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use futures::StreamExt;
-use parley_client::{Client, Event, Message, Verification};
+use parley_client::{Client, ClientError, Event, Message, MessageId, Verification};
 
 use crate::cli::args::ReadArgs;
 use crate::cli::context::Ctx;
@@ -13,38 +13,42 @@ use crate::cli::message_view::{message_json, plain_line};
 use crate::cli::output::{emit_json, note, print_lines, talking_to_a_person, to_stderr};
 use crate::cli::sanitize::{for_terminal, one_line};
 
-/// Syncs everything (so other conversations are stored too), prints the new messages of the
-/// chosen conversation or of all of them, then follows if asked to.
+/// Syncs everything (so other conversations are stored too), prints every message not yet
+/// shown (whichever command fetched it) of the chosen conversation or of all of them, then
+/// follows if asked to.
 pub(super) async fn run(args: ReadArgs, ctx: &Ctx) -> Result<()> {
     let client = ctx.open().await?;
-    let new_messages = client.sync().await?;
-    let shown: Vec<&Message> = new_messages
-        .iter()
-        .filter(|message| wanted(message, args.conversation.as_deref()))
-        .collect();
-    if shown.is_empty() && !args.follow {
-        explain_silence(&client, args.conversation.as_deref()).await;
+    let conversation = args.conversation.as_deref();
+    client.sync().await?;
+    let unread = unread(&client, conversation).await?;
+    if unread.is_empty() && !args.follow {
+        explain_silence(&client, conversation).await;
     }
-    show(&shown, ctx)?;
+    show(&client, &unread, ctx).await?;
     if args.follow {
-        follow(&client, args.conversation.as_deref(), ctx).await?;
+        follow(&client, conversation, ctx).await?;
     }
     Ok(())
 }
 
-fn wanted(message: &Message, conversation: Option<&str>) -> bool {
-    conversation.is_none_or(|wanted| message.conversation == wanted)
+/// What is unread; nothing for a name that is no conversation (yet).
+async fn unread(client: &Client, conversation: Option<&str>) -> Result<Vec<Message>> {
+    match client.unread(conversation).await {
+        Err(ClientError::UnknownConversation(_)) => Ok(Vec::new()),
+        other => Ok(other?),
+    }
 }
 
-/// Prints messages on stdout. The plain lines stay exactly "sender: text"; a sender whose
-/// key CHANGED is pointed out on stderr, where it cannot break a script reading stdout.
-fn show(messages: &[&Message], ctx: &Ctx) -> Result<()> {
+/// Prints messages on stdout, then marks them read. The plain lines stay exactly
+/// "sender: text"; a sender whose key CHANGED is pointed out on stderr, where it cannot break
+/// a script reading stdout.
+async fn show(client: &Client, messages: &[Message], ctx: &Ctx) -> Result<()> {
     if ctx.json() {
         for message in messages {
             emit_json(&message_json(message))?;
         }
     } else {
-        print_lines(messages.iter().map(|m| plain_line(m)))?;
+        print_lines(messages.iter().map(plain_line))?;
     }
     let mut warned: Vec<&str> = Vec::new();
     for message in messages {
@@ -59,6 +63,8 @@ fn show(messages: &[&Message], ctx: &Ctx) -> Result<()> {
             ));
         }
     }
+    let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+    client.mark_read(&ids).await?;
     Ok(())
 }
 
@@ -68,20 +74,23 @@ async fn follow(client: &Client, conversation: Option<&str>, ctx: &Ctx) -> Resul
     note("Waiting for new messages; press Ctrl-C to stop.");
     let mut events = Box::pin(client.events());
     let mut failing = false;
+    // Listening from here on: a Ctrl-C that arrives while a message is being printed must
+    // still end the loop at the next turn.
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         let event = tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut interrupted => return Ok(()),
             event = events.next() => event,
         };
         match event {
             None => {
                 return Err(Failure::new("the connection to the relay ended").into());
             }
-            Some(Ok(Event::Message(message))) => {
+            // Whatever arrived is among the unread entries, with anything another command
+            // fetched meanwhile.
+            Some(Ok(Event::Message(_))) => {
                 failing = false;
-                if wanted(&message, conversation) {
-                    show(&[&message], ctx)?;
-                }
+                show(client, &unread(client, conversation).await?, ctx).await?;
             }
             Some(Ok(Event::Alert(text))) => to_stderr(&format!("alert: {}", one_line(&text))),
             Some(Ok(_)) => failing = false,
@@ -104,11 +113,7 @@ async fn explain_silence(client: &Client, conversation: Option<&str>) {
         return;
     }
     if let Some(name) = conversation {
-        let known = client
-            .conversations()
-            .await
-            .map(|all| all.iter().any(|c| c.name == name))
-            .unwrap_or(true);
+        let known = client.history(name, Some(0)).await.is_ok();
         if !known {
             note(&format!(
                 "You have no conversation named '{}' yet.",
