@@ -140,6 +140,15 @@ impl Ctx<'_> {
         self.events.push(Event::Alert(text));
     }
 
+    /// Records an alert unless the same text was recorded before (a condition that every
+    /// sync would find again).
+    pub(crate) async fn alert_once(&mut self, text: String) {
+        let known: Vec<Alert> = self.store.scan(Prefix::Alerts).unwrap_or_default();
+        if !known.iter().any(|a| a.text == text) {
+            self.alert(text).await;
+        }
+    }
+
     /// The error for acting on a group we are not (or no longer) in.
     pub(crate) fn not_a_member(&self) -> ClientError {
         ClientError::NotAMember(self.session.handle.to_string())

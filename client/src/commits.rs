@@ -148,7 +148,10 @@ impl Ctx<'_> {
     }
 
     /// The group `name` names, which we must still be in; a 1:1 is refused (it never grows).
-    fn require_group(&self, name: &str) -> Result<Conversation, ClientError> {
+    async fn require_group(&mut self, name: &str) -> Result<Conversation, ClientError> {
+        if let Err(ClientError::UnknownConversation(_)) = self.resolve(name) {
+            self.resolve_fresh(name).await?;
+        }
         let conv = self.require_conversation(name)?;
         if conv.kind == StoredKind::Direct {
             return Err(ClientError::NotAGroup(name.to_owned()));
@@ -164,7 +167,7 @@ impl Ctx<'_> {
         group: &str,
         handle: &str,
     ) -> Result<(), ClientError> {
-        let conv = self.require_group(group)?;
+        let conv = self.require_group(group).await?;
         let handle =
             Handle::parse(handle).map_err(|_| ClientError::InvalidHandle(handle.to_owned()))?;
         let members = self.session.mls.members(&conv.group_id).map_err(crypto)?;
@@ -184,7 +187,7 @@ impl Ctx<'_> {
         group: &str,
         handle: &str,
     ) -> Result<(), ClientError> {
-        let conv = self.require_group(group)?;
+        let conv = self.require_group(group).await?;
         let handle =
             Handle::parse(handle).map_err(|_| ClientError::InvalidHandle(handle.to_owned()))?;
         if handle == self.session.handle {

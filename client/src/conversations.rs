@@ -76,6 +76,18 @@ impl Ctx<'_> {
         self.names()?.resolve(text)
     }
 
+    /// Like [`Ctx::resolve`]; a group name we do not know yet (`inviter/name`) is looked for
+    /// again after reading the inbox, where the invitation may just have arrived.
+    pub(crate) async fn resolve_fresh(&mut self, text: &str) -> Result<Target, ClientError> {
+        match self.resolve(text) {
+            Err(ClientError::UnknownConversation(_)) if text.contains('/') => {
+                self.sync_inbox().await?;
+                self.resolve(text)
+            }
+            other => other,
+        }
+    }
+
     /// The live 1:1 with `peer` that messages go to: of the live 1:1 groups with them, the
     /// one with the lowest id (the rule both sides apply after a simultaneous start).
     pub(crate) fn direct_with(&self, peer: &Handle) -> Result<Option<Conversation>, ClientError> {

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::client::Ctx;
 use crate::error::ClientError;
 use crate::events::Event;
-use crate::relay::{Entry, ReadPage};
+use crate::relay::{Entry, ReadPage, RelayError};
 use crate::store::records::{Conversation, HistoryEntry, PendingCommit, StoredBody, StoredKind};
 use crate::store::{Key, Prefix, StoreBatch};
 
@@ -21,14 +21,31 @@ impl Ctx<'_> {
         for commit in pending {
             self.sync_group_or_log(&commit.group_id).await?;
         }
-        self.sync_inbox().await?;
+        match self.sync_inbox().await {
+            // The relay no longer takes our key for our handle (it was released and someone
+            // registered it again): our conversations still work, only the inbox is lost.
+            Err(ClientError::Relay(RelayError::PermissionDenied)) => {
+                self.alert_once(format!(
+                    "the relay no longer accepts your key for the handle {}: it was released \
+                     and may belong to someone else now; new invitations cannot reach you",
+                    self.session.handle
+                ))
+                .await;
+            }
+            other => other?,
+        }
+        self.release_decided().await?;
         for conv in self.conversations()? {
             if conv.active {
                 self.sync_group_or_log(&conv.group_id).await?;
             }
         }
         self.close_retired_directs().await?;
-        self.top_up_key_packages().await
+        match self.top_up_key_packages().await {
+            // Our handle was released (see above): nobody can be given our KeyPackages.
+            Err(ClientError::Relay(RelayError::PermissionDenied)) => Ok(()),
+            other => other,
+        }
     }
 
     /// Syncs one group; a relay refusal for one group must not stop the others.

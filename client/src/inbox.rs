@@ -52,7 +52,15 @@ impl Ctx<'_> {
         if self.store.seen(&hash)? {
             return Ok(());
         }
-        match self.accept_delivery(&delivery.envelope, &hash).await {
+        self.process_delivery(&delivery.envelope).await
+    }
+
+    /// Processes one sealed delivery: accepted, held (its sender's key changed) or refused
+    /// with an alert and a quarantine record. Fails only for a transient reason, leaving the
+    /// delivery to be processed again.
+    pub(crate) async fn process_delivery(&mut self, sealed: &[u8]) -> Result<(), ClientError> {
+        let hash: [u8; 32] = Sha256::digest(sealed).into();
+        match self.accept_delivery(sealed, &hash).await {
             Ok(()) => Ok(()),
             Err(e) if e.is_transient() => Err(e),
             Err(e) => {
@@ -75,11 +83,22 @@ impl Ctx<'_> {
         // Known before the lookup below pins a stranger.
         let stranger = self.pinned(&sender)?.is_none();
         let contact = self.contact(&sender).await?;
-        let message = opened.authenticate(&contact.inbox_key()).map_err(|_| {
-            ClientError::Crypto(format!(
-                "a delivery claiming to be from {sender} is not authentic"
-            ))
-        })?;
+        let message = match opened.authenticate(&contact.inbox_key()) {
+            Ok(message) => message,
+            // Not by the pinned key: perhaps the sender has a new one (recorded as CHANGED,
+            // with an alert, by the lookup); then the delivery waits for the user's decision.
+            Err(_) => {
+                return match self.refresh_contact(&sender).await {
+                    Err(ClientError::KeyChanged(_)) => {
+                        self.hold_delivery(&sender, sealed, hash).await
+                    }
+                    Err(e) if e.is_transient() => Err(e),
+                    _ => Err(ClientError::Crypto(format!(
+                        "a delivery claiming to be from {sender} is not authentic"
+                    ))),
+                };
+            }
+        };
         match InboxMessage::decode(&message).map_err(crypto)? {
             InboxMessage::Welcome {
                 conversation_name,
@@ -90,7 +109,12 @@ impl Ctx<'_> {
                     title: &conversation_name,
                     stranger,
                 };
-                self.accept_welcome(invitation, &welcome, hash).await
+                match self.accept_welcome(invitation, &welcome, hash).await {
+                    Err(ClientError::KeyChanged(who)) if who == sender.as_str() => {
+                        self.hold_delivery(&sender, sealed, hash).await
+                    }
+                    other => other,
+                }
             }
             InboxMessage::Unknown { kind, .. } => {
                 self.alert(format!(

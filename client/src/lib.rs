@@ -57,6 +57,7 @@ mod error;
 mod events;
 mod failpoint;
 mod groups;
+mod held;
 mod identity;
 mod inbox;
 mod keypackages;

@@ -27,7 +27,7 @@ impl Ctx<'_> {
         if text.len() > MAX_TEXT_LEN {
             return Err(ClientError::MessageTooLong);
         }
-        let conv = match self.resolve(to)? {
+        let conv = match self.resolve_fresh(to).await? {
             Target::Record(record) => *record,
             Target::Person(peer) => match self.direct_with(&peer)? {
                 Some(conv) => conv,

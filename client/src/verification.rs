@@ -234,6 +234,11 @@ impl Ctx<'_> {
             }
             self.store.apply(batch).await?;
             self.close_retired_directs().await?;
+            match self.release_held(peer).await {
+                // The next sync releases them.
+                Err(e) if e.is_transient() => tracing::debug!(error = %e, "held deliveries wait"),
+                other => other?,
+            }
             return Ok(());
         }
         contact.verified = verified;

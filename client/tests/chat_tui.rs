@@ -398,3 +398,53 @@ fn a_failed_send_is_shown_and_the_chat_goes_on() {
     tmux.press("C-c");
     scene.assert_ended_cleanly();
 }
+
+#[test]
+fn joining_and_changes_of_members_show_in_the_chat_as_they_happen() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let scene = Scene::start();
+    let (tmux, bob, passphrase) = (&scene.tmux, &scene.bob, &scene.passphrase);
+    tmux.wait_for("the conversation with bob", |s| {
+        s.contains("Message to bob")
+    });
+    let carol = scene._dir.path().join("carol");
+    parley(
+        &carol,
+        passphrase,
+        &["init", "--relay", &scene.relay.url, "--handle", "carol"],
+    );
+
+    // bob adds alice (and carol) to a new group while alice's chat is open.
+    parley(
+        bob,
+        passphrase,
+        &["group", "create", "room", "--members", "alice,carol"],
+    );
+    tmux.wait_for_within(LIVE_TIMEOUT, "the new group in the list", |s| {
+        s.contains("#bob/room (1)")
+    });
+    tmux.press("Tab");
+    tmux.wait_for("the invitation and the members", |s| {
+        s.contains("* bob added you to bob/room (members: bob, you, carol)")
+            && s.contains("Members (3)")
+            && s.contains("carol [unverified]")
+    });
+
+    // bob removes carol: the room is told, and carol leaves the members pane.
+    parley(bob, passphrase, &["group", "remove", "room", "carol"]);
+    tmux.wait_for_within(LIVE_TIMEOUT, "the removal and the new roster", |s| {
+        s.contains("* bob removed carol from bob/room")
+            && s.contains("Members (2)")
+            && !s.contains("carol [unverified]")
+    });
+    tmux.press("Escape");
+    scene.assert_ended_cleanly();
+
+    // What the chat showed is not shown again by `read`.
+    let alice = scene._dir.path().join("alice");
+    let read = parley(&alice, passphrase, &["read"]);
+    assert!(!read.contains("added you to bob/room"), "{read}");
+}

@@ -716,3 +716,55 @@ async fn the_builder_does_not_show_the_passphrase() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("passphrase"), "{shown}");
 }
+
+/// A group of two named after its creator is a 1:1 for the invitee; a third person added to
+/// it later would hear what was meant for one, so every client refuses the addition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_person_is_never_added_to_a_1to1() {
+    let relay = start_relay().await;
+    let dirs: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let alice = registered(&relay, dirs[0].path(), "alice").await;
+    let mallory = registered(&relay, dirs[1].path(), "mallory").await;
+    let _dave = registered(&relay, dirs[2].path(), "dave").await;
+
+    mallory
+        .create_group("mallory", &["alice".into()])
+        .await
+        .unwrap();
+    alice.sync().await.unwrap();
+    let listed = alice.conversations().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].name.as_str(), listed[0].kind),
+        ("mallory", ConversationKind::Direct)
+    );
+    // Our own API refuses to grow a 1:1 outright.
+    assert!(matches!(
+        alice.add_member("mallory", "dave").await,
+        Err(ClientError::NotAGroup(_))
+    ));
+
+    // Mallory's side calls it a group and adds dave: alice's client refuses the change.
+    mallory.add_member("mallory", "dave").await.unwrap();
+    alice.sync().await.unwrap();
+    let quarantined = alice.quarantined().await.unwrap();
+    assert!(
+        quarantined.iter().any(|q| q
+            .reason
+            .contains("tried to add someone to your private conversation")),
+        "{quarantined:?}"
+    );
+    let members: Vec<String> = alice
+        .members("mallory")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.handle)
+        .collect();
+    assert_eq!(members, ["mallory", "alice"]);
+    // Whatever alice writes now cannot reach dave: the relay refuses her old epoch.
+    assert!(alice
+        .send_text("mallory", "for mallory only")
+        .await
+        .is_err());
+}

@@ -1,9 +1,12 @@
-//! Offline compaction of a relay's database (`parley-relay compact`).
+//! Offline work on a relay's database while the relay is stopped: compaction
+//! (`parley-relay compact`) and freeing a handle (`parley-relay handle release`).
 
 use std::path::Path;
 
+use parley_crypto::handle::Handle;
+
 use crate::error::RelayError;
-use crate::store::{self, Compacted};
+use crate::store::{self, Compacted, FlushPolicy, Released};
 
 /// Returns the disk space of removed data to the file system: copies the live data of the
 /// database in `data_dir` to a fresh database and swaps it in (crash-safe; an interrupted
@@ -16,4 +19,22 @@ use crate::store::{self, Compacted};
 /// times the live data.
 pub fn compact(data_dir: &Path) -> Result<Compacted, RelayError> {
     Ok(store::compact_dir(&data_dir.join("db"))?)
+}
+
+/// Frees `handle` on the relay whose data is in `data_dir`: its directory record, its
+/// KeyPackages and the deliveries waiting in its inbox are deleted, so that it can be
+/// registered again, with a new key, by whoever asks first (after a lost laptop, say).
+/// Everyone who pinned the old key sees the new one as CHANGED. Stop the relay first.
+pub fn release_handle(data_dir: &Path, handle: &str) -> Result<Released, RelayError> {
+    let handle = Handle::parse(handle).map_err(|_| RelayError::InvalidHandle(handle.to_owned()))?;
+    let db = data_dir.join("db");
+    if !db.exists() {
+        return Err(RelayError::Database(format!(
+            "no relay database in {}",
+            data_dir.display()
+        )));
+    }
+    store::recover(&db)?;
+    let store = store::Store::open(&db, FlushPolicy::PerWrite)?;
+    Ok(store.release_handle(&handle)?)
 }

@@ -26,6 +26,9 @@ pub enum RelayError {
     /// A value of [`LimitsConfig`](crate::LimitsConfig) is unusable; names the field.
     #[error("invalid configuration: {0}")]
     Limits(String),
+    /// The text is not a valid handle.
+    #[error("{0:?} is not a valid handle")]
+    InvalidHandle(String),
     /// The gRPC server failed.
     #[error("the gRPC server failed")]
     Transport(#[from] tonic::transport::Error),

@@ -44,12 +44,12 @@ mod store;
 mod tls;
 mod tls_reload;
 
-pub use compaction::compact;
+pub use compaction::{compact, release_handle};
 pub use config::{RelayConfig, TlsSetting};
 pub use error::RelayError;
 pub use limits::LimitsConfig;
 pub use metrics::{serve_metrics, Metrics};
 pub use relay::Relay;
-pub use store::{Compacted, FlushPolicy};
+pub use store::{Compacted, FlushPolicy, Released};
 pub use tls::{check_tls, TlsError};
 pub use tls_reload::TlsReloader;

@@ -79,6 +79,22 @@ enum Command {
     /// Return the disk space of deleted data to the file system: copy the live data of the
     /// database to a fresh one and swap it in. Stop the relay first.
     Compact,
+    /// Manage handles in the directory. Stop the relay first.
+    #[command(subcommand)]
+    Handle(HandleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum HandleCommand {
+    /// Free a handle whose owner lost their key: its directory record, KeyPackages and
+    /// waiting deliveries are deleted, and whoever registers it next gets it. Everyone who
+    /// knew the old key is shown the new one as CHANGED, and must compare safety numbers
+    /// with its owner before writing again. Check who asks, out of band, before you do this.
+    Release {
+        /// The handle to free.
+        #[arg(value_name = "HANDLE")]
+        handle: String,
+    },
 }
 
 impl Cli {
@@ -117,6 +133,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::CheckConfig) => check_config(&settings),
         Some(Command::Compact) => compact(&settings),
+        Some(Command::Handle(HandleCommand::Release { handle })) => release(&settings, &handle),
         None => run(settings),
     };
     match result {
@@ -152,6 +169,24 @@ fn compact(settings: &Settings) -> anyhow::Result<()> {
         compacted.live_bytes
     );
     Ok(())
+}
+
+/// Frees a handle in the configured data directory.
+fn release(settings: &Settings, handle: &str) -> anyhow::Result<()> {
+    let data_dir = settings.relay_config().data_dir;
+    let released = parley_relay::release_handle(&data_dir, handle)
+        .with_context(|| format!("cannot release {handle} in {}", data_dir.display()))?;
+    if released.record {
+        println!(
+            "released {handle}: its record, {} KeyPackages and {} waiting deliveries were \
+             deleted; the next registration of {handle} will show as a CHANGED key to its \
+             contacts",
+            released.key_packages, released.deliveries
+        );
+        Ok(())
+    } else {
+        anyhow::bail!("{handle} is not registered on this relay; nothing was changed")
+    }
 }
 
 fn run(settings: Settings) -> anyhow::Result<()> {

@@ -250,3 +250,100 @@ async fn publishing_needs_the_owner_key_and_a_fresh_challenge() {
     assert_eq!(err.code(), Code::Unauthenticated);
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn a_released_handle_loses_record_key_packages_and_inbox_and_can_be_taken_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut directory = relay.directory().await;
+    let alice = User::new("alice");
+    alice.register(&mut directory).await;
+    User::new("bob").register(&mut directory).await;
+    let key_packages: Vec<Vec<u8>> = (0u8..3).map(|i| vec![i; 300]).collect();
+    let last_resort = vec![0xaa; 300];
+    let auth = alice
+        .owner_auth(
+            &mut directory,
+            OwnerMethod::PublishKeyPackages,
+            body::publish_key_packages(&key_packages, &last_resort),
+        )
+        .await;
+    directory
+        .publish_key_packages(PublishKeyPackagesRequest {
+            handle: "alice".into(),
+            key_packages,
+            last_resort,
+            auth: Some(auth),
+        })
+        .await
+        .unwrap();
+    let mut inbox = relay.inbox().await;
+    for i in 0..2u8 {
+        inbox
+            .deposit(parley_proto::v1::DepositRequest {
+                handle: "alice".into(),
+                envelope: vec![i; 256],
+            })
+            .await
+            .unwrap();
+    }
+    relay.stop().await;
+
+    // While stopped, the operator frees the handle; the running relay would refuse (lock).
+    let released = parley_relay::release_handle(dir.path(), "alice").unwrap();
+    assert_eq!(
+        (released.record, released.key_packages, released.deliveries),
+        (true, 4, 2)
+    );
+    let again = parley_relay::release_handle(dir.path(), "alice").unwrap();
+    assert!(!again.record, "a second release finds nothing");
+    assert!(parley_relay::release_handle(dir.path(), "Not A Handle").is_err());
+
+    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut directory = relay.directory().await;
+    let err = directory
+        .lookup(LookupRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = directory
+        .claim_key_package(ClaimKeyPackageRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::NotFound,
+        "no KeyPackage of the old key is left"
+    );
+    // Someone with a new key registers it; other handles are untouched.
+    let new_alice = User::new("alice");
+    new_alice.register(&mut directory).await;
+    let found = directory
+        .lookup(LookupRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .record;
+    let found = parley_crypto::directory::SignedRecord::decode_and_verify(&found).unwrap();
+    assert_eq!(
+        found.record().identity_key.to_bytes(),
+        new_alice.record().record().identity_key.to_bytes(),
+        "the new key holds the handle"
+    );
+    directory
+        .lookup(LookupRequest {
+            handle: "bob".into(),
+        })
+        .await
+        .unwrap();
+    let mut inbox = relay.inbox().await;
+    let waiting = common::fetch(&mut directory, &mut inbox, &new_alice).await;
+    assert!(waiting.is_empty(), "the old inbox is gone: {waiting:?}");
+    relay.stop().await;
+}

@@ -171,3 +171,59 @@ async fn key_package_under_another_key_is_refused() {
     assert!(after.contains(&("bob".to_owned(), bob_real_key)));
     assert_eq!(after.len(), 3);
 }
+
+/// The split of issue 9: the relay shows alice an impostor's key for bob, she accepts it,
+/// the relay stops lying and she accepts bob's real key again. Her old 1:1 with bob is closed
+/// on both sides, and both converge on the new one: bob's answer reaches alice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_a_changed_key_twice_leaves_one_live_conversation_on_both_sides() {
+    let (_relay, proxy, alice, bob, _carol) = pinned_pair().await;
+    let impostor = Impostor::new("bob");
+    proxy.with(|t| {
+        t.records.insert("bob".to_owned(), impostor.record.clone());
+    });
+    let changed = alice.verification("bob").await.unwrap();
+    assert_eq!(changed.status, parley_client::Verification::Changed);
+    alice.accept_new_key("bob").await.unwrap();
+
+    // The relay stops lying: the real key is a change again, accepted again.
+    proxy.with(|t| t.records.clear());
+    let err = alice.send_text("bob", "is it you?").await.unwrap_err();
+    assert!(
+        matches!(err, parley_client::ClientError::KeyChanged(ref h) if h == "bob"),
+        "{err:?}"
+    );
+    alice.accept_new_key("bob").await.unwrap();
+    alice.send_text("bob", "hello again").await.unwrap();
+
+    let got = sync_until(&bob, 1).await;
+    common::assert_messages(&got, &[("alice", "alice", "hello again")]);
+    let names: Vec<String> = bob
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["alice"],
+        "one conversation with alice on bob's side"
+    );
+    // Bob was told his old conversation was closed.
+    let history = bob.history("alice", None).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|m| m.body.is_membership() && m.text.contains("now closed")),
+        "{:?}",
+        common::texts(&history)
+    );
+    bob.send_text("alice", "yes, it is me").await.unwrap();
+    common::assert_messages(
+        &sync_until(&alice, 1).await,
+        &[("bob", "bob", "yes, it is me")],
+    );
+    let live = common::texts(&alice.history("bob", None).await.unwrap());
+    assert_eq!(live, ["hello again", "yes, it is me"]);
+}

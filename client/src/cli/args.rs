@@ -164,7 +164,8 @@ pub(crate) struct ChatArgs {
 /// Arguments of `parley send`.
 #[derive(Debug, Args)]
 pub(crate) struct SendArgs {
-    /// Who gets the message: a person's handle or a group's name.
+    /// Who gets the message: a person's handle (@handle always means the person), the name
+    /// of a group you created, or inviter/name for a group someone added you to.
     #[arg(value_name = "TO")]
     pub(crate) to: String,
 

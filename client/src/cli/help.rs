@@ -63,8 +63,12 @@ Example:
 pub(crate) const SEND: &str = "\
 Examples:
   parley send bob 'Can we meet at ten?'
-  parley send buyers 'Our offer stands until Friday.'     (buyers is a group)
-  parley send bob - < offer.txt                             (the message is the file's text)";
+  parley send buyers 'Our offer stands until Friday.'     (buyers is a group you created)
+  parley send alice/talks 'Agreed.'                         (the group alice added you to)
+  parley send @bob 'Just to you.'                           (@ always means the person)
+  parley send bob - < offer.txt                             (the message is the file's text)
+A name that could mean a person and a group is refused (exit code 2): use @handle or
+inviter/name.";
 
 /// `parley read --help`.
 pub(crate) const READ: &str = "\
@@ -74,8 +78,10 @@ Examples:
   parley read buyers     (only new messages in the group buyers)
   parley read --follow   (keep showing new messages as they arrive, until Ctrl-C)
   parley read --json     (one object per message: conversation, sender, text, sent_at, verified)
-Each line is exactly \"sender: text\". A sender whose identity key CHANGED is pointed out on
-stderr; `parley history` shows every sender's status.";
+Each line is exactly \"sender: text\"; further lines of a message are indented. Changes of
+members are lines starting with \"* \": someone added you (with the members), added,
+removed or left. Every message is shown once, whichever command fetched it. A sender whose
+identity key CHANGED is pointed out on stderr; `parley history` shows every sender's status.";
 
 /// `parley chat --help`.
 pub(crate) const CHAT: &str = "\

@@ -51,6 +51,8 @@ pub(crate) enum Key<'a> {
     Quarantine(u64),
     /// A history entry not yet shown by `read`, `read --follow` or `chat`, by arrival.
     Unread(u64),
+    /// A delivery from a contact whose key changed, kept until the user decides, by arrival.
+    Held(u64),
 }
 
 /// A range of records scanned together, in key order.
@@ -72,6 +74,8 @@ pub(crate) enum Prefix<'a> {
     Quarantine,
     /// All unread marks, in arrival order.
     Unread,
+    /// All held deliveries, in arrival order.
+    Held,
 }
 
 /// The kinds of record; each name is the hash domain of its ids and never changes.
@@ -91,6 +95,7 @@ mod kind {
     pub(super) const ALERT: &[u8] = b"alerts";
     pub(super) const QUARANTINE: &[u8] = b"quarantine";
     pub(super) const UNREAD: &[u8] = b"unread";
+    pub(super) const HELD: &[u8] = b"held";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -123,6 +128,7 @@ impl Key<'_> {
             Key::Alert(idx) => (kind::ALERT, None, Some(*idx)),
             Key::Quarantine(idx) => (kind::QUARANTINE, None, Some(*idx)),
             Key::Unread(idx) => (kind::UNREAD, None, Some(*idx)),
+            Key::Held(idx) => (kind::HELD, None, Some(*idx)),
         };
         Slot {
             kind,
@@ -173,6 +179,7 @@ impl Prefix<'_> {
             Prefix::Alerts => kind::ALERT,
             Prefix::Quarantine => kind::QUARANTINE,
             Prefix::Unread => kind::UNREAD,
+            Prefix::Held => kind::HELD,
         };
         let mut key = vault.key_hash(PREFIX_DOMAIN, kind).to_vec();
         if let Prefix::History(gid) = self {

@@ -138,3 +138,13 @@ pub(crate) struct Alert {
     pub(crate) at_ms: u64,
     pub(crate) text: String,
 }
+
+/// A delivery whose sender's key changed: it cannot be authenticated against the pinned key,
+/// and waits (sealed, as delivered) until the user accepts or verifies the new key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct HeldDelivery {
+    pub(crate) sender: String,
+    pub(crate) at_ms: u64,
+    /// The sealed envelope, hex.
+    pub(crate) envelope: String,
+}

@@ -83,6 +83,27 @@ impl TestRelay {
         }
     }
 
+    /// The operator frees `handle` (`parley-relay handle release`): the relay stops, the
+    /// handle is released in its data, and it starts again on the same port with the same
+    /// certificate and everything else it held.
+    pub(crate) fn release_handle(&mut self, handle: &str) {
+        self.stop();
+        let released = parley_relay::release_handle(self.data.path(), handle).unwrap();
+        assert!(released.record, "{handle} was registered");
+        let tls = if self.fingerprint.is_some() {
+            TlsSetting::SelfSigned
+        } else {
+            TlsSetting::Plaintext
+        };
+        let scheme = if self.fingerprint.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let data = std::mem::replace(&mut self.data, TempDir::new().unwrap());
+        *self = TestRelay::start(tls, scheme, data, self.port);
+    }
+
     pub(crate) fn stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());

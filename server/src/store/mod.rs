@@ -14,6 +14,7 @@ mod inbox;
 mod inbox_locks;
 mod key_packages;
 mod keys;
+mod release;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +31,8 @@ use disk_reserve::DiskReserve;
 use durability::Flusher;
 
 pub use compact::Compacted;
-pub(crate) use compact::{compact_dir, prepare};
+pub(crate) use compact::{compact_dir, prepare, recover};
+pub use release::Released;
 
 use crate::metrics::{Kind, Metrics, Rejection};
 

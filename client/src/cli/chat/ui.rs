@@ -138,19 +138,27 @@ fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect, now_ms: u64) {
 /// of members is `HH:MM * alice added erin in team`.
 fn message_lines(app: &App, message: &Message, now_ms: u64) -> Vec<Line<'static>> {
     if message.body.is_membership() {
+        let mut text = format!(
+            "* {} {}",
+            for_terminal(&message.sender),
+            for_terminal(&message.text).replace('\n', " ")
+        );
+        if let MessageBody::Joined {
+            from_stranger: true,
+            ..
+        } = message.body
+        {
+            text.push_str(&format!(
+                "; {} was not one of your contacts before",
+                for_terminal(&message.sender)
+            ));
+        }
         return vec![Line::from(vec![
             Span::styled(
                 format!("{} ", short_time(message.sent_at_ms, now_ms)),
                 Style::new().fg(Color::DarkGray),
             ),
-            Span::styled(
-                format!(
-                    "* {} {}",
-                    for_terminal(&message.sender),
-                    for_terminal(&message.text).replace('\n', " ")
-                ),
-                Style::new().fg(Color::Yellow),
-            ),
+            Span::styled(text, Style::new().fg(Color::Yellow)),
         ])];
     }
     let mut header = vec![
