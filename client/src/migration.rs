@@ -136,3 +136,96 @@ fn own_new_conversation(
         close_pending: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use parley_crypto::handle::Handle;
+    use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
+    use parley_crypto::vault::{KdfParams, Passphrase};
+    use rand::rngs::OsRng;
+    use serde::Serialize;
+
+    use super::*;
+
+    /// A schema 1 conversation record, as that version wrote it.
+    #[derive(Serialize)]
+    struct Written {
+        name: String,
+        title: String,
+        group_id: [u8; 32],
+        kind: StoredKind,
+        active: bool,
+    }
+
+    fn session(handle: &str) -> Session {
+        let identity = IdentitySecretKey::generate(&mut OsRng);
+        let handle = Handle::parse(handle).unwrap();
+        let mls = Mls::new(handle.clone(), &identity, Vec::new()).unwrap();
+        Session {
+            handle,
+            identity,
+            inbox: InboxSecretKey::generate(&mut OsRng),
+            mls,
+        }
+    }
+
+    fn legacy(name: &str, title: &str, id: u8, kind: StoredKind) -> Written {
+        Written {
+            name: name.to_owned(),
+            title: title.to_owned(),
+            group_id: [id; 32],
+            kind,
+            active: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn schema_1_conversations_get_ids_inviters_and_safe_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let passphrase = Passphrase::new("migration test".to_owned());
+        let store = Store::open(dir.path(), &passphrase, KdfParams::insecure_for_tests())
+            .unwrap_or_else(|_| panic!("store"));
+        let mut me = session("alice");
+        // Our own group has its MLS state (we are its first leaf); the others have none.
+        me.mls.create_group([1; 32]).unwrap();
+        let written = [
+            legacy("buyers", "buyers", 1, StoredKind::Group),
+            legacy("dave", "dave", 2, StoredKind::Group),
+            legacy("bob", "alice", 3, StoredKind::Direct),
+            legacy("bob (old key)", "alice", 4, StoredKind::Direct),
+        ];
+        let mut batch = StoreBatch::default();
+        for (key, value) in me.mls.take_changes() {
+            if let Some(value) = value {
+                batch.put_raw(Key::Mls(&key), &value);
+            }
+        }
+        for record in &written {
+            batch
+                .put(Key::LegacyConversation(&record.name), record)
+                .unwrap();
+            batch
+                .put(Key::LegacyGroupName(&record.group_id), &record.name)
+                .unwrap();
+        }
+        store.apply(batch).await.unwrap();
+
+        run(&store, &me).await.unwrap();
+        let mut records: Vec<Conversation> = store.scan(Prefix::Conversations).unwrap();
+        records.sort_by_key(|r| r.group_id);
+        let names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
+        // A group named after a handle by someone else can no longer pass for a 1:1.
+        assert_eq!(names, ["buyers", "unknown/dave", "bob", "bob (old key)"]);
+        assert_eq!(records[0].named_by, "alice");
+        assert_eq!(records[2].peer.as_deref(), Some("bob"));
+        assert!(records[3].retired && !records[3].active);
+        let old: Vec<serde_json::Value> = store.scan(Prefix::LegacyConversations).unwrap();
+        assert!(old.is_empty(), "the old records are gone");
+        assert!(!store.contains(Key::LegacyGroupName(&[2; 32])).unwrap());
+
+        // Running again changes nothing.
+        run(&store, &me).await.unwrap();
+        let again: Vec<Conversation> = store.scan(Prefix::Conversations).unwrap();
+        assert_eq!(again.len(), 4);
+    }
+}
