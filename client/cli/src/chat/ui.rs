@@ -10,8 +10,8 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 use ratatui::Frame;
 
 use super::app::{App, Conversation, Level};
-use crate::cli::sanitize::for_terminal;
-use crate::cli::time::utc_minute;
+use crate::sanitize::for_terminal;
+use crate::time::utc_minute;
 
 /// Width of the conversation list, borders included.
 const LIST_WIDTH: u16 = 26;
@@ -348,7 +348,7 @@ mod tests {
     use ratatui::Terminal;
 
     use super::*;
-    use crate::cli::chat::app::Command;
+    use crate::chat::app::Command;
 
     const NOW: u64 = 1_700_000_000_000;
 

@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::args::{Cli, CompletionShell, CompletionsArgs};
+use crate::args::{Cli, CompletionShell, CompletionsArgs};
 
 /// Writes the script for the chosen shell to stdout.
 pub(super) fn run(args: &CompletionsArgs) -> Result<()> {
@@ -16,6 +16,6 @@ pub(super) fn run(args: &CompletionsArgs) -> Result<()> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "parley", &mut script);
-    crate::cli::output::write_stdout(&script)?;
+    crate::output::write_stdout(&script)?;
     Ok(())
 }

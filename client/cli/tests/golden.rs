@@ -3,7 +3,7 @@
 //! placeholders; everything else must match to the byte.
 //!
 //! After an intended change of wording, regenerate the transcripts with
-//! `PARLEY_BLESS=1 cargo test -p parley-client --test golden` and review the diff.
+//! `PARLEY_BLESS=1 cargo test -p parley-cli --test golden` and review the diff.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -5,13 +5,13 @@ use anyhow::Result;
 use futures::StreamExt;
 use parley_client::{Client, ClientError, Event, Message, MessageId, Verification};
 
-use crate::cli::args::ReadArgs;
-use crate::cli::context::Ctx;
-use crate::cli::failure::Failure;
-use crate::cli::home::shell_quote;
-use crate::cli::message_view::{message_json, plain_line};
-use crate::cli::output::{emit_json, note, print_lines, talking_to_a_person, to_stderr};
-use crate::cli::sanitize::{for_terminal, one_line};
+use crate::args::ReadArgs;
+use crate::context::Ctx;
+use crate::failure::Failure;
+use crate::home::shell_quote;
+use crate::message_view::{message_json, plain_line};
+use crate::output::{emit_json, note, print_lines, talking_to_a_person, to_stderr};
+use crate::sanitize::{for_terminal, one_line};
 
 /// Syncs everything (so other conversations are stored too), prints every message not yet
 /// shown (whichever command fetched it) of the chosen conversation or of all of them, then

@@ -4,9 +4,9 @@ use anyhow::Result;
 use parley_client::{ContactInfo, Verification};
 use serde_json::json;
 
-use crate::cli::context::Ctx;
-use crate::cli::output::{emit_json, note, print_lines};
-use crate::cli::sanitize::for_terminal;
+use crate::context::Ctx;
+use crate::output::{emit_json, note, print_lines};
+use crate::sanitize::for_terminal;
 
 /// Lists the contacts, one per line: handle, status, identity key fingerprint.
 pub(super) async fn run(ctx: &Ctx) -> Result<()> {

@@ -4,11 +4,11 @@ use anyhow::Result;
 use parley_client::Verification;
 use serde_json::json;
 
-use crate::cli::args::GroupCommand;
-use crate::cli::context::Ctx;
-use crate::cli::failure::Failure;
-use crate::cli::output::{emit_json, note, print_lines};
-use crate::cli::sanitize::for_terminal;
+use crate::args::GroupCommand;
+use crate::context::Ctx;
+use crate::failure::Failure;
+use crate::output::{emit_json, note, print_lines};
+use crate::sanitize::for_terminal;
 
 /// Runs one group command.
 pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {

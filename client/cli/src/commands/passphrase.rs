@@ -4,10 +4,10 @@
 use anyhow::Result;
 use parley_client::Passphrase;
 
-use crate::cli::args::PassphraseCommand;
-use crate::cli::context::Ctx;
-use crate::cli::output::note;
-use crate::cli::passphrase::Source;
+use crate::args::PassphraseCommand;
+use crate::context::Ctx;
+use crate::output::note;
+use crate::passphrase::Source;
 
 /// Opens with the current passphrase (a wrong one stops here, changing nothing), then reads
 /// the new one and re-wraps.

@@ -1,4 +1,9 @@
-//! The command-line interface: parse the arguments, run one command, report the outcome.
+//! `parley`: the command-line client of Parley, for people who negotiate, not engineers.
+//!
+//! It parses the arguments, runs one command through the `parley-client` library's public
+//! API, and reports the outcome; the process exit code is decided in one place ([`run`]).
+
+#![forbid(unsafe_code)]
 
 mod args;
 mod chat;
@@ -30,7 +35,7 @@ use home::Home;
 
 /// Runs `parley` with the process arguments and gives the exit code: 0 ok, 1 error, 2 usage
 /// (from clap), 3 key changed or unverified member, 4 relay unreachable.
-pub(crate) fn run() -> ExitCode {
+fn run() -> ExitCode {
     crash::install_hook();
     let matches = Cli::command().get_matches();
     let home_source = matches.value_source("home");
@@ -63,4 +68,8 @@ fn execute(command: args::Command, ctx: &Ctx) -> anyhow::Result<()> {
         .build()
         .context("cannot start parley's background workers")?;
     runtime.block_on(commands::dispatch(command, ctx))
+}
+
+fn main() -> ExitCode {
+    run()
 }

@@ -5,13 +5,13 @@ use anyhow::Result;
 use parley_client::{Client, GroupCode, SafetyNumberView, Verification};
 use serde_json::json;
 
-use crate::cli::args::VerifyArgs;
-use crate::cli::context::Ctx;
-use crate::cli::failure::{Failure, EXIT_USAGE};
-use crate::cli::home::shell_quote;
-use crate::cli::output::{emit_json, print_lines, to_stderr};
-use crate::cli::qr;
-use crate::cli::sanitize::for_terminal;
+use crate::args::VerifyArgs;
+use crate::context::Ctx;
+use crate::failure::{Failure, EXIT_USAGE};
+use crate::home::shell_quote;
+use crate::output::{emit_json, print_lines, to_stderr};
+use crate::qr;
+use crate::sanitize::for_terminal;
 
 /// Groups of 5 digits per printed row: 3 rows of 4, easy to read out loud.
 const GROUPS_PER_ROW: usize = 4;

@@ -3,12 +3,12 @@
 use anyhow::Result;
 use clap::CommandFactory;
 
-use crate::cli::args::Cli;
+use crate::args::Cli;
 
 /// Writes the roff source of parley(1) to stdout.
 pub(super) fn run() -> Result<()> {
     let mut page = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-    crate::cli::output::write_stdout(&page)?;
+    crate::output::write_stdout(&page)?;
     Ok(())
 }

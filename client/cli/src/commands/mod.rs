@@ -31,7 +31,7 @@ pub(crate) async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
         Command::History(args) => history::run(args, ctx).await,
         Command::Contacts => contacts::run(ctx).await,
         Command::Conversations => conversations::run(ctx).await,
-        Command::Chat(args) => crate::cli::chat::run(args, ctx).await,
+        Command::Chat(args) => crate::chat::run(args, ctx).await,
         Command::Group(group_command) => group::run(group_command, ctx).await,
         Command::SafetyNumber(args) => safety_number::run(args, ctx).await,
         Command::Verify(args) => verify::run(args, ctx).await,

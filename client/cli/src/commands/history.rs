@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 
-use crate::cli::args::HistoryArgs;
-use crate::cli::context::Ctx;
-use crate::cli::message_view::{history_line, message_json};
-use crate::cli::output::{emit_json, note, print_lines};
+use crate::args::HistoryArgs;
+use crate::context::Ctx;
+use crate::message_view::{history_line, message_json};
+use crate::output::{emit_json, note, print_lines};
 
 /// Prints the conversation's history, oldest first, from the local store only.
 pub(super) async fn run(args: HistoryArgs, ctx: &Ctx) -> Result<()> {

@@ -9,11 +9,11 @@ use parley_client::relay::{RelayConnection, RelayError, RelayUrl};
 use parley_client::{Client, ClientError, WhoAmI};
 use serde_json::json;
 
-use crate::cli::args::InitArgs;
-use crate::cli::context::{with_passphrase, Ctx};
-use crate::cli::failure::{Failure, EXIT_UNREACHABLE, EXIT_USAGE};
-use crate::cli::home::shell_quote;
-use crate::cli::output::{emit_json, note, print_lines, to_stderr};
+use crate::args::InitArgs;
+use crate::context::{with_passphrase, Ctx};
+use crate::failure::{Failure, EXIT_UNREACHABLE, EXIT_USAGE};
+use crate::home::shell_quote;
+use crate::output::{emit_json, note, print_lines, to_stderr};
 
 /// What `init` needs to register, gathered from flags or by asking.
 struct Setup {

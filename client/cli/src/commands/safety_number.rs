@@ -3,9 +3,9 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::cli::args::SafetyNumberArgs;
-use crate::cli::context::Ctx;
-use crate::cli::output::{emit_json, note, print_lines};
+use crate::args::SafetyNumberArgs;
+use crate::context::Ctx;
+use crate::output::{emit_json, note, print_lines};
 
 /// Prints the 60 digits in 12 groups of 5, as the library formats them.
 pub(super) async fn run(args: SafetyNumberArgs, ctx: &Ctx) -> Result<()> {

@@ -4,11 +4,11 @@ use anyhow::Result;
 use parley_client::{Client, Verification};
 use serde_json::json;
 
-use crate::cli::args::ContactCommand;
-use crate::cli::context::Ctx;
-use crate::cli::home::shell_quote;
-use crate::cli::output::{emit_json, print_lines};
-use crate::cli::sanitize::for_terminal;
+use crate::args::ContactCommand;
+use crate::context::Ctx;
+use crate::home::shell_quote;
+use crate::output::{emit_json, print_lines};
+use crate::sanitize::for_terminal;
 
 /// Runs one `parley contact` command.
 pub(super) async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<()> {

@@ -3,9 +3,9 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::cli::context::Ctx;
-use crate::cli::output::{emit_json, print_lines};
-use crate::cli::sanitize::for_terminal;
+use crate::context::Ctx;
+use crate::output::{emit_json, print_lines};
+use crate::sanitize::for_terminal;
 
 /// Prints handle, relay, relay pin and identity key, one labelled line each.
 pub(super) async fn run(ctx: &Ctx) -> Result<()> {

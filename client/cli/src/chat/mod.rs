@@ -19,8 +19,8 @@ use parley_client::{Client, ClientError};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::cli::args::ChatArgs;
-use crate::cli::context::Ctx;
+use crate::args::ChatArgs;
+use crate::context::Ctx;
 use app::{Action, App, Level};
 use terminal::{Screen, Session};
 use worker::{Outcome, Request};

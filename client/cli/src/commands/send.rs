@@ -2,11 +2,11 @@
 
 use anyhow::Result;
 
-use crate::cli::args::SendArgs;
-use crate::cli::context::Ctx;
-use crate::cli::message_view::message_json;
-use crate::cli::output::{emit_json, note};
-use crate::cli::text_input::message_text;
+use crate::args::SendArgs;
+use crate::context::Ctx;
+use crate::message_view::message_json;
+use crate::output::{emit_json, note};
+use crate::text_input::message_text;
 
 /// Sends, printing nothing on stdout (success is the exit code); with --json, the sent
 /// message as one object.
