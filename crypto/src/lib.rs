@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod clock;
 pub mod directory;
 pub mod envelope;
 pub mod group_code;
