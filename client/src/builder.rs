@@ -1,17 +1,22 @@
-//! Configuring and opening a [`Client`].
+//! Configuring a [`Client`](crate::Client): what to open, and checking it.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use parley_crypto::clock::Clock;
 use parley_crypto::vault::{KdfParams, Passphrase};
 use tokio::sync::Mutex;
 
-use crate::client::{Client, Inner, RelayLink, State};
-use crate::error::ClientError;
-use crate::store::{OpenFailure, Store, StoreError};
+use crate::api::error::{ClientError, StoreError};
+use crate::api::fingerprint::Fingerprint;
+use crate::api::relay_url::RelayUrl;
+use crate::state::clock::SystemClock;
+use crate::state::store::{OpenFailure, Store};
+use crate::state::{RelayLink, Shared, State};
 
-/// Configures a [`Client`]; see [`Client::builder`].
+/// Configures a [`Client`](crate::Client); see [`Client::builder`](crate::Client::builder). Everything given here is checked by
+/// [`ClientBuilder::build`], before anything is opened or written.
 #[derive(Default, Clone)]
 pub struct ClientBuilder {
     home: Option<PathBuf>,
@@ -20,6 +25,7 @@ pub struct ClientBuilder {
     // Shared, not copied, between clones of the builder; wiped when the last one goes.
     passphrase: Option<Arc<Passphrase>>,
     kdf_params: Option<KdfParams>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -30,6 +36,7 @@ impl fmt::Debug for ClientBuilder {
             .field("fingerprint", &self.fingerprint)
             .field("passphrase", &self.passphrase.as_ref().map(|_| "<set>"))
             .field("kdf_params", &self.kdf_params)
+            .field("clock", &self.clock.as_ref().map(|_| "<given>"))
             .finish()
     }
 }
@@ -42,13 +49,15 @@ impl ClientBuilder {
     }
 
     /// The relay address (`https://host:port`, or `http://127.0.0.1:port` for development).
-    /// Needed for `register`, which stores it; later it overrides the stored one.
+    /// Needed for `register`, which stores it; later it overrides the stored one. Checked by
+    /// `build` ([`ClientError::InvalidRelay`]).
     pub fn relay(mut self, url: impl Into<String>) -> Self {
         self.relay = Some(url.into());
         self
     }
 
-    /// The relay's TLS certificate fingerprint to pin (SHA-256, hex); stored at `register`.
+    /// The relay's TLS certificate fingerprint to pin (SHA-256, 64 hex digits); stored at
+    /// `register`. Checked by `build` ([`ClientError::InvalidRelay`]).
     pub fn relay_fingerprint(mut self, fp: impl Into<String>) -> Self {
         self.fingerprint = Some(fp.into());
         self
@@ -67,18 +76,32 @@ impl ClientBuilder {
         self
     }
 
-    /// Unlocks the store (creating the home directory if needed) and loads the identity if
-    /// one was registered. The relay is contacted only when an operation needs it.
-    ///
-    /// A new store is written to disk with its first record (at `register`). A wrong
-    /// passphrase for an existing store fails with [`ClientError::WrongPassphrase`] before
-    /// anything is written.
-    pub async fn build(self) -> Result<Client, ClientError> {
+    /// The clock the client reads (default: the system clock). Tests hand in one they can
+    /// move.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// What `build` opens (see [`crate::ClientBuilder::build`]).
+    pub(crate) async fn open(self) -> Result<Shared, ClientError> {
         let home = self.home.ok_or(ClientError::MissingHome)?;
         let passphrase = self
             .passphrase
             .filter(|p| !p.is_empty())
             .ok_or(ClientError::PassphraseRequired)?;
+        let relay = self
+            .relay
+            .as_deref()
+            .map(RelayUrl::parse)
+            .transpose()
+            .map_err(ClientError::InvalidRelay)?;
+        let fingerprint = self
+            .fingerprint
+            .as_deref()
+            .map(Fingerprint::parse)
+            .transpose()
+            .map_err(ClientError::InvalidRelay)?;
         let params = self.kdf_params.unwrap_or_default();
         // Argon2id takes most of a second by design: keep it off the async worker threads.
         let store = tokio::task::spawn_blocking(move || Store::open(&home, &passphrase, params))
@@ -88,31 +111,37 @@ impl ClientBuilder {
                 OpenFailure::WrongPassphrase => ClientError::WrongPassphrase,
                 OpenFailure::Store(e) => ClientError::Store(e),
             })?;
-        let settings = crate::identity::settings(&store)?;
-        let (url, fingerprint) = match &settings {
+        let settings = crate::state::session::settings(&store)?;
+        let stored_url = settings
+            .as_ref()
+            .map(|s| RelayUrl::parse(&s.relay_url))
+            .transpose()
+            .map_err(|_| StoreError::Corrupt("relay url"))?;
+        let (url, fingerprint) = match (&settings, stored_url) {
             // The stored pin belongs to the stored relay: never apply it to another address.
-            Some(s) if self.relay.is_none() || self.relay.as_deref() == Some(&s.relay_url) => (
-                Some(s.relay_url.clone()),
-                self.fingerprint.or_else(|| s.relay_fingerprint.clone()),
+            (Some(s), Some(stored)) if relay.is_none() || relay.as_ref() == Some(&stored) => (
+                Some(stored),
+                fingerprint
+                    .map(|f| f.to_hex())
+                    .or_else(|| s.relay_fingerprint.clone()),
             ),
-            _ => (self.relay, self.fingerprint),
+            _ => (relay, fingerprint.map(|f| f.to_hex())),
         };
         let session = match settings {
             Some(settings) => {
-                let session = crate::identity::load_session(&store, &settings)?;
-                crate::migration::run(&store, &session).await?;
+                let session = crate::state::session::load_session(&store, &settings)?;
+                crate::state::migration::run(&store, &session).await?;
                 Some(session)
             }
             None => None,
         };
-        Ok(Client {
-            inner: Arc::new(Inner {
-                store,
-                state: Mutex::new(State {
-                    session,
-                    link: RelayLink::new(url, fingerprint),
-                    backlog: Vec::new(),
-                }),
+        Ok(Shared {
+            store,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            state: Mutex::new(State {
+                session,
+                link: RelayLink::new(url, fingerprint),
+                backlog: Vec::new(),
             }),
         })
     }

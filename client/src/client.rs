@@ -1,23 +1,30 @@
-//! The integrator API: [`Client`] and the per-operation context behind it.
+//! The public front: [`Client`] and every operation an application calls, read top-down.
+//! Each method takes the one lock, makes a context and calls the layer that does the work:
+//! `state` (records), `trust` (keys), `receive` (inbox and group logs), `send` (messages and
+//! membership), `sync` (what spans them: a full sync, deciding about a key).
 
 use std::sync::Arc;
 
 use parley_crypto::handle::Handle;
-use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
-use parley_crypto::mls::{GroupId, Mls};
 use parley_crypto::vault::Passphrase;
-use tokio::sync::Mutex;
 
+use crate::api::alert::Alert;
+use crate::api::conversation::{ConversationId, ConversationInfo, MemberInfo};
+use crate::api::error::{ClientError, StoreError};
+use crate::api::event::{Event, SyncReport};
+use crate::api::fingerprint::Fingerprint;
+use crate::api::message::{Message, MessageId};
+use crate::api::relay_url::RelayUrl;
+use crate::api::trust::{ContactInfo, GroupCode, QuarantinedMessage, SafetyNumberView, WhoAmI};
 use crate::builder::ClientBuilder;
-use crate::conversations::{ConversationInfo, MemberInfo};
-use crate::error::ClientError;
-use crate::events::Event;
-use crate::identity::WhoAmI;
-use crate::message::{Message, MessageId};
-use crate::relay::{RelayConnection, RelayUrl};
-use crate::store::records::Alert;
-use crate::store::{Key, Prefix, Store, StoreBatch, StoreError};
-use crate::verification::{ContactInfo, GroupCode, SafetyNumberView};
+use crate::receive::inbox;
+use crate::send::{membership, message};
+use crate::state::relay::RelayConnection;
+use crate::state::store::records::StoredAlert;
+use crate::state::store::Prefix;
+use crate::state::Shared;
+use crate::sync;
+use crate::trust::verification;
 
 /// A Parley client: one identity on one relay, with its conversations.
 ///
@@ -25,154 +32,33 @@ use crate::verification::{ContactInfo, GroupCode, SafetyNumberView};
 /// are serialized internally, so calls from several tasks are safe.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) inner: Arc<Shared>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) store: Store,
-    pub(crate) state: Mutex<State>,
+/// Runs `$body` with a context for one operation, under the client's lock.
+macro_rules! with_ctx {
+    ($client:expr, |$ctx:ident| $body:expr) => {{
+        let mut state = $client.inner.state.lock().await;
+        #[allow(unused_mut)]
+        let mut $ctx = state.ctx(&$client.inner.store, &$client.inner.clock)?;
+        $body
+    }};
 }
 
-/// Everything that changes, behind the one lock.
-pub(crate) struct State {
-    /// Present once an identity exists (after `register`, or loaded at `build`).
-    pub(crate) session: Option<Session>,
-    pub(crate) link: RelayLink,
-    /// Events not yet handed out. Operations other than `sync` (e.g. `send_text`, which
-    /// syncs its group first) may process incoming messages too; they wait here for the
-    /// next `sync` or event so that every message is reported exactly once.
-    pub(crate) backlog: Vec<Event>,
-}
-
-/// Our identity and the MLS engine that uses it.
-pub(crate) struct Session {
-    pub(crate) handle: Handle,
-    pub(crate) identity: IdentitySecretKey,
-    pub(crate) inbox: InboxSecretKey,
-    pub(crate) mls: Mls,
-}
-
-/// The relay connection, made on first use.
-pub(crate) struct RelayLink {
-    pub(crate) url: Option<String>,
-    pub(crate) fingerprint: Option<String>,
-    conn: Option<RelayConnection>,
-}
-
-impl RelayLink {
-    pub(crate) fn new(url: Option<String>, fingerprint: Option<String>) -> RelayLink {
-        RelayLink {
-            url,
-            fingerprint,
-            conn: None,
-        }
-    }
-
-    /// The connection, connecting now if needed.
-    pub(crate) async fn get(&mut self) -> Result<RelayConnection, ClientError> {
-        if let Some(conn) = &self.conn {
-            return Ok(conn.clone());
-        }
-        let url = self.url.as_deref().ok_or(ClientError::MissingRelay)?;
-        let url = url
-            .parse::<RelayUrl>()
-            .map_err(|e| ClientError::InvalidRelayUrl(e.to_string()))?;
-        let conn = RelayConnection::connect(&url, self.fingerprint.as_deref()).await?;
-        self.conn = Some(conn.clone());
-        Ok(conn)
-    }
-}
-
-/// One operation's view of the state: the store, our session, the relay, and the events the
-/// operation produced (returned by `sync`, streamed by `events`).
-pub(crate) struct Ctx<'a> {
-    pub(crate) store: &'a Store,
-    pub(crate) session: &'a mut Session,
-    pub(crate) link: &'a mut RelayLink,
-    pub(crate) events: &'a mut Vec<Event>,
-}
-
-impl State {
-    pub(crate) fn ctx<'a>(&'a mut self, store: &'a Store) -> Result<Ctx<'a>, ClientError> {
-        let session = self.session.as_mut().ok_or(ClientError::NotInitialized)?;
-        Ok(Ctx {
-            store,
-            session,
-            link: &mut self.link,
-            events: &mut self.backlog,
+impl ClientBuilder {
+    /// Checks the configuration, unlocks the store (creating the home directory if needed)
+    /// and loads the identity if one was registered. The relay is contacted only when an
+    /// operation needs it.
+    ///
+    /// A new store is written to disk with its first record (at `register`). A wrong
+    /// passphrase for an existing store fails with [`ClientError::WrongPassphrase`] before
+    /// anything is written; a malformed relay address or fingerprint with
+    /// [`ClientError::InvalidRelay`].
+    pub async fn build(self) -> Result<Client, ClientError> {
+        Ok(Client {
+            inner: Arc::new(self.open().await?),
         })
     }
-}
-
-impl Ctx<'_> {
-    /// The relay connection.
-    pub(crate) async fn relay(&mut self) -> Result<RelayConnection, ClientError> {
-        self.link.get().await
-    }
-
-    /// Persists the MLS engine's pending changes into `batch`.
-    pub(crate) fn stage_mls(&mut self, batch: &mut StoreBatch) {
-        for (key, value) in self.session.mls.take_changes() {
-            match value {
-                Some(value) => batch.put_raw(Key::Mls(&key), &value),
-                None => batch.remove(Key::Mls(&key)),
-            }
-        }
-    }
-
-    /// Records a security alert and reports it as an event. A failure to store it is logged
-    /// rather than returned: the alert is still shown through the event.
-    pub(crate) async fn alert(&mut self, text: String) {
-        tracing::warn!(alert = %text, "security alert");
-        let record = Alert {
-            at_ms: crate::clock::now_ms(),
-            text: text.clone(),
-        };
-        let stored = async {
-            let idx = self.store.next_index(Prefix::Alerts)?;
-            let mut batch = StoreBatch::default();
-            batch.put(Key::Alert(idx), &record)?;
-            self.store.apply(batch).await
-        };
-        if let Err(e) = stored.await {
-            tracing::error!(error = %e, "could not store an alert");
-        }
-        self.events.push(Event::Alert(text));
-    }
-
-    /// Records an alert unless the same text was recorded before (a condition that every
-    /// sync would find again).
-    pub(crate) async fn alert_once(&mut self, text: String) {
-        let known: Vec<Alert> = self.store.scan(Prefix::Alerts).unwrap_or_default();
-        if !known.iter().any(|a| a.text == text) {
-            self.alert(text).await;
-        }
-    }
-
-    /// The error for acting on a group we are not (or no longer) in.
-    pub(crate) fn not_a_member(&self) -> ClientError {
-        ClientError::NotAMember(self.session.handle.to_string())
-    }
-
-    /// Active groups and our epoch in each (what a group subscription needs).
-    pub(crate) fn active_groups(&self) -> Result<Vec<(GroupId, u64)>, ClientError> {
-        let mut groups = Vec::new();
-        for conv in self.conversations()? {
-            if conv.active {
-                if let Ok(epoch) = self.session.mls.epoch(&conv.group_id) {
-                    groups.push((conv.group_id, epoch));
-                }
-            }
-        }
-        Ok(groups)
-    }
-}
-
-/// What one sync produced.
-pub(crate) struct SyncOutcome {
-    pub(crate) events: Vec<Event>,
-    /// Active groups and epochs after the sync (to notice when to resubscribe).
-    pub(crate) groups: Vec<(GroupId, u64)>,
 }
 
 impl Client {
@@ -181,171 +67,198 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// The SHA-256 fingerprint of the certificate a TLS relay presents, fetched without
+    /// trusting it, for a person to compare with the one its operator gave them before it is
+    /// pinned. Nothing is sent to the relay.
+    pub async fn probe_relay_fingerprint(url: &RelayUrl) -> Result<Fingerprint, ClientError> {
+        Ok(RelayConnection::probe_fingerprint(url).await?)
+    }
+
     /// Creates a new identity, registers `handle` for it on the relay and publishes
     /// KeyPackages so that others can start conversations with us.
     ///
     /// Nothing is saved unless the relay accepted the handle.
-    pub async fn register(&self, handle: &str) -> Result<WhoAmI, ClientError> {
+    pub async fn register(&self, handle: &Handle) -> Result<WhoAmI, ClientError> {
         let mut state = self.inner.state.lock().await;
-        crate::identity::register(&self.inner.store, &mut state, handle).await
+        crate::registration::register(&self.inner.store, &mut state, &self.inner.clock, handle)
+            .await
     }
 
     /// Our handle, identity key and relay.
     pub fn whoami(&self) -> Result<WhoAmI, ClientError> {
-        crate::identity::whoami(&self.inner.store)
+        crate::state::session::whoami(&self.inner.store)
     }
 
-    /// Sends a text to the conversation `to` names: a person's handle (their 1:1, started
-    /// if there is none yet; `@handle` always means the person), our group's name, or
-    /// `inviter/name` for a group someone added us to. A name that could mean two
-    /// conversations is refused with [`ClientError::AmbiguousName`]; see the crate docs.
-    pub async fn send_text(&self, to: &str, text: &str) -> Result<Message, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.send_text(to, text).await
+    /// What a name typed by a person means, by the one rule of the whole library:
+    ///
+    /// - `@handle` is always the person (their 1:1, started by the first message);
+    /// - `inviter/name` is the group `inviter` added us to under that name (read from the
+    ///   inbox first if it is not known yet); our own groups also answer to `me/name`;
+    /// - a bare name is the 1:1 with that handle, or our own group of that name, whichever
+    ///   exists; a handle with neither starts a new 1:1.
+    ///
+    /// A name that could mean two conversations (our group `summit` and a person `summit`;
+    /// a handle we have no 1:1 with while someone else's group carries that name) is refused
+    /// with [`ClientError::AmbiguousName`], listing the names that say which.
+    pub async fn resolve(&self, name: &str) -> Result<ConversationId, ClientError> {
+        with_ctx!(self, |ctx| inbox::resolve_fresh(&mut ctx, name).await)
     }
 
-    /// Creates a group conversation called `name` with the given members (handles).
-    pub async fn create_group(&self, name: &str, members: &[String]) -> Result<(), ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.create_group(name, members).await
+    /// Sends a text; to a person with no 1:1 yet, starts one.
+    pub async fn send_text(&self, to: &ConversationId, text: &str) -> Result<Message, ClientError> {
+        with_ctx!(self, |ctx| message::send_text(&mut ctx, to, text).await)
     }
 
-    /// Adds `handle` to the group conversation `group`.
-    pub async fn add_member(&self, group: &str, handle: &str) -> Result<(), ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.add_member(group, handle).await
+    /// Creates a group called `name` with the given members; returns its id. The name may
+    /// not be a contact's handle or the name of another of our groups, and has no `/`.
+    pub async fn create_group(
+        &self,
+        name: &str,
+        members: &[Handle],
+    ) -> Result<ConversationId, ClientError> {
+        with_ctx!(self, |ctx| membership::create_group(
+            &mut ctx, name, members
+        )
+        .await)
     }
 
-    /// Removes `handle` from the group conversation `group`; it cannot read what follows.
-    pub async fn remove_member(&self, group: &str, handle: &str) -> Result<(), ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.remove_member(group, handle).await
+    /// Adds `member` to a group.
+    pub async fn add_member(
+        &self,
+        group: &ConversationId,
+        member: &Handle,
+    ) -> Result<(), ClientError> {
+        with_ctx!(self, |ctx| membership::add_member(&mut ctx, group, member)
+            .await)
     }
 
-    /// The members of a conversation, as the local MLS state knows them.
-    pub async fn members(&self, conversation: &str) -> Result<Vec<MemberInfo>, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let ctx = state.ctx(&self.inner.store)?;
-        ctx.members(conversation)
+    /// Removes `member` from a group; they cannot read what follows.
+    pub async fn remove_member(
+        &self,
+        group: &ConversationId,
+        member: &Handle,
+    ) -> Result<(), ClientError> {
+        with_ctx!(self, |ctx| membership::remove_member(
+            &mut ctx, group, member
+        )
+        .await)
     }
 
-    /// Fetches and processes everything new (inbox, then every group) and returns the new
-    /// messages in processing order (changes of members included). Each message is returned
-    /// once by `sync` or [`Client::events`]; independently of that, every message someone
-    /// else caused stays in [`Client::unread`] until [`Client::mark_read`].
-    pub async fn sync(&self) -> Result<Vec<Message>, ClientError> {
-        let outcome = self.sync_outcome().await?;
-        Ok(outcome
-            .events
-            .into_iter()
-            .filter_map(|event| match event {
-                Event::Message(message) => Some(message),
-                _ => None,
-            })
-            .collect())
-    }
-
-    pub(crate) async fn sync_outcome(&self) -> Result<SyncOutcome, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.sync_all().await?;
-        let groups = ctx.active_groups()?;
-        Ok(SyncOutcome {
-            events: std::mem::take(ctx.events),
-            groups,
-        })
+    /// Fetches and processes everything new: unfinished commits, the inbox, deliveries held
+    /// until a key decision, every group we are in, 1:1s to close, the KeyPackage top-up.
+    /// Returns everything it processed; each entry is reported once, by a sync or by
+    /// [`Client::events`]. Independently, every entry someone else caused stays in
+    /// [`Client::unread`] until [`Client::mark_read`].
+    pub async fn sync(&self) -> Result<SyncReport, ClientError> {
+        Ok(SyncReport::from_events(
+            sync::sync_events(&self.inner).await?.0,
+        ))
     }
 
     /// Entries not yet marked read, in the order they arrived: messages and changes of
     /// members caused by others, whichever call fetched them. With `conversation`, only
     /// that conversation's. Nothing is fetched from the relay (see [`Client::sync`]).
-    pub async fn unread(&self, conversation: Option<&str>) -> Result<Vec<Message>, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let ctx = state.ctx(&self.inner.store)?;
-        ctx.unread(conversation)
+    pub async fn unread(
+        &self,
+        conversation: Option<&ConversationId>,
+    ) -> Result<Vec<Message>, ClientError> {
+        with_ctx!(self, |ctx| ctx.unread(conversation))
     }
 
     /// Marks these entries as shown: [`Client::unread`] no longer lists them.
     pub async fn mark_read(&self, ids: &[MessageId]) -> Result<(), ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let ctx = state.ctx(&self.inner.store)?;
-        ctx.mark_read(ids).await
+        with_ctx!(self, |ctx| ctx.mark_read(ids).await)
     }
 
     /// The stored history of a conversation, oldest first; with `limit`, the latest `limit`.
     pub async fn history(
         &self,
-        conversation: &str,
+        conversation: &ConversationId,
         limit: Option<usize>,
     ) -> Result<Vec<Message>, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let ctx = state.ctx(&self.inner.store)?;
-        ctx.history(conversation, limit)
+        with_ctx!(self, |ctx| ctx.history(conversation, limit))
     }
 
-    /// All conversations, by name.
+    /// All conversations, sorted by name.
     pub async fn conversations(&self) -> Result<Vec<ConversationInfo>, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let ctx = state.ctx(&self.inner.store)?;
-        ctx.conversation_infos()
+        with_ctx!(self, |ctx| ctx.conversation_infos())
     }
 
-    /// The safety number we share with `handle` (12 groups of 5 digits), to compare in person.
-    pub async fn safety_number(&self, handle: &str) -> Result<String, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.safety_number(handle).await
+    /// The members of a conversation, as the local MLS state knows them.
+    pub async fn members(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<MemberInfo>, ClientError> {
+        with_ctx!(self, |ctx| {
+            let conv = ctx.require_conversation(conversation)?;
+            if !conv.active {
+                return Err(ctx.not_a_member());
+            }
+            let members = ctx.session.mls.members(&conv.group_id)?;
+            Ok(members.iter().map(|m| ctx.member_info(m)).collect())
+        })
     }
 
     /// Pinned contacts (everyone we share a conversation with), sorted by handle, with their
     /// verification status. Reads local state only.
     pub async fn contacts(&self) -> Result<Vec<ContactInfo>, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let ctx = state.ctx(&self.inner.store)?;
-        ctx.contact_infos()
+        with_ctx!(self, |ctx| verification::contact_infos(&ctx))
     }
 
-    /// The safety number shared with `handle` and the contact's status. The directory is
-    /// asked first (a new handle is pinned, a changed key recorded); when the relay cannot be
+    /// The safety number we share with `peer` (12 groups of 5 digits), to compare in person.
+    pub async fn safety_number(&self, peer: &Handle) -> Result<String, ClientError> {
+        with_ctx!(self, |ctx| verification::safety_number(&mut ctx, peer)
+            .await)
+    }
+
+    /// The safety number shared with `peer` and the contact's status. The directory is asked
+    /// first (a new handle is pinned, a changed key recorded); when the relay cannot be
     /// reached the stored key is used. For a CHANGED contact the number is computed with the
     /// new key: compare it before accepting or confirming.
-    pub async fn verification(&self, handle: &str) -> Result<SafetyNumberView, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.verification(handle).await
+    pub async fn verification(&self, peer: &Handle) -> Result<SafetyNumberView, ClientError> {
+        with_ctx!(self, |ctx| verification::verification(&mut ctx, peer).await)
     }
 
-    /// Marks `handle` verified after the safety numbers matched; for a CHANGED contact the new
-    /// key is adopted (and 1:1s holding the old key are retired as "`<name> (old key)`" and
-    /// closed at the relay). Groups that hold the old key stay blocked until the member is
+    /// Marks `peer` verified after the safety numbers matched; for a CHANGED contact the new
+    /// key is adopted. 1:1s holding the old key are then retired ("`<handle> (old key)`",
+    /// read-only) and closed at the relay, and what `peer` sent with the new key while it was
+    /// CHANGED is processed. Groups that hold the old key stay blocked until the member is
     /// removed (and added again with the new key).
-    pub async fn confirm_verified(&self, handle: &str) -> Result<(), ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.confirm_verified(handle).await
+    pub async fn confirm_verified(&self, peer: &Handle) -> Result<(), ClientError> {
+        with_ctx!(self, |ctx| {
+            let adopted = verification::confirm_verified(&mut ctx, peer).await?;
+            sync::after_key_adopted(&mut ctx, peer, adopted).await
+        })
     }
 
-    /// Adopts the changed key of `handle` without verifying it: the contact becomes
-    /// unverified and can be written to again (1:1s holding the old key are retired as
-    /// "`<name> (old key)`" and closed at the relay; the next message starts a new one).
-    /// Groups that hold the old key stay blocked until the member is removed (and added
-    /// again). Does nothing if the key did not change.
-    pub async fn accept_new_key(&self, handle: &str) -> Result<(), ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let mut ctx = state.ctx(&self.inner.store)?;
-        ctx.accept_new_key(handle).await
+    /// Adopts the changed key of `peer` without verifying it: the contact becomes unverified
+    /// and can be written to again; otherwise as [`Client::confirm_verified`]. Does nothing
+    /// if the key did not change.
+    pub async fn accept_new_key(&self, peer: &Handle) -> Result<(), ClientError> {
+        with_ctx!(self, |ctx| {
+            let adopted = verification::accept_new_key(&mut ctx, peer).await?;
+            sync::after_key_adopted(&mut ctx, peer, adopted).await
+        })
     }
 
-    /// The code over the whole roster and MLS epoch of `conversation`, for a room to compare
+    /// The code over the whole roster and MLS epoch of a conversation, for a room to compare
     /// in one step. Reads local state only; sync first to be in step with the others.
-    pub async fn group_code(&self, conversation: &str) -> Result<GroupCode, ClientError> {
-        let mut state = self.inner.state.lock().await;
-        let ctx = state.ctx(&self.inner.store)?;
-        ctx.group_code(conversation)
+    pub async fn group_code(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<GroupCode, ClientError> {
+        with_ctx!(self, |ctx| verification::group_code(&ctx, conversation))
+    }
+
+    /// Security alerts recorded so far, oldest first.
+    pub async fn alerts(&self) -> Result<Vec<Alert>, ClientError> {
+        let alerts: Vec<StoredAlert> = self.inner.store.scan(Prefix::Alerts)?;
+        Ok(alerts.into_iter().map(|a| a.alert).collect())
+    }
+
+    /// Messages that could not be processed and were set aside (never retried), oldest first.
+    pub async fn quarantined(&self) -> Result<Vec<QuarantinedMessage>, ClientError> {
+        with_ctx!(self, |ctx| ctx.quarantined())
     }
 
     /// Protects the local store with `new` from now on: the store key is wrapped again
@@ -362,20 +275,14 @@ impl Client {
         Ok(())
     }
 
-    /// Security alerts recorded so far (refused members, changed keys, removals), oldest first.
-    pub async fn alerts(&self) -> Result<Vec<String>, ClientError> {
-        let alerts: Vec<Alert> = self.inner.store.scan(Prefix::Alerts)?;
-        Ok(alerts.into_iter().map(|a| a.text).collect())
-    }
-
     /// A stream of events: it syncs whenever the relay pushes something (and every 30 s as a
-    /// fallback) and yields new messages, membership changes and alerts.
+    /// fallback) and yields new entries, membership changes and alerts.
     ///
     /// The work runs in a task spawned on the caller's tokio runtime; it ends when the
     /// stream is dropped.
     pub fn events(
         &self,
     ) -> impl futures::Stream<Item = Result<Event, ClientError>> + Send + 'static {
-        crate::events::spawn(self.clone())
+        crate::events::spawn(Arc::clone(&self.inner))
     }
 }

@@ -1,6 +1,7 @@
 //! The event stream: relay pushes (or a periodic poll) trigger a sync; its results become
 //! events.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{self, BoxStream, StreamExt};
@@ -10,25 +11,11 @@ use parley_crypto::mls::GroupId;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::client::Client;
-use crate::error::ClientError;
-use crate::message::Message;
-use crate::relay::{GroupSubscriptionRequest, MAX_SUBSCRIBED_GROUPS};
-
-/// Something that happened, as reported by [`Client::events`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Event {
-    /// A new message arrived.
-    Message(Message),
-    /// We joined a conversation, or its members changed.
-    MembershipChanged {
-        /// The conversation's local name.
-        conversation: String,
-    },
-    /// Something security-relevant happened (a refused member, a changed key, a removal).
-    Alert(String),
-}
+use crate::api::error::ClientError;
+use crate::api::event::Event;
+use crate::state::relay::{GroupSubscriptionRequest, MAX_SUBSCRIBED_GROUPS};
+use crate::state::Shared;
+use crate::sync::sync_events;
 
 /// Sync at least this often even without a push.
 const POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -43,7 +30,7 @@ type Events = mpsc::Sender<Result<Event, ClientError>>;
 type Subscribed = Vec<(GroupId, u64)>;
 
 /// Starts the event task on the caller's runtime and returns its output.
-pub(crate) fn spawn(client: Client) -> ReceiverStream<Result<Event, ClientError>> {
+pub(crate) fn spawn(client: Arc<Shared>) -> ReceiverStream<Result<Event, ClientError>> {
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => {
@@ -63,7 +50,7 @@ enum Push {
     Failed,
 }
 
-async fn run(client: Client, tx: Events) {
+async fn run(client: Arc<Shared>, tx: Events) {
     let mut backoff = Duration::from_secs(1);
     loop {
         // Subscribe first, then sync: whatever arrived before the subscription is caught by
@@ -105,15 +92,15 @@ async fn run(client: Client, tx: Events) {
 }
 
 /// Syncs and forwards the results; returns the active groups, or None after an error.
-async fn sync_and_emit(client: &Client, tx: &Events) -> Option<Subscribed> {
-    match client.sync_outcome().await {
-        Ok(outcome) => {
-            for event in outcome.events {
+async fn sync_and_emit(client: &Shared, tx: &Events) -> Option<Subscribed> {
+    match sync_events(client).await {
+        Ok((events, groups)) => {
+            for event in events {
                 if tx.send(Ok(event)).await.is_err() {
                     return None;
                 }
             }
-            Some(outcome.groups)
+            Some(groups)
         }
         Err(e) => {
             let _ = tx.send(Err(e)).await;
@@ -124,9 +111,9 @@ async fn sync_and_emit(client: &Client, tx: &Events) -> Option<Subscribed> {
 
 /// Subscribes to our inbox and to our active groups at our current epochs; returns the
 /// pushes and the groups subscribed.
-async fn subscribe(client: &Client) -> Result<(BoxStream<'static, Push>, Subscribed), ClientError> {
-    let mut state = client.inner.state.lock().await;
-    let mut ctx = state.ctx(&client.inner.store)?;
+async fn subscribe(client: &Shared) -> Result<(BoxStream<'static, Push>, Subscribed), ClientError> {
+    let mut state = client.state.lock().await;
+    let mut ctx = state.ctx(&client.store, &client.clock)?;
     let groups = ctx.active_groups()?;
     let relay = ctx.relay().await?;
     let inbox = relay
@@ -157,7 +144,7 @@ async fn subscribe(client: &Client) -> Result<(BoxStream<'static, Push>, Subscri
             })
             .collect();
         relay
-            .subscribe_groups(&requests, crate::clock::now_ms())
+            .subscribe_groups(&requests, ctx.now_ms())
             .await?
             .map(|item| {
                 if item.is_ok() {

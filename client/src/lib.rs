@@ -3,12 +3,14 @@
 //! A [`Client`] is one identity (a handle on one relay) and its conversations. Every
 //! conversation, 1:1 included, is an MLS group; the relay only ever sees padded ciphertext.
 //! Contacts' identity keys are pinned on first use and checked for every member of every
-//! conversation; a change blocks the conversation instead of being accepted silently.
+//! conversation; a change blocks the conversations the contact is in instead of being
+//! accepted silently. The [`manual`] explains the model: identities and pins, conversations
+//! and their names, events, unread marks and errors.
 //!
 //! ```no_run
-//! use parley_client::{Client, Passphrase};
+//! use parley_client::{Client, Handle, Passphrase};
 //!
-//! # async fn demo() -> Result<(), parley_client::ClientError> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! // Everything under the home directory is encrypted under a key the passphrase unlocks.
 //! let alice = Client::builder()
 //!     .home("/tmp/alice")
@@ -17,7 +19,7 @@
 //!     .relay_fingerprint("3f1c…the 64 hex digits the relay printed…")
 //!     .build()
 //!     .await?;
-//! alice.register("alice").await?;
+//! alice.register(&"alice".parse::<Handle>()?).await?;
 //!
 //! let bob = Client::builder()
 //!     .home("/tmp/bob")
@@ -25,64 +27,61 @@
 //!     .relay("https://relay.example:4433")
 //!     .build()
 //!     .await?;
-//! bob.register("bob").await?;
+//! let bob_handle: Handle = "bob".parse()?;
+//! bob.register(&bob_handle).await?;
 //!
-//! // Alice starts a 1:1 simply by writing to Bob's handle; Bob may be offline.
-//! alice.send_text("bob", "hi Bob").await?;
+//! // Alice starts a 1:1 simply by writing to Bob; Bob may be offline.
+//! alice.send_text(&bob_handle.clone().into(), "hi Bob").await?;
 //!
-//! // Later Bob syncs: he joins the conversation (named "alice" on his side) and reads it.
-//! for message in bob.sync().await? {
-//!     println!("{}: {}", message.sender, message.text);
+//! // Later Bob syncs: he joins the conversation and reads it.
+//! for message in bob.sync().await?.written() {
+//!     println!("{}: {}", message.sender, message.text().unwrap_or_default());
 //! }
-//! bob.send_text("alice", "hi Alice").await?;
+//! // A name typed by a person goes through the one resolver.
+//! let to_alice = bob.resolve("alice").await?;
+//! bob.send_text(&to_alice, "hi Alice").await?;
 //!
 //! // Compare this in person to rule out a relay that swapped keys.
-//! println!("{}", alice.safety_number("bob").await?);
+//! println!("{}", alice.safety_number(&bob_handle).await?);
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! For live updates, [`Client::events`] yields new messages, membership changes and alerts
+//! For live updates, [`Client::events`] yields new entries, membership changes and alerts
 //! as the relay pushes them.
 
 #![forbid(unsafe_code)]
 
+mod api;
 mod builder;
 mod client;
-mod clock;
-mod commits;
-mod contacts;
-mod conversations;
-mod error;
 mod events;
-mod failpoint;
-mod groups;
-mod held;
-mod identity;
-mod inbox;
 mod keypackages;
-mod message;
-mod migration;
-mod naming;
-mod quarantine;
-mod sending;
-mod store;
+pub mod manual;
+mod pending;
+mod receive;
+mod registration;
+mod send;
+mod state;
+mod sync;
 #[cfg(feature = "test-support")]
 mod test_support;
-mod unread;
-mod verification;
+mod trust;
 
-pub mod relay;
-
+pub use api::alert::Alert;
+pub use api::conversation::{
+    ConversationId, ConversationInfo, ConversationKind, GroupId, MemberInfo,
+};
+pub use api::error::{ClientError, CryptoError, RelayError, StoreError};
+pub use api::event::{Event, SyncReport};
+pub use api::fingerprint::Fingerprint;
+pub use api::message::{Message, MessageBody, MessageId};
+pub use api::relay_url::{RelayUrl, DEFAULT_PORT};
+pub use api::trust::{ContactInfo, GroupCode, QuarantinedMessage, SafetyNumberView, WhoAmI};
+pub use api::verification::Verification;
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use conversations::{ConversationInfo, ConversationKind, MemberInfo};
-pub use error::ClientError;
-pub use events::Event;
-pub use identity::WhoAmI;
-pub use message::{Message, MessageBody, MessageId};
+pub use parley_crypto::clock::Clock;
+pub use parley_crypto::handle::{Handle, HandleError};
 pub use parley_crypto::vault::{KdfParams, Passphrase};
-pub use quarantine::QuarantinedMessage;
-pub use relay::RelayError;
-pub use store::StoreError;
-pub use verification::{ContactInfo, GroupCode, SafetyNumberView, Verification};
+pub use state::clock::SystemClock;

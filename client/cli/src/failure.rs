@@ -123,7 +123,7 @@ fn from_client(error: &ClientError, home: &Home) -> Failure {
             "the identity key of '{handle}' has changed; Parley stops here because someone \
              may be impersonating them"
         ))
-        .hint(verify_hint(&cmd, handle))
+        .hint(verify_hint(&cmd, handle.as_str()))
         .code(EXIT_KEY_CHANGED),
         ClientError::AmbiguousName { name, options } => Failure::new(format!(
             "'{name}' could mean more than one conversation, so nothing was done"
@@ -134,7 +134,7 @@ fn from_client(error: &ClientError, home: &Home) -> Failure {
             conversation,
             handle,
         } => {
-            let quoted = shell_quote(handle);
+            let quoted = shell_quote(handle.as_str());
             Failure::new(format!(
                 "the identity key of '{handle}' in '{conversation}' is not the one you trust; \
                  nothing was sent, because someone may be impersonating them"
@@ -161,9 +161,9 @@ fn from_client(error: &ClientError, home: &Home) -> Failure {
         ClientError::UntrustedMember(handle) => Failure::new(format!(
             "the identity key of group member '{handle}' does not match the one you know for them"
         ))
-        .hint(verify_hint(&cmd, handle))
+        .hint(verify_hint(&cmd, handle.as_str()))
         .code(EXIT_KEY_CHANGED),
-        ClientError::InvalidRelayUrl(why) => invalid_relay_url(why),
+        ClientError::InvalidRelay(why) => invalid_relay_url(&why.to_string()),
         ClientError::ConversationExists(_) => Failure::new(error.to_string()).hint(format!(
             "see its members with `{cmd} group members NAME`, or pick another name"
         )),
@@ -270,8 +270,8 @@ mod tests {
     #[test]
     fn changed_keys_exit_3_and_point_at_safety_numbers() {
         for error in [
-            ClientError::KeyChanged("bob".into()),
-            ClientError::UntrustedMember("bob".into()),
+            ClientError::KeyChanged("bob".parse().unwrap()),
+            ClientError::UntrustedMember("bob".parse().unwrap()),
         ] {
             let failure = described(error);
             assert_eq!(failure.code, EXIT_KEY_CHANGED);
@@ -287,7 +287,7 @@ mod tests {
     fn a_changed_group_member_exits_3_with_every_remedy() {
         let failure = described(ClientError::MemberKeyChanged {
             conversation: "buyers".into(),
-            handle: "carol".into(),
+            handle: "carol".parse().unwrap(),
         });
         assert_eq!(failure.code, EXIT_KEY_CHANGED);
         let hint = failure.hint.unwrap();
@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn other_errors_exit_1() {
-        let failure = described(ClientError::HandleTaken("alice".into()));
+        let failure = described(ClientError::HandleTaken("alice".parse().unwrap()));
         assert_eq!(failure.code, EXIT_ERROR);
         assert!(failure.message.contains("alice"));
         let failure = described(ClientError::NotInitialized);
@@ -338,7 +338,8 @@ mod tests {
 
     #[test]
     fn context_does_not_hide_the_client_error() {
-        let error = anyhow::Error::from(ClientError::KeyChanged("bob".into())).context("sending");
+        let error =
+            anyhow::Error::from(ClientError::KeyChanged("bob".parse().unwrap())).context("sending");
         assert_eq!(Failure::describe(&error, &home()).code, EXIT_KEY_CHANGED);
     }
 

@@ -15,6 +15,7 @@ mod help;
 mod home;
 mod logging;
 mod message_view;
+mod names;
 mod output;
 mod passphrase;
 mod qr;

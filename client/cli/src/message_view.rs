@@ -5,7 +5,7 @@
 //! is indented, so that no text can look like a line of its own with another sender. A change
 //! of members starts with `* `, which no handle can.
 
-use parley_client::{Message, MessageBody};
+use parley_client::{ConversationId, Handle, Message, MessageBody, Verification};
 use serde_json::json;
 
 use super::sanitize::for_terminal;
@@ -14,72 +14,132 @@ use super::time::utc_minute;
 /// How far continuation lines of a message are indented.
 const CONTINUATION: &str = "    ";
 
-/// The text of a message, made safe for a terminal (it was written by someone else), its
-/// continuation lines indented.
-fn shown_text(message: &Message) -> String {
-    let text = match &message.body {
+/// What a message says, in words: its text, or what a change of members did (without who
+/// did it, who is shown before it): "added you to buyers (members: alice, you, carol)".
+pub(crate) fn text(message: &Message, me: &Handle) -> String {
+    let person = |h: &Handle| {
+        if h == me {
+            "you".to_owned()
+        } else {
+            h.to_string()
+        }
+    };
+    let people = |list: &[Handle]| list.iter().map(person).collect::<Vec<_>>().join(", ");
+    let conversation = &message.conversation_name;
+    let direct = matches!(message.conversation, ConversationId::Direct(_));
+    match &message.body {
+        MessageBody::Text(text) => text.clone(),
         MessageBody::Unsupported { kind } => format!(
             "[a kind of message this version of parley cannot show (kind {kind}); update parley to see it]"
         ),
-        _ => for_terminal(&message.text),
-    };
-    text.split('\n')
+        MessageBody::Joined { .. } if direct => "started a private conversation with you".to_owned(),
+        MessageBody::Joined { members, .. } if message.sender == *me => {
+            format!("created {conversation} (members: {})", people(members))
+        }
+        MessageBody::Joined { members, .. } => {
+            format!("added you to {conversation} (members: {})", people(members))
+        }
+        MessageBody::MembershipChanged { added, removed } => {
+            let others: Vec<Handle> = removed
+                .iter()
+                .filter(|h| **h != message.sender)
+                .cloned()
+                .collect();
+            let left = removed.iter().any(|h| *h == message.sender);
+            let place = if direct {
+                "an earlier private conversation, now closed".to_owned()
+            } else {
+                conversation.clone()
+            };
+            match (added.is_empty(), others.is_empty(), left) {
+                (false, true, false) => format!("added {} to {place}", people(added)),
+                (true, false, false) => format!("removed {} from {place}", people(&others)),
+                (true, true, true) => format!("left {place}"),
+                _ => {
+                    let mut parts = Vec::new();
+                    if !added.is_empty() {
+                        parts.push(format!("added {}", people(added)));
+                    }
+                    if !others.is_empty() {
+                        parts.push(format!("removed {}", people(&others)));
+                    }
+                    if left {
+                        parts.push("left".to_owned());
+                    }
+                    format!("{} in {place}", parts.join(" and "))
+                }
+            }
+        }
+        _ => "[an entry this version of parley cannot show]".to_owned(),
+    }
+}
+
+/// The text made safe for a terminal (it was written by someone else), its continuation
+/// lines indented.
+fn shown_text(message: &Message, me: &Handle) -> String {
+    for_terminal(&text(message, me))
+        .split('\n')
         .collect::<Vec<_>>()
         .join(&format!("\n{CONTINUATION}"))
 }
 
 /// "sender: text", the line `parley read` promises; a change of members is
-/// "* alice added erin in buyers".
-pub(crate) fn plain_line(message: &Message) -> String {
+/// "* alice added erin to buyers".
+pub(crate) fn plain_line(message: &Message, me: &Handle) -> String {
     if message.body.is_membership() {
-        return membership_line(message);
+        return membership_line(message, me);
     }
-    format!("{}: {}", for_terminal(&message.sender), shown_text(message))
+    format!(
+        "{}: {}",
+        for_terminal(message.sender.as_str()),
+        shown_text(message, me)
+    )
 }
 
 /// "* alice added you to alice/buyers (members: ...)", with a word about an inviter who is
-/// not a contact yet.
-fn membership_line(message: &Message) -> String {
-    let mut line = format!(
+/// not a contact yet. Always one line.
+pub(crate) fn membership_line(message: &Message, me: &Handle) -> String {
+    format!(
         "* {} {}",
-        for_terminal(&message.sender),
-        shown_text(message)
-    );
+        for_terminal(message.sender.as_str()),
+        membership_text(message, me)
+    )
+}
+
+/// What a change of members did, on one line, safe for a terminal: "added you to
+/// alice/buyers (members: ...); alice was not one of your contacts before".
+pub(crate) fn membership_text(message: &Message, me: &Handle) -> String {
+    let mut text = for_terminal(&text(message, me)).replace('\n', " ");
     if let MessageBody::Joined {
         from_stranger: true,
         ..
     } = message.body
     {
-        line.push_str(&format!(
+        text.push_str(&format!(
             "; {} was not one of your contacts before",
-            for_terminal(&message.sender)
+            for_terminal(message.sender.as_str())
         ));
     }
-    line
+    text
 }
 
 /// "YYYY-MM-DD HH:MM  sender [status]: text", as `parley history` shows it (UTC); a change of
-/// members is "YYYY-MM-DD HH:MM  * alice added erin in buyers".
-pub(crate) fn history_line(message: &Message) -> String {
+/// members is "YYYY-MM-DD HH:MM  * alice added erin to buyers".
+pub(crate) fn history_line(message: &Message, me: &Handle) -> String {
     if message.body.is_membership() {
         return format!(
             "{}  {}",
             utc_minute(message.sent_at_ms),
-            membership_line(message)
+            membership_line(message, me)
         );
     }
     format!(
         "{}  {} [{}]: {}",
         utc_minute(message.sent_at_ms),
-        for_terminal(&message.sender),
-        status(message),
-        shown_text(message)
+        for_terminal(message.sender.as_str()),
+        message.sender_status,
+        shown_text(message, me)
     )
-}
-
-/// The sender's verification status in words: verified, unverified or CHANGED.
-pub(crate) fn status(message: &Message) -> String {
-    message.sender_status.to_string()
 }
 
 /// The `--json` form: `sent_at` is milliseconds since 1970-01-01 UTC, as the sender's clock
@@ -87,35 +147,42 @@ pub(crate) fn status(message: &Message) -> String {
 /// members is an event object: `"event": "joined"` (with `by` and `members`) or
 /// `"event": "membership"` (with `by`, `added` and `removed`).
 pub(crate) fn message_json(message: &Message) -> serde_json::Value {
+    let direct = matches!(message.conversation, ConversationId::Direct(_));
+    let names = |list: &[Handle]| list.iter().map(Handle::to_string).collect::<Vec<_>>();
     match &message.body {
         MessageBody::Joined {
             members,
             from_stranger,
         } => json!({
             "event": "joined",
-            "conversation": message.conversation,
-            "by": message.sender,
-            "members": members,
+            "conversation": message.conversation_name,
+            "by": message.sender.as_str(),
+            "members": names(members),
             "by_contact": !from_stranger,
-            "direct": message.direct,
+            "direct": direct,
             "at": message.sent_at_ms,
         }),
         MessageBody::MembershipChanged { added, removed } => json!({
             "event": "membership",
-            "conversation": message.conversation,
-            "by": message.sender,
-            "added": added,
-            "removed": removed,
-            "direct": message.direct,
+            "conversation": message.conversation_name,
+            "by": message.sender.as_str(),
+            "added": names(added),
+            "removed": names(removed),
+            "direct": direct,
             "at": message.sent_at_ms,
         }),
         _ => json!({
-            "conversation": message.conversation,
-            "sender": message.sender,
-            "text": message.text,
+            "conversation": message.conversation_name,
+            "sender": message.sender.as_str(),
+            "text": match &message.body {
+                MessageBody::Unsupported { kind } => {
+                    format!("[a message of a kind this version cannot show ({kind})]")
+                }
+                _ => message.text().unwrap_or_default().to_owned(),
+            },
             "sent_at": message.sent_at_ms,
-            "verified": message.verified,
-            "status": status(message),
+            "verified": message.sender_status == Verification::Verified,
+            "status": message.sender_status.to_string(),
         }),
     }
 }

@@ -1,10 +1,9 @@
 //! The chat's state and how keys, relay events and finished requests change it. Nothing here
 //! touches the terminal or the network, so every rule can be tested without either.
 
-use parley_client::{
-    ClientError, ConversationInfo, ConversationKind, Event, MemberInfo, Message, MessageId,
-    Verification,
-};
+use parley_client::{ClientError, ConversationId, MessageId, Verification};
+
+use super::model::{Entry, Incoming, Member, Room};
 
 /// How many lines one PageUp/PageDown moves the message view.
 const SCROLL_STEP: u16 = 5;
@@ -39,12 +38,10 @@ pub(crate) enum Command {
 /// Work the state asks the outside world to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Action {
-    /// Send `text` to `conversation` (a conversation name, or a handle to start a 1:1).
+    /// Send `text` to `conversation` (a 1:1 with a person starts with the first message).
     Send {
-        /// Where to send it, as shown.
-        conversation: String,
-        /// The same as the library resolves it without doubt: `@handle` for a 1:1.
-        to: String,
+        /// Where to send it.
+        conversation: ConversationId,
         /// What to send.
         text: String,
     },
@@ -53,7 +50,7 @@ pub(crate) enum Action {
     /// Reload the members of `conversation` and the list of conversations.
     Refresh {
         /// The conversation whose members may have changed.
-        conversation: String,
+        conversation: ConversationId,
     },
     /// Leave the chat.
     Quit,
@@ -82,6 +79,8 @@ pub(crate) struct Status {
 /// One conversation as the chat shows it.
 #[derive(Debug, Clone)]
 pub(crate) struct Conversation {
+    /// Which conversation.
+    pub(crate) id: ConversationId,
     /// Its local name (the other person's handle for a 1:1).
     pub(crate) name: String,
     /// Whether it is a named group rather than a 1:1.
@@ -91,16 +90,17 @@ pub(crate) struct Conversation {
     /// Their ids, to mark them read once they are on screen.
     unseen: Vec<MessageId>,
     /// Messages, oldest first.
-    pub(crate) messages: Vec<Message>,
+    pub(crate) messages: Vec<Entry>,
     /// Members with their verification status, as last loaded.
-    pub(crate) members: Vec<MemberInfo>,
+    pub(crate) members: Vec<Member>,
     /// A member whose changed key blocked a send here, until a send succeeds again.
     pub(crate) changed_key: Option<String>,
 }
 
 impl Conversation {
-    fn new(name: &str) -> Conversation {
+    fn new(id: ConversationId, name: &str) -> Conversation {
         Conversation {
+            id,
             name: name.to_owned(),
             group: false,
             unread: 0,
@@ -140,7 +140,7 @@ pub(crate) struct App {
 
 impl App {
     /// The state for `me` with these conversations, the first one selected.
-    pub(crate) fn new(me: String, conversations: &[ConversationInfo]) -> App {
+    pub(crate) fn new(me: String, conversations: &[Room]) -> App {
         let mut app = App {
             me,
             conversations: Vec::new(),
@@ -206,29 +206,29 @@ impl App {
         self.status_from_stream = false;
     }
 
-    /// Shows the conversation called `name`. A name without a conversation is added as an
-    /// empty one: the first message sent to it starts a 1:1 with that handle. Returns whether
-    /// the conversation existed.
-    pub(crate) fn open(&mut self, name: &str) -> bool {
-        let existed = self.index_of(name).is_some();
-        let index = self.ensure(name);
+    /// Shows a conversation. One without history is added as an empty one: the first
+    /// message sent to it starts a 1:1 with that person. Returns whether it existed.
+    pub(crate) fn open(&mut self, id: &ConversationId, name: &str) -> bool {
+        let existed = self.index_of(id).is_some();
+        let index = self.ensure(id, name);
         self.select(index);
         existed
     }
 
-    /// Adds conversations not listed yet and updates the kind of those that are.
-    pub(crate) fn merge_conversations(&mut self, infos: &[ConversationInfo]) {
-        for info in infos {
-            let index = self.ensure(&info.name);
+    /// Adds conversations not listed yet and updates the name and kind of those that are.
+    pub(crate) fn merge_conversations(&mut self, rooms: &[Room]) {
+        for room in rooms {
+            let index = self.ensure(&room.id, &room.name);
             if let Some(conversation) = self.conversations.get_mut(index) {
-                conversation.group = info.kind == ConversationKind::Group;
+                conversation.group = room.group;
+                conversation.name = room.name.clone();
             }
         }
     }
 
     /// Puts the stored history of a conversation in place (at start-up).
-    pub(crate) fn set_history(&mut self, name: &str, messages: Vec<Message>) {
-        let index = self.ensure(name);
+    pub(crate) fn set_history(&mut self, id: &ConversationId, messages: Vec<Entry>) {
+        let index = self.ensure(id, "");
         if let Some(conversation) = self.conversations.get_mut(index) {
             conversation.messages = messages;
         }
@@ -236,9 +236,9 @@ impl App {
 
     /// Counts the unread entries the library kept (fetched by any command, not shown yet).
     /// Those of the conversation on screen are on screen now: see [`App::take_seen`].
-    pub(crate) fn set_unread(&mut self, unread: &[Message]) {
+    pub(crate) fn set_unread(&mut self, unread: &[Entry]) {
         for message in unread {
-            let index = self.ensure(&message.conversation);
+            let index = self.ensure(&message.conversation, &message.conversation_name);
             if let Some(conversation) = self.conversations.get_mut(index) {
                 conversation.unread += 1;
                 conversation.unseen.push(message.id);
@@ -256,8 +256,8 @@ impl App {
     }
 
     /// Puts freshly loaded members of a conversation in place.
-    pub(crate) fn set_members(&mut self, name: &str, members: Vec<MemberInfo>) {
-        let index = self.ensure(name);
+    pub(crate) fn set_members(&mut self, id: &ConversationId, members: Vec<Member>) {
+        let index = self.ensure(id, "");
         if let Some(conversation) = self.conversations.get_mut(index) {
             conversation.members = members;
         }
@@ -292,25 +292,24 @@ impl App {
     }
 
     /// Applies something the relay's push stream reported.
-    pub(crate) fn on_event(&mut self, event: Event) -> Option<Action> {
+    pub(crate) fn on_event(&mut self, event: Incoming) -> Option<Action> {
         // Something arrived, so the stream works again.
         if self.status_from_stream {
             self.status = None;
             self.status_from_stream = false;
         }
         match event {
-            Event::Message(message) => self.on_message(message),
-            Event::MembershipChanged { conversation } => {
-                self.ensure(&conversation);
+            Incoming::Entry(entry) => self.on_message(entry),
+            Incoming::MembershipChanged(conversation) => {
+                self.ensure(&conversation, "");
                 Some(Action::Refresh { conversation })
             }
-            Event::Alert(text) => {
+            Incoming::Alert(text) => {
                 self.set_status(Level::Alarm, text);
                 None
             }
             // Kinds of event this version does not know change nothing on screen.
-            #[allow(unreachable_patterns)]
-            _ => None,
+            Incoming::Other => None,
         }
     }
 
@@ -339,11 +338,11 @@ impl App {
     /// typed is lost.
     pub(crate) fn on_sent(
         &mut self,
-        conversation: &str,
+        conversation: &ConversationId,
         text: String,
-        result: Result<Message, ClientError>,
+        result: Result<Entry, ClientError>,
     ) -> Option<Action> {
-        let index = self.ensure(conversation);
+        let index = self.ensure(conversation, "");
         match result {
             Ok(message) => {
                 if let Some(c) = self.conversations.get_mut(index) {
@@ -358,9 +357,9 @@ impl App {
             Err(error) => {
                 self.set_status(
                     match error {
-                        ClientError::KeyChanged(_) | ClientError::UntrustedMember(_) => {
-                            Level::Alarm
-                        }
+                        ClientError::KeyChanged(_)
+                        | ClientError::UntrustedMember(_)
+                        | ClientError::MemberKeyChanged { .. } => Level::Alarm,
                         _ => Level::Error,
                     },
                     describe(&error),
@@ -369,12 +368,14 @@ impl App {
                     self.input = text;
                 }
                 match error {
-                    ClientError::KeyChanged(handle) | ClientError::UntrustedMember(handle) => {
+                    ClientError::KeyChanged(handle)
+                    | ClientError::UntrustedMember(handle)
+                    | ClientError::MemberKeyChanged { handle, .. } => {
                         if let Some(c) = self.conversations.get_mut(index) {
-                            c.changed_key = Some(handle);
+                            c.changed_key = Some(handle.to_string());
                         }
                         Some(Action::Refresh {
-                            conversation: conversation.to_owned(),
+                            conversation: conversation.clone(),
                         })
                     }
                     _ => None,
@@ -383,14 +384,14 @@ impl App {
         }
     }
 
-    fn on_message(&mut self, message: Message) -> Option<Action> {
+    fn on_message(&mut self, message: Entry) -> Option<Action> {
         let known = self.index_of(&message.conversation).is_some();
-        let index = self.ensure(&message.conversation);
+        let index = self.ensure(&message.conversation, &message.conversation_name);
         if self.selected.is_none() {
             self.select(index);
         }
         let on_screen = self.selected == Some(index);
-        let name = message.conversation.clone();
+        let id = message.conversation.clone();
         if let Some(conversation) = self.conversations.get_mut(index) {
             if on_screen {
                 self.seen.push(message.id);
@@ -400,11 +401,12 @@ impl App {
             }
             conversation.messages.push(message);
         }
-        (!known).then_some(Action::Refresh { conversation: name })
+        (!known).then_some(Action::Refresh { conversation: id })
     }
 
     fn submit(&mut self) -> Option<Action> {
-        let Some((conversation, group)) = self.current().map(|c| (c.name.clone(), c.group)) else {
+        let Some((conversation, name)) = self.current().map(|c| (c.id.clone(), c.name.clone()))
+        else {
             self.set_status(
                 Level::Error,
                 "No conversation to send to: start one with `parley chat HANDLE`.",
@@ -416,18 +418,9 @@ impl App {
             return None;
         }
         let text = std::mem::take(&mut self.input);
-        self.set_status(Level::Info, format!("Sending to {conversation}…"));
+        self.set_status(Level::Info, format!("Sending to {name}…"));
         self.scroll = 0;
-        let to = if group {
-            conversation.clone()
-        } else {
-            format!("@{conversation}")
-        };
-        Some(Action::Send {
-            conversation,
-            to,
-            text,
-        })
+        Some(Action::Send { conversation, text })
     }
 
     fn step(&mut self, delta: isize) {
@@ -449,19 +442,38 @@ impl App {
         }
     }
 
-    fn index_of(&self, name: &str) -> Option<usize> {
-        self.conversations.iter().position(|c| c.name == name)
+    fn index_of(&self, id: &ConversationId) -> Option<usize> {
+        self.conversations.iter().position(|c| c.id == *id)
     }
 
-    /// The index of the conversation called `name`, added at the end if it is new.
-    fn ensure(&mut self, name: &str) -> usize {
-        match self.index_of(name) {
+    /// The index of a conversation, added at the end (named `name`, or after its id when no
+    /// name is known yet) if it is new.
+    fn ensure(&mut self, id: &ConversationId, name: &str) -> usize {
+        match self.index_of(id) {
             Some(index) => index,
             None => {
-                self.conversations.push(Conversation::new(name));
+                let name = if name.is_empty() {
+                    fallback_name(id)
+                } else {
+                    name.to_owned()
+                };
+                self.conversations
+                    .push(Conversation::new(id.clone(), &name));
                 self.conversations.len() - 1
             }
         }
+    }
+}
+
+/// What to call a conversation until the list of conversations names it.
+fn fallback_name(id: &ConversationId) -> String {
+    match id {
+        ConversationId::Direct(handle) => handle.to_string(),
+        ConversationId::Group(gid) => {
+            let hex = gid.to_string();
+            format!("group {}", hex.get(..8).unwrap_or(&hex))
+        }
+        _ => "a conversation".to_owned(),
     }
 }
 
@@ -469,7 +481,9 @@ impl App {
 /// it is the one failure that may mean someone is impersonating a contact.
 fn describe(error: &ClientError) -> String {
     match error {
-        ClientError::KeyChanged(handle) | ClientError::UntrustedMember(handle) => format!(
+        ClientError::KeyChanged(handle)
+        | ClientError::UntrustedMember(handle)
+        | ClientError::MemberKeyChanged { handle, .. } => format!(
             "{handle}'s identity key has CHANGED; sending is blocked because someone may be \
              impersonating them. Compare safety numbers in person: parley verify {handle}"
         ),
@@ -478,48 +492,57 @@ fn describe(error: &ClientError) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use parley_client::MessageBody;
+pub(crate) mod tests {
+    use parley_client::GroupId;
 
     use super::*;
 
-    fn info(name: &str, kind: ConversationKind) -> ConversationInfo {
-        ConversationInfo {
+    /// The id a test conversation goes by: groups are "team", "board" and "room", the rest
+    /// are people.
+    pub(crate) fn id(name: &str) -> ConversationId {
+        match name {
+            "team" | "board" | "room" => {
+                let tag = name.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+                ConversationId::Group(GroupId::from_bytes([tag; 32]))
+            }
+            person => ConversationId::Direct(person.parse().unwrap()),
+        }
+    }
+
+    fn info(name: &str, group: bool) -> Room {
+        Room {
+            id: id(name),
             name: name.to_owned(),
-            kind,
-            members: 2,
-            epoch: 1,
+            group,
         }
     }
 
     fn app() -> App {
         App::new(
             "alice".to_owned(),
-            &[
-                info("bob", ConversationKind::Direct),
-                info("team", ConversationKind::Group),
-            ],
+            &[info("bob", false), info("team", true)],
         )
     }
 
-    fn message(conversation: &str, sender: &str, text: &str) -> Message {
-        Message {
-            id: MessageId::new([text.len() as u8; 32], text.len() as u64),
-            conversation: conversation.to_owned(),
-            direct: conversation == "bob",
+    fn message(conversation: &str, sender: &str, text: &str) -> Entry {
+        Entry {
+            id: MessageId::new(
+                GroupId::from_bytes([text.len() as u8; 32]),
+                text.len() as u64,
+            ),
+            conversation: id(conversation),
+            conversation_name: conversation.to_owned(),
             sender: sender.to_owned(),
             text: text.to_owned(),
             sent_at_ms: 1_700_000_000_000,
-            body: MessageBody::Text(text.to_owned()),
-            sender_status: Verification::Unverified,
-            verified: false,
+            status: Verification::Unverified,
+            membership: false,
         }
     }
 
-    fn member(handle: &str, status: Verification) -> MemberInfo {
-        MemberInfo {
+    fn member(handle: &str, status: Verification) -> Member {
+        Member {
             handle: handle.to_owned(),
-            identity_key: "00".repeat(32),
             status,
         }
     }
@@ -549,11 +572,11 @@ mod tests {
     fn a_message_elsewhere_is_unread_until_selected() {
         let mut app = app();
         assert_eq!(
-            app.on_event(Event::Message(message("team", "carol", "hi"))),
+            app.on_event(Incoming::Entry(message("team", "carol", "hi"))),
             None
         );
         assert_eq!(
-            app.on_event(Event::Message(message("team", "bob", "yo"))),
+            app.on_event(Incoming::Entry(message("team", "bob", "yo"))),
             None
         );
         assert_eq!(unread(&app, "team"), 2);
@@ -568,7 +591,7 @@ mod tests {
     #[test]
     fn a_message_on_screen_is_not_unread() {
         let mut app = app();
-        app.on_event(Event::Message(message("bob", "bob", "hello")));
+        app.on_event(Incoming::Entry(message("bob", "bob", "hello")));
         assert_eq!(unread(&app, "bob"), 0);
         assert_eq!(app.current().map(|c| c.messages.len()), Some(1));
     }
@@ -585,7 +608,7 @@ mod tests {
         app.handle(Command::NextConversation);
         assert_eq!(app.take_seen(), Some(Action::MarkRead(vec![elsewhere.id])));
         let live = message("team", "dave", "live one");
-        app.on_event(Event::Message(live.clone()));
+        app.on_event(Incoming::Entry(live.clone()));
         assert_eq!(app.take_seen(), Some(Action::MarkRead(vec![live.id])));
     }
 
@@ -594,10 +617,10 @@ mod tests {
         let mut app = app();
         app.handle(Command::NextConversation);
         type_text(&mut app, "all");
-        let Some(Action::Send { to, .. }) = app.handle(Command::Submit) else {
+        let Some(Action::Send { conversation, .. }) = app.handle(Command::Submit) else {
             panic!("no send action");
         };
-        assert_eq!(to, "team");
+        assert_eq!(conversation, id("team"));
     }
 
     #[test]
@@ -618,8 +641,7 @@ mod tests {
         assert_eq!(
             app.handle(Command::Submit),
             Some(Action::Send {
-                conversation: "bob".to_owned(),
-                to: "@bob".to_owned(),
+                conversation: id("bob"),
                 text: "hello".to_owned(),
             })
         );
@@ -692,10 +714,10 @@ mod tests {
         let down = || ClientError::RelayUnreachable("connection refused".to_owned());
         app.on_stream_error(&down());
         assert!(app.status().unwrap().text.starts_with("Not receiving"));
-        app.on_event(Event::Message(message("team", "carol", "back")));
+        app.on_event(Incoming::Entry(message("team", "carol", "back")));
         assert_eq!(app.status(), None);
         app.on_stream_error(&down());
-        app.on_sent("bob", "offer".to_owned(), Err(down()));
+        app.on_sent(&id("bob"), "offer".to_owned(), Err(down()));
         app.on_stream_error(&down());
         assert!(app.status().unwrap().text.starts_with("Not sent"));
     }
@@ -704,14 +726,14 @@ mod tests {
     fn a_changed_key_is_an_alarm_and_reloads_members() {
         let mut app = app();
         let action = app.on_sent(
-            "bob",
+            &id("bob"),
             "offer".to_owned(),
-            Err(ClientError::KeyChanged("bob".to_owned())),
+            Err(ClientError::KeyChanged("bob".parse().unwrap())),
         );
         assert_eq!(
             action,
             Some(Action::Refresh {
-                conversation: "bob".to_owned()
+                conversation: id("bob")
             })
         );
         let status = app.status().cloned().unwrap();
@@ -721,7 +743,7 @@ mod tests {
         assert_eq!(app.current().and_then(|c| c.key_alarm()), Some("bob"));
 
         let sent = message("bob", "alice", "offer");
-        assert_eq!(app.on_sent("bob", "offer".to_owned(), Ok(sent)), None);
+        assert_eq!(app.on_sent(&id("bob"), "offer".to_owned(), Ok(sent)), None);
         assert_eq!(app.current().and_then(|c| c.key_alarm()), None);
     }
 
@@ -736,7 +758,10 @@ mod tests {
             panic!("no send action");
         };
         assert_eq!(app.status().map(|s| s.level), Some(Level::Info));
-        let sent = message(&conversation, "alice", &text);
+        let sent = Entry {
+            conversation: conversation.clone(),
+            ..message("bob", "alice", &text)
+        };
         assert_eq!(app.on_sent(&conversation, text, Ok(sent)), None);
         assert_eq!(app.status(), None);
         let shown = app.current().map(|c| c.messages.clone()).unwrap();
@@ -747,22 +772,20 @@ mod tests {
     #[test]
     fn events_for_unknown_conversations_add_them() {
         let mut app = app();
-        let action = app.on_event(Event::Message(message("board", "dave", "agenda")));
+        let action = app.on_event(Incoming::Entry(message("board", "dave", "agenda")));
         assert_eq!(
             action,
             Some(Action::Refresh {
-                conversation: "board".to_owned()
+                conversation: id("board")
             })
         );
         assert_eq!(unread(&app, "board"), 1);
 
-        let action = app.on_event(Event::MembershipChanged {
-            conversation: "room".to_owned(),
-        });
+        let action = app.on_event(Incoming::MembershipChanged(id("room")));
         assert_eq!(
             action,
             Some(Action::Refresh {
-                conversation: "room".to_owned()
+                conversation: id("room")
             })
         );
         assert_eq!(app.conversations().len(), 4);
@@ -774,7 +797,7 @@ mod tests {
         let mut app = App::new("alice".to_owned(), &[]);
         assert_eq!(app.handle(Command::Submit), None);
         assert_eq!(app.status().map(|s| s.level), Some(Level::Error));
-        app.on_event(Event::Message(message("bob", "bob", "hi")));
+        app.on_event(Incoming::Entry(message("bob", "bob", "hi")));
         assert_eq!(app.current().map(|c| c.name.as_str()), Some("bob"));
         assert_eq!(unread(&app, "bob"), 0);
     }
@@ -782,23 +805,23 @@ mod tests {
     #[test]
     fn alerts_are_alarms() {
         let mut app = app();
-        app.on_event(Event::Alert("carol was removed from team".to_owned()));
+        app.on_event(Incoming::Alert("carol was removed from team".to_owned()));
         assert_eq!(app.status().map(|s| s.level), Some(Level::Alarm));
     }
 
     #[test]
     fn opening_an_unknown_name_prepares_a_new_conversation() {
         let mut app = app();
-        assert!(!app.open("carol"));
+        assert!(!app.open(&id("carol"), "carol"));
         assert_eq!(app.current().map(|c| c.name.as_str()), Some("carol"));
-        assert!(app.open("team"));
+        assert!(app.open(&id("team"), "team"));
         assert_eq!(app.selected(), Some(1));
     }
 
     #[test]
     fn members_with_a_changed_key_raise_the_alarm() {
         let mut app = app();
-        app.set_members("bob", vec![member("bob", Verification::Changed)]);
+        app.set_members(&id("bob"), vec![member("bob", Verification::Changed)]);
         assert_eq!(app.current().and_then(|c| c.key_alarm()), Some("bob"));
     }
 }

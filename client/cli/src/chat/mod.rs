@@ -6,6 +6,7 @@
 
 mod app;
 mod input;
+mod model;
 mod terminal;
 mod ui;
 mod worker;
@@ -15,13 +16,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, Result};
 use crossterm::event::{Event as TerminalEvent, EventStream};
 use futures::StreamExt;
-use parley_client::{Client, ClientError};
+use parley_client::{Client, ClientError, ConversationId, Handle};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::args::ChatArgs;
 use crate::context::Ctx;
 use app::{Action, App, Level};
+use model::{Entry, Incoming, Member, Room};
 use terminal::{Screen, Session};
 use worker::{Outcome, Request};
 
@@ -35,13 +37,26 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
     terminal::require_terminal()?;
     let client = ctx.open().await?;
     let me = client.whoami()?.handle;
-    let mut app = App::new(me, &client.conversations().await?);
-    load(&client, &mut app).await;
+    let rooms: Vec<Room> = client
+        .conversations()
+        .await?
+        .iter()
+        .map(Room::from)
+        .collect();
+    let mut app = App::new(me.to_string(), &rooms);
+    load(&client, &me, &mut app).await;
     // Fetched earlier by another command and not shown yet: counted, and marked read once on
     // screen.
-    app.set_unread(&client.unread(None).await?);
+    let unread: Vec<Entry> = client
+        .unread(None)
+        .await?
+        .iter()
+        .map(|m| Entry::of(m, &me))
+        .collect();
+    app.set_unread(&unread);
     if let Some(name) = args.conversation.as_deref() {
-        if !app.open(name) {
+        let id = crate::names::conversation(&client, name).await?;
+        if !app.open(&id, name) {
             app.set_status(
                 Level::Info,
                 format!("No conversation with {name} yet: your first message starts one."),
@@ -49,22 +64,22 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
         }
     }
     let mut session = Session::enter()?;
-    let result = chat(&mut session.screen, &mut app, &client).await;
+    let result = chat(&mut session.screen, &mut app, &client, &me).await;
     drop(session);
     result
 }
 
 /// Fills in the stored history and members of every conversation.
-async fn load(client: &Client, app: &mut App) {
-    let names: Vec<String> = app.conversations().iter().map(|c| c.name.clone()).collect();
-    for name in names {
+async fn load(client: &Client, me: &Handle, app: &mut App) {
+    let ids: Vec<ConversationId> = app.conversations().iter().map(|c| c.id.clone()).collect();
+    for id in ids {
         // A conversation we were removed from may have no members or history to show; the
         // others are still worth opening the chat for.
-        if let Ok(history) = client.history(&name, Some(HISTORY_LIMIT)).await {
-            app.set_history(&name, history);
+        if let Ok(history) = client.history(&id, Some(HISTORY_LIMIT)).await {
+            app.set_history(&id, history.iter().map(|m| Entry::of(m, me)).collect());
         }
-        if let Ok(members) = client.members(&name).await {
-            app.set_members(&name, members);
+        if let Ok(members) = client.members(&id).await {
+            app.set_members(&id, members.iter().map(Member::from).collect());
         }
     }
 }
@@ -79,7 +94,7 @@ impl Drop for Worker {
 }
 
 /// The loop: draw, wait for the next key, relay event or finished request, apply it.
-async fn chat(screen: &mut Screen, app: &mut App, client: &Client) -> Result<()> {
+async fn chat(screen: &mut Screen, app: &mut App, client: &Client, me: &Handle) -> Result<()> {
     let (requests, request_rx) = mpsc::unbounded_channel();
     let (outcome_tx, mut outcomes) = mpsc::unbounded_channel();
     let _worker = Worker(tokio::spawn(worker::run(
@@ -104,28 +119,22 @@ async fn chat(screen: &mut Screen, app: &mut App, client: &Client) -> Result<()>
                 None => Some(Action::Quit),
             },
             Some(event) = events.next() => match event {
-                Ok(event) => app.on_event(event),
+                Ok(event) => app.on_event(Incoming::of(&event, me)),
                 Err(error) => {
                     app.on_stream_error(&error);
                     None
                 }
             },
-            Some(outcome) = outcomes.recv() => apply(app, outcome),
+            Some(outcome) = outcomes.recv() => apply(app, me, outcome),
             () = stop.wait() => Some(Action::Quit),
         };
         let mut requests_now: Vec<Request> = Vec::with_capacity(2);
         match action {
             None => {}
             Some(Action::Quit) => return Ok(()),
-            Some(Action::Send {
-                conversation,
-                to,
-                text,
-            }) => requests_now.push(Request::Send {
-                conversation,
-                to,
-                text,
-            }),
+            Some(Action::Send { conversation, text }) => {
+                requests_now.push(Request::Send { conversation, text });
+            }
             Some(Action::Refresh { conversation }) => {
                 requests_now.push(Request::Refresh { conversation });
             }
@@ -146,31 +155,34 @@ async fn chat(screen: &mut Screen, app: &mut App, client: &Client) -> Result<()>
 }
 
 /// Applies a finished request to the state.
-fn apply(app: &mut App, outcome: Outcome) -> Option<Action> {
+fn apply(app: &mut App, me: &Handle, outcome: Outcome) -> Option<Action> {
     match outcome {
         Outcome::Sent {
             conversation,
             text,
             result,
-        } => app.on_sent(&conversation, text, result),
+        } => app.on_sent(&conversation, text, result.map(|m| Entry::of(&m, me))),
         Outcome::Members {
             conversation,
             result,
         } => {
             match result {
-                Ok(members) => app.set_members(&conversation, members),
+                Ok(members) => {
+                    app.set_members(&conversation, members.iter().map(Member::from).collect());
+                }
                 // A conversation the person is about to start has no members yet.
                 Err(ClientError::UnknownConversation(_)) => {}
                 Err(error) => app.set_status(
                     Level::Error,
-                    format!("Cannot show the members of {conversation}: {error}"),
+                    format!("Cannot show the members of this conversation: {error}"),
                 ),
             }
             None
         }
         Outcome::Conversations(result) => {
             if let Ok(infos) = result {
-                app.merge_conversations(&infos);
+                let rooms: Vec<Room> = infos.iter().map(Room::from).collect();
+                app.merge_conversations(&rooms);
             }
             None
         }

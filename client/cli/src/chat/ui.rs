@@ -2,7 +2,7 @@
 //! on the right, the compose box and the status line below, the help on top when asked for.
 //! Drawing never changes the state.
 
-use parley_client::{MemberInfo, Message, MessageBody, Verification};
+use parley_client::Verification;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap}
 use ratatui::Frame;
 
 use super::app::{App, Conversation, Level};
+use super::model::{Entry, Member};
 use crate::sanitize::for_terminal;
 use crate::time::utc_minute;
 
@@ -135,37 +136,27 @@ fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect, now_ms: u64) {
 }
 
 /// `HH:MM sender [status]: text`; further lines of a multi-line text are indented. A change
-/// of members is `HH:MM * alice added erin in team`.
-fn message_lines(app: &App, message: &Message, now_ms: u64) -> Vec<Line<'static>> {
-    if message.body.is_membership() {
-        let mut text = format!(
-            "* {} {}",
-            for_terminal(&message.sender),
-            for_terminal(&message.text).replace('\n', " ")
-        );
-        if let MessageBody::Joined {
-            from_stranger: true,
-            ..
-        } = message.body
-        {
-            text.push_str(&format!(
-                "; {} was not one of your contacts before",
-                for_terminal(&message.sender)
-            ));
-        }
+/// of members is `HH:MM * alice added erin to team`.
+fn message_lines(app: &App, message: &Entry, now_ms: u64) -> Vec<Line<'static>> {
+    let time = Span::styled(
+        format!("{} ", short_time(message.sent_at_ms, now_ms)),
+        Style::new().fg(Color::DarkGray),
+    );
+    if message.membership {
         return vec![Line::from(vec![
+            time,
             Span::styled(
-                format!("{} ", short_time(message.sent_at_ms, now_ms)),
-                Style::new().fg(Color::DarkGray),
+                format!(
+                    "* {} {}",
+                    for_terminal(&message.sender),
+                    for_terminal(&message.text).replace('\n', " ")
+                ),
+                Style::new().fg(Color::Yellow),
             ),
-            Span::styled(text, Style::new().fg(Color::Yellow)),
         ])];
     }
     let mut header = vec![
-        Span::styled(
-            format!("{} ", short_time(message.sent_at_ms, now_ms)),
-            Style::new().fg(Color::DarkGray),
-        ),
+        time,
         Span::styled(
             for_terminal(&message.sender),
             Style::new()
@@ -179,17 +170,11 @@ fn message_lines(app: &App, message: &Message, now_ms: u64) -> Vec<Line<'static>
     ];
     if message.sender != app.me() {
         header.push(Span::raw(" "));
-        header.push(status_span(message.sender_status));
+        header.push(status_span(message.status));
     }
     header.push(Span::raw(": "));
-    let text = match &message.body {
-        MessageBody::Unsupported { kind } => format!(
-            "[a kind of message this version of parley cannot show (kind {kind}); update parley to see it]"
-        ),
-        _ => message.text.clone(),
-    };
     // Tabs would be drawn as nothing; other control characters are neutralised.
-    let text = for_terminal(&text).replace('\t', "    ");
+    let text = for_terminal(&message.text).replace('\t', "    ");
     let mut parts = text.split('\n');
     header.push(Span::raw(parts.next().unwrap_or_default().to_owned()));
     let mut lines = vec![Line::from(header)];
@@ -208,7 +193,7 @@ fn short_time(sent_at_ms: u64, now_ms: u64) -> String {
 }
 
 fn draw_members(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let members: &[MemberInfo] = app.current().map_or(&[], |c| &c.members);
+    let members: &[Member] = app.current().map_or(&[], |c| &c.members);
     let items: Vec<ListItem<'_>> = members
         .iter()
         .map(|m| {
@@ -343,12 +328,14 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 #[cfg(test)]
 mod tests {
-    use parley_client::{ConversationInfo, ConversationKind, Event, MessageId};
+    use parley_client::{GroupId, MessageId};
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
 
     use super::*;
+    use crate::chat::app::tests::id;
     use crate::chat::app::Command;
+    use crate::chat::model::{Incoming, Room};
 
     const NOW: u64 = 1_700_000_000_000;
 
@@ -366,66 +353,62 @@ mod tests {
             .join("\n")
     }
 
-    fn message(conversation: &str, sender: &str, text: &str, status: Verification) -> Message {
-        Message {
-            id: MessageId::new([0; 32], text.len() as u64),
-            conversation: conversation.to_owned(),
-            direct: conversation == "bob",
+    fn message(conversation: &str, sender: &str, text: &str, status: Verification) -> Entry {
+        Entry {
+            id: MessageId::new(GroupId::from_bytes([0; 32]), text.len() as u64),
+            conversation: id(conversation),
+            conversation_name: conversation.to_owned(),
             sender: sender.to_owned(),
             text: text.to_owned(),
             sent_at_ms: NOW - 60_000,
-            body: MessageBody::Text(text.to_owned()),
-            sender_status: status,
-            verified: status == Verification::Verified,
+            status,
+            membership: false,
+        }
+    }
+
+    fn member(handle: &str, status: Verification) -> Member {
+        Member {
+            handle: handle.to_owned(),
+            status,
         }
     }
 
     fn app() -> App {
-        let infos = [
-            ConversationInfo {
+        let rooms = [
+            Room {
+                id: id("bob"),
                 name: "bob".to_owned(),
-                kind: ConversationKind::Direct,
-                members: 2,
-                epoch: 1,
+                group: false,
             },
-            ConversationInfo {
+            Room {
+                id: id("team"),
                 name: "team".to_owned(),
-                kind: ConversationKind::Group,
-                members: 3,
-                epoch: 4,
+                group: true,
             },
         ];
-        App::new("alice".to_owned(), &infos)
+        App::new("alice".to_owned(), &rooms)
     }
 
     #[test]
     fn shows_messages_with_sender_status_and_unread_counts() {
         let mut app = app();
-        app.on_event(Event::Message(message(
+        app.on_event(Incoming::Entry(message(
             "bob",
             "bob",
             "the offer stands",
             Verification::Verified,
         )));
-        app.on_event(Event::Message(message(
+        app.on_event(Incoming::Entry(message(
             "team",
             "carol",
             "agenda?",
             Verification::Unverified,
         )));
         app.set_members(
-            "bob",
+            &id("bob"),
             vec![
-                MemberInfo {
-                    handle: "alice".to_owned(),
-                    identity_key: String::new(),
-                    status: Verification::Verified,
-                },
-                MemberInfo {
-                    handle: "bob".to_owned(),
-                    identity_key: String::new(),
-                    status: Verification::Verified,
-                },
+                member("alice", Verification::Verified),
+                member("bob", Verification::Verified),
             ],
         );
         let shown = screen(&app);
@@ -441,14 +424,7 @@ mod tests {
     #[test]
     fn a_changed_key_shows_a_banner() {
         let mut app = app();
-        app.set_members(
-            "bob",
-            vec![MemberInfo {
-                handle: "bob".to_owned(),
-                identity_key: String::new(),
-                status: Verification::Changed,
-            }],
-        );
+        app.set_members(&id("bob"), vec![member("bob", Verification::Changed)]);
         let shown = screen(&app);
         assert!(shown.contains("bob's identity key has CHANGED"), "{shown}");
         assert!(shown.contains("[CHANGED]"), "{shown}");
@@ -468,7 +444,7 @@ mod tests {
     fn the_newest_message_stays_in_view() {
         let mut app = app();
         for i in 0..100 {
-            app.on_event(Event::Message(message(
+            app.on_event(Incoming::Entry(message(
                 "bob",
                 "bob",
                 &format!("line number {i}"),
@@ -483,7 +459,7 @@ mod tests {
     #[test]
     fn control_characters_from_others_are_neutralised() {
         let mut app = app();
-        app.on_event(Event::Message(message(
+        app.on_event(Incoming::Entry(message(
             "bob",
             "bob",
             "a\u{1b}[2Jb",

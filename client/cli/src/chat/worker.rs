@@ -2,7 +2,9 @@
 //! a send may wait for the relay, and the screen must keep answering keys meanwhile. One at a
 //! time keeps messages in the order they were typed.
 
-use parley_client::{Client, ClientError, ConversationInfo, MemberInfo, Message, MessageId};
+use parley_client::{
+    Client, ClientError, ConversationId, ConversationInfo, MemberInfo, Message, MessageId,
+};
 use tokio::sync::mpsc;
 
 /// What the chat asks for.
@@ -10,10 +12,8 @@ use tokio::sync::mpsc;
 pub(super) enum Request {
     /// Send a text.
     Send {
-        /// The conversation as shown.
-        conversation: String,
-        /// The same as the library resolves it without doubt (`@handle` for a 1:1).
-        to: String,
+        /// Where to.
+        conversation: ConversationId,
         /// The text.
         text: String,
     },
@@ -22,7 +22,7 @@ pub(super) enum Request {
     /// Reload one conversation's members and the list of conversations.
     Refresh {
         /// The conversation to reload.
-        conversation: String,
+        conversation: ConversationId,
     },
 }
 
@@ -32,7 +32,7 @@ pub(super) enum Outcome {
     /// A send finished.
     Sent {
         /// Where it went.
-        conversation: String,
+        conversation: ConversationId,
         /// What was sent (given back on failure so it is not lost).
         text: String,
         /// The message as stored, or why it was not sent.
@@ -41,7 +41,7 @@ pub(super) enum Outcome {
     /// Members were loaded.
     Members {
         /// Whose.
-        conversation: String,
+        conversation: ConversationId,
         /// The members, or why they could not be loaded.
         result: Result<Vec<MemberInfo>, ClientError>,
     },
@@ -65,12 +65,8 @@ pub(super) async fn run(
                     results.push(Outcome::NotMarked(error));
                 }
             }
-            Request::Send {
-                conversation,
-                to,
-                text,
-            } => {
-                let result = client.send_text(&to, &text).await;
+            Request::Send { conversation, text } => {
+                let result = client.send_text(&conversation, &text).await;
                 results.push(Outcome::Sent {
                     conversation,
                     text,

@@ -18,17 +18,18 @@ pub(super) async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<()> {
 }
 
 async fn accept_new_key(handle: &str, ctx: &Ctx) -> Result<()> {
+    let handle = crate::names::handle(handle)?;
     let client = ctx.open().await?;
     // Looks the handle up first, so a change the relay shows right now is seen too.
-    let before = client.verification(handle).await?;
+    let before = client.verification(&handle).await?;
     let changed = before.status == Verification::Changed;
     if changed {
-        client.accept_new_key(handle).await?;
+        client.accept_new_key(&handle).await?;
     }
-    let after = client.verification(handle).await?;
+    let after = client.verification(&handle).await?;
     if ctx.json() {
         return emit_json(&json!({
-            "handle": after.handle,
+            "handle": after.handle.as_str(),
             "accepted": changed,
             "status": after.status.to_string(),
             "verified": after.status == Verification::Verified,
@@ -36,11 +37,11 @@ async fn accept_new_key(handle: &str, ctx: &Ctx) -> Result<()> {
             "digits": after.digits,
         }));
     }
-    let who = for_terminal(&after.handle);
+    let who = after.handle.to_string();
     let verify = format!(
         "{} verify {}",
         ctx.home().command(),
-        shell_quote(&after.handle)
+        shell_quote(after.handle.as_str())
     );
     let lines = if changed {
         let mut lines = vec![
@@ -48,7 +49,7 @@ async fn accept_new_key(handle: &str, ctx: &Ctx) -> Result<()> {
             format!("You can write to {who} again."),
             format!("Compare safety numbers with {who} when you can: {verify}"),
         ];
-        lines.extend(retired_note(&client, &after.handle).await);
+        lines.extend(retired_note(&client, after.handle.as_str()).await);
         lines
     } else {
         vec![format!(

@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::context::Ctx;
 use crate::output::{emit_json, note, print_lines};
-use crate::sanitize::for_terminal;
 
 /// Lists the contacts, one per line: handle, status, identity key fingerprint.
 pub(super) async fn run(ctx: &Ctx) -> Result<()> {
@@ -15,7 +14,7 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
     if ctx.json() {
         for contact in &contacts {
             emit_json(&json!({
-                "handle": contact.handle,
+                "handle": contact.handle.as_str(),
                 "status": contact.status.to_string(),
                 "verified": contact.status == Verification::Verified,
                 "identity_key": contact.identity_key,
@@ -31,7 +30,7 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
     }
     let width = contacts
         .iter()
-        .map(|c| c.handle.chars().count())
+        .map(|c| c.handle.as_str().chars().count())
         .max()
         .unwrap_or(0);
     print_lines(contacts.iter().map(|c| line(c, width)))?;
@@ -49,7 +48,7 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
 fn line(contact: &ContactInfo, width: usize) -> String {
     format!(
         "{:<width$}  {:<10}  {}",
-        for_terminal(&contact.handle),
+        contact.handle.as_str(),
         contact.status.to_string(),
         contact.identity_key
     )

@@ -15,39 +15,45 @@ pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
     match command {
         GroupCommand::Create { name, members } => {
             let members = clean_handles(&members)?;
+            let handles = crate::names::handles(&members)?;
             let client = ctx.open().await?;
-            client.create_group(&name, &members).await?;
+            client.create_group(&name, &handles).await?;
             note(&format!(
                 "Created the group '{name}' with {}.",
                 members.join(", ")
             ));
         }
         GroupCommand::Add { name, handle } => {
+            let member = crate::names::handle(&handle)?;
             let client = ctx.open().await?;
-            client.add_member(&name, &handle).await?;
+            let group = crate::names::conversation(&client, &name).await?;
+            client.add_member(&group, &member).await?;
             note(&format!("Added {handle} to '{name}'."));
         }
         GroupCommand::Remove { name, handle } => {
+            let member = crate::names::handle(&handle)?;
             let client = ctx.open().await?;
-            client.remove_member(&name, &handle).await?;
+            let group = crate::names::conversation(&client, &name).await?;
+            client.remove_member(&group, &member).await?;
             note(&format!(
                 "Removed {handle} from '{name}'; they cannot read anything sent from now on."
             ));
         }
         GroupCommand::Members { name } => {
             let client = ctx.open().await?;
-            let members = client.members(&name).await?;
+            let id = crate::names::conversation(&client, &name).await?;
+            let members = client.members(&id).await?;
             if ctx.json() {
                 for member in &members {
                     emit_json(&json!({
-                        "handle": member.handle,
+                        "handle": member.handle.as_str(),
                         "status": member.status.to_string(),
                         "verified": member.status == Verification::Verified,
                         "identity_key": member.identity_key,
                     }))?;
                 }
             } else {
-                print_lines(members.iter().map(|m| for_terminal(&m.handle)))?;
+                print_lines(members.iter().map(|m| for_terminal(m.handle.as_str())))?;
             }
         }
     }

@@ -10,7 +10,9 @@ use crate::output::{emit_json, note, print_lines};
 /// Prints the conversation's history, oldest first, from the local store only.
 pub(super) async fn run(args: HistoryArgs, ctx: &Ctx) -> Result<()> {
     let client = ctx.open().await?;
-    let messages = client.history(&args.conversation, args.limit).await?;
+    let me = client.whoami()?.handle;
+    let id = crate::names::conversation(&client, &args.conversation).await?;
+    let messages = client.history(&id, args.limit).await?;
     if ctx.json() {
         for message in &messages {
             emit_json(&message_json(message))?;
@@ -20,6 +22,6 @@ pub(super) async fn run(args: HistoryArgs, ctx: &Ctx) -> Result<()> {
     if messages.is_empty() {
         note("No messages in this conversation yet.");
     }
-    print_lines(messages.iter().map(history_line))?;
+    print_lines(messages.iter().map(|m| history_line(m, &me)))?;
     Ok(())
 }

@@ -5,8 +5,7 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use anyhow::Result;
-use parley_client::relay::{RelayConnection, RelayError, RelayUrl};
-use parley_client::{Client, ClientError, WhoAmI};
+use parley_client::{Client, ClientError, Fingerprint, RelayError, RelayUrl, WhoAmI};
 use serde_json::json;
 
 use crate::args::InitArgs;
@@ -43,7 +42,8 @@ pub(super) async fn run(args: InitArgs, ctx: &Ctx) -> Result<()> {
         builder = builder.relay_fingerprint(fingerprint.as_str());
     }
     let builder = with_passphrase(builder, secret);
-    let registered = async { builder.build().await?.register(&setup.handle).await }.await;
+    let handle = crate::names::handle(&setup.handle)?;
+    let registered = async { builder.build().await?.register(&handle).await }.await;
     let me = registered.map_err(|error| unreachable_relay(error, &setup.relay))?;
     report(&me, ctx)
 }
@@ -56,9 +56,9 @@ fn report(me: &WhoAmI, ctx: &Ctx) -> Result<()> {
     );
     if ctx.json() {
         emit_json(&json!({
-            "handle": me.handle,
-            "relay": me.relay_url,
-            "relay_fingerprint": me.relay_fingerprint,
+            "handle": me.handle.as_str(),
+            "relay": me.relay_url.to_string(),
+            "relay_fingerprint": me.relay_fingerprint.map(|f| f.to_hex()),
             "identity_key": me.identity_key,
             "home": ctx.home().dir().display().to_string(),
         }))?;
@@ -95,7 +95,7 @@ async fn ask_setup(
         Some(relay) => relay,
         None => ask_line("Relay address, as given by its operator (https://host:port): ")?,
     };
-    let url = RelayUrl::parse(&relay).map_err(ClientError::from)?;
+    let url = RelayUrl::parse(&relay).map_err(ClientError::InvalidRelay)?;
     let fingerprint = match fingerprint {
         Some(given) => Some(given),
         None if url.is_tls() => Some(confirm_fingerprint(&url, &relay).await?),
@@ -120,9 +120,10 @@ async fn ask_setup(
 /// Shows the fingerprint the relay presents and pins it only if the person says it is the
 /// one its operator gave them; anything but yes stops here.
 async fn confirm_fingerprint(url: &RelayUrl, relay: &str) -> Result<String> {
-    let seen = RelayConnection::probe_fingerprint(url)
+    let seen: Fingerprint = Client::probe_relay_fingerprint(url)
         .await
-        .map_err(|error| unreachable_relay(ClientError::from(error), relay))?;
+        .map_err(|error| unreachable_relay(error, relay))?;
+    let seen = seen.to_hex();
     to_stderr("The relay presents this certificate fingerprint:");
     to_stderr(&format!("  {}", grouped(&seen)));
     let answer = ask_line(

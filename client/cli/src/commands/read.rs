@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use futures::StreamExt;
-use parley_client::{Client, ClientError, Event, Message, MessageId, Verification};
+use parley_client::{Client, ConversationId, Event, Handle, Message, MessageId, Verification};
 
 use crate::args::ReadArgs;
 use crate::context::Ctx;
@@ -18,48 +18,55 @@ use crate::sanitize::{for_terminal, one_line};
 /// follows if asked to.
 pub(super) async fn run(args: ReadArgs, ctx: &Ctx) -> Result<()> {
     let client = ctx.open().await?;
-    let conversation = args.conversation.as_deref();
+    let me = client.whoami()?.handle;
     client.sync().await?;
-    let unread = unread(&client, conversation).await?;
-    if unread.is_empty() && !args.follow {
-        explain_silence(&client, conversation).await;
+    let conversation = match args.conversation.as_deref() {
+        Some(name) => match crate::names::conversation(&client, name).await {
+            Ok(id) => Some(id),
+            // Not a conversation (yet): nothing to show, and the person is told why.
+            Err(parley_client::ClientError::UnknownConversation(_)) => {
+                if !args.follow {
+                    explain_unknown(name);
+                    return Ok(());
+                }
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let unread = client.unread(conversation.as_ref()).await?;
+    if unread.is_empty() && !args.follow && talking_to_a_person() {
+        note("No new messages.");
     }
-    show(&client, &unread, ctx).await?;
+    show(&client, &me, &unread, ctx).await?;
     if args.follow {
-        follow(&client, conversation, ctx).await?;
+        follow(&client, &me, conversation.as_ref(), ctx).await?;
     }
     Ok(())
-}
-
-/// What is unread; nothing for a name that is no conversation (yet).
-async fn unread(client: &Client, conversation: Option<&str>) -> Result<Vec<Message>> {
-    match client.unread(conversation).await {
-        Err(ClientError::UnknownConversation(_)) => Ok(Vec::new()),
-        other => Ok(other?),
-    }
 }
 
 /// Prints messages on stdout, then marks them read. The plain lines stay exactly
 /// "sender: text"; a sender whose key CHANGED is pointed out on stderr, where it cannot break
 /// a script reading stdout.
-async fn show(client: &Client, messages: &[Message], ctx: &Ctx) -> Result<()> {
+async fn show(client: &Client, me: &Handle, messages: &[Message], ctx: &Ctx) -> Result<()> {
     if ctx.json() {
         for message in messages {
             emit_json(&message_json(message))?;
         }
     } else {
-        print_lines(messages.iter().map(plain_line))?;
+        print_lines(messages.iter().map(|m| plain_line(m, me)))?;
     }
-    let mut warned: Vec<&str> = Vec::new();
+    let mut warned: Vec<&Handle> = Vec::new();
     for message in messages {
-        if message.sender_status == Verification::Changed && !warned.contains(&&*message.sender) {
+        if message.sender_status == Verification::Changed && !warned.contains(&&message.sender) {
             warned.push(&message.sender);
             to_stderr(&format!(
                 "warning: the identity key of {} has CHANGED; compare safety numbers before \
                  trusting their messages: {} verify {}",
-                for_terminal(&message.sender),
+                message.sender,
                 ctx.home().command(),
-                shell_quote(&message.sender)
+                shell_quote(message.sender.as_str())
             ));
         }
     }
@@ -70,7 +77,12 @@ async fn show(client: &Client, messages: &[Message], ctx: &Ctx) -> Result<()> {
 
 /// Streams new messages until Ctrl-C. A relay that goes away is retried by the library;
 /// the person is told once per outage, not once per retry.
-async fn follow(client: &Client, conversation: Option<&str>, ctx: &Ctx) -> Result<()> {
+async fn follow(
+    client: &Client,
+    me: &Handle,
+    conversation: Option<&ConversationId>,
+    ctx: &Ctx,
+) -> Result<()> {
     note("Waiting for new messages; press Ctrl-C to stop.");
     let mut events = Box::pin(client.events());
     let mut failing = false;
@@ -90,9 +102,11 @@ async fn follow(client: &Client, conversation: Option<&str>, ctx: &Ctx) -> Resul
             // fetched meanwhile.
             Some(Ok(Event::Message(_))) => {
                 failing = false;
-                show(client, &unread(client, conversation).await?, ctx).await?;
+                show(client, me, &client.unread(conversation).await?, ctx).await?;
             }
-            Some(Ok(Event::Alert(text))) => to_stderr(&format!("alert: {}", one_line(&text))),
+            Some(Ok(Event::Alert(alert))) => {
+                to_stderr(&format!("alert: {}", one_line(&alert.to_string())));
+            }
             Some(Ok(_)) => failing = false,
             Some(Err(error)) => {
                 if !failing {
@@ -108,19 +122,11 @@ async fn follow(client: &Client, conversation: Option<&str>, ctx: &Ctx) -> Resul
 }
 
 /// Empty output is the answer for scripts; a person at a terminal is told why it is empty.
-async fn explain_silence(client: &Client, conversation: Option<&str>) {
-    if !talking_to_a_person() {
-        return;
+fn explain_unknown(name: &str) {
+    if talking_to_a_person() {
+        note(&format!(
+            "You have no conversation named '{}' yet.",
+            for_terminal(name)
+        ));
     }
-    if let Some(name) = conversation {
-        let known = client.history(name, Some(0)).await.is_ok();
-        if !known {
-            note(&format!(
-                "You have no conversation named '{}' yet.",
-                for_terminal(name)
-            ));
-            return;
-        }
-    }
-    note("No new messages.");
 }

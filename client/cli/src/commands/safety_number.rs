@@ -9,8 +9,9 @@ use crate::output::{emit_json, note, print_lines};
 
 /// Prints the 60 digits in 12 groups of 5, as the library formats them.
 pub(super) async fn run(args: SafetyNumberArgs, ctx: &Ctx) -> Result<()> {
+    let handle = crate::names::handle(&args.handle)?;
     let client = ctx.open().await?;
-    let number = client.safety_number(&args.handle).await?;
+    let number = client.safety_number(&handle).await?;
     if ctx.json() {
         emit_json(&json!({ "handle": args.handle, "safety_number": number }))?;
         return Ok(());

@@ -14,7 +14,8 @@ pub(super) async fn run(args: SendArgs, ctx: &Ctx) -> Result<()> {
     // The text is read before connecting, so a mistake in it costs no network round trip.
     let text = message_text(&args.text)?;
     let client = ctx.open().await?;
-    let sent = client.send_text(&args.to, &text).await?;
+    let to = crate::names::conversation(&client, &args.to).await?;
+    let sent = client.send_text(&to, &text).await?;
     if ctx.json() {
         emit_json(&message_json(&sent))?;
     }

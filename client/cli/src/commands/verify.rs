@@ -51,7 +51,7 @@ fn qr_lines(payload: &str) -> Vec<String> {
 
 fn safety_json(view: &SafetyNumberView) -> serde_json::Value {
     json!({
-        "handle": view.handle,
+        "handle": view.handle.as_str(),
         "status": view.status.to_string(),
         "verified": view.status == Verification::Verified,
         "safety_number": view.grouped,
@@ -60,15 +60,16 @@ fn safety_json(view: &SafetyNumberView) -> serde_json::Value {
 }
 
 async fn person(handle: &str, ctx: &Ctx) -> Result<()> {
+    let handle = crate::names::handle(handle)?;
     let client = ctx.open().await?;
-    let view = client.verification(handle).await?;
+    let view = client.verification(&handle).await?;
     if ctx.json() {
         return emit_json(&safety_json(&view));
     }
     let me = client.whoami()?.handle;
     let cmd = ctx.home().command();
-    let who = for_terminal(&view.handle);
-    let quoted = shell_quote(&view.handle);
+    let who = view.handle.to_string();
+    let quoted = shell_quote(view.handle.as_str());
     let mut out = vec![
         format!("Safety number with {who} ({}):", view.status),
         String::new(),
@@ -76,8 +77,8 @@ async fn person(handle: &str, ctx: &Ctx) -> Result<()> {
     out.extend(rows(&view.grouped));
     out.push(String::new());
     out.extend(qr_lines(&qr::safety_number_payload(
-        &me,
-        &view.handle,
+        me.as_str(),
+        view.handle.as_str(),
         &view.digits,
     )));
     out.push(String::new());
@@ -117,22 +118,23 @@ async fn person(handle: &str, ctx: &Ctx) -> Result<()> {
 }
 
 async fn confirm(handle: &str, ctx: &Ctx) -> Result<()> {
+    let handle = crate::names::handle(handle)?;
     let client = ctx.open().await?;
     // The number being confirmed is shown again, so the record of what was compared is on
     // screen (and in the JSON) next to the confirmation.
-    let before = client.verification(handle).await?;
-    client.confirm_verified(handle).await?;
-    let after = client.verification(handle).await?;
+    let before = client.verification(&handle).await?;
+    client.confirm_verified(&handle).await?;
+    let after = client.verification(&handle).await?;
     if ctx.json() {
         let mut value = safety_json(&after);
         value["key_was_changed"] = json!(before.status == Verification::Changed);
         return emit_json(&value);
     }
-    let who = for_terminal(&after.handle);
+    let who = after.handle.to_string();
     let mut out = vec![format!("{who} is now verified.")];
     if before.status == Verification::Changed {
         out.push("Their new identity key replaces the old one.".to_owned());
-        out.extend(super::contact::retired_note(&client, &after.handle).await);
+        out.extend(super::contact::retired_note(&client, after.handle.as_str()).await);
     }
     out.push(format!("Confirmed safety number: {}", after.grouped));
     print_lines(out)?;
@@ -142,7 +144,7 @@ async fn confirm(handle: &str, ctx: &Ctx) -> Result<()> {
             "warning: {who}'s key changed again while confirming; run `{} verify {}` and \
              compare once more",
             ctx.home().command(),
-            shell_quote(&after.handle)
+            shell_quote(after.handle.as_str())
         ));
     }
     Ok(())
@@ -154,7 +156,7 @@ fn group_json(code: &GroupCode) -> serde_json::Value {
         .iter()
         .map(|m| {
             json!({
-                "handle": m.handle,
+                "handle": m.handle.as_str(),
                 "status": m.status.to_string(),
                 "verified": m.status == Verification::Verified,
                 "identity_key": m.identity_key,
@@ -162,7 +164,7 @@ fn group_json(code: &GroupCode) -> serde_json::Value {
         })
         .collect();
     json!({
-        "conversation": code.conversation,
+        "conversation": code.name,
         "epoch": code.epoch,
         "group_code": code.grouped,
         "digits": code.digits,
@@ -172,13 +174,14 @@ fn group_json(code: &GroupCode) -> serde_json::Value {
 
 async fn group_code(group: &str, ctx: &Ctx) -> Result<()> {
     let client: Client = ctx.open().await?;
-    let code = client.group_code(group).await?;
+    let id = crate::names::conversation(&client, group).await?;
+    let code = client.group_code(&id).await?;
     if ctx.json() {
         return emit_json(&group_json(&code));
     }
     let me = client.whoami()?.handle;
     let cmd = ctx.home().command();
-    let name = for_terminal(&code.conversation);
+    let name = for_terminal(&code.name);
     let mut out = vec![
         format!("Group code for {name} (epoch {}):", code.epoch),
         String::new(),
@@ -191,19 +194,19 @@ async fn group_code(group: &str, ctx: &Ctx) -> Result<()> {
     let width = code
         .members
         .iter()
-        .map(|m| m.handle.chars().count())
+        .map(|m| m.handle.as_str().chars().count())
         .max()
         .unwrap_or(0);
     for m in &code.members {
         let you = if m.handle == me { "  (you)" } else { "" };
         out.push(format!(
             "  {:<width$}  {}{you}",
-            for_terminal(&m.handle),
+            m.handle.as_str(),
             m.status
         ));
     }
     out.push(String::new());
-    let quoted = shell_quote(&code.conversation);
+    let quoted = shell_quote(&code.name);
     out.extend([
         format!(
             "Everyone in the room runs `{cmd} read`, then `{cmd} verify --group {quoted}`, and \

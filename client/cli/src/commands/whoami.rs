@@ -12,16 +12,16 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
     let me = ctx.open().await?.whoami()?;
     if ctx.json() {
         emit_json(&json!({
-            "handle": me.handle,
-            "relay": me.relay_url,
-            "relay_fingerprint": me.relay_fingerprint,
+            "handle": me.handle.as_str(),
+            "relay": me.relay_url.to_string(),
+            "relay_fingerprint": me.relay_fingerprint.map(|f| f.to_hex()),
             "identity_key": me.identity_key,
         }))?;
         return Ok(());
     }
     let pin = match &me.relay_fingerprint {
-        Some(fingerprint) => fingerprint.clone(),
-        None if me.relay_url.starts_with("http://") => {
+        Some(fingerprint) => fingerprint.to_hex(),
+        None if !me.relay_url.is_tls() => {
             "none (unencrypted test relay on this computer)".to_owned()
         }
         None => {
@@ -29,8 +29,8 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
         }
     };
     print_lines([
-        labelled("Handle:", &me.handle),
-        labelled("Relay:", &me.relay_url),
+        labelled("Handle:", me.handle.as_str()),
+        labelled("Relay:", &me.relay_url.to_string()),
         labelled("Relay fingerprint:", &pin),
         labelled("Identity key:", &me.identity_key),
     ])?;

@@ -1,0 +1,121 @@
+//! What the chat keeps of the library's answers: only what it shows, in its own small types,
+//! so that the chat's rules can be tested with values a test writes by hand.
+
+use parley_client::{
+    Alert, ConversationId, ConversationInfo, ConversationKind, Event, Handle, MemberInfo, Message,
+    MessageId, Verification,
+};
+
+use crate::message_view;
+
+/// One line of a conversation: a message, or a change of members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// Which stored entry (to mark it read).
+    pub(crate) id: MessageId,
+    /// The conversation it belongs to.
+    pub(crate) conversation: ConversationId,
+    /// That conversation's local name.
+    pub(crate) conversation_name: String,
+    /// Who wrote it, or made the change.
+    pub(crate) sender: String,
+    /// What it says, in words (for a change of members: "added erin to team").
+    pub(crate) text: String,
+    /// When it was sent (ms since 1970, sender's clock).
+    pub(crate) sent_at_ms: u64,
+    /// The sender's status.
+    pub(crate) status: Verification,
+    /// A change of members rather than a message.
+    pub(crate) membership: bool,
+}
+
+impl Entry {
+    /// The chat's view of a library message, worded for `me`.
+    pub(crate) fn of(message: &Message, me: &Handle) -> Entry {
+        let text = if message.body.is_membership() {
+            message_view::membership_text(message, me)
+        } else {
+            message_view::text(message, me)
+        };
+        Entry {
+            id: message.id,
+            conversation: message.conversation.clone(),
+            conversation_name: message.conversation_name.clone(),
+            sender: message.sender.to_string(),
+            text,
+            sent_at_ms: message.sent_at_ms,
+            status: message.sender_status,
+            membership: message.body.is_membership(),
+        }
+    }
+}
+
+/// A member as the members pane shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Member {
+    /// Their handle.
+    pub(crate) handle: String,
+    /// How far their key is trusted.
+    pub(crate) status: Verification,
+}
+
+impl From<&MemberInfo> for Member {
+    fn from(info: &MemberInfo) -> Member {
+        Member {
+            handle: info.handle.to_string(),
+            status: info.status,
+        }
+    }
+}
+
+/// A conversation as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Room {
+    /// Which conversation.
+    pub(crate) id: ConversationId,
+    /// Its local name.
+    pub(crate) name: String,
+    /// A group rather than a 1:1.
+    pub(crate) group: bool,
+}
+
+impl From<&ConversationInfo> for Room {
+    fn from(info: &ConversationInfo) -> Room {
+        Room {
+            id: info.id.clone(),
+            name: info.name.clone(),
+            group: info.kind == ConversationKind::Group,
+        }
+    }
+}
+
+/// What the event stream reported, as the chat uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Incoming {
+    /// A new line.
+    Entry(Entry),
+    /// A conversation's members changed.
+    MembershipChanged(ConversationId),
+    /// A security alert, in words.
+    Alert(String),
+    /// Something this version does not show.
+    Other,
+}
+
+impl Incoming {
+    /// The chat's view of an event, worded for `me`.
+    pub(crate) fn of(event: &Event, me: &Handle) -> Incoming {
+        match event {
+            Event::Message(message) => Incoming::Entry(Entry::of(message, me)),
+            Event::MembershipChanged { conversation } => {
+                Incoming::MembershipChanged(conversation.clone())
+            }
+            Event::Alert(alert) => Incoming::Alert(alert_text(alert)),
+            _ => Incoming::Other,
+        }
+    }
+}
+
+fn alert_text(alert: &Alert) -> String {
+    alert.to_string()
+}

@@ -1,0 +1,23 @@
+//! What people type for handles and conversations, turned into the library's types.
+
+use parley_client::{Client, ClientError, ConversationId, Handle};
+
+/// A handle as typed (`bob` or `@bob`).
+pub(crate) fn handle(text: &str) -> Result<Handle, ClientError> {
+    let bare = text.strip_prefix('@').unwrap_or(text);
+    bare.parse()
+        .map_err(|_| ClientError::InvalidHandle(text.to_owned()))
+}
+
+/// The handles of a comma-separated list as typed, each checked.
+pub(crate) fn handles(list: &[String]) -> Result<Vec<Handle>, ClientError> {
+    list.iter().map(|h| handle(h)).collect()
+}
+
+/// The conversation a name means, by the library's one rule ([`Client::resolve`]).
+pub(crate) async fn conversation(
+    client: &Client,
+    text: &str,
+) -> Result<ConversationId, ClientError> {
+    client.resolve(text).await
+}

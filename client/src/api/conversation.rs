@@ -1,0 +1,102 @@
+//! Conversations as the API names them: a 1:1 by the other person's handle, a group by its
+//! MLS group id, so that no group can ever stand for a person.
+
+use std::fmt;
+
+use parley_crypto::handle::Handle;
+
+use crate::api::verification::Verification;
+
+/// A group's 32-byte id (random, chosen by its creator); shown as 64 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId([u8; 32]);
+
+impl GroupId {
+    /// The id from its bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> GroupId {
+        GroupId(bytes)
+    }
+
+    /// The id's bytes.
+    pub fn to_bytes(self) -> [u8; 32] {
+        self.0
+    }
+}
+
+impl fmt::Display for GroupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for GroupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GroupId({self})")
+    }
+}
+
+/// Which conversation: the one with a person, or one group.
+///
+/// Get one from a name with [`crate::Client::resolve`], from
+/// [`ConversationInfo::id`] or from a [`crate::Message`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ConversationId {
+    /// The 1:1 with this person (started by the first message if there is none yet).
+    Direct(Handle),
+    /// A group, or a 1:1 retired after its peer's key changed, by its MLS group id.
+    Group(GroupId),
+}
+
+impl ConversationId {
+    /// The 1:1 with `handle`.
+    pub fn direct(handle: Handle) -> ConversationId {
+        ConversationId::Direct(handle)
+    }
+}
+
+impl From<Handle> for ConversationId {
+    fn from(handle: Handle) -> ConversationId {
+        ConversationId::Direct(handle)
+    }
+}
+
+/// Whether a conversation is a 1:1 or a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConversationKind {
+    /// A conversation with one other person, named by their handle.
+    Direct,
+    /// A named group.
+    Group,
+}
+
+/// A conversation as listed by [`crate::Client::conversations`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConversationInfo {
+    /// The conversation.
+    pub id: ConversationId,
+    /// The local name: the peer's handle for a 1:1; for a group, its name if we created it,
+    /// else `inviter/name` (after whoever added us).
+    pub name: String,
+    /// 1:1 or group.
+    pub kind: ConversationKind,
+    /// How many members it has, us included (0 once we were removed).
+    pub members: usize,
+    /// The MLS epoch our state of the conversation is in; members in step share it.
+    pub epoch: u64,
+}
+
+/// A member of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemberInfo {
+    /// The member's handle.
+    pub handle: Handle,
+    /// The member's identity public key, hex.
+    pub identity_key: String,
+    /// How far the member's key is trusted (CHANGED if it is not the key pinned for them;
+    /// we ourselves are verified).
+    pub status: Verification,
+}

@@ -1,0 +1,100 @@
+//! Messages as the application sees them: what someone wrote, and changes of who is in a
+//! conversation (which every member is shown, in the history, in the same order).
+
+use parley_crypto::handle::Handle;
+
+use crate::api::conversation::{ConversationId, GroupId};
+use crate::api::verification::Verification;
+
+/// Identifies one entry of one conversation's stored history, e.g. to mark it read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageId {
+    group_id: GroupId,
+    index: u64,
+}
+
+impl MessageId {
+    /// The id of entry `index` of the history of the MLS group `group_id` (for an
+    /// application that keeps ids of its own).
+    pub fn new(group_id: GroupId, index: u64) -> MessageId {
+        MessageId { group_id, index }
+    }
+
+    /// The MLS group whose history holds the entry.
+    pub fn group_id(&self) -> GroupId {
+        self.group_id
+    }
+
+    /// The entry's position in that history.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+}
+
+/// One entry of a conversation: a message someone wrote, or a change of members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Message {
+    /// Which stored entry this is.
+    pub id: MessageId,
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// The conversation's local name, as [`crate::Client::conversations`] lists it.
+    pub conversation_name: String,
+    /// Who wrote it; for a change of members, who made it.
+    pub sender: Handle,
+    /// When the sender says it was sent (milliseconds since the Unix epoch); for a change of
+    /// members, when this client learned of it.
+    pub sent_at_ms: u64,
+    /// What it is.
+    pub body: MessageBody,
+    /// The sender's status now (not when the message arrived); our own are verified.
+    pub sender_status: Verification,
+}
+
+impl Message {
+    /// The text, for a text message.
+    pub fn text(&self) -> Option<&str> {
+        match &self.body {
+            MessageBody::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// The content of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageBody {
+    /// A text message.
+    Text(String),
+    /// A kind of content this version does not understand (shown, never dropped).
+    Unsupported {
+        /// The payload kind byte.
+        kind: u8,
+    },
+    /// We joined the conversation: the sender created it (us, for our own) or added us.
+    Joined {
+        /// Everyone in it when we joined, us included.
+        members: Vec<Handle>,
+        /// The sender was not one of our contacts before this invitation.
+        from_stranger: bool,
+    },
+    /// The sender added or removed members (a member who removed only themselves left).
+    MembershipChanged {
+        /// Who was added.
+        added: Vec<Handle>,
+        /// Who was removed.
+        removed: Vec<Handle>,
+    },
+}
+
+impl MessageBody {
+    /// Whether this is a change of members rather than something someone wrote.
+    pub fn is_membership(&self) -> bool {
+        matches!(
+            self,
+            MessageBody::Joined { .. } | MessageBody::MembershipChanged { .. }
+        )
+    }
+}

@@ -1,0 +1,12 @@
+//! The public types of the library: what the [`Client`](crate::Client) takes and returns.
+//! Plain data with validation, no I/O; every other module builds on them.
+
+pub(crate) mod alert;
+pub(crate) mod conversation;
+pub(crate) mod error;
+pub(crate) mod event;
+pub(crate) mod fingerprint;
+pub(crate) mod message;
+pub(crate) mod relay_url;
+pub(crate) mod trust;
+pub(crate) mod verification;

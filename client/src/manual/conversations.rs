@@ -1,0 +1,35 @@
+//! # Conversations and their names
+//!
+//! Every conversation is an MLS group. The API names a conversation by a
+//! [`ConversationId`](crate::ConversationId): a 1:1 by the other person's
+//! [`Handle`](crate::Handle), a group by its [`GroupId`](crate::GroupId). A group can
+//! therefore never stand for a person, whatever it is called.
+//!
+//! People type names, and [`Client::resolve`](crate::Client::resolve) is the one place that
+//! turns them into ids:
+//!
+//! - `@bob` is the person bob;
+//! - `alice/talks` is the group alice added us to under the name "talks" (the inviter is
+//!   the authenticated sender of the invitation, and handles contain no `/`, so nobody else
+//!   can make such a name); our own groups also answer to `me/name`;
+//! - a bare `bob` is the 1:1 with bob or our group called "bob", whichever exists. When both
+//!   exist, or when bob is a handle we have no 1:1 with while someone else's group carries
+//!   that name, the name is refused with
+//!   [`ClientError::AmbiguousName`](crate::ClientError::AmbiguousName), which lists what to
+//!   type instead. It is never resolved silently.
+//!
+//! Local names, as [`Client::conversations`](crate::Client::conversations) lists them, follow
+//! the same rule: our groups by their name, others' as `inviter/name`, 1:1s by the handle.
+//! The same group may be `alice/team` for one member and `bob/team` for another whom bob
+//! added.
+//!
+//! A 1:1 has exactly two members and never grows: clients refuse a commit that adds to one.
+//! When two people start a 1:1 with each other at the same moment, both hold two groups;
+//! both are read, their histories are shown as one, and both sides send to the lower group
+//! id, so they converge.
+//!
+//! Joining a conversation and every change of its members are entries of its history
+//! ([`MessageBody::Joined`](crate::MessageBody::Joined),
+//! [`MessageBody::MembershipChanged`](crate::MessageBody::MembershipChanged)), shown to every
+//! member in the same order as the messages around them. Anyone may be removed and added
+//! back; the group then continues for them from the moment they are back.

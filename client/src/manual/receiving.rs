@@ -1,0 +1,21 @@
+//! # Receiving: sync, events, unread
+//!
+//! Nothing arrives by itself. [`Client::sync`](crate::Client::sync) fetches and processes
+//! everything new and returns a [`SyncReport`](crate::SyncReport): the new entries (messages
+//! and changes of members, in processing order), the conversations whose members changed,
+//! and the alerts raised. [`Client::events`](crate::Client::events) does the same whenever
+//! the relay pushes a notice (and every 30 seconds), as a stream. Each entry is reported
+//! once by one of them.
+//!
+//! Other calls process incoming entries too: sending to a group first reads it. Those
+//! entries wait for the next sync or event, and, whatever reported them, every entry someone
+//! else caused keeps an unread mark until the application calls
+//! [`Client::mark_read`](crate::Client::mark_read). [`Client::unread`](crate::Client::unread)
+//! lists them in arrival order: an application that shows messages from `unread` and marks
+//! what it showed never loses one and never shows one twice.
+//!
+//! Processing is atomic: one entry changes the MLS state, the history, the unread mark and
+//! the read position in one write, so a crash at any point leaves a state from which the
+//! conversation continues. Input that fails to process is set aside once
+//! ([`Client::quarantined`](crate::Client::quarantined)), reported as an
+//! [`Alert`](crate::Alert), and never blocks what comes after it.

@@ -1,0 +1,382 @@
+//! Group logs: reading every group's new entries and processing them in order.
+
+use parley_crypto::mls::{GroupId, Incoming, IncomingCommit, Member};
+use parley_crypto::payload::Payload;
+use sha2::{Digest, Sha256};
+
+use crate::api::alert::Alert;
+use crate::api::error::ClientError;
+use crate::api::event::Event;
+use crate::pending::{self, Decision, Observation};
+use crate::state::quarantine::is_fork_sign;
+use crate::state::relay::{Entry, ReadPage};
+use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
+use crate::state::store::{Key, StoreBatch};
+use crate::state::Ctx;
+use crate::trust::contacts::verify_member;
+
+/// Entries read per request.
+const READ_LIMIT: u32 = 100;
+
+/// Settles every commit whose outcome a crash or a lost answer left unknown, by reading its
+/// group. A group that cannot be read now does not stop the others.
+pub(crate) async fn settle_pending_commits(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
+    for commit in pending::all(ctx)? {
+        sync_group_or_log(ctx, &commit.group_id).await?;
+    }
+    Ok(())
+}
+
+/// Syncs one group; a relay refusal for one group must not stop the others. Fails only when
+/// nothing can be synced (relay unreachable, store failing).
+pub(crate) async fn sync_group_or_log(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), ClientError> {
+    match sync_group(ctx, gid).await {
+        Err(e @ (ClientError::RelayUnreachable(_) | ClientError::Store(_))) => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "a group could not be synced");
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Reads and processes a group's log until we are at the relay's epoch with nothing new.
+pub(crate) async fn sync_group(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), ClientError> {
+    if let Ok(epoch) = ctx.session.mls.epoch(gid) {
+        pending::settle(ctx, gid, Observation::AtEpoch { epoch }).await?;
+    }
+    loop {
+        if !ctx.session.mls.has_group(gid) || !ctx.session.mls.is_active(gid).unwrap_or(false) {
+            return Ok(());
+        }
+        let cursor = ctx.store.get_u64(Key::Cursor(gid))?;
+        let (epoch, page) = read_page(ctx, gid, cursor).await?;
+        crate::state::failpoint::hit("group.after_fetch");
+        if page.entries.is_empty() {
+            pending::settle(ctx, gid, Observation::LogEnded { epoch }).await?;
+            if page.current_epoch != epoch {
+                // A commit we could not process (refused or undecryptable) left us behind.
+                tracing::warn!(epoch, current = page.current_epoch, "group is ahead of us");
+            }
+            return Ok(());
+        }
+        // After a commit, the page's remaining entries belong to the epoch it closed: an
+        // honest relay never serves any (it takes posts only in the current epoch), a
+        // reordering one may. They are still processed (application messages of recent
+        // epochs remain readable, anything else is set aside) rather than skipped, which
+        // would lose them; then reading goes on with the next epoch's access key.
+        for entry in page.entries {
+            if entry.seq < cursor {
+                continue;
+            }
+            process_entry(ctx, gid, &entry).await?;
+        }
+    }
+}
+
+/// Processes one log entry.
+async fn process_entry(ctx: &mut Ctx<'_>, gid: &GroupId, entry: &Entry) -> Result<(), ClientError> {
+    let hash: [u8; 32] = Sha256::digest(&entry.message).into();
+    let seen = Observation::InLog {
+        seq: entry.seq,
+        hash,
+        commit: entry.commit,
+    };
+    match pending::settle(ctx, gid, seen).await? {
+        // It was our own commit, now merged.
+        Decision::Finish(_) => Ok(()),
+        _ => process_foreign_entry(ctx, gid, entry, &hash).await,
+    }
+}
+
+/// Processes an entry that is not our pending commit.
+async fn process_foreign_entry(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    entry: &Entry,
+    hash: &[u8; 32],
+) -> Result<(), ClientError> {
+    let hash = *hash;
+    if ctx.store.seen(&hash)? {
+        return skip_seen_entry(ctx, gid, entry, &hash).await;
+    }
+    match ctx.session.mls.process(gid, &entry.message) {
+        Ok(Incoming::Application { sender, payload }) => {
+            accept_application(ctx, gid, entry, &hash, &sender, &payload).await
+        }
+        Ok(Incoming::Commit(commit)) => accept_commit(ctx, gid, entry, &hash, commit).await,
+        Ok(_) => {
+            let mut batch = StoreBatch::default();
+            ctx.stage_mls(&mut batch);
+            batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+            batch.mark_seen(&hash);
+            ctx.store.apply(batch).await?;
+            Ok(())
+        }
+        Err(e) => {
+            // A replay, an entry of an old epoch, garbage: set it aside once, never stall
+            // the log, never retry it.
+            tracing::debug!(seq = entry.seq, error = %e, "quarantining a group entry");
+            ctx.session.mls.discard_changes();
+            let fork_sign = is_fork_sign(&e, entry);
+            ctx.quarantine_entry(gid, entry, &hash, e.to_string(), fork_sign)
+                .await
+        }
+    }
+}
+
+async fn skip_entry(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    entry: &Entry,
+    hash: &[u8; 32],
+) -> Result<(), ClientError> {
+    let mut batch = StoreBatch::default();
+    batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+    batch.mark_seen(hash);
+    ctx.store.apply(batch).await?;
+    Ok(())
+}
+
+async fn accept_application(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    entry: &Entry,
+    hash: &[u8; 32],
+    sender: &Member,
+    payload: &[u8],
+) -> Result<(), ClientError> {
+    let conv = ctx.conversation_of(gid)?;
+    let body = match Payload::decode(payload) {
+        Ok(Payload::Text { sent_at_ms, text }) => Some((sent_at_ms, StoredBody::Text(text))),
+        Ok(Payload::Unknown {
+            kind, sent_at_ms, ..
+        }) => Some((sent_at_ms, StoredBody::Unsupported { kind })),
+        Err(_) => None,
+    };
+    let mut batch = StoreBatch::default();
+    ctx.stage_mls(&mut batch);
+    batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+    batch.mark_seen(hash);
+    let message = match (&conv, body) {
+        (Some(conv), Some((sent_at_ms, body))) => Some(ctx.stage_history(
+            &mut batch,
+            conv,
+            HistoryEntry {
+                sender: sender.handle.to_string(),
+                sent_at_ms,
+                body,
+            },
+        )?),
+        _ => None,
+    };
+    crate::state::failpoint::hit("group.after_process");
+    ctx.store.apply(batch).await?;
+    crate::state::failpoint::hit("group.after_persist");
+    match message {
+        Some(message) => ctx.events.push(Event::Message(message)),
+        None => {
+            if let Some(conv) = &conv {
+                let conversation = ctx.display_name(conv)?;
+                ctx.alert(Alert::Unreadable {
+                    conversation,
+                    sender: sender.handle.clone(),
+                })
+                .await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the members a commit adds, then merges it and records the change in the
+/// history, where every member sees it.
+async fn accept_commit(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    entry: &Entry,
+    hash: &[u8; 32],
+    commit: IncomingCommit,
+) -> Result<(), ClientError> {
+    let conv = ctx.conversation_of(gid)?;
+    let committer = commit.sender().map(|m| m.handle.to_string());
+    // A 1:1 never grows: whoever adds a third person would hear what is meant for one.
+    if conv.as_ref().is_some_and(|c| c.kind == StoredKind::Direct) && !commit.added().is_empty() {
+        ctx.session.mls.discard_changes();
+        let who = committer.unwrap_or_else(|| "someone".to_owned());
+        return ctx
+            .quarantine_entry(
+                gid,
+                entry,
+                hash,
+                format!(
+                    "{who} tried to add someone to your private conversation with them; refused"
+                ),
+                false,
+            )
+            .await;
+    }
+    let mut to_check: Vec<Member> = commit.added().to_vec();
+    to_check.extend(commit.sender().cloned());
+    for member in &to_check {
+        if let Err(e) = verify_member(ctx, member).await {
+            if e.is_transient() {
+                ctx.session.mls.discard_changes();
+                return Err(e);
+            }
+            ctx.session.mls.discard_changes();
+            let name = match &conv {
+                Some(conv) => ctx.display_name(conv)?,
+                None => "a conversation".to_owned(),
+            };
+            return ctx
+                .quarantine_entry(
+                    gid,
+                    entry,
+                    hash,
+                    format!("a change to {name} was refused: {e}"),
+                    false,
+                )
+                .await;
+        }
+    }
+    let removes_us = commit.removes_us();
+    let added: Vec<String> = commit
+        .added()
+        .iter()
+        .map(|m| m.handle.to_string())
+        .collect();
+    let removed: Vec<String> = commit
+        .removed()
+        .iter()
+        .map(|m| m.handle.to_string())
+        .collect();
+    if let Err(e) = ctx.session.mls.merge_incoming_commit(gid, commit) {
+        tracing::warn!(error = %e, "could not merge a commit");
+        ctx.session.mls.discard_changes();
+        return ctx
+            .quarantine_entry(gid, entry, hash, e.to_string(), false)
+            .await;
+    }
+    let mut batch = StoreBatch::default();
+    ctx.stage_mls(&mut batch);
+    batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+    batch.mark_seen(hash);
+    let mut message = None;
+    if let Some(conv) = &conv {
+        let conv = Conversation {
+            active: conv.active && !removes_us,
+            ..conv.clone()
+        };
+        ctx.stage_conversation(&mut batch, &conv)?;
+        if !added.is_empty() || !removed.is_empty() {
+            let change = HistoryEntry {
+                sender: committer.clone().unwrap_or_default(),
+                sent_at_ms: ctx.now_ms(),
+                body: StoredBody::Membership { added, removed },
+            };
+            message = Some(ctx.stage_history(&mut batch, &conv, change)?);
+        }
+    }
+    crate::state::failpoint::hit("group.commit_after_process");
+    ctx.store.apply(batch).await?;
+    if let Some(conv) = conv {
+        if let Some(message) = message {
+            ctx.events.push(Event::Message(message));
+        }
+        ctx.events.push(Event::MembershipChanged {
+            conversation: conv.id(),
+        });
+        if removes_us {
+            let by = committer.unwrap_or_else(|| "someone".to_owned());
+            let alert = if conv.kind == StoredKind::Direct {
+                Alert::DirectClosed { by }
+            } else {
+                Alert::Removed {
+                    conversation: ctx.display_name(&conv)?,
+                    by,
+                }
+            };
+            ctx.alert(alert).await;
+        }
+    }
+    Ok(())
+}
+
+/// Before our commit at `commit_seq` is merged, processes what others posted in the same
+/// epoch ahead of it: after the merge those messages could no longer be decrypted.
+pub(crate) async fn catch_up_to(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    commit_seq: u64,
+) -> Result<(), ClientError> {
+    loop {
+        let cursor = ctx.store.get_u64(Key::Cursor(gid))?;
+        if cursor >= commit_seq {
+            return Ok(());
+        }
+        let (_, page) = read_page(ctx, gid, cursor).await?;
+        let mut progressed = false;
+        for entry in page.entries {
+            if entry.seq < cursor {
+                continue;
+            }
+            if entry.seq >= commit_seq {
+                return Ok(());
+            }
+            progressed = true;
+            let hash: [u8; 32] = Sha256::digest(&entry.message).into();
+            if entry.commit {
+                // The relay let no other commit into this epoch before ours.
+                skip_entry(ctx, gid, &entry, &hash).await?;
+            } else {
+                process_foreign_entry(ctx, gid, &entry, &hash).await?;
+            }
+        }
+        if !progressed {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads one page of the group log at our current epoch, from `cursor` on, signed with
+/// that epoch's access key; returns the epoch it read with and the page.
+async fn read_page(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    cursor: u64,
+) -> Result<(u64, ReadPage), ClientError> {
+    let epoch = ctx.session.mls.epoch(gid)?;
+    let access = ctx.session.mls.access_key(gid)?;
+    let now = ctx.now_ms();
+    let relay = ctx.relay().await?;
+    let page = relay
+        .read(gid, epoch, &access, cursor, READ_LIMIT, now)
+        .await?;
+    Ok((epoch, page))
+}
+
+/// Skips a log entry we already know (ours, or processed before). If it is our own message
+/// whose post a crash or a lost answer left unrecorded, it goes into the history now.
+pub(crate) async fn skip_seen_entry(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    entry: &Entry,
+    hash: &[u8; 32],
+) -> Result<(), ClientError> {
+    // A plain mark is empty and decodes to nothing.
+    let unrecorded: Option<HistoryEntry> = ctx.store.get(Key::Seen(hash)).unwrap_or(None);
+    let mut batch = StoreBatch::default();
+    batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+    batch.mark_seen(hash);
+    let conv = ctx.conversation_of(gid)?;
+    let message = match (unrecorded, &conv) {
+        (Some(unrecorded), Some(conv)) => Some(ctx.stage_history(&mut batch, conv, unrecorded)?),
+        _ => None,
+    };
+    ctx.store.apply(batch).await?;
+    if let Some(message) = message {
+        ctx.events.push(Event::Message(message));
+    }
+    Ok(())
+}

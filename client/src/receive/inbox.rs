@@ -1,0 +1,318 @@
+//! The inbox: sealed envelopes deposited for us, i.e. Welcomes into new conversations.
+
+use parley_crypto::envelope;
+use parley_crypto::handle::Handle;
+use parley_crypto::inbox_message::InboxMessage;
+use parley_crypto::mls::MlsError;
+use sha2::{Digest, Sha256};
+
+use crate::api::alert::Alert;
+use crate::api::conversation::ConversationId;
+use crate::api::error::{ClientError, CryptoError};
+use crate::api::event::Event;
+use crate::receive::held;
+use crate::state::naming::sanitize_title;
+use crate::state::relay::Delivery;
+use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
+use crate::state::store::{Key, StoreBatch};
+use crate::state::Ctx;
+use crate::trust::contacts;
+
+/// Deliveries fetched per request.
+const FETCH_LIMIT: u32 = 100;
+
+/// Fetches, processes and acknowledges every pending delivery.
+pub(crate) async fn sync_inbox(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
+    loop {
+        let relay = ctx.relay().await?;
+        let deliveries = relay
+            .fetch_inbox(&ctx.session.handle, &ctx.session.identity, FETCH_LIMIT)
+            .await?;
+        crate::state::failpoint::hit("inbox.after_fetch");
+        let full_page = deliveries.len() >= usize::try_from(FETCH_LIMIT).unwrap_or(usize::MAX);
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(deliveries.len());
+        for delivery in &deliveries {
+            // A transient failure stops here, before the ack: the delivery comes back.
+            handle_delivery(ctx, delivery).await?;
+            ids.push(delivery.id);
+        }
+        // Everything acknowledged is already durable (and marked seen) locally.
+        crate::state::failpoint::hit("inbox.after_persist");
+        relay
+            .ack_inbox(&ctx.session.handle, &ctx.session.identity, &ids)
+            .await?;
+        if !full_page {
+            return Ok(());
+        }
+    }
+}
+
+async fn handle_delivery(ctx: &mut Ctx<'_>, delivery: &Delivery) -> Result<(), ClientError> {
+    let hash: [u8; 32] = Sha256::digest(&delivery.envelope).into();
+    if ctx.store.seen(&hash)? {
+        return Ok(());
+    }
+    process_delivery(ctx, &delivery.envelope).await
+}
+
+/// Processes one sealed delivery: accepted, held (its sender's key changed) or refused
+/// with an alert and a quarantine record. Fails only for a transient reason, leaving the
+/// delivery to be processed again.
+pub(crate) async fn process_delivery(ctx: &mut Ctx<'_>, sealed: &[u8]) -> Result<(), ClientError> {
+    let hash: [u8; 32] = Sha256::digest(sealed).into();
+    match accept_delivery(ctx, sealed, &hash).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => {
+            // Bad input must never block the deliveries behind it.
+            ctx.alert(Alert::InboxRefused {
+                reason: e.to_string(),
+            })
+            .await;
+            let mut batch = StoreBatch::default();
+            batch.mark_seen(&hash);
+            ctx.stage_inbox_quarantine(&mut batch, e.to_string())?;
+            ctx.store.apply(batch).await?;
+            Ok(())
+        }
+    }
+}
+
+async fn accept_delivery(
+    ctx: &mut Ctx<'_>,
+    sealed: &[u8],
+    hash: &[u8; 32],
+) -> Result<(), ClientError> {
+    let opened = envelope::open(sealed, &ctx.session.handle, &ctx.session.inbox)
+        .map_err(CryptoError::DeliveryUnreadable)?;
+    let sender = opened.sender().clone();
+    // Known before the lookup below pins a stranger.
+    let stranger = ctx.pinned(&sender)?.is_none();
+    let contact = contacts::contact(ctx, &sender).await?;
+    let message = match opened.authenticate(&contact.inbox_key()) {
+        Ok(message) => message,
+        // Not by the pinned key: perhaps the sender has a new one (recorded as CHANGED,
+        // with an alert, by the lookup); then the delivery waits for the user's decision.
+        Err(_) => {
+            return match contacts::refresh_contact(ctx, &sender).await {
+                Err(ClientError::KeyChanged(_)) => {
+                    held::hold_delivery(ctx, &sender, sealed, hash).await
+                }
+                Err(e) if e.is_transient() => Err(e),
+                _ => Err(CryptoError::DeliveryNotAuthentic(sender.clone()).into()),
+            };
+        }
+    };
+    match InboxMessage::decode(&message).map_err(CryptoError::from)? {
+        InboxMessage::Welcome {
+            conversation_name,
+            welcome,
+        } => {
+            let invitation = Invitation {
+                sender: &sender,
+                title: &conversation_name,
+                stranger,
+            };
+            match accept_welcome(ctx, invitation, &welcome, hash).await {
+                Err(ClientError::KeyChanged(who)) if who == sender => {
+                    held::hold_delivery(ctx, &sender, sealed, hash).await
+                }
+                other => other,
+            }
+        }
+        InboxMessage::Unknown { kind, .. } => {
+            ctx.alert(Alert::UnknownInboxMessage {
+                sender: sender.clone(),
+                kind,
+            })
+            .await;
+            let mut batch = StoreBatch::default();
+            batch.mark_seen(hash);
+            ctx.store.apply(batch).await?;
+            Ok(())
+        }
+    }
+}
+
+/// Joins the group of a Welcome after checking every member against the pins, names it
+/// (see [`crate::state::naming`]) and records the joining in its history, unread.
+async fn accept_welcome(
+    ctx: &mut Ctx<'_>,
+    invitation: Invitation<'_>,
+    welcome: &[u8],
+    hash: &[u8; 32],
+) -> Result<(), ClientError> {
+    let sender = invitation.sender;
+    let staged = match ctx.session.mls.stage_welcome(welcome) {
+        Ok(staged) => staged,
+        // The same Welcome again (e.g. re-sent after a crash): already joined.
+        Err(MlsError::GroupExists) => {
+            ctx.session.mls.discard_changes();
+            let mut batch = StoreBatch::default();
+            batch.mark_seen(hash);
+            ctx.store.apply(batch).await?;
+            return Ok(());
+        }
+        Err(e) => {
+            ctx.session.mls.discard_changes();
+            return Err(e.into());
+        }
+    };
+    let group_id = staged.group_id();
+    let earlier = ctx.conversation_of(&group_id)?;
+    let members = staged.members().to_vec();
+    let committer = staged.sender().cloned();
+    // A group we were removed from comes back as what it was.
+    let direct = match &earlier {
+        Some(earlier) => earlier.kind == StoredKind::Direct,
+        None => invitation.title == sender.as_str() && members.len() == 2,
+    };
+    let verdict = async {
+        if committer.as_ref().is_some_and(|c| c.handle != *sender)
+            || !members.iter().any(|m| m.handle == *sender)
+            || (direct && members.len() != 2)
+        {
+            return Err(ClientError::UntrustedMember(sender.clone()));
+        }
+        for member in &members {
+            contacts::verify_member(ctx, member).await?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = verdict {
+        ctx.session.mls.discard_changes();
+        return Err(e);
+    }
+
+    // A second live 1:1 with the same person (both started one at once) is not news.
+    let announce = !(direct && ctx.direct_with(sender)?.is_some());
+    let conv = match earlier {
+        // Added back after a removal: same conversation, same name, history kept.
+        Some(earlier) => Conversation {
+            active: true,
+            ..earlier
+        },
+        None if direct => Conversation {
+            group_id,
+            kind: StoredKind::Direct,
+            named_by: sender.to_string(),
+            peer: Some(sender.to_string()),
+            title: sender.to_string(),
+            name: sender.to_string(),
+            active: true,
+            retired: false,
+            close_pending: false,
+        },
+        None => {
+            let title = sanitize_title(invitation.title);
+            let name = ctx.names()?.unique(&format!("{sender}/{title}"));
+            Conversation {
+                group_id,
+                kind: StoredKind::Group,
+                named_by: sender.to_string(),
+                peer: None,
+                title,
+                name,
+                active: true,
+                retired: false,
+                close_pending: false,
+            }
+        }
+    };
+    let joined = match ctx.session.mls.join(staged) {
+        Ok(joined) => joined,
+        Err(e) => {
+            ctx.session.mls.discard_changes();
+            return Err(e.into());
+        }
+    };
+    let mut batch = StoreBatch::default();
+    ctx.stage_mls(&mut batch);
+    ctx.stage_conversation(&mut batch, &conv)?;
+    batch.put_u64(Key::Cursor(&joined), 0);
+    batch.mark_seen(hash);
+    let message = if announce {
+        let entry = HistoryEntry {
+            sender: sender.to_string(),
+            sent_at_ms: ctx.now_ms(),
+            body: StoredBody::Joined {
+                members: members.iter().map(|m| m.handle.to_string()).collect(),
+                stranger: invitation.stranger,
+            },
+        };
+        Some(ctx.stage_history(&mut batch, &conv, entry)?)
+    } else {
+        None
+    };
+    crate::state::failpoint::hit("inbox.after_process");
+    ctx.store.apply(batch).await?;
+    tracing::debug!("joined a conversation");
+    if let Some(message) = message {
+        ctx.events.push(Event::Message(message));
+    }
+    ctx.events.push(Event::MembershipChanged {
+        conversation: conv.id(),
+    });
+    Ok(())
+}
+
+/// Who invited us to what, as the sealed envelope authenticated it.
+struct Invitation<'a> {
+    sender: &'a Handle,
+    /// The conversation name the Welcome carries (the inviter's choice, untrusted text).
+    title: &'a str,
+    /// The sender was not pinned before this delivery.
+    stranger: bool,
+}
+
+/// Processes what `sender` sent while their key was CHANGED, now that the user decided.
+/// A delivery that still fails is refused (alert and quarantine) as on arrival; one that
+/// fails for a transient reason stays held.
+pub(crate) async fn release_held(ctx: &mut Ctx<'_>, sender: &Handle) -> Result<(), ClientError> {
+    for (position, delivery) in held::held(ctx)? {
+        if delivery.sender != sender.as_str() {
+            continue;
+        }
+        process_delivery(ctx, &held::envelope(&delivery)?).await?;
+        held::remove(ctx, position).await?;
+    }
+    Ok(())
+}
+
+/// Releases what is held from every sender the user decided about since (retried by each
+/// sync, for a release the relay's absence interrupted).
+pub(crate) async fn release_decided(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
+    let mut senders: Vec<String> = held::held(ctx)?
+        .into_iter()
+        .map(|(_, h)| h.sender)
+        .collect();
+    senders.dedup();
+    for sender in senders {
+        let Ok(handle) = Handle::parse(&sender) else {
+            continue;
+        };
+        if ctx.pinned(&handle)?.is_some_and(|c| c.changed.is_none()) {
+            release_held(ctx, &handle).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Like [`Ctx::resolve`]; a group name we do not know yet (`inviter/name`) is looked for
+/// again after reading the inbox, where the invitation may just have arrived.
+pub(crate) async fn resolve_fresh(
+    ctx: &mut Ctx<'_>,
+    text: &str,
+) -> Result<ConversationId, ClientError> {
+    match ctx.resolve(text) {
+        Err(ClientError::UnknownConversation(_)) if text.contains('/') => {
+            sync_inbox(ctx).await?;
+            ctx.resolve(text)
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,147 @@
+//! Sending text messages.
+
+use parley_crypto::handle::Handle;
+use parley_crypto::payload::Payload;
+use sha2::{Digest, Sha256};
+
+use crate::api::conversation::ConversationId;
+use crate::api::error::{ClientError, CryptoError, RelayError};
+use crate::api::message::Message;
+use crate::receive::group_log;
+use crate::send::membership::{self, MAX_TRIES};
+use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
+use crate::state::store::{Key, StoreBatch};
+use crate::state::Ctx;
+use crate::trust::{contacts, verification};
+
+/// Longest text, in bytes (the payload format's limit).
+const MAX_TEXT_LEN: usize = 64 * 1024;
+
+/// Sends a text to a conversation; a 1:1 that does not exist yet is started.
+pub(crate) async fn send_text(
+    ctx: &mut Ctx<'_>,
+    to: &ConversationId,
+    text: &str,
+) -> Result<Message, ClientError> {
+    if text.trim().is_empty() {
+        return Err(ClientError::EmptyMessage);
+    }
+    if text.len() > MAX_TEXT_LEN {
+        return Err(ClientError::MessageTooLong);
+    }
+    let conv = match to {
+        ConversationId::Direct(peer) => direct_to_send_in(ctx, peer).await?,
+        ConversationId::Group(_) => ctx.require_conversation(to)?,
+    };
+    if !conv.active {
+        return Err(ctx.not_a_member());
+    }
+    if conv.retired {
+        return Err(ClientError::Retired(ctx.display_name(&conv)?));
+    }
+    verification::require_trusted_members(ctx, &conv)?;
+    if conv.kind == StoredKind::Direct {
+        return match send_in(ctx, conv.clone(), text).await {
+            Err(ClientError::Relay(RelayError::NotFound)) => {
+                Err(explain_lost_direct(ctx, &conv).await)
+            }
+            other => other,
+        };
+    }
+    send_in(ctx, conv, text).await
+}
+
+/// The live 1:1 with `peer`, started now if there is none.
+async fn direct_to_send_in(ctx: &mut Ctx<'_>, peer: &Handle) -> Result<Conversation, ClientError> {
+    if let Some(conv) = ctx.direct_with(peer)? {
+        return Ok(conv);
+    }
+    if *peer == ctx.session.handle {
+        return Err(ClientError::CannotMessageSelf);
+    }
+    // A crash may have left this 1:1 half-made (its commit accepted, the conversation not yet
+    // saved): settle that before starting a second one.
+    group_log::settle_pending_commits(ctx).await?;
+    match ctx.direct_with(peer)? {
+        Some(conv) => Ok(conv),
+        None => membership::start_direct(ctx, peer).await,
+    }
+}
+
+/// A relay that no longer knows a 1:1 may have been replaced along with its directory:
+/// the peer's key is looked up again, and a changed key is the failure that matters.
+async fn explain_lost_direct(ctx: &mut Ctx<'_>, conv: &Conversation) -> ClientError {
+    let members = ctx.session.mls.members(&conv.group_id).unwrap_or_default();
+    let us = ctx.session.handle.clone();
+    for member in members.iter().filter(|m| m.handle != us) {
+        if let Err(changed @ ClientError::KeyChanged(_)) =
+            contacts::refresh_contact(ctx, &member.handle).await
+        {
+            return changed;
+        }
+    }
+    ClientError::Relay(RelayError::NotFound)
+}
+
+/// Encrypts and posts `text` in `conv`, retrying after an epoch conflict.
+async fn send_in(
+    ctx: &mut Ctx<'_>,
+    conv: Conversation,
+    text: &str,
+) -> Result<Message, ClientError> {
+    let gid = conv.group_id;
+    for _ in 0..MAX_TRIES {
+        group_log::sync_group(ctx, &gid).await?;
+        if !ctx.session.mls.is_active(&gid).unwrap_or(false) {
+            return Err(ctx.not_a_member());
+        }
+        let epoch = ctx.session.mls.epoch(&gid)?;
+        let access = ctx.session.mls.access_key(&gid)?;
+        let sent_at_ms = ctx.now_ms();
+        let payload = Payload::Text {
+            sent_at_ms,
+            text: text.to_owned(),
+        }
+        .encode()
+        .map_err(CryptoError::from)?;
+        let frame = match ctx.session.mls.encrypt(&gid, &payload) {
+            Ok(frame) => frame,
+            Err(e) => {
+                ctx.session.mls.discard_changes();
+                return Err(e.into());
+            }
+        };
+        let hash: [u8; 32] = Sha256::digest(&frame).into();
+        // The ratchet step is saved before posting so a crash can never reuse it, and the
+        // hash marks the entry as ours so a later read does not try to decrypt it. The mark
+        // carries the unrecorded message: if we die (or lose the answer) after the post, the
+        // read that finds the entry in the log records it (see `skip_seen_entry`).
+        let unrecorded = HistoryEntry {
+            sender: ctx.session.handle.to_string(),
+            sent_at_ms,
+            body: StoredBody::Text(text.to_owned()),
+        };
+        let mut batch = StoreBatch::default();
+        ctx.stage_mls(&mut batch);
+        batch.put(Key::Seen(&hash), &unrecorded)?;
+        ctx.store.apply(batch).await?;
+        crate::state::failpoint::hit("send.after_persist");
+
+        let now = ctx.now_ms();
+        let relay = ctx.relay().await?;
+        match relay.post(&gid, epoch, &access, &frame, now).await {
+            Ok(_) => {
+                crate::state::failpoint::hit("send.after_post");
+                let conv = ctx.conversation_of(&gid)?.unwrap_or(conv);
+                let mut batch = StoreBatch::default();
+                let message = ctx.stage_history(&mut batch, &conv, unrecorded)?;
+                batch.mark_seen(&hash);
+                ctx.store.apply(batch).await?;
+                return Ok(message);
+            }
+            Err(RelayError::EpochConflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ClientError::Busy(ctx.display_name(&conv)?))
+}

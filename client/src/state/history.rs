@@ -1,0 +1,129 @@
+//! Conversation histories: every message and change of members, as stored, and how an entry
+//! becomes a [`Message`]. Storing an entry someone else caused also marks it unread.
+
+use parley_crypto::handle::Handle;
+
+use crate::api::conversation::{ConversationId, GroupId as PublicGroupId};
+use crate::api::error::{ClientError, StoreError};
+use crate::api::message::{Message, MessageBody, MessageId};
+use crate::state::naming::Names;
+use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, UnreadMark};
+use crate::state::store::{Key, Prefix, StoreBatch};
+use crate::state::Ctx;
+
+impl Ctx<'_> {
+    /// Adds an entry to a group's history in `batch`, unread unless it is ours; returns it as
+    /// the API shows it. At most one entry per batch: indexes are read from the store.
+    pub(crate) fn stage_history(
+        &self,
+        batch: &mut StoreBatch,
+        conv: &Conversation,
+        entry: HistoryEntry,
+    ) -> Result<Message, ClientError> {
+        let index = self.store.next_index(Prefix::History(&conv.group_id))?;
+        batch.put(Key::History(&conv.group_id, index), &entry)?;
+        if entry.sender != self.session.handle.as_str() {
+            let mark = UnreadMark {
+                group_id: conv.group_id,
+                index,
+            };
+            batch.put(Key::Unread(self.store.next_index(Prefix::Unread)?), &mark)?;
+        }
+        self.message(&self.names()?, conv, index, entry)
+    }
+
+    /// Records that we created `conv`, with its members as they are now.
+    pub(crate) fn stage_joined(
+        &self,
+        batch: &mut StoreBatch,
+        conv: &Conversation,
+    ) -> Result<Message, ClientError> {
+        let members = self
+            .session
+            .mls
+            .members(&conv.group_id)?
+            .into_iter()
+            .map(|m| m.handle.to_string())
+            .collect();
+        let entry = HistoryEntry {
+            sender: self.session.handle.to_string(),
+            sent_at_ms: self.now_ms(),
+            body: StoredBody::Joined {
+                members,
+                stranger: false,
+            },
+        };
+        self.stage_history(batch, conv, entry)
+    }
+
+    /// The stored history of a conversation, oldest first; with `limit`, the latest `limit`.
+    /// A 1:1 carried by two groups shows both, merged by the time they were sent.
+    pub(crate) fn history(
+        &self,
+        id: &ConversationId,
+        limit: Option<usize>,
+    ) -> Result<Vec<Message>, ClientError> {
+        let records = self.records_of(id)?;
+        if records.is_empty() {
+            return Err(ClientError::UnknownConversation(
+                crate::state::conversations::describe(id),
+            ));
+        }
+        let names = self.names()?;
+        let mut messages = Vec::new();
+        for conv in &records {
+            let entries: Vec<(u64, HistoryEntry)> = self
+                .store
+                .scan_positioned(Prefix::History(&conv.group_id))?;
+            for (index, entry) in entries {
+                messages.push(self.message(&names, conv, index, entry)?);
+            }
+        }
+        if records.len() > 1 {
+            // Stable: within one group the stored order stays.
+            messages.sort_by_key(|m| m.sent_at_ms);
+        }
+        let skip = limit.map_or(0, |limit| messages.len().saturating_sub(limit));
+        Ok(messages.into_iter().skip(skip).collect())
+    }
+
+    /// A stored entry as the API shows it, with its sender's status now.
+    pub(crate) fn message(
+        &self,
+        names: &Names<'_>,
+        conv: &Conversation,
+        index: u64,
+        entry: HistoryEntry,
+    ) -> Result<Message, ClientError> {
+        let sender = handle(&entry.sender)?;
+        let body = match entry.body {
+            StoredBody::Text(text) => MessageBody::Text(text),
+            StoredBody::Unsupported { kind } => MessageBody::Unsupported { kind },
+            StoredBody::Joined { members, stranger } => MessageBody::Joined {
+                members: handles(&members)?,
+                from_stranger: stranger,
+            },
+            StoredBody::Membership { added, removed } => MessageBody::MembershipChanged {
+                added: handles(&added)?,
+                removed: handles(&removed)?,
+            },
+        };
+        Ok(Message {
+            id: MessageId::new(PublicGroupId::from_bytes(conv.group_id), index),
+            conversation: conv.id(),
+            conversation_name: names.display(conv),
+            sender_status: self.status_of(&sender),
+            sender,
+            sent_at_ms: entry.sent_at_ms,
+            body,
+        })
+    }
+}
+
+fn handle(text: &str) -> Result<Handle, StoreError> {
+    Handle::parse(text).map_err(|_| StoreError::Corrupt("a handle in the history"))
+}
+
+fn handles(list: &[String]) -> Result<Vec<Handle>, StoreError> {
+    list.iter().map(|h| handle(h)).collect()
+}

@@ -1,0 +1,156 @@
+//! The bottom layer: what a client holds (the encrypted store, the relay connection, the MLS
+//! engine, the clock) and the records kept in the store (conversations, names, history,
+//! unread marks, pins, alerts, quarantine). Everything above (trust, pending commits,
+//! receiving, sending, the public front) works through a [`Ctx`], one operation's view of
+//! this state; only this layer gives [`Ctx`] methods, the layers above are free functions
+//! that name the module they call, so the module graph shows every dependency.
+
+pub(crate) mod alerts;
+pub(crate) mod clock;
+pub(crate) mod conversations;
+pub(crate) mod failpoint;
+pub(crate) mod history;
+pub(crate) mod migration;
+pub(crate) mod naming;
+pub(crate) mod pins;
+pub(crate) mod quarantine;
+pub(crate) mod relay;
+pub(crate) mod session;
+pub(crate) mod store;
+pub(crate) mod unread;
+
+use std::sync::Arc;
+
+use parley_crypto::clock::Clock;
+use parley_crypto::handle::Handle;
+use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
+use parley_crypto::mls::{GroupId, Mls};
+use tokio::sync::Mutex;
+
+use crate::api::error::ClientError;
+use crate::api::event::Event;
+use crate::state::relay::{RelayConnection, RelayUrl};
+use crate::state::store::{Key, Store, StoreBatch};
+
+/// What every clone of a client shares: the store, the clock, and the state behind the one
+/// lock.
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) state: Mutex<State>,
+}
+
+/// Everything that changes, behind the client's one lock.
+pub(crate) struct State {
+    /// Present once an identity exists (after `register`, or loaded at `build`).
+    pub(crate) session: Option<Session>,
+    pub(crate) link: RelayLink,
+    /// Events not yet handed out. Operations other than `sync` (e.g. `send_text`, which
+    /// syncs its group first) may process incoming messages too; they wait here for the
+    /// next `sync` or event so that every message is reported exactly once.
+    pub(crate) backlog: Vec<Event>,
+}
+
+/// Our identity and the MLS engine that uses it.
+pub(crate) struct Session {
+    pub(crate) handle: Handle,
+    pub(crate) identity: IdentitySecretKey,
+    pub(crate) inbox: InboxSecretKey,
+    pub(crate) mls: Mls,
+}
+
+/// The relay connection, made on first use.
+pub(crate) struct RelayLink {
+    pub(crate) url: Option<RelayUrl>,
+    pub(crate) fingerprint: Option<String>,
+    conn: Option<RelayConnection>,
+}
+
+impl RelayLink {
+    pub(crate) fn new(url: Option<RelayUrl>, fingerprint: Option<String>) -> RelayLink {
+        RelayLink {
+            url,
+            fingerprint,
+            conn: None,
+        }
+    }
+
+    /// The connection, connecting now if needed.
+    pub(crate) async fn get(&mut self) -> Result<RelayConnection, ClientError> {
+        if let Some(conn) = &self.conn {
+            return Ok(conn.clone());
+        }
+        let url = self.url.as_ref().ok_or(ClientError::MissingRelay)?;
+        let conn = RelayConnection::connect(url, self.fingerprint.as_deref()).await?;
+        self.conn = Some(conn.clone());
+        Ok(conn)
+    }
+}
+
+/// One operation's view of the state: the store, our session, the relay, the clock, and the
+/// events the operation produced (returned by `sync`, streamed by `events`).
+pub(crate) struct Ctx<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) session: &'a mut Session,
+    pub(crate) link: &'a mut RelayLink,
+    pub(crate) events: &'a mut Vec<Event>,
+    pub(crate) clock: &'a Arc<dyn Clock>,
+}
+
+impl State {
+    /// The context of one operation; fails before registration.
+    pub(crate) fn ctx<'a>(
+        &'a mut self,
+        store: &'a Store,
+        clock: &'a Arc<dyn Clock>,
+    ) -> Result<Ctx<'a>, ClientError> {
+        let session = self.session.as_mut().ok_or(ClientError::NotInitialized)?;
+        Ok(Ctx {
+            store,
+            session,
+            link: &mut self.link,
+            events: &mut self.backlog,
+            clock,
+        })
+    }
+}
+
+impl Ctx<'_> {
+    /// The relay connection.
+    pub(crate) async fn relay(&mut self) -> Result<RelayConnection, ClientError> {
+        self.link.get().await
+    }
+
+    /// Milliseconds since the Unix epoch, by the clock the client was given.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Persists the MLS engine's pending changes into `batch`.
+    pub(crate) fn stage_mls(&mut self, batch: &mut StoreBatch) {
+        for (key, value) in self.session.mls.take_changes() {
+            match value {
+                Some(value) => batch.put_raw(Key::Mls(&key), &value),
+                None => batch.remove(Key::Mls(&key)),
+            }
+        }
+    }
+
+    /// The error for acting on a group we are not (or no longer) in.
+    pub(crate) fn not_a_member(&self) -> ClientError {
+        ClientError::NotAMember(self.session.handle.clone())
+    }
+
+    /// Active groups and our epoch in each (what a group subscription needs).
+    pub(crate) fn active_groups(&self) -> Result<Vec<(GroupId, u64)>, ClientError> {
+        let mut groups = Vec::new();
+        for conv in self.conversations()? {
+            if conv.active {
+                if let Ok(epoch) = self.session.mls.epoch(&conv.group_id) {
+                    groups.push((conv.group_id, epoch));
+                }
+            }
+        }
+        Ok(groups)
+    }
+}

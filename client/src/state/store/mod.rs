@@ -1,0 +1,389 @@
+//! The client's local store: one sled database in `<home>/store` with ONE tree, encrypted.
+//!
+//! Every read and write of client state goes through this module. Every value is sealed by
+//! the [`Vault`] (XChaCha20-Poly1305 under a subkey of the random store key, bound to its
+//! record key so values cannot be swapped between records) and every record key is a keyed
+//! hash ([`keys`]), so the files hold no handle, name, message or key in the clear. The one
+//! thing kept in the clear is the wrapped store key, in its own file ([`key_file`]), which a
+//! new store writes just before its first batch.
+//!
+//! Writes are grouped in a [`StoreBatch`] that is sealed and applied atomically and then
+//! flushed, so that one processed message changes MLS state, history and cursor together or
+//! not at all.
+
+mod key_file;
+mod keys;
+pub(crate) mod records;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use parley_crypto::vault::{
+    KdfParams, Passphrase, StoreKey, UnwrapError, Vault, WrapError, WrappedKey,
+};
+use rand::rngs::OsRng;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::api::error::StoreError;
+use keys::Slot;
+pub(crate) use keys::{Key, Prefix};
+
+/// The name of the one tree the client uses.
+const TREE: &[u8] = b"parley";
+
+/// Why a store could not be opened.
+pub(crate) enum OpenFailure {
+    /// The passphrase does not unwrap the store key; nothing was written.
+    WrongPassphrase,
+    /// Anything else.
+    Store(StoreError),
+}
+
+impl From<StoreError> for OpenFailure {
+    fn from(error: StoreError) -> Self {
+        OpenFailure::Store(error)
+    }
+}
+
+impl From<sled::Error> for OpenFailure {
+    fn from(error: sled::Error) -> Self {
+        OpenFailure::Store(error.into())
+    }
+}
+
+/// A record as scanned: the id kept in the record (MLS keys; empty for other kinds), and
+/// the decoded value.
+pub(crate) type RawRecord = (Vec<u8>, Zeroizing<Vec<u8>>);
+
+/// The open store.
+#[derive(Clone)]
+pub(crate) struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    keys: Arc<Keys>,
+    /// Where the key file lives.
+    home: PathBuf,
+}
+
+/// The unlocked key material of a store.
+struct Keys {
+    vault: Vault,
+    /// Kept to re-wrap under a new passphrase.
+    store_key: StoreKey,
+    params: KdfParams,
+    /// The wrapped key of a new store, until the first batch writes it: a store is created
+    /// only when there is something to keep, so a failed registration leaves no key behind.
+    unsaved: Mutex<Option<Vec<u8>>>,
+}
+
+/// A group of writes, sealed and applied atomically by [`Store::apply`].
+#[derive(Default)]
+pub(crate) struct StoreBatch {
+    ops: Vec<(Slot, Option<Zeroizing<Vec<u8>>>)>,
+}
+
+impl StoreBatch {
+    /// Writes raw bytes (used for secrets and fixed-size values).
+    pub(crate) fn put_raw(&mut self, key: Key<'_>, value: &[u8]) {
+        self.ops
+            .push((key.slot(), Some(Zeroizing::new(value.to_vec()))));
+    }
+
+    /// Writes a serialized record.
+    pub(crate) fn put<T: Serialize>(&mut self, key: Key<'_>, value: &T) -> Result<(), StoreError> {
+        let bytes = Zeroizing::new(
+            serde_json::to_vec(value).map_err(|_| StoreError::Corrupt("unencodable record"))?,
+        );
+        self.put_raw(key, &bytes);
+        Ok(())
+    }
+
+    /// Writes a u64 (cursors).
+    pub(crate) fn put_u64(&mut self, key: Key<'_>, value: u64) {
+        self.put_raw(key, &value.to_be_bytes());
+    }
+
+    /// Marks a ciphertext as processed.
+    pub(crate) fn mark_seen(&mut self, hash: &[u8; 32]) {
+        self.put_raw(Key::Seen(hash), &[]);
+    }
+
+    /// Deletes a record.
+    pub(crate) fn remove(&mut self, key: Key<'_>) {
+        self.ops.push((key.slot(), None));
+    }
+}
+
+impl Store {
+    /// Opens the store under `home` with `passphrase` (creating the directory if needed).
+    ///
+    /// An existing store is unlocked with the parameters its key file records, before the
+    /// database is even opened, so a wrong passphrase writes nothing. A new one gets a fresh
+    /// store key wrapped with `params`; the key file is written just before the first batch.
+    /// Blocking: runs Argon2id.
+    pub(crate) fn open(
+        home: &Path,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<Store, OpenFailure> {
+        let keys = match key_file::read(home).map_err(StoreError::from)? {
+            Some(record) => Some(unlock(&record, passphrase)?),
+            None => None,
+        };
+        std::fs::create_dir_all(home).map_err(StoreError::from)?;
+        let db = sled::open(home.join("store"))?;
+        let tree = db.open_tree(TREE)?;
+        let keys = match keys {
+            Some(keys) => keys,
+            // Records without a key file: a plaintext store, or its key file was lost. A new
+            // key would make them unreadable, so refuse rather than start over on top.
+            None if !tree.is_empty() => {
+                return Err(StoreError::Corrupt("the store has no key file").into())
+            }
+            None => create(passphrase, params)?,
+        };
+        Ok(Store {
+            db,
+            tree,
+            keys: Arc::new(keys),
+            home: home.to_path_buf(),
+        })
+    }
+
+    /// Wraps the store key under `new` (same KDF parameters) and replaces the key file in
+    /// one atomic step. Blocking: runs Argon2id.
+    pub(crate) fn rewrap(&self, new: &Passphrase) -> Result<(), StoreError> {
+        let wrapped = WrappedKey::wrap(&mut OsRng, new, self.keys.params, &self.keys.store_key)
+            .map_err(wrap_error)?
+            .encode();
+        {
+            let mut unsaved = self.unsaved();
+            if unsaved.is_some() {
+                // Nothing on disk yet: the first batch will write the new wrap.
+                *unsaved = Some(wrapped);
+                return Ok(());
+            }
+            key_file::write(&self.home, &wrapped)?;
+        }
+        Ok(())
+    }
+
+    /// Reads raw bytes; the buffer is wiped when dropped since it may hold secrets.
+    pub(crate) fn get_raw(&self, key: Key<'_>) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        let tree_key = key.encode(&self.keys.vault);
+        match self.tree.get(&tree_key)? {
+            None => Ok(None),
+            Some(sealed) => Ok(Some(self.open_value(&tree_key, &sealed)?.1)),
+        }
+    }
+
+    /// Reads a serialized record.
+    pub(crate) fn get<T: DeserializeOwned>(&self, key: Key<'_>) -> Result<Option<T>, StoreError> {
+        self.get_raw(key)?.map(|bytes| decode(&bytes)).transpose()
+    }
+
+    /// Reads a u64 (cursors); absent reads as zero.
+    pub(crate) fn get_u64(&self, key: Key<'_>) -> Result<u64, StoreError> {
+        match self.get_raw(key)? {
+            None => Ok(0),
+            Some(bytes) => {
+                let array: [u8; 8] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("cursor"))?;
+                Ok(u64::from_be_bytes(array))
+            }
+        }
+    }
+
+    /// Whether a record exists.
+    pub(crate) fn contains(&self, key: Key<'_>) -> Result<bool, StoreError> {
+        Ok(self.tree.contains_key(key.encode(&self.keys.vault))?)
+    }
+
+    /// Whether a ciphertext was already processed.
+    pub(crate) fn seen(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        self.contains(Key::Seen(hash))
+    }
+
+    /// All records of a range, in key order.
+    pub(crate) fn scan<T: DeserializeOwned>(
+        &self,
+        prefix: Prefix<'_>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.scan_raw(prefix)?
+            .into_iter()
+            .map(|(_, value)| decode(&value))
+            .collect()
+    }
+
+    /// All raw records of a range, in key order, with the id each one keeps (MLS keys).
+    pub(crate) fn scan_raw(&self, prefix: Prefix<'_>) -> Result<Vec<RawRecord>, StoreError> {
+        self.tree
+            .scan_prefix(prefix.encode(&self.keys.vault))
+            .map(|item| {
+                let (key, sealed) = item?;
+                self.open_value(&key, &sealed)
+            })
+            .collect()
+    }
+
+    /// All records of a range whose keys end in a u64 position (history), with it.
+    pub(crate) fn scan_positioned<T: DeserializeOwned>(
+        &self,
+        prefix: Prefix<'_>,
+    ) -> Result<Vec<(u64, T)>, StoreError> {
+        let start = prefix.encode(&self.keys.vault);
+        self.tree
+            .scan_prefix(&start)
+            .map(|item| {
+                let (key, sealed) = item?;
+                let position: [u8; 8] = key
+                    .get(start.len()..)
+                    .and_then(|rest| rest.try_into().ok())
+                    .ok_or(StoreError::Corrupt("index key"))?;
+                let (_, value) = self.open_value(&key, &sealed)?;
+                Ok((u64::from_be_bytes(position), decode(&value)?))
+            })
+            .collect()
+    }
+
+    /// The index after the last record of a range whose keys end in a u64 (history, alerts).
+    pub(crate) fn next_index(&self, prefix: Prefix<'_>) -> Result<u64, StoreError> {
+        let start = prefix.encode(&self.keys.vault);
+        match self.tree.scan_prefix(&start).next_back() {
+            None => Ok(0),
+            Some(item) => {
+                let (key, _) = item?;
+                let array: [u8; 8] = key[start.len()..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("index key"))?;
+                Ok(u64::from_be_bytes(array).saturating_add(1))
+            }
+        }
+    }
+
+    /// Seals and applies a batch atomically, then waits until it is on disk.
+    pub(crate) async fn apply(&self, batch: StoreBatch) -> Result<(), StoreError> {
+        let mut sealed = sled::Batch::default();
+        for (slot, value) in &batch.ops {
+            let key = slot.encode(&self.keys.vault);
+            match value {
+                Some(value) => {
+                    let stored = self.seal_value(&key, slot.kept_id(), value)?;
+                    sealed.insert(key, stored);
+                }
+                None => sealed.remove(key),
+            }
+        }
+        {
+            // Held across the write so that no record lands before the key of a new store is
+            // on disk: a record without its key could never be read again.
+            let mut unsaved = self.unsaved();
+            if let Some(wrapped) = unsaved.as_ref() {
+                key_file::write(&self.home, wrapped)?;
+                *unsaved = None;
+            }
+            self.tree.apply_batch(sealed)?;
+        }
+        // sled's flush_async was seen to hang under concurrency; a blocking flush is reliable.
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|_| StoreError::Interrupted)??;
+        Ok(())
+    }
+
+    /// The raw store key, for tests that search the disk for it.
+    #[cfg(feature = "test-support")]
+    pub(crate) fn store_key_for_tests(&self) -> [u8; 32] {
+        self.keys.store_key.expose_for_tests()
+    }
+
+    fn unsaved(&self) -> std::sync::MutexGuard<'_, Option<Vec<u8>>> {
+        // The guarded value is replaced whole, so a panic elsewhere cannot leave it half-made.
+        self.keys
+            .unsaved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The one point where values are encoded for disk:
+    /// seal(aad = tree key, u32-BE len(id) | id | value).
+    fn seal_value(&self, tree_key: &[u8], id: &[u8], value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let id_len = u32::try_from(id.len()).map_err(|_| StoreError::Corrupt("record id"))?;
+        let mut frame = Zeroizing::new(Vec::with_capacity(4 + id.len() + value.len()));
+        frame.extend_from_slice(&id_len.to_be_bytes());
+        frame.extend_from_slice(id);
+        frame.extend_from_slice(value);
+        self.keys
+            .vault
+            .seal(&mut OsRng, tree_key, &frame)
+            .map_err(|_| StoreError::Corrupt("record too long"))
+    }
+
+    /// The one point where values read from disk are decoded.
+    fn open_value(&self, tree_key: &[u8], stored: &[u8]) -> Result<RawRecord, StoreError> {
+        let frame = self
+            .keys
+            .vault
+            .open(tree_key, stored)
+            .map_err(|_| StoreError::Corrupt("a record does not authenticate"))?;
+        let (len, rest) = frame
+            .split_first_chunk::<4>()
+            .ok_or(StoreError::Corrupt("record frame"))?;
+        let len = usize::try_from(u32::from_be_bytes(*len))
+            .map_err(|_| StoreError::Corrupt("record frame"))?;
+        if rest.len() < len {
+            return Err(StoreError::Corrupt("record frame"));
+        }
+        let (id, value) = rest.split_at(len);
+        Ok((id.to_vec(), Zeroizing::new(value.to_vec())))
+    }
+}
+
+/// Unlocks an existing store with its recorded parameters.
+fn unlock(record: &[u8], passphrase: &Passphrase) -> Result<Keys, OpenFailure> {
+    let wrapped = WrappedKey::decode(record)
+        .map_err(|_| StoreError::Corrupt("the key record is unreadable"))?;
+    let store_key = wrapped.unwrap(passphrase).map_err(|e| match e {
+        UnwrapError::WrongPassphrase => OpenFailure::WrongPassphrase,
+        _ => StoreError::Corrupt("the key record is unreadable").into(),
+    })?;
+    Ok(Keys {
+        vault: Vault::new(&store_key),
+        store_key,
+        params: wrapped.params(),
+        unsaved: Mutex::new(None),
+    })
+}
+
+/// Makes the key of a new store; it is written with the first batch.
+fn create(passphrase: &Passphrase, params: KdfParams) -> Result<Keys, StoreError> {
+    let store_key = StoreKey::generate(&mut OsRng);
+    let wrapped = WrappedKey::wrap(&mut OsRng, passphrase, params, &store_key)
+        .map_err(wrap_error)?
+        .encode();
+    Ok(Keys {
+        vault: Vault::new(&store_key),
+        store_key,
+        params,
+        unsaved: Mutex::new(Some(wrapped)),
+    })
+}
+
+fn wrap_error(error: WrapError) -> StoreError {
+    match error {
+        WrapError::Params(_) => StoreError::KdfParams,
+        _ => StoreError::Corrupt("the store key could not be wrapped"),
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|_| StoreError::Corrupt("undecodable record"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,168 @@
+//! The records the client keeps, as stored (serde_json values).
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::alert::Alert;
+
+/// What `register` saved once the relay accepted the handle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Settings {
+    pub(crate) handle: String,
+    /// Our identity public key, hex.
+    pub(crate) identity_key: String,
+    pub(crate) relay_url: String,
+    pub(crate) relay_fingerprint: Option<String>,
+    /// Whether the relay holds a last-resort KeyPackage of ours.
+    pub(crate) last_resort_published: bool,
+}
+
+/// A pinned directory record (trust on first use).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Contact {
+    pub(crate) handle: String,
+    pub(crate) identity_key: [u8; 32],
+    pub(crate) inbox_key: [u8; 32],
+    pub(crate) record_version: u64,
+    /// The user compared safety numbers and confirmed this identity key.
+    #[serde(default)]
+    pub(crate) verified: bool,
+    /// Another identity key seen for this handle, kept aside (never used) until the user
+    /// accepts or verifies it; while present the contact's status is CHANGED.
+    #[serde(default)]
+    pub(crate) changed: Option<ChangedKey>,
+}
+
+/// An identity key that differs from the pinned one, as last seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ChangedKey {
+    pub(crate) identity_key: [u8; 32],
+    /// Known when the change came from a directory record; a group member shows only its
+    /// identity key.
+    pub(crate) inbox_key: Option<[u8; 32]>,
+    pub(crate) record_version: u64,
+}
+
+/// Whether a conversation is a 1:1 or a named group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum StoredKind {
+    Direct,
+    Group,
+}
+
+/// A conversation: one MLS group and what it is called here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Conversation {
+    pub(crate) group_id: [u8; 32],
+    pub(crate) kind: StoredKind,
+    /// Whose name for the group we use: us for our own groups, else the member who added us
+    /// (the authenticated sender of the Welcome); for a 1:1, whoever started it.
+    pub(crate) named_by: String,
+    /// Direct: the other person's handle.
+    pub(crate) peer: Option<String>,
+    /// The name carried in Welcomes we send for this group (a group's name as its creator gave
+    /// it; for a 1:1, the starter's handle).
+    pub(crate) title: String,
+    /// The local name of a conversation that is not a live 1:1, unique among them: our own
+    /// group's title, `inviter/title` for a group we were added to, `peer (old key)` for a
+    /// retired 1:1. A live 1:1 is always shown by its peer's handle.
+    pub(crate) name: String,
+    /// False once we were removed (or closed a retired 1:1).
+    pub(crate) active: bool,
+    /// A 1:1 that holds a key the user no longer trusts (replaced by an accepted new key):
+    /// never a target of `send` again, shown apart from the live 1:1.
+    pub(crate) retired: bool,
+    /// A retired 1:1 whose closing commit (removing the old key) has not reached the relay.
+    pub(crate) close_pending: bool,
+}
+
+/// The content of a history entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum StoredBody {
+    Text(String),
+    Unsupported {
+        kind: u8,
+    },
+    /// We joined: created the conversation (sender = us) or were added by the sender.
+    Joined {
+        members: Vec<String>,
+        /// The sender was not pinned (no earlier contact) when the invitation arrived.
+        stranger: bool,
+    },
+    /// The sender changed the members.
+    Membership {
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+}
+
+/// One entry of a conversation's history: a message or a change of members.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct HistoryEntry {
+    pub(crate) sender: String,
+    pub(crate) sent_at_ms: u64,
+    pub(crate) body: StoredBody,
+}
+
+/// A history entry not yet shown by `read`, `read --follow` or `chat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UnreadMark {
+    pub(crate) group_id: [u8; 32],
+    pub(crate) index: u64,
+}
+
+/// A commit handed to the relay whose outcome we may not know yet (crash, network error).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingCommit {
+    pub(crate) group_id: [u8; 32],
+    /// The epoch the commit starts from.
+    pub(crate) epoch: u64,
+    /// SHA-256 of the padded commit frame, to recognise it in the group log.
+    pub(crate) commit_hash: [u8; 32],
+    /// TLS-serialized Welcome for the added members, hex.
+    pub(crate) welcome: Option<String>,
+    /// Handles that get the Welcome.
+    pub(crate) recipients: Vec<String>,
+    /// Handles the commit removes.
+    #[serde(default)]
+    pub(crate) removed: Vec<String>,
+    /// The conversation name carried in the Welcome.
+    pub(crate) welcome_name: String,
+    /// A conversation that becomes visible only once the commit is merged (a new 1:1/group).
+    pub(crate) conversation: Option<Conversation>,
+    /// The change is in the history already (merged, Welcomes perhaps not yet sent).
+    #[serde(default)]
+    pub(crate) recorded: bool,
+}
+
+/// A security alert as stored: structured since schema 2; the words of an earlier version
+/// otherwise.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredAlert {
+    pub(crate) at_ms: u64,
+    #[serde(alias = "text", deserialize_with = "alert_or_text")]
+    pub(crate) alert: Alert,
+}
+
+/// Reads an alert, or the text an earlier version stored in its place.
+fn alert_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Alert, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Alert(Alert),
+        Text(String),
+    }
+    Ok(match Either::deserialize(deserializer)? {
+        Either::Alert(alert) => alert,
+        Either::Text(text) => Alert::Earlier { text },
+    })
+}
+
+/// A delivery whose sender's key changed: it cannot be authenticated against the pinned key,
+/// and waits (sealed, as delivered) until the user accepts or verifies the new key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct HeldDelivery {
+    pub(crate) sender: String,
+    pub(crate) at_ms: u64,
+    /// The sealed envelope, hex.
+    pub(crate) envelope: String,
+}

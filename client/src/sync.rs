@@ -1,0 +1,71 @@
+//! What spans the layers: one full sync, and what follows a decision about a key. Used by
+//! the public front and by the event stream.
+
+use parley_crypto::handle::Handle;
+use parley_crypto::mls::GroupId;
+
+use crate::api::alert::Alert;
+use crate::api::error::{ClientError, RelayError};
+use crate::api::event::Event;
+use crate::receive::{group_log, inbox};
+use crate::send::membership;
+use crate::state::{Ctx, Shared};
+
+/// A full sync's events and the active groups at our epochs after it (what the event stream
+/// subscribes to).
+pub(crate) async fn sync_events(
+    shared: &Shared,
+) -> Result<(Vec<Event>, Vec<(GroupId, u64)>), ClientError> {
+    let mut state = shared.state.lock().await;
+    let mut ctx = state.ctx(&shared.store, &shared.clock)?;
+    sync_all(&mut ctx).await?;
+    let groups = ctx.active_groups()?;
+    Ok((std::mem::take(ctx.events), groups))
+}
+
+/// One full sync: unfinished commits, the inbox, held deliveries the user decided about,
+/// every active group, retired 1:1s to close, the KeyPackage top-up.
+pub(crate) async fn sync_all(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
+    group_log::settle_pending_commits(ctx).await?;
+    match inbox::sync_inbox(ctx).await {
+        // The relay no longer takes our key for our handle (it was released and someone
+        // registered it again): our conversations still work, only the inbox is lost.
+        Err(ClientError::Relay(RelayError::PermissionDenied)) => {
+            let handle = ctx.session.handle.clone();
+            ctx.alert_once(Alert::HandleReleased { handle }).await;
+        }
+        other => other?,
+    }
+    inbox::release_decided(ctx).await?;
+    for conv in ctx.conversations()? {
+        if conv.active {
+            group_log::sync_group_or_log(ctx, &conv.group_id).await?;
+        }
+    }
+    membership::close_retired_directs(ctx).await?;
+    match crate::keypackages::top_up_key_packages(ctx).await {
+        // Our handle was released (see above): nobody can be given our KeyPackages.
+        Err(ClientError::Relay(RelayError::PermissionDenied)) => Ok(()),
+        other => other,
+    }
+}
+
+/// After a key was adopted: close the 1:1s that hold the old one and process what the new
+/// one sent meanwhile. An unreachable relay leaves both to the next sync.
+pub(crate) async fn after_key_adopted(
+    ctx: &mut Ctx<'_>,
+    peer: &Handle,
+    adopted: bool,
+) -> Result<(), ClientError> {
+    if !adopted {
+        return Ok(());
+    }
+    membership::close_retired_directs(ctx).await?;
+    match inbox::release_held(ctx, peer).await {
+        Err(e) if e.is_transient() => {
+            tracing::debug!(error = %e, "held deliveries wait for the next sync");
+            Ok(())
+        }
+        other => other,
+    }
+}
