@@ -9,15 +9,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{access_key, challenge, fetch, group_auth_at, random, User};
+use common::{access_key, challenge, fetch, group_auth_at, random, read_all_at, User};
 use parley_crypto::access::AccessKey;
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{
-    CreateGroupRequest, DepositRequest, FetchRequest, PostRequest, ReadRequest,
-};
+use parley_proto::v1::{CreateGroupRequest, DepositRequest, FetchRequest, PostRequest};
 use parley_relay::LimitsConfig;
 use parley_testkit::{ManualClock, TestRelay};
 use tonic::transport::Channel;
@@ -203,26 +201,8 @@ impl Stored {
             .into_iter()
             .map(|d| d.envelope)
             .collect();
-        let auth = group_auth_at(
-            &self.key,
-            GroupMethod::Read,
-            &self.group_id,
-            0,
-            body::read(0, 0),
-            self.clock.now_ms(),
-        );
-        let page = self
-            .groups
-            .read(ReadRequest {
-                group_id: self.group_id.to_vec(),
-                epoch: 0,
-                from_seq: 0,
-                limit: 0,
-                auth: Some(auth),
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let read = read_all_at(&self.key, &self.group_id, self.clock.now_ms());
+        let page = self.groups.read(read).await.unwrap().into_inner();
         let log = page.entries.into_iter().map(|e| e.message).collect();
         (inbox, log)
     }
@@ -307,13 +287,9 @@ async fn the_sweeper_deletes_exactly_what_is_older_than_the_retention() {
     assert_eq!(stored.after_a_sweep(&held).await, (kept.clone(), kept));
 
     let text = relay.metrics().render();
-    assert!(
-        text.contains("parley_messages_expired_total{kind=\"inbox\"} 2\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("parley_messages_expired_total{kind=\"group\"} 2\n"),
-        "{text}"
-    );
+    for kind in ["inbox", "group"] {
+        let swept = format!("parley_messages_expired_total{{kind=\"{kind}\"}} 2\n");
+        assert!(text.contains(&swept), "{text}");
+    }
     relay.stop().await;
 }

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
-use limits_support::{deposit, disk_bytes, generous, FromSource, CALM, FLOODER};
+use limits_support::{deposit, disk_bytes, generous, relay_in, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{
     ChallengeRequest, ClaimKeyPackageRequest, CreateGroupRequest, LookupRequest, PostRequest,
-    PublishKeyPackagesRequest, ReadRequest, SubscribeInboxRequest,
+    PublishKeyPackagesRequest, SubscribeInboxRequest,
 };
 use parley_relay::{LimitsConfig, Relay, RelayConfig, RelayError, TlsSetting};
 use parley_testkit::{ManualClock, TestRelay};
@@ -453,11 +453,7 @@ async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
 async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
     let dir = tempfile::tempdir().unwrap();
     let bob = User::new("bob");
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(generous())
-        .data_dir(dir.path())
-        .start();
+    let mut relay = relay_in(dir.path(), generous());
     bob.register(&mut relay.directory_from(CALM).await).await;
     deposit(&mut relay.inbox_from(CALM).await, "bob", vec![1; 64])
         .await
@@ -465,14 +461,13 @@ async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
     relay.stop().await;
 
     // The same data on a disk that is always short of the reserve.
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(LimitsConfig {
+    let mut relay = relay_in(
+        dir.path(),
+        LimitsConfig {
             min_free_disk_bytes: u64::MAX,
             ..generous()
-        })
-        .data_dir(dir.path())
-        .start();
+        },
+    );
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     let mut groups = GroupsClient::new(relay.channel_from(CALM).await);
@@ -539,15 +534,8 @@ async fn read(
     group_id: &[u8; 32],
     key: &parley_crypto::access::AccessKey,
 ) -> parley_proto::v1::ReadResponse {
-    let auth = group_auth(key, GroupMethod::Read, group_id, 0, body::read(0, 0));
     groups
-        .read(ReadRequest {
-            group_id: group_id.to_vec(),
-            epoch: 0,
-            from_seq: 0,
-            limit: 0,
-            auth: Some(auth),
-        })
+        .read(common::read_all_at(key, group_id, common::now_ms()))
         .await
         .unwrap()
         .into_inner()
@@ -568,11 +556,7 @@ fn all_values(dir: &std::path::Path) -> Vec<Vec<u8>> {
 #[tokio::test]
 async fn acknowledged_deliveries_are_deleted_from_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(generous())
-        .data_dir(dir.path())
-        .start();
+    let mut relay = relay_in(dir.path(), generous());
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     let bob = User::new("bob");
@@ -594,11 +578,7 @@ async fn acknowledged_deliveries_are_deleted_from_the_database() {
 #[tokio::test]
 async fn compaction_returns_the_space_of_deleted_data() {
     let dir = tempfile::tempdir().unwrap();
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(generous())
-        .data_dir(dir.path())
-        .start();
+    let mut relay = relay_in(dir.path(), generous());
     let mut directory = relay.directory_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
@@ -655,11 +635,7 @@ async fn compaction_returns_the_space_of_deleted_data() {
     assert!(after * 3 < before, "{before} -> {after}");
 
     // Everything live survived: the handle, the kept deliveries, and new writes work.
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(generous())
-        .data_dir(dir.path())
-        .start();
+    let mut relay = relay_in(dir.path(), generous());
     // A running relay's database is left alone.
     let error = parley_relay::compact(dir.path()).unwrap_err();
     assert!(error.to_string().contains("locked"), "{error}");
@@ -679,11 +655,7 @@ async fn compaction_returns_the_space_of_deleted_data() {
 #[tokio::test]
 async fn a_bloated_database_is_compacted_when_opened() {
     let dir = tempfile::tempdir().unwrap();
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(generous())
-        .data_dir(dir.path())
-        .start();
+    let mut relay = relay_in(dir.path(), generous());
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     let bob = User::new("bob");
@@ -709,13 +681,7 @@ async fn a_bloated_database_is_compacted_when_opened() {
         compact_on_open_min_bytes: before + 1,
         ..generous()
     };
-    TestRelay::builder()
-        .plaintext()
-        .limits(untouched)
-        .data_dir(dir.path())
-        .start()
-        .stop()
-        .await;
+    relay_in(dir.path(), untouched).stop().await;
     assert!(disk_bytes(&db) * 3 > before);
     // ...above it, opening compacts.
     let compacting = LimitsConfig {
@@ -723,11 +689,7 @@ async fn a_bloated_database_is_compacted_when_opened() {
         compact_on_open_min_bytes: 0,
         ..generous()
     };
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(compacting)
-        .data_dir(dir.path())
-        .start();
+    let mut relay = relay_in(dir.path(), compacting);
     let after = disk_bytes(&db);
     assert!(after * 3 < before, "{before} -> {after}");
     let mut directory = relay.directory_from(CALM).await;

@@ -22,7 +22,8 @@ use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::{
-    AckRequest, ChallengeRequest, Delivery, FetchRequest, GroupAuth, OwnerAuth, RegisterRequest,
+    AckRequest, ChallengeRequest, Delivery, FetchRequest, GroupAuth, OwnerAuth, ReadRequest,
+    RegisterRequest,
 };
 pub use parley_testkit::now_ms;
 use rand::rngs::OsRng;
@@ -138,6 +139,25 @@ pub fn group_auth_at(
         timestamp_ms,
         nonce: nonce.to_vec(),
         signature: key.sign(&transcript).to_vec(),
+    }
+}
+
+/// A read of the whole log of epoch 0 of `group_id`, signed with `key` at `timestamp_ms`.
+pub fn read_all_at(key: &AccessKey, group_id: &[u8; 32], timestamp_ms: u64) -> ReadRequest {
+    let auth = group_auth_at(
+        key,
+        GroupMethod::Read,
+        group_id,
+        0,
+        body::read(0, 0),
+        timestamp_ms,
+    );
+    ReadRequest {
+        group_id: group_id.to_vec(),
+        epoch: 0,
+        from_seq: 0,
+        limit: 0,
+        auth: Some(auth),
     }
 }
 

@@ -45,6 +45,16 @@ impl FromSource for TestRelay {
     }
 }
 
+/// A plaintext relay with `limits` that keeps its data in `dir`, for the tests that look at
+/// the files or open the same data again.
+pub fn relay_in(dir: &Path, limits: LimitsConfig) -> TestRelay {
+    TestRelay::builder()
+        .plaintext()
+        .limits(limits)
+        .data_dir(dir)
+        .start()
+}
+
 /// Limits that never get in the way, to be tightened one at a time.
 pub fn generous() -> LimitsConfig {
     LimitsConfig {
