@@ -17,13 +17,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::User;
-use limits_support::{percentile, FromSource, CALM, FLOODER};
+use limits_support::{limited, percentile, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::{DepositRequest, FetchRequest, LookupRequest};
 use parley_relay::LimitsConfig;
-use parley_testkit::TestRelay;
 use tonic::transport::Channel;
 use tonic::transport::Endpoint;
 use tonic::Code;
@@ -189,7 +188,7 @@ async fn flood(
 }
 
 async fn run(shape: Shape, limits: LimitsConfig) -> Report {
-    let mut relay = TestRelay::builder().plaintext().limits(limits).start();
+    let mut relay = limited(limits);
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     User::new("calm").register(&mut directory).await;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
-use limits_support::{deposit, disk_bytes, generous, relay_in, FromSource, CALM, FLOODER};
+use limits_support::{deposit, disk_bytes, generous, limited, relay_in, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{
@@ -72,14 +72,11 @@ async fn a_source_out_of_tokens_is_refused_and_other_sources_are_not() {
 
 #[tokio::test]
 async fn an_inbox_over_quota_is_refused_and_other_inboxes_are_not() {
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(LimitsConfig {
-            inbox_max_messages: 3,
-            inbox_max_bytes: 10_000,
-            ..generous()
-        })
-        .start();
+    let mut relay = limited(LimitsConfig {
+        inbox_max_messages: 3,
+        inbox_max_bytes: 10_000,
+        ..generous()
+    });
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     let (bob, carol, dave) = (User::new("bob"), User::new("carol"), User::new("dave"));
@@ -118,14 +115,11 @@ async fn an_inbox_over_quota_is_refused_and_other_inboxes_are_not() {
 
 #[tokio::test]
 async fn key_package_claims_are_limited_per_target_handle() {
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(LimitsConfig {
-            key_package_claims_per_minute: 1,
-            key_package_claim_burst: 2,
-            ..generous()
-        })
-        .start();
+    let mut relay = limited(LimitsConfig {
+        key_package_claims_per_minute: 1,
+        key_package_claim_burst: 2,
+        ..generous()
+    });
     let mut directory = relay.directory_from(CALM).await;
     let (alice, bob) = (User::new("alice"), User::new("bob"));
     for user in [&alice, &bob] {
@@ -165,13 +159,10 @@ async fn key_package_claims_are_limited_per_target_handle() {
 
 #[tokio::test]
 async fn streams_per_connection_are_capped_and_other_connections_are_not() {
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(LimitsConfig {
-            max_concurrent_streams: 2,
-            ..generous()
-        })
-        .start();
+    let mut relay = limited(LimitsConfig {
+        max_concurrent_streams: 2,
+        ..generous()
+    });
     let mut directory = relay.directory_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
@@ -220,13 +211,10 @@ async fn streams_per_connection_are_capped_and_other_connections_are_not() {
 
 #[tokio::test]
 async fn open_subscriptions_are_bounded_overall() {
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(LimitsConfig {
-            max_subscriptions: 2,
-            ..generous()
-        })
-        .start();
+    let mut relay = limited(LimitsConfig {
+        max_subscriptions: 2,
+        ..generous()
+    });
     let mut directory = relay.directory_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
@@ -283,13 +271,10 @@ async fn open_subscriptions_are_bounded_overall() {
 
 #[tokio::test]
 async fn oversized_requests_are_refused_at_decode() {
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(LimitsConfig {
-            max_message_bytes: 64 * 1024,
-            ..generous()
-        })
-        .start();
+    let mut relay = limited(LimitsConfig {
+        max_message_bytes: 64 * 1024,
+        ..generous()
+    });
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     User::new("bob").register(&mut directory).await;
@@ -306,13 +291,10 @@ async fn oversized_requests_are_refused_at_decode() {
 
 #[tokio::test]
 async fn a_stalled_call_hits_the_deadline_but_subscriptions_stay_open() {
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(LimitsConfig {
-            request_timeout_secs: 1,
-            ..generous()
-        })
-        .start();
+    let mut relay = limited(LimitsConfig {
+        request_timeout_secs: 1,
+        ..generous()
+    });
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     let bob = User::new("bob");

@@ -12,12 +12,11 @@ use std::time::Duration;
 
 use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
-use limits_support::{deposit, generous, FromSource, CALM, FLOODER};
+use limits_support::{deposit, generous, limited, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{ChallengeRequest, CreateGroupRequest, PostRequest, SubscribeInboxRequest};
 use parley_relay::LimitsConfig;
-use parley_testkit::TestRelay;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Sends one HTTP/1.1 request and returns (status line, headers, body).
@@ -114,15 +113,12 @@ async fn scrape(addr: SocketAddr) -> BTreeMap<String, f64> {
 async fn metrics_move_with_traffic_and_parse() {
     // Every source may make 40 calls at once: enough for the traffic below, and the flooder
     // runs out.
-    let mut relay = TestRelay::builder()
-        .plaintext()
-        .limits(LimitsConfig {
-            source_requests_per_second: 1,
-            source_burst: 40,
-            refusal_delay_ms: 0,
-            ..generous()
-        })
-        .start();
+    let mut relay = limited(LimitsConfig {
+        source_requests_per_second: 1,
+        source_burst: 40,
+        refusal_delay_ms: 0,
+        ..generous()
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let metrics_addr = listener.local_addr().unwrap();
     let (stop_metrics, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -286,7 +282,7 @@ async fn metrics_move_with_traffic_and_parse() {
 
 #[tokio::test]
 async fn stored_bytes_are_counted_again_after_a_restart() {
-    let mut relay = TestRelay::builder().plaintext().limits(generous()).start();
+    let mut relay = limited(generous());
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     User::new("bob").register(&mut directory).await;

@@ -45,8 +45,13 @@ impl FromSource for TestRelay {
     }
 }
 
-/// A plaintext relay with `limits` that keeps its data in `dir`, for the tests that look at
-/// the files or open the same data again.
+/// A plaintext relay with `limits`, the relay of the limits tests.
+pub fn limited(limits: LimitsConfig) -> TestRelay {
+    TestRelay::builder().plaintext().limits(limits).start()
+}
+
+/// [`limited`], keeping its data in `dir`: for the tests that look at the files or open the
+/// same data again.
 pub fn relay_in(dir: &Path, limits: LimitsConfig) -> TestRelay {
     TestRelay::builder()
         .plaintext()

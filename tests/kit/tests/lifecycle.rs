@@ -46,18 +46,13 @@ async fn a_killed_relay_restarts_on_its_port_with_its_certificate_and_data() {
     relay.restart().await;
     assert_eq!(relay.port(), port);
     assert_eq!(relay.fingerprint(), fingerprint);
-    let found = relay
-        .directory()
-        .await
-        .lookup(LookupRequest {
-            handle: "alice".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .record;
+    let lookup = LookupRequest {
+        handle: "alice".into(),
+    };
+    let found = relay.directory().await.lookup(lookup).await.unwrap();
     assert_eq!(
-        found, alice,
+        found.into_inner().record,
+        alice,
         "an acknowledged registration survives the kill"
     );
     relay.stop().await;
