@@ -12,39 +12,8 @@ use parley_client::{
     Client, ClientBuilder, ClientError, ConversationKind, Event, KdfParams, Message, MessageBody,
     Passphrase,
 };
-use parley_relay::{Relay, RelayConfig, TlsSetting};
+use parley_testkit::TestRelay;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-
-struct TestRelay {
-    url: String,
-    fingerprint: String,
-    _data: TempDir,
-    _stop: oneshot::Sender<()>,
-}
-
-async fn start_relay() -> TestRelay {
-    let data = tempfile::tempdir().unwrap();
-    let relay = Relay::open(RelayConfig {
-        data_dir: data.path().to_path_buf(),
-        tls: TlsSetting::SelfSigned,
-        ..Default::default()
-    })
-    .unwrap();
-    let fingerprint = relay.tls_fingerprint().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(relay.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    TestRelay {
-        url: format!("https://127.0.0.1:{port}"),
-        fingerprint,
-        _data: data,
-        _stop: stop,
-    }
-}
 
 const PASSPHRASE: &str = "test passphrase";
 
@@ -58,8 +27,8 @@ fn locked(home: &Path, passphrase: &str) -> ClientBuilder {
 
 async fn open(relay: &TestRelay, home: &Path) -> Client {
     locked(home, PASSPHRASE)
-        .relay(&relay.url)
-        .relay_fingerprint(&relay.fingerprint)
+        .relay(relay.url())
+        .relay_fingerprint(relay.fingerprint().unwrap())
         .build()
         .await
         .unwrap()
@@ -84,7 +53,7 @@ fn texts(messages: &[Message]) -> Vec<(&str, &str, &str)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_conversation_both_ways_with_the_peer_offline_at_send_time() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     // Bob registers and goes offline: his client is closed while Alice writes.
@@ -141,7 +110,7 @@ async fn direct_conversation_both_ways_with_the_peer_offline_at_send_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_of_three_with_add_and_remove() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let dirs: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let alice = registered(&relay, dirs[0].path(), "alice").await;
     let bob = registered(&relay, dirs[1].path(), "bob").await;
@@ -237,7 +206,7 @@ async fn group_of_three_with_add_and_remove() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_and_history_return_each_message_once() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
@@ -285,7 +254,7 @@ async fn sync_and_history_return_each_message_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reopened_client_continues_where_it_left_off() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
@@ -320,7 +289,7 @@ async fn a_reopened_client_continues_where_it_left_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_taken_handle_is_refused_and_nothing_is_saved() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let _alice = registered(&relay, homes.0.path(), "alice").await;
 
@@ -353,7 +322,7 @@ async fn a_taken_handle_is_refused_and_nothing_is_saved() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sending_errors_are_typed() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let home = tempfile::tempdir().unwrap();
     let fresh = open(&relay, tempfile::tempdir().unwrap().path()).await;
     assert!(matches!(
@@ -408,7 +377,7 @@ async fn an_unreachable_relay_is_reported_as_such() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_stream_pushed_messages() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
@@ -445,8 +414,8 @@ async fn events_stream_pushed_messages() {
 }
 
 async fn raw_connection(relay: &TestRelay) -> parley_client::relay::RelayConnection {
-    let url: parley_client::relay::RelayUrl = relay.url.parse().unwrap();
-    parley_client::relay::RelayConnection::connect(&url, Some(&relay.fingerprint))
+    let url: parley_client::relay::RelayUrl = relay.url().parse().unwrap();
+    parley_client::relay::RelayConnection::connect(&url, relay.fingerprint().as_deref())
         .await
         .unwrap()
 }
@@ -457,7 +426,7 @@ fn handle(s: &str) -> parley_crypto::handle::Handle {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_in_the_inbox_raises_an_alert_and_does_not_block_later_deliveries() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
@@ -478,8 +447,8 @@ async fn garbage_in_the_inbox_raises_an_alert_and_does_not_block_later_deliverie
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_serving_a_different_key_for_a_pinned_handle_is_refused() {
-    let honest = start_relay().await;
-    let evil = start_relay().await;
+    let honest = TestRelay::start();
+    let evil = TestRelay::start();
     let dirs: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let alice = registered(&honest, dirs[0].path(), "alice").await;
     let _bob = registered(&honest, dirs[1].path(), "bob").await;
@@ -520,7 +489,7 @@ async fn a_relay_serving_a_different_key_for_a_pinned_handle_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_packages_fall_back_to_last_resort_and_are_topped_up_by_sync() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
@@ -552,7 +521,7 @@ async fn key_packages_fall_back_to_last_resort_and_are_topped_up_by_sync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_commits_and_posts_are_retried() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let dirs: Vec<TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let alice = registered(&relay, dirs[0].path(), "alice").await;
     let bob = registered(&relay, dirs[1].path(), "bob").await;
@@ -632,7 +601,7 @@ async fn a_passphrase_is_required() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_passphrase_is_refused_and_changes_nothing() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
@@ -648,7 +617,7 @@ async fn a_wrong_passphrase_is_refused_and_changes_nothing() {
     let before = snapshot(homes.1.path());
     for attempt in ["wrong", "Test passphrase", "test passphrase "] {
         let result = locked(homes.1.path(), attempt)
-            .relay(&relay.url)
+            .relay(relay.url())
             .build()
             .await;
         assert!(
@@ -674,7 +643,7 @@ async fn a_wrong_passphrase_is_refused_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_passphrase_replaces_the_old_one() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
@@ -721,7 +690,7 @@ async fn the_builder_does_not_show_the_passphrase() {
 /// it later would hear what was meant for one, so every client refuses the addition.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_third_person_is_never_added_to_a_1to1() {
-    let relay = start_relay().await;
+    let relay = TestRelay::start();
     let dirs: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let alice = registered(&relay, dirs[0].path(), "alice").await;
     let mallory = registered(&relay, dirs[1].path(), "mallory").await;

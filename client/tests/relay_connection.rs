@@ -5,7 +5,7 @@
 // allow-*-in-tests settings do not reach them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::StreamExt;
 use parley_client::relay::{GroupSubscriptionRequest, RelayConnection, RelayError, RelayUrl};
@@ -15,57 +15,39 @@ use parley_crypto::envelope;
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::padding;
-use parley_relay::{Relay, RelayConfig, TlsSetting};
+use parley_testkit::{now_ms, TestRelay};
 use rand::rngs::OsRng;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-/// A relay serving in the background until dropped.
-struct TestRelay {
-    port: u16,
-    fingerprint: Option<String>,
-    _stop: oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+/// The URLs and pin of a test relay as the client library takes them.
+trait AsClientSees {
+    /// `https://127.0.0.1:PORT`, whatever the relay serves.
+    fn https(&self) -> RelayUrl;
+    /// `http://127.0.0.1:PORT`, whatever the relay serves.
+    fn http(&self) -> RelayUrl;
+    /// The certificate's fingerprint.
+    fn pin(&self) -> String;
+    /// A connection over TLS pinned to the certificate.
+    async fn pinned(&self) -> RelayConnection;
 }
 
-impl TestRelay {
-    async fn start(tls: TlsSetting) -> TestRelay {
-        let dir = tempfile::tempdir().unwrap();
-        let relay = Relay::open(RelayConfig {
-            data_dir: dir.path().to_path_buf(),
-            tls,
-            ..Default::default()
-        })
-        .unwrap();
-        let fingerprint = relay.tls_fingerprint();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(relay.serve(listener, async move {
-            let _ = stopped.await;
-        }));
-        TestRelay {
-            port,
-            fingerprint,
-            _stop: stop,
-            _dir: dir,
-        }
-    }
-
+impl AsClientSees for TestRelay {
     fn https(&self) -> RelayUrl {
-        format!("https://127.0.0.1:{}", self.port).parse().unwrap()
+        format!("https://127.0.0.1:{}", self.port())
+            .parse()
+            .unwrap()
     }
 
     fn http(&self) -> RelayUrl {
-        format!("http://127.0.0.1:{}", self.port).parse().unwrap()
+        format!("http://127.0.0.1:{}", self.port()).parse().unwrap()
     }
 
-    fn pin(&self) -> &str {
-        self.fingerprint.as_deref().unwrap()
+    fn pin(&self) -> String {
+        self.fingerprint().unwrap()
     }
 
     async fn pinned(&self) -> RelayConnection {
-        RelayConnection::connect(&self.https(), Some(self.pin()))
+        RelayConnection::connect(&self.https(), Some(&self.pin()))
             .await
             .unwrap()
     }
@@ -115,13 +97,6 @@ impl User {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
 /// Colon-separated upper-case pairs, as some tools print fingerprints.
 fn colon_form(hex: &str) -> String {
     hex.as_bytes()
@@ -133,9 +108,9 @@ fn colon_form(hex: &str) -> String {
 
 #[tokio::test]
 async fn pinned_tls_register_and_lookup() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     assert_eq!(relay.pin().len(), 64);
-    let conn = RelayConnection::connect(&relay.https(), Some(&colon_form(relay.pin())))
+    let conn = RelayConnection::connect(&relay.https(), Some(&colon_form(&relay.pin())))
         .await
         .unwrap();
 
@@ -161,7 +136,7 @@ async fn pinned_tls_register_and_lookup() {
 
 #[tokio::test]
 async fn wrong_pin_is_refused() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     let mut wrong = relay.pin().to_owned();
     // Flip one hex digit: a near miss must fail as surely as a different certificate.
     let last = if wrong.ends_with('0') { "1" } else { "0" };
@@ -178,7 +153,7 @@ async fn wrong_pin_is_refused() {
 
 #[tokio::test]
 async fn unpinned_self_signed_relay_is_not_trusted() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     match RelayConnection::connect(&relay.https(), None).await {
         // No system root vouches for a self-signed certificate.
         Err(RelayError::Tls(_)) => {}
@@ -188,7 +163,7 @@ async fn unpinned_self_signed_relay_is_not_trusted() {
 
 #[tokio::test]
 async fn invalid_pin_is_refused_before_connecting() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     let err = RelayConnection::connect(&relay.https(), Some("abcd"))
         .await
         .unwrap_err();
@@ -197,7 +172,7 @@ async fn invalid_pin_is_refused_before_connecting() {
 
 #[tokio::test]
 async fn probe_reports_the_relay_fingerprint() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     let probed = RelayConnection::probe_fingerprint(&relay.https())
         .await
         .unwrap();
@@ -210,8 +185,8 @@ async fn probe_reports_the_relay_fingerprint() {
 
 #[tokio::test]
 async fn plaintext_to_loopback_relay() {
-    let relay = TestRelay::start(TlsSetting::Plaintext).await;
-    assert!(relay.fingerprint.is_none());
+    let relay = TestRelay::plaintext();
+    assert!(relay.fingerprint().is_none());
     let conn = RelayConnection::connect(&relay.http(), None).await.unwrap();
     let bob = User::new("bob");
     let record = bob.record();
@@ -262,7 +237,7 @@ async fn unreachable_relay() {
 
 #[tokio::test]
 async fn inbox_fetch_and_ack_need_the_owner() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     let conn = relay.pinned().await;
     let alice = User::new("alice");
     let bob = User::new("bob");
@@ -315,7 +290,7 @@ async fn inbox_fetch_and_ack_need_the_owner() {
 
 #[tokio::test]
 async fn inbox_subscription_delivers_new_envelopes() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     let conn = relay.pinned().await;
     let alice = User::new("alice");
     let bob = User::new("bob");
@@ -348,7 +323,7 @@ async fn inbox_subscription_delivers_new_envelopes() {
 
 #[tokio::test]
 async fn key_packages_are_claimed_once_then_last_resort() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     let conn = relay.pinned().await;
     let carol = User::new("carol");
     carol.register(&conn).await;
@@ -381,7 +356,7 @@ async fn key_packages_are_claimed_once_then_last_resort() {
 
 #[tokio::test]
 async fn group_create_post_commit_read_and_subscribe() {
-    let relay = TestRelay::start(TlsSetting::SelfSigned).await;
+    let relay = TestRelay::start();
     let conn = relay.pinned().await;
     let group_id = [42u8; 32];
     let key0 = AccessKey::from_exporter_secret(&[1u8; 32]);
@@ -483,7 +458,7 @@ async fn group_create_post_commit_read_and_subscribe() {
 
 #[tokio::test]
 async fn group_requests_with_a_stale_timestamp_are_refused() {
-    let relay = TestRelay::start(TlsSetting::Plaintext).await;
+    let relay = TestRelay::plaintext();
     let conn = RelayConnection::connect(&relay.http(), None).await.unwrap();
     let key0 = AccessKey::from_exporter_secret(&[7u8; 32]);
     let an_hour_ago = now_ms() - 3_600_000;

@@ -6,105 +6,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use parley_client::relay::{RelayConnection, RelayUrl};
 use parley_client::{Client, ClientError, ContactInfo, KdfParams, Passphrase, Verification};
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::handle::Handle;
-use parley_relay::{Relay, RelayConfig, TlsSetting};
+use parley_testkit::TestRelay;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-struct TestRelay {
-    url: String,
-    fingerprint: String,
-    data: TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-/// Starts a relay on `port` (0: any) with a fresh database; with `tls_from`, it reuses that
-/// relay's certificate, so clients that pinned it connect without noticing the swap.
-async fn start_relay(port: u16, tls_from: Option<&Path>) -> TestRelay {
-    let data = tempfile::tempdir().unwrap();
-    if let Some(old) = tls_from {
-        copy_dir(&old.join("tls"), &data.path().join("tls"));
-    }
-    let relay = Relay::open(RelayConfig {
-        data_dir: data.path().to_path_buf(),
-        tls: TlsSetting::SelfSigned,
-        ..Default::default()
-    })
-    .unwrap();
-    let fingerprint = relay.tls_fingerprint().unwrap();
-    let listener = bind(port).await;
-    let port = listener.local_addr().unwrap().port();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        relay
-            .serve(listener, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    TestRelay {
-        url: format!("https://127.0.0.1:{port}"),
-        fingerprint,
-        data,
-        stop: Some(stop),
-        task: Some(task),
-    }
-}
-
-/// Binds 127.0.0.1:port, retrying briefly while a stopped relay lets go of it.
-async fn bind(port: u16) -> tokio::net::TcpListener {
-    for _ in 0..100 {
-        match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
-            Ok(listener) => return listener,
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    panic!("port {port} stayed busy");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
-impl TestRelay {
-    fn port(&self) -> u16 {
-        self.url.parse::<RelayUrl>().unwrap().port()
-    }
-
-    async fn stop(&mut self) {
-        drop(self.stop.take());
-        let task = self.task.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(20), task)
-            .await
-            .expect("relay did not stop")
-            .unwrap();
-    }
-
-    async fn connection(&self) -> RelayConnection {
-        let url: RelayUrl = self.url.parse().unwrap();
-        RelayConnection::connect(&url, Some(&self.fingerprint))
-            .await
-            .unwrap()
-    }
+/// The client library's own connection to `relay`, pinned to its certificate.
+async fn connection(relay: &TestRelay) -> RelayConnection {
+    let url: RelayUrl = relay.url().parse().unwrap();
+    RelayConnection::connect(&url, relay.fingerprint().as_deref())
+        .await
+        .unwrap()
 }
 
 async fn open(relay: &TestRelay, home: &Path) -> Client {
     Client::builder()
         .home(home)
-        .relay(&relay.url)
-        .relay_fingerprint(&relay.fingerprint)
+        .relay(relay.url())
+        .relay_fingerprint(relay.fingerprint().unwrap())
         .passphrase(Passphrase::new("correct horse battery staple".into()))
         .kdf_params(KdfParams::insecure_for_tests())
         .build()
@@ -142,7 +64,7 @@ fn home() -> (TempDir, PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verified() {
-    let mut relay = start_relay(0, None).await;
+    let mut relay = TestRelay::start();
     let (_a, alice_home) = home();
     let (_b, bob_home) = home();
     let alice = registered(&relay, &alice_home, "alice").await;
@@ -170,18 +92,19 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
 
     // The relay is replaced by one where "bob" belongs to someone else (same address and
     // certificate, so nothing but the directory tells). Alice's own record is carried over.
-    let alice_record = relay
-        .connection()
+    let alice_record = connection(&relay)
         .await
         .lookup(&Handle::parse("alice").unwrap())
         .await
         .unwrap();
     let port = relay.port();
     relay.stop().await;
-    let relay2 = start_relay(port, Some(relay.data.path())).await;
-    assert_eq!(relay2.fingerprint, relay.fingerprint);
-    relay2
-        .connection()
+    let relay2 = TestRelay::builder()
+        .certificate_of(&relay)
+        .port(port)
+        .start();
+    assert_eq!(relay2.fingerprint(), relay.fingerprint());
+    connection(&relay2)
         .await
         .register(&SignedRecord::decode_and_verify(&alice_record).unwrap())
         .await
@@ -288,7 +211,7 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepting_an_unchanged_key_changes_nothing_and_unknown_handles_are_refused() {
-    let relay = start_relay(0, None).await;
+    let relay = TestRelay::start();
     let (_a, alice_home) = home();
     let (_b, bob_home) = home();
     let alice = registered(&relay, &alice_home, "alice").await;
@@ -320,7 +243,7 @@ async fn accepting_an_unchanged_key_changes_nothing_and_unknown_handles_are_refu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_code_is_shared_by_all_members_and_changes_with_the_roster() {
-    let relay = start_relay(0, None).await;
+    let relay = TestRelay::start();
     let homes: Vec<TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let alice = registered(&relay, homes[0].path(), "alice").await;
     let bob = registered(&relay, homes[1].path(), "bob").await;

@@ -1,13 +1,18 @@
 //! How an operator configures a relay.
 
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use parley_crypto::clock::Clock;
+
+use crate::clock::SystemClock;
 use crate::limits::LimitsConfig;
 use crate::store::FlushPolicy;
 
 /// Where a relay keeps its data and how it secures connections.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RelayConfig {
     /// Directory holding the database and, with [`TlsSetting::SelfSigned`], the certificate.
     /// Created if missing.
@@ -22,10 +27,37 @@ pub struct RelayConfig {
     pub shutdown_grace: Duration,
     /// Abuse limits, retention and compaction (the `[limits]` section).
     pub limits: LimitsConfig,
+    /// The wall clock every time-based decision reads: challenge expiry, the replay window
+    /// and freshness of group requests, token-bucket refills, arrival times and retention.
+    /// Always [`SystemClock`] in production; tests hand in a clock they move.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for RelayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be left out by accident; a clock has no
+        // useful Debug form.
+        let RelayConfig {
+            data_dir,
+            tls,
+            flush,
+            shutdown_grace,
+            limits,
+            clock: _,
+        } = self;
+        f.debug_struct("RelayConfig")
+            .field("data_dir", data_dir)
+            .field("tls", tls)
+            .field("flush", flush)
+            .field("shutdown_grace", shutdown_grace)
+            .field("limits", limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for RelayConfig {
-    /// The documented defaults: data in `./parley-relay-data`, a self-signed certificate.
+    /// The documented defaults: data in `./parley-relay-data`, a self-signed certificate, the
+    /// system clock.
     fn default() -> Self {
         RelayConfig {
             data_dir: PathBuf::from("./parley-relay-data"),
@@ -33,6 +65,7 @@ impl Default for RelayConfig {
             flush: FlushPolicy::GroupCommit,
             shutdown_grace: Duration::ZERO,
             limits: LimitsConfig::default(),
+            clock: Arc::new(SystemClock),
         }
     }
 }

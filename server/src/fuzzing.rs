@@ -18,6 +18,7 @@ use parley_proto::v1::{
 use prost::Message;
 use tonic::Request;
 
+use crate::clock::SystemClock;
 use crate::error::RelayError;
 use crate::limits::LimitsConfig;
 use crate::service::{DirectoryService, GroupsService, InboxService, RelayState};
@@ -84,7 +85,12 @@ impl Handlers {
     pub fn open(dir: &Path) -> Result<Handlers, RelayError> {
         let store = Store::open(dir, FlushPolicy::Disabled)?;
         let (trigger, signal) = shutdown::channel();
-        let state: Arc<RelayState> = RelayState::new(store, signal, &LimitsConfig::default());
+        let state: Arc<RelayState> = RelayState::new(
+            store,
+            signal,
+            &LimitsConfig::default(),
+            Arc::new(SystemClock),
+        );
         Ok(Handlers {
             directory: DirectoryService::new(state.clone()),
             inbox: InboxService::new(state.clone()),

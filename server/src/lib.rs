@@ -44,6 +44,7 @@ mod store;
 mod tls;
 mod tls_reload;
 
+pub use clock::SystemClock;
 pub use compaction::{compact, release_handle};
 pub use config::{RelayConfig, TlsSetting};
 pub use error::RelayError;

@@ -1,7 +1,10 @@
 //! Opening a relay and serving it on a listener.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use parley_crypto::clock::Clock;
 
 use tokio::net::TcpListener;
 use tonic::transport::Server;
@@ -24,6 +27,7 @@ pub struct Relay {
     tls: Option<TlsReloader>,
     shutdown_grace: Duration,
     limits: LimitsConfig,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -52,6 +56,7 @@ impl Relay {
             tls,
             shutdown_grace: config.shutdown_grace,
             limits: config.limits,
+            clock: config.clock,
         })
     }
 
@@ -91,7 +96,7 @@ impl Relay {
         let (trigger, signal) = shutdown::channel();
         let (health_control, health_service) = health::health(signal.clone()).await;
         let (reflection_v1, reflection_v1alpha) = health::reflection()?;
-        let state = RelayState::new(self.store.clone(), signal, &self.limits);
+        let state = RelayState::new(self.store.clone(), signal, &self.limits, self.clock.clone());
         let housekeeping = state.start_housekeeping();
 
         let acceptor = self.tls.as_ref().map(TlsReloader::acceptor).transpose()?;

@@ -3,14 +3,15 @@
 
 use std::time::Duration;
 
-use crate::clock;
+use parley_crypto::clock::Clock;
+
 use crate::store::Store;
 
-/// Deletes everything stored more than `retention` ago. Failures are logged and retried at
-/// the next sweep.
-pub(crate) async fn sweep(store: &Store, retention: Duration) {
+/// Deletes everything stored more than `retention` before `clock`'s now (the clock that
+/// stamped arrivals). Failures are logged and retried at the next sweep.
+pub(crate) async fn sweep(store: &Store, retention: Duration, clock: &dyn Clock) {
     let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
-    let cutoff_ms = clock::now_ms().saturating_sub(retention_ms);
+    let cutoff_ms = clock.now_ms().saturating_sub(retention_ms);
     let store = store.clone();
     // sled calls block; a large sweep must not stall a runtime worker.
     let swept = tokio::task::spawn_blocking(move || {

@@ -7,17 +7,17 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{RunningRelay, User};
+use common::User;
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_proto::v1::{
     ClaimKeyPackageRequest, LookupRequest, PublishKeyPackagesRequest, RegisterRequest,
 };
+use parley_testkit::TestRelay;
 use tonic::Code;
 
 #[tokio::test]
 async fn register_then_lookup_returns_the_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let alice = User::new("alice");
     let record = alice.record().to_bytes();
@@ -49,8 +49,7 @@ async fn register_then_lookup_returns_the_record() {
 
 #[tokio::test]
 async fn a_taken_handle_is_already_exists() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     User::new("alice").register(&mut directory).await;
     // Another key claiming the same handle.
@@ -66,8 +65,7 @@ async fn a_taken_handle_is_already_exists() {
 
 #[tokio::test]
 async fn malformed_records_are_invalid_argument() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let good = User::new("carol").record().to_bytes();
 
@@ -105,8 +103,7 @@ async fn malformed_records_are_invalid_argument() {
 
 #[tokio::test]
 async fn each_key_package_is_claimed_at_most_once_then_last_resort() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let alice = User::new("alice");
     alice.register(&mut directory).await;
@@ -186,8 +183,7 @@ async fn each_key_package_is_claimed_at_most_once_then_last_resort() {
 
 #[tokio::test]
 async fn publishing_needs_the_owner_key_and_a_fresh_challenge() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let alice = User::new("alice");
     alice.register(&mut directory).await;
@@ -254,7 +250,10 @@ async fn publishing_needs_the_owner_key_and_a_fresh_challenge() {
 #[tokio::test]
 async fn a_released_handle_loses_record_key_packages_and_inbox_and_can_be_taken_again() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::builder()
+        .plaintext()
+        .data_dir(dir.path())
+        .start();
     let mut directory = relay.directory().await;
     let alice = User::new("alice");
     alice.register(&mut directory).await;
@@ -299,7 +298,7 @@ async fn a_released_handle_loses_record_key_packages_and_inbox_and_can_be_taken_
     assert!(!again.record, "a second release finds nothing");
     assert!(parley_relay::release_handle(dir.path(), "Not A Handle").is_err());
 
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    relay.restart().await;
     let mut directory = relay.directory().await;
     let err = directory
         .lookup(LookupRequest {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::User;
-use limits_support::{percentile, LimitedRelay, CALM, FLOODER};
+use limits_support::{limited, percentile, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
@@ -188,10 +188,9 @@ async fn flood(
 }
 
 async fn run(shape: Shape, limits: LimitsConfig) -> Report {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(dir.path(), limits).await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut relay = limited(limits);
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     User::new("calm").register(&mut directory).await;
     let flooder = Arc::new(User::new("flooder"));
     flooder.register(&mut directory).await;
@@ -210,7 +209,8 @@ async fn run(shape: Shape, limits: LimitsConfig) -> Report {
     let switch = Arc::new(FloodSwitch::default());
     // The flooder is another program: its own thread and runtime, its own connections.
     let flooding = std::thread::spawn({
-        let (addr, counts, switch, flooder) = (relay.addr, counts.clone(), switch.clone(), flooder);
+        let (addr, counts, switch, flooder) =
+            (relay.addr(), counts.clone(), switch.clone(), flooder);
         move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

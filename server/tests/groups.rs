@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{access_key, group_auth, group_auth_at, random, RunningRelay};
+use common::{access_key, group_auth, group_auth_at, random};
 use parley_crypto::access::AccessKey;
 use parley_crypto::auth::{body, GroupMethod};
 use parley_proto::v1::groups_client::GroupsClient;
@@ -16,6 +16,7 @@ use parley_proto::v1::{
     CommitRequest, CreateGroupRequest, GroupSubscription, PostRequest, ReadRequest, ReadResponse,
     SubscribeGroupsRequest,
 };
+use parley_testkit::TestRelay;
 use tonic::transport::Channel;
 use tonic::Code;
 
@@ -115,8 +116,7 @@ async fn read(
 
 #[tokio::test]
 async fn create_post_commit_read_with_compare_and_swap() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut groups = relay.groups().await;
     let group_id = random::<32>();
     let key0 = access_key();
@@ -221,8 +221,7 @@ async fn create_post_commit_read_with_compare_and_swap() {
 
 #[tokio::test]
 async fn stale_and_replayed_auth_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut groups = relay.groups().await;
     let group_id = random::<32>();
     let key0 = access_key();
@@ -271,8 +270,7 @@ async fn stale_and_replayed_auth_is_refused() {
 
 #[tokio::test]
 async fn subscribe_notifies_new_entries() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut groups = relay.groups().await;
     let (g1, g2, g3) = (random::<32>(), random::<32>(), random::<32>());
     let (k1, k2, k3) = (access_key(), access_key(), access_key());
@@ -339,8 +337,7 @@ async fn subscribe_notifies_new_entries() {
 
 #[tokio::test]
 async fn concurrent_commits_at_one_epoch_have_one_winner() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut groups = relay.groups().await;
     let group_id = random::<32>();
     let key0 = std::sync::Arc::new(access_key());

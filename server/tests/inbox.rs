@@ -7,15 +7,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RunningRelay, User};
+use common::User;
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_proto::v1::{AckRequest, Delivery, DepositRequest, FetchRequest, SubscribeInboxRequest};
+use parley_testkit::TestRelay;
 use tonic::Code;
 
 #[tokio::test]
 async fn deposit_fetch_ack_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let mut inbox = relay.inbox().await;
     let bob = User::new("bob");
@@ -88,8 +88,7 @@ async fn deposit_fetch_ack_round_trip() {
 
 #[tokio::test]
 async fn fetch_needs_the_owner_and_an_unused_challenge() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let mut inbox = relay.inbox().await;
     let bob = User::new("bob");
@@ -161,8 +160,7 @@ async fn next(stream: &mut tonic::Streaming<Delivery>) -> Delivery {
 
 #[tokio::test]
 async fn subscribe_streams_pending_then_new_deliveries() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let mut inbox = relay.inbox().await;
     let bob = User::new("bob");
@@ -209,8 +207,7 @@ async fn subscribe_streams_pending_then_new_deliveries() {
 
 #[tokio::test]
 async fn concurrent_deposits_all_reach_a_subscriber_in_id_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let mut inbox = relay.inbox().await;
     let bob = User::new("bob");

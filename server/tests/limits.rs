@@ -12,14 +12,15 @@ use std::time::{Duration, Instant};
 
 use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
-use limits_support::{deposit, disk_bytes, generous, LimitedRelay, CALM, FLOODER};
+use limits_support::{deposit, disk_bytes, generous, limited, relay_in, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{
     ChallengeRequest, ClaimKeyPackageRequest, CreateGroupRequest, LookupRequest, PostRequest,
-    PublishKeyPackagesRequest, ReadRequest, SubscribeInboxRequest,
+    PublishKeyPackagesRequest, SubscribeInboxRequest,
 };
 use parley_relay::{LimitsConfig, Relay, RelayConfig, RelayError, TlsSetting};
+use parley_testkit::{ManualClock, TestRelay};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::Code;
 
@@ -32,17 +33,17 @@ fn code<T>(result: Result<T, tonic::Status>) -> Code {
 
 #[tokio::test]
 async fn a_source_out_of_tokens_is_refused_and_other_sources_are_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
+    let clock = ManualClock::new();
+    let mut relay = TestRelay::builder()
+        .plaintext()
+        .clock(clock.clone())
+        .limits(LimitsConfig {
             source_requests_per_second: 1,
             source_burst: 5,
             ..generous()
-        },
-    )
-    .await;
-    let mut flooder = relay.directory(FLOODER).await;
+        })
+        .start();
+    let mut flooder = relay.directory_from(FLOODER).await;
     for _ in 0..5 {
         flooder.challenge(ChallengeRequest {}).await.unwrap();
     }
@@ -53,36 +54,31 @@ async fn a_source_out_of_tokens_is_refused_and_other_sources_are_not() {
     // The refusal was held (the default 250 ms), slowing a client that retries at once.
     assert!(started.elapsed() >= Duration::from_millis(200));
     // A new connection from the same address shares its bucket.
-    let mut again = relay.directory(FLOODER).await;
+    let mut again = relay.directory_from(FLOODER).await;
     assert_eq!(
         code(again.challenge(ChallengeRequest {}).await),
         Code::ResourceExhausted
     );
     // Another address has its own bucket.
-    let mut calm = relay.directory(CALM).await;
+    let mut calm = relay.directory_from(CALM).await;
     for _ in 0..5 {
         calm.challenge(ChallengeRequest {}).await.unwrap();
     }
     // The bucket refills at its rate.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    clock.advance(Duration::from_millis(1000));
     flooder.challenge(ChallengeRequest {}).await.unwrap();
     relay.stop().await;
 }
 
 #[tokio::test]
 async fn an_inbox_over_quota_is_refused_and_other_inboxes_are_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
-            inbox_max_messages: 3,
-            inbox_max_bytes: 10_000,
-            ..generous()
-        },
-    )
-    .await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut relay = limited(LimitsConfig {
+        inbox_max_messages: 3,
+        inbox_max_bytes: 10_000,
+        ..generous()
+    });
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let (bob, carol, dave) = (User::new("bob"), User::new("carol"), User::new("dave"));
     for user in [&bob, &carol, &dave] {
         user.register(&mut directory).await;
@@ -119,17 +115,12 @@ async fn an_inbox_over_quota_is_refused_and_other_inboxes_are_not() {
 
 #[tokio::test]
 async fn key_package_claims_are_limited_per_target_handle() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
-            key_package_claims_per_minute: 1,
-            key_package_claim_burst: 2,
-            ..generous()
-        },
-    )
-    .await;
-    let mut directory = relay.directory(CALM).await;
+    let mut relay = limited(LimitsConfig {
+        key_package_claims_per_minute: 1,
+        key_package_claim_burst: 2,
+        ..generous()
+    });
+    let mut directory = relay.directory_from(CALM).await;
     let (alice, bob) = (User::new("alice"), User::new("bob"));
     for user in [&alice, &bob] {
         user.register(&mut directory).await;
@@ -154,7 +145,7 @@ async fn key_package_claims_are_limited_per_target_handle() {
     directory.claim_key_package(claim("alice")).await.unwrap();
     directory.claim_key_package(claim("alice")).await.unwrap();
     // Whoever claims, from wherever: the limit belongs to the target.
-    let mut elsewhere = relay.directory(FLOODER).await;
+    let mut elsewhere = relay.directory_from(FLOODER).await;
     let refused = elsewhere
         .claim_key_package(claim("alice"))
         .await
@@ -168,16 +159,11 @@ async fn key_package_claims_are_limited_per_target_handle() {
 
 #[tokio::test]
 async fn streams_per_connection_are_capped_and_other_connections_are_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
-            max_concurrent_streams: 2,
-            ..generous()
-        },
-    )
-    .await;
-    let mut directory = relay.directory(CALM).await;
+    let mut relay = limited(LimitsConfig {
+        max_concurrent_streams: 2,
+        ..generous()
+    });
+    let mut directory = relay.directory_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
 
@@ -225,19 +211,14 @@ async fn streams_per_connection_are_capped_and_other_connections_are_not() {
 
 #[tokio::test]
 async fn open_subscriptions_are_bounded_overall() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
-            max_subscriptions: 2,
-            ..generous()
-        },
-    )
-    .await;
-    let mut directory = relay.directory(CALM).await;
+    let mut relay = limited(LimitsConfig {
+        max_subscriptions: 2,
+        ..generous()
+    });
+    let mut directory = relay.directory_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let subscribe = |auth| SubscribeInboxRequest {
         handle: "bob".into(),
         auth: Some(auth),
@@ -290,17 +271,12 @@ async fn open_subscriptions_are_bounded_overall() {
 
 #[tokio::test]
 async fn oversized_requests_are_refused_at_decode() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
-            max_message_bytes: 64 * 1024,
-            ..generous()
-        },
-    )
-    .await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut relay = limited(LimitsConfig {
+        max_message_bytes: 64 * 1024,
+        ..generous()
+    });
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     User::new("bob").register(&mut directory).await;
     let refused = deposit(&mut inbox, "bob", vec![0; 100 * 1024])
         .await
@@ -315,17 +291,12 @@ async fn oversized_requests_are_refused_at_decode() {
 
 #[tokio::test]
 async fn a_stalled_call_hits_the_deadline_but_subscriptions_stay_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
-            request_timeout_secs: 1,
-            ..generous()
-        },
-    )
-    .await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut relay = limited(LimitsConfig {
+        request_timeout_secs: 1,
+        ..generous()
+    });
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
     let auth = bob
@@ -378,18 +349,18 @@ async fn a_stalled_call_hits_the_deadline_but_subscriptions_stay_open() {
 
 #[tokio::test]
 async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
+    let clock = ManualClock::new();
+    let mut relay = TestRelay::builder()
+        .plaintext()
+        .clock(clock.clone())
+        .limits(LimitsConfig {
             retention_secs: 1,
             sweep_interval_secs: 1,
             ..generous()
-        },
-    )
-    .await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+        })
+        .start();
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let mut groups = GroupsClient::new(relay.channel_from(CALM).await);
     let bob = User::new("bob");
     bob.register(&mut directory).await;
@@ -425,6 +396,9 @@ async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
     };
     groups.post(post(b"old")).await.unwrap();
 
+    // Older than the retention by a millisecond; what remains is waiting for the sweeper's
+    // next wake-up (every second of real time).
+    clock.advance(Duration::from_millis(1001));
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let pending = fetch(&mut directory, &mut inbox, &bob).await;
@@ -445,7 +419,7 @@ async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
     assert_eq!(log.entries.len(), 1);
     assert_eq!(log.entries[0].message, b"new");
     assert_eq!(log.entries[0].seq, 1, "sequence numbers continue");
-    let text = relay.metrics.render();
+    let text = relay.metrics().render();
     assert!(
         text.contains("parley_messages_expired_total{kind=\"inbox\"} 1\n"),
         "{text}"
@@ -461,24 +435,23 @@ async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
 async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
     let dir = tempfile::tempdir().unwrap();
     let bob = User::new("bob");
-    let relay = LimitedRelay::start(dir.path(), generous()).await;
-    bob.register(&mut relay.directory(CALM).await).await;
-    deposit(&mut relay.inbox(CALM).await, "bob", vec![1; 64])
+    let mut relay = relay_in(dir.path(), generous());
+    bob.register(&mut relay.directory_from(CALM).await).await;
+    deposit(&mut relay.inbox_from(CALM).await, "bob", vec![1; 64])
         .await
         .unwrap();
     relay.stop().await;
 
     // The same data on a disk that is always short of the reserve.
-    let relay = LimitedRelay::start(
+    let mut relay = relay_in(
         dir.path(),
         LimitsConfig {
             min_free_disk_bytes: u64::MAX,
             ..generous()
         },
-    )
-    .await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    );
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let mut groups = GroupsClient::new(relay.channel_from(CALM).await);
     let refused = deposit(&mut inbox, "bob", vec![2; 64]).await.unwrap_err();
     assert_eq!(refused.code(), Code::Unavailable);
@@ -530,7 +503,7 @@ async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
     assert_eq!(pending[0].envelope, vec![1; 64]);
     ack(&mut directory, &mut inbox, &bob, vec![pending[0].id]).await;
     assert!(fetch(&mut directory, &mut inbox, &bob).await.is_empty());
-    let text = relay.metrics.render();
+    let text = relay.metrics().render();
     assert!(
         text.contains("parley_rejections_total{reason=\"disk_reserve\"} 4"),
         "{text}"
@@ -543,15 +516,8 @@ async fn read(
     group_id: &[u8; 32],
     key: &parley_crypto::access::AccessKey,
 ) -> parley_proto::v1::ReadResponse {
-    let auth = group_auth(key, GroupMethod::Read, group_id, 0, body::read(0, 0));
     groups
-        .read(ReadRequest {
-            group_id: group_id.to_vec(),
-            epoch: 0,
-            from_seq: 0,
-            limit: 0,
-            auth: Some(auth),
-        })
+        .read(common::read_all_at(key, group_id, common::now_ms()))
         .await
         .unwrap()
         .into_inner()
@@ -572,9 +538,9 @@ fn all_values(dir: &std::path::Path) -> Vec<Vec<u8>> {
 #[tokio::test]
 async fn acknowledged_deliveries_are_deleted_from_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(dir.path(), generous()).await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut relay = relay_in(dir.path(), generous());
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
     let acked = b"acknowledged envelope".to_vec();
@@ -594,14 +560,14 @@ async fn acknowledged_deliveries_are_deleted_from_the_database() {
 #[tokio::test]
 async fn compaction_returns_the_space_of_deleted_data() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(dir.path(), generous()).await;
-    let mut directory = relay.directory(CALM).await;
+    let mut relay = relay_in(dir.path(), generous());
+    let mut directory = relay.directory_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
     // 16 MiB in 256 deliveries, written 16 at a time.
     let mut writers = Vec::new();
     for w in 0u8..16 {
-        let mut inbox = relay.inbox(CALM).await;
+        let mut inbox = relay.inbox_from(CALM).await;
         writers.push(tokio::spawn(async move {
             for _ in 0..16 {
                 deposit(&mut inbox, "bob", vec![w; 64 * 1024])
@@ -614,7 +580,7 @@ async fn compaction_returns_the_space_of_deleted_data() {
         writer.await.unwrap();
     }
     // Acknowledge all but 6.
-    let mut inbox = relay.inbox(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let mut kept = HashSet::new();
     loop {
         let pending = fetch(&mut directory, &mut inbox, &bob).await;
@@ -651,12 +617,12 @@ async fn compaction_returns_the_space_of_deleted_data() {
     assert!(after * 3 < before, "{before} -> {after}");
 
     // Everything live survived: the handle, the kept deliveries, and new writes work.
-    let relay = LimitedRelay::start(dir.path(), generous()).await;
+    let mut relay = relay_in(dir.path(), generous());
     // A running relay's database is left alone.
     let error = parley_relay::compact(dir.path()).unwrap_err();
     assert!(error.to_string().contains("locked"), "{error}");
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let pending = fetch(&mut directory, &mut inbox, &bob).await;
     let ids: HashSet<u64> = pending.iter().map(|d| d.id).collect();
     assert_eq!(ids, kept);
@@ -671,9 +637,9 @@ async fn compaction_returns_the_space_of_deleted_data() {
 #[tokio::test]
 async fn a_bloated_database_is_compacted_when_opened() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(dir.path(), generous()).await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut relay = relay_in(dir.path(), generous());
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
     for _ in 0..64 {
@@ -697,10 +663,7 @@ async fn a_bloated_database_is_compacted_when_opened() {
         compact_on_open_min_bytes: before + 1,
         ..generous()
     };
-    LimitedRelay::start(dir.path(), untouched)
-        .await
-        .stop()
-        .await;
+    relay_in(dir.path(), untouched).stop().await;
     assert!(disk_bytes(&db) * 3 > before);
     // ...above it, opening compacts.
     let compacting = LimitsConfig {
@@ -708,10 +671,10 @@ async fn a_bloated_database_is_compacted_when_opened() {
         compact_on_open_min_bytes: 0,
         ..generous()
     };
-    let relay = LimitedRelay::start(dir.path(), compacting).await;
+    let mut relay = relay_in(dir.path(), compacting);
     let after = disk_bytes(&db);
     assert!(after * 3 < before, "{before} -> {after}");
-    let mut directory = relay.directory(CALM).await;
+    let mut directory = relay.directory_from(CALM).await;
     let found = directory
         .lookup(LookupRequest {
             handle: "bob".into(),

@@ -7,7 +7,7 @@
 mod common;
 
 use common::raw;
-use common::{access_key, group_auth, random, RunningRelay, User};
+use common::{access_key, group_auth, random, User};
 use parley_crypto::access::AccessPublicKey;
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::{
@@ -16,6 +16,7 @@ use parley_proto::v1::{
     PublishKeyPackagesRequest, ReadRequest, RegisterRequest, SubscribeGroupsRequest,
     SubscribeInboxRequest,
 };
+use parley_testkit::TestRelay;
 use prost::Message;
 use tonic::{Code, Status};
 
@@ -65,8 +66,7 @@ fn bad_group_auth() -> GroupAuth {
 
 #[tokio::test]
 async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     let mut inbox = relay.inbox().await;
     let mut groups = relay.groups().await;

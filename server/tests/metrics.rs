@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
-use limits_support::{deposit, generous, LimitedRelay, CALM, FLOODER};
+use limits_support::{deposit, generous, limited, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{ChallengeRequest, CreateGroupRequest, PostRequest, SubscribeInboxRequest};
@@ -111,24 +111,19 @@ async fn scrape(addr: SocketAddr) -> BTreeMap<String, f64> {
 
 #[tokio::test]
 async fn metrics_move_with_traffic_and_parse() {
-    let dir = tempfile::tempdir().unwrap();
     // Every source may make 40 calls at once: enough for the traffic below, and the flooder
     // runs out.
-    let relay = LimitedRelay::start(
-        dir.path(),
-        LimitsConfig {
-            source_requests_per_second: 1,
-            source_burst: 40,
-            refusal_delay_ms: 0,
-            ..generous()
-        },
-    )
-    .await;
+    let mut relay = limited(LimitsConfig {
+        source_requests_per_second: 1,
+        source_burst: 40,
+        refusal_delay_ms: 0,
+        ..generous()
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let metrics_addr = listener.local_addr().unwrap();
     let (stop_metrics, stopped) = tokio::sync::oneshot::channel::<()>();
     let metrics_task = tokio::spawn(parley_relay::serve_metrics(
-        relay.metrics.clone(),
+        relay.metrics(),
         listener,
         async move {
             let _ = stopped.await;
@@ -143,8 +138,8 @@ async fn metrics_move_with_traffic_and_parse() {
     assert_eq!(initial["parley_flush_duration_seconds_count"], 0.0);
     assert!(initial["parley_disk_bytes"] > 0.0);
 
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
     for _ in 0..3 {
@@ -199,7 +194,7 @@ async fn metrics_move_with_traffic_and_parse() {
     for _ in 0..3 {
         subscription.next().await.unwrap().unwrap();
     }
-    let mut flooder = relay.directory(FLOODER).await;
+    let mut flooder = relay.directory_from(FLOODER).await;
     let mut refused = 0;
     for _ in 0..60 {
         if flooder.challenge(ChallengeRequest {}).await.is_err() {
@@ -287,15 +282,13 @@ async fn metrics_move_with_traffic_and_parse() {
 
 #[tokio::test]
 async fn stored_bytes_are_counted_again_after_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = LimitedRelay::start(dir.path(), generous()).await;
-    let mut directory = relay.directory(CALM).await;
-    let mut inbox = relay.inbox(CALM).await;
+    let mut relay = limited(generous());
+    let mut directory = relay.directory_from(CALM).await;
+    let mut inbox = relay.inbox_from(CALM).await;
     User::new("bob").register(&mut directory).await;
     deposit(&mut inbox, "bob", vec![1; 1234]).await.unwrap();
-    relay.stop().await;
-    let relay = LimitedRelay::start(dir.path(), generous()).await;
-    let m = parse(&relay.metrics.render());
+    relay.restart().await;
+    let m = parse(&relay.metrics().render());
     assert_eq!(m["parley_stored_bytes{kind=\"inbox\"}"], 1234.0);
     assert_eq!(m["parley_messages_accepted_total{kind=\"inbox\"}"], 0.0);
     relay.stop().await;

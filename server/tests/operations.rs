@@ -22,8 +22,8 @@ use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::{
     AckRequest, DepositRequest, FetchRequest, LookupRequest, SubscribeInboxRequest,
 };
-use parley_relay::{LimitsConfig, Relay, RelayConfig, RelayError, TlsReloader, TlsSetting};
-use tokio::sync::oneshot;
+use parley_relay::{LimitsConfig, Relay, RelayConfig, TlsSetting};
+use parley_testkit::TestRelay;
 use tokio::task::JoinHandle;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use tonic::Code;
@@ -83,47 +83,6 @@ async fn health_status(channel: Channel, service: &str) -> ServingStatus {
     ServingStatus::try_from(status).unwrap()
 }
 
-/// A relay served in this process, stopped through its shutdown future.
-struct InProcess {
-    addr: SocketAddr,
-    reloader: Option<TlsReloader>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), RelayError>>,
-}
-
-impl InProcess {
-    async fn start(config: RelayConfig) -> InProcess {
-        let relay = Relay::open(config).unwrap();
-        let reloader = relay.tls_reloader();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(relay.serve(listener, async move {
-            let _ = stopped.await;
-        }));
-        InProcess {
-            addr,
-            reloader,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    fn signal_shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-
-    async fn stopped(self) {
-        tokio::time::timeout(Duration::from_secs(30), self.task)
-            .await
-            .expect("relay did not shut down in time")
-            .unwrap()
-            .unwrap();
-    }
-}
-
 fn plaintext_config(dir: &Path) -> RelayConfig {
     RelayConfig {
         data_dir: dir.to_owned(),
@@ -136,8 +95,10 @@ fn plaintext_config(dir: &Path) -> RelayConfig {
 #[tokio::test]
 async fn health_and_reflection_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let mut relay = InProcess::start(plaintext_config(dir.path())).await;
-    let channel = plain_channel(relay.addr).await;
+    let mut relay = TestRelay::builder()
+        .config(plaintext_config(dir.path()))
+        .start();
+    let channel = plain_channel(relay.addr()).await;
     for service in SERVICES {
         assert_eq!(
             health_status(channel.clone(), service).await,
@@ -218,8 +179,7 @@ async fn health_and_reflection_answer() {
         .into_inner();
     assert!(alpha.next().await.unwrap().is_ok());
 
-    relay.signal_shutdown();
-    relay.stopped().await;
+    relay.stop().await;
 }
 
 /// Deposits unique envelopes to `handle` as fast as it can on its own connection until a
@@ -311,8 +271,8 @@ async fn stored_tags(addr: SocketAddr, bob: &User) -> BTreeSet<u64> {
 
 /// Opens the data directory again and checks that every acknowledged deposit is there.
 async fn assert_all_acknowledged_present(dir: &Path, bob: &User, acked: &BTreeSet<u64>) {
-    let mut relay = InProcess::start(plaintext_config(dir)).await;
-    let stored = stored_tags(relay.addr, bob).await;
+    let mut relay = TestRelay::builder().config(plaintext_config(dir)).start();
+    let stored = stored_tags(relay.addr(), bob).await;
     let missing: Vec<_> = acked.difference(&stored).collect();
     assert!(
         missing.is_empty(),
@@ -321,8 +281,7 @@ async fn assert_all_acknowledged_present(dir: &Path, bob: &User, acked: &BTreeSe
         acked.len(),
         &missing[..missing.len().min(5)]
     );
-    relay.signal_shutdown();
-    relay.stopped().await;
+    relay.stop().await;
 }
 
 /// Opens a health watch on the whole server; returns the statuses it reported until it
@@ -354,8 +313,8 @@ async fn graceful_shutdown_loses_no_acknowledged_deposit() {
         shutdown_grace: Duration::from_millis(400),
         ..plaintext_config(dir.path())
     };
-    let mut relay = InProcess::start(config).await;
-    let addr = relay.addr;
+    let mut relay = TestRelay::builder().config(config).start();
+    let addr = relay.addr();
     let bob = User::new("bob");
     let channel = plain_channel(addr).await;
     let mut directory = DirectoryClient::new(channel.clone());
@@ -389,7 +348,7 @@ async fn graceful_shutdown_loses_no_acknowledged_deposit() {
     let workers: Vec<_> = (0..4).map(|w| depositor(addr, w, acked.clone())).collect();
     // Let deposits flow, then ask the relay to stop while they continue.
     wait_for_deposits(&acked, 200).await;
-    relay.signal_shutdown();
+    relay.signal_stop();
 
     // During the grace period a fresh connection is told NOT_SERVING.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -400,7 +359,7 @@ async fn graceful_shutdown_loses_no_acknowledged_deposit() {
             ServingStatus::NotServing
         );
     }
-    relay.stopped().await;
+    relay.stop().await;
 
     let mut attempts = 0;
     for worker in workers {
@@ -615,17 +574,12 @@ async fn lookup_works(channel: Channel) -> bool {
 async fn tls_reload_keeps_open_connections_and_presents_the_new_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let other = tempfile::tempdir().unwrap();
-    let relay = InProcess::start(RelayConfig {
-        data_dir: dir.path().to_owned(),
-        tls: TlsSetting::SelfSigned,
-        ..Default::default()
-    })
-    .await;
-    let reloader = relay.reloader.clone().unwrap();
+    let mut relay = TestRelay::builder().data_dir(dir.path()).start();
+    let reloader = relay.tls_reloader().unwrap();
     let old_fingerprint = reloader.fingerprint();
     let old_pem = std::fs::read(dir.path().join("tls/cert.pem")).unwrap();
 
-    let open = tls_channel(relay.addr, &old_pem).await.unwrap();
+    let open = tls_channel(relay.addr(), &old_pem).await.unwrap();
     User::new("alice")
         .register(&mut DirectoryClient::new(open.clone()))
         .await;
@@ -643,7 +597,7 @@ async fn tls_reload_keeps_open_connections_and_presents_the_new_certificate() {
         assert!(lookup_works(open.clone()).await);
     }
     // New connections get the new certificate.
-    let trusting_old = match tls_channel(relay.addr, &old_pem).await {
+    let trusting_old = match tls_channel(relay.addr(), &old_pem).await {
         Ok(channel) => lookup_works(channel).await,
         Err(_) => false,
     };
@@ -651,20 +605,18 @@ async fn tls_reload_keeps_open_connections_and_presents_the_new_certificate() {
         !trusting_old,
         "a new connection still got the old certificate"
     );
-    let fresh = tls_channel(relay.addr, &new_pem).await.unwrap();
+    let fresh = tls_channel(relay.addr(), &new_pem).await.unwrap();
     assert!(lookup_works(fresh).await);
 
     // A broken file fails the reload and keeps the current certificate.
     std::fs::write(dir.path().join("tls/cert.pem"), b"not a certificate").unwrap();
     assert!(reloader.reload().is_err());
     assert_eq!(reloader.fingerprint(), new_fingerprint);
-    let still = tls_channel(relay.addr, &new_pem).await.unwrap();
+    let still = tls_channel(relay.addr(), &new_pem).await.unwrap();
     assert!(lookup_works(still).await);
     assert!(lookup_works(open).await);
 
-    let mut relay = relay;
-    relay.signal_shutdown();
-    relay.stopped().await;
+    relay.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,24 +5,24 @@
 
 mod common;
 
-use common::{access_key, group_auth, random, RunningRelay, User};
+use common::{access_key, group_auth, random, User};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::{
     ClaimKeyPackageRequest, CreateGroupRequest, DepositRequest, FetchRequest, LookupRequest,
     PostRequest, PublishKeyPackagesRequest, ReadRequest, RegisterRequest,
 };
+use parley_testkit::TestRelay;
 use tonic::Code;
 
 #[tokio::test]
 async fn data_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
     let alice = User::new("alice");
     let group_id = random::<32>();
     let key0 = access_key();
     let public0 = key0.public_key().to_bytes();
     let record = alice.record().to_bytes();
 
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    let mut relay = TestRelay::plaintext();
     let mut directory = relay.directory().await;
     directory
         .register(RegisterRequest {
@@ -94,9 +94,7 @@ async fn data_survives_a_restart() {
         })
         .await
         .unwrap();
-    relay.stop().await;
-
-    let relay = RunningRelay::plaintext(dir.path()).await;
+    relay.restart().await;
     let mut directory = relay.directory().await;
     let found = directory
         .lookup(LookupRequest {

@@ -6,24 +6,22 @@
 
 mod common;
 
-use common::{RunningRelay, User};
+use common::User;
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::LookupRequest;
 use parley_relay::{Relay, RelayConfig, RelayError, TlsSetting};
+use parley_testkit::TestRelay;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use tonic::Code;
 
-async fn tls_channel(
-    relay: &RunningRelay,
-    ca_pem: &[u8],
-) -> Result<Channel, tonic::transport::Error> {
+async fn tls_channel(relay: &TestRelay, ca_pem: &[u8]) -> Result<Channel, tonic::transport::Error> {
     let tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(ca_pem))
         .domain_name("localhost");
-    Channel::from_shared(format!("https://{}", relay.addr))
+    Channel::from_shared(format!("https://{}", relay.addr()))
         .unwrap()
         .tls_config(tls)?
         .connect()
@@ -33,11 +31,11 @@ async fn tls_channel(
 #[tokio::test]
 async fn self_signed_tls_serves_and_fingerprint_matches_and_persists() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::start(dir.path(), TlsSetting::SelfSigned).await;
+    let mut relay = TestRelay::builder().data_dir(dir.path()).start();
     let cert_pem = std::fs::read(dir.path().join("tls/cert.pem")).unwrap();
     let leaf = CertificateDer::from_pem_slice(&cert_pem).unwrap();
     let expected = hex::encode(Sha256::digest(leaf.as_ref()));
-    let fingerprint = relay.fingerprint.clone().unwrap();
+    let fingerprint = relay.fingerprint().unwrap();
     assert_eq!(fingerprint, expected);
     assert_eq!(fingerprint.len(), 64);
 
@@ -52,7 +50,7 @@ async fn self_signed_tls_serves_and_fingerprint_matches_and_persists() {
     assert_eq!(err.code(), Code::NotFound);
 
     // A plaintext client cannot talk to the TLS relay.
-    let plain = Channel::from_shared(format!("http://{}", relay.addr))
+    let plain = Channel::from_shared(format!("http://{}", relay.addr()))
         .unwrap()
         .connect()
         .await;
@@ -89,8 +87,8 @@ async fn self_signed_tls_serves_and_fingerprint_matches_and_persists() {
     relay.stop().await;
 
     // Restarting reuses the certificate.
-    let relay = RunningRelay::start(dir.path(), TlsSetting::SelfSigned).await;
-    assert_eq!(relay.fingerprint.as_deref(), Some(expected.as_str()));
+    let mut relay = TestRelay::builder().data_dir(dir.path()).start();
+    assert_eq!(relay.fingerprint().as_deref(), Some(expected.as_str()));
     let mut directory = DirectoryClient::new(tls_channel(&relay, &cert_pem).await.unwrap());
     directory
         .lookup(LookupRequest {
@@ -114,15 +112,14 @@ async fn operator_files_are_served() {
     drop(generated);
 
     let dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::start(
-        dir.path(),
-        TlsSetting::Files {
+    let mut relay = TestRelay::builder()
+        .tls(TlsSetting::Files {
             cert: cert_dir.path().join("tls/cert.pem"),
             key: cert_dir.path().join("tls/key.pem"),
-        },
-    )
-    .await;
-    assert_eq!(relay.fingerprint, expected);
+        })
+        .data_dir(dir.path())
+        .start();
+    assert_eq!(relay.fingerprint(), expected);
     let cert_pem = std::fs::read(cert_dir.path().join("tls/cert.pem")).unwrap();
     let mut directory = DirectoryClient::new(tls_channel(&relay, &cert_pem).await.unwrap());
     User::new("alice").register(&mut directory).await;

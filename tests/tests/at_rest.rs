@@ -55,12 +55,12 @@ fn hex(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_readable_is_left_on_disk() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let url = relay.url();
-    let fp = Some(relay.fingerprint());
-    let mut alice = TestClient::register(&url, fp, ALICE).await;
-    let mut bob = TestClient::register(&url, fp, BOB).await;
-    let mut carol = TestClient::register(&url, fp, CAROL).await;
+    let fp = relay.fingerprint();
+    let mut alice = TestClient::register(&url, fp.as_deref(), ALICE).await;
+    let mut bob = TestClient::register(&url, fp.as_deref(), BOB).await;
+    let mut carol = TestClient::register(&url, fp.as_deref(), CAROL).await;
 
     alice.send_text(BOB, TEXTS[0]).await.unwrap();
     assert_eq!(sync_until(&bob, 1).await.len(), 1);

@@ -11,11 +11,11 @@ use common::{member_handles, TestClient, TestRelay};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_commits_converge() {
-    let relay = TestRelay::start().await;
-    let fp = Some(relay.fingerprint());
+    let relay = TestRelay::start();
+    let fp = relay.fingerprint();
     let mut clients = Vec::new();
     for handle in ["amy", "bud", "cyd", "dot", "eli", "fay"] {
-        clients.push(TestClient::register(&relay.url(), fp, handle).await);
+        clients.push(TestClient::register(&relay.url(), fp.as_deref(), handle).await);
     }
     let [amy, bud, cyd, dot, eli, fay] = &clients[..] else {
         unreachable!()

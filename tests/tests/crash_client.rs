@@ -164,8 +164,8 @@ async fn conversation_names(client: &Client) -> Vec<String> {
 }
 
 async fn setup() -> (TestRelay, TestClient, TestClient) {
-    let relay = TestRelay::start().await;
-    let fp = Some(relay.fingerprint().to_owned());
+    let relay = TestRelay::start();
+    let fp = relay.fingerprint();
     let alice = TestClient::register(&relay.url(), fp.as_deref(), "alice").await;
     let bob = TestClient::register(&relay.url(), fp.as_deref(), "bob").await;
     (relay, alice, bob)
@@ -307,7 +307,7 @@ async fn killed_after_merge_before_welcomes() {
 /// Afterwards all three agree on the members, and group messages reach everyone once.
 async fn add_member(point: &str) {
     let (relay, mut alice, mut bob) = setup().await;
-    let fp = Some(relay.fingerprint().to_owned());
+    let fp = relay.fingerprint();
     let carol = TestClient::register(&relay.url(), fp.as_deref(), "carol").await;
     alice
         .create_group("club", &["bob".to_owned()])

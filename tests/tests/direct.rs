@@ -7,10 +7,10 @@ use common::{assert_messages, sync_until, TestClient, TestRelay};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_to_one_both_ways_with_offline_recipient() {
-    let relay = TestRelay::start().await;
-    let fp = Some(relay.fingerprint());
-    let mut alice = TestClient::register(&relay.url(), fp, "alice").await;
-    let mut bob = TestClient::register(&relay.url(), fp, "bob").await;
+    let relay = TestRelay::start();
+    let fp = relay.fingerprint();
+    let mut alice = TestClient::register(&relay.url(), fp.as_deref(), "alice").await;
+    let mut bob = TestClient::register(&relay.url(), fp.as_deref(), "bob").await;
 
     // Bob is not running while alice starts the conversation and writes twice.
     bob.offline();

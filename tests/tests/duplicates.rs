@@ -9,7 +9,7 @@ use common::{assert_each_once, assert_messages, sync_until, TestClient, TestRela
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicated_inbox_deliveries_show_once() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let proxy = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&proxy.url(), None, "alice").await;
     let bob = TestClient::register(&proxy.url(), None, "bob").await;
@@ -116,11 +116,11 @@ async fn duplicated_inbox_deliveries_show_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_entries_stored_twice_show_once() {
-    let relay = TestRelay::start().await;
-    let fp = Some(relay.fingerprint());
-    let alice = TestClient::register(&relay.url(), fp, "alice").await;
-    let bob = TestClient::register(&relay.url(), fp, "bob").await;
-    let dan = TestClient::register(&relay.url(), fp, "dan").await;
+    let relay = TestRelay::start();
+    let fp = relay.fingerprint();
+    let alice = TestClient::register(&relay.url(), fp.as_deref(), "alice").await;
+    let bob = TestClient::register(&relay.url(), fp.as_deref(), "bob").await;
+    let dan = TestClient::register(&relay.url(), fp.as_deref(), "dan").await;
     // A member that re-posts entries byte for byte under new sequence numbers, as a
     // retrying sender (or a meddling member) would.
     let mut rex = RawMember::register(Raw::new(relay.channel().await), "rex").await;
@@ -215,7 +215,7 @@ async fn group_entries_stored_twice_show_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn items_repeated_within_a_page_never_show_twice() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let proxy = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&proxy.url(), None, "alice").await;
     let bob = TestClient::register(&proxy.url(), None, "bob").await;

@@ -14,12 +14,12 @@ fn names(list: &[&str]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_create_post_add_remove() {
-    let relay = TestRelay::start().await;
-    let fp = Some(relay.fingerprint());
-    let ann = TestClient::register(&relay.url(), fp, "ann").await;
-    let ben = TestClient::register(&relay.url(), fp, "ben").await;
-    let cat = TestClient::register(&relay.url(), fp, "cat").await;
-    let eve = TestClient::register(&relay.url(), fp, "eve").await;
+    let relay = TestRelay::start();
+    let fp = relay.fingerprint();
+    let ann = TestClient::register(&relay.url(), fp.as_deref(), "ann").await;
+    let ben = TestClient::register(&relay.url(), fp.as_deref(), "ben").await;
+    let cat = TestClient::register(&relay.url(), fp.as_deref(), "cat").await;
+    let eve = TestClient::register(&relay.url(), fp.as_deref(), "eve").await;
     // The fourth member speaks the protocol directly, so the test holds its access keys.
     let mut sid = RawMember::register(Raw::new(relay.channel().await), "sid").await;
 

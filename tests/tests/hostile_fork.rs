@@ -11,13 +11,13 @@ use common::{assert_messages, member_handles, sync_until, TestClient, TestRelay}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forked_group_is_detected_by_group_code_and_reported() {
-    let mut relay = TestRelay::start().await;
+    let mut relay = TestRelay::start();
     let pa = TamperProxy::start(&relay).await;
     let pb = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&pa.url(), None, "alice").await;
     let bob = TestClient::register(&pb.url(), None, "bob").await;
-    let _carol = TestClient::register(&relay.url(), Some(relay.fingerprint()), "carol").await;
-    let _dave = TestClient::register(&relay.url(), Some(relay.fingerprint()), "dave").await;
+    let _carol = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "carol").await;
+    let _dave = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "dave").await;
     alice.create_group("f", &["bob".to_owned()]).await.unwrap();
     alice
         .send_text(&common::local(&alice, "f").await, "before the fork")

@@ -27,7 +27,7 @@ struct Room {
 
 #[cfg(test)]
 async fn room() -> Room {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let pa = TamperProxy::start(&relay).await;
     let pb = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&pa.url(), None, "alice").await;
@@ -114,7 +114,8 @@ async fn flipped_and_truncated_entries_are_set_aside() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicated_and_replayed_entries_show_once() {
     let r = room().await;
-    let carol = TestClient::register(&r.relay.url(), Some(r.relay.fingerprint()), "carol").await;
+    let carol =
+        TestClient::register(&r.relay.url(), r.relay.fingerprint().as_deref(), "carol").await;
     // Every entry served twice (same seq): the client refuses such a page whole.
     r.pb.with(|t| t.repeat_in_page = true);
     let r1 = post(&r.alice, &r.pa, "g", "r1 once").await;
@@ -160,7 +161,8 @@ async fn duplicated_and_replayed_entries_show_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entry_replayed_into_another_group_is_refused() {
     let r = room().await;
-    let _carol = TestClient::register(&r.relay.url(), Some(r.relay.fingerprint()), "carol").await;
+    let _carol =
+        TestClient::register(&r.relay.url(), r.relay.fingerprint().as_deref(), "carol").await;
     // A group bob is not in, and one he is.
     r.alice
         .create_group("k", &["carol".to_owned()])
@@ -198,7 +200,8 @@ async fn entry_replayed_into_another_group_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reordered_entries_within_and_across_epochs() {
     let r = room().await;
-    let _carol = TestClient::register(&r.relay.url(), Some(r.relay.fingerprint()), "carol").await;
+    let _carol =
+        TestClient::register(&r.relay.url(), r.relay.fingerprint().as_deref(), "carol").await;
     // Within an epoch: two messages served in the opposite order (seqs kept ascending).
     post(&r.alice, &r.pa, "g", "o1").await;
     post(&r.alice, &r.pa, "g", "o2").await;

@@ -10,7 +10,7 @@ use parley_client::ClientError;
 
 #[cfg(test)]
 async fn trio() -> (TestRelay, TamperProxy, TestClient, TestClient, TestClient) {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let proxy = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&proxy.url(), None, "alice").await;
     let bob = TestClient::register(&proxy.url(), None, "bob").await;

@@ -12,7 +12,7 @@ const SET_ASIDE: &str = "could not be processed and was set aside";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_group_entry_is_quarantined_once_across_restarts() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let pa = TamperProxy::start(&relay).await;
     let pb = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&pa.url(), None, "alice").await;
@@ -79,9 +79,9 @@ async fn poison_group_entry_is_quarantined_once_across_restarts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_delivery_is_quarantined_once_across_restarts() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let proxy = TamperProxy::start(&relay).await;
-    let carol = TestClient::register(&relay.url(), Some(relay.fingerprint()), "carol").await;
+    let carol = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "carol").await;
     let mut bob = TestClient::register(&proxy.url(), None, "bob").await;
     // Every delivery bob fetches is damaged, and his acknowledgements are lost, so the relay
     // hands the same damaged bytes over again and again.

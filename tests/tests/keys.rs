@@ -11,7 +11,7 @@ use common::{is_key_refusal, member_handles, roster, sync_until, TestClient, Tes
 /// a working 1:1.
 #[cfg(test)]
 async fn pinned_pair() -> (TestRelay, TamperProxy, TestClient, TestClient, TestClient) {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let proxy = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&proxy.url(), None, "alice").await;
     let bob = TestClient::register(&proxy.url(), None, "bob").await;

@@ -89,7 +89,7 @@ fn commit_request(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn directory_rejects_malformed_input() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let raw = Raw::new(relay.channel().await);
     let owner = RawMember::register(raw.clone(), "mal-owner").await;
     let mut dir = raw.directory.clone();
@@ -298,7 +298,7 @@ async fn directory_rejects_malformed_input() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inbox_rejects_malformed_input() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let raw = Raw::new(relay.channel().await);
     let owner = RawMember::register(raw.clone(), "inbox-owner").await;
     let stranger = RawMember::register(raw.clone(), "inbox-stranger").await;
@@ -459,7 +459,7 @@ async fn inbox_rejects_malformed_input() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_reject_malformed_input() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start();
     let raw = Raw::new(relay.channel().await);
     let owner = RawMember::register(raw.clone(), "grp-owner").await;
     let mut groups = raw.groups.clone();

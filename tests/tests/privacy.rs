@@ -12,7 +12,7 @@ const IDLE: &str = "zq-idle-9";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_stores_no_plaintext_and_no_sender() {
-    let mut relay = TestRelay::start().await;
+    let mut relay = TestRelay::start();
     // The proxy only watches here: it records every deposit and log entry the relay handles.
     let proxy = TamperProxy::start(&relay).await;
     let url = proxy.url();

@@ -20,8 +20,8 @@ fn sorted(list: &[&str]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conversation_survives_relay_and_client_restarts() {
-    let mut relay = TestRelay::start().await;
-    let fp = Some(relay.fingerprint().to_owned());
+    let mut relay = TestRelay::start();
+    let fp = relay.fingerprint();
     let mut alice = TestClient::register(&relay.url(), fp.as_deref(), "alice").await;
     let mut bob = TestClient::register(&relay.url(), fp.as_deref(), "bob").await;
     let mut carol = TestClient::register(&relay.url(), fp.as_deref(), "carol").await;

@@ -9,76 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use parley_relay::{Relay, RelayConfig, TlsSetting};
+use parley_testkit::TestRelay;
 use tempfile::TempDir;
-use tokio::runtime::Runtime;
-use tokio::sync::oneshot;
 
 /// How long anything on screen may take to appear.
 const TIMEOUT: Duration = Duration::from_secs(45);
 /// How long a message sent while the chat is open may take to appear: well under the 30 s
 /// fallback poll of the event stream, so only the relay's push can deliver it in time.
 const LIVE_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// A plaintext relay serving on loopback from its own runtime, so the test thread can block
-/// on tmux and the binary while the relay keeps answering.
-struct TestRelay {
-    url: String,
-    runtime: Option<Runtime>,
-    shutdown: Option<oneshot::Sender<()>>,
-    _data: TempDir,
-}
-
-impl TestRelay {
-    fn start() -> TestRelay {
-        let data = TempDir::new().unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let relay = Relay::open(RelayConfig {
-            data_dir: data.path().to_path_buf(),
-            tls: TlsSetting::Plaintext,
-            ..Default::default()
-        })
-        .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (shutdown, stop) = oneshot::channel::<()>();
-        runtime.spawn(async move {
-            let stopped = async {
-                let _ = stop.await;
-            };
-            relay.serve(listener, stopped).await.unwrap();
-        });
-        TestRelay {
-            url: format!("http://127.0.0.1:{port}"),
-            runtime: Some(runtime),
-            shutdown: Some(shutdown),
-            _data: data,
-        }
-    }
-}
-
-impl TestRelay {
-    fn stop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
-}
-
-impl Drop for TestRelay {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// One tmux server of our own (its own socket), killed when the test ends however it ends.
 struct Tmux {
@@ -239,7 +177,7 @@ struct Scene {
 
 impl Scene {
     fn start() -> Scene {
-        let relay = TestRelay::start();
+        let relay = TestRelay::plaintext();
         let dir = TempDir::new().unwrap();
         let passphrase = dir.path().join("passphrase");
         std::fs::write(&passphrase, "a long passphrase for tests\n").unwrap();
@@ -248,12 +186,12 @@ impl Scene {
         parley(
             &alice,
             &passphrase,
-            &["init", "--relay", &relay.url, "--handle", "alice"],
+            &["init", "--relay", &relay.url(), "--handle", "alice"],
         );
         parley(
             &bob,
             &passphrase,
-            &["init", "--relay", &relay.url, "--handle", "bob"],
+            &["init", "--relay", &relay.url(), "--handle", "bob"],
         );
         parley(
             &bob,
@@ -378,7 +316,7 @@ fn a_failed_send_is_shown_and_the_chat_goes_on() {
         s.contains("bob [unverified]: first words from bob")
     });
 
-    scene.relay.stop();
+    scene.relay.blocking_stop();
     let tmux = &scene.tmux;
     tmux.type_text("are you there");
     tmux.press("Enter");
@@ -414,7 +352,7 @@ fn joining_and_changes_of_members_show_in_the_chat_as_they_happen() {
     parley(
         &carol,
         passphrase,
-        &["init", "--relay", &scene.relay.url, "--handle", "carol"],
+        &["init", "--relay", &scene.relay.url(), "--handle", "carol"],
     );
 
     // bob adds alice (and carol) to a new group while alice's chat is open.

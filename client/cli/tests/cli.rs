@@ -54,7 +54,7 @@ fn passphrase_file() -> PathBuf {
 }
 
 fn init(home: &Path, relay: &TestRelay, handle: &str) -> Run {
-    parley(home, &["init", "--relay", &relay.url, "--handle", handle]).ok()
+    parley(home, &["init", "--relay", &relay.url(), "--handle", handle]).ok()
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn direct_messages_flow_between_two_people() {
     assert!(
         registered
             .stdout
-            .contains(&format!("Registered alice on {}.", relay.url)),
+            .contains(&format!("Registered alice on {}.", relay.url())),
         "{}",
         registered.stdout
     );
@@ -119,7 +119,7 @@ fn whoami_shows_what_init_registered() {
 
     let me = parley(home.path(), &["whoami"]).ok().stdout;
     assert!(me.contains("alice"), "{me}");
-    assert!(me.contains(&relay.url), "{me}");
+    assert!(me.contains(&relay.url()), "{me}");
     assert!(me.contains(key), "{me}");
     assert!(me.to_lowercase().contains("fingerprint"), "{me}");
 }
@@ -262,7 +262,7 @@ fn a_taken_handle_is_refused_clearly() {
 
     let run = parley(
         second.path(),
-        &["init", "--relay", &relay.url, "--handle", "alice"],
+        &["init", "--relay", &relay.url(), "--handle", "alice"],
     )
     .fails_with(1);
     assert!(run.error_line().contains("alice"), "{}", run.stderr);
@@ -282,7 +282,7 @@ fn an_unreachable_relay_exits_4() {
     let mut relay = TestRelay::plaintext();
     let alice = TempDir::new().unwrap();
     init(alice.path(), &relay, "alice");
-    relay.stop();
+    relay.blocking_stop();
     parley(alice.path(), &["read"]).fails_with(4);
     parley(alice.path(), &["send", "bob", "hello"]).fails_with(4);
 }
@@ -304,12 +304,12 @@ fn mistakes_get_a_clear_answer() {
     parley_with_stdin(alice.path(), &["send", "bob", "-"], "\n").fails_with(1);
     parley(
         alice.path(),
-        &["init", "--relay", &relay.url, "--handle", "alice2"],
+        &["init", "--relay", &relay.url(), "--handle", "alice2"],
     )
     .fails_with(1);
     parley(
         alice.path(),
-        &["init", "--relay", &relay.url, "--handle", "A!"],
+        &["init", "--relay", &relay.url(), "--handle", "A!"],
     )
     .fails_with(1);
 
@@ -367,7 +367,7 @@ fn home_defaults_to_dot_parley_and_follows_parley_home() {
     let run = Run::from_output(
         with_passphrase(&mut parley_command())
             .env("HOME", user_home.path())
-            .args(["init", "--relay", &relay.url, "--handle", "alice"])
+            .args(["init", "--relay", &relay.url(), "--handle", "alice"])
             .output()
             .unwrap(),
     )
@@ -389,7 +389,7 @@ fn home_defaults_to_dot_parley_and_follows_parley_home() {
         with_passphrase(&mut parley_command())
             .env("HOME", user_home.path())
             .env("PARLEY_HOME", elsewhere.path())
-            .args(["init", "--relay", &relay.url, "--handle", "bob"])
+            .args(["init", "--relay", &relay.url(), "--handle", "bob"])
             .output()
             .unwrap(),
     )
@@ -400,8 +400,8 @@ fn home_defaults_to_dot_parley_and_follows_parley_home() {
 
 #[test]
 fn a_pinned_tls_relay_works_and_a_wrong_pin_is_refused() {
-    let relay = TestRelay::self_signed();
-    let fingerprint = relay.fingerprint.clone().unwrap();
+    let relay = TestRelay::start();
+    let fingerprint = relay.fingerprint().unwrap();
     let (alice, bob) = (TempDir::new().unwrap(), TempDir::new().unwrap());
     for (home, handle) in [(alice.path(), "alice"), (bob.path(), "bob")] {
         parley(
@@ -409,7 +409,7 @@ fn a_pinned_tls_relay_works_and_a_wrong_pin_is_refused() {
             &[
                 "init",
                 "--relay",
-                &relay.url,
+                &relay.url(),
                 "--handle",
                 handle,
                 "--relay-fingerprint",
@@ -437,7 +437,7 @@ fn a_pinned_tls_relay_works_and_a_wrong_pin_is_refused() {
         &[
             "init",
             "--relay",
-            &relay.url,
+            &relay.url(),
             "--handle",
             "mallory",
             "--relay-fingerprint",
@@ -666,14 +666,14 @@ fn read_follow_prints_messages_as_they_arrive_until_ctrl_c() {
 
 #[test]
 fn first_run_asks_and_confirms_the_relay_fingerprint() {
-    let relay = TestRelay::self_signed();
-    let fingerprint = relay.fingerprint.clone().unwrap();
+    let relay = TestRelay::start();
+    let fingerprint = relay.fingerprint().unwrap();
     let alice = Person::new();
     // `script` gives parley a real terminal, as a person has; the answers are typed into it:
     // relay address, "y" to the fingerprint, handle, then the passphrase twice.
     let answers = format!(
         "{}\ny\nalice\nfirst run passphrase\nfirst run passphrase\n",
-        relay.url
+        relay.url()
     );
     let command = format!(
         "PARLEY_HOME='{}' '{}' init",

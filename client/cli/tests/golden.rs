@@ -47,7 +47,7 @@ impl Golden {
     }
 
     fn relay(&mut self, relay: &TestRelay) {
-        self.redact(format!("127.0.0.1:{}", relay.port), "127.0.0.1:<port>");
+        self.redact(format!("127.0.0.1:{}", relay.port()), "127.0.0.1:<port>");
     }
 
     /// Runs `parley ARGS` as `who` and records what they saw.
@@ -218,7 +218,7 @@ fn everyday_commands() {
     golden.run(
         "alice",
         &alice,
-        &["init", "--relay", &relay.url, "--handle", "alice"],
+        &["init", "--relay", &relay.url(), "--handle", "alice"],
     );
     bob.init(&relay, "bob");
     carol.init(&relay, "carol");
@@ -308,7 +308,7 @@ fn every_error_a_negotiator_can_meet() {
     golden.run(
         "newcomer",
         &newcomer,
-        &["init", "--relay", &relay.url, "--handle", "alice"],
+        &["init", "--relay", &relay.url(), "--handle", "alice"],
     );
     golden.run("newcomer", &newcomer, &["init"]);
 
@@ -340,7 +340,7 @@ fn every_error_a_negotiator_can_meet() {
     golden.run("alice", &alice, &["history", "bob", "--limit", "many"]);
 
     // The relay is down.
-    relay.stop();
+    relay.blocking_stop();
     golden.run("alice (relay stopped)", &alice, &["read"]);
     golden.run("alice (relay stopped)", &alice, &["send", "bob", "hello?"]);
     let dead = dead_relay_url();
@@ -361,7 +361,7 @@ fn every_error_a_negotiator_can_meet() {
 #[test]
 fn a_changed_key_blocks_sending_with_exit_3() {
     let mut golden = Golden::new("key-changed");
-    let mut relay = TestRelay::self_signed();
+    let mut relay = TestRelay::start();
     golden.relay(&relay);
     let (alice, bob, impostor) = (
         golden.person("alice"),
@@ -377,9 +377,12 @@ fn a_changed_key_blocks_sending_with_exit_3() {
          before\nalice: first contact\n"
     );
 
-    relay.stop();
-    let replaced = TestRelay::self_signed_with_certificate_of(&relay, relay.port);
-    assert_eq!(replaced.fingerprint, relay.fingerprint);
+    relay.blocking_stop();
+    let replaced = TestRelay::builder()
+        .certificate_of(&relay)
+        .port(relay.port())
+        .start();
+    assert_eq!(replaced.fingerprint(), relay.fingerprint());
     impostor.init(&replaced, "bob");
 
     golden.run("alice", &alice, &["send", "bob", "the real offer"]);

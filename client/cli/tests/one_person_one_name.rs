@@ -447,7 +447,8 @@ fn a_changed_member_blocks_the_group_until_decided() {
     read(&bob);
     read(&carol);
     drop(carol);
-    relay.release_handle("carol");
+    let released = relay.blocking_release_handle("carol");
+    assert!(released.record, "carol was registered");
     let new_carol = Person::new();
     new_carol.init(&relay, "carol");
     new_carol
@@ -499,7 +500,8 @@ fn after_a_key_change_both_sides_use_the_live_conversation() {
     let [alice, old_bob] = people(&relay, ["alice", "bob"]);
     alice.run(&["send", "bob", "before the change"]).ok();
     read(&old_bob);
-    relay.release_handle("bob");
+    let released = relay.blocking_release_handle("bob");
+    assert!(released.record, "bob was registered");
     let bob = Person::new();
     bob.init(&relay, "bob");
     bob.run(&["send", "alice", "new key, same bob"]).ok();

@@ -1,6 +1,7 @@
 //! What the relay accepts: request field bounds, operator-set limits and the rate limiters
 //! that enforce them.
 
+mod bucket_clock;
 mod config;
 mod fields;
 mod quota;

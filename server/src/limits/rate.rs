@@ -1,25 +1,36 @@
-//! Token buckets keyed by source address or by target handle (the `governor` crate).
+//! Token buckets keyed by source address or by target handle (the `governor` crate), refilled
+//! by the relay clock.
 
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
+use parley_crypto::clock::Clock;
+
+use super::bucket_clock::BucketClock;
+
+/// Keyed buckets in a `Mutex<HashMap>`, timed by the relay clock.
+type Buckets<K> = RateLimiter<K, HashMapStateStore<K>, BucketClock, NoOpMiddleware<Duration>>;
 
 /// One token bucket per key; `None` when the limit is disabled.
 pub(crate) struct KeyedLimiter<K: Hash + Eq + Clone> {
-    limiter: Option<DefaultKeyedRateLimiter<K>>,
+    limiter: Option<Buckets<K>>,
 }
 
 impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
-    /// `rate` tokens per `per`, at most `burst` at once; a rate of 0 admits everything.
-    pub(crate) fn new(rate: u32, per: Duration, burst: u32) -> Self {
+    /// `rate` tokens per `per`, at most `burst` at once, refilled as `clock` moves forward; a
+    /// rate of 0 admits everything.
+    pub(crate) fn new(rate: u32, per: Duration, burst: u32, clock: Arc<dyn Clock>) -> Self {
         let quota = NonZeroU32::new(rate)
             .and_then(|rate| Quota::with_period(per / rate.get()))
             .map(|quota| quota.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)));
         KeyedLimiter {
-            limiter: quota.map(DefaultKeyedRateLimiter::hashmap),
+            limiter: quota.map(|quota| Buckets::hashmap_with_clock(quota, BucketClock::new(clock))),
         }
     }
 
@@ -47,9 +58,9 @@ pub(crate) struct SourceLimiter {
 
 impl SourceLimiter {
     /// `per_second` requests per second and source, `burst` at once; 0 disables.
-    pub(crate) fn new(per_second: u32, burst: u32) -> Self {
+    pub(crate) fn new(per_second: u32, burst: u32, clock: Arc<dyn Clock>) -> Self {
         SourceLimiter {
-            buckets: KeyedLimiter::new(per_second, Duration::from_secs(1), burst),
+            buckets: KeyedLimiter::new(per_second, Duration::from_secs(1), burst, clock),
         }
     }
 
@@ -87,11 +98,13 @@ fn source_key(ip: IpAddr) -> IpAddr {
 
 #[cfg(test)]
 mod tests {
+    use crate::clock::SystemClock;
+
     use super::*;
 
     #[test]
     fn a_bucket_empties_per_key() {
-        let limiter = SourceLimiter::new(1, 3);
+        let limiter = SourceLimiter::new(1, 3, Arc::new(SystemClock));
         let a: SocketAddr = "127.0.0.2:1000".parse().unwrap();
         let b: SocketAddr = "127.0.0.1:1000".parse().unwrap();
         for _ in 0..3 {
@@ -103,7 +116,7 @@ mod tests {
 
     #[test]
     fn zero_rate_admits_everything() {
-        let limiter = KeyedLimiter::<u8>::new(0, Duration::from_secs(1), 0);
+        let limiter = KeyedLimiter::<u8>::new(0, Duration::from_secs(1), 0, Arc::new(SystemClock));
         for _ in 0..1000 {
             assert!(limiter.check(&1));
         }

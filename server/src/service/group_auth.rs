@@ -8,11 +8,10 @@ use tonic::Status;
 
 use super::replay::ReplayError;
 use super::RelayState;
-use crate::clock;
 use crate::limits::{self, InvalidField, SIGNATURE_LEN};
 
-/// How far a request's timestamp may be from the relay clock.
-const MAX_CLOCK_SKEW_MS: u64 = 300_000;
+/// How far a request's timestamp may be from the relay clock (inclusive).
+pub(super) const MAX_CLOCK_SKEW_MS: u64 = 300_000;
 
 /// A [`GroupAuth`] whose fields have the right sizes.
 pub(super) struct GroupProof {
@@ -45,7 +44,7 @@ impl RelayState {
         proof: &GroupProof,
         body_digest: &[u8; 32],
     ) -> Result<(), Status> {
-        if clock::now_ms().abs_diff(proof.timestamp_ms) > MAX_CLOCK_SKEW_MS {
+        if self.clock.now_ms().abs_diff(proof.timestamp_ms) > MAX_CLOCK_SKEW_MS {
             return Err(Status::unauthenticated(
                 "auth.timestamp_ms is more than 300 s away from the relay clock",
             ));

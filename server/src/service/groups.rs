@@ -17,7 +17,6 @@ use tonic::{Request, Response, Status};
 
 use super::group_auth::GroupProof;
 use super::{status, RelayState};
-use crate::clock;
 use crate::limits::{
     self, InvalidField, ID_LEN, MAX_MESSAGE_LEN, MAX_RESPONSE_PAYLOAD, MAX_SUBSCRIPTIONS,
 };
@@ -82,7 +81,7 @@ impl RelayState {
         self.verify_group(method, group_id, epoch, &key.key, proof, &digest)?;
         let appended = self
             .store
-            .append(group_id, epoch, message, next_key, clock::now_ms())
+            .append(group_id, epoch, message, next_key, self.clock.now_ms())
             .await
             .map_err(status::storage)?;
         match appended {

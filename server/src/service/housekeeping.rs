@@ -22,12 +22,14 @@ impl RelayState {
             tokio::pin!(shutdown);
             let sweep_every = state.limits.sweep_interval();
             let tick = sweep_every.min(FORGET_IDLE_EVERY);
+            // When to sweep is scheduling, timed on the monotonic clock; what a sweep deletes
+            // is decided by the relay clock (see `retention::sweep`).
             let mut last_sweep: Option<Instant> = None;
             loop {
                 if let Some(retention) = state.limits.retention() {
                     if last_sweep.is_none_or(|at| at.elapsed() >= sweep_every) {
                         last_sweep = Some(Instant::now());
-                        retention::sweep(&state.store, retention).await;
+                        retention::sweep(&state.store, retention, state.clock.as_ref()).await;
                     }
                 }
                 tokio::select! {

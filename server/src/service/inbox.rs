@@ -17,7 +17,6 @@ use tonic::{Request, Response, Status};
 
 use super::owner_auth::OwnerProof;
 use super::{status, RelayState};
-use crate::clock;
 use crate::limits::{
     self, QuotaExceeded, DEFAULT_BATCH, MAX_BATCH, MAX_MESSAGE_LEN, MAX_RESPONSE_PAYLOAD,
 };
@@ -61,7 +60,7 @@ impl Inbox for InboxService {
         }
         let quota = self.state.limits.inbox_quota();
         let deposited = store
-            .deposit(&handle, &request.envelope, clock::now_ms(), quota)
+            .deposit(&handle, &request.envelope, self.state.clock.now_ms(), quota)
             .await
             .map_err(status::storage)?;
         let metrics = &self.state.metrics;

@@ -15,6 +15,7 @@ mod subscriptions;
 use std::sync::Arc;
 use std::time::Duration;
 
+use parley_crypto::clock::Clock;
 use parley_crypto::handle::Handle;
 use parley_proto::v1::directory_server::DirectoryServer;
 use parley_proto::v1::groups_server::GroupsServer;
@@ -50,29 +51,42 @@ pub(crate) struct RelayState {
     subscriptions: Subscriptions,
     tarpit: Tarpit,
     metrics: Metrics,
+    /// The relay clock, which every time-based decision reads.
+    clock: Arc<dyn Clock>,
 }
 
 impl RelayState {
-    /// Fresh in-memory state over `store`, enforcing `limits`.
-    pub(crate) fn new(store: Store, shutdown: Shutdown, limits: &LimitsConfig) -> Arc<RelayState> {
+    /// Fresh in-memory state over `store`, enforcing `limits`, reading time from `clock`.
+    pub(crate) fn new(
+        store: Store,
+        shutdown: Shutdown,
+        limits: &LimitsConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<RelayState> {
         let metrics = store.metrics();
         Arc::new(RelayState {
             store,
-            challenges: Challenges::new(),
-            replay: ReplayCache::new(),
+            challenges: Challenges::new(clock.clone()),
+            replay: ReplayCache::new(clock.clone()),
             inbox_wakeups: Notifier::new(),
             group_wakeups: Notifier::new(),
             shutdown,
             limits: limits.clone(),
-            sources: SourceLimiter::new(limits.source_requests_per_second, limits.source_burst),
+            sources: SourceLimiter::new(
+                limits.source_requests_per_second,
+                limits.source_burst,
+                clock.clone(),
+            ),
             claims: KeyedLimiter::new(
                 limits.key_package_claims_per_minute,
                 Duration::from_secs(60),
                 limits.key_package_claim_burst,
+                clock.clone(),
             ),
             subscriptions: Subscriptions::new(limits.max_subscriptions, metrics.clone()),
             tarpit: Tarpit::new(limits.refusal_delay()),
             metrics,
+            clock,
         })
     }
 }

@@ -1,13 +1,28 @@
 //! Remembers accepted group-auth transcripts so that none is accepted twice.
+//!
+//! The rules, with both times read from the relay clock (`group_auth.rs` checks the first):
+//! - freshness: a transcript is refused if its timestamp `ts` is more than
+//!   [`MAX_CLOCK_SKEW_MS`] away from the clock, so it can be accepted only while
+//!   `now <= ts + MAX_CLOCK_SKEW_MS`;
+//! - replay: a transcript accepted when the clock read `at` (with `at >= ts - MAX_CLOCK_SKEW_MS`,
+//!   by freshness) is refused as a replay while `now - at <= REMEMBER_FOR_MS`, then
+//!   forgotten.
+//!
+//! Forgotten means `now > at + REMEMBER_FOR_MS >= ts + MAX_CLOCK_SKEW_MS`: the freshness check
+//! refuses the transcript from then on, so no replay is ever accepted. The window is closed at
+//! both ends on purpose: were the cache to forget at `now - at == REMEMBER_FOR_MS`, a
+//! transcript signed `MAX_CLOCK_SKEW_MS` ahead could be replayed in that very millisecond.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// A transcript's timestamp may be up to 300 s ahead of or behind the relay clock, so it stays
-/// acceptable for at most 600 s after the relay first sees it; remembering it that long is
-/// enough to refuse every replay.
-const REMEMBER_FOR: Duration = Duration::from_secs(600);
+use parley_crypto::clock::Clock;
+
+use super::group_auth::MAX_CLOCK_SKEW_MS;
+
+/// A transcript stays acceptable for at most twice the allowed skew after the relay first
+/// sees it; remembering it that long is enough to refuse every replay.
+const REMEMBER_FOR_MS: u64 = 2 * MAX_CLOCK_SKEW_MS;
 /// Bounds memory; when full, group-auth requests are refused until entries expire, because
 /// forgetting early would let replays through.
 const MAX_REMEMBERED: usize = 1_000_000;
@@ -27,29 +42,36 @@ pub(super) enum ReplayError {
 /// Digests of recently accepted transcripts.
 pub(super) struct ReplayCache {
     inner: Mutex<Inner>,
+    clock: Arc<dyn Clock>,
 }
 
 #[derive(Default)]
 struct Inner {
     seen: HashSet<[u8; 32]>,
-    order: VecDeque<(Instant, [u8; 32])>,
+    /// Acceptance times (relay clock, ms) in acceptance order.
+    order: VecDeque<(u64, [u8; 32])>,
 }
 
 impl ReplayCache {
-    pub(super) fn new() -> Self {
+    /// An empty cache; time is read from `clock`, the clock of the freshness check.
+    pub(super) fn new(clock: Arc<dyn Clock>) -> Self {
         ReplayCache {
             inner: Mutex::new(Inner::default()),
+            clock,
         }
     }
 
-    /// Records `digest`, refusing it if it was recorded within the last 600 s.
+    /// Records `digest`, refusing it if it was recorded within the last
+    /// [`REMEMBER_FOR_MS`] (inclusive).
     pub(super) fn check_and_insert(&self, digest: [u8; 32]) -> Result<(), ReplayError> {
-        let now = Instant::now();
+        let now_ms = self.clock.now_ms();
         // Every mutation is a single call on the collections, so a poisoned lock still holds
         // consistent data.
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        // A clock stepped back makes `now_ms - at` saturate to 0 and keeps entries longer,
+        // which errs on the side of refusing.
         while let Some((at, old)) = inner.order.front().copied() {
-            if now.duration_since(at) < REMEMBER_FOR {
+            if now_ms.saturating_sub(at) <= REMEMBER_FOR_MS {
                 break;
             }
             inner.order.pop_front();
@@ -62,23 +84,41 @@ impl ReplayCache {
             return Err(ReplayError::Full);
         }
         inner.seen.insert(digest);
-        inner.order.push_back((now, digest));
+        inner.order.push_back((now_ms, digest));
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use parley_testkit::ManualClock;
+
     use super::*;
 
     #[test]
     fn second_sighting_is_refused() {
-        let cache = ReplayCache::new();
+        let cache = ReplayCache::new(Arc::new(ManualClock::new()));
         cache.check_and_insert([1; 32]).unwrap();
         cache.check_and_insert([2; 32]).unwrap();
         assert!(matches!(
             cache.check_and_insert([1; 32]),
             Err(ReplayError::Replayed)
         ));
+    }
+
+    #[test]
+    fn entries_are_forgotten_just_after_the_window() {
+        let clock = ManualClock::new();
+        let cache = ReplayCache::new(Arc::new(clock.clone()));
+        cache.check_and_insert([1; 32]).unwrap();
+        clock.advance(Duration::from_millis(REMEMBER_FOR_MS));
+        assert!(matches!(
+            cache.check_and_insert([1; 32]),
+            Err(ReplayError::Replayed)
+        ));
+        clock.advance(Duration::from_millis(1));
+        cache.check_and_insert([1; 32]).unwrap();
     }
 }

@@ -1,5 +1,5 @@
-//! Shared test harness: a real relay on 127.0.0.1:0 over a temp dir, real tonic clients and
-//! real parley-crypto keys.
+//! Shared test helpers: users with real parley-crypto keys, signed owner and group auth, and
+//! inbox round trips over real tonic clients (the relay itself comes from parley-testkit).
 
 // Each test binary uses a different subset of these helpers, and test crates export nothing;
 // a failing helper should fail the test loudly, as in a #[test] body.
@@ -14,105 +14,21 @@
 pub mod process;
 pub mod raw;
 
-use std::net::SocketAddr;
-use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use parley_crypto::access::AccessKey;
 use parley_crypto::auth::{body, group_transcript, owner_transcript, GroupMethod, OwnerMethod};
 use parley_crypto::directory::{DirectoryRecord, SignedRecord};
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_proto::v1::directory_client::DirectoryClient;
-use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::{
-    AckRequest, ChallengeRequest, Delivery, FetchRequest, GroupAuth, OwnerAuth, RegisterRequest,
+    AckRequest, ChallengeRequest, Delivery, FetchRequest, GroupAuth, OwnerAuth, ReadRequest,
+    RegisterRequest,
 };
-use parley_relay::{Relay, RelayConfig, RelayError, TlsSetting};
+pub use parley_testkit::now_ms;
 use rand::rngs::OsRng;
 use rand::RngCore;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tonic::transport::Channel;
-
-/// A relay serving in the background.
-pub struct RunningRelay {
-    pub addr: SocketAddr,
-    pub fingerprint: Option<String>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), RelayError>>,
-}
-
-impl RunningRelay {
-    /// Opens a relay in `dir` and serves it on 127.0.0.1:0.
-    pub async fn start(dir: &Path, tls: TlsSetting) -> RunningRelay {
-        let relay = Relay::open(RelayConfig {
-            data_dir: dir.to_owned(),
-            tls,
-            ..Default::default()
-        })
-        .unwrap();
-        let fingerprint = relay.tls_fingerprint();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(relay.serve(listener, async move {
-            let _ = stopped.await;
-        }));
-        RunningRelay {
-            addr,
-            fingerprint,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    /// A plaintext relay.
-    pub async fn plaintext(dir: &Path) -> RunningRelay {
-        RunningRelay::start(dir, TlsSetting::Plaintext).await
-    }
-
-    /// A plaintext channel to this relay.
-    pub async fn channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
-    }
-
-    pub async fn directory(&self) -> DirectoryClient<Channel> {
-        DirectoryClient::new(self.channel().await)
-    }
-
-    pub async fn inbox(&self) -> InboxClient<Channel> {
-        InboxClient::new(self.channel().await)
-    }
-
-    pub async fn groups(&self) -> GroupsClient<Channel> {
-        GroupsClient::new(self.channel().await)
-    }
-
-    /// Shuts the relay down and waits until it has stopped.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let result = tokio::time::timeout(std::time::Duration::from_secs(20), self.task)
-            .await
-            .expect("relay did not shut down in time")
-            .unwrap();
-        result.unwrap();
-    }
-}
-
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
 
 pub fn random<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
@@ -223,6 +139,25 @@ pub fn group_auth_at(
         timestamp_ms,
         nonce: nonce.to_vec(),
         signature: key.sign(&transcript).to_vec(),
+    }
+}
+
+/// A read of the whole log of epoch 0 of `group_id`, signed with `key` at `timestamp_ms`.
+pub fn read_all_at(key: &AccessKey, group_id: &[u8; 32], timestamp_ms: u64) -> ReadRequest {
+    let auth = group_auth_at(
+        key,
+        GroupMethod::Read,
+        group_id,
+        0,
+        body::read(0, 0),
+        timestamp_ms,
+    );
+    ReadRequest {
+        group_id: group_id.to_vec(),
+        epoch: 0,
+        from_seq: 0,
+        limit: 0,
+        auth: Some(auth),
     }
 }
 

@@ -1,5 +1,5 @@
-//! Helpers of the limits, metrics and flood tests: a relay with chosen limits, clients bound
-//! to a chosen loopback source address, and inbox round trips.
+//! Helpers of the limits, metrics and flood tests: clients bound to a chosen loopback source
+//! address, limits that stay out of the way, and inbox round trips.
 
 #![allow(
     dead_code,
@@ -9,17 +9,16 @@
     clippy::panic
 )]
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::DepositRequest;
-use parley_relay::{LimitsConfig, Metrics, Relay, RelayConfig, RelayError, TlsSetting};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tonic::transport::{Channel, Endpoint};
+use parley_relay::LimitsConfig;
+use parley_testkit::TestRelay;
+use tonic::transport::Channel;
 use tonic::Status;
 
 /// The address well-behaved test clients connect from.
@@ -27,66 +26,38 @@ pub const CALM: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
 /// The address flooding test clients connect from.
 pub const FLOODER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
 
-/// A plaintext relay with chosen limits, serving in the background.
-pub struct LimitedRelay {
-    pub addr: SocketAddr,
-    pub metrics: Metrics,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), RelayError>>,
+/// Clients on a new connection from a chosen loopback source address, which the relay's
+/// per-source limits count apart.
+pub trait FromSource {
+    /// A Directory client connected from `source`.
+    async fn directory_from(&self, source: IpAddr) -> DirectoryClient<Channel>;
+    /// An Inbox client connected from `source`.
+    async fn inbox_from(&self, source: IpAddr) -> InboxClient<Channel>;
 }
 
-impl LimitedRelay {
-    pub async fn start(dir: &Path, limits: LimitsConfig) -> LimitedRelay {
-        let relay = Relay::open(RelayConfig {
-            data_dir: dir.to_owned(),
-            tls: TlsSetting::Plaintext,
-            limits,
-            ..Default::default()
-        })
-        .unwrap();
-        let metrics = relay.metrics();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(relay.serve(listener, async move {
-            let _ = stopped.await;
-        }));
-        LimitedRelay {
-            addr,
-            metrics,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    /// A new connection from `source` (a loopback address).
-    pub async fn channel_from(&self, source: IpAddr) -> Channel {
-        Endpoint::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .local_address(Some(source))
-            .connect()
-            .await
-            .unwrap()
-    }
-
-    pub async fn directory(&self, source: IpAddr) -> DirectoryClient<Channel> {
+impl FromSource for TestRelay {
+    async fn directory_from(&self, source: IpAddr) -> DirectoryClient<Channel> {
         DirectoryClient::new(self.channel_from(source).await)
     }
 
-    pub async fn inbox(&self, source: IpAddr) -> InboxClient<Channel> {
+    async fn inbox_from(&self, source: IpAddr) -> InboxClient<Channel> {
         InboxClient::new(self.channel_from(source).await)
     }
+}
 
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        tokio::time::timeout(Duration::from_secs(20), self.task)
-            .await
-            .expect("relay did not shut down in time")
-            .unwrap()
-            .unwrap();
-    }
+/// A plaintext relay with `limits`, the relay of the limits tests.
+pub fn limited(limits: LimitsConfig) -> TestRelay {
+    TestRelay::builder().plaintext().limits(limits).start()
+}
+
+/// [`limited`], keeping its data in `dir`: for the tests that look at the files or open the
+/// same data again.
+pub fn relay_in(dir: &Path, limits: LimitsConfig) -> TestRelay {
+    TestRelay::builder()
+        .plaintext()
+        .limits(limits)
+        .data_dir(dir)
+        .start()
 }
 
 /// Limits that never get in the way, to be tightened one at a time.

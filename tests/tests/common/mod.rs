@@ -1,40 +1,30 @@
-//! Shared harness: a real relay on loopback with a self-signed certificate, clients in
-//! temporary homes, raw protocol members and a tampering relay in front of the real one.
+//! Shared harness: clients in temporary homes, raw protocol members and a tampering relay in
+//! front of the real one (the real relay on loopback is parley_testkit's TestRelay).
 
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
 pub(crate) mod converge;
 pub(crate) mod raw;
-pub(crate) mod relay;
 pub(crate) mod tamper;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::ops::Deref;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use parley_client::{Client, ClientBuilder, ClientError, KdfParams, Message, Passphrase};
 use tempfile::TempDir;
 use tonic::{Code, Response, Status};
 
-pub(crate) use relay::TestRelay;
+pub(crate) use parley_testkit::{now_ms, TestRelay};
 
 /// The status the relay answers a request whose signature it does not accept.
 pub(crate) const DENIED: tonic::Code = tonic::Code::PermissionDenied;
 
 /// How long a test waits for something that should happen promptly.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(8);
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> u64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    u64::try_from(since).unwrap()
-}
 
 /// The passphrase of every test client's store.
 pub(crate) const PASSPHRASE: &str = "correct horse battery staple";

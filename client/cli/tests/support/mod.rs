@@ -1,124 +1,16 @@
-//! What the CLI tests share: a real relay on loopback, people with their own data folder and
-//! passphrase file, and the outcome of one run of the `parley` binary.
+//! What the CLI tests share: people with their own data folder and passphrase file, and the
+//! outcome of one run of the `parley` binary (the relay is parley_testkit's TestRelay, which
+//! serves from its own runtime while a test blocks on the binary).
 
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
+pub(crate) use parley_testkit::TestRelay;
 use std::io::Write;
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
-
-use parley_relay::{Relay, RelayConfig, TlsSetting};
 use tempfile::TempDir;
-use tokio::runtime::Runtime;
-use tokio::sync::oneshot;
-
-/// A relay serving on loopback from its own runtime, so the test thread can block on the
-/// binary while the relay keeps answering.
-pub(crate) struct TestRelay {
-    pub(crate) url: String,
-    pub(crate) port: u16,
-    pub(crate) fingerprint: Option<String>,
-    runtime: Option<Runtime>,
-    shutdown: Option<oneshot::Sender<()>>,
-    data: TempDir,
-}
-
-impl TestRelay {
-    pub(crate) fn plaintext() -> TestRelay {
-        TestRelay::start(TlsSetting::Plaintext, "http", TempDir::new().unwrap(), 0)
-    }
-
-    pub(crate) fn self_signed() -> TestRelay {
-        TestRelay::start(TlsSetting::SelfSigned, "https", TempDir::new().unwrap(), 0)
-    }
-
-    /// A TLS relay on `port` whose data folder starts with a copy of `tls_from`'s `tls/`
-    /// folder: same address, same certificate, but an empty directory of handles. To the
-    /// clients it is the same relay that lost (or rewrote) its directory.
-    pub(crate) fn self_signed_with_certificate_of(tls_from: &TestRelay, port: u16) -> TestRelay {
-        let data = TempDir::new().unwrap();
-        let tls = data.path().join("tls");
-        std::fs::create_dir_all(&tls).unwrap();
-        for entry in std::fs::read_dir(tls_from.data.path().join("tls")).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), tls.join(entry.file_name())).unwrap();
-        }
-        TestRelay::start(TlsSetting::SelfSigned, "https", data, port)
-    }
-
-    fn start(tls: TlsSetting, scheme: &str, data: TempDir, port: u16) -> TestRelay {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let relay = Relay::open(RelayConfig {
-            data_dir: data.path().to_path_buf(),
-            tls,
-            ..Default::default()
-        })
-        .unwrap();
-        let fingerprint = relay.tls_fingerprint();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (shutdown, stop) = oneshot::channel::<()>();
-        runtime.spawn(async move {
-            let stopped = async {
-                let _ = stop.await;
-            };
-            relay.serve(listener, stopped).await.unwrap();
-        });
-        TestRelay {
-            url: format!("{scheme}://127.0.0.1:{port}"),
-            port,
-            fingerprint,
-            runtime: Some(runtime),
-            shutdown: Some(shutdown),
-            data,
-        }
-    }
-
-    /// The operator frees `handle` (`parley-relay handle release`): the relay stops, the
-    /// handle is released in its data, and it starts again on the same port with the same
-    /// certificate and everything else it held.
-    pub(crate) fn release_handle(&mut self, handle: &str) {
-        self.stop();
-        let released = parley_relay::release_handle(self.data.path(), handle).unwrap();
-        assert!(released.record, "{handle} was registered");
-        let tls = if self.fingerprint.is_some() {
-            TlsSetting::SelfSigned
-        } else {
-            TlsSetting::Plaintext
-        };
-        let scheme = if self.fingerprint.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        let data = std::mem::replace(&mut self.data, TempDir::new().unwrap());
-        *self = TestRelay::start(tls, scheme, data, self.port);
-    }
-
-    pub(crate) fn stop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
-}
-
-impl Drop for TestRelay {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// What one run of the binary produced.
 #[derive(Debug)]
@@ -254,8 +146,9 @@ impl Person {
     }
 
     pub(crate) fn init(&self, relay: &TestRelay, handle: &str) -> Run {
-        let mut args = vec!["init", "--relay", &relay.url, "--handle", handle];
-        if let Some(fingerprint) = &relay.fingerprint {
+        let (url, fingerprint) = (relay.url(), relay.fingerprint());
+        let mut args = vec!["init", "--relay", &url, "--handle", handle];
+        if let Some(fingerprint) = &fingerprint {
             args.extend(["--relay-fingerprint", fingerprint]);
         }
         self.run(&args).ok()
