@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use parley_client::{
-    Client, ClientBuilder, ClientError, ConversationKind, Event, KdfParams, Message, MessageBody,
-    Passphrase,
+    Client, ClientBuilder, ClientError, ConversationId, ConversationKind, Event, Handle, KdfParams,
+    Message, MessageBody, Passphrase,
 };
 use parley_testkit::TestRelay;
 use tempfile::TempDir;
@@ -36,9 +36,19 @@ async fn open(relay: &TestRelay, home: &Path) -> Client {
 
 async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
     let client = open(relay, home).await;
-    let me = client.register(handle).await.unwrap();
+    let me = client.register(&h(handle)).await.unwrap();
     assert_eq!(me.handle, handle);
     client
+}
+
+/// A handle from test text.
+fn h(text: &str) -> Handle {
+    text.parse().unwrap()
+}
+
+/// The conversation a name means, by the library's one rule.
+async fn to(client: &Client, name: &str) -> ConversationId {
+    client.resolve(name).await.unwrap()
 }
 
 /// What people wrote (changes of members, also returned, are left out), as (conversation,
@@ -47,7 +57,13 @@ fn texts(messages: &[Message]) -> Vec<(&str, &str, &str)> {
     messages
         .iter()
         .filter(|m| !m.body.is_membership())
-        .map(|m| (m.conversation.as_str(), m.sender.as_str(), m.text.as_str()))
+        .map(|m| {
+            (
+                m.conversation_name.as_str(),
+                m.sender.as_str(),
+                m.text().unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -59,14 +75,20 @@ async fn direct_conversation_both_ways_with_the_peer_offline_at_send_time() {
     // Bob registers and goes offline: his client is closed while Alice writes.
     drop(registered(&relay, homes.1.path(), "bob").await);
 
-    let sent = alice.send_text("bob", "hi bob").await.unwrap();
-    assert_eq!(sent.conversation, "bob");
+    let sent = alice
+        .send_text(&to(&alice, "bob").await, "hi bob")
+        .await
+        .unwrap();
+    assert_eq!(sent.conversation_name, "bob");
     assert_eq!(sent.sender, "alice");
     assert_eq!(sent.body, MessageBody::Text("hi bob".into()));
-    alice.send_text("bob", "are you there?").await.unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "are you there?")
+        .await
+        .unwrap();
 
     let bob = open(&relay, homes.1.path()).await;
-    let received = bob.sync().await.unwrap();
+    let received = bob.sync().await.unwrap().messages;
     assert_eq!(
         texts(&received),
         [
@@ -80,32 +102,42 @@ async fn direct_conversation_both_ways_with_the_peer_offline_at_send_time() {
     assert_eq!(conversations[0].kind, ConversationKind::Direct);
     assert_eq!(conversations[0].members, 2);
 
-    let reply = bob.send_text("alice", "hello alice").await.unwrap();
-    assert_eq!(reply.conversation, "alice");
-    let received = alice.sync().await.unwrap();
+    let reply = bob
+        .send_text(&to(&bob, "alice").await, "hello alice")
+        .await
+        .unwrap();
+    assert_eq!(reply.conversation_name, "alice");
+    let received = alice.sync().await.unwrap().messages;
     assert_eq!(texts(&received), [("bob", "bob", "hello alice")]);
     // Still one conversation each: the reply went into the existing group.
     assert_eq!(alice.conversations().await.unwrap().len(), 1);
 
     let mut members: Vec<String> = alice
-        .members("bob")
+        .members(&to(&alice, "bob").await)
         .await
         .unwrap()
         .into_iter()
-        .map(|m| m.handle)
+        .map(|m| m.handle.to_string())
         .collect();
     members.sort();
     assert_eq!(members, ["alice", "bob"]);
     let bob_key = bob.whoami().unwrap().identity_key;
-    let listed = alice.members("bob").await.unwrap();
+    let listed = alice.members(&to(&alice, "bob").await).await.unwrap();
     assert!(listed
         .iter()
         .any(|m| m.handle == "bob" && m.identity_key == bob_key));
 
-    let number = alice.safety_number("bob").await.unwrap();
-    assert_eq!(number, bob.safety_number("alice").await.unwrap());
+    let number = alice.safety_number(&h("bob")).await.unwrap();
+    assert_eq!(number, bob.safety_number(&h("alice")).await.unwrap());
     assert_eq!(number.split(' ').count(), 12);
-    assert!(bob.alerts().await.unwrap().is_empty());
+    assert!(bob
+        .alerts()
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,87 +148,127 @@ async fn group_of_three_with_add_and_remove() {
     let bob = registered(&relay, dirs[1].path(), "bob").await;
     let carol = registered(&relay, dirs[2].path(), "carol").await;
 
-    alice.create_group("team", &["bob".into()]).await.unwrap();
+    alice.create_group("team", &[h("bob")]).await.unwrap();
     assert!(matches!(
         alice.create_group("team", &[]).await,
         Err(ClientError::ConversationExists(_))
     ));
-    alice.add_member("team", "carol").await.unwrap();
+    alice
+        .add_member(&to(&alice, "team").await, &h("carol"))
+        .await
+        .unwrap();
     assert!(matches!(
-        alice.add_member("team", "carol").await,
+        alice
+            .add_member(&to(&alice, "team").await, &h("carol"))
+            .await,
         Err(ClientError::AlreadyAMember(_))
     ));
-    alice.send_text("team", "welcome both").await.unwrap();
+    alice
+        .send_text(&to(&alice, "team").await, "welcome both")
+        .await
+        .unwrap();
 
-    assert!(texts(&bob.sync().await.unwrap()).contains(&("alice/team", "alice", "welcome both")));
+    assert!(texts(&bob.sync().await.unwrap().messages).contains(&(
+        "alice/team",
+        "alice",
+        "welcome both"
+    )));
     assert_eq!(
-        texts(&carol.sync().await.unwrap()),
+        texts(&carol.sync().await.unwrap().messages),
         [("alice/team", "alice", "welcome both")]
     );
-    assert_eq!(bob.members("alice/team").await.unwrap().len(), 3);
+    assert_eq!(
+        bob.members(&to(&bob, "alice/team").await)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     let info = carol.conversations().await.unwrap();
     assert_eq!(info[0].kind, ConversationKind::Group);
     assert_eq!(info[0].members, 3);
 
     carol
-        .send_text("alice/team", "hi from carol")
+        .send_text(&to(&carol, "alice/team").await, "hi from carol")
         .await
         .unwrap();
     assert_eq!(
-        texts(&bob.sync().await.unwrap()),
+        texts(&bob.sync().await.unwrap().messages),
         [("alice/team", "carol", "hi from carol")]
     );
 
     // Removing someone who is not in the group is refused.
     assert!(matches!(
-        alice.remove_member("team", "dave").await,
+        alice
+            .remove_member(&to(&alice, "team").await, &h("dave"))
+            .await,
         Err(ClientError::UnknownContact(_) | ClientError::NotAMember(_))
     ));
-    alice.remove_member("team", "carol").await.unwrap();
+    alice
+        .remove_member(&to(&alice, "team").await, &h("carol"))
+        .await
+        .unwrap();
     assert!(matches!(
-        alice.remove_member("team", "carol").await,
+        alice.remove_member(&to(&alice, "team").await, &h("carol")).await,
         Err(ClientError::NotAMember(h)) if h == "carol"
     ));
-    alice.send_text("team", "carol is gone").await.unwrap();
-    bob.send_text("alice/team", "indeed").await.unwrap();
+    alice
+        .send_text(&to(&alice, "team").await, "carol is gone")
+        .await
+        .unwrap();
+    bob.send_text(&to(&bob, "alice/team").await, "indeed")
+        .await
+        .unwrap();
 
     // Carol learns only that she was removed, and by whom.
-    let carol_new = carol.sync().await.unwrap();
+    let carol_new = carol.sync().await.unwrap().messages;
     assert!(
         texts(&carol_new).is_empty(),
         "a removed member read {carol_new:?}"
     );
-    assert_eq!(
-        carol_new
-            .iter()
-            .map(|m| (m.sender.as_str(), m.text.as_str()))
-            .collect::<Vec<_>>(),
-        [("alice", "removed you from alice/team")]
+    assert_eq!(carol_new.len(), 1, "{carol_new:?}");
+    assert_eq!(carol_new[0].sender, "alice");
+    assert_eq!(carol_new[0].conversation_name, "alice/team");
+    assert!(
+        matches!(
+            &carol_new[0].body,
+            MessageBody::MembershipChanged { added, removed }
+                if added.is_empty() && removed == &[h("carol")]
+        ),
+        "{carol_new:?}"
     );
     assert!(carol
         .alerts()
         .await
         .unwrap()
         .iter()
-        .any(|a| a.contains("removed from alice/team by alice")));
+        .any(|a| a.to_string().contains("removed from alice/team by alice")));
     assert!(matches!(
-        carol.send_text("alice/team", "let me back in").await,
+        carol
+            .send_text(&to(&carol, "alice/team").await, "let me back in")
+            .await,
         Err(ClientError::NotAMember(_))
     ));
     assert!(carol
-        .history("alice/team", None)
+        .history(&to(&carol, "alice/team").await, None)
         .await
         .unwrap()
         .iter()
-        .all(|m| m.text != "carol is gone"));
+        .all(|m| m.text() != Some("carol is gone")));
 
     assert_eq!(
-        texts(&bob.sync().await.unwrap()),
+        texts(&bob.sync().await.unwrap().messages),
         [("alice/team", "alice", "carol is gone")]
     );
-    assert_eq!(bob.members("alice/team").await.unwrap().len(), 2);
     assert_eq!(
-        texts(&alice.sync().await.unwrap()),
+        bob.members(&to(&bob, "alice/team").await)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        texts(&alice.sync().await.unwrap().messages),
         [
             ("team", "carol", "hi from carol"),
             ("team", "bob", "indeed")
@@ -212,42 +284,66 @@ async fn sync_and_history_return_each_message_once() {
     let bob = registered(&relay, homes.1.path(), "bob").await;
 
     for text in ["one", "two", "three"] {
-        alice.send_text("bob", text).await.unwrap();
+        alice
+            .send_text(&to(&alice, "bob").await, text)
+            .await
+            .unwrap();
     }
-    let first = bob.sync().await.unwrap();
+    let first = bob.sync().await.unwrap().messages;
     // Being added to the conversation comes first, as an entry of its own.
+    assert!(
+        matches!(
+            &first[0].body,
+            MessageBody::Joined { members, from_stranger: true }
+                if members == &[h("alice"), h("bob")]
+        ),
+        "{first:?}"
+    );
     assert_eq!(
-        first.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
-        [
-            "started a private conversation with you",
-            "one",
-            "two",
-            "three"
-        ]
+        first[1..]
+            .iter()
+            .map(|m| m.text().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["one", "two", "three"]
     );
     assert!(first[0].body.is_membership());
-    assert!(bob.sync().await.unwrap().is_empty());
+    assert!(bob.sync().await.unwrap().messages.is_empty());
 
-    let history = bob.history("alice", None).await.unwrap();
+    let history = bob.history(&to(&bob, "alice").await, None).await.unwrap();
     assert_eq!(history, first);
-    let latest = bob.history("alice", Some(2)).await.unwrap();
+    let latest = bob
+        .history(&to(&bob, "alice").await, Some(2))
+        .await
+        .unwrap();
     assert_eq!(
-        latest.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        latest
+            .iter()
+            .map(|m| m.text().unwrap_or_default())
+            .collect::<Vec<_>>(),
         ["two", "three"]
     );
 
     // The sender's history holds its own messages, once, in order.
-    let mine = alice.history("bob", None).await.unwrap();
+    let mine = alice.history(&to(&alice, "bob").await, None).await.unwrap();
     assert_eq!(
-        mine.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        mine.iter()
+            .map(|m| m.text().unwrap_or_default())
+            .collect::<Vec<_>>(),
         ["one", "two", "three"]
     );
     assert!(mine.iter().all(|m| m.sender == "alice"));
-    assert!(alice.sync().await.unwrap().is_empty());
-    assert_eq!(alice.history("bob", None).await.unwrap().len(), 3);
+    assert!(alice.sync().await.unwrap().messages.is_empty());
+    assert_eq!(
+        alice
+            .history(&to(&alice, "bob").await, None)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 
     assert!(matches!(
-        alice.history("nobody", None).await,
+        alice.history(&to(&alice, "nobody").await, None).await,
         Err(ClientError::UnknownConversation(_))
     ));
 }
@@ -259,8 +355,11 @@ async fn a_reopened_client_continues_where_it_left_off() {
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
     let alice_id = alice.whoami().unwrap();
-    alice.send_text("bob", "before restart").await.unwrap();
-    assert_eq!(texts(&bob.sync().await.unwrap()).len(), 1);
+    alice
+        .send_text(&to(&alice, "bob").await, "before restart")
+        .await
+        .unwrap();
+    assert_eq!(texts(&bob.sync().await.unwrap().messages).len(), 1);
     drop(alice);
     drop(bob);
 
@@ -268,23 +367,38 @@ async fn a_reopened_client_continues_where_it_left_off() {
     let alice = locked(homes.0.path(), PASSPHRASE).build().await.unwrap();
     assert_eq!(alice.whoami().unwrap(), alice_id);
     assert!(matches!(
-        alice.register("alice2").await,
+        alice.register(&h("alice2")).await,
         Err(ClientError::AlreadyInitialized)
     ));
-    alice.send_text("bob", "after restart").await.unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "after restart")
+        .await
+        .unwrap();
 
     let bob = open(&relay, homes.1.path()).await;
     assert_eq!(
-        texts(&bob.sync().await.unwrap()),
+        texts(&bob.sync().await.unwrap().messages),
         [("alice", "alice", "after restart")]
     );
-    bob.send_text("alice", "got both").await.unwrap();
+    bob.send_text(&to(&bob, "alice").await, "got both")
+        .await
+        .unwrap();
     assert_eq!(
-        texts(&alice.sync().await.unwrap()),
+        texts(&alice.sync().await.unwrap().messages),
         [("bob", "bob", "got both")]
     );
-    assert_eq!(texts(&bob.history("alice", None).await.unwrap()).len(), 3);
-    assert_eq!(alice.history("bob", None).await.unwrap().len(), 3);
+    assert_eq!(
+        texts(&bob.history(&to(&bob, "alice").await, None).await.unwrap()).len(),
+        3
+    );
+    assert_eq!(
+        alice
+            .history(&to(&alice, "bob").await, None)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,7 +408,7 @@ async fn a_taken_handle_is_refused_and_nothing_is_saved() {
     let _alice = registered(&relay, homes.0.path(), "alice").await;
 
     let impostor = open(&relay, homes.1.path()).await;
-    match impostor.register("alice").await {
+    match impostor.register(&h("alice")).await {
         Err(ClientError::HandleTaken(h)) => assert_eq!(h, "alice"),
         other => panic!("expected HandleTaken, got {other:?}"),
     }
@@ -313,9 +427,9 @@ async fn a_taken_handle_is_refused_and_nothing_is_saved() {
         Err(ClientError::NotInitialized)
     ));
     // The same home can still register a free handle.
-    reopened.register("mallory").await.unwrap();
+    reopened.register(&h("mallory")).await.unwrap();
     assert!(matches!(
-        reopened.register("bad handle!").await,
+        reopened.register(&h("someone-else")).await,
         Err(ClientError::AlreadyInitialized)
     ));
 }
@@ -325,32 +439,34 @@ async fn sending_errors_are_typed() {
     let relay = TestRelay::start();
     let home = tempfile::tempdir().unwrap();
     let fresh = open(&relay, tempfile::tempdir().unwrap().path()).await;
-    assert!(matches!(
-        fresh.register("Not A Handle").await,
-        Err(ClientError::InvalidHandle(_))
-    ));
+    // A handle is checked when it is made, before the client sees it.
+    assert!("Not A Handle".parse::<Handle>().is_err());
+    drop(fresh);
     let alice = registered(&relay, home.path(), "alice").await;
     assert!(matches!(
-        alice.send_text("bob", "   \n").await,
+        alice.send_text(&to(&alice, "bob").await, "   \n").await,
         Err(ClientError::EmptyMessage)
     ));
     let long = "x".repeat(64 * 1024 + 1);
     assert!(matches!(
-        alice.send_text("bob", &long).await,
+        alice.send_text(&to(&alice, "bob").await, &long).await,
         Err(ClientError::MessageTooLong)
     ));
     assert!(matches!(
-        alice.send_text("no such group!", "hi").await,
+        alice.resolve("no such group!").await,
         Err(ClientError::UnknownConversation(_))
     ));
-    let err = alice.send_text("nobody", "hi").await.unwrap_err();
+    let err = alice
+        .send_text(&to(&alice, "nobody").await, "hi")
+        .await
+        .unwrap_err();
     assert!(matches!(err, ClientError::UnknownContact(ref h) if h == "nobody"));
     assert_eq!(
         err.to_string(),
         "the relay does not know anyone called nobody"
     );
     assert!(matches!(
-        alice.send_text("alice", "hi me").await,
+        alice.send_text(&to(&alice, "alice").await, "hi me").await,
         Err(ClientError::CannotMessageSelf)
     ));
     assert!(alice.conversations().await.unwrap().is_empty());
@@ -370,7 +486,7 @@ async fn an_unreachable_relay_is_reported_as_such() {
         .build()
         .await
         .unwrap();
-    let err = client.register("alice").await.unwrap_err();
+    let err = client.register(&h("alice")).await.unwrap_err();
     assert!(matches!(err, ClientError::RelayUnreachable(_)), "{err:?}");
     assert!(matches!(client.whoami(), Err(ClientError::NotInitialized)));
 }
@@ -383,7 +499,10 @@ async fn events_stream_pushed_messages() {
     let bob = registered(&relay, homes.1.path(), "bob").await;
     let mut events = bob.events();
 
-    alice.send_text("bob", "first").await.unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "first")
+        .await
+        .unwrap();
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !seen.contains(&"first".to_owned()) {
@@ -393,12 +512,17 @@ async fn events_stream_pushed_messages() {
             .expect("stream ended")
             .unwrap();
         match event {
-            Event::Message(m) if !m.body.is_membership() => seen.push(m.text),
+            Event::Message(m) if !m.body.is_membership() => {
+                seen.push(m.text().unwrap_or_default().to_owned());
+            }
             _ => {}
         }
     }
     // The group subscription (made after joining) delivers later messages too.
-    alice.send_text("bob", "second").await.unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "second")
+        .await
+        .unwrap();
     while !seen.contains(&"second".to_owned()) {
         let event = tokio::time::timeout_at(deadline, events.next())
             .await
@@ -406,22 +530,13 @@ async fn events_stream_pushed_messages() {
             .expect("stream ended")
             .unwrap();
         match event {
-            Event::Message(m) if !m.body.is_membership() => seen.push(m.text),
+            Event::Message(m) if !m.body.is_membership() => {
+                seen.push(m.text().unwrap_or_default().to_owned());
+            }
             _ => {}
         }
     }
     assert_eq!(seen, ["first", "second"]);
-}
-
-async fn raw_connection(relay: &TestRelay) -> parley_client::relay::RelayConnection {
-    let url: parley_client::relay::RelayUrl = relay.url().parse().unwrap();
-    parley_client::relay::RelayConnection::connect(&url, relay.fingerprint().as_deref())
-        .await
-        .unwrap()
-}
-
-fn handle(s: &str) -> parley_crypto::handle::Handle {
-    parley_crypto::handle::Handle::parse(s).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,17 +547,41 @@ async fn garbage_in_the_inbox_raises_an_alert_and_does_not_block_later_deliverie
     let bob = registered(&relay, homes.1.path(), "bob").await;
 
     // Deposits are anonymous: anyone can drop bytes into bob's inbox.
-    let raw = raw_connection(&relay).await;
-    raw.deposit(&handle("bob"), &[0x01; 512]).await.unwrap();
-    alice.send_text("bob", "real message").await.unwrap();
+    let mut inbox = relay.inbox().await;
+    inbox
+        .deposit(parley_proto::v1::DepositRequest {
+            handle: "bob".into(),
+            envelope: vec![0x01; 512],
+        })
+        .await
+        .unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "real message")
+        .await
+        .unwrap();
 
-    let received = bob.sync().await.unwrap();
+    let received = bob.sync().await.unwrap().messages;
     assert_eq!(texts(&received), [("alice", "alice", "real message")]);
-    let alerts = bob.alerts().await.unwrap();
+    let alerts = bob
+        .alerts()
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     // Acknowledged and remembered: nothing comes back.
-    assert!(bob.sync().await.unwrap().is_empty());
-    assert_eq!(bob.alerts().await.unwrap().len(), 1);
+    assert!(bob.sync().await.unwrap().messages.is_empty());
+    assert_eq!(
+        bob.alerts()
+            .await
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -452,17 +591,17 @@ async fn a_relay_serving_a_different_key_for_a_pinned_handle_is_refused() {
     let dirs: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let alice = registered(&honest, dirs[0].path(), "alice").await;
     let _bob = registered(&honest, dirs[1].path(), "bob").await;
-    alice.send_text("bob", "pinning you").await.unwrap();
-    let number = alice.safety_number("bob").await.unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "pinning you")
+        .await
+        .unwrap();
+    let number = alice.safety_number(&h("bob")).await.unwrap();
     drop(alice);
 
     // Another "bob" with another key, served by the relay alice now talks to.
     let _fake_bob = registered(&evil, dirs[2].path(), "bob").await;
     let alice = open(&evil, dirs[0].path()).await;
-    let err = alice
-        .create_group("trap", &["bob".into()])
-        .await
-        .unwrap_err();
+    let err = alice.create_group("trap", &[h("bob")]).await.unwrap_err();
     assert!(
         matches!(err, ClientError::KeyChanged(ref h) if h == "bob"),
         "{err:?}"
@@ -476,9 +615,9 @@ async fn a_relay_serving_a_different_key_for_a_pinned_handle_is_refused() {
         .await
         .unwrap()
         .iter()
-        .any(|a| a.contains("bob's identity key has changed")));
+        .any(|a| a.to_string().contains("bob's identity key has changed")));
     // The pin was not replaced, and no group was created.
-    assert_eq!(alice.safety_number("bob").await.unwrap(), number);
+    assert_eq!(alice.safety_number(&h("bob")).await.unwrap(), number);
     assert!(alice
         .conversations()
         .await
@@ -494,10 +633,20 @@ async fn key_packages_fall_back_to_last_resort_and_are_topped_up_by_sync() {
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
 
-    let raw = raw_connection(&relay).await;
+    let mut directory = relay.directory().await;
+    let mut claim = async || {
+        directory
+            .claim_key_package(parley_proto::v1::ClaimKeyPackageRequest {
+                handle: "bob".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .key_package
+    };
     let mut claimed = Vec::new();
     for _ in 0..27 {
-        claimed.push(raw.claim_key_package(&handle("bob")).await.unwrap());
+        claimed.push(claim().await);
     }
     let distinct: std::collections::HashSet<&Vec<u8>> = claimed.iter().collect();
     // 25 one-time packages, then the same last-resort one.
@@ -505,15 +654,18 @@ async fn key_packages_fall_back_to_last_resort_and_are_topped_up_by_sync() {
     assert_eq!(claimed[25], claimed[26]);
 
     // The last-resort package still lets alice start a conversation.
-    alice.send_text("bob", "via last resort").await.unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "via last resort")
+        .await
+        .unwrap();
     assert_eq!(
-        texts(&bob.sync().await.unwrap()),
+        texts(&bob.sync().await.unwrap().messages),
         [("alice", "alice", "via last resort")]
     );
     // That sync topped bob up: fresh one-time packages again.
     let mut fresh = std::collections::HashSet::new();
     for _ in 0..5 {
-        fresh.insert(raw.claim_key_package(&handle("bob")).await.unwrap());
+        fresh.insert(claim().await);
     }
     assert_eq!(fresh.len(), 5);
     assert!(!fresh.contains(&claimed[25]));
@@ -528,18 +680,22 @@ async fn concurrent_commits_and_posts_are_retried() {
     let carol = registered(&relay, dirs[2].path(), "carol").await;
     let dave = registered(&relay, dirs[3].path(), "dave").await;
 
-    alice.create_group("team", &["bob".into()]).await.unwrap();
+    alice.create_group("team", &[h("bob")]).await.unwrap();
     bob.sync().await.unwrap();
     // Both commit in the same epoch: one loses the race, syncs and retries.
+    let (team_a, team_b) = (to(&alice, "team").await, to(&bob, "alice/team").await);
+    let (carol_h, dave_h) = (h("carol"), h("dave"));
     let (a, b, c) = tokio::join!(
-        alice.add_member("team", "carol"),
-        bob.add_member("alice/team", "dave"),
-        alice.send_text("team", "racing"),
+        alice.add_member(&team_a, &carol_h),
+        bob.add_member(&team_b, &dave_h),
+        alice.send_text(&team_a, "racing"),
     );
     a.unwrap();
     b.unwrap();
     c.unwrap();
-    bob.send_text("alice/team", "after the race").await.unwrap();
+    bob.send_text(&to(&bob, "alice/team").await, "after the race")
+        .await
+        .unwrap();
 
     for (client, name) in [
         (&alice, "team"),
@@ -550,19 +706,28 @@ async fn concurrent_commits_and_posts_are_retried() {
     ] {
         client.sync().await.unwrap();
         let mut members: Vec<String> = client
-            .members(name)
+            .members(&to(client, name).await)
             .await
             .unwrap()
             .into_iter()
-            .map(|m| m.handle)
+            .map(|m| m.handle.to_string())
             .collect();
         members.sort();
         assert_eq!(members, ["alice", "bob", "carol", "dave"]);
     }
-    let history = dave.history("bob/team", None).await.unwrap();
-    assert_eq!(history.last().unwrap().text, "after the race");
-    let bobs = bob.history("alice/team", None).await.unwrap();
-    assert_eq!(bobs.iter().filter(|m| m.text == "racing").count(), 1);
+    let history = dave
+        .history(&to(&dave, "bob/team").await, None)
+        .await
+        .unwrap();
+    assert_eq!(history.last().unwrap().text(), Some("after the race"));
+    let bobs = bob
+        .history(&to(&bob, "alice/team").await, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        bobs.iter().filter(|m| m.text() == Some("racing")).count(),
+        1
+    );
 }
 
 /// Every file under `dir` with its bytes.
@@ -606,7 +771,7 @@ async fn a_wrong_passphrase_is_refused_and_changes_nothing() {
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
     alice
-        .send_text("bob", "before the wrong passphrase")
+        .send_text(&to(&alice, "bob").await, "before the wrong passphrase")
         .await
         .unwrap();
     bob.sync().await.unwrap();
@@ -633,10 +798,16 @@ async fn a_wrong_passphrase_is_refused_and_changes_nothing() {
 
     // The right one still opens it, and the conversation continues.
     let bob = open(&relay, homes.1.path()).await;
-    assert_eq!(texts(&bob.history("alice", None).await.unwrap()).len(), 1);
-    alice.send_text("bob", "after").await.unwrap();
     assert_eq!(
-        texts(&bob.sync().await.unwrap()),
+        texts(&bob.history(&to(&bob, "alice").await, None).await.unwrap()).len(),
+        1
+    );
+    alice
+        .send_text(&to(&alice, "bob").await, "after")
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&bob.sync().await.unwrap().messages),
         [("alice", "alice", "after")]
     );
 }
@@ -647,7 +818,10 @@ async fn a_changed_passphrase_replaces_the_old_one() {
     let homes = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
-    alice.send_text("bob", "one").await.unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "one")
+        .await
+        .unwrap();
     bob.sync().await.unwrap();
 
     assert!(matches!(
@@ -658,7 +832,9 @@ async fn a_changed_passphrase_replaces_the_old_one() {
         .await
         .unwrap();
     // The running client carries on.
-    bob.send_text("alice", "two").await.unwrap();
+    bob.send_text(&to(&bob, "alice").await, "two")
+        .await
+        .unwrap();
     drop(bob);
 
     assert!(matches!(
@@ -670,10 +846,16 @@ async fn a_changed_passphrase_replaces_the_old_one() {
         .await
         .unwrap();
     assert_eq!(bob.whoami().unwrap().handle, "bob");
-    assert_eq!(texts(&bob.history("alice", None).await.unwrap()).len(), 2);
-    alice.send_text("bob", "three").await.unwrap();
     assert_eq!(
-        texts(&bob.sync().await.unwrap()),
+        texts(&bob.history(&to(&bob, "alice").await, None).await.unwrap()).len(),
+        2
+    );
+    alice
+        .send_text(&to(&alice, "bob").await, "three")
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&bob.sync().await.unwrap().messages),
         [("alice", "alice", "three")]
     );
 }
@@ -697,7 +879,7 @@ async fn a_third_person_is_never_added_to_a_1to1() {
     let _dave = registered(&relay, dirs[2].path(), "dave").await;
 
     mallory
-        .create_group("mallory", &["alice".into()])
+        .create_group("mallory", &[h("alice")])
         .await
         .unwrap();
     alice.sync().await.unwrap();
@@ -709,12 +891,17 @@ async fn a_third_person_is_never_added_to_a_1to1() {
     );
     // Our own API refuses to grow a 1:1 outright.
     assert!(matches!(
-        alice.add_member("mallory", "dave").await,
+        alice
+            .add_member(&to(&alice, "mallory").await, &h("dave"))
+            .await,
         Err(ClientError::NotAGroup(_))
     ));
 
     // Mallory's side calls it a group and adds dave: alice's client refuses the change.
-    mallory.add_member("mallory", "dave").await.unwrap();
+    mallory
+        .add_member(&to(&mallory, "mallory").await, &h("dave"))
+        .await
+        .unwrap();
     alice.sync().await.unwrap();
     let quarantined = alice.quarantined().await.unwrap();
     assert!(
@@ -724,16 +911,16 @@ async fn a_third_person_is_never_added_to_a_1to1() {
         "{quarantined:?}"
     );
     let members: Vec<String> = alice
-        .members("mallory")
+        .members(&to(&alice, "mallory").await)
         .await
         .unwrap()
         .into_iter()
-        .map(|m| m.handle)
+        .map(|m| m.handle.to_string())
         .collect();
     assert_eq!(members, ["mallory", "alice"]);
     // Whatever alice writes now cannot reach dave: the relay refuses her old epoch.
     assert!(alice
-        .send_text("mallory", "for mallory only")
+        .send_text(&to(&alice, "mallory").await, "for mallory only")
         .await
         .is_err());
 }

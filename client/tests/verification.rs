@@ -7,20 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use parley_client::relay::{RelayConnection, RelayUrl};
-use parley_client::{Client, ClientError, ContactInfo, KdfParams, Passphrase, Verification};
+use parley_client::{
+    Client, ClientError, ContactInfo, ConversationId, KdfParams, Passphrase, Verification,
+};
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::handle::Handle;
 use parley_testkit::TestRelay;
 use tempfile::TempDir;
-
-/// The client library's own connection to `relay`, pinned to its certificate.
-async fn connection(relay: &TestRelay) -> RelayConnection {
-    let url: RelayUrl = relay.url().parse().unwrap();
-    RelayConnection::connect(&url, relay.fingerprint().as_deref())
-        .await
-        .unwrap()
-}
 
 async fn open(relay: &TestRelay, home: &Path) -> Client {
     Client::builder()
@@ -36,8 +29,18 @@ async fn open(relay: &TestRelay, home: &Path) -> Client {
 
 async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
     let client = open(relay, home).await;
-    client.register(handle).await.unwrap();
+    client.register(&h(handle)).await.unwrap();
     client
+}
+
+/// A handle from test text.
+fn h(text: &str) -> Handle {
+    text.parse().unwrap()
+}
+
+/// The conversation a name means, by the library's one rule.
+async fn to(client: &Client, name: &str) -> ConversationId {
+    client.resolve(name).await.unwrap()
 }
 
 /// What people wrote, without the changes of members that are returned too.
@@ -70,20 +73,23 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
     let alice = registered(&relay, &alice_home, "alice").await;
     let bob = registered(&relay, &bob_home, "bob").await;
 
-    alice.send_text("bob", "hi bob").await.unwrap();
-    let got = said(bob.sync().await.unwrap());
+    alice
+        .send_text(&to(&alice, "bob").await, "hi bob")
+        .await
+        .unwrap();
+    let got = said(bob.sync().await.unwrap().messages);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].sender_status, Verification::Unverified);
-    assert!(!got[0].verified);
+    assert!(!(got[0].sender_status == Verification::Verified));
     assert_eq!(
         status_of(&alice.contacts().await.unwrap(), "bob"),
         Verification::Unverified
     );
-    let before = alice.verification("bob").await.unwrap();
+    let before = alice.verification(&h("bob")).await.unwrap();
     assert_eq!(before.status, Verification::Unverified);
     assert_eq!(
         before.digits,
-        bob.verification("alice").await.unwrap().digits
+        bob.verification(&h("alice")).await.unwrap().digits
     );
     assert_eq!(before.digits.len(), 60);
     assert_eq!(before.grouped.split(' ').count(), 12);
@@ -92,11 +98,16 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
 
     // The relay is replaced by one where "bob" belongs to someone else (same address and
     // certificate, so nothing but the directory tells). Alice's own record is carried over.
-    let alice_record = connection(&relay)
+    let alice_record = relay
+        .directory()
         .await
-        .lookup(&Handle::parse("alice").unwrap())
+        .lookup(parley_proto::v1::LookupRequest {
+            handle: "alice".into(),
+        })
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner()
+        .record;
     let port = relay.port();
     relay.stop().await;
     let relay2 = TestRelay::builder()
@@ -104,9 +115,13 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
         .port(port)
         .start();
     assert_eq!(relay2.fingerprint(), relay.fingerprint());
-    connection(&relay2)
+    let alice_record = SignedRecord::decode_and_verify(&alice_record).unwrap();
+    relay2
+        .directory()
         .await
-        .register(&SignedRecord::decode_and_verify(&alice_record).unwrap())
+        .register(parley_proto::v1::RegisterRequest {
+            record: alice_record.to_bytes(),
+        })
         .await
         .unwrap();
     let (_m, mallory_home) = home();
@@ -115,45 +130,63 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
     assert_ne!(new_bob_key, old_bob_key);
 
     // Looking bob up shows the substitution: CHANGED, the pinned key kept, an alert.
-    let changed = alice.verification("bob").await.unwrap();
+    let changed = alice.verification(&h("bob")).await.unwrap();
     assert_eq!(changed.status, Verification::Changed);
     assert_ne!(changed.digits, before.digits);
     // The number shown is the one with the new key: what the new bob sees too.
     assert_eq!(
         changed.digits,
-        new_bob.verification("alice").await.unwrap().digits
+        new_bob.verification(&h("alice")).await.unwrap().digits
     );
     let contacts = alice.contacts().await.unwrap();
     assert_eq!(status_of(&contacts, "bob"), Verification::Changed);
     let pinned = contacts.iter().find(|c| c.handle == "bob").unwrap();
     assert_eq!(pinned.identity_key, old_bob_key);
-    let alerts = alice.alerts().await.unwrap();
+    let alerts = alice
+        .alerts()
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>();
     assert!(
         alerts
             .iter()
-            .any(|a| a.contains("bob") && a.contains("changed")),
+            .any(|a| a.to_string().contains("bob") && a.contains("changed")),
         "{alerts:?}"
     );
 
     // Blocked: the 1:1, a new group with bob, and adding bob.
     assert!(matches!(
-        alice.send_text("bob", "are you there?").await,
+        alice.send_text(&to(&alice, "bob").await, "are you there?").await,
         Err(ClientError::KeyChanged(h)) if h == "bob"
     ));
     assert!(matches!(
-        alice.create_group("team", &["bob".to_owned()]).await,
+        alice.create_group("team", &[h("bob")]).await,
         Err(ClientError::KeyChanged(h)) if h == "bob"
     ));
     // Asking again does not multiply the alert.
-    alice.verification("bob").await.unwrap();
-    let again = alice.alerts().await.unwrap();
+    alice.verification(&h("bob")).await.unwrap();
+    let again = alice
+        .alerts()
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>();
     assert_eq!(
-        again.iter().filter(|a| a.contains("changed")).count(),
-        alerts.iter().filter(|a| a.contains("changed")).count()
+        again
+            .iter()
+            .filter(|a| a.to_string().contains("changed"))
+            .count(),
+        alerts
+            .iter()
+            .filter(|a| a.to_string().contains("changed"))
+            .count()
     );
 
     // Accepting adopts the new key, unverified; the old 1:1 is kept aside, read-only.
-    alice.accept_new_key("bob").await.unwrap();
+    alice.accept_new_key(&h("bob")).await.unwrap();
     let contacts = alice.contacts().await.unwrap();
     let bob_now = contacts.iter().find(|c| c.handle == "bob").unwrap();
     assert_eq!(bob_now.status, Verification::Unverified);
@@ -167,46 +200,64 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
         .collect();
     assert!(names.contains(&"bob (old key)".to_owned()), "{names:?}");
     assert_eq!(
-        alice.history("bob (old key)", None).await.unwrap()[0].text,
-        "hi bob"
+        alice
+            .history(&to(&alice, "bob (old key)").await, None)
+            .await
+            .unwrap()[0]
+            .text(),
+        Some("hi bob")
     );
-    let accepted = alice.verification("bob").await.unwrap();
+    let accepted = alice.verification(&h("bob")).await.unwrap();
     assert_eq!(accepted.status, Verification::Unverified);
     assert_eq!(accepted.digits, changed.digits);
 
     // Sending works again, to the new key.
-    alice.send_text("bob", "hello new bob").await.unwrap();
-    let got = said(new_bob.sync().await.unwrap());
+    alice
+        .send_text(&to(&alice, "bob").await, "hello new bob")
+        .await
+        .unwrap();
+    let got = said(new_bob.sync().await.unwrap().messages);
     assert_eq!(got.len(), 1);
     assert_eq!(
-        (got[0].sender.as_str(), got[0].text.as_str()),
+        (got[0].sender.as_str(), got[0].text().unwrap_or_default()),
         ("alice", "hello new bob")
     );
 
     // Confirming after comparing numbers: verified, and so are bob's messages.
-    alice.confirm_verified("bob").await.unwrap();
+    alice.confirm_verified(&h("bob")).await.unwrap();
     assert_eq!(
         status_of(&alice.contacts().await.unwrap(), "bob"),
         Verification::Verified
     );
     assert_eq!(
-        alice.verification("bob").await.unwrap().status,
+        alice.verification(&h("bob")).await.unwrap().status,
         Verification::Verified
     );
-    new_bob.send_text("alice", "verified now").await.unwrap();
-    let got = said(alice.sync().await.unwrap());
+    new_bob
+        .send_text(&to(&new_bob, "alice").await, "verified now")
+        .await
+        .unwrap();
+    let got = said(alice.sync().await.unwrap().messages);
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].text, "verified now");
+    assert_eq!(got[0].text(), Some("verified now"));
     assert_eq!(got[0].sender_status, Verification::Verified);
-    assert!(got[0].verified);
+    assert!((got[0].sender_status == Verification::Verified));
     // History shows the current status, our own messages count as verified.
-    let history = alice.history("bob", None).await.unwrap();
-    assert!(history.iter().all(|m| m.verified), "{history:?}");
+    let history = alice.history(&to(&alice, "bob").await, None).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .all(|m| m.sender_status == Verification::Verified),
+        "{history:?}"
+    );
     // Messages of a sender still unverified are marked so.
-    let theirs = new_bob.history("alice", None).await.unwrap();
+    let theirs = new_bob
+        .history(&to(&new_bob, "alice").await, None)
+        .await
+        .unwrap();
     let from_alice = theirs.iter().find(|m| m.sender == "alice").unwrap();
     assert_eq!(from_alice.sender_status, Verification::Unverified);
-    assert!(!from_alice.verified);
+    assert!(!(from_alice.sender_status == Verification::Verified));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,27 +267,30 @@ async fn accepting_an_unchanged_key_changes_nothing_and_unknown_handles_are_refu
     let (_b, bob_home) = home();
     let alice = registered(&relay, &alice_home, "alice").await;
     let _bob = registered(&relay, &bob_home, "bob").await;
-    alice.send_text("bob", "hi").await.unwrap();
-    alice.confirm_verified("bob").await.unwrap();
-    alice.accept_new_key("bob").await.unwrap();
+    alice
+        .send_text(&to(&alice, "bob").await, "hi")
+        .await
+        .unwrap();
+    alice.confirm_verified(&h("bob")).await.unwrap();
+    alice.accept_new_key(&h("bob")).await.unwrap();
     assert_eq!(
         status_of(&alice.contacts().await.unwrap(), "bob"),
         Verification::Verified
     );
     assert!(matches!(
-        alice.accept_new_key("nobody").await,
+        alice.accept_new_key(&h("nobody")).await,
         Err(ClientError::UnknownContact(_))
     ));
     assert!(matches!(
-        alice.verification("nobody").await,
+        alice.verification(&h("nobody")).await,
         Err(ClientError::UnknownContact(_))
     ));
+    // A malformed handle never reaches the library: the type refuses it.
+    assert!("Not A Handle".parse::<Handle>().is_err());
     assert!(matches!(
-        alice.verification("Not A Handle").await,
-        Err(ClientError::InvalidHandle(_))
-    ));
-    assert!(matches!(
-        alice.group_code("nothing").await,
+        alice
+            .group_code(&ConversationId::Direct(h("nothing")))
+            .await,
         Err(ClientError::UnknownConversation(_))
     ));
 }
@@ -251,31 +305,34 @@ async fn group_code_is_shared_by_all_members_and_changes_with_the_roster() {
     let dave = registered(&relay, homes[3].path(), "dave").await;
 
     alice
-        .create_group("team", &["bob".to_owned(), "carol".to_owned()])
+        .create_group("team", &[h("bob"), h("carol")])
         .await
         .unwrap();
     bob.sync().await.unwrap();
     carol.sync().await.unwrap();
-    let first = alice.group_code("team").await.unwrap();
+    let first = alice.group_code(&to(&alice, "team").await).await.unwrap();
     assert_eq!(first.digits.len(), 60);
     assert_eq!(first.grouped.split(' ').count(), 12);
     let handles: Vec<&str> = first.members.iter().map(|m| m.handle.as_str()).collect();
     assert_eq!(handles, ["alice", "bob", "carol"]);
     for other in [&bob, &carol] {
-        let theirs = other.group_code("alice/team").await.unwrap();
+        let theirs = other
+            .group_code(&to(other, "alice/team").await)
+            .await
+            .unwrap();
         assert_eq!(theirs.digits, first.digits);
         assert_eq!(theirs.epoch, first.epoch);
     }
 
     // Statuses beside members: ourselves verified, others as confirmed.
-    alice.confirm_verified("bob").await.unwrap();
+    alice.confirm_verified(&h("bob")).await.unwrap();
     let statuses: Vec<(String, Verification)> = alice
-        .group_code("team")
+        .group_code(&to(&alice, "team").await)
         .await
         .unwrap()
         .members
         .into_iter()
-        .map(|m| (m.handle, m.status))
+        .map(|m| (m.handle.to_string(), m.status))
         .collect();
     assert_eq!(
         statuses,
@@ -285,34 +342,50 @@ async fn group_code_is_shared_by_all_members_and_changes_with_the_roster() {
             ("carol".to_owned(), Verification::Unverified),
         ]
     );
-    let members = alice.members("team").await.unwrap();
+    let members = alice.members(&to(&alice, "team").await).await.unwrap();
     assert!(members
         .iter()
         .any(|m| m.handle == "bob" && m.status == Verification::Verified));
 
-    alice.add_member("team", "dave").await.unwrap();
-    let added = alice.group_code("team").await.unwrap();
+    alice
+        .add_member(&to(&alice, "team").await, &h("dave"))
+        .await
+        .unwrap();
+    let added = alice.group_code(&to(&alice, "team").await).await.unwrap();
     assert_ne!(added.digits, first.digits);
     assert!(added.epoch > first.epoch);
     for other in [&bob, &carol, &dave] {
         other.sync().await.unwrap();
         assert_eq!(
-            other.group_code("alice/team").await.unwrap().digits,
+            other
+                .group_code(&to(other, "alice/team").await)
+                .await
+                .unwrap()
+                .digits,
             added.digits
         );
     }
 
-    bob.remove_member("alice/team", "carol").await.unwrap();
-    let removed = bob.group_code("alice/team").await.unwrap();
+    bob.remove_member(&to(&bob, "alice/team").await, &h("carol"))
+        .await
+        .unwrap();
+    let removed = bob.group_code(&to(&bob, "alice/team").await).await.unwrap();
     assert_ne!(removed.digits, added.digits);
     assert_ne!(removed.digits, first.digits);
     for (other, name) in [(&alice, "team"), (&dave, "alice/team")] {
         other.sync().await.unwrap();
-        assert_eq!(other.group_code(name).await.unwrap().digits, removed.digits);
+        assert_eq!(
+            other
+                .group_code(&to(other, name).await)
+                .await
+                .unwrap()
+                .digits,
+            removed.digits
+        );
     }
     carol.sync().await.unwrap();
     assert!(matches!(
-        carol.group_code("alice/team").await,
+        carol.group_code(&to(&carol, "alice/team").await).await,
         Err(ClientError::NotAMember(_))
     ));
 }

@@ -93,6 +93,19 @@ impl AsRef<str> for Handle {
     }
 }
 
+/// A handle equals the text it was parsed from.
+impl PartialEq<str> for Handle {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Handle {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

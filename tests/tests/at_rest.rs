@@ -8,6 +8,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::{contains, read_tree, sync_until, TestClient, TestRelay, PASSPHRASE};
 
 const ALICE: &str = "zq-alice-77";
@@ -62,25 +64,25 @@ async fn nothing_readable_is_left_on_disk() {
     let mut bob = TestClient::register(&url, fp.as_deref(), BOB).await;
     let mut carol = TestClient::register(&url, fp.as_deref(), CAROL).await;
 
-    alice.send_text(BOB, TEXTS[0]).await.unwrap();
+    alice.say(BOB, TEXTS[0]).await.unwrap();
     assert_eq!(sync_until(&bob, 1).await.len(), 1);
-    bob.send_text(ALICE, TEXTS[1]).await.unwrap();
+    bob.say(ALICE, TEXTS[1]).await.unwrap();
     assert_eq!(sync_until(&alice, 1).await.len(), 1);
     alice
-        .create_group(GROUP, &[BOB.to_owned(), CAROL.to_owned()])
+        .create(GROUP, &[BOB.to_owned(), CAROL.to_owned()])
         .await
         .unwrap();
     alice
-        .send_text(&common::local(&alice, GROUP).await, TEXTS[2])
+        .say(&common::local(&alice, GROUP).await, TEXTS[2])
         .await
         .unwrap();
     assert_eq!(sync_until(&bob, 1).await.len(), 1);
     assert_eq!(sync_until(&carol, 1).await.len(), 1);
-    bob.send_text(&common::local(&bob, GROUP).await, TEXTS[3])
+    bob.say(&common::local(&bob, GROUP).await, TEXTS[3])
         .await
         .unwrap();
     carol
-        .send_text(&common::local(&carol, GROUP).await, TEXTS[4])
+        .say(&common::local(&carol, GROUP).await, TEXTS[4])
         .await
         .unwrap();
     assert_eq!(sync_until(&alice, 2).await.len(), 2);
@@ -137,7 +139,7 @@ async fn nothing_readable_is_left_on_disk() {
     assert_eq!(
         common::texts(
             &alice
-                .history(&common::local(&alice, GROUP).await, None)
+                .history_of(&common::local(&alice, GROUP).await, None)
                 .await
                 .unwrap()
         )
@@ -145,11 +147,11 @@ async fn nothing_readable_is_left_on_disk() {
         3
     );
     assert_eq!(
-        common::texts(&alice.history(BOB, None).await.unwrap()).len(),
+        common::texts(&alice.history_of(BOB, None).await.unwrap()).len(),
         2
     );
     let bob_says: Vec<String> = common::texts(
-        &bob.history(&common::local(&bob, GROUP).await, None)
+        &bob.history_of(&common::local(&bob, GROUP).await, None)
             .await
             .unwrap(),
     );

@@ -4,6 +4,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::converge::{
     add_with_retry, assert_all_reach_all, assert_same_roster, remove_with_retry, settle,
 };
@@ -21,7 +23,7 @@ async fn concurrent_commits_converge() {
         unreachable!()
     };
 
-    amy.create_group("race", &["bud".to_owned(), "cyd".to_owned()])
+    amy.create("race", &["bud".to_owned(), "cyd".to_owned()])
         .await
         .unwrap();
     settle(&[bud, cyd]).await;
@@ -56,9 +58,10 @@ async fn concurrent_commits_converge() {
     assert_same_roster(&members, "race", &["amy", "bud", "dot", "eli", "fay"]).await;
     assert_all_reach_all(&members, "race", "round two").await;
     // The removed member received nothing of round two.
-    let late = cyd.sync().await.unwrap();
+    let late = cyd.fetch().await.unwrap();
     assert!(
-        late.iter().all(|m| !m.text.starts_with("round two")),
+        late.iter()
+            .all(|m| !m.text().unwrap_or_default().starts_with("round two")),
         "{:?}",
         common::texts(&late)
     );

@@ -13,6 +13,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
@@ -73,20 +75,20 @@ async fn crash_step_child() {
     let client = open_when_free(home).await;
     match step {
         ["sync"] => {
-            client.sync().await.unwrap();
+            client.fetch().await.unwrap();
         }
         ["send", to, text] => {
             client
-                .send_text(&common::local(&client, to).await, text)
+                .say(&common::local(&client, to).await, text)
                 .await
                 .unwrap();
         }
         ["group", name, members @ ..] => {
             let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
-            client.create_group(name, &members).await.unwrap();
+            client.create(name, &members).await.unwrap();
         }
         ["add", group, handle] => client
-            .add_member(&common::local(&client, group).await, handle)
+            .add(&common::local(&client, group).await, handle)
             .await
             .unwrap(),
         _ => panic!("unknown step {step:?}"),
@@ -118,9 +120,14 @@ async fn open_when_free(home: &str) -> Client {
 /// first.
 async fn history(client: &Client, conversation: &str) -> Vec<(String, String)> {
     let conversation = common::local(client, conversation).await;
-    common::said(client.history(&conversation, None).await.unwrap())
+    common::said(client.history_of(&conversation, None).await.unwrap())
         .into_iter()
-        .map(|m| (m.sender, m.text))
+        .map(|m| {
+            (
+                m.sender.to_string(),
+                m.text().unwrap_or_default().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -136,9 +143,9 @@ async fn expect_history(client: &Client, conversation: &str, want: &[(&str, &str
     let want = pairs(want);
     let deadline = Instant::now() + PATIENCE;
     while Instant::now() < deadline {
-        client.sync().await.unwrap();
+        client.fetch().await.unwrap();
         if client
-            .history(&common::local(client, conversation).await, None)
+            .history_of(&common::local(client, conversation).await, None)
             .await
             .is_ok()
             && history(client, conversation).await == want
@@ -147,7 +154,7 @@ async fn expect_history(client: &Client, conversation: &str, want: &[(&str, &str
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    client.sync().await.unwrap();
+    client.fetch().await.unwrap();
     assert_eq!(history(client, conversation).await, want, "{conversation}");
 }
 
@@ -174,13 +181,13 @@ async fn setup() -> (TestRelay, TestClient, TestClient) {
 /// Bob dies while receiving Alice's first message (the Welcome, then the log entry).
 async fn receive_first_message(point: &str) {
     let (_relay, alice, mut bob) = setup().await;
-    alice.send_text("bob", "m1").await.unwrap();
+    alice.say("bob", "m1").await.unwrap();
     crash_at(&mut bob, point, &["sync"]).await;
 
     expect_history(&bob, "alice", &[("alice", "m1")]).await;
-    bob.send_text("alice", "m2").await.unwrap();
+    bob.say("alice", "m2").await.unwrap();
     expect_history(&alice, "bob", &[("alice", "m1"), ("bob", "m2")]).await;
-    alice.send_text("bob", "m3").await.unwrap();
+    alice.say("bob", "m3").await.unwrap();
     let want = [("alice", "m1"), ("bob", "m2"), ("alice", "m3")];
     expect_history(&bob, "alice", &want).await;
     expect_history(&alice, "bob", &want).await;
@@ -190,7 +197,7 @@ async fn receive_first_message(point: &str) {
     let joined = |messages: &[parley_client::Message]| {
         messages.iter().filter(|m| m.body.is_membership()).count()
     };
-    assert_eq!(joined(&bob.history("alice", None).await.unwrap()), 1);
+    assert_eq!(joined(&bob.history_of("alice", None).await.unwrap()), 1);
     assert_eq!(joined(&bob.unread(None).await.unwrap()), 1);
 }
 
@@ -228,13 +235,13 @@ async fn killed_after_message_persisted() {
 /// message that never reached the relay is simply sent again.
 async fn send_in_conversation(point: &str) {
     let (_relay, mut alice, bob) = setup().await;
-    alice.send_text("bob", "m0").await.unwrap();
+    alice.say("bob", "m0").await.unwrap();
     expect_history(&bob, "alice", &[("alice", "m0")]).await;
-    bob.send_text("alice", "r0").await.unwrap();
+    bob.say("alice", "r0").await.unwrap();
     expect_history(&alice, "bob", &[("alice", "m0"), ("bob", "r0")]).await;
 
     crash_at(&mut alice, point, &["send", "bob", "m1"]).await;
-    alice.sync().await.unwrap();
+    alice.fetch().await.unwrap();
     let posted = history(&alice, "bob").await.len() == 3;
     let mut want = vec![("alice", "m0"), ("bob", "r0")];
     if posted {
@@ -244,12 +251,12 @@ async fn send_in_conversation(point: &str) {
     expect_history(&bob, "alice", &want).await;
     expect_history(&alice, "bob", &want).await;
     if !posted {
-        alice.send_text("bob", "m1").await.unwrap();
+        alice.say("bob", "m1").await.unwrap();
         want.push(("alice", "m1"));
     }
-    bob.send_text("alice", "r1").await.unwrap();
+    bob.say("alice", "r1").await.unwrap();
     want.push(("bob", "r1"));
-    alice.send_text("bob", "m2").await.unwrap();
+    alice.say("bob", "m2").await.unwrap();
     want.push(("alice", "m2"));
     expect_history(&bob, "alice", &want).await;
     expect_history(&alice, "bob", &want).await;
@@ -271,11 +278,11 @@ async fn start_conversation(point: &str, sync_first: bool) {
     let (_relay, mut alice, bob) = setup().await;
     crash_at(&mut alice, point, &["send", "bob", "m1"]).await;
     if sync_first {
-        alice.sync().await.unwrap();
+        alice.fetch().await.unwrap();
     }
-    alice.send_text("bob", "m1").await.unwrap();
+    alice.say("bob", "m1").await.unwrap();
     expect_history(&bob, "alice", &[("alice", "m1")]).await;
-    bob.send_text("alice", "m2").await.unwrap();
+    bob.say("alice", "m2").await.unwrap();
     let want = [("alice", "m1"), ("bob", "m2")];
     expect_history(&alice, "bob", &want).await;
     expect_history(&bob, "alice", &want).await;
@@ -309,37 +316,34 @@ async fn add_member(point: &str) {
     let (relay, mut alice, mut bob) = setup().await;
     let fp = relay.fingerprint();
     let carol = TestClient::register(&relay.url(), fp.as_deref(), "carol").await;
+    alice.create("club", &["bob".to_owned()]).await.unwrap();
     alice
-        .create_group("club", &["bob".to_owned()])
-        .await
-        .unwrap();
-    alice
-        .send_text(&common::local(&alice, "club").await, "g0")
+        .say(&common::local(&alice, "club").await, "g0")
         .await
         .unwrap();
     expect_history(&bob, "club", &[("alice", "g0")]).await;
 
     if point.starts_with("commit.") {
         crash_at(&mut alice, point, &["add", "club", "carol"]).await;
-        alice.sync().await.unwrap();
+        alice.fetch().await.unwrap();
         if !common::member_handles(&alice, "club")
             .await
             .contains(&"carol".to_owned())
         {
             // Never accepted by the relay: the user adds Carol again.
             alice
-                .add_member(&common::local(&alice, "club").await, "carol")
+                .add(&common::local(&alice, "club").await, "carol")
                 .await
                 .unwrap();
         }
     } else {
         alice
-            .add_member(&common::local(&alice, "club").await, "carol")
+            .add(&common::local(&alice, "club").await, "carol")
             .await
             .unwrap();
         crash_at(&mut bob, point, &["sync"]).await;
     }
-    bob.sync().await.unwrap();
+    bob.fetch().await.unwrap();
     let everyone = ["alice", "bob", "carol"];
     assert_eq!(common::member_handles(&alice, "club").await, everyone);
     assert_eq!(common::member_handles(&bob, "club").await, everyone);
@@ -347,14 +351,14 @@ async fn add_member(point: &str) {
     assert_eq!(common::member_handles(&carol, "club").await, everyone);
 
     alice
-        .send_text(&common::local(&alice, "club").await, "g1")
+        .say(&common::local(&alice, "club").await, "g1")
         .await
         .unwrap();
-    bob.send_text(&common::local(&bob, "club").await, "g2")
+    bob.say(&common::local(&bob, "club").await, "g2")
         .await
         .unwrap();
     carol
-        .send_text(&common::local(&carol, "club").await, "g3")
+        .say(&common::local(&carol, "club").await, "g3")
         .await
         .unwrap();
     let want = [("alice", "g1"), ("bob", "g2"), ("carol", "g3")];

@@ -3,6 +3,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::{assert_messages, sync_until, TestClient, TestRelay};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,11 +16,11 @@ async fn one_to_one_both_ways_with_offline_recipient() {
 
     // Bob is not running while alice starts the conversation and writes twice.
     bob.offline();
-    let sent = alice.send_text("bob", "hello bob").await.unwrap();
-    assert_eq!(sent.conversation, "bob");
+    let sent = alice.say("bob", "hello bob").await.unwrap();
+    assert_eq!(sent.conversation_name, "bob");
     assert_eq!(sent.sender, "alice");
-    assert_eq!(sent.text, "hello bob");
-    alice.send_text("bob", "are you there?").await.unwrap();
+    assert_eq!(sent.text(), Some("hello bob"));
+    alice.say("bob", "are you there?").await.unwrap();
 
     // Bob comes back from his home directory and finds both, from alice, in order.
     bob.online().await;
@@ -32,21 +34,21 @@ async fn one_to_one_both_ways_with_offline_recipient() {
     );
 
     // Bob answers in the same conversation, named after alice on his side.
-    let reply = bob.send_text("alice", "hi alice").await.unwrap();
-    assert_eq!(reply.conversation, "alice");
+    let reply = bob.say("alice", "hi alice").await.unwrap();
+    assert_eq!(reply.conversation_name, "alice");
     let got = sync_until(&alice, 1).await;
     assert_messages(&got, &[("bob", "bob", "hi alice")]);
 
     // Now alice is the one offline while bob writes.
     alice.offline();
-    bob.send_text("alice", "while you were away").await.unwrap();
+    bob.say("alice", "while you were away").await.unwrap();
     alice.online().await;
     let got = sync_until(&alice, 1).await;
     assert_messages(&got, &[("bob", "bob", "while you were away")]);
 
     // Nothing is handed out twice.
-    assert!(common::said(alice.sync().await.unwrap()).is_empty());
-    assert!(common::said(bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(alice.fetch().await.unwrap()).is_empty());
+    assert!(common::said(bob.fetch().await.unwrap()).is_empty());
 
     // Both see one 1:1 of two members, and agree on the safety number.
     assert_eq!(
@@ -57,8 +59,8 @@ async fn one_to_one_both_ways_with_offline_recipient() {
         common::roster(&alice, "bob").await,
         common::roster(&bob, "alice").await
     );
-    let sn_a = alice.safety_number("bob").await.unwrap();
-    let sn_b = bob.safety_number("alice").await.unwrap();
+    let sn_a = alice.safety_with("bob").await.unwrap();
+    let sn_b = bob.safety_with("alice").await.unwrap();
     assert_eq!(sn_a, sn_b);
     assert_eq!(sn_a.split(' ').count(), 12);
 
@@ -76,11 +78,11 @@ async fn one_to_one_both_ways_with_offline_recipient() {
     ];
     all.sort();
     assert_eq!(
-        history_texts(alice.history("bob", None).await.unwrap()),
+        history_texts(alice.history_of("bob", None).await.unwrap()),
         all
     );
     assert_eq!(
-        history_texts(bob.history("alice", None).await.unwrap()),
+        history_texts(bob.history_of("alice", None).await.unwrap()),
         all
     );
 }

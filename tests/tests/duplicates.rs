@@ -3,6 +3,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::raw::{Raw, RawMember};
 use common::tamper::TamperProxy;
 use common::{assert_each_once, assert_messages, sync_until, TestClient, TestRelay};
@@ -21,8 +23,8 @@ async fn duplicated_inbox_deliveries_show_once() {
         t.drop_acks = true;
     });
 
-    alice.send_text("bob", "d1 first").await.unwrap();
-    alice.send_text("bob", "d2 second").await.unwrap();
+    alice.say("bob", "d1 first").await.unwrap();
+    alice.say("bob", "d2 second").await.unwrap();
     assert_messages(
         &sync_until(&bob, 2).await,
         &[
@@ -30,15 +32,15 @@ async fn duplicated_inbox_deliveries_show_once() {
             ("alice", "alice", "d2 second"),
         ],
     );
-    bob.send_text("alice", "d3 reply").await.unwrap();
+    bob.say("alice", "d3 reply").await.unwrap();
     assert_messages(&sync_until(&alice, 1).await, &[("bob", "bob", "d3 reply")]);
 
     alice
-        .create_group("twice", &["bob".to_owned(), "carol".to_owned()])
+        .create("twice", &["bob".to_owned(), "carol".to_owned()])
         .await
         .unwrap();
     alice
-        .send_text(&common::local(&alice, "twice").await, "d4 group")
+        .say(&common::local(&alice, "twice").await, "d4 group")
         .await
         .unwrap();
     assert_messages(
@@ -50,7 +52,7 @@ async fn duplicated_inbox_deliveries_show_once() {
         &[("twice", "alice", "d4 group")],
     );
     carol
-        .send_text(&common::local(&carol, "twice").await, "d5 carol")
+        .say(&common::local(&carol, "twice").await, "d5 carol")
         .await
         .unwrap();
     assert_messages(
@@ -76,7 +78,7 @@ async fn duplicated_inbox_deliveries_show_once() {
     // Nothing is left to show, each conversation exists once, history holds each message
     // once.
     for client in [&alice, &bob, &carol] {
-        assert!(common::said(client.sync().await.unwrap()).is_empty());
+        assert!(common::said(client.fetch().await.unwrap()).is_empty());
     }
     let names: Vec<String> = bob
         .conversations()
@@ -96,17 +98,17 @@ async fn duplicated_inbox_deliveries_show_once() {
         "{names:?}"
     );
     assert_each_once(
-        &alice.history("bob", None).await.unwrap(),
+        &alice.history_of("bob", None).await.unwrap(),
         &["d1 first", "d2 second", "d3 reply"],
     );
     assert_each_once(
-        &bob.history("alice", None).await.unwrap(),
+        &bob.history_of("alice", None).await.unwrap(),
         &["d1 first", "d2 second", "d3 reply"],
     );
     for client in [&alice, &bob, &carol] {
         assert_each_once(
             &client
-                .history(&common::local(client, "twice").await, None)
+                .history_of(&common::local(client, "twice").await, None)
                 .await
                 .unwrap(),
             &["d4 group", "d5 carol"],
@@ -126,7 +128,7 @@ async fn group_entries_stored_twice_show_once() {
     let mut rex = RawMember::register(Raw::new(relay.channel().await), "rex").await;
 
     alice
-        .create_group("echo", &["bob".to_owned(), "rex".to_owned()])
+        .create("echo", &["bob".to_owned(), "rex".to_owned()])
         .await
         .unwrap();
     let joined = rex.accept_welcomes().await;
@@ -134,7 +136,7 @@ async fn group_entries_stored_twice_show_once() {
     rex.catch_up(&group).await;
 
     alice
-        .send_text(&common::local(&alice, "echo").await, "e1 once")
+        .say(&common::local(&alice, "echo").await, "e1 once")
         .await
         .unwrap();
     let seen = rex.catch_up(&group).await;
@@ -146,13 +148,13 @@ async fn group_entries_stored_twice_show_once() {
 
     assert_messages(&sync_until(&bob, 1).await, &[("echo", "alice", "e1 once")]);
     assert!(
-        common::said(alice.sync().await.unwrap()).is_empty(),
+        common::said(alice.fetch().await.unwrap()).is_empty(),
         "alice's own message, repeated, is not shown"
     );
 
     // A commit's bytes reposted after it took effect.
     alice
-        .add_member(&common::local(&alice, "echo").await, "dan")
+        .add(&common::local(&alice, "echo").await, "dan")
         .await
         .unwrap();
     let seen = rex.catch_up(&group).await;
@@ -160,7 +162,7 @@ async fn group_entries_stored_twice_show_once() {
     let (_, commit_bytes) = seen.entries.last().unwrap().clone();
     rex.post_raw(&group, &commit_bytes).await;
     alice
-        .send_text(&common::local(&alice, "echo").await, "e2 after the add")
+        .say(&common::local(&alice, "echo").await, "e2 after the add")
         .await
         .unwrap();
     let seen = rex.catch_up(&group).await;
@@ -180,7 +182,7 @@ async fn group_entries_stored_twice_show_once() {
         &sync_until(&dan, 1).await,
         &[("echo", "alice", "e2 after the add")],
     );
-    bob.send_text(&common::local(&bob, "echo").await, "e3 from bob")
+    bob.say(&common::local(&bob, "echo").await, "e3 from bob")
         .await
         .unwrap();
     assert_messages(
@@ -195,14 +197,14 @@ async fn group_entries_stored_twice_show_once() {
     for client in [&alice, &bob] {
         assert_each_once(
             &client
-                .history(&common::local(client, "echo").await, None)
+                .history_of(&common::local(client, "echo").await, None)
                 .await
                 .unwrap(),
             &["e1 once", "e2 after the add", "e3 from bob"],
         );
     }
     assert_each_once(
-        &dan.history(&common::local(&dan, "echo").await, None)
+        &dan.history_of(&common::local(&dan, "echo").await, None)
             .await
             .unwrap(),
         &["e2 after the add", "e3 from bob"],
@@ -220,24 +222,21 @@ async fn items_repeated_within_a_page_never_show_twice() {
     let alice = TestClient::register(&proxy.url(), None, "alice").await;
     let bob = TestClient::register(&proxy.url(), None, "bob").await;
     let carol = TestClient::register(&proxy.url(), None, "carol").await;
-    alice.send_text("bob", "p0 setup").await.unwrap();
+    alice.say("bob", "p0 setup").await.unwrap();
     assert_messages(
         &sync_until(&bob, 1).await,
         &[("alice", "alice", "p0 setup")],
     );
-    alice.send_text("bob", "p1 repeated").await.unwrap();
-    alice.send_text("bob", "p2 repeated").await.unwrap();
-    alice
-        .send_text("carol", "q1 welcome repeated")
-        .await
-        .unwrap();
+    alice.say("bob", "p1 repeated").await.unwrap();
+    alice.say("bob", "p2 repeated").await.unwrap();
+    alice.say("carol", "q1 welcome repeated").await.unwrap();
 
     // The relay now repeats every item of a page (same id or seq, same bytes). The client
     // may refuse such a page as a protocol violation, or skip the repeat; it may neither
     // show a message twice nor lose one once the relay behaves again.
     proxy.with(|t| t.repeat_in_page = true);
-    let mut bob_shown = bob.sync().await.unwrap_or_default();
-    let mut carol_shown = carol.sync().await.unwrap_or_default();
+    let mut bob_shown = bob.fetch().await.unwrap_or_default();
+    let mut carol_shown = carol.fetch().await.unwrap_or_default();
     let (entries, envelopes) = proxy.with(|t| (t.served_entries.len(), t.served_envelopes.len()));
     assert!(entries > 0, "a repeated Read page was served");
     assert!(envelopes > 0, "a repeated Fetch page was served");
@@ -253,11 +252,11 @@ async fn items_repeated_within_a_page_never_show_twice() {
     );
     assert_messages(&carol_shown, &[("alice", "alice", "q1 welcome repeated")]);
     assert_each_once(
-        &bob.history("alice", None).await.unwrap(),
+        &bob.history_of("alice", None).await.unwrap(),
         &["p0 setup", "p1 repeated", "p2 repeated"],
     );
     assert_each_once(
-        &carol.history("alice", None).await.unwrap(),
+        &carol.history_of("alice", None).await.unwrap(),
         &["q1 welcome repeated"],
     );
 }

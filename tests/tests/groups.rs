@@ -4,6 +4,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::raw::{post_request, Raw, RawMember};
 use common::{assert_messages, member_handles, roster, sync_until, TestClient, TestRelay, DENIED};
 use parley_crypto::padding;
@@ -23,13 +25,13 @@ async fn group_create_post_add_remove() {
     // The fourth member speaks the protocol directly, so the test holds its access keys.
     let mut sid = RawMember::register(Raw::new(relay.channel().await), "sid").await;
 
-    ann.create_group("crew", &names(&["ben", "cat", "sid"]))
+    ann.create("crew", &names(&["ben", "cat", "sid"]))
         .await
         .unwrap();
     let four = names(&["ann", "ben", "cat", "sid"]);
     assert_eq!(member_handles(&ann, "crew").await, four);
 
-    ann.send_text(&common::local(&ann, "crew").await, "m1 hello crew")
+    ann.say(&common::local(&ann, "crew").await, "m1 hello crew")
         .await
         .unwrap();
     assert_messages(
@@ -53,7 +55,7 @@ async fn group_create_post_add_remove() {
     );
     assert_eq!(member_handles(&ben, "crew").await, four);
 
-    ben.send_text(&common::local(&ben, "crew").await, "m2 ben here")
+    ben.say(&common::local(&ben, "crew").await, "m2 ben here")
         .await
         .unwrap();
     assert_messages(
@@ -66,10 +68,10 @@ async fn group_create_post_add_remove() {
     );
 
     // A fifth member joins and sees only what is sent after.
-    ann.add_member(&common::local(&ann, "crew").await, "eve")
+    ann.add(&common::local(&ann, "crew").await, "eve")
         .await
         .unwrap();
-    ann.send_text(&common::local(&ann, "crew").await, "m3 welcome eve")
+    ann.say(&common::local(&ann, "crew").await, "m3 welcome eve")
         .await
         .unwrap();
     assert_messages(
@@ -103,10 +105,10 @@ async fn group_create_post_add_remove() {
     // sid is removed; it keeps its last access key, which is of the epoch before removal.
     let old_epoch = sid.epoch(&group);
     let old_key = sid.access_key(&group);
-    ann.remove_member(&common::local(&ann, "crew").await, "sid")
+    ann.remove(&common::local(&ann, "crew").await, "sid")
         .await
         .unwrap();
-    ann.send_text(&common::local(&ann, "crew").await, "m4 sid is gone")
+    ann.say(&common::local(&ann, "crew").await, "m4 sid is gone")
         .await
         .unwrap();
     let seen = sid.catch_up(&group).await;
@@ -160,29 +162,33 @@ async fn group_create_post_add_remove() {
     }
 
     // cat, a library client, is removed too: it decrypts nothing later and cannot post.
-    ann.remove_member(&common::local(&ann, "crew").await, "cat")
+    ann.remove(&common::local(&ann, "crew").await, "cat")
         .await
         .unwrap();
-    ann.send_text(&common::local(&ann, "crew").await, "m5 after cat")
+    ann.say(&common::local(&ann, "crew").await, "m5 after cat")
         .await
         .unwrap();
-    ben.send_text(&common::local(&ben, "crew").await, "m6 ben after cat")
+    ben.say(&common::local(&ben, "crew").await, "m6 ben after cat")
         .await
         .unwrap();
-    let after = cat.sync().await.unwrap();
+    let after = cat.fetch().await.unwrap();
     assert!(
         after
             .iter()
-            .all(|m| !m.text.contains("after cat") && m.text != "m5 after cat"),
+            .all(|m| !m.text().unwrap_or_default().contains("after cat")
+                && m.text().unwrap_or_default() != "m5 after cat"),
         "cat decrypted a message sent after its removal: {:?}",
         common::texts(&after)
     );
     assert!(cat
-        .send_text(&common::local(&cat, "crew").await, "can I still post?")
+        .say(&common::local(&cat, "crew").await, "can I still post?")
         .await
         .is_err());
     // The conversation may be gone from cat's list; if it is kept, it has nothing later.
-    if let Ok(history) = cat.history(&common::local(&cat, "crew").await, None).await {
+    if let Ok(history) = cat
+        .history_of(&common::local(&cat, "crew").await, None)
+        .await
+    {
         let history = common::texts(&history);
         assert!(
             history.iter().all(|t| !t.contains("after cat")),

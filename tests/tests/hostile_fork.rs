@@ -6,6 +6,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::tamper::{substitute, TamperProxy};
 use common::{assert_messages, member_handles, sync_until, TestClient, TestRelay};
 
@@ -18,9 +20,9 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
     let bob = TestClient::register(&pb.url(), None, "bob").await;
     let _carol = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "carol").await;
     let _dave = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "dave").await;
-    alice.create_group("f", &["bob".to_owned()]).await.unwrap();
+    alice.create("f", &["bob".to_owned()]).await.unwrap();
     alice
-        .send_text(&common::local(&alice, "f").await, "before the fork")
+        .say(&common::local(&alice, "f").await, "before the fork")
         .await
         .unwrap();
     assert_messages(
@@ -29,11 +31,11 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
     );
     assert_eq!(
         alice
-            .group_code(&common::local(&alice, "f").await)
+            .code_of(&common::local(&alice, "f").await)
             .await
             .unwrap()
             .digits,
-        bob.group_code(&common::local(&bob, "f").await)
+        bob.code_of(&common::local(&bob, "f").await)
             .await
             .unwrap()
             .digits,
@@ -45,43 +47,41 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
     pb.redirect(&shadow).await;
     // Both commit in the same epoch and each is told it won.
     alice
-        .add_member(&common::local(&alice, "f").await, "carol")
+        .add(&common::local(&alice, "f").await, "carol")
         .await
         .unwrap();
-    bob.add_member(&common::local(&bob, "f").await, "dave")
+    bob.add(&common::local(&bob, "f").await, "dave")
         .await
         .unwrap();
     assert_eq!(member_handles(&alice, "f").await, ["alice", "bob", "carol"]);
     assert_eq!(member_handles(&bob, "f").await, ["alice", "bob", "dave"]);
     let (ca, cb) = (
         alice
-            .group_code(&common::local(&alice, "f").await)
+            .code_of(&common::local(&alice, "f").await)
             .await
             .unwrap(),
-        bob.group_code(&common::local(&bob, "f").await)
-            .await
-            .unwrap(),
+        bob.code_of(&common::local(&bob, "f").await).await.unwrap(),
     );
     assert_eq!(ca.epoch, cb.epoch, "the same epoch number on both branches");
     assert_ne!(ca.digits, cb.digits, "the group code shows the fork");
 
     // The relay now mixes alice's branch into bob's log (in place of bob's own entries).
     alice
-        .send_text(&common::local(&alice, "f").await, "a1")
+        .say(&common::local(&alice, "f").await, "a1")
         .await
         .unwrap();
     alice
-        .send_text(&common::local(&alice, "f").await, "a2")
+        .say(&common::local(&alice, "f").await, "a2")
         .await
         .unwrap();
     let a: Vec<Vec<u8>> = pa.with(|t| t.posted[t.posted.len() - 2..].to_vec());
     // (bob reads his own b1 while sending b2, so the relay swaps each before he reads it)
-    bob.send_text(&common::local(&bob, "f").await, "b1")
+    bob.say(&common::local(&bob, "f").await, "b1")
         .await
         .unwrap();
     let b1 = pb.with(|t| t.posted.last().unwrap().clone());
     pb.with(|t| t.rewrite_entries = Some(substitute(vec![(b1.clone(), a[0].clone(), false)])));
-    bob.send_text(&common::local(&bob, "f").await, "b2")
+    bob.say(&common::local(&bob, "f").await, "b2")
         .await
         .unwrap();
     let b2 = pb.with(|t| t.posted.last().unwrap().clone());
@@ -92,10 +92,10 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
         ]))
     });
     assert!(
-        common::said(bob.sync().await.unwrap()).is_empty(),
+        common::said(bob.fetch().await.unwrap()).is_empty(),
         "the other branch cannot be read"
     );
-    let alerts = bob.alerts().await.unwrap();
+    let alerts = bob.alert_texts().await.unwrap();
     let forked: Vec<&String> = alerts
         .iter()
         .filter(|a| a.contains("may have been forked by the relay"))
@@ -106,8 +106,8 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
         "{forked:?}"
     );
     // Reported once per epoch, however often it recurs.
-    assert!(common::said(bob.sync().await.unwrap()).is_empty());
-    let again = bob.alerts().await.unwrap();
+    assert!(common::said(bob.fetch().await.unwrap()).is_empty());
+    let again = bob.alert_texts().await.unwrap();
     assert_eq!(
         again
             .iter()
@@ -116,9 +116,9 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
         1
     );
     assert!(bob
-        .history(&common::local(&bob, "f").await, None)
+        .history_of(&common::local(&bob, "f").await, None)
         .await
         .unwrap()
         .iter()
-        .all(|m| m.text != "a1" && m.text != "a2"));
+        .all(|m| m.text().unwrap_or_default() != "a1" && m.text().unwrap_or_default() != "a2"));
 }

@@ -7,6 +7,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::raw::{Raw, RawMember};
 use common::tamper::{flipped, on_next_page, substitute, with_seq, TamperProxy};
 use common::{
@@ -32,9 +34,9 @@ async fn room() -> Room {
     let pb = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&pa.url(), None, "alice").await;
     let bob = TestClient::register(&pb.url(), None, "bob").await;
-    alice.create_group("g", &["bob".to_owned()]).await.unwrap();
+    alice.create("g", &["bob".to_owned()]).await.unwrap();
     alice
-        .send_text(&common::local(&alice, "g").await, "hello")
+        .say(&common::local(&alice, "g").await, "hello")
         .await
         .unwrap();
     assert_messages(&sync_until(&bob, 1).await, &[("g", "alice", "hello")]);
@@ -50,14 +52,14 @@ async fn room() -> Room {
 /// Sends `text` and returns the bytes the relay stored for it.
 #[cfg(test)]
 async fn post(from: &TestClient, proxy: &TamperProxy, to: &str, text: &str) -> Vec<u8> {
-    from.send_text(to, text).await.unwrap();
+    from.say(to, text).await.unwrap();
     proxy.with(|t| t.posted.last().unwrap().clone())
 }
 
 #[cfg(test)]
 async fn alerts_with(client: &Client, needle: &str) -> usize {
     client
-        .alerts()
+        .alert_texts()
         .await
         .unwrap()
         .iter()
@@ -83,7 +85,7 @@ async fn flipped_and_truncated_entries_are_set_aside() {
         ]))
     });
     assert!(
-        common::said(r.bob.sync().await.unwrap()).is_empty(),
+        common::said(r.bob.fetch().await.unwrap()).is_empty(),
         "nothing forged shows"
     );
     let quarantined = r.bob.quarantined().await.unwrap();
@@ -103,7 +105,7 @@ async fn flipped_and_truncated_entries_are_set_aside() {
     assert_eq!(
         texts(
             &r.bob
-                .history(&common::local(&r.bob, "g").await, None)
+                .history_of(&common::local(&r.bob, "g").await, None)
                 .await
                 .unwrap()
         ),
@@ -119,7 +121,7 @@ async fn duplicated_and_replayed_entries_show_once() {
     // Every entry served twice (same seq): the client refuses such a page whole.
     r.pb.with(|t| t.repeat_in_page = true);
     let r1 = post(&r.alice, &r.pa, "g", "r1 once").await;
-    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(r.bob.fetch().await.unwrap()).is_empty());
     r.pb.with(|t| t.repeat_in_page = false);
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "r1 once")]);
 
@@ -127,7 +129,7 @@ async fn duplicated_and_replayed_entries_show_once() {
     let c1 = post(&r.alice, &r.pa, "g", "carrier 1").await;
     r.pb.with(|t| t.rewrite_entries = Some(substitute(vec![(c1, r1.clone(), false)])));
     assert!(
-        common::said(r.bob.sync().await.unwrap()).is_empty(),
+        common::said(r.bob.fetch().await.unwrap()).is_empty(),
         "a replay is not shown again"
     );
     assert!(
@@ -137,12 +139,12 @@ async fn duplicated_and_replayed_entries_show_once() {
 
     // And again after the epoch moved: an old epoch's entry in the new epoch.
     r.alice
-        .add_member(&common::local(&r.alice, "g").await, "carol")
+        .add(&common::local(&r.alice, "g").await, "carol")
         .await
         .unwrap();
     let c2 = post(&r.alice, &r.pa, "g", "carrier 2").await;
     r.pb.with(|t| t.rewrite_entries = Some(substitute(vec![(c2, r1, false)])));
-    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(r.bob.fetch().await.unwrap()).is_empty());
     assert_eq!(member_handles(&r.bob, "g").await, ["alice", "bob", "carol"]);
 
     r.pb.with(|t| t.rewrite_entries = None);
@@ -150,7 +152,7 @@ async fn duplicated_and_replayed_entries_show_once() {
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "r2 after")]);
     assert_each_once(
         &r.bob
-            .history(&common::local(&r.bob, "g").await, None)
+            .history_of(&common::local(&r.bob, "g").await, None)
             .await
             .unwrap(),
         &["hello", "r1 once", "r2 after"],
@@ -164,19 +166,13 @@ async fn entry_replayed_into_another_group_is_refused() {
     let _carol =
         TestClient::register(&r.relay.url(), r.relay.fingerprint().as_deref(), "carol").await;
     // A group bob is not in, and one he is.
-    r.alice
-        .create_group("k", &["carol".to_owned()])
-        .await
-        .unwrap();
+    r.alice.create("k", &["carol".to_owned()]).await.unwrap();
     let secret = post(&r.alice, &r.pa, "k", "k secret").await;
-    r.alice
-        .create_group("h", &["bob".to_owned()])
-        .await
-        .unwrap();
-    r.bob.sync().await.unwrap();
+    r.alice.create("h", &["bob".to_owned()]).await.unwrap();
+    r.bob.fetch().await.unwrap();
     let carrier = post(&r.alice, &r.pa, "h", "h carrier").await;
     r.pb.with(|t| t.rewrite_entries = Some(substitute(vec![(carrier, secret, false)])));
-    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(r.bob.fetch().await.unwrap()).is_empty());
     let quarantined = r.bob.quarantined().await.unwrap();
     assert_eq!(quarantined.len(), 1, "{quarantined:?}");
     assert_eq!(quarantined[0].conversation.as_deref(), Some("alice/h"));
@@ -213,14 +209,14 @@ async fn reordered_entries_within_and_across_epochs() {
         }))
     });
     assert_messages(
-        &r.bob.sync().await.unwrap(),
+        &r.bob.fetch().await.unwrap(),
         &[("g", "alice", "o2"), ("g", "alice", "o1")],
     );
 
     // Across epochs: the commit served ahead of a message of the epoch it closes.
     post(&r.alice, &r.pa, "g", "x1 before the add").await;
     r.alice
-        .add_member(&common::local(&r.alice, "g").await, "carol")
+        .add(&common::local(&r.alice, "g").await, "carol")
         .await
         .unwrap();
     post(&r.alice, &r.pa, "g", "x2 after the add").await;
@@ -232,7 +228,7 @@ async fn reordered_entries_within_and_across_epochs() {
             entries[1] = with_seq(a, entries[1].seq);
         }))
     });
-    let got = r.bob.sync().await.unwrap();
+    let got = r.bob.fetch().await.unwrap();
     // x1 is read after the commit that closed its epoch (the keys of the last three epochs
     // are kept for this): shown once, from alice, and so is what follows.
     assert_messages(
@@ -252,7 +248,7 @@ async fn reordered_entries_within_and_across_epochs() {
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "x3")]);
     assert_each_once(
         &r.bob
-            .history(&common::local(&r.bob, "g").await, None)
+            .history_of(&common::local(&r.bob, "g").await, None)
             .await
             .unwrap(),
         &[
@@ -272,7 +268,7 @@ async fn dropped_entries_lose_only_themselves() {
     // Withheld alone, an entry is only delayed: it comes once the relay behaves.
     post(&r.alice, &r.pa, "g", "d1 delayed").await;
     r.pb.with(|t| t.rewrite_entries = Some(on_next_page(|entries| entries.clear())));
-    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(r.bob.fetch().await.unwrap()).is_empty());
     assert_messages(
         &sync_until(&r.bob, 1).await,
         &[("g", "alice", "d1 delayed")],
@@ -285,12 +281,12 @@ async fn dropped_entries_lose_only_themselves() {
             entries.remove(0);
         }))
     });
-    assert_messages(&r.bob.sync().await.unwrap(), &[("g", "alice", "d3 kept")]);
+    assert_messages(&r.bob.fetch().await.unwrap(), &[("g", "alice", "d3 kept")]);
     post(&r.alice, &r.pa, "g", "d4 kept").await;
     assert_messages(&sync_until(&r.bob, 1).await, &[("g", "alice", "d4 kept")]);
     assert_each_once(
         &r.bob
-            .history(&common::local(&r.bob, "g").await, None)
+            .history_of(&common::local(&r.bob, "g").await, None)
             .await
             .unwrap(),
         &["hello", "d1 delayed", "d3 kept", "d4 kept"],
@@ -304,20 +300,20 @@ async fn members_injected_by_a_removed_member_or_an_outsider_are_refused() {
     let mut mallory = RawMember::register(Raw::new(r.relay.channel().await), "mallory").await;
     let mut eve = RawMember::register(Raw::new(r.relay.channel().await), "eve").await;
     r.alice
-        .add_member(&common::local(&r.alice, "g").await, "rex")
+        .add(&common::local(&r.alice, "g").await, "rex")
         .await
         .unwrap();
     let gid = rex.accept_welcomes().await[0].1;
     rex.catch_up(&gid).await;
-    r.bob.sync().await.unwrap();
+    r.bob.fetch().await.unwrap();
     // Rex is removed but keeps his state of the old epoch.
     r.alice
-        .remove_member(&common::local(&r.alice, "g").await, "rex")
+        .remove(&common::local(&r.alice, "g").await, "rex")
         .await
         .unwrap();
     let code_before = r
         .alice
-        .group_code(&common::local(&r.alice, "g").await)
+        .code_of(&common::local(&r.alice, "g").await)
         .await
         .unwrap();
 
@@ -332,11 +328,11 @@ async fn members_injected_by_a_removed_member_or_an_outsider_are_refused() {
     r.pb.with(|t| {
         t.rewrite_entries = Some(substitute(vec![(ca, by_rex, true), (cb, by_eve, true)]))
     });
-    assert!(common::said(r.bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(r.bob.fetch().await.unwrap()).is_empty());
     assert_eq!(member_handles(&r.bob, "g").await, ["alice", "bob"]);
     assert_eq!(
         r.bob
-            .group_code(&common::local(&r.bob, "g").await)
+            .code_of(&common::local(&r.bob, "g").await)
             .await
             .unwrap()
             .digits,

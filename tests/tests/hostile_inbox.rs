@@ -4,6 +4,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::tamper::TamperProxy;
 use common::{assert_messages, sync_until, TestClient, TestRelay};
 use parley_client::ClientError;
@@ -21,10 +23,10 @@ async fn trio() -> (TestRelay, TamperProxy, TestClient, TestClient, TestClient) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_and_truncated_deliveries_do_no_harm() {
     let (_relay, proxy, alice, bob, _carol) = trio().await;
-    alice.create_group("g", &["bob".to_owned()]).await.unwrap();
+    alice.create("g", &["bob".to_owned()]).await.unwrap();
     // Withheld: nothing arrives, nothing is acknowledged.
     proxy.with(|t| t.rewrite_deliveries = Some(Box::new(|d| d.clear())));
-    assert!(common::said(bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(bob.fetch().await.unwrap()).is_empty());
     assert!(bob.conversations().await.unwrap().is_empty());
     // Truncated: refused, set aside, reported.
     proxy.with(|t| {
@@ -35,11 +37,11 @@ async fn dropped_and_truncated_deliveries_do_no_harm() {
             }
         }))
     });
-    assert!(common::said(bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(bob.fetch().await.unwrap()).is_empty());
     assert!(bob.conversations().await.unwrap().is_empty());
     assert_eq!(bob.quarantined().await.unwrap().len(), 1);
     assert!(bob
-        .alerts()
+        .alert_texts()
         .await
         .unwrap()
         .iter()
@@ -49,9 +51,9 @@ async fn dropped_and_truncated_deliveries_do_no_harm() {
         t.rewrite_deliveries = None;
         t.drop_acks = false;
     });
-    bob.sync().await.unwrap();
+    bob.fetch().await.unwrap();
     alice
-        .send_text(&common::local(&alice, "g").await, "through")
+        .say(&common::local(&alice, "g").await, "through")
         .await
         .unwrap();
     assert_messages(&sync_until(&bob, 1).await, &[("g", "alice", "through")]);
@@ -60,11 +62,8 @@ async fn dropped_and_truncated_deliveries_do_no_harm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_key_package_is_refused_by_its_owner() {
     let (_relay, proxy, alice, bob, carol) = trio().await;
-    alice
-        .create_group("one", &["bob".to_owned()])
-        .await
-        .unwrap();
-    bob.sync().await.unwrap();
+    alice.create("one", &["bob".to_owned()]).await.unwrap();
+    bob.fetch().await.unwrap();
     let used = proxy.with(|t| {
         t.claimed
             .iter()
@@ -78,11 +77,8 @@ async fn stale_key_package_is_refused_by_its_owner() {
     proxy.with(|t| {
         t.key_packages.insert("bob".to_owned(), used);
     });
-    carol
-        .create_group("two", &["bob".to_owned()])
-        .await
-        .unwrap();
-    bob.sync().await.unwrap();
+    carol.create("two", &["bob".to_owned()]).await.unwrap();
+    bob.fetch().await.unwrap();
     let names: Vec<String> = bob
         .conversations()
         .await
@@ -97,19 +93,16 @@ async fn stale_key_package_is_refused_by_its_owner() {
     );
     assert_eq!(bob.quarantined().await.unwrap().len(), 1);
     assert!(bob
-        .alerts()
+        .alert_texts()
         .await
         .unwrap()
         .iter()
         .any(|a| a.contains("inbox was refused")));
 
     proxy.with(|t| t.key_packages.clear());
+    carol.create("three", &["bob".to_owned()]).await.unwrap();
     carol
-        .create_group("three", &["bob".to_owned()])
-        .await
-        .unwrap();
-    carol
-        .send_text(&common::local(&carol, "three").await, "fresh")
+        .say(&common::local(&carol, "three").await, "fresh")
         .await
         .unwrap();
     assert_messages(&sync_until(&bob, 1).await, &[("three", "carol", "fresh")]);
@@ -119,8 +112,8 @@ async fn stale_key_package_is_refused_by_its_owner() {
 async fn foreign_key_package_is_refused_by_the_adder() {
     let (_relay, proxy, alice, bob, carol) = trio().await;
     // Alice pins bob and carol, and the relay keeps a real KeyPackage of carol's.
-    alice.send_text("bob", "pin").await.unwrap();
-    alice.send_text("carol", "pin").await.unwrap();
+    alice.say("bob", "pin").await.unwrap();
+    alice.say("carol", "pin").await.unwrap();
     let carols = proxy.with(|t| {
         t.claimed
             .iter()
@@ -134,7 +127,7 @@ async fn foreign_key_package_is_refused_by_the_adder() {
         t.key_packages.insert("bob".to_owned(), carols);
     });
     let err = alice
-        .create_group("g", &["bob".to_owned()])
+        .create("g", &["bob".to_owned()])
         .await
         .expect_err("another person's KeyPackage must be refused");
     // The KeyPackage names carol, not bob: refused as an untrusted member, and alerted.
@@ -149,14 +142,14 @@ async fn foreign_key_package_is_refused_by_the_adder() {
         .iter()
         .all(|c| c.name != "g"));
     proxy.with(|t| t.key_packages.clear());
-    alice.create_group("g", &["bob".to_owned()]).await.unwrap();
+    alice.create("g", &["bob".to_owned()]).await.unwrap();
     alice
-        .send_text(&common::local(&alice, "g").await, "real bob")
+        .say(&common::local(&alice, "g").await, "real bob")
         .await
         .unwrap();
     let shown = sync_until(&bob, 2).await;
     assert!(shown
         .iter()
-        .any(|m| m.conversation == "alice/g" && m.text == "real bob"));
+        .any(|m| m.conversation_name == "alice/g" && m.text().unwrap_or_default() == "real bob"));
     let _ = carol;
 }

@@ -5,6 +5,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::tamper::{flipped, substitute, TamperProxy};
 use common::{assert_messages, sync_until, texts, TestClient, TestRelay};
 
@@ -17,18 +19,18 @@ async fn poison_group_entry_is_quarantined_once_across_restarts() {
     let pb = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&pa.url(), None, "alice").await;
     let mut bob = TestClient::register(&pb.url(), None, "bob").await;
-    alice.create_group("g", &["bob".to_owned()]).await.unwrap();
-    bob.sync().await.unwrap();
+    alice.create("g", &["bob".to_owned()]).await.unwrap();
+    bob.fetch().await.unwrap();
 
     alice
-        .send_text(&common::local(&alice, "g").await, "poison")
+        .say(&common::local(&alice, "g").await, "poison")
         .await
         .unwrap();
     let poison = pa.with(|t| t.posted.last().unwrap().clone());
     let bad = flipped(&poison);
     pb.with(|t| t.rewrite_entries = Some(substitute(vec![(poison.clone(), bad.clone(), false)])));
     alice
-        .send_text(&common::local(&alice, "g").await, "after the poison")
+        .say(&common::local(&alice, "g").await, "after the poison")
         .await
         .unwrap();
     assert_messages(
@@ -43,13 +45,13 @@ async fn poison_group_entry_is_quarantined_once_across_restarts() {
     bob.offline();
     bob.online().await;
     alice
-        .send_text(&common::local(&alice, "g").await, "carrier")
+        .say(&common::local(&alice, "g").await, "carrier")
         .await
         .unwrap();
     let carrier = pa.with(|t| t.posted.last().unwrap().clone());
     pb.with(|t| t.rewrite_entries = Some(substitute(vec![(carrier, bad, false)])));
     alice
-        .send_text(&common::local(&alice, "g").await, "after the restart")
+        .say(&common::local(&alice, "g").await, "after the restart")
         .await
         .unwrap();
     assert_messages(
@@ -61,7 +63,7 @@ async fn poison_group_entry_is_quarantined_once_across_restarts() {
         before,
         "not retried, not re-recorded"
     );
-    let alerts = bob.alerts().await.unwrap();
+    let alerts = bob.alert_texts().await.unwrap();
     assert_eq!(
         alerts.iter().filter(|a| a.contains(SET_ASIDE)).count(),
         1,
@@ -69,7 +71,7 @@ async fn poison_group_entry_is_quarantined_once_across_restarts() {
     );
     assert_eq!(
         texts(
-            &bob.history(&common::local(&bob, "g").await, None)
+            &bob.history_of(&common::local(&bob, "g").await, None)
                 .await
                 .unwrap()
         ),
@@ -93,9 +95,9 @@ async fn poison_delivery_is_quarantined_once_across_restarts() {
             }
         }));
     });
-    carol.create_group("q", &["bob".to_owned()]).await.unwrap();
+    carol.create("q", &["bob".to_owned()]).await.unwrap();
     for _ in 0..2 {
-        assert!(common::said(bob.sync().await.unwrap()).is_empty());
+        assert!(common::said(bob.fetch().await.unwrap()).is_empty());
     }
     let quarantined = bob.quarantined().await.unwrap();
     assert_eq!(quarantined.len(), 1, "{quarantined:?}");
@@ -107,9 +109,9 @@ async fn poison_delivery_is_quarantined_once_across_restarts() {
 
     bob.offline();
     bob.online().await;
-    assert!(common::said(bob.sync().await.unwrap()).is_empty());
+    assert!(common::said(bob.fetch().await.unwrap()).is_empty());
     assert_eq!(bob.quarantined().await.unwrap(), quarantined);
-    let alerts = bob.alerts().await.unwrap();
+    let alerts = bob.alert_texts().await.unwrap();
     assert_eq!(
         alerts
             .iter()
@@ -125,10 +127,10 @@ async fn poison_delivery_is_quarantined_once_across_restarts() {
         t.rewrite_deliveries = None;
         t.drop_acks = false;
     });
-    bob.sync().await.unwrap();
+    bob.fetch().await.unwrap();
     assert_eq!(bob.conversations().await.unwrap()[0].name, "carol/q");
     carol
-        .send_text(&common::local(&carol, "q").await, "welcome")
+        .say(&common::local(&carol, "q").await, "welcome")
         .await
         .unwrap();
     assert_messages(&sync_until(&bob, 1).await, &[("q", "carol", "welcome")]);

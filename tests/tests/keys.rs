@@ -4,6 +4,9 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+use parley_client::MessageBody;
+
 use common::tamper::{Impostor, TamperProxy};
 use common::{is_key_refusal, member_handles, roster, sync_until, TestClient, TestRelay};
 
@@ -16,7 +19,7 @@ async fn pinned_pair() -> (TestRelay, TamperProxy, TestClient, TestClient, TestC
     let alice = TestClient::register(&proxy.url(), None, "alice").await;
     let bob = TestClient::register(&proxy.url(), None, "bob").await;
     let carol = TestClient::register(&proxy.url(), None, "carol").await;
-    alice.send_text("bob", "pin me").await.unwrap();
+    alice.say("bob", "pin me").await.unwrap();
     assert_eq!(common::texts(&sync_until(&bob, 1).await), ["pin me"]);
     (relay, proxy, alice, bob, carol)
 }
@@ -27,7 +30,7 @@ async fn substituted_identity_key_is_refused() {
     let real_roster = roster(&alice, "bob").await;
     let bob_real_key = bob.whoami().unwrap().identity_key;
     assert!(real_roster.contains(&("bob".to_owned(), bob_real_key.clone())));
-    let safety_before = alice.safety_number("bob").await.unwrap();
+    let safety_before = alice.safety_with("bob").await.unwrap();
 
     // The relay now claims bob has another identity key, and hands out that identity's
     // KeyPackages: a consistent impersonation.
@@ -40,12 +43,12 @@ async fn substituted_identity_key_is_refused() {
     });
 
     // Whatever alice's client asks the relay about bob, it never takes the new key.
-    match alice.safety_number("bob").await {
+    match alice.safety_with("bob").await {
         Ok(after) => assert_eq!(after, safety_before, "the safety number silently changed"),
         Err(e) => assert!(is_key_refusal(&e), "unexpected error {e:?}"),
     }
     let err = alice
-        .create_group("with-impostor", &["bob".to_owned()])
+        .create("with-impostor", &["bob".to_owned()])
         .await
         .expect_err("a group with the impersonated bob must be refused");
     assert!(is_key_refusal(&err), "unexpected error {err:?}");
@@ -67,12 +70,9 @@ async fn substituted_identity_key_is_refused() {
         t.records.clear();
         t.key_packages.clear();
     });
-    alice
-        .create_group("with-bob", &["bob".to_owned()])
-        .await
-        .unwrap();
+    alice.create("with-bob", &["bob".to_owned()]).await.unwrap();
     // The withdrawn change is not forgotten: the user is told the relay flipped keys.
-    let alerts = alice.alerts().await.unwrap();
+    let alerts = alice.alert_texts().await.unwrap();
     assert!(
         alerts
             .iter()
@@ -95,7 +95,7 @@ async fn substituted_identity_key_is_refused() {
 async fn substituted_record_alone_never_replaces_the_pinned_key() {
     let (_relay, proxy, alice, bob, _carol) = pinned_pair().await;
     let real_roster = roster(&alice, "bob").await;
-    let safety_before = alice.safety_number("bob").await.unwrap();
+    let safety_before = alice.safety_with("bob").await.unwrap();
     let impostor = Impostor::new("bob");
     proxy.with(|t| {
         t.records.insert("bob".to_owned(), impostor.record.clone());
@@ -104,9 +104,9 @@ async fn substituted_record_alone_never_replaces_the_pinned_key() {
     // Bob's real KeyPackages still flow; only his record is forged. The safety number stays
     // the pinned one, and starting anything new with bob (which re-checks his record) is
     // refused as a changed key.
-    assert_eq!(alice.safety_number("bob").await.unwrap(), safety_before);
+    assert_eq!(alice.safety_with("bob").await.unwrap(), safety_before);
     let err = alice
-        .create_group("forged-record", &["bob".to_owned()])
+        .create("forged-record", &["bob".to_owned()])
         .await
         .expect_err("a forged directory record for a pinned contact must be refused");
     assert!(
@@ -115,7 +115,7 @@ async fn substituted_record_alone_never_replaces_the_pinned_key() {
     );
     assert_eq!(roster(&alice, "bob").await, real_roster);
     // Messages from bob in the existing conversation still authenticate as bob.
-    bob.send_text("alice", "still me").await.unwrap();
+    bob.say("alice", "still me").await.unwrap();
     common::assert_messages(&sync_until(&alice, 1).await, &[("bob", "bob", "still me")]);
 }
 
@@ -132,19 +132,16 @@ async fn key_package_under_another_key_is_refused() {
     });
 
     let err = alice
-        .create_group("kp-swap", &["bob".to_owned()])
+        .create("kp-swap", &["bob".to_owned()])
         .await
         .expect_err("a KeyPackage by another identity must be refused");
     assert!(is_key_refusal(&err), "unexpected error {err:?}");
 
     // Adding bob to an existing group is refused the same way, and the group is unchanged.
-    alice
-        .create_group("trio", &["carol".to_owned()])
-        .await
-        .unwrap();
+    alice.create("trio", &["carol".to_owned()]).await.unwrap();
     let before = roster(&alice, "trio").await;
     let err = alice
-        .add_member(&common::local(&alice, "trio").await, "bob")
+        .add(&common::local(&alice, "trio").await, "bob")
         .await
         .expect_err("adding bob with a foreign KeyPackage must be refused");
     assert!(is_key_refusal(&err), "unexpected error {err:?}");
@@ -153,7 +150,7 @@ async fn key_package_under_another_key_is_refused() {
 
     // The group still works after the refused commit (it was not left half-applied).
     alice
-        .send_text(&common::local(&alice, "trio").await, "still two of us")
+        .say(&common::local(&alice, "trio").await, "still two of us")
         .await
         .unwrap();
     common::assert_messages(
@@ -164,7 +161,7 @@ async fn key_package_under_another_key_is_refused() {
     // With honest KeyPackages, bob joins with his real key.
     proxy.with(|t| t.key_packages.clear());
     alice
-        .add_member(&common::local(&alice, "trio").await, "bob")
+        .add(&common::local(&alice, "trio").await, "bob")
         .await
         .unwrap();
     let after = roster(&alice, "trio").await;
@@ -182,19 +179,19 @@ async fn accepting_a_changed_key_twice_leaves_one_live_conversation_on_both_side
     proxy.with(|t| {
         t.records.insert("bob".to_owned(), impostor.record.clone());
     });
-    let changed = alice.verification("bob").await.unwrap();
+    let changed = alice.verification_of("bob").await.unwrap();
     assert_eq!(changed.status, parley_client::Verification::Changed);
-    alice.accept_new_key("bob").await.unwrap();
+    alice.accept_key_of("bob").await.unwrap();
 
     // The relay stops lying: the real key is a change again, accepted again.
     proxy.with(|t| t.records.clear());
-    let err = alice.send_text("bob", "is it you?").await.unwrap_err();
+    let err = alice.say("bob", "is it you?").await.unwrap_err();
     assert!(
         matches!(err, parley_client::ClientError::KeyChanged(ref h) if h == "bob"),
         "{err:?}"
     );
-    alice.accept_new_key("bob").await.unwrap();
-    alice.send_text("bob", "hello again").await.unwrap();
+    alice.accept_key_of("bob").await.unwrap();
+    alice.say("bob", "hello again").await.unwrap();
 
     let got = sync_until(&bob, 1).await;
     common::assert_messages(&got, &[("alice", "alice", "hello again")]);
@@ -210,20 +207,19 @@ async fn accepting_a_changed_key_twice_leaves_one_live_conversation_on_both_side
         ["alice"],
         "one conversation with alice on bob's side"
     );
-    // Bob was told his old conversation was closed.
-    let history = bob.history("alice", None).await.unwrap();
+    // Bob was told his old conversation was closed: alice removed him from it.
+    let history = bob.history_of("alice", None).await.unwrap();
     assert!(
-        history
-            .iter()
-            .any(|m| m.body.is_membership() && m.text.contains("now closed")),
-        "{:?}",
-        common::texts(&history)
+        history.iter().any(|m| m.sender == "alice"
+            && matches!(&m.body, MessageBody::MembershipChanged { removed, .. }
+                if removed.iter().any(|h| *h == "bob"))),
+        "{history:?}"
     );
-    bob.send_text("alice", "yes, it is me").await.unwrap();
+    bob.say("alice", "yes, it is me").await.unwrap();
     common::assert_messages(
         &sync_until(&alice, 1).await,
         &[("bob", "bob", "yes, it is me")],
     );
-    let live = common::texts(&alice.history("bob", None).await.unwrap());
+    let live = common::texts(&alice.history_of("bob", None).await.unwrap());
     assert_eq!(live, ["hello again", "yes, it is me"]);
 }

@@ -4,6 +4,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::tamper::TamperProxy;
 use common::{contains, find_all, read_tree, sync_until, TestClient, TestRelay};
 
@@ -40,9 +42,9 @@ async fn relay_stores_no_plaintext_and_no_sender() {
     ];
 
     // 1:1 both ways.
-    sender.send_text("zq-rcpt-3", plaintexts[0]).await.unwrap();
+    sender.say("zq-rcpt-3", plaintexts[0]).await.unwrap();
     assert_eq!(common::texts(&sync_until(&r3, 1).await), [plaintexts[0]]);
-    r3.send_text(SENDER, plaintexts[1]).await.unwrap();
+    r3.say(SENDER, plaintexts[1]).await.unwrap();
     assert_eq!(
         common::texts(&sync_until(&sender, 1).await),
         [plaintexts[1]]
@@ -50,34 +52,34 @@ async fn relay_stores_no_plaintext_and_no_sender() {
 
     // A group: create, post, answer, add, remove, post.
     let members = ["zq-rcpt-3", "zq-rcpt-4", "zq-rcpt-5"].map(String::from);
-    sender.create_group("zq-grp", &members).await.unwrap();
+    sender.create("zq-grp", &members).await.unwrap();
     sender
-        .send_text(&common::local(&sender, "zq-grp").await, plaintexts[2])
+        .say(&common::local(&sender, "zq-grp").await, plaintexts[2])
         .await
         .unwrap();
     assert_eq!(common::texts(&sync_until(&r4, 1).await), [plaintexts[2]]);
-    r4.send_text(&common::local(&r4, "zq-grp").await, plaintexts[3])
+    r4.say(&common::local(&r4, "zq-grp").await, plaintexts[3])
         .await
         .unwrap();
     sender
-        .add_member(&common::local(&sender, "zq-grp").await, "zq-rcpt-6")
+        .add(&common::local(&sender, "zq-grp").await, "zq-rcpt-6")
         .await
         .unwrap();
     sender
-        .remove_member(&common::local(&sender, "zq-grp").await, "zq-rcpt-5")
+        .remove(&common::local(&sender, "zq-grp").await, "zq-rcpt-5")
         .await
         .unwrap();
     sender
-        .send_text(&common::local(&sender, "zq-grp").await, plaintexts[4])
+        .say(&common::local(&sender, "zq-grp").await, plaintexts[4])
         .await
         .unwrap();
     assert_eq!(common::texts(&sync_until(&r6, 1).await), [plaintexts[4]]);
     for client in [&sender, &r3, &r4, &r5] {
-        client.sync().await.unwrap();
+        client.fetch().await.unwrap();
     }
 
     // A Welcome that is never fetched stays stored as a deposit.
-    sender.send_text(IDLE, plaintexts[5]).await.unwrap();
+    sender.say(IDLE, plaintexts[5]).await.unwrap();
 
     // Closed relay: everything it wrote is on disk.
     relay.stop().await;

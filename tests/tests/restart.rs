@@ -4,6 +4,8 @@
 #[cfg(test)]
 mod common;
 
+use common::Named;
+
 use common::{assert_messages, sync_until, TestClient, TestRelay};
 
 fn sorted_texts(messages: &[parley_client::Message]) -> Vec<String> {
@@ -26,19 +28,19 @@ async fn conversation_survives_relay_and_client_restarts() {
     let mut bob = TestClient::register(&relay.url(), fp.as_deref(), "bob").await;
     let mut carol = TestClient::register(&relay.url(), fp.as_deref(), "carol").await;
 
-    alice.send_text("bob", "r1 before").await.unwrap();
+    alice.say("bob", "r1 before").await.unwrap();
     assert_messages(
         &sync_until(&bob, 1).await,
         &[("alice", "alice", "r1 before")],
     );
-    bob.send_text("alice", "r2 before").await.unwrap();
+    bob.say("alice", "r2 before").await.unwrap();
     assert_messages(&sync_until(&alice, 1).await, &[("bob", "bob", "r2 before")]);
     alice
-        .create_group("club", &["bob".to_owned(), "carol".to_owned()])
+        .create("club", &["bob".to_owned(), "carol".to_owned()])
         .await
         .unwrap();
     alice
-        .send_text(&common::local(&alice, "club").await, "g1 before")
+        .say(&common::local(&alice, "club").await, "g1 before")
         .await
         .unwrap();
     assert_messages(
@@ -46,9 +48,9 @@ async fn conversation_survives_relay_and_client_restarts() {
         &[("club", "alice", "g1 before")],
     );
     // In flight at the restart: sent, not yet received.
-    alice.send_text("bob", "r3 in flight").await.unwrap();
+    alice.say("bob", "r3 in flight").await.unwrap();
     carol
-        .send_text(&common::local(&carol, "club").await, "g2 in flight")
+        .say(&common::local(&carol, "club").await, "g2 in flight")
         .await
         .unwrap();
 
@@ -72,9 +74,9 @@ async fn conversation_survives_relay_and_client_restarts() {
     );
 
     // The conversation continues both ways, 1:1 and in the group.
-    bob.send_text("alice", "r4 after").await.unwrap();
+    bob.say("alice", "r4 after").await.unwrap();
     alice
-        .send_text(&common::local(&alice, "club").await, "g3 after")
+        .say(&common::local(&alice, "club").await, "g3 after")
         .await
         .unwrap();
     assert_messages(&sync_until(&alice, 1).await, &[("bob", "bob", "r4 after")]);
@@ -89,25 +91,25 @@ async fn conversation_survives_relay_and_client_restarts() {
     bob.online().await;
     carol.online().await;
     for client in [&alice, &bob, &carol] {
-        assert!(common::said(client.sync().await.unwrap()).is_empty());
+        assert!(common::said(client.fetch().await.unwrap()).is_empty());
     }
 
     // Every message, before and after, is in each history exactly once.
     let direct = sorted(&["r1 before", "r2 before", "r3 in flight", "r4 after"]);
     let club = sorted(&["g1 before", "g2 in flight", "g3 after"]);
     assert_eq!(
-        sorted_texts(&alice.history("bob", None).await.unwrap()),
+        sorted_texts(&alice.history_of("bob", None).await.unwrap()),
         direct
     );
     assert_eq!(
-        sorted_texts(&bob.history("alice", None).await.unwrap()),
+        sorted_texts(&bob.history_of("alice", None).await.unwrap()),
         direct
     );
     for client in [&alice, &bob, &carol] {
         assert_eq!(
             sorted_texts(
                 &client
-                    .history(&common::local(client, "club").await, None)
+                    .history_of(&common::local(client, "club").await, None)
                     .await
                     .unwrap()
             ),

@@ -45,7 +45,7 @@ pub(crate) fn text(message: &Message, me: &Handle) -> String {
                 .filter(|h| **h != message.sender)
                 .cloned()
                 .collect();
-            let left = removed.iter().any(|h| *h == message.sender);
+            let left = removed.contains(&message.sender);
             let place = if direct {
                 "an earlier private conversation, now closed".to_owned()
             } else {
@@ -123,7 +123,7 @@ pub(crate) fn membership_text(message: &Message, me: &Handle) -> String {
     text
 }
 
-/// "YYYY-MM-DD HH:MM  sender [status]: text", as `parley history` shows it (UTC); a change of
+/// "YYYY-MM-DD HH:MM  sender \[status\]: text", as `parley history` shows it (UTC); a change of
 /// members is "YYYY-MM-DD HH:MM  * alice added erin to buyers".
 pub(crate) fn history_line(message: &Message, me: &Handle) -> String {
     if message.body.is_membership() {

@@ -1,10 +1,10 @@
 //! Helpers for concurrent membership changes: retry on epoch conflicts, and checks that all
 //! members converge.
 
-use parley_client::relay::RelayError;
+use parley_client::RelayError;
 use parley_client::{Client, ClientError};
 
-use super::{local, roster, sync_until, TestClient};
+use super::{local, roster, sync_until, Named, TestClient};
 
 /// An epoch conflict that the caller is expected to resolve by syncing and retrying.
 pub(crate) fn is_conflict(e: &ClientError) -> bool {
@@ -14,10 +14,10 @@ pub(crate) fn is_conflict(e: &ClientError) -> bool {
 pub(crate) async fn add_with_retry(client: &Client, group: &str, handle: &str) -> usize {
     let group = local(client, group).await;
     for attempt in 0..5 {
-        match client.add_member(&group, handle).await {
+        match client.add(&group, handle).await {
             Ok(()) => return attempt,
             Err(e) if is_conflict(&e) => {
-                client.sync().await.unwrap();
+                client.fetch().await.unwrap();
             }
             Err(e) => panic!("adding {handle}: {e:?}"),
         }
@@ -28,10 +28,10 @@ pub(crate) async fn add_with_retry(client: &Client, group: &str, handle: &str) -
 pub(crate) async fn remove_with_retry(client: &Client, group: &str, handle: &str) -> usize {
     let group = local(client, group).await;
     for attempt in 0..5 {
-        match client.remove_member(&group, handle).await {
+        match client.remove(&group, handle).await {
             Ok(()) => return attempt,
             Err(e) if is_conflict(&e) => {
-                client.sync().await.unwrap();
+                client.fetch().await.unwrap();
             }
             Err(e) => panic!("removing {handle}: {e:?}"),
         }
@@ -42,7 +42,7 @@ pub(crate) async fn remove_with_retry(client: &Client, group: &str, handle: &str
 pub(crate) async fn settle(clients: &[&TestClient]) {
     for _ in 0..2 {
         for c in clients {
-            c.sync().await.unwrap();
+            c.fetch().await.unwrap();
         }
     }
 }
@@ -86,7 +86,7 @@ async fn epoch_of(client: &TestClient, group: &str) -> u64 {
 /// Every client posts; every other client receives exactly those posts.
 pub(crate) async fn assert_all_reach_all(clients: &[&TestClient], group: &str, tag: &str) {
     for c in clients {
-        c.send_text(&local(c, group).await, &format!("{tag} from {}", c.handle))
+        c.say(&local(c, group).await, &format!("{tag} from {}", c.handle))
             .await
             .unwrap();
     }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod converge;
+pub(crate) mod named;
 pub(crate) mod raw;
 pub(crate) mod tamper;
 
@@ -18,6 +19,7 @@ use parley_client::{Client, ClientBuilder, ClientError, KdfParams, Message, Pass
 use tempfile::TempDir;
 use tonic::{Code, Response, Status};
 
+pub(crate) use named::Named;
 pub(crate) use parley_testkit::{now_ms, TestRelay};
 
 /// The status the relay answers a request whose signature it does not accept.
@@ -55,7 +57,7 @@ impl TestClient {
             builder = builder.relay_fingerprint(fp);
         }
         let client = builder.build().await.unwrap();
-        let who = client.register(handle).await.unwrap();
+        let who = client.register_as(handle).await.unwrap();
         assert_eq!(who.handle, handle);
         TestClient {
             home,
@@ -106,12 +108,12 @@ pub(crate) async fn sync_until(client: &Client, count: usize) -> Vec<Message> {
     let deadline = Instant::now() + PATIENCE;
     let mut all = Vec::new();
     while all.len() < count && Instant::now() < deadline {
-        all.extend(said(client.sync().await.unwrap()));
+        all.extend(said(client.fetch().await.unwrap()));
         if all.len() < count {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    all.extend(said(client.sync().await.unwrap()));
+    all.extend(said(client.fetch().await.unwrap()));
     all
 }
 
@@ -129,7 +131,7 @@ pub(crate) fn texts(messages: &[Message]) -> Vec<String> {
     messages
         .iter()
         .filter(|m| !m.body.is_membership())
-        .map(|m| m.text.clone())
+        .map(|m| m.text().unwrap_or_default().to_owned())
         .collect()
 }
 
@@ -141,7 +143,13 @@ pub(crate) fn assert_messages(messages: &[Message], expected: &[(&str, &str, &st
     let got: Vec<(String, String, String)> = messages
         .iter()
         .filter(|m| !m.body.is_membership())
-        .map(|m| (title_of(&m.conversation), m.sender.clone(), m.text.clone()))
+        .map(|m| {
+            (
+                title_of(&m.conversation_name),
+                m.sender.to_string(),
+                m.text().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     let want: Vec<(String, String, String)> = expected
         .iter()
@@ -157,7 +165,7 @@ pub(crate) fn assert_each_once(messages: &[Message], expected: &[&str]) {
     let messages = messages.as_slice();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for m in messages {
-        *counts.entry(m.text.as_str()).or_default() += 1;
+        *counts.entry(m.text().unwrap_or_default()).or_default() += 1;
     }
     for text in expected {
         assert_eq!(
@@ -210,11 +218,11 @@ pub(crate) async fn local(client: &Client, title: &str) -> String {
 pub(crate) async fn roster(client: &Client, conversation: &str) -> Vec<(String, String)> {
     let conversation = local(client, conversation).await;
     let mut members: Vec<(String, String)> = client
-        .members(&conversation)
+        .members_of(&conversation)
         .await
         .unwrap()
         .into_iter()
-        .map(|m| (m.handle, m.identity_key))
+        .map(|m| (m.handle.to_string(), m.identity_key))
         .collect();
     members.sort();
     members

@@ -11,6 +11,11 @@ mod directory;
 pub(crate) mod error;
 mod groups;
 mod inbox;
+#[cfg(test)]
+// The helpers of these tests are test code too; clippy's allow-*-in-tests settings reach
+// only #[test] functions.
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;
 mod tls;
 mod types;
 
