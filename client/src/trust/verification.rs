@@ -16,37 +16,29 @@ use crate::api::error::{ClientError, CryptoError};
 use crate::api::trust::{ContactInfo, GroupCode, SafetyNumberView};
 use crate::api::verification::Verification;
 use crate::state::store::records::{ChangedKey, Contact, Conversation, StoredKind};
-use crate::state::store::{Key, StoreBatch};
+use crate::state::store::{Key, Prefix, StoreBatch};
 use crate::state::Ctx;
 use crate::trust::contacts;
 
-/// Pinned contacts of every conversation, sorted by handle.
+/// Every pinned contact (met in a conversation or looked up to compare safety numbers),
+/// sorted by handle.
 pub(crate) fn contact_infos(ctx: &Ctx<'_>) -> Result<Vec<ContactInfo>, ClientError> {
-    let mut handles: Vec<Handle> = Vec::new();
-    for conv in ctx.conversations()? {
-        if conv.kind == StoredKind::Direct {
-            if let Ok(handle) = Handle::parse(conv.peer()) {
-                handles.push(handle);
-            }
-        }
-        if let Ok(members) = ctx.session.mls.members(&conv.group_id) {
-            handles.extend(members.into_iter().map(|m| m.handle));
-        }
-    }
-    handles.sort();
-    handles.dedup();
+    let mut contacts: Vec<Contact> = ctx.store.scan(Prefix::Contacts)?;
+    contacts.sort_by(|a, b| a.handle.cmp(&b.handle));
     let mut infos = Vec::new();
-    for handle in handles {
+    for contact in contacts {
+        // A record whose handle no longer parses is not shown rather than failing the list.
+        let Ok(handle) = Handle::parse(&contact.handle) else {
+            continue;
+        };
         if handle == ctx.session.handle {
             continue;
         }
-        if let Some(contact) = ctx.pinned(&handle)? {
-            infos.push(ContactInfo {
-                handle: handle.clone(),
-                identity_key: hex::encode(contact.identity_key),
-                status: contact.status(),
-            });
-        }
+        infos.push(ContactInfo {
+            handle,
+            identity_key: hex::encode(contact.identity_key),
+            status: contact.status(),
+        });
     }
     Ok(infos)
 }

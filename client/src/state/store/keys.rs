@@ -58,6 +58,8 @@ pub(crate) enum Key<'a> {
 /// A range of records scanned together, in key order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Prefix<'a> {
+    /// All pinned contacts.
+    Contacts,
     /// All conversations.
     Conversations,
     /// All conversations as stores kept them before schema 2.
@@ -171,6 +173,7 @@ impl Prefix<'_> {
     /// The common start of every tree key in this range.
     pub(crate) fn encode(&self, vault: &Vault) -> Vec<u8> {
         let kind = match self {
+            Prefix::Contacts => kind::CONTACT,
             Prefix::Conversations => kind::CONVERSATION,
             Prefix::LegacyConversations => kind::LEGACY_CONVERSATION,
             Prefix::History(_) => kind::HISTORY,
