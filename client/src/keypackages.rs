@@ -1,6 +1,7 @@
 //! Our KeyPackages on the relay: the initial batch and the top-up, and claiming others'.
 
 use parley_crypto::handle::Handle;
+use parley_crypto::mls::MlsError;
 
 use crate::api::error::{ClientError, RelayError};
 use crate::state::session::settings;
@@ -26,16 +27,19 @@ pub(crate) async fn top_up_key_packages(ctx: &mut Ctx<'_>) -> Result<(), ClientE
         return Ok(());
     }
     let count = usize::try_from(TARGET.saturating_sub(available)).unwrap_or(0);
+    let now_ms = ctx.now_ms();
     let mls = &mut ctx.session.mls;
     let fresh = if count > 0 {
-        mls.generate_key_packages(count, false)?
+        mls.generate_key_packages(count, false, now_ms)?
     } else {
         Vec::new()
     };
     let last_resort = if settings.last_resort_published {
         None
     } else {
-        mls.generate_key_packages(1, true)?.into_iter().next()
+        mls.generate_key_packages(1, true, now_ms)?
+            .into_iter()
+            .next()
     };
     // The private halves must be on disk before the relay can hand out the public ones.
     let mut batch = StoreBatch::default();
@@ -71,8 +75,16 @@ pub(crate) async fn claim_key_package(
         RelayError::NotFound => ClientError::ContactUnavailable(handle.clone()),
         other => other.into(),
     })?;
-    let member = match ctx.session.mls.inspect_key_package(&key_package) {
+    let member = match ctx
+        .session
+        .mls
+        .inspect_key_package(&key_package, ctx.now_ms())
+    {
         Ok(member) => member,
+        // Stale keys are a quiet contact (or a wrong clock), not an attack: no alert.
+        Err(MlsError::KeyPackageExpired | MlsError::KeyPackageNotYetValid) => {
+            return Err(ClientError::ContactKeysExpired(handle.clone()))
+        }
         Err(_) => {
             return Err(ctx
                 .refuse(ClientError::UntrustedMember(handle.clone()))

@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentityPublicKey, IdentitySecretKey};
-use parley_crypto::mls::{GroupId, Incoming, IncomingCommit, Member, Mls, MlsError};
+use parley_crypto::mls::{
+    GroupId, Incoming, IncomingCommit, KeyPackageLifetime, Member, Mls, MlsError,
+    KEY_PACKAGE_LIFETIME,
+};
 use parley_crypto::padding;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -61,7 +64,10 @@ impl Peer {
     }
 
     fn key_package(&mut self) -> Vec<u8> {
-        self.mls.generate_key_packages(1, false).unwrap().remove(0)
+        self.mls
+            .generate_key_packages(1, false, now_ms())
+            .unwrap()
+            .remove(0)
     }
 
     /// What a client does after each operation: write the changes in one batch.
@@ -485,15 +491,66 @@ fn discarded_changes_roll_the_state_back() {
     );
 }
 
+/// The time the engine is given: the real one, because OpenMLS checks KeyPackage lifetimes
+/// against the system clock as well.
+fn now_ms() -> u64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    u64::try_from(since_epoch.as_millis()).unwrap()
+}
+
+#[test]
+fn key_packages_live_from_the_time_given_for_twelve_weeks() {
+    let alice = Peer::new("alice", 1);
+    let mut bob = Peer::new("bob", 2);
+    // Three hours ago by the caller's clock, still valid by the system's.
+    let made_at = now_ms() - 3 * 3600 * 1000;
+    let kp = bob
+        .mls
+        .generate_key_packages(1, false, made_at)
+        .unwrap()
+        .remove(0);
+    let lifetime = alice.mls.key_package_lifetime(&kp).unwrap();
+    let made_at_secs = made_at / 1000;
+    assert_eq!(lifetime, KeyPackageLifetime::starting_at(made_at));
+    assert_eq!(lifetime.not_before_secs, made_at_secs - 3600);
+    assert_eq!(
+        lifetime.not_after_secs,
+        made_at_secs + KEY_PACKAGE_LIFETIME.as_secs()
+    );
+    assert_eq!(KEY_PACKAGE_LIFETIME.as_secs(), 84 * 24 * 3600);
+
+    let secs = |s: u64| s * 1000;
+    let last_valid = secs(lifetime.not_after_secs) - 1;
+    assert!(alice.mls.inspect_key_package(&kp, last_valid).is_ok());
+    assert_err!(
+        alice
+            .mls
+            .inspect_key_package(&kp, secs(lifetime.not_after_secs)),
+        MlsError::KeyPackageExpired
+    );
+    assert!(alice
+        .mls
+        .inspect_key_package(&kp, secs(lifetime.not_before_secs))
+        .is_ok());
+    assert_err!(
+        alice
+            .mls
+            .inspect_key_package(&kp, secs(lifetime.not_before_secs) - 1),
+        MlsError::KeyPackageNotYetValid
+    );
+}
+
 #[test]
 fn key_package_inspection_names_its_owner() {
     let mut alice = Peer::new("alice", 1);
     let mut bob = Peer::new("bob", 2);
-    let kps = bob.mls.generate_key_packages(3, false).unwrap();
-    let last_resort = bob.mls.generate_key_packages(1, true).unwrap();
+    let kps = bob.mls.generate_key_packages(3, false, now_ms()).unwrap();
+    let last_resort = bob.mls.generate_key_packages(1, true, now_ms()).unwrap();
     assert_eq!(kps.len(), 3);
     for kp in kps.iter().chain(&last_resort) {
-        let member = alice.mls.inspect_key_package(kp).unwrap();
+        let member = alice.mls.inspect_key_package(kp, now_ms()).unwrap();
         assert_eq!(member.handle, bob.handle);
         assert_eq!(member.identity_key, bob.key());
     }
@@ -501,20 +558,24 @@ fn key_package_inspection_names_its_owner() {
 
     // Garbage, a flipped signature bit, and a message that is not a KeyPackage.
     assert_err!(
-        alice.mls.inspect_key_package(b"not a key package"),
+        alice
+            .mls
+            .inspect_key_package(b"not a key package", now_ms()),
         MlsError::Malformed
     );
     let mut forged = kps[0].clone();
     let last = forged.len() - 1;
     forged[last] ^= 1;
     assert_err!(
-        alice.mls.inspect_key_package(&forged),
+        alice.mls.inspect_key_package(&forged, now_ms()),
         MlsError::InvalidKeyPackage
     );
     alice.mls.create_group(GROUP).unwrap();
     let out = alice.mls.add_members(&GROUP, &kps[..1]).unwrap();
     assert_err!(
-        alice.mls.inspect_key_package(&out.welcome.unwrap()),
+        alice
+            .mls
+            .inspect_key_package(&out.welcome.unwrap(), now_ms()),
         MlsError::Malformed
     );
     // Forged KeyPackages are refused by add_members as well.
@@ -550,7 +611,7 @@ fn key_package_with_a_non_handle_credential_is_refused() {
 
     let mut alice = Peer::new("alice", 1);
     assert_err!(
-        alice.mls.inspect_key_package(&bytes),
+        alice.mls.inspect_key_package(&bytes, now_ms()),
         MlsError::InvalidCredential
     );
     alice.mls.create_group(GROUP).unwrap();

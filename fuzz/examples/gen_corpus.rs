@@ -184,8 +184,16 @@ fn main() {
     let mut a = Mls::new(alice.clone(), &alice_id, Vec::new()).unwrap();
     let mut b = Mls::new(bob.clone(), &bob_id, Vec::new()).unwrap();
     let mut bob_state = Changes::new();
-    let kps = b.generate_key_packages(2, false).unwrap();
-    let last_resort = b.generate_key_packages(1, true).unwrap();
+    // The KeyPackages must be valid now: OpenMLS checks lifetimes against the system clock.
+    let now_ms = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let kps = b.generate_key_packages(2, false, now_ms).unwrap();
+    let last_resort = b.generate_key_packages(1, true, now_ms).unwrap();
     absorb(&mut bob_state, &mut b);
     let g1 = [1u8; 32];
     let g2 = [2u8; 32];
@@ -203,7 +211,7 @@ fn main() {
     let carol_kps = {
         let carol_id = IdentitySecretKey::from_bytes(&[0xc1; 32]);
         let mut c = Mls::new(Handle::parse("carol").unwrap(), &carol_id, Vec::new()).unwrap();
-        c.generate_key_packages(1, false).unwrap()
+        c.generate_key_packages(1, false, now_ms).unwrap()
     };
     let commit = a.add_members(&g1, &carol_kps).unwrap();
     let unpadded = |frame: &[u8]| padding::unpad(frame).unwrap().to_vec();

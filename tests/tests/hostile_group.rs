@@ -12,7 +12,8 @@ use common::Named;
 use common::raw::{Raw, RawMember};
 use common::tamper::{flipped, on_next_page, substitute, with_seq, TamperProxy};
 use common::{
-    assert_each_once, assert_messages, member_handles, sync_until, texts, TestClient, TestRelay,
+    assert_each_once, assert_messages, member_handles, now_ms, sync_until, texts, TestClient,
+    TestRelay,
 };
 use parley_client::Client;
 
@@ -319,7 +320,10 @@ async fn members_injected_by_a_removed_member_or_an_outsider_are_refused() {
 
     // A commit adding mallory from the removed rex, and one from eve who never was a member
     // (her own group under the same id).
-    let kps = mallory.mls.generate_key_packages(2, false).unwrap();
+    let kps = mallory
+        .mls
+        .generate_key_packages(2, false, now_ms())
+        .unwrap();
     let by_rex = rex.mls.add_members(&gid, &kps[..1]).unwrap().commit;
     eve.mls.create_group(gid).unwrap();
     let by_eve = eve.mls.add_members(&gid, &kps[1..]).unwrap().commit;

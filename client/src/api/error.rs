@@ -40,6 +40,10 @@ pub enum ClientError {
     /// The contact exists but has no KeyPackage to be added with.
     #[error("{0} cannot be added right now because they have no published keys; ask them to open Parley")]
     ContactUnavailable(Handle),
+    /// The keys the relay handed out for adding the contact are outside their lifetime by our
+    /// clock: expired (they have not opened Parley for weeks), or not valid yet.
+    #[error("{0} cannot be added right now because the keys the relay has for them have expired (or this computer's clock is wrong); ask them to open Parley")]
+    ContactKeysExpired(Handle),
     /// No conversation has this name and it is not a handle either.
     #[error("there is no conversation called \"{0}\"")]
     UnknownConversation(String),

@@ -1,19 +1,15 @@
 //! The engine itself: who we are (handle, signer), the provider holding all group state,
-//! state persistence, KeyPackages and the shared helpers of the group operations.
+//! state persistence and the shared helpers of the group operations.
 
-use openmls::prelude::tls_codec::*;
 use openmls::prelude::{
-    BasicCredential, Capabilities, Ciphersuite, CredentialWithKey, ExtensionType,
-    GroupId as MlsGroupId, KeyPackage, MlsGroup, MlsGroupJoinConfig, MlsMessageBodyIn,
-    MlsMessageIn, MlsMessageOut, ProtocolVersion, SignatureScheme,
-    PURE_CIPHERTEXT_WIRE_FORMAT_POLICY,
+    BasicCredential, Ciphersuite, CredentialWithKey, GroupId as MlsGroupId, MlsGroup,
+    MlsGroupJoinConfig, SignatureScheme, PURE_CIPHERTEXT_WIRE_FORMAT_POLICY,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_traits::OpenMlsProvider;
 use zeroize::Zeroizing;
 
 use super::errors::MlsError;
-use super::members::Member;
 use super::storage::Provider;
 use super::GroupId;
 use crate::access::{AccessKey, ACCESS_EXPORTER_LABEL, ACCESS_SECRET_LEN};
@@ -90,59 +86,9 @@ impl Mls {
         &self.handle
     }
 
-    /// Creates `count` KeyPackages (TLS-serialized `MlsMessageOut`s); with `last_resort`
-    /// they are marked as last-resort packages, which survive being used for a join.
-    pub fn generate_key_packages(
-        &mut self,
-        count: usize,
-        last_resort: bool,
-    ) -> Result<Vec<Vec<u8>>, MlsError> {
-        (0..count)
-            .map(|_| {
-                let mut builder = KeyPackage::builder();
-                if last_resort {
-                    // A KeyPackage extension must be listed in its leaf's capabilities, or
-                    // the package fails validation.
-                    builder = builder.mark_as_last_resort().leaf_node_capabilities(
-                        Capabilities::builder()
-                            .extensions(vec![ExtensionType::LastResort])
-                            .build(),
-                    );
-                }
-                let bundle = builder
-                    .build(SUITE, &self.provider, &self.signer, self.credential())
-                    .map_err(|_| MlsError::Internal("key package creation"))?;
-                MlsMessageOut::from(bundle.key_package().clone())
-                    .tls_serialize_detached()
-                    .map_err(|_| MlsError::Internal("key package encoding"))
-            })
-            .collect()
-    }
-
-    /// Validates a KeyPackage (signatures, lifetime, Parley's ciphersuite) and returns the
-    /// handle of its credential and its leaf signature key.
-    pub fn inspect_key_package(&self, bytes: &[u8]) -> Result<Member, MlsError> {
-        let key_package = self.parse_key_package(bytes)?;
-        Member::from_leaf(key_package.leaf_node())
-    }
-
     /// Whether a group with this id is stored.
     pub fn has_group(&self, group_id: &GroupId) -> bool {
         self.load(group_id).is_ok()
-    }
-
-    /// Parses and fully validates a KeyPackage.
-    pub(crate) fn parse_key_package(&self, bytes: &[u8]) -> Result<KeyPackage, MlsError> {
-        let message =
-            MlsMessageIn::tls_deserialize_exact_bytes(bytes).map_err(|_| MlsError::Malformed)?;
-        let MlsMessageBodyIn::KeyPackage(key_package) = message.extract() else {
-            return Err(MlsError::Malformed);
-        };
-        let key_package = key_package.validate(self.provider.crypto(), ProtocolVersion::Mls10)?;
-        if key_package.ciphersuite() != SUITE {
-            return Err(MlsError::UnsupportedCiphersuite);
-        }
-        Ok(key_package)
     }
 
     /// Our credential and leaf signature key.

@@ -46,6 +46,12 @@ pub enum MlsError {
     /// The KeyPackage is malformed, badly signed or expired.
     #[error("invalid key package")]
     InvalidKeyPackage,
+    /// The KeyPackage's lifetime ended before the time we were given.
+    #[error("the key package has expired")]
+    KeyPackageExpired,
+    /// The KeyPackage's lifetime starts after the time we were given.
+    #[error("the key package is not valid yet")]
+    KeyPackageNotYetValid,
     /// The KeyPackage or Welcome uses another ciphersuite than Parley's.
     #[error("unsupported ciphersuite")]
     UnsupportedCiphersuite,

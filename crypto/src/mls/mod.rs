@@ -13,6 +13,7 @@ mod engine;
 mod errors;
 mod group;
 mod incoming;
+mod key_package;
 mod members;
 mod storage;
 mod welcome;
@@ -21,6 +22,7 @@ pub use engine::Mls;
 pub use errors::MlsError;
 pub use group::OutgoingCommit;
 pub use incoming::{Incoming, IncomingCommit};
+pub use key_package::{KeyPackageLifetime, KEY_PACKAGE_CLOCK_SKEW, KEY_PACKAGE_LIFETIME};
 pub use members::Member;
 pub use welcome::IncomingWelcome;
 

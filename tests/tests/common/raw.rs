@@ -201,8 +201,15 @@ impl RawMember {
 
     /// Publishes `count` one-time KeyPackages and a last-resort one.
     pub(crate) async fn publish_key_packages(&mut self, count: usize) -> u32 {
-        let kps = self.mls.generate_key_packages(count, false).unwrap();
-        let last_resort = self.mls.generate_key_packages(1, true).unwrap().remove(0);
+        let kps = self
+            .mls
+            .generate_key_packages(count, false, now_ms())
+            .unwrap();
+        let last_resort = self
+            .mls
+            .generate_key_packages(1, true, now_ms())
+            .unwrap()
+            .remove(0);
         let digest = body::publish_key_packages(&kps, &last_resort);
         let auth = owner_auth(
             &self.raw,

@@ -106,7 +106,10 @@ impl Impostor {
         .unwrap()
         .to_bytes();
         let mut mls = Mls::new(handle, &identity, Vec::new()).unwrap();
-        let key_package = mls.generate_key_packages(1, false).unwrap().remove(0);
+        let key_package = mls
+            .generate_key_packages(1, false, now_ms())
+            .unwrap()
+            .remove(0);
         Impostor {
             record,
             key_package,
