@@ -22,20 +22,10 @@ fn parley(home: &Path, args: &[&str]) -> Run {
 }
 
 fn parley_with_stdin(home: &Path, args: &[&str], input: &str) -> Run {
-    use std::io::Write;
-    let mut child = with_passphrase(parley_command().arg("--home").arg(home).args(args))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    Run::from_output(child.wait_with_output().unwrap())
+    Run::with_stdin(
+        with_passphrase(parley_command().arg("--home").arg(home).args(args)),
+        input,
+    )
 }
 
 fn with_passphrase(command: &mut std::process::Command) -> &mut std::process::Command {

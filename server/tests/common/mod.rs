@@ -15,17 +15,13 @@ pub mod process;
 pub mod raw;
 
 use parley_crypto::access::AccessKey;
-use parley_crypto::auth::{body, group_transcript, owner_transcript, GroupMethod, OwnerMethod};
-use parley_crypto::directory::{DirectoryRecord, SignedRecord};
-use parley_crypto::handle::Handle;
-use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
+use parley_crypto::auth::{body, group_transcript, GroupMethod, OwnerMethod};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{
-    AckRequest, ChallengeRequest, Delivery, FetchRequest, GroupAuth, OwnerAuth, ReadRequest,
-    RegisterRequest,
-};
-pub use parley_testkit::now_ms;
+use parley_proto::v1::{AckRequest, Delivery, FetchRequest, GroupAuth, ReadRequest};
+// Not every test binary uses each of these.
+#[allow(unused_imports)]
+pub use parley_testkit::{challenge, now_ms, TestUser as User};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use tonic::transport::Channel;
@@ -34,79 +30,6 @@ pub fn random<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     OsRng.fill_bytes(&mut out);
     out
-}
-
-/// A user with real keys.
-pub struct User {
-    pub handle: Handle,
-    pub identity: IdentitySecretKey,
-    pub inbox: InboxSecretKey,
-}
-
-impl User {
-    pub fn new(handle: &str) -> User {
-        User {
-            handle: Handle::parse(handle).unwrap(),
-            identity: IdentitySecretKey::generate(&mut OsRng),
-            inbox: InboxSecretKey::generate(&mut OsRng),
-        }
-    }
-
-    pub fn record(&self) -> SignedRecord {
-        DirectoryRecord {
-            handle: self.handle.clone(),
-            identity_key: self.identity.public_key(),
-            inbox_key: self.inbox.public_key(),
-            record_version: 1,
-            created_at_ms: now_ms(),
-        }
-        .sign(&self.identity)
-        .unwrap()
-    }
-
-    pub async fn register(&self, directory: &mut DirectoryClient<Channel>) {
-        directory
-            .register(RegisterRequest {
-                record: self.record().to_bytes(),
-            })
-            .await
-            .unwrap();
-    }
-
-    /// Fetches a challenge and signs the owner-auth transcript with this user's key.
-    pub async fn owner_auth(
-        &self,
-        directory: &mut DirectoryClient<Channel>,
-        method: OwnerMethod,
-        body_digest: [u8; 32],
-    ) -> OwnerAuth {
-        let challenge = challenge(directory).await;
-        self.sign_owner(method, challenge, body_digest)
-    }
-
-    pub fn sign_owner(
-        &self,
-        method: OwnerMethod,
-        challenge: [u8; 32],
-        body_digest: [u8; 32],
-    ) -> OwnerAuth {
-        let transcript = owner_transcript(method, &self.handle, &challenge, &body_digest);
-        OwnerAuth {
-            challenge: challenge.to_vec(),
-            signature: self.identity.sign(&transcript).to_vec(),
-        }
-    }
-}
-
-pub async fn challenge(directory: &mut DirectoryClient<Channel>) -> [u8; 32] {
-    directory
-        .challenge(ChallengeRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .challenge
-        .try_into()
-        .unwrap()
 }
 
 /// A fresh access key, as if exported from an MLS epoch.

@@ -1,5 +1,6 @@
-//! The test kit of Parley's test suites: one real relay on loopback ([`TestRelay`]) and a
-//! clock that moves only when a test moves it ([`ManualClock`]).
+//! The test kit of Parley's test suites: one real relay on loopback ([`TestRelay`]), a
+//! clock that moves only when a test moves it ([`ManualClock`]), and a person with real keys
+//! for tests below the client ([`TestUser`]).
 //!
 //! A [`TestRelay`] is `parley_relay::Relay::open` plus `Relay::serve` on `127.0.0.1`, on a
 //! multi-thread tokio runtime of its own. It therefore keeps answering while a synchronous
@@ -31,7 +32,9 @@ mod clock;
 mod files;
 mod relay;
 mod serving;
+mod user;
 
 pub use builder::TestRelayBuilder;
 pub use clock::{now_ms, ManualClock};
 pub use relay::TestRelay;
+pub use user::{challenge, TestUser};

@@ -29,6 +29,23 @@ impl Run {
         }
     }
 
+    /// Runs `command` to its end with `input` on its standard input.
+    pub(crate) fn with_stdin(command: &mut Command, input: &str) -> Run {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        Run::from_output(child.wait_with_output().unwrap())
+    }
+
     #[track_caller]
     pub(crate) fn ok(self) -> Run {
         assert_eq!(
@@ -129,20 +146,7 @@ impl Person {
     }
 
     pub(crate) fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        Run::from_output(child.wait_with_output().unwrap())
+        Run::with_stdin(&mut self.command(args), input)
     }
 
     pub(crate) fn init(&self, relay: &TestRelay, handle: &str) -> Run {

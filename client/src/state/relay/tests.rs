@@ -8,13 +8,11 @@ use crate::api::error::RelayError;
 use crate::api::relay_url::RelayUrl;
 use futures::StreamExt;
 use parley_crypto::access::AccessKey;
-use parley_crypto::directory::{DirectoryRecord, SignedRecord};
+use parley_crypto::directory::SignedRecord;
 use parley_crypto::envelope;
 use parley_crypto::handle::Handle;
-use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::padding;
-use parley_testkit::{now_ms, TestRelay};
-use rand::rngs::OsRng;
+use parley_testkit::{now_ms, TestRelay, TestUser as User};
 use tokio::net::TcpListener;
 
 /// The URLs and pin of a test relay as the client library takes them.
@@ -52,48 +50,9 @@ impl AsClientSees for TestRelay {
     }
 }
 
-struct User {
-    handle: Handle,
-    identity: IdentitySecretKey,
-    inbox: InboxSecretKey,
-}
-
-impl User {
-    fn new(handle: &str) -> User {
-        User {
-            handle: Handle::parse(handle).unwrap(),
-            identity: IdentitySecretKey::generate(&mut OsRng),
-            inbox: InboxSecretKey::generate(&mut OsRng),
-        }
-    }
-
-    fn record(&self) -> SignedRecord {
-        DirectoryRecord {
-            handle: self.handle.clone(),
-            identity_key: self.identity.public_key(),
-            inbox_key: self.inbox.public_key(),
-            record_version: 1,
-            created_at_ms: now_ms(),
-        }
-        .sign(&self.identity)
-        .unwrap()
-    }
-
-    async fn register(&self, relay: &RelayConnection) {
-        relay.register(&self.record()).await.unwrap();
-    }
-
-    fn seal_to(&self, recipient: &User, message: &[u8]) -> Vec<u8> {
-        envelope::seal(
-            &mut OsRng,
-            message,
-            &self.handle,
-            &self.inbox,
-            &recipient.handle,
-            &recipient.inbox.public_key(),
-        )
-        .unwrap()
-    }
+/// Registers `user` through the client's own connection.
+async fn register(user: &User, relay: &RelayConnection) {
+    relay.register(&user.record()).await.unwrap();
 }
 
 /// Colon-separated upper-case pairs, as some tools print fingerprints.
@@ -240,8 +199,8 @@ async fn inbox_fetch_and_ack_need_the_owner() {
     let conn = relay.pinned().await;
     let alice = User::new("alice");
     let bob = User::new("bob");
-    alice.register(&conn).await;
-    bob.register(&conn).await;
+    register(&alice, &conn).await;
+    register(&bob, &conn).await;
 
     let first = alice.seal_to(&bob, b"hello bob");
     let second = alice.seal_to(&bob, b"second");
@@ -293,8 +252,8 @@ async fn inbox_subscription_delivers_new_envelopes() {
     let conn = relay.pinned().await;
     let alice = User::new("alice");
     let bob = User::new("bob");
-    alice.register(&conn).await;
-    bob.register(&conn).await;
+    register(&alice, &conn).await;
+    register(&bob, &conn).await;
 
     let waiting = alice.seal_to(&bob, b"already there");
     conn.deposit(&bob.handle, &waiting).await.unwrap();
@@ -325,7 +284,7 @@ async fn key_packages_are_claimed_once_then_last_resort() {
     let relay = TestRelay::start();
     let conn = relay.pinned().await;
     let carol = User::new("carol");
-    carol.register(&conn).await;
+    register(&carol, &conn).await;
     let kps = vec![vec![1u8; 300], vec![2u8; 300]];
     let last_resort = vec![9u8; 300];
 
