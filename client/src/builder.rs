@@ -12,7 +12,7 @@ use crate::api::error::{ClientError, StoreError};
 use crate::api::fingerprint::Fingerprint;
 use crate::api::relay_url::RelayUrl;
 use crate::state::clock::SystemClock;
-use crate::state::store::{OpenFailure, Store};
+use crate::state::store::Store;
 use crate::state::{RelayLink, Shared, State};
 
 /// Configures a [`Client`](crate::Client); see [`Client::builder`](crate::Client::builder). Everything given here is checked by
@@ -106,11 +106,7 @@ impl ClientBuilder {
         // Argon2id takes most of a second by design: keep it off the async worker threads.
         let store = tokio::task::spawn_blocking(move || Store::open(&home, &passphrase, params))
             .await
-            .map_err(|_| ClientError::Store(StoreError::Interrupted))?
-            .map_err(|failure| match failure {
-                OpenFailure::WrongPassphrase => ClientError::WrongPassphrase,
-                OpenFailure::Store(e) => ClientError::Store(e),
-            })?;
+            .map_err(|_| ClientError::Store(StoreError::Interrupted))??;
         let settings = crate::state::session::settings(&store)?;
         let stored_url = settings
             .as_ref()

@@ -14,11 +14,12 @@ use crate::api::error::{ClientError, StoreError};
 use crate::api::event::{Event, SyncReport};
 use crate::api::fingerprint::Fingerprint;
 use crate::api::message::{Message, MessageId};
+use crate::api::outbox::{OutboxReport, QueuedMessage, SendOutcome};
 use crate::api::relay_url::RelayUrl;
 use crate::api::trust::{ContactInfo, GroupCode, QuarantinedMessage, SafetyNumberView, WhoAmI};
 use crate::builder::ClientBuilder;
 use crate::receive::inbox;
-use crate::send::{membership, message};
+use crate::send::{membership, message, outbox};
 use crate::state::relay::RelayConnection;
 use crate::state::store::records::StoredAlert;
 use crate::state::store::Prefix;
@@ -107,6 +108,36 @@ impl Client {
     /// Sends a text; to a person with no 1:1 yet, starts one.
     pub async fn send_text(&self, to: &ConversationId, text: &str) -> Result<Message, ClientError> {
         with_ctx!(self, |ctx| message::send_text(&mut ctx, to, text).await)
+    }
+
+    /// Sends a text like [`Client::send_text`], but when the relay cannot be reached the
+    /// message is kept in the outbox (encrypted in the store) instead of failing, and sent by
+    /// a later [`Client::flush_outbox`] or `send_or_queue`. Messages already waiting go first,
+    /// so the order written is the order sent. Anything but an unreachable relay fails as
+    /// `send_text` does, and nothing is kept.
+    pub async fn send_or_queue(
+        &self,
+        to: &ConversationId,
+        text: &str,
+    ) -> Result<SendOutcome, ClientError> {
+        with_ctx!(self, |ctx| outbox::send_or_queue(&mut ctx, to, text).await)
+    }
+
+    /// Sends the messages waiting in the outbox, oldest first, stopping at the first the
+    /// relay cannot take. One that fails for another reason is kept with the reason and not
+    /// retried.
+    pub async fn flush_outbox(&self) -> Result<OutboxReport, ClientError> {
+        with_ctx!(self, |ctx| outbox::flush(&mut ctx).await)
+    }
+
+    /// The messages in the outbox, oldest first (failed ones included, with their reason).
+    pub async fn outbox(&self) -> Result<Vec<QueuedMessage>, ClientError> {
+        with_ctx!(self, |ctx| outbox::list(&ctx))
+    }
+
+    /// Removes a message from the outbox without sending it; false if none has this id.
+    pub async fn cancel_queued(&self, id: u64) -> Result<bool, ClientError> {
+        with_ctx!(self, |ctx| outbox::cancel(&mut ctx, id).await)
     }
 
     /// Creates a group called `name` with the given members; returns its id. The name may
@@ -270,6 +301,16 @@ impl Client {
         }
         let store = self.inner.store.clone();
         tokio::task::spawn_blocking(move || store.rewrap(&new))
+            .await
+            .map_err(|_| ClientError::Store(StoreError::Interrupted))??;
+        Ok(())
+    }
+
+    /// Checks that `passphrase` is the one that unlocks this client's store, e.g. before a
+    /// long-running process that holds the store open changes it for someone. Runs Argon2id.
+    pub async fn check_passphrase(&self, passphrase: Passphrase) -> Result<(), ClientError> {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || store.check_passphrase(&passphrase))
             .await
             .map_err(|_| ClientError::Store(StoreError::Interrupted))??;
         Ok(())

@@ -70,12 +70,13 @@ mod trust;
 
 pub use api::alert::Alert;
 pub use api::conversation::{
-    ConversationId, ConversationInfo, ConversationKind, GroupId, MemberInfo,
+    ConversationId, ConversationInfo, ConversationKind, GroupId, GroupIdError, MemberInfo,
 };
 pub use api::error::{ClientError, CryptoError, RelayError, StoreError};
 pub use api::event::{Event, SyncReport};
 pub use api::fingerprint::Fingerprint;
 pub use api::message::{Message, MessageBody, MessageId};
+pub use api::outbox::{OutboxReport, QueuedMessage, SendOutcome};
 pub use api::relay_url::{RelayUrl, DEFAULT_PORT};
 pub use api::trust::{ContactInfo, GroupCode, QuarantinedMessage, SafetyNumberView, WhoAmI};
 pub use api::verification::Verification;

@@ -106,6 +106,22 @@ impl PartialEq<&str> for Handle {
     }
 }
 
+/// A handle travels as its text; reading one validates it like [`Handle::parse`].
+#[cfg(feature = "serde")]
+impl serde::Serialize for Handle {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Handle {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Handle, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Handle::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,14 +15,12 @@ pub enum Alert {
     /// in) is blocked until the user compares safety numbers, or accepts the new key.
     KeyChanged {
         /// Whose key.
-        #[serde(with = "handle_text")]
         handle: Handle,
     },
     /// The relay serves a contact's pinned key again after showing another one: the change
     /// was withdrawn, and the relay may have been tampering.
     KeyChangeWithdrawn {
         /// Whose key.
-        #[serde(with = "handle_text")]
         handle: Handle,
     },
     /// A member, a KeyPackage or a change to a conversation was refused.
@@ -54,13 +52,11 @@ pub enum Alert {
         /// The conversation's local name.
         conversation: String,
         /// Who sent it.
-        #[serde(with = "handle_text")]
         sender: Handle,
     },
     /// Someone sent an inbox message of a kind this version does not know.
     UnknownInboxMessage {
         /// Who sent it.
-        #[serde(with = "handle_text")]
         sender: Handle,
         /// Its kind byte.
         kind: u8,
@@ -80,7 +76,6 @@ pub enum Alert {
     /// Someone we added could not be sent their invitation.
     InviteFailed {
         /// Whom.
-        #[serde(with = "handle_text")]
         handle: Handle,
         /// Why, in words.
         reason: String,
@@ -89,7 +84,6 @@ pub enum Alert {
     /// someone else now. Our conversations go on; invitations cannot reach us.
     HandleReleased {
         /// Our handle.
-        #[serde(with = "handle_text")]
         handle: Handle,
     },
     /// An alert recorded by an earlier version of Parley, as it was worded then.
@@ -156,25 +150,5 @@ impl fmt::Display for Alert {
             ),
             Alert::Earlier { text } => f.write_str(text),
         }
-    }
-}
-
-/// Handles in stored alerts are kept as their text and checked again when read.
-mod handle_text {
-    use parley_crypto::handle::Handle;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        handle: &Handle,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(handle.as_str())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Handle, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Handle::parse(&text).map_err(serde::de::Error::custom)
     }
 }

@@ -2,9 +2,11 @@
 //! MLS group id, so that no group can ever stand for a person.
 
 use std::fmt;
+use std::str::FromStr;
 
 use parley_crypto::handle::Handle;
 
+use crate::api::as_text::serde_as_text;
 use crate::api::verification::Verification;
 
 /// A group's 32-byte id (random, chosen by its creator); shown as 64 hex digits.
@@ -29,6 +31,23 @@ impl fmt::Display for GroupId {
     }
 }
 
+/// Why a text is not a group id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a group id is 64 hexadecimal digits")]
+pub struct GroupIdError;
+
+impl FromStr for GroupId {
+    type Err = GroupIdError;
+
+    /// Reads the 64 hex digits that `Display` writes.
+    fn from_str(s: &str) -> Result<GroupId, GroupIdError> {
+        let bytes = hex::decode(s).map_err(|_| GroupIdError)?;
+        bytes.try_into().map(GroupId).map_err(|_| GroupIdError)
+    }
+}
+
+serde_as_text!(GroupId);
+
 impl fmt::Debug for GroupId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "GroupId({self})")
@@ -39,7 +58,9 @@ impl fmt::Debug for GroupId {
 ///
 /// Get one from a name with [`crate::Client::resolve`], from
 /// [`ConversationInfo::id`] or from a [`crate::Message`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[non_exhaustive]
 pub enum ConversationId {
     /// The 1:1 with this person (started by the first message if there is none yet).
@@ -62,7 +83,7 @@ impl From<Handle> for ConversationId {
 }
 
 /// Whether a conversation is a 1:1 or a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum ConversationKind {
     /// A conversation with one other person, named by their handle.
@@ -72,7 +93,7 @@ pub enum ConversationKind {
 }
 
 /// A conversation as listed by [`crate::Client::conversations`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ConversationInfo {
     /// The conversation.
@@ -89,7 +110,7 @@ pub struct ConversationInfo {
 }
 
 /// A member of a conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct MemberInfo {
     /// The member's handle.

@@ -5,7 +5,7 @@ use crate::api::conversation::ConversationId;
 use crate::api::message::Message;
 
 /// Something that happened, as reported by [`crate::Client::events`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Event {
     /// A new entry: a message, or a change of members (see [`crate::MessageBody`]).
@@ -20,7 +20,7 @@ pub enum Event {
 }
 
 /// Everything one [`crate::Client::sync`] processed, in processing order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SyncReport {
     /// New entries: messages and changes of members (each reported once, by a sync or the

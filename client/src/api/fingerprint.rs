@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
+use super::as_text::serde_as_text;
 use super::error::RelayError;
 
 /// The SHA-256 of a TLS leaf certificate (DER).
@@ -76,6 +77,8 @@ impl FromStr for Fingerprint {
         Fingerprint::parse(s)
     }
 }
+
+serde_as_text!(Fingerprint);
 
 #[cfg(test)]
 mod tests {

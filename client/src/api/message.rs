@@ -7,7 +7,9 @@ use crate::api::conversation::{ConversationId, GroupId};
 use crate::api::verification::Verification;
 
 /// Identifies one entry of one conversation's stored history, e.g. to mark it read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct MessageId {
     group_id: GroupId,
     index: u64,
@@ -32,7 +34,7 @@ impl MessageId {
 }
 
 /// One entry of a conversation: a message someone wrote, or a change of members.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Message {
     /// Which stored entry this is.
@@ -63,7 +65,7 @@ impl Message {
 }
 
 /// The content of a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum MessageBody {
     /// A text message.

@@ -2,11 +2,13 @@
 //! Plain data with validation, no I/O; every other module builds on them.
 
 pub(crate) mod alert;
+mod as_text;
 pub(crate) mod conversation;
 pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod fingerprint;
 pub(crate) mod message;
+pub(crate) mod outbox;
 pub(crate) mod relay_url;
 pub(crate) mod trust;
 pub(crate) mod verification;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
 
+use super::as_text::serde_as_text;
 use super::error::RelayError;
 
 /// The port a relay listens on when the URL names none.
@@ -103,6 +104,8 @@ impl FromStr for RelayUrl {
         Ok(RelayUrl { tls, host, port })
     }
 }
+
+serde_as_text!(RelayUrl);
 
 fn split_scheme(s: &str) -> Option<(bool, &str)> {
     let (scheme, rest) = s.split_once("://")?;

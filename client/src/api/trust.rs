@@ -9,7 +9,7 @@ use crate::api::relay_url::RelayUrl;
 use crate::api::verification::Verification;
 
 /// Who this client is, as [`crate::Client::whoami`] tells.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct WhoAmI {
     /// Our handle.
@@ -23,7 +23,7 @@ pub struct WhoAmI {
 }
 
 /// A pinned contact as listed by [`crate::Client::contacts`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ContactInfo {
     /// The contact's handle.
@@ -35,7 +35,7 @@ pub struct ContactInfo {
 }
 
 /// The safety number shared with a contact, as shown by [`crate::Client::verification`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SafetyNumberView {
     /// The contact's handle.
@@ -51,7 +51,7 @@ pub struct SafetyNumberView {
 
 /// The code over a conversation's whole roster and MLS epoch, as shown by
 /// [`crate::Client::group_code`]. Members in step see the same code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GroupCode {
     /// The conversation.
@@ -70,7 +70,7 @@ pub struct GroupCode {
 
 /// A message that could not be processed and was set aside, as listed by
 /// [`crate::Client::quarantined`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct QuarantinedMessage {
     /// When it was set aside (milliseconds since the Unix epoch).

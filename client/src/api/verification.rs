@@ -4,7 +4,7 @@ use std::fmt;
 
 /// How far a contact's identity key is trusted.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 // Serialized as displayed, so JSON output and screens use the same words.
 #[serde(rename_all = "lowercase")]
 pub enum Verification {

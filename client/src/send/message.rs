@@ -23,23 +23,12 @@ pub(crate) async fn send_text(
     to: &ConversationId,
     text: &str,
 ) -> Result<Message, ClientError> {
-    if text.trim().is_empty() {
-        return Err(ClientError::EmptyMessage);
-    }
-    if text.len() > MAX_TEXT_LEN {
-        return Err(ClientError::MessageTooLong);
-    }
+    check_text(text)?;
     let conv = match to {
         ConversationId::Direct(peer) => direct_to_send_in(ctx, peer).await?,
         ConversationId::Group(_) => ctx.require_conversation(to)?,
     };
-    if !conv.active {
-        return Err(ctx.not_a_member());
-    }
-    if conv.retired {
-        return Err(ClientError::Retired(ctx.display_name(&conv)?));
-    }
-    verification::require_trusted_members(ctx, &conv)?;
+    check_can_send(ctx, &conv)?;
     if conv.kind == StoredKind::Direct {
         return match send_in(ctx, conv.clone(), text).await {
             Err(ClientError::Relay(RelayError::NotFound)) => {
@@ -49,6 +38,29 @@ pub(crate) async fn send_text(
         };
     }
     send_in(ctx, conv, text).await
+}
+
+/// Refuses an empty text and one over the payload format's limit.
+pub(crate) fn check_text(text: &str) -> Result<(), ClientError> {
+    if text.trim().is_empty() {
+        return Err(ClientError::EmptyMessage);
+    }
+    if text.len() > MAX_TEXT_LEN {
+        return Err(ClientError::MessageTooLong);
+    }
+    Ok(())
+}
+
+/// Refuses a conversation we cannot write in (left, retired) or whose members include a key
+/// that is not the trusted one; decided from the store alone.
+pub(crate) fn check_can_send(ctx: &Ctx<'_>, conv: &Conversation) -> Result<(), ClientError> {
+    if !conv.active {
+        return Err(ctx.not_a_member());
+    }
+    if conv.retired {
+        return Err(ClientError::Retired(ctx.display_name(conv)?));
+    }
+    verification::require_trusted_members(ctx, conv)
 }
 
 /// The live 1:1 with `peer`, started now if there is none.

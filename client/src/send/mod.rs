@@ -3,3 +3,4 @@
 
 pub(crate) mod membership;
 pub(crate) mod message;
+pub(crate) mod outbox;

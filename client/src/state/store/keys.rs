@@ -53,6 +53,8 @@ pub(crate) enum Key<'a> {
     Unread(u64),
     /// A delivery from a contact whose key changed, kept until the user decides, by arrival.
     Held(u64),
+    /// A message waiting to be sent (the relay could not be reached), in the order written.
+    Outbox(u64),
 }
 
 /// A range of records scanned together, in key order.
@@ -78,6 +80,8 @@ pub(crate) enum Prefix<'a> {
     Unread,
     /// All held deliveries, in arrival order.
     Held,
+    /// All messages waiting to be sent, in the order written.
+    Outbox,
 }
 
 /// The kinds of record; each name is the hash domain of its ids and never changes.
@@ -98,6 +102,7 @@ mod kind {
     pub(super) const QUARANTINE: &[u8] = b"quarantine";
     pub(super) const UNREAD: &[u8] = b"unread";
     pub(super) const HELD: &[u8] = b"held";
+    pub(super) const OUTBOX: &[u8] = b"outbox";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -131,6 +136,7 @@ impl Key<'_> {
             Key::Quarantine(idx) => (kind::QUARANTINE, None, Some(*idx)),
             Key::Unread(idx) => (kind::UNREAD, None, Some(*idx)),
             Key::Held(idx) => (kind::HELD, None, Some(*idx)),
+            Key::Outbox(idx) => (kind::OUTBOX, None, Some(*idx)),
         };
         Slot {
             kind,
@@ -183,6 +189,7 @@ impl Prefix<'_> {
             Prefix::Quarantine => kind::QUARANTINE,
             Prefix::Unread => kind::UNREAD,
             Prefix::Held => kind::HELD,
+            Prefix::Outbox => kind::OUTBOX,
         };
         let mut key = vault.key_hash(PREFIX_DOMAIN, kind).to_vec();
         if let Prefix::History(gid) = self {

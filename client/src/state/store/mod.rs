@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::api::error::StoreError;
+use crate::api::error::{ClientError, StoreError};
 use keys::Slot;
 pub(crate) use keys::{Key, Prefix};
 
@@ -44,6 +44,15 @@ pub(crate) enum OpenFailure {
 impl From<StoreError> for OpenFailure {
     fn from(error: StoreError) -> Self {
         OpenFailure::Store(error)
+    }
+}
+
+impl From<OpenFailure> for ClientError {
+    fn from(failure: OpenFailure) -> Self {
+        match failure {
+            OpenFailure::WrongPassphrase => ClientError::WrongPassphrase,
+            OpenFailure::Store(e) => ClientError::Store(e),
+        }
     }
 }
 
@@ -168,6 +177,18 @@ impl Store {
             key_file::write(&self.home, &wrapped)?;
         }
         Ok(())
+    }
+
+    /// Whether `passphrase` unlocks this store (for confirming it before a sensitive change
+    /// in a process that stays unlocked). Blocking: runs Argon2id.
+    pub(crate) fn check_passphrase(&self, passphrase: &Passphrase) -> Result<(), OpenFailure> {
+        let record = match self.unsaved().clone() {
+            Some(record) => record,
+            None => key_file::read(&self.home)
+                .map_err(StoreError::from)?
+                .ok_or(StoreError::Corrupt("the key file is missing"))?,
+        };
+        unlock(&record, passphrase).map(|_| ())
     }
 
     /// Reads raw bytes; the buffer is wiped when dropped since it may hold secrets.

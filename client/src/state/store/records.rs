@@ -166,3 +166,19 @@ pub(crate) struct HeldDelivery {
     /// The sealed envelope, hex.
     pub(crate) envelope: String,
 }
+
+/// A message the user wrote while the relay could not be reached, waiting in the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct QueuedRecord {
+    /// The peer's handle for a 1:1 (started when it is sent if there is none yet).
+    #[serde(default)]
+    pub(crate) peer: Option<String>,
+    /// The group, hex, when it was written to a group (or an existing 1:1 by id).
+    #[serde(default)]
+    pub(crate) group_id: Option<String>,
+    pub(crate) text: String,
+    pub(crate) queued_at_ms: u64,
+    /// Why sending failed for a reason other than the network; it is then kept, not retried.
+    #[serde(default)]
+    pub(crate) failed: Option<String>,
+}
