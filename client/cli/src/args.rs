@@ -29,6 +29,10 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "CMD")]
     pub(crate) passphrase_command: Option<String>,
 
+    /// Print no remarks ("Sent to bob.", "Passphrase changed."); errors and data still show.
+    #[arg(long, short = 'q', global = true)]
+    pub(crate) quiet: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -56,13 +60,14 @@ pub(crate) enum Command {
     #[command(after_help = help::SEND)]
     Send(SendArgs),
 
-    /// Fetch and show new messages, one per line as "sender: text".
+    /// Fetch and show new messages, one per line, in the order they were sent.
     ///
-    /// Fetches everything new from the relay. With a conversation name, shows only the new
-    /// messages of that conversation (the others are still fetched and kept). Shows nothing
-    /// when there is nothing new. The lines stay exactly "sender: text" so scripts can rely
-    /// on them; the sender's verification status is in `parley history`, `parley chat` and
-    /// in the "verified" field of --json.
+    /// Fetches everything new from the relay. Each line is "[conversation] sender: text"
+    /// (just "sender: text" when you have only one conversation). With a conversation name,
+    /// shows only the new messages of that conversation, as "sender: text" (the others are
+    /// still fetched and kept). Shows nothing when there is nothing new. The sender's
+    /// verification status is in `parley history`, `parley chat` and in the "verified" field
+    /// of --json.
     #[command(after_help = help::READ)]
     Read(ReadArgs),
 
@@ -124,6 +129,31 @@ pub(crate) enum Command {
     /// Change the passphrase that protects your Parley folder.
     #[command(subcommand, after_help = help::PASSPHRASE)]
     Passphrase(PassphraseCommand),
+
+    /// Show what needs your attention: security alerts and messages set aside.
+    ///
+    /// Alerts are kept when something security-relevant happens: a contact's key changed,
+    /// a message or member was refused, you were removed from a group. Messages set aside
+    /// could not be read (damaged, forged, or from a key you have not accepted) and are kept
+    /// for inspection rather than dropped silently.
+    #[command(after_help = help::ALERTS)]
+    Alerts,
+
+    /// List, or cancel, messages waiting to be sent because the relay could not be reached.
+    #[command(after_help = help::OUTBOX)]
+    Outbox(OutboxArgs),
+
+    /// Run Parley in the background so several windows can use your folder at once.
+    ///
+    /// The daemon keeps your Parley folder open (the passphrase is asked once, when it
+    /// starts), receives messages as they arrive, sends what waits in the outbox, and answers
+    /// every other `parley` command of the same folder, so `parley chat` in one window and
+    /// `parley send` in another work together, and commands start instantly. `chat` and
+    /// `read --follow` start it themselves when it is not running. Anyone who can use your
+    /// account while it runs can read your messages without the passphrase: stop it when
+    /// you leave the computer.
+    #[command(subcommand, after_help = help::DAEMON)]
+    Daemon(DaemonCommand),
 
     /// Print a shell completion script (bash, zsh or fish).
     #[command(after_help = help::COMPLETIONS)]
@@ -210,6 +240,40 @@ pub(crate) enum PassphraseCommand {
         /// Run this shell command to get the new passphrase (it prints it).
         #[arg(long, value_name = "CMD")]
         new_passphrase_command: Option<String>,
+    },
+}
+
+/// Arguments of `parley outbox`.
+#[derive(Debug, Args)]
+pub(crate) struct OutboxArgs {
+    /// Remove this waiting message (by the number `parley outbox` shows) without sending it.
+    #[arg(long, value_name = "N")]
+    pub(crate) cancel: Option<u64>,
+}
+
+/// The `parley daemon ...` commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DaemonCommand {
+    /// Start the daemon in the background (asks the passphrase once).
+    Start {
+        /// Stop by itself after this long with no command connected: e.g. 30m, 8h, 2d, or
+        /// "never".
+        #[arg(long, value_name = "DURATION", default_value = "8h")]
+        idle_timeout: String,
+    },
+    /// Stop the daemon; the folder is locked again.
+    Stop,
+    /// Say whether the daemon is running.
+    Status,
+    /// Run the daemon in this window until Ctrl-C (for a service manager).
+    Run {
+        /// As for `start`.
+        #[arg(long, value_name = "DURATION", default_value = "never")]
+        idle_timeout: String,
+        /// Started by `parley daemon start`: the passphrase comes on standard input, and
+        /// readiness is reported on standard output.
+        #[arg(long, hide = true)]
+        spawned: bool,
     },
 }
 

@@ -1,15 +1,25 @@
 //! What every command needs besides its own arguments: the data folder, whether the output
-//! is for a program (`--json`), and where the passphrase comes from.
+//! is for a program (`--json`), where the passphrase comes from, and the way to the folder:
+//! its daemon when one runs, else the library opened here.
 
 use anyhow::Result;
 use parley_client::{Client, ClientBuilder};
 
+use super::daemon::folder::{passphrase, Folder};
+use super::daemon::link::Link;
+use super::daemon::paths::DaemonPaths;
+use super::daemon::spawn;
 use super::failure::not_initialized;
 use super::home::Home;
+use super::output::note;
 use super::passphrase::{Secret, Source};
 
 /// The prompt for the passphrase of an existing Parley folder.
-const PROMPT: &str = "Passphrase for your Parley folder: ";
+pub(crate) const PROMPT: &str = "Passphrase for your Parley folder: ";
+/// Set to 1 to keep every command on its own: no daemon is used or started.
+pub(crate) const NO_DAEMON_VAR: &str = "PARLEY_NO_DAEMON";
+/// How long a daemon started by `chat` or `read --follow` waits unused before it stops.
+const AUTO_IDLE_TIMEOUT: &str = "10m";
 
 /// The settings shared by all commands of one run.
 #[derive(Debug)]
@@ -29,15 +39,66 @@ impl Ctx {
         }
     }
 
-    /// Opens the client on an existing data folder, unlocked with the passphrase from the
-    /// usual sources. A missing folder is reported as "not set up yet" rather than silently
-    /// created (a typo in --home should not produce an empty folder), and before any
-    /// passphrase is asked for.
-    pub(crate) async fn open(&self) -> Result<Client> {
+    /// The folder, through its daemon if one runs (no passphrase needed), else opened here
+    /// with the passphrase from the usual sources. A missing folder is reported as "not set
+    /// up yet" rather than silently created (a typo in --home should not produce an empty
+    /// folder), and before any passphrase is asked for.
+    pub(crate) async fn open(&self) -> Result<Folder> {
         if !self.home.dir().exists() {
             return Err(not_initialized(&self.home).into());
         }
+        if let Some(link) = self.daemon().await? {
+            return Ok(Folder::Daemon(link));
+        }
+        Ok(Folder::Local(self.open_here().await?))
+    }
+
+    /// For commands that run for long (`chat`, `read --follow`): the daemon, started now if
+    /// it is not running, so that other windows can use the folder meanwhile.
+    pub(crate) async fn open_shared(&self) -> Result<Folder> {
+        if !self.home.dir().exists() {
+            return Err(not_initialized(&self.home).into());
+        }
+        if let Some(link) = self.daemon().await? {
+            return Ok(Folder::Daemon(link));
+        }
+        if daemon_disabled()
+            || DaemonPaths::of(self.home.dir())
+                .check_socket_length()
+                .is_err()
+        {
+            return Ok(Folder::Local(self.open_here().await?));
+        }
         let secret = self.passphrase.read(PROMPT)?;
+        let pid = spawn::start(&self.home, secret, AUTO_IDLE_TIMEOUT).await?;
+        note(&format!(
+            "Started the Parley daemon (process {pid}) so that other windows can use Parley \
+             meanwhile; it stops 10 minutes after the last one closes, or with `{} daemon stop`.",
+            self.home.command()
+        ));
+        match self.daemon().await? {
+            Some(link) => Ok(Folder::Daemon(link)),
+            None => Ok(Folder::Local(self.open_here().await?)),
+        }
+    }
+
+    /// The folder's daemon, if one is running and may be used.
+    pub(crate) async fn daemon(&self) -> Result<Option<Link>> {
+        let paths = DaemonPaths::of(self.home.dir());
+        if daemon_disabled() || paths.check_socket_length().is_err() {
+            return Ok(None);
+        }
+        Ok(Link::connect(&paths).await?)
+    }
+
+    /// Opens the library here, unlocked with the passphrase from the usual sources.
+    pub(crate) async fn open_here(&self) -> Result<Client> {
+        let secret = self.passphrase.read(PROMPT)?;
+        self.open_with(secret).await
+    }
+
+    /// Opens the library here with this passphrase.
+    pub(crate) async fn open_with(&self, secret: Secret) -> Result<Client> {
         let builder = with_passphrase(Client::builder().home(self.home.dir()), secret);
         Ok(builder.build().await?)
     }
@@ -59,8 +120,12 @@ impl Ctx {
     }
 }
 
+/// Whether PARLEY_NO_DAEMON asks for commands on their own.
+fn daemon_disabled() -> bool {
+    std::env::var(NO_DAEMON_VAR).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 /// Hands the passphrase to the builder; the string moves into the library's zeroizing type.
-pub(crate) fn with_passphrase(builder: ClientBuilder, mut secret: Secret) -> ClientBuilder {
-    let passphrase = parley_client::Passphrase::new(std::mem::take(&mut *secret));
-    builder.passphrase(passphrase)
+pub(crate) fn with_passphrase(builder: ClientBuilder, secret: Secret) -> ClientBuilder {
+    builder.passphrase(passphrase(secret))
 }

@@ -48,6 +48,35 @@ impl Failure {
         self
     }
 
+    /// A failure as described elsewhere (by the daemon): these words, this exit code.
+    pub(crate) fn from_parts(message: String, hint: Option<String>, code: u8) -> Failure {
+        Failure {
+            message,
+            hint,
+            code,
+        }
+    }
+
+    /// The `error:` line's text.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `hint:` line's text, if any.
+    pub(crate) fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// The exit code.
+    pub(crate) fn exit_code(&self) -> u8 {
+        self.code
+    }
+
+    /// Describes an error of the client library, in the words of `parley`.
+    pub(crate) fn of_client(error: &ClientError, home: &Home) -> Failure {
+        from_client(error, home)
+    }
+
     /// Describes whatever went wrong. Errors of the client library get their own words;
     /// anything else is shown with its causes on one line.
     pub(crate) fn describe(error: &anyhow::Error, home: &Home) -> Failure {

@@ -16,6 +16,8 @@ Examples:
   parley conversations
   parley group create buyers --members bob,carol
   parley verify bob
+  parley alerts                    (security alerts and messages set aside)
+  parley daemon start              (several windows at once; commands start instantly)
 Each command explains itself: parley <command> --help
 
 Your data:
@@ -31,8 +33,11 @@ For scripts:
   --json prints data as one JSON object per line on stdout; other remarks go to stderr.
   Messages have conversation, sender, text, sent_at (milliseconds since 1970, UTC),
   verified (true or false) and status (verified, unverified or CHANGED).
-  `parley read` prints exactly \"sender: text\" per message; the sender's status is shown by
-  `parley history` and `parley chat`, and a CHANGED sender is pointed out on stderr.
+  `parley read NAME` prints exactly \"sender: text\" per message; `parley read` puts the
+  conversation first, \"[name] sender: text\", unless you have only one conversation. The
+  sender's status is shown by `parley history` and `parley chat`, and a CHANGED sender is
+  pointed out on stderr. Remarks such as \"Sent to bob.\" go to stderr on a terminal only;
+  --quiet leaves them out.
 
 Exit codes:
   0  everything worked
@@ -40,7 +45,8 @@ Exit codes:
   2  the command was not typed correctly (see parley <command> --help)
   3  a contact's identity key changed, or verification is required: compare safety
      numbers (parley verify HANDLE) before going on
-  4  the relay could not be reached: check the network and the relay address";
+  4  the relay could not be reached: check the network and the relay address. A message
+     given to `parley send` was kept in the outbox and is sent later (see parley outbox)";
 
 /// `parley init --help`.
 pub(crate) const INIT: &str = "\
@@ -68,7 +74,9 @@ Examples:
   parley send @bob 'Just to you.'                           (@ always means the person)
   parley send bob - < offer.txt                             (the message is the file's text)
 A name that could mean a person and a group is refused (exit code 2): use @handle or
-inviter/name.";
+inviter/name. When the relay cannot be reached the message is kept, encrypted, in the outbox
+and sent by your next `parley send` or `parley read` (or by the daemon); send says \"queued,
+not yet sent\" and exits with code 4. See parley outbox. A text may be up to 64 KiB.";
 
 /// `parley read --help`.
 pub(crate) const READ: &str = "\
@@ -78,7 +86,9 @@ Examples:
   parley read buyers     (only new messages in the group buyers)
   parley read --follow   (keep showing new messages as they arrive, until Ctrl-C)
   parley read --json     (one object per message: conversation, sender, text, sent_at, verified)
-Each line is exactly \"sender: text\"; further lines of a message are indented. Changes of
+Messages are shown in the order they were sent. With a conversation name each line is exactly
+\"sender: text\"; without one, each line starts with the conversation, \"[buyers] bob: text\"
+(unless you have only one conversation). Further lines of a message are indented. Changes of
 members are lines starting with \"* \": someone added you (with the members), added,
 removed or left. Every message is shown once, whichever command fetched it. A sender whose
 identity key CHANGED is pointed out on stderr; `parley history` shows every sender's status.";
@@ -192,3 +202,34 @@ Example:
   parley contact accept-new-key bob
 Accept a changed key only if you trust the change (e.g. bob told you he reinstalled Parley);
 better, compare safety numbers first and use parley verify bob --confirm.";
+
+/// `parley alerts --help`.
+pub(crate) const ALERTS: &str = "\
+Examples:
+  parley alerts
+  parley alerts --json   (one object per alert or set-aside message)
+Alerts are listed oldest first with their time (UTC); messages set aside follow, with the
+conversation they arrived in and why they could not be read.";
+
+/// `parley outbox --help`.
+pub(crate) const OUTBOX: &str = "\
+Examples:
+  parley outbox              (what waits, oldest first, with a number each)
+  parley outbox --cancel 3   (drop message 3 without sending it)
+A message waits when the relay could not be reached; your next `parley send` or `parley read`
+(or the daemon) sends it, in the order written. A message that could not be sent for another
+reason (a key changed, you left the group) is kept with the reason and is not retried: send it
+again yourself once the cause is fixed, then cancel it here.";
+
+/// `parley daemon --help`.
+pub(crate) const DAEMON: &str = "\
+Examples:
+  parley daemon start                      (asks your passphrase once)
+  parley daemon start --idle-timeout 30m   (stops by itself after 30 minutes unused)
+  parley daemon status
+  parley daemon stop
+While it runs, every parley command of this folder goes through it: none asks the passphrase,
+and all can run at the same time. `parley chat` and `parley read --follow` start it when it
+is not running (it then stops after 10 minutes unused); set PARLEY_NO_DAEMON=1 to keep every
+command on its own instead. It listens on a socket inside your Parley folder that only your
+user can open, and logs (without message text or names) to daemon/daemon.log there.";

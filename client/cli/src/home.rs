@@ -52,6 +52,12 @@ impl Home {
         &self.dir
     }
 
+    /// Whether the folder was named with `--home` (a process started for it must be given
+    /// the same flag for its hints to read the same).
+    pub(crate) fn named_by_flag(&self) -> bool {
+        self.from_flag
+    }
+
     /// How to start a `parley` command that uses this same folder, for hints.
     pub(crate) fn command(&self) -> String {
         if self.from_flag {

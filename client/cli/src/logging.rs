@@ -1,6 +1,8 @@
 //! Diagnostic logs, for whoever debugs a problem: only when RUST_LOG is set, only on stderr,
 //! so normal output stays clean.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use super::output::to_stderr;
@@ -17,6 +19,8 @@ pub(crate) fn init() {
     // Failing here only means a logger is already installed, which is fine.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colour codes only for a person at a terminal, not in a daemon's log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

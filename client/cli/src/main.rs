@@ -10,12 +10,14 @@ mod chat;
 mod commands;
 mod context;
 mod crash;
+mod daemon;
 mod failure;
 mod help;
 mod home;
 mod logging;
 mod message_view;
 mod names;
+mod outbox_notes;
 mod output;
 mod passphrase;
 mod qr;
@@ -44,6 +46,7 @@ fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
+    output::set_quiet(cli.quiet);
     logging::init();
     let home = match Home::resolve(cli.home, home_source) {
         Ok(home) => home,

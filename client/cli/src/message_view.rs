@@ -96,6 +96,16 @@ pub(crate) fn plain_line(message: &Message, me: &Handle) -> String {
     )
 }
 
+/// "[buyers] sender: text": the line of `parley read` when messages of several
+/// conversations are shown together.
+pub(crate) fn labelled_line(message: &Message, me: &Handle) -> String {
+    format!(
+        "[{}] {}",
+        for_terminal(&message.conversation_name),
+        plain_line(message, me)
+    )
+}
+
 /// "* alice added you to alice/buyers (members: ...)", with a word about an inviter who is
 /// not a contact yet. Always one line.
 pub(crate) fn membership_line(message: &Message, me: &Handle) -> String {
@@ -183,6 +193,7 @@ pub(crate) fn message_json(message: &Message) -> serde_json::Value {
             "sent_at": message.sent_at_ms,
             "verified": message.sender_status == Verification::Verified,
             "status": message.sender_status.to_string(),
+            "direct": direct,
         }),
     }
 }

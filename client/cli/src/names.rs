@@ -1,6 +1,8 @@
 //! What people type for handles and conversations, turned into the library's types.
 
-use parley_client::{Client, ClientError, ConversationId, Handle};
+use parley_client::{ClientError, ConversationId, Handle};
+
+use crate::daemon::folder::{Folder, Problem};
 
 /// A handle as typed (`bob` or `@bob`).
 pub(crate) fn handle(text: &str) -> Result<Handle, ClientError> {
@@ -15,9 +17,6 @@ pub(crate) fn handles(list: &[String]) -> Result<Vec<Handle>, ClientError> {
 }
 
 /// The conversation a name means, by the library's one rule ([`Client::resolve`]).
-pub(crate) async fn conversation(
-    client: &Client,
-    text: &str,
-) -> Result<ConversationId, ClientError> {
+pub(crate) async fn conversation(client: &Folder, text: &str) -> Result<ConversationId, Problem> {
     client.resolve(text).await
 }

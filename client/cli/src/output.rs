@@ -4,6 +4,15 @@
 //! answer a person can use, so all output goes through here.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--quiet`: no remarks at all.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Leaves out every remark of [`note`] from now on (for `--quiet`).
+pub(crate) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
 
 /// Writes lines to stdout. A reader that went away (broken pipe) is not an error: whoever
 /// closed the pipe did not want the rest.
@@ -32,7 +41,15 @@ pub(crate) fn talking_to_a_person() -> bool {
 /// Tells a person at a terminal what happened. Scripts and pipes don't get these remarks, so
 /// the output of a successful command stays exactly what its help promises.
 pub(crate) fn note(text: &str) {
-    if talking_to_a_person() {
+    if talking_to_a_person() && !QUIET.load(Ordering::Relaxed) {
+        to_stderr(text);
+    }
+}
+
+/// Says that a command did what was asked ("Sent to bob."), on stderr, whoever reads it,
+/// unless `--quiet`: a script keeps stdout clean and can still log what happened.
+pub(crate) fn success(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
         to_stderr(text);
     }
 }

@@ -133,11 +133,12 @@ fn read_with_a_name_prints_only_that_conversation() {
         "* carol started a private conversation with you; carol was not one of your contacts \
          before\ncarol: from carol\n"
     );
-    // alice's message was fetched and stored by that read, and is shown by the next read.
+    // alice's message was fetched and stored by that read, and is shown by the next read,
+    // labelled with its conversation since bob has two.
     assert_eq!(
         parley(bob.path(), &["read"]).ok().stdout,
-        "* alice started a private conversation with you; alice was not one of your contacts \
-         before\nalice: from alice\n"
+        "[alice] * alice started a private conversation with you; alice was not one of your \
+         contacts before\n[alice] alice: from alice\n"
     );
     assert_eq!(parley(bob.path(), &["read"]).ok().stdout, "");
     // And the conversation with alice exists: bob can answer in it.

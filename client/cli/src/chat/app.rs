@@ -3,6 +3,8 @@
 
 use parley_client::{ClientError, ConversationId, MessageId, Verification};
 
+use crate::daemon::folder::Problem;
+
 use super::model::{Entry, Incoming, Member, Room};
 
 /// How many lines one PageUp/PageDown moves the message view.
@@ -314,9 +316,9 @@ impl App {
     }
 
     /// The push stream failed; it retries by itself, so this only informs.
-    pub(crate) fn on_stream_error(&mut self, error: &ClientError) {
-        match error {
-            ClientError::KeyChanged(_) | ClientError::UntrustedMember(_) => {
+    pub(crate) fn on_stream_error(&mut self, error: &Problem) {
+        match error.client_error() {
+            Some(ClientError::KeyChanged(_) | ClientError::UntrustedMember(_)) => {
                 self.set_status(Level::Alarm, describe(error));
             }
             _ => {
@@ -340,7 +342,7 @@ impl App {
         &mut self,
         conversation: &ConversationId,
         text: String,
-        result: Result<Entry, ClientError>,
+        result: Result<Entry, Problem>,
     ) -> Option<Action> {
         let index = self.ensure(conversation, "");
         match result {
@@ -356,10 +358,12 @@ impl App {
             }
             Err(error) => {
                 self.set_status(
-                    match error {
-                        ClientError::KeyChanged(_)
-                        | ClientError::UntrustedMember(_)
-                        | ClientError::MemberKeyChanged { .. } => Level::Alarm,
+                    match error.client_error() {
+                        Some(
+                            ClientError::KeyChanged(_)
+                            | ClientError::UntrustedMember(_)
+                            | ClientError::MemberKeyChanged { .. },
+                        ) => Level::Alarm,
                         _ => Level::Error,
                     },
                     describe(&error),
@@ -367,10 +371,12 @@ impl App {
                 if self.input.is_empty() && self.selected == Some(index) {
                     self.input = text;
                 }
-                match error {
-                    ClientError::KeyChanged(handle)
-                    | ClientError::UntrustedMember(handle)
-                    | ClientError::MemberKeyChanged { handle, .. } => {
+                match error.client_error() {
+                    Some(
+                        ClientError::KeyChanged(handle)
+                        | ClientError::UntrustedMember(handle)
+                        | ClientError::MemberKeyChanged { handle, .. },
+                    ) => {
                         if let Some(c) = self.conversations.get_mut(index) {
                             c.changed_key = Some(handle.to_string());
                         }
@@ -479,15 +485,17 @@ fn fallback_name(id: &ConversationId) -> String {
 
 /// A failure in one line, with what to do about it. A changed key gets the loudest words:
 /// it is the one failure that may mean someone is impersonating a contact.
-fn describe(error: &ClientError) -> String {
-    match error {
-        ClientError::KeyChanged(handle)
-        | ClientError::UntrustedMember(handle)
-        | ClientError::MemberKeyChanged { handle, .. } => format!(
+fn describe(error: &Problem) -> String {
+    match error.client_error() {
+        Some(
+            ClientError::KeyChanged(handle)
+            | ClientError::UntrustedMember(handle)
+            | ClientError::MemberKeyChanged { handle, .. },
+        ) => format!(
             "{handle}'s identity key has CHANGED; sending is blocked because someone may be \
              impersonating them. Compare safety numbers in person: parley verify {handle}"
         ),
-        other => format!("Not sent: {other}"),
+        _ => format!("Not sent: {error}"),
     }
 }
 
@@ -693,9 +701,9 @@ pub(crate) mod tests {
         let action = app.on_sent(
             &conversation,
             text,
-            Err(ClientError::RelayUnreachable(
+            Err(Problem::Client(ClientError::RelayUnreachable(
                 "connection refused".to_owned(),
-            )),
+            ))),
         );
         assert_eq!(action, None);
         let status = app.status().cloned().unwrap();
@@ -711,7 +719,11 @@ pub(crate) mod tests {
     #[test]
     fn stream_trouble_does_not_hide_a_failed_send() {
         let mut app = app();
-        let down = || ClientError::RelayUnreachable("connection refused".to_owned());
+        let down = || {
+            Problem::Client(ClientError::RelayUnreachable(
+                "connection refused".to_owned(),
+            ))
+        };
         app.on_stream_error(&down());
         assert!(app.status().unwrap().text.starts_with("Not receiving"));
         app.on_event(Incoming::Entry(message("team", "carol", "back")));
@@ -728,7 +740,9 @@ pub(crate) mod tests {
         let action = app.on_sent(
             &id("bob"),
             "offer".to_owned(),
-            Err(ClientError::KeyChanged("bob".parse().unwrap())),
+            Err(Problem::Client(ClientError::KeyChanged(
+                "bob".parse().unwrap(),
+            ))),
         );
         assert_eq!(
             action,

@@ -16,12 +16,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, Result};
 use crossterm::event::{Event as TerminalEvent, EventStream};
 use futures::StreamExt;
-use parley_client::{Client, ClientError, ConversationId, Handle};
+use parley_client::{ClientError, ConversationId, Handle};
+
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::args::ChatArgs;
 use crate::context::Ctx;
+use crate::daemon::folder::{Folder, Problem};
 use app::{Action, App, Level};
 use model::{Entry, Incoming, Member, Room};
 use terminal::{Screen, Session};
@@ -35,8 +37,8 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
     // Everything that may ask for the passphrase or fail early happens on the normal screen,
     // before the terminal is taken over.
     terminal::require_terminal()?;
-    let client = ctx.open().await?;
-    let me = client.whoami()?.handle;
+    let client = ctx.open_shared().await?;
+    let me = client.whoami().await?.handle;
     let rooms: Vec<Room> = client
         .conversations()
         .await?
@@ -70,7 +72,7 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
 }
 
 /// Fills in the stored history and members of every conversation.
-async fn load(client: &Client, me: &Handle, app: &mut App) {
+async fn load(client: &Folder, me: &Handle, app: &mut App) {
     let ids: Vec<ConversationId> = app.conversations().iter().map(|c| c.id.clone()).collect();
     for id in ids {
         // A conversation we were removed from may have no members or history to show; the
@@ -94,7 +96,7 @@ impl Drop for Worker {
 }
 
 /// The loop: draw, wait for the next key, relay event or finished request, apply it.
-async fn chat(screen: &mut Screen, app: &mut App, client: &Client, me: &Handle) -> Result<()> {
+async fn chat(screen: &mut Screen, app: &mut App, client: &Folder, me: &Handle) -> Result<()> {
     let (requests, request_rx) = mpsc::unbounded_channel();
     let (outcome_tx, mut outcomes) = mpsc::unbounded_channel();
     let _worker = Worker(tokio::spawn(worker::run(
@@ -102,7 +104,7 @@ async fn chat(screen: &mut Screen, app: &mut App, client: &Client, me: &Handle) 
         request_rx,
         outcome_tx,
     )));
-    let mut events = Box::pin(client.events()).fuse();
+    let mut events = Box::pin(client.events().await?).fuse();
     let mut keys = EventStream::new().fuse();
     let mut stop = Termination::new();
     loop {
@@ -171,7 +173,7 @@ fn apply(app: &mut App, me: &Handle, outcome: Outcome) -> Option<Action> {
                     app.set_members(&conversation, members.iter().map(Member::from).collect());
                 }
                 // A conversation the person is about to start has no members yet.
-                Err(ClientError::UnknownConversation(_)) => {}
+                Err(Problem::Client(ClientError::UnknownConversation(_))) => {}
                 Err(error) => app.set_status(
                     Level::Error,
                     format!("Cannot show the members of this conversation: {error}"),

@@ -2,10 +2,10 @@
 //! a send may wait for the relay, and the screen must keep answering keys meanwhile. One at a
 //! time keeps messages in the order they were typed.
 
-use parley_client::{
-    Client, ClientError, ConversationId, ConversationInfo, MemberInfo, Message, MessageId,
-};
+use parley_client::{ConversationId, ConversationInfo, MemberInfo, Message, MessageId};
 use tokio::sync::mpsc;
+
+use crate::daemon::folder::{Folder, Problem};
 
 /// What the chat asks for.
 #[derive(Debug)]
@@ -36,24 +36,24 @@ pub(super) enum Outcome {
         /// What was sent (given back on failure so it is not lost).
         text: String,
         /// The message as stored, or why it was not sent.
-        result: Result<Message, ClientError>,
+        result: Result<Message, Problem>,
     },
     /// Members were loaded.
     Members {
         /// Whose.
         conversation: ConversationId,
         /// The members, or why they could not be loaded.
-        result: Result<Vec<MemberInfo>, ClientError>,
+        result: Result<Vec<MemberInfo>, Problem>,
     },
     /// The list of conversations was loaded.
-    Conversations(Result<Vec<ConversationInfo>, ClientError>),
+    Conversations(Result<Vec<ConversationInfo>, Problem>),
     /// Entries on screen could not be marked read (they will be shown again by `read`).
-    NotMarked(ClientError),
+    NotMarked(Problem),
 }
 
 /// Serves requests until the chat drops its sender or stops listening.
 pub(super) async fn run(
-    client: Client,
+    client: Folder,
     mut requests: mpsc::UnboundedReceiver<Request>,
     outcomes: mpsc::UnboundedSender<Outcome>,
 ) {

@@ -1,7 +1,9 @@
 //! `parley contact ...`: decisions about one contact, today accepting a changed key.
 
 use anyhow::Result;
-use parley_client::{Client, Verification};
+use parley_client::Verification;
+
+use crate::daemon::folder::Folder;
 use serde_json::json;
 
 use crate::args::ContactCommand;
@@ -62,7 +64,7 @@ async fn accept_new_key(handle: &str, ctx: &Ctx) -> Result<()> {
 }
 
 /// Where the 1:1 that still holds a contact's old key went, if there was one.
-pub(super) async fn retired_note(client: &Client, handle: &str) -> Option<String> {
+pub(super) async fn retired_note(client: &Folder, handle: &str) -> Option<String> {
     let prefix = format!("{handle} (old key)");
     let conversations = client.conversations().await.ok()?;
     let retired = conversations

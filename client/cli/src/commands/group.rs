@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::args::GroupCommand;
 use crate::context::Ctx;
 use crate::failure::Failure;
-use crate::output::{emit_json, note, print_lines};
+use crate::output::{emit_json, print_lines, success};
 use crate::sanitize::for_terminal;
 
 /// Runs one group command.
@@ -18,7 +18,7 @@ pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
             let handles = crate::names::handles(&members)?;
             let client = ctx.open().await?;
             client.create_group(&name, &handles).await?;
-            note(&format!(
+            success(&format!(
                 "Created the group '{name}' with {}.",
                 members.join(", ")
             ));
@@ -28,14 +28,14 @@ pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
             let client = ctx.open().await?;
             let group = crate::names::conversation(&client, &name).await?;
             client.add_member(&group, &member).await?;
-            note(&format!("Added {handle} to '{name}'."));
+            success(&format!("Added {handle} to '{name}'."));
         }
         GroupCommand::Remove { name, handle } => {
             let member = crate::names::handle(&handle)?;
             let client = ctx.open().await?;
             let group = crate::names::conversation(&client, &name).await?;
             client.remove_member(&group, &member).await?;
-            note(&format!(
+            success(&format!(
                 "Removed {handle} from '{name}'; they cannot read anything sent from now on."
             ));
         }

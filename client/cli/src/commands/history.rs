@@ -10,7 +10,7 @@ use crate::output::{emit_json, note, print_lines};
 /// Prints the conversation's history, oldest first, from the local store only.
 pub(super) async fn run(args: HistoryArgs, ctx: &Ctx) -> Result<()> {
     let client = ctx.open().await?;
-    let me = client.whoami()?.handle;
+    let me = client.whoami().await?.handle;
     let id = crate::names::conversation(&client, &args.conversation).await?;
     let messages = client.history(&id, args.limit).await?;
     if ctx.json() {

@@ -1,14 +1,17 @@
 //! One module per command. Each takes its parsed arguments and the run's context, does its
 //! work through the client library, and prints its result.
 
+mod alerts;
 mod completions;
 mod contact;
 mod contacts;
 mod conversations;
+mod daemon;
 mod group;
 mod history;
 mod init;
 mod man;
+mod outbox;
 mod passphrase;
 mod read;
 mod safety_number;
@@ -37,6 +40,9 @@ pub(crate) async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Verify(args) => verify::run(args, ctx).await,
         Command::Contact(contact_command) => contact::run(contact_command, ctx).await,
         Command::Passphrase(passphrase_command) => passphrase::run(passphrase_command, ctx).await,
+        Command::Alerts => alerts::run(ctx).await,
+        Command::Outbox(args) => outbox::run(args, ctx).await,
+        Command::Daemon(daemon_command) => daemon::run(daemon_command, ctx).await,
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
     }

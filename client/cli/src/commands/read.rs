@@ -1,30 +1,38 @@
-//! `parley read`: fetch new messages and print them as "sender: text"; with --follow, keep
-//! printing them as they arrive until Ctrl-C.
+//! `parley read`: fetch new messages and print them, one line each in the order they were
+//! sent: "[conversation] sender: text", or "sender: text" for one conversation; with
+//! --follow, keep printing them as they arrive until Ctrl-C.
 
 use anyhow::Result;
 use futures::StreamExt;
-use parley_client::{Client, ConversationId, Event, Handle, Message, MessageId, Verification};
+use parley_client::{ClientError, ConversationId, Event, Handle, Message, MessageId, Verification};
 
 use crate::args::ReadArgs;
 use crate::context::Ctx;
+use crate::daemon::folder::{Folder, Problem};
 use crate::failure::Failure;
 use crate::home::shell_quote;
-use crate::message_view::{message_json, plain_line};
+use crate::message_view::{labelled_line, message_json, plain_line};
+use crate::outbox_notes::send_waiting;
 use crate::output::{emit_json, note, print_lines, talking_to_a_person, to_stderr};
 use crate::sanitize::{for_terminal, one_line};
 
-/// Syncs everything (so other conversations are stored too), prints every message not yet
-/// shown (whichever command fetched it) of the chosen conversation or of all of them, then
-/// follows if asked to.
+/// Syncs everything (so other conversations are stored too), sends what waits in the
+/// outbox, prints every message not yet shown (whichever command fetched it) of the chosen
+/// conversation or of all of them, then follows if asked to.
 pub(super) async fn run(args: ReadArgs, ctx: &Ctx) -> Result<()> {
-    let client = ctx.open().await?;
-    let me = client.whoami()?.handle;
-    client.sync().await?;
+    let folder = if args.follow {
+        ctx.open_shared().await?
+    } else {
+        ctx.open().await?
+    };
+    let me = folder.whoami().await?.handle;
+    send_waiting(&folder).await;
+    folder.sync().await?;
     let conversation = match args.conversation.as_deref() {
-        Some(name) => match crate::names::conversation(&client, name).await {
+        Some(name) => match crate::names::conversation(&folder, name).await {
             Ok(id) => Some(id),
             // Not a conversation (yet): nothing to show, and the person is told why.
-            Err(parley_client::ClientError::UnknownConversation(_)) => {
+            Err(Problem::Client(ClientError::UnknownConversation(_))) => {
                 if !args.follow {
                     explain_unknown(name);
                     return Ok(());
@@ -35,90 +43,137 @@ pub(super) async fn run(args: ReadArgs, ctx: &Ctx) -> Result<()> {
         },
         None => None,
     };
-    let unread = client.unread(conversation.as_ref()).await?;
+    let shown = Shown {
+        folder: &folder,
+        me: &me,
+        only: conversation.as_ref(),
+        ctx,
+    };
+    let unread = folder.unread(conversation.as_ref()).await?;
     if unread.is_empty() && !args.follow && talking_to_a_person() {
         note("No new messages.");
     }
-    show(&client, &me, &unread, ctx).await?;
+    shown.show(unread).await?;
     if args.follow {
-        follow(&client, &me, conversation.as_ref(), ctx).await?;
+        shown.follow().await?;
     }
     Ok(())
 }
 
-/// Prints messages on stdout, then marks them read. The plain lines stay exactly
-/// "sender: text"; a sender whose key CHANGED is pointed out on stderr, where it cannot break
-/// a script reading stdout.
-async fn show(client: &Client, me: &Handle, messages: &[Message], ctx: &Ctx) -> Result<()> {
-    if ctx.json() {
-        for message in messages {
-            emit_json(&message_json(message))?;
-        }
-    } else {
-        print_lines(messages.iter().map(|m| plain_line(m, me)))?;
-    }
-    let mut warned: Vec<&Handle> = Vec::new();
-    for message in messages {
-        if message.sender_status == Verification::Changed && !warned.contains(&&message.sender) {
-            warned.push(&message.sender);
-            to_stderr(&format!(
-                "warning: the identity key of {} has CHANGED; compare safety numbers before \
-                 trusting their messages: {} verify {}",
-                message.sender,
-                ctx.home().command(),
-                shell_quote(message.sender.as_str())
-            ));
-        }
-    }
-    let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
-    client.mark_read(&ids).await?;
-    Ok(())
+/// What `read` prints, and for whom.
+struct Shown<'a> {
+    folder: &'a Folder,
+    me: &'a Handle,
+    /// The conversation asked for, if one was.
+    only: Option<&'a ConversationId>,
+    ctx: &'a Ctx,
 }
 
-/// Streams new messages until Ctrl-C. A relay that goes away is retried by the library;
-/// the person is told once per outage, not once per retry.
-async fn follow(
-    client: &Client,
-    me: &Handle,
-    conversation: Option<&ConversationId>,
-    ctx: &Ctx,
-) -> Result<()> {
-    note("Waiting for new messages; press Ctrl-C to stop.");
-    let mut events = Box::pin(client.events());
-    let mut failing = false;
-    // Listening from here on: a Ctrl-C that arrives while a message is being printed must
-    // still end the loop at the next turn.
-    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
-    loop {
-        let event = tokio::select! {
-            _ = &mut interrupted => return Ok(()),
-            event = events.next() => event,
-        };
-        match event {
-            None => {
-                return Err(Failure::new("the connection to the relay ended").into());
+impl Shown<'_> {
+    /// Prints messages on stdout in the order they were sent, then marks them read. The
+    /// conversation leads each line unless one was asked for or there is only one; a sender
+    /// whose key CHANGED is pointed out on stderr, where it cannot break a script reading
+    /// stdout.
+    async fn show(&self, messages: Vec<Message>) -> Result<()> {
+        let messages = in_sent_order(messages);
+        if self.ctx.json() {
+            for message in &messages {
+                emit_json(&message_json(message))?;
             }
-            // Whatever arrived is among the unread entries, with anything another command
-            // fetched meanwhile.
-            Some(Ok(Event::Message(_))) => {
-                failing = false;
-                show(client, me, &client.unread(conversation).await?, ctx).await?;
+        } else if self.only.is_none() && self.folder.conversations().await?.len() > 1 {
+            print_lines(messages.iter().map(|m| labelled_line(m, self.me)))?;
+        } else {
+            print_lines(messages.iter().map(|m| plain_line(m, self.me)))?;
+        }
+        let mut warned: Vec<&Handle> = Vec::new();
+        for message in &messages {
+            if message.sender_status == Verification::Changed && !warned.contains(&&message.sender)
+            {
+                warned.push(&message.sender);
+                to_stderr(&format!(
+                    "warning: the identity key of {} has CHANGED; compare safety numbers before \
+                     trusting their messages: {} verify {}",
+                    message.sender,
+                    self.ctx.home().command(),
+                    shell_quote(message.sender.as_str())
+                ));
             }
-            Some(Ok(Event::Alert(alert))) => {
-                to_stderr(&format!("alert: {}", one_line(&alert.to_string())));
-            }
-            Some(Ok(_)) => failing = false,
-            Some(Err(error)) => {
-                if !failing {
-                    to_stderr(&format!(
-                        "warning: {}; still trying",
-                        one_line(&error.to_string())
-                    ));
+        }
+        let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+        self.folder.mark_read(&ids).await?;
+        Ok(())
+    }
+
+    /// Streams new messages until Ctrl-C. A relay that goes away is retried; the person is
+    /// told once per outage, not once per retry.
+    async fn follow(&self) -> Result<()> {
+        note("Waiting for new messages; press Ctrl-C to stop.");
+        let mut events = Box::pin(self.folder.events().await?);
+        let mut failing = false;
+        // Listening from here on: a Ctrl-C that arrives while a message is being printed
+        // must still end the loop at the next turn.
+        let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+        loop {
+            let event = tokio::select! {
+                _ = &mut interrupted => return Ok(()),
+                event = events.next() => event,
+            };
+            match event {
+                None => {
+                    return Err(Failure::new("the connection to the relay ended").into());
                 }
-                failing = true;
+                // Whatever arrived is among the unread entries, with anything another
+                // command fetched meanwhile.
+                Some(Ok(Event::Message(_))) => {
+                    failing = false;
+                    self.show(self.folder.unread(self.only).await?).await?;
+                }
+                Some(Ok(Event::Alert(alert))) => {
+                    to_stderr(&format!("alert: {}", one_line(&alert.to_string())));
+                }
+                Some(Ok(_)) => failing = false,
+                Some(Err(error)) => {
+                    if !failing {
+                        to_stderr(&format!(
+                            "warning: {}; still trying",
+                            one_line(&error.to_string())
+                        ));
+                    }
+                    failing = true;
+                }
             }
         }
     }
+}
+
+/// Interleaves the conversations by the time their messages were sent, keeping each
+/// conversation's own order (a change of members is stamped when it arrived, yet belongs
+/// before the messages that came with it).
+fn in_sent_order(messages: Vec<Message>) -> Vec<Message> {
+    let mut queues: Vec<std::collections::VecDeque<Message>> = Vec::new();
+    for message in messages {
+        match queues.iter_mut().find(|q| {
+            q.front()
+                .is_some_and(|m| m.conversation == message.conversation)
+        }) {
+            Some(queue) => queue.push_back(message),
+            None => queues.push(std::collections::VecDeque::from([message])),
+        }
+    }
+    let mut ordered = Vec::new();
+    // The earliest head goes next; the first conversation wins a tie, as it arrived first.
+    while let Some(next) = queues
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| q.front().map(|m| (m.sent_at_ms, i)))
+        .min()
+        .map(|(_, i)| i)
+    {
+        if let Some(message) = queues[next].pop_front() {
+            ordered.push(message);
+        }
+    }
+    ordered
 }
 
 /// Empty output is the answer for scripts; a person at a terminal is told why it is empty.

@@ -2,7 +2,9 @@
 //! as digits and as a QR code to compare at the table; `--confirm` records a match.
 
 use anyhow::Result;
-use parley_client::{Client, GroupCode, SafetyNumberView, Verification};
+use parley_client::{GroupCode, SafetyNumberView, Verification};
+
+use crate::daemon::folder::Folder;
 use serde_json::json;
 
 use crate::args::VerifyArgs;
@@ -66,7 +68,7 @@ async fn person(handle: &str, ctx: &Ctx) -> Result<()> {
     if ctx.json() {
         return emit_json(&safety_json(&view));
     }
-    let me = client.whoami()?.handle;
+    let me = client.whoami().await?.handle;
     let cmd = ctx.home().command();
     let who = view.handle.to_string();
     let quoted = shell_quote(view.handle.as_str());
@@ -173,13 +175,13 @@ fn group_json(code: &GroupCode) -> serde_json::Value {
 }
 
 async fn group_code(group: &str, ctx: &Ctx) -> Result<()> {
-    let client: Client = ctx.open().await?;
+    let client: Folder = ctx.open().await?;
     let id = crate::names::conversation(&client, group).await?;
     let code = client.group_code(&id).await?;
     if ctx.json() {
         return emit_json(&group_json(&code));
     }
-    let me = client.whoami()?.handle;
+    let me = client.whoami().await?.handle;
     let cmd = ctx.home().command();
     let name = for_terminal(&code.name);
     let mut out = vec![

@@ -9,7 +9,7 @@ use crate::sanitize::for_terminal;
 
 /// Prints handle, relay, relay pin and identity key, one labelled line each.
 pub(super) async fn run(ctx: &Ctx) -> Result<()> {
-    let me = ctx.open().await?.whoami()?;
+    let me = ctx.open().await?.whoami().await?;
     if ctx.json() {
         emit_json(&json!({
             "handle": me.handle.as_str(),

@@ -1,0 +1,336 @@
+//! The daemon's side: it owns the open client, receives continuously (so `parley read`
+//! finds what arrived), sends what waits in the outbox, and answers the commands of its
+//! folder's owner on the socket until it is stopped, signalled, or idle for too long.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use parley_client::{Client, ClientError};
+use serde::Serialize;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, Notify};
+
+use super::folder::passphrase;
+use super::paths::DaemonPaths;
+use super::remote_error::RemoteError;
+use super::wire::{read_frame, write_frame, Hello, Reply, Request, Welcome, WireError, VERSION};
+use crate::failure::Failure;
+use crate::home::Home;
+
+/// How often the outbox is tried while messages wait in it.
+const OUTBOX_RETRY: Duration = Duration::from_secs(15);
+/// Events kept for a command that reads them slowly; one that falls further behind is
+/// told to reload.
+const EVENT_BACKLOG: usize = 1024;
+
+/// How the daemon was asked to behave.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    /// Stop after this long without any command connected; `None`: never.
+    pub(crate) idle_timeout: Option<Duration>,
+}
+
+/// Why the daemon could not start serving.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StartError {
+    /// A daemon already serves this folder.
+    #[error("a Parley daemon is already running for this folder")]
+    AlreadyRunning,
+    /// The socket or its directory could not be made.
+    #[error("cannot create the daemon's socket in {path}: {source}")]
+    Socket {
+        /// Where.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Everything the connections share.
+struct Shared {
+    client: Client,
+    home: Home,
+    /// The user id that owns the socket; only its processes are served.
+    owner: u32,
+    events: broadcast::Sender<Arc<Reply>>,
+    stop: Notify,
+    connected: AtomicUsize,
+    last_seen: Mutex<Instant>,
+}
+
+/// Makes the socket, then calls `ready` and serves until stopped. The socket is removed
+/// when it returns.
+pub(crate) async fn serve(
+    client: Client,
+    home: Home,
+    options: Options,
+    ready: impl FnOnce(),
+) -> Result<(), StartError> {
+    let paths = DaemonPaths::of(home.dir());
+    let listener = bind(&paths).await?;
+    let owner = std::fs::metadata(paths.socket())
+        .map_err(|source| socket_error(&paths, source))?
+        .uid();
+    let (events, _) = broadcast::channel(EVENT_BACKLOG);
+    let shared = Arc::new(Shared {
+        client,
+        home,
+        owner,
+        events,
+        stop: Notify::new(),
+        connected: AtomicUsize::new(0),
+        last_seen: Mutex::new(Instant::now()),
+    });
+    let receiving = tokio::spawn(receive(shared.clone()));
+    let outbox = tokio::spawn(send_waiting(shared.clone()));
+    tracing::info!(pid = std::process::id(), "daemon serving");
+    ready();
+    let mut terminate = terminate_signal();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(shared.clone(), stream));
+                }
+                Err(error) => tracing::warn!(%error, "accepting a connection failed"),
+            },
+            () = shared.stop.notified() => break,
+            () = &mut terminate => break,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {
+                if idle_for_too_long(&shared, options.idle_timeout) {
+                    tracing::info!("daemon idle; stopping");
+                    break;
+                }
+                // The folder was deleted or unmounted (or the socket removed by hand):
+                // nobody can reach this daemon any more.
+                if !paths.socket().exists() {
+                    tracing::info!("socket gone; stopping");
+                    break;
+                }
+            }
+        }
+    }
+    receiving.abort();
+    outbox.abort();
+    let _ = std::fs::remove_file(paths.socket());
+    tracing::info!("daemon stopped");
+    Ok(())
+}
+
+/// Creates the socket in a 0700 directory (so that nobody else can reach it, whatever the
+/// umask), replacing one left by a daemon that died.
+async fn bind(paths: &DaemonPaths) -> Result<UnixListener, StartError> {
+    let dir = paths.run_dir();
+    std::fs::create_dir_all(dir).map_err(|source| socket_error(paths, source))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|source| socket_error(paths, source))?;
+    let socket = paths.socket();
+    if socket.exists() {
+        if UnixStream::connect(&socket).await.is_ok() {
+            return Err(StartError::AlreadyRunning);
+        }
+        std::fs::remove_file(&socket).map_err(|source| socket_error(paths, source))?;
+    }
+    let listener = UnixListener::bind(&socket).map_err(|source| socket_error(paths, source))?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(|source| socket_error(paths, source))?;
+    Ok(listener)
+}
+
+fn socket_error(paths: &DaemonPaths, source: std::io::Error) -> StartError {
+    StartError::Socket {
+        path: paths.run_dir().display().to_string(),
+        source,
+    }
+}
+
+fn idle_for_too_long(shared: &Shared, timeout: Option<Duration>) -> bool {
+    let Some(timeout) = timeout else {
+        return false;
+    };
+    shared.connected.load(Ordering::SeqCst) == 0 && lock(&shared.last_seen).elapsed() >= timeout
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Resolves on SIGTERM or SIGINT; never when the signals cannot be listened to.
+fn terminate_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => Box::pin(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }),
+        _ => Box::pin(std::future::pending()),
+    }
+}
+
+/// Follows the relay for the whole life of the daemon, so that what arrives is stored (and
+/// waits as unread) even when no command listens, and relays each event to those that do.
+async fn receive(shared: Arc<Shared>) {
+    let mut events = Box::pin(shared.client.events());
+    while let Some(event) = events.next().await {
+        let reply = match event {
+            Ok(event) => match serde_json::to_value(&event) {
+                Ok(value) => Reply::Ok(value),
+                Err(_) => continue,
+            },
+            Err(error) => Reply::Err(describe(&shared, &error)),
+        };
+        // Nobody listening is fine: the messages are stored as unread anyway.
+        let _ = shared.events.send(Arc::new(reply));
+    }
+}
+
+/// Sends what waits in the outbox, now and again while anything waits.
+async fn send_waiting(shared: Arc<Shared>) {
+    loop {
+        if matches!(shared.client.outbox().await, Ok(waiting) if !waiting.is_empty()) {
+            match shared.client.flush_outbox().await {
+                Ok(report) => tracing::info!(
+                    sent = report.sent.len(),
+                    failed = report.failed.len(),
+                    waiting = report.waiting,
+                    "outbox tried"
+                ),
+                Err(error) => tracing::warn!(%error, "outbox not tried"),
+            }
+        }
+        tokio::time::sleep(OUTBOX_RETRY).await;
+    }
+}
+
+/// One command's connection: the owner check, the hello, then its requests.
+async fn serve_connection(shared: Arc<Shared>, mut stream: UnixStream) {
+    match stream.peer_cred() {
+        Ok(peer) if peer.uid() == shared.owner => {}
+        // Someone else's process reached the socket (the directory's mode should prevent
+        // it): nothing is said to it.
+        _ => return,
+    }
+    shared.connected.fetch_add(1, Ordering::SeqCst);
+    if let Err(error) = converse(&shared, &mut stream).await {
+        tracing::debug!(%error, "a command's connection ended");
+    }
+    *lock(&shared.last_seen) = Instant::now();
+    shared.connected.fetch_sub(1, Ordering::SeqCst);
+}
+
+async fn converse(shared: &Shared, stream: &mut UnixStream) -> Result<(), WireError> {
+    let Some(Hello { version }) = read_frame(stream).await? else {
+        return Ok(());
+    };
+    let welcome = Welcome {
+        version: VERSION,
+        pid: std::process::id(),
+    };
+    write_frame(stream, &welcome).await?;
+    if version != VERSION {
+        return Ok(());
+    }
+    while let Some(request) = read_frame::<_, Request>(stream).await? {
+        *lock(&shared.last_seen) = Instant::now();
+        match request {
+            Request::Events => return relay_events(shared, stream).await,
+            Request::Stop => {
+                write_frame(stream, &Reply::Ok(serde_json::Value::Null)).await?;
+                shared.stop.notify_one();
+                return Ok(());
+            }
+            request => {
+                let reply = match answer(&shared.client, request).await {
+                    Ok(value) => Reply::Ok(value),
+                    Err(error) => Reply::Err(describe(shared, &error)),
+                };
+                write_frame(stream, &reply).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Relays the daemon's events until the command hangs up.
+async fn relay_events(shared: &Shared, stream: &mut UnixStream) -> Result<(), WireError> {
+    let mut events = shared.events.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(reply) => write_frame(stream, &*reply).await?,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                // The command missed events; what it missed is stored as unread, and a
+                // membership change makes it reload. Saying so keeps it honest.
+                let lagged = Failure::new(
+                    "this window fell behind the daemon's events; messages are kept as unread",
+                );
+                let reply = Reply::Err(RemoteError::Described {
+                    message: lagged.message().to_owned(),
+                    hint: None,
+                    code: lagged.exit_code(),
+                });
+                write_frame(stream, &reply).await?;
+            }
+            Err(broadcast::error::RecvError::Closed) => return Ok(()),
+        }
+    }
+}
+
+fn describe(shared: &Shared, error: &ClientError) -> RemoteError {
+    RemoteError::of(error, || Failure::of_client(error, &shared.home))
+}
+
+/// Performs one library call for a command.
+async fn answer(client: &Client, request: Request) -> Result<serde_json::Value, ClientError> {
+    match request {
+        Request::Whoami => json(client.whoami()?),
+        Request::Resolve { name } => json(client.resolve(&name).await?),
+        Request::SendText { to, text } => json(client.send_text(&to, &text).await?),
+        Request::SendOrQueue { to, text } => json(client.send_or_queue(&to, &text).await?),
+        Request::FlushOutbox => json(client.flush_outbox().await?),
+        Request::Outbox => json(client.outbox().await?),
+        Request::CancelQueued { id } => json(client.cancel_queued(id).await?),
+        Request::CreateGroup { name, members } => json(client.create_group(&name, &members).await?),
+        Request::AddMember { group, member } => json(client.add_member(&group, &member).await?),
+        Request::RemoveMember { group, member } => {
+            json(client.remove_member(&group, &member).await?)
+        }
+        Request::Sync => json(client.sync().await?),
+        Request::Unread { conversation } => json(client.unread(conversation.as_ref()).await?),
+        Request::MarkRead { ids } => json(client.mark_read(&ids).await?),
+        Request::History {
+            conversation,
+            limit,
+        } => json(client.history(&conversation, limit).await?),
+        Request::Conversations => json(client.conversations().await?),
+        Request::Members { conversation } => json(client.members(&conversation).await?),
+        Request::Contacts => json(client.contacts().await?),
+        Request::SafetyNumber { peer } => json(client.safety_number(&peer).await?),
+        Request::Verification { peer } => json(client.verification(&peer).await?),
+        Request::ConfirmVerified { peer } => json(client.confirm_verified(&peer).await?),
+        Request::AcceptNewKey { peer } => json(client.accept_new_key(&peer).await?),
+        Request::GroupCode { conversation } => json(client.group_code(&conversation).await?),
+        Request::Alerts => json(client.alerts().await?),
+        Request::Quarantined => json(client.quarantined().await?),
+        Request::ChangePassphrase { current, new } => {
+            client.check_passphrase(passphrase(current)).await?;
+            json(client.change_passphrase(passphrase(new)).await?)
+        }
+        // Handled by the connection itself.
+        Request::Events | Request::Stop => Ok(serde_json::Value::Null),
+    }
+}
+
+fn json<T: Serialize>(value: T) -> Result<serde_json::Value, ClientError> {
+    // The library's types serialize without fail (plain data); Null is never a valid answer,
+    // so a failure here shows up as the command's decoding error rather than a panic.
+    Ok(serde_json::to_value(value).unwrap_or(serde_json::Value::Null))
+}

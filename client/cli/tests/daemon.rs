@@ -1,0 +1,261 @@
+//! `parley daemon`: several windows of one person on one folder, played with the real
+//! binaries against a real relay: a follower and other commands at the same time, the
+//! passphrase asked once, a killed daemon leaving nothing locked, and a socket nobody else
+//! can use.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use support::{Person, TestRelay};
+
+/// A `parley read --follow` whose lines arrive on a channel.
+struct Follower {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Follower {
+    fn start(person: &Person, args: &[&str]) -> Follower {
+        let mut command = person.command(&[&["read", "--follow"], args].concat());
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        Follower { child, lines }
+    }
+
+    fn next(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the follower printed nothing within 30 s")
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The daemon's process id as `parley daemon status --json` reports it, if it runs.
+fn daemon_pid(person: &Person) -> Option<u32> {
+    let status = person.run(&["--json", "daemon", "status"]).ok();
+    let value: serde_json::Value = serde_json::from_str(status.stdout.trim()).unwrap();
+    if !value["running"].as_bool().unwrap() {
+        return None;
+    }
+    let text = value["status"].as_str().unwrap();
+    Some(
+        text.trim_start_matches("running (process ")
+            .trim_end_matches(')')
+            .parse()
+            .unwrap(),
+    )
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_follower_and_other_commands_use_one_folder_at_the_same_time() {
+    let relay = TestRelay::plaintext();
+    let (alice, bob) = (Person::new(), Person::new());
+    alice.init(&relay, "alice");
+    bob.init(&relay, "bob");
+    alice.run(&["send", "bob", "before"]).ok();
+
+    // The follower starts the daemon itself: the folder is not locked by it.
+    let follower = Follower::start(&bob, &[]);
+    assert_eq!(
+        follower.next(),
+        "* alice started a private conversation with you; alice was not one of your contacts before"
+    );
+    assert_eq!(follower.next(), "alice: before");
+    assert!(
+        daemon_pid(&bob).is_some(),
+        "read --follow started no daemon"
+    );
+
+    // Meanwhile, from other windows: every command works, and sees what the others did.
+    let sent = bob.run(&["send", "alice", "answer from window two"]).ok();
+    assert_eq!(sent.stderr, "Sent to alice.\n");
+    let history = bob.run(&["history", "alice"]).ok();
+    assert!(history
+        .stdout
+        .contains("bob [verified]: answer from window two"));
+    assert!(bob.run(&["conversations"]).ok().stdout.contains("alice"));
+    assert!(bob.run(&["contacts"]).ok().stdout.contains("alice"));
+    alice.run(&["send", "bob", "live"]).ok();
+    assert_eq!(follower.next(), "alice: live");
+    // What the follower showed is not shown again by a read in another window.
+    assert_eq!(bob.run(&["read"]).ok().stdout, "");
+
+    // Nothing asks the passphrase: the daemon was unlocked once.
+    let no_passphrase = bob
+        .command(&["history", "alice", "-n", "1"])
+        .env("PARLEY_PASSPHRASE_FILE", bob.path().join("no such file"))
+        .output()
+        .unwrap();
+    assert!(no_passphrase.status.success());
+    assert!(String::from_utf8_lossy(&no_passphrase.stdout).contains("alice [unverified]: live"));
+
+    drop(follower);
+    bob.run(&["daemon", "stop"]).ok();
+    assert_eq!(daemon_pid(&bob), None);
+    assert!(!bob.home().join("daemon/socket").exists());
+}
+
+#[test]
+fn a_killed_daemon_leaves_nothing_locked() {
+    let relay = TestRelay::plaintext();
+    let (alice, bob) = (Person::new(), Person::new());
+    alice.init(&relay, "alice");
+    bob.init(&relay, "bob");
+    bob.run(&["daemon", "start"]).ok();
+    let pid = daemon_pid(&bob).unwrap();
+    alice.run(&["send", "bob", "while the daemon runs"]).ok();
+    assert!(bob
+        .run(&["read"])
+        .ok()
+        .stdout
+        .contains("alice: while the daemon runs"));
+
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_until("the daemon is gone", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+
+    // Its socket is left behind, but nobody listens: commands open the folder themselves.
+    assert_eq!(daemon_pid(&bob), None);
+    alice.run(&["send", "bob", "after the kill"]).ok();
+    assert_eq!(bob.run(&["read"]).ok().stdout, "alice: after the kill\n");
+    bob.run(&["send", "alice", "still here"]).ok();
+    // And a new daemon starts over the stale socket.
+    bob.run(&["daemon", "start"]).ok();
+    assert!(daemon_pid(&bob).is_some());
+    bob.run(&["daemon", "stop"]).ok();
+}
+
+#[test]
+fn the_daemon_is_only_for_its_owner_and_keeps_the_passphrase_rules() {
+    let relay = TestRelay::plaintext();
+    let bob = Person::new();
+    bob.init(&relay, "bob");
+    // A wrong passphrase starts nothing.
+    let wrong = bob.file("wrong", "not the passphrase");
+    bob.command(&["daemon", "start"])
+        .env("PARLEY_PASSPHRASE_FILE", &wrong)
+        .output()
+        .map(support::Run::from_output)
+        .unwrap()
+        .fails_with(1);
+    assert_eq!(daemon_pid(&bob), None);
+
+    bob.run(&["daemon", "start"]).ok();
+    let dir = bob.home().join("daemon");
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("socket")), 0o600);
+    assert_eq!(mode(&dir.join("daemon.log")), 0o600);
+
+    // Changing the passphrase through the daemon still needs the current one.
+    let new = bob.file("new", "a new passphrase for bob");
+    let refused = support::Run::from_output(
+        bob.command(&["passphrase", "change"])
+            .env("PARLEY_PASSPHRASE_FILE", &wrong)
+            .env("PARLEY_NEW_PASSPHRASE_FILE", &new)
+            .output()
+            .unwrap(),
+    )
+    .fails_with(1);
+    assert!(
+        refused.stderr.contains("passphrase is wrong"),
+        "{}",
+        refused.stderr
+    );
+    let changed = support::Run::from_output(
+        bob.command(&["passphrase", "change"])
+            .env("PARLEY_NEW_PASSPHRASE_FILE", &new)
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(
+        changed.stderr.contains("Passphrase changed."),
+        "{}",
+        changed.stderr
+    );
+    bob.run(&["daemon", "stop"]).ok();
+    // Without the daemon, the new passphrase is the one that opens the folder.
+    support::Run::from_output(
+        bob.command(&["whoami"])
+            .env("PARLEY_PASSPHRASE_FILE", &new)
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    bob.run(&["whoami"]).fails_with(1);
+
+    // The log names no one and quotes nothing.
+    let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap();
+    assert!(!log.contains("bob"), "{log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in the log: {log}");
+}
+
+#[test]
+fn an_idle_daemon_stops_by_itself_and_one_whose_folder_is_gone_too() {
+    let relay = TestRelay::plaintext();
+    let bob = Person::new();
+    bob.init(&relay, "bob");
+    bob.run(&["daemon", "start", "--idle-timeout", "1s"]).ok();
+    assert!(daemon_pid(&bob).is_some());
+    wait_until("the idle daemon stops", || {
+        !bob.home().join("daemon/socket").exists()
+    });
+    assert_eq!(daemon_pid(&bob), None);
+
+    bob.run(&["daemon", "start"]).ok();
+    let pid = daemon_pid(&bob).unwrap();
+    std::fs::remove_file(bob.home().join("daemon/socket")).unwrap();
+    wait_until("the daemon whose socket is gone stops", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+
+    let bad = bob
+        .run(&["daemon", "start", "--idle-timeout", "soon"])
+        .fails_with(2);
+    assert!(
+        bad.stderr.contains("'soon' is not a duration"),
+        "{}",
+        bad.stderr
+    );
+}
