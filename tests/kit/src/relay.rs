@@ -206,6 +206,11 @@ impl TestRelay {
         self.serving = Some(serving);
     }
 
+    /// [`TestRelay::restart`] for a synchronous test.
+    pub fn blocking_restart(&mut self) {
+        block_on(self.restart());
+    }
+
     /// Splits the relay in two: stops it, copies its data directory, restarts it and starts
     /// a second relay (same certificate, same settings, another port) on the copy. From then
     /// on the two diverge: what a malicious relay shows when it serves different members
