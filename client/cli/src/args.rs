@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::ArgValueCandidates;
 
 use super::help;
 
@@ -187,7 +188,7 @@ pub(crate) struct InitArgs {
 pub(crate) struct ChatArgs {
     /// The conversation to open: a person's handle or a group's name. A handle you have no
     /// conversation with yet opens an empty one; your first message starts it.
-    #[arg(value_name = "CONVERSATION")]
+    #[arg(value_name = "CONVERSATION", add = ArgValueCandidates::new(crate::completion::conversations))]
     pub(crate) conversation: Option<String>,
 }
 
@@ -196,7 +197,7 @@ pub(crate) struct ChatArgs {
 pub(crate) struct SendArgs {
     /// Who gets the message: a person's handle (@handle always means the person), the name
     /// of a group you created, or inviter/name for a group someone added you to.
-    #[arg(value_name = "TO")]
+    #[arg(value_name = "TO", add = ArgValueCandidates::new(crate::completion::conversations))]
     pub(crate) to: String,
 
     /// The message. Use quotes around it, or '-' to read it from the keyboard or a pipe.
@@ -208,7 +209,7 @@ pub(crate) struct SendArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ReadArgs {
     /// Show only this conversation: a person's handle or a group's name.
-    #[arg(value_name = "CONVERSATION")]
+    #[arg(value_name = "CONVERSATION", add = ArgValueCandidates::new(crate::completion::conversations))]
     pub(crate) conversation: Option<String>,
 
     /// Keep running and show messages as they arrive, until Ctrl-C.
@@ -220,7 +221,7 @@ pub(crate) struct ReadArgs {
 #[derive(Debug, Args)]
 pub(crate) struct HistoryArgs {
     /// The conversation: a person's handle or a group's name.
-    #[arg(value_name = "CONVERSATION")]
+    #[arg(value_name = "CONVERSATION", add = ArgValueCandidates::new(crate::completion::conversations))]
     pub(crate) conversation: String,
 
     /// Show only the latest N messages.
@@ -300,7 +301,7 @@ pub(crate) enum CompletionShell {
 #[derive(Debug, Args)]
 pub(crate) struct SafetyNumberArgs {
     /// The handle of the person to compare with.
-    #[arg(value_name = "HANDLE")]
+    #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
     pub(crate) handle: String,
 }
 
@@ -310,13 +311,14 @@ pub(crate) struct VerifyArgs {
     /// The handle of the person to compare with.
     #[arg(
         value_name = "HANDLE",
+        add = ArgValueCandidates::new(crate::completion::handles),
         required_unless_present = "group",
         conflicts_with = "group"
     )]
     pub(crate) handle: Option<String>,
 
     /// Show the code of this group instead: compare it with everyone in the room at once.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
     pub(crate) group: Option<String>,
 
     /// Mark HANDLE as verified: use it only after every digit matched. If their key
@@ -336,7 +338,7 @@ pub(crate) enum ContactCommand {
     /// your next message starts a new one. Prefer `parley verify HANDLE` and `--confirm`.
     AcceptNewKey {
         /// The handle whose new key to accept.
-        #[arg(value_name = "HANDLE")]
+        #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
         handle: String,
     },
 }
@@ -359,10 +361,10 @@ pub(crate) enum GroupCommand {
     #[command(after_help = help::GROUP_ADD)]
     Add {
         /// The group's name.
-        #[arg(value_name = "NAME")]
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
         name: String,
         /// The handle of the person to add.
-        #[arg(value_name = "HANDLE")]
+        #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
         handle: String,
     },
 
@@ -370,10 +372,10 @@ pub(crate) enum GroupCommand {
     #[command(after_help = help::GROUP_REMOVE)]
     Remove {
         /// The group's name.
-        #[arg(value_name = "NAME")]
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
         name: String,
         /// The handle of the person to remove.
-        #[arg(value_name = "HANDLE")]
+        #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
         handle: String,
     },
 
@@ -381,7 +383,7 @@ pub(crate) enum GroupCommand {
     #[command(after_help = help::GROUP_MEMBERS)]
     Members {
         /// The group's name.
-        #[arg(value_name = "NAME")]
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
         name: String,
     },
 }

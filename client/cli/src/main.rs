@@ -8,6 +8,7 @@
 mod args;
 mod chat;
 mod commands;
+mod completion;
 mod context;
 mod crash;
 mod daemon;
@@ -40,6 +41,8 @@ use home::Home;
 /// (from clap), 3 key changed or unverified member, 4 relay unreachable.
 fn run() -> ExitCode {
     crash::install_hook();
+    // A shell asking for completions (COMPLETE=bash parley -- ...) is answered and exits here.
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let matches = Cli::command().get_matches();
     let home_source = matches.value_source("home");
     let cli = match Cli::from_arg_matches(&matches) {

@@ -737,10 +737,11 @@ fn init_without_flags_and_without_a_terminal_is_a_usage_error() {
 
 #[test]
 fn completions_and_the_man_page_are_generated() {
+    // The scripts hand completion back to parley itself (COMPLETE=<shell> parley -- ...).
     for (shell, marker) in [
-        ("bash", "complete -F"),
+        ("bash", "complete -o nospace"),
         ("zsh", "#compdef parley"),
-        ("fish", "complete -c parley"),
+        ("fish", "complete --keep-order --exclusive --command parley"),
     ] {
         let run = Run::from_output(
             parley_command()
@@ -750,9 +751,31 @@ fn completions_and_the_man_page_are_generated() {
         )
         .ok();
         assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
-        for command in ["history", "conversations", "passphrase"] {
-            assert!(run.stdout.contains(command), "{shell} misses {command}");
-        }
+        assert!(run.stdout.contains("COMPLETE="), "{shell}: {}", run.stdout);
+    }
+    // Which completes commands and options.
+    let commands = Run::from_output(
+        parley_command()
+            .env("COMPLETE", "bash")
+            .env("_CLAP_COMPLETE_INDEX", "1")
+            .args(["--", "parley", ""])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    for command in [
+        "history",
+        "conversations",
+        "passphrase",
+        "daemon",
+        "outbox",
+        "alerts",
+    ] {
+        assert!(
+            commands.stdout.lines().any(|l| l == command),
+            "bash misses {command}: {}",
+            commands.stdout
+        );
     }
     let unknown = Run::from_output(
         parley_command()

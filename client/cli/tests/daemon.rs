@@ -259,3 +259,54 @@ fn an_idle_daemon_stops_by_itself_and_one_whose_folder_is_gone_too() {
         bad.stderr
     );
 }
+
+/// What the shell is offered for the word after `parley <words...>`, options left out.
+fn completions(person: &Person, words: &[&str]) -> Vec<String> {
+    let mut args = vec!["--", "parley"];
+    args.extend_from_slice(words);
+    args.push("");
+    let output = person
+        .command(&args)
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", (words.len() + 1).to_string())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('-'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn handles_and_conversation_names_complete_while_the_daemon_runs() {
+    let relay = TestRelay::plaintext();
+    let (alice, bob, carol) = (Person::new(), Person::new(), Person::new());
+    alice.init(&relay, "alice");
+    bob.init(&relay, "bob");
+    carol.init(&relay, "carol");
+    alice.run(&["send", "bob", "hello"]).ok();
+    alice
+        .run(&["group", "create", "peace-talks", "--members", "bob,carol"])
+        .ok();
+
+    // Locked folder, no daemon: commands complete, names do not (and nothing is asked).
+    assert!(completions(&alice, &["send"]).is_empty());
+    assert!(completions(&alice, &[]).contains(&"send".to_owned()));
+
+    alice.run(&["daemon", "start"]).ok();
+    let to = completions(&alice, &["send"]);
+    for name in ["bob", "carol", "peace-talks"] {
+        assert!(to.contains(&name.to_owned()), "send offers {to:?}");
+    }
+    let people = completions(&alice, &["verify"]);
+    assert!(people.contains(&"bob".to_owned()), "{people:?}");
+    assert!(!people.contains(&"peace-talks".to_owned()), "{people:?}");
+    let members = completions(&alice, &["group", "members"]);
+    assert!(members.contains(&"peace-talks".to_owned()), "{members:?}");
+    // Another folder's daemon is not asked about this one.
+    assert!(completions(&bob, &["send"]).is_empty());
+    alice.run(&["daemon", "stop"]).ok();
+}

@@ -1,21 +1,21 @@
-//! `parley completions`: the shell completion script, generated from the clap definitions.
+//! `parley completions`: the script that makes a shell ask `parley` itself what to complete,
+//! so that commands, options, and (while the daemon runs) handles and conversation names
+//! complete.
 
 use anyhow::Result;
-use clap::CommandFactory;
-use clap_complete::Shell;
+use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
 
-use crate::args::{Cli, CompletionShell, CompletionsArgs};
+use crate::args::{CompletionShell, CompletionsArgs};
 
-/// Writes the script for the chosen shell to stdout.
+/// Writes the registration script for the chosen shell to stdout.
 pub(super) fn run(args: &CompletionsArgs) -> Result<()> {
-    let shell = match args.shell {
-        CompletionShell::Bash => Shell::Bash,
-        CompletionShell::Zsh => Shell::Zsh,
-        CompletionShell::Fish => Shell::Fish,
+    let shell: &dyn EnvCompleter = match args.shell {
+        CompletionShell::Bash => &Bash,
+        CompletionShell::Zsh => &Zsh,
+        CompletionShell::Fish => &Fish,
     };
-    let mut command = Cli::command();
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, "parley", &mut script);
+    shell.write_registration("COMPLETE", "parley", "parley", "parley", &mut script)?;
     crate::output::write_stdout(&script)?;
     Ok(())
 }
