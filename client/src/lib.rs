@@ -70,7 +70,8 @@ mod trust;
 
 pub use api::alert::Alert;
 pub use api::conversation::{
-    ConversationId, ConversationInfo, ConversationKind, GroupId, GroupIdError, MemberInfo,
+    ConversationId, ConversationInfo, ConversationKind, ConversationState, GroupId, GroupIdError,
+    MemberInfo,
 };
 pub use api::error::{ClientError, CryptoError, RelayError, StoreError};
 pub use api::event::{Event, SyncReport};

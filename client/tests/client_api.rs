@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use parley_client::{
-    Client, ClientBuilder, ClientError, ConversationId, ConversationKind, Event, Handle, KdfParams,
-    Message, MessageBody, Passphrase,
+    Client, ClientBuilder, ClientError, ConversationId, ConversationKind, ConversationState, Event,
+    Handle, KdfParams, Message, MessageBody, Passphrase,
 };
 use parley_testkit::TestRelay;
 use tempfile::TempDir;
@@ -187,6 +187,8 @@ async fn group_of_three_with_add_and_remove() {
     let info = carol.conversations().await.unwrap();
     assert_eq!(info[0].kind, ConversationKind::Group);
     assert_eq!(info[0].members, 3);
+    assert_eq!(info[0].state, ConversationState::Active);
+    assert!(info[0].state.can_post());
 
     carol
         .send_text(&to(&carol, "alice/team").await, "hi from carol")
@@ -249,6 +251,13 @@ async fn group_of_three_with_add_and_remove() {
             .await,
         Err(ClientError::NotAMember(_))
     ));
+    // The list says so before any send is tried, so an application can offer no input.
+    let info = carol.conversations().await.unwrap();
+    assert_eq!(
+        (info[0].name.as_str(), info[0].members, info[0].state),
+        ("alice/team", 0, ConversationState::Removed)
+    );
+    assert!(!info[0].state.can_post());
     assert!(carol
         .history(&to(&carol, "alice/team").await, None)
         .await

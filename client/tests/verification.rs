@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use parley_client::{
-    Client, ClientError, ContactInfo, ConversationId, KdfParams, Passphrase, Verification,
+    Client, ClientError, ContactInfo, ConversationId, ConversationState, KdfParams, Passphrase,
+    Verification,
 };
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::handle::Handle;
@@ -199,6 +200,24 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
         .map(|c| c.name)
         .collect();
     assert!(names.contains(&"bob (old key)".to_owned()), "{names:?}");
+    // The old 1:1 is read-only, and says so; the person's handle is the one to write to.
+    let states: Vec<(String, ConversationState)> = alice
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.state))
+        .collect();
+    assert!(
+        states.contains(&("bob (old key)".to_owned(), ConversationState::Retired)),
+        "{states:?}"
+    );
+    assert!(matches!(
+        alice
+            .send_text(&to(&alice, "bob (old key)").await, "still you?")
+            .await,
+        Err(ClientError::Retired(_) | ClientError::NotAMember(_))
+    ));
     assert_eq!(
         alice
             .history(&to(&alice, "bob (old key)").await, None)
@@ -216,6 +235,12 @@ async fn a_key_substituted_by_the_relay_blocks_sending_until_accepted_or_verifie
         .send_text(&to(&alice, "bob").await, "hello new bob")
         .await
         .unwrap();
+    assert!(alice
+        .conversations()
+        .await
+        .unwrap()
+        .iter()
+        .any(|c| c.name == "bob" && c.state == ConversationState::Active));
     let got = said(new_bob.sync().await.unwrap().messages);
     assert_eq!(got.len(), 1);
     assert_eq!(

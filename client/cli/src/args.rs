@@ -63,8 +63,8 @@ pub(crate) enum Command {
 
     /// Fetch and show new messages, one per line, in the order they were sent.
     ///
-    /// Fetches everything new from the relay. Each line is "[conversation] sender: text"
-    /// (just "sender: text" when you have only one conversation). With a conversation name,
+    /// Fetches everything new from the relay. Each line is "sender: text" led by the
+    /// conversation's name in square brackets (left out when you have only one conversation). With a conversation name,
     /// shows only the new messages of that conversation, as "sender: text" (the others are
     /// still fetched and kept). Shows nothing when there is nothing new. The sender's
     /// verification status is in `parley history`, `parley chat` and in the "verified" field

@@ -96,7 +96,7 @@ pub(crate) fn plain_line(message: &Message, me: &Handle) -> String {
     )
 }
 
-/// "[buyers] sender: text": the line of `parley read` when messages of several
+/// "\[buyers\] sender: text": the line of `parley read` when messages of several
 /// conversations are shown together.
 pub(crate) fn labelled_line(message: &Message, me: &Handle) -> String {
     format!(

@@ -16,7 +16,7 @@ pub(crate) fn handles(list: &[String]) -> Result<Vec<Handle>, ClientError> {
     list.iter().map(|h| handle(h)).collect()
 }
 
-/// The conversation a name means, by the library's one rule ([`Client::resolve`]).
+/// The conversation a name means, by the library's one rule (`Client::resolve`).
 pub(crate) async fn conversation(client: &Folder, text: &str) -> Result<ConversationId, Problem> {
     client.resolve(text).await
 }

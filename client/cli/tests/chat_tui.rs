@@ -164,9 +164,10 @@ fn wait_for_file(path: &PathBuf, tmux: &Tmux) -> String {
 }
 
 /// Alice and Bob on one relay, Bob's first message already read by Alice, and Alice's
-/// `parley chat bob` running in tmux.
+/// `parley chat` running in tmux.
 struct Scene {
     tmux: Tmux,
+    alice: PathBuf,
     bob: PathBuf,
     passphrase: PathBuf,
     /// Written by the shell when the chat has ended: "exit=CODE icanon|-icanon".
@@ -176,7 +177,15 @@ struct Scene {
 }
 
 impl Scene {
+    /// `parley chat bob` on a 120×40 terminal.
     fn start() -> Scene {
+        let scene = Scene::prepare();
+        scene.launch(120, 40, "bob");
+        scene
+    }
+
+    /// Alice and Bob registered, Bob's first message read by Alice; no chat yet.
+    fn prepare() -> Scene {
         let relay = TestRelay::plaintext();
         let dir = TempDir::new().unwrap();
         let passphrase = dir.path().join("passphrase");
@@ -200,41 +209,62 @@ impl Scene {
         );
         let read = parley(&alice, &passphrase, &["read"]);
         assert!(read.contains("bob: first words from bob"), "{read}");
-
         let ended = dir.path().join("ended");
-        // After the chat, the shell records its exit code and whether the terminal is back
-        // in normal (canonical) mode, then stays, so the screen can still be read.
-        let script = format!(
-            "PARLEY_PASSPHRASE_FILE={pass} {bin} --home {home} chat bob; \
-             code=$?; printf 'exit=%s %s\\n' \"$code\" \"$(stty -a | grep -o -- '-\\{{0,1\\}}icanon')\" > {ended}; \
-             sleep 600",
-            pass = quoted(&passphrase),
-            bin = quoted(Path::new(env!("CARGO_BIN_EXE_parley"))),
-            home = quoted(&alice),
-            ended = quoted(&ended),
-        );
-        let tmux = Tmux::new();
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "chat",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "/bin/sh",
-            "-c",
-            &script,
-        ]);
         Scene {
-            tmux,
+            tmux: Tmux::new(),
+            alice,
             bob,
             passphrase,
             ended,
             relay,
             _dir: dir,
         }
+    }
+
+    /// Starts Alice's `parley chat CONVERSATION` on a terminal of this size.
+    fn launch(&self, width: u16, height: u16, conversation: &str) {
+        // After the chat, the shell records its exit code and whether the terminal is back
+        // in normal (canonical) mode, then stays, so the screen can still be read.
+        let script = format!(
+            "PARLEY_PASSPHRASE_FILE={pass} {bin} --home {home} chat {conversation}; \
+             code=$?; printf 'exit=%s %s\\n' \"$code\" \"$(stty -a | grep -o -- '-\\{{0,1\\}}icanon')\" > {ended}; \
+             sleep 600",
+            pass = quoted(&self.passphrase),
+            bin = quoted(Path::new(env!("CARGO_BIN_EXE_parley"))),
+            home = quoted(&self.alice),
+            conversation = quoted(Path::new(conversation)),
+            ended = quoted(&self.ended),
+        );
+        self.tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "chat",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "/bin/sh",
+            "-c",
+            &script,
+        ]);
+    }
+
+    /// Registers another person on the relay; returns their home.
+    fn register(&self, handle: &str) -> PathBuf {
+        let home = self._dir.path().join(handle);
+        parley(
+            &home,
+            &self.passphrase,
+            &["init", "--relay", &self.relay.url(), "--handle", handle],
+        );
+        home
+    }
+
+    /// Runs parley as the person whose home is `home`.
+    #[track_caller]
+    fn parley(&self, home: &Path, args: &[&str]) -> String {
+        parley(home, &self.passphrase, args)
     }
 
     /// Waits for the chat to end; asserts it exited with 0 and left the terminal as it was.
@@ -385,4 +415,339 @@ fn joining_and_changes_of_members_show_in_the_chat_as_they_happen() {
     let alice = scene._dir.path().join("alice");
     let read = parley(&alice, passphrase, &["read"]);
     assert!(!read.contains("added you to bob/room"), "{read}");
+}
+
+/// The screen's rows that contain `needle`.
+fn rows_with<'a>(screen: &'a str, needle: &str) -> Vec<&'a str> {
+    screen.lines().filter(|row| row.contains(needle)).collect()
+}
+
+/// The compose box's text row: what follows the box's left border on the row that has it.
+fn compose_row(screen: &str) -> String {
+    let mut rows = screen.lines().skip_while(|row| !row.contains("Message to"));
+    rows.nth(1)
+        .and_then(|row| row.strip_prefix('│'))
+        .map(|row| row.trim_end().trim_end_matches('│').trim_end().to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_line_can_be_edited_anywhere_and_is_sent_exactly() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let scene = Scene::start();
+    let tmux = &scene.tmux;
+    tmux.wait_for("the conversation with bob", |s| {
+        s.contains("bob [unverified]: first words from bob")
+    });
+
+    tmux.type_text("helo world");
+    tmux.wait_for("the typed text", |s| compose_row(s) == "helo world");
+    // Back a word, one more to the left, and a comma: "helo, world".
+    tmux.press("C-Left");
+    tmux.press("Left");
+    tmux.type_text(",");
+    tmux.wait_for("the comma", |s| compose_row(s) == "helo, world");
+    // To the start, forward a word (Alt-F), back one character, the missing l.
+    tmux.press("Home");
+    tmux.press("M-f");
+    tmux.press("Left");
+    tmux.type_text("l");
+    tmux.wait_for("the l", |s| compose_row(s) == "hello, world");
+    // A stray character at the end, removed with Backspace; one at the start, with Delete.
+    tmux.press("End");
+    tmux.type_text("!");
+    tmux.press("BSpace");
+    tmux.press("C-a");
+    tmux.type_text("#");
+    tmux.wait_for("the stray #", |s| compose_row(s) == "#hello, world");
+    tmux.press("Left");
+    tmux.press("DC");
+    tmux.wait_for("the line fixed", |s| compose_row(s) == "hello, world");
+    // Ctrl-W deletes the word before the cursor (the space before it stays: Backspace).
+    tmux.press("End");
+    tmux.type_text(" and more words");
+    tmux.press("C-w");
+    tmux.press("C-w");
+    tmux.press("C-w");
+    tmux.press("BSpace");
+    tmux.wait_for("the words deleted", |s| compose_row(s) == "hello, world");
+
+    tmux.press("Enter");
+    tmux.wait_for("the sent message", |s| s.contains("alice: hello, world"));
+    let read = scene.parley(&scene.bob, &["read"]);
+    assert!(
+        read.lines().any(|line| line == "alice: hello, world"),
+        "bob did not get exactly the edited text:\n{read}"
+    );
+    // Multibyte text is edited by whole characters, and the chat survives it.
+    tmux.type_text("prix: 10 € 日本");
+    tmux.press("BSpace");
+    tmux.press("C-Left");
+    tmux.press("C-Left");
+    tmux.press("BSpace");
+    tmux.wait_for("the multibyte edit", |s| compose_row(s) == "prix:10 € 日");
+    tmux.press("C-u");
+    tmux.wait_for("the start deleted", |s| compose_row(s) == "10 € 日");
+    tmux.press("Escape");
+    scene.assert_ended_cleanly();
+}
+
+#[test]
+fn a_draft_stays_with_its_conversation() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let scene = Scene::prepare();
+    let carol = scene.register("carol");
+    scene.parley(&carol, &["send", "alice", "carol here"]);
+    scene.parley(&scene.alice, &["read"]);
+    scene.launch(120, 40, "bob");
+    let tmux = &scene.tmux;
+    tmux.wait_for("the conversation with bob", |s| {
+        s.contains("Message to bob")
+    });
+
+    tmux.type_text("our final offer is");
+    tmux.wait_for("the draft", |s| compose_row(s) == "our final offer is");
+    tmux.press("Tab");
+    // carol's conversation has its own, empty, box; switching sent nothing.
+    let screen = tmux.wait_for("the conversation with carol", |s| {
+        s.contains("Message to carol")
+    });
+    assert_eq!(compose_row(&screen), "", "{screen}");
+    assert!(!screen.contains("our final offer"), "{screen}");
+    tmux.type_text("hi carol");
+    tmux.press("Enter");
+    tmux.wait_for("the message to carol", |s| s.contains("alice: hi carol"));
+
+    tmux.press("BTab");
+    let screen = tmux.wait_for("bob's conversation with the draft back", |s| {
+        s.contains("Message to bob") && compose_row(s) == "our final offer is"
+    });
+    assert!(!screen.contains("alice: our final offer"), "{screen}");
+    let carols = scene.parley(&carol, &["read"]);
+    assert!(carols.contains("alice: hi carol"), "{carols}");
+    assert!(!carols.contains("our final offer"), "{carols}");
+    let bobs = scene.parley(&scene.bob, &["read"]);
+    assert!(!bobs.contains("our final offer"), "{bobs}");
+    assert!(!bobs.contains("hi carol"), "{bobs}");
+
+    // The draft is finished where it was started and goes to bob alone.
+    tmux.type_text(" 12 units");
+    tmux.press("Enter");
+    tmux.wait_for("the message to bob", |s| {
+        s.contains("alice: our final offer is 12 units")
+    });
+    let bobs = scene.parley(&scene.bob, &["read"]);
+    assert!(
+        bobs.lines()
+            .any(|line| line == "alice: our final offer is 12 units"),
+        "{bobs}"
+    );
+    tmux.press("Escape");
+    scene.assert_ended_cleanly();
+}
+
+#[test]
+fn at_80_by_24_the_messages_get_the_width() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let scene = Scene::prepare();
+    scene.launch(80, 24, "bob");
+    let tmux = &scene.tmux;
+    tmux.wait_for("the conversation with bob", |s| {
+        s.contains("Message to bob")
+    });
+    // "HH:MM alice: " and 47 characters: a line of 60 columns.
+    let text = format!("{}abcdefg", "0123456789".repeat(4));
+    tmux.type_text(&text);
+    tmux.press("Enter");
+    let screen = tmux.wait_for("the sent message", |s| s.contains("alice: 0123"));
+    let rows = rows_with(&screen, "alice: 0123");
+    assert!(
+        rows.len() == 1 && rows[0].contains(&format!("alice: {text}")),
+        "the line was wrapped:\n{screen}"
+    );
+    assert!(
+        screen.contains("bob [unverified]: first words from bob"),
+        "{screen}"
+    );
+    // The conversation list is still there, narrow; the members pane is not.
+    assert!(screen.contains("Conversa"), "{screen}");
+    assert!(!screen.contains("Members"), "{screen}");
+    tmux.press("Escape");
+    scene.assert_ended_cleanly();
+}
+
+#[test]
+fn a_removed_member_gets_no_compose_box() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let scene = Scene::prepare();
+    let carol = scene.register("carol");
+    let bob = &scene.bob;
+    // Removed while away from the chat: from room. Still in desk, for now.
+    scene.parley(
+        bob,
+        &["group", "create", "room", "--members", "alice,carol"],
+    );
+    scene.parley(bob, &["group", "create", "desk", "--members", "alice"]);
+    scene.parley(bob, &["group", "remove", "room", "alice"]);
+    scene.parley(&scene.alice, &["read"]);
+    scene.parley(&carol, &["read"]);
+    scene.launch(120, 40, "bob/room");
+    let tmux = &scene.tmux;
+    let explanation = "You were removed from this group; you can read its history but not write.";
+    let screen = tmux.wait_for("the explanation", |s| s.contains(explanation));
+    assert!(!screen.contains("Message to"), "{screen}");
+    assert!(screen.contains("bob removed you from bob/room"), "{screen}");
+    // Typing goes nowhere, and Enter sends nothing.
+    tmux.type_text("let me back in");
+    tmux.press("Enter");
+    let screen = tmux.wait_for("the refusal", |s| {
+        s.lines().filter(|row| row.contains(explanation)).count() == 2
+    });
+    assert!(!screen.contains("let me back in"), "{screen}");
+    let carols = scene.parley(&carol, &["read"]);
+    assert!(!carols.contains("let me back in"), "{carols}");
+
+    // desk has a box until bob removes alice while she looks at it.
+    tmux.press("BTab");
+    tmux.wait_for("desk's compose box", |s| s.contains("Message to bob/desk"));
+    scene.parley(bob, &["group", "remove", "desk", "alice"]);
+    let screen = tmux.wait_for_within(LIVE_TIMEOUT, "the box replaced live", |s| {
+        s.contains(explanation) && !s.contains("Message to")
+    });
+    assert!(screen.contains("removed from bob/desk by bob"), "{screen}");
+    tmux.press("Escape");
+    scene.assert_ended_cleanly();
+}
+
+/// The number after "line " on each row of the screen that has one, top to bottom.
+fn numbered_lines(screen: &str) -> Vec<u32> {
+    screen
+        .lines()
+        .filter_map(|row| {
+            let at = row.find("line ")?;
+            row.get(at + 5..at + 8)?.parse().ok()
+        })
+        .collect()
+}
+
+#[test]
+fn page_up_scrolls_by_a_page() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let scene = Scene::prepare();
+    let long: Vec<String> = (0..100).map(|i| format!("line {i:03}")).collect();
+    scene.parley(&scene.bob, &["send", "alice", &long.join("\n")]);
+    scene.parley(&scene.alice, &["read"]);
+    scene.launch(120, 40, "bob");
+    let tmux = &scene.tmux;
+    let screen = tmux.wait_for("the newest line", |s| s.contains("line 099"));
+    let before = numbered_lines(&screen);
+    let top = before[0];
+    // 40 rows less the compose box, the status line and the borders: 33 rows of messages.
+    assert_eq!(before.len(), 33, "{screen}");
+    assert_eq!(before.last(), Some(&99), "{screen}");
+
+    tmux.press("PPage");
+    let screen = tmux.wait_for("the view to move", |s| !s.contains("line 099"));
+    let after = numbered_lines(&screen);
+    // One row of overlap: the row that was at the top is now at the bottom.
+    assert_eq!(after.last(), Some(&top), "{screen}");
+    assert_eq!(after[0], top - 32, "{screen}");
+
+    tmux.press("PPage");
+    tmux.press("PPage");
+    tmux.press("PPage");
+    tmux.wait_for("the oldest message at the top", |s| {
+        s.contains("first words from bob") && s.contains("line 000")
+    });
+    tmux.press("NPage");
+    tmux.press("NPage");
+    tmux.press("NPage");
+    tmux.press("NPage");
+    tmux.wait_for("the newest line again", |s| s.contains("line 099"));
+    tmux.press("Escape");
+    scene.assert_ended_cleanly();
+}
+
+/// While alice's chat is open, alice also uses parley from another shell: a message sent
+/// there shows in the chat, `history` sees what the chat sent, and `read` prints what came
+/// in, with the chat picking up the new conversation too. One daemon serves both, so
+/// neither waits for the other's lock.
+#[test]
+fn the_chat_and_commands_in_another_shell_work_together() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let scene = Scene::start();
+    let (tmux, alice) = (&scene.tmux, &scene.alice);
+    tmux.wait_for("the conversation with bob", |s| {
+        s.contains("Message to bob")
+    });
+    let status = scene.parley(alice, &["daemon", "status", "--json"]);
+    assert!(status.contains("\"running\":true"), "{status}");
+
+    // Sent from the other shell: shown in the chat, once.
+    scene.parley(alice, &["send", "bob", "sent from the other shell"]);
+    let screen = tmux.wait_for_within(LIVE_TIMEOUT, "the message sent elsewhere", |s| {
+        s.contains("alice: sent from the other shell")
+    });
+    assert_eq!(
+        rows_with(&screen, "sent from the other shell").len(),
+        1,
+        "{screen}"
+    );
+
+    // Sent from the chat: in the history the other shell prints, and bob gets both.
+    tmux.type_text("typed in the chat");
+    tmux.press("Enter");
+    tmux.wait_for("the message typed in the chat", |s| {
+        s.contains("alice: typed in the chat")
+    });
+    let history = scene.parley(alice, &["history", "bob"]);
+    assert!(
+        history.find("sent from the other shell") < history.find("typed in the chat"),
+        "{history}"
+    );
+    let bob_reads = scene.parley(&scene.bob, &["read"]);
+    assert!(
+        bob_reads.contains("alice: sent from the other shell"),
+        "{bob_reads}"
+    );
+    assert!(
+        bob_reads.contains("alice: typed in the chat"),
+        "{bob_reads}"
+    );
+
+    // carol writes while the chat shows bob: `read` in the other shell prints it, and the
+    // chat lists carol's conversation whichever of the two fetched it.
+    let carol = scene.register("carol");
+    scene.parley(&carol, &["send", "alice", "carol here"]);
+    let read = scene.parley(alice, &["read"]);
+    assert!(read.contains("[carol] carol: carol here"), "{read}");
+    tmux.wait_for_within(LIVE_TIMEOUT, "carol's conversation in the list", |s| {
+        s.contains("carol")
+    });
+    tmux.press("Tab");
+    tmux.wait_for("carol's message", |s| {
+        s.contains("carol [unverified]: carol here")
+    });
+    tmux.press("Escape");
+    scene.assert_ended_cleanly();
+    // Shown once: neither read nor the chat shows it again.
+    assert!(scene.parley(alice, &["read"]).is_empty());
 }

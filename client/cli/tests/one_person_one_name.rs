@@ -118,7 +118,7 @@ fn a_newly_registered_handle_cannot_capture_our_own_group() {
 
     // The person summit writes first: now "summit" could mean either, and is refused.
     summit.run(&["send", "alice", "hello from summit"]).ok();
-    assert_has(&read(&alice), "summit: hello from summit");
+    assert_has(&read(&alice), "[summit] summit: hello from summit");
     let refused = alice
         .run(&["send", "summit", "the group's position"])
         .fails_with(2);
@@ -196,7 +196,7 @@ fn an_invitation_is_announced_with_who_what_and_whom() {
     let line = rx.recv_timeout(Duration::from_secs(30)).unwrap();
     assert_eq!(
         line,
-        "* carol added you to carol/board (members: carol, you, alice)"
+        "[carol/board] * carol added you to carol/board (members: carol, you, alice)"
     );
     follower.kill().unwrap();
     follower.wait().unwrap();
@@ -220,11 +220,15 @@ fn read_shows_what_send_fetched() {
     carol.run(&["send", "bob", "are you in?"]).ok();
     bob.run(&["send", "carol", "in"]).ok();
     let bob_reads = read(&bob);
-    assert_has(&bob_reads, "carol: are you in?");
+    assert_has(&bob_reads, "[carol] carol: are you in?");
     assert!(bob_reads.iter().all(|l| !l.contains("bob's answer")));
     // Every message of the room reaches carol's read exactly once.
     let carol_reads = read(&carol);
-    for line in ["alice: alice's proposal", "bob: bob's answer", "bob: in"] {
+    for line in [
+        "[alice/g] alice: alice's proposal",
+        "[alice/g] bob: bob's answer",
+        "[bob] bob: in",
+    ] {
         assert_eq!(
             carol_reads.iter().filter(|l| *l == line).count(),
             1,
@@ -480,7 +484,7 @@ fn a_changed_member_blocks_the_group_until_decided() {
     alice.run(&["contact", "accept-new-key", "carol"]).ok();
     alice.run(&["send", "team", "the draft"]).fails_with(3);
     // The held message is shown now.
-    assert_has(&read(&alice), "carol: carol here, new laptop");
+    assert_has(&read(&alice), "[carol] carol: carol here, new laptop");
     // Removing the old key unblocks; adding carol back brings in the new one.
     alice.run(&["group", "remove", "team", "carol"]).ok();
     alice.run(&["send", "team", "the draft"]).ok();
@@ -488,7 +492,7 @@ fn a_changed_member_blocks_the_group_until_decided() {
     alice.run(&["group", "add", "team", "carol"]).ok();
     alice.run(&["send", "team", "the second draft"]).ok();
     let carol_reads = read(&new_carol);
-    assert_has(&carol_reads, "alice: the second draft");
+    assert_has(&carol_reads, "[alice/team] alice: the second draft");
     assert_lacks(&carol_reads.join("\n"), "alice: the draft\n");
 }
 
@@ -511,11 +515,11 @@ fn after_a_key_change_both_sides_use_the_live_conversation() {
     assert!(accepted.contains("\"bob (old key)\""), "{accepted}");
 
     // The message bob wrote with his new key is shown in the live conversation "bob".
-    assert_has(&read(&alice), "bob: new key, same bob");
+    assert_has(&read(&alice), "[bob] bob: new key, same bob");
     alice.run(&["send", "bob", "welcome back, bob"]).ok();
     assert_has(&read(&bob), "alice: welcome back, bob");
     bob.run(&["send", "alice", "thanks"]).ok();
-    assert_has(&read(&alice), "bob: thanks");
+    assert_has(&read(&alice), "[bob] bob: thanks");
     let live = history(&alice, "bob");
     for text in ["new key, same bob", "welcome back, bob", "thanks"] {
         assert!(live.contains(text), "{live}");

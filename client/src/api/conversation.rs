@@ -107,6 +107,35 @@ pub struct ConversationInfo {
     pub members: usize,
     /// The MLS epoch our state of the conversation is in; members in step share it.
     pub epoch: u64,
+    /// Whether we may still write in it; see [`ConversationState::can_post`].
+    pub state: ConversationState,
+}
+
+/// Whether a conversation can still be written in, or only read.
+///
+/// An application shows no way to write in a conversation that is not
+/// [`ConversationState::Active`]; the library refuses such a send in any case, with
+/// [`crate::ClientError::NotAMember`] or [`crate::ClientError::Retired`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum ConversationState {
+    /// We may post. A 1:1 with a person is always active: if the MLS group that carried it
+    /// was closed, the next message starts a new one (sending may still be blocked while
+    /// the person's key is CHANGED, which is a question of trust, not of this state).
+    Active,
+    /// A group we were removed from: its history stays readable, nothing can be sent.
+    Removed,
+    /// A 1:1 kept read-only after the person's key changed and the new key was accepted
+    /// (listed as `name (old key)`); write to the person's handle instead.
+    Retired,
+}
+
+impl ConversationState {
+    /// Whether a message may be sent to the conversation. False for every state but
+    /// [`ConversationState::Active`], including states a later version may add.
+    pub fn can_post(self) -> bool {
+        matches!(self, ConversationState::Active)
+    }
 }
 
 /// A member of a conversation.

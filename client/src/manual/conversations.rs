@@ -33,3 +33,12 @@
 //! [`MessageBody::MembershipChanged`](crate::MessageBody::MembershipChanged)), shown to every
 //! member in the same order as the messages around them. Anyone may be removed and added
 //! back; the group then continues for them from the moment they are back.
+//!
+//! A conversation can become read-only: a group we were removed from, or a 1:1 retired after
+//! the person's key changed and the new key was accepted (listed as `bob (old key)`; the
+//! person is written to under their handle, in a new 1:1). Its history stays readable.
+//! [`ConversationInfo::state`](crate::ConversationInfo::state) says so, so that an application
+//! offers no way to write there (a half-typed message must not wait in a box that cannot
+//! send); [`Client::send_text`](crate::Client::send_text) refuses such a send in any case,
+//! with [`ClientError::NotAMember`](crate::ClientError::NotAMember) or
+//! [`ClientError::Retired`](crate::ClientError::Retired).

@@ -10,7 +10,7 @@ use parley_crypto::handle::Handle;
 use parley_crypto::mls::GroupId;
 
 use crate::api::conversation::{
-    ConversationId, ConversationInfo, ConversationKind, GroupId as PublicGroupId,
+    ConversationId, ConversationInfo, ConversationKind, ConversationState, GroupId as PublicGroupId,
 };
 use crate::api::error::ClientError;
 use crate::state::naming::{Names, Target};
@@ -137,6 +137,15 @@ impl Ctx<'_> {
     }
 
     fn info(&self, conv: &Conversation, id: ConversationId, name: String) -> ConversationInfo {
+        // The rules of `send::message::send_text`: a retired 1:1 and a group we were removed
+        // from are refused; a closed 1:1 with a person is restarted by the next message.
+        let state = if conv.retired {
+            ConversationState::Retired
+        } else if conv.active || matches!(id, ConversationId::Direct(_)) {
+            ConversationState::Active
+        } else {
+            ConversationState::Removed
+        };
         ConversationInfo {
             id,
             name,
@@ -153,6 +162,7 @@ impl Ctx<'_> {
                 0
             },
             epoch: self.session.mls.epoch(&conv.group_id).unwrap_or(0),
+            state,
         }
     }
 }

@@ -5,29 +5,25 @@ use parley_client::{ClientError, ConversationId, MessageId, Verification};
 
 use crate::daemon::folder::Problem;
 
-use super::model::{Entry, Incoming, Member, Room};
-
-/// How many lines one PageUp/PageDown moves the message view.
-const SCROLL_STEP: u16 = 5;
+use super::line_editor::{Edit, LineEditor};
+use super::model::{Entry, Incoming, Member, Posting, Room};
 
 /// What a key asks for, once input.rs has translated it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Command {
     /// A character for the compose box (`?` in an empty box shows the help instead).
     Type(char),
-    /// Delete the last character of the compose box.
-    Backspace,
-    /// Empty the compose box.
-    ClearInput,
+    /// Move the cursor in, or delete from, the compose box.
+    Edit(Edit),
     /// Send what is in the compose box.
     Submit,
     /// Show the next conversation.
     NextConversation,
     /// Show the previous conversation.
     PreviousConversation,
-    /// Look further back in the messages.
+    /// Look a page further back in the messages.
     ScrollUp,
-    /// Look further forward in the messages.
+    /// Look a page further forward in the messages.
     ScrollDown,
     /// Show or hide the help.
     ToggleHelp,
@@ -78,6 +74,15 @@ pub(crate) struct Status {
     pub(crate) level: Level,
 }
 
+/// What the last frame showed of the messages, so that a page is a page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Viewport {
+    /// Rows of messages on screen.
+    pub(crate) rows: u16,
+    /// How many rows the view can be scrolled back before the oldest message is at the top.
+    pub(crate) max_scroll: u16,
+}
+
 /// One conversation as the chat shows it.
 #[derive(Debug, Clone)]
 pub(crate) struct Conversation {
@@ -97,6 +102,11 @@ pub(crate) struct Conversation {
     pub(crate) members: Vec<Member>,
     /// A member whose changed key blocked a send here, until a send succeeds again.
     pub(crate) changed_key: Option<String>,
+    /// Whether the person may write here.
+    pub(crate) posting: Posting,
+    /// What is being written here and not sent yet. It belongs to this conversation alone:
+    /// switching away keeps it here, and it can never be sent anywhere else.
+    draft: LineEditor,
 }
 
 impl Conversation {
@@ -110,7 +120,14 @@ impl Conversation {
             messages: Vec::new(),
             members: Vec::new(),
             changed_key: None,
+            posting: Posting::Open,
+            draft: LineEditor::default(),
         }
+    }
+
+    /// The text being written here, with its cursor.
+    pub(crate) fn draft(&self) -> &LineEditor {
+        &self.draft
     }
 
     /// The member whose key changed, if any: sending here is blocked until it is resolved.
@@ -129,13 +146,14 @@ pub(crate) struct App {
     me: String,
     conversations: Vec<Conversation>,
     selected: Option<usize>,
-    input: String,
     status: Option<Status>,
     /// Whether the status line only reports trouble of the push stream, which any newer
     /// news may replace.
     status_from_stream: bool,
     help: bool,
     scroll: u16,
+    /// The message view as last drawn.
+    viewport: Viewport,
     /// Entries that came on screen and are not marked read yet.
     seen: Vec<MessageId>,
 }
@@ -147,11 +165,11 @@ impl App {
             me,
             conversations: Vec::new(),
             selected: None,
-            input: String::new(),
             status: None,
             status_from_stream: false,
             help: false,
             scroll: 0,
+            viewport: Viewport::default(),
             seen: Vec::new(),
         };
         app.merge_conversations(conversations);
@@ -179,9 +197,9 @@ impl App {
         self.selected.and_then(|i| self.conversations.get(i))
     }
 
-    /// The text being written.
+    /// The text being written in the conversation on screen.
     pub(crate) fn input(&self) -> &str {
-        &self.input
+        self.current().map_or("", |c| c.draft.text())
     }
 
     /// The status line, if there is something to say.
@@ -197,6 +215,13 @@ impl App {
     /// How many lines the message view is scrolled back from the newest message.
     pub(crate) fn scroll(&self) -> u16 {
         self.scroll
+    }
+
+    /// Takes note of the message view as drawn: a page is its height, and scrolling stops
+    /// at the oldest message.
+    pub(crate) fn set_viewport(&mut self, viewport: Viewport) {
+        self.viewport = viewport;
+        self.scroll = self.scroll.min(viewport.max_scroll);
     }
 
     /// Sets the status line.
@@ -217,13 +242,15 @@ impl App {
         existed
     }
 
-    /// Adds conversations not listed yet and updates the name and kind of those that are.
+    /// Adds conversations not listed yet and updates the name, kind and state of those that
+    /// are.
     pub(crate) fn merge_conversations(&mut self, rooms: &[Room]) {
         for room in rooms {
             let index = self.ensure(&room.id, &room.name);
             if let Some(conversation) = self.conversations.get_mut(index) {
                 conversation.group = room.group;
                 conversation.name = room.name.clone();
+                conversation.posting = room.posting;
             }
         }
     }
@@ -276,17 +303,27 @@ impl App {
             return None;
         }
         match command {
-            Command::Type('?') if self.input.is_empty() => self.help = true,
-            Command::Type(c) => self.input.push(c),
-            Command::Backspace => {
-                self.input.pop();
+            Command::Type('?') if self.input().is_empty() => self.help = true,
+            Command::Type(c) => {
+                if let Some(draft) = self.writable_draft() {
+                    draft.insert(c);
+                }
             }
-            Command::ClearInput => self.input.clear(),
+            Command::Edit(edit) => {
+                if let Some(draft) = self.writable_draft() {
+                    draft.apply(edit);
+                }
+            }
             Command::Submit => return self.submit(),
             Command::NextConversation => self.step(1),
             Command::PreviousConversation => self.step(-1),
-            Command::ScrollUp => self.scroll = self.scroll.saturating_add(SCROLL_STEP),
-            Command::ScrollDown => self.scroll = self.scroll.saturating_sub(SCROLL_STEP),
+            Command::ScrollUp => {
+                self.scroll = self
+                    .scroll
+                    .saturating_add(self.page())
+                    .min(self.viewport.max_scroll);
+            }
+            Command::ScrollDown => self.scroll = self.scroll.saturating_sub(self.page()),
             Command::ToggleHelp => self.help = true,
             Command::Escape | Command::Quit => return Some(Action::Quit),
         }
@@ -336,8 +373,8 @@ impl App {
         }
     }
 
-    /// A send finished. On failure the text goes back into an empty compose box, so nothing
-    /// typed is lost.
+    /// A send finished. On failure the text goes back into the draft of the conversation it
+    /// was meant for (whichever is on screen now), so nothing typed is lost or moved.
     pub(crate) fn on_sent(
         &mut self,
         conversation: &ConversationId,
@@ -349,7 +386,10 @@ impl App {
             Ok(message) => {
                 if let Some(c) = self.conversations.get_mut(index) {
                     c.changed_key = None;
-                    c.messages.push(message);
+                    // The daemon's announcement of this very message may have come first.
+                    if !c.messages.iter().any(|m| m.id == message.id) {
+                        c.messages.push(message);
+                    }
                 }
                 if self.status.as_ref().is_some_and(|s| s.level == Level::Info) {
                     self.status = None;
@@ -368,8 +408,8 @@ impl App {
                     },
                     describe(&error),
                 );
-                if self.input.is_empty() && self.selected == Some(index) {
-                    self.input = text;
+                if let Some(c) = self.conversations.get_mut(index) {
+                    c.draft.restore(&text);
                 }
                 match error.client_error() {
                     Some(
@@ -398,8 +438,17 @@ impl App {
         }
         let on_screen = self.selected == Some(index);
         let id = message.conversation.clone();
+        // Our own words, sent from another window, are news to nobody here.
+        let ours = message.sender == self.me;
         if let Some(conversation) = self.conversations.get_mut(index) {
-            if on_screen {
+            // The daemon announces what any window sent or fetched, so an entry may arrive
+            // that this window already shows.
+            if conversation.messages.iter().any(|m| m.id == message.id) {
+                return None;
+            }
+            if ours {
+                // Nothing to mark: what we wrote is never unread.
+            } else if on_screen {
                 self.seen.push(message.id);
             } else {
                 conversation.unread += 1;
@@ -411,22 +460,40 @@ impl App {
     }
 
     fn submit(&mut self) -> Option<Action> {
-        let Some((conversation, name)) = self.current().map(|c| (c.id.clone(), c.name.clone()))
-        else {
+        let Some(current) = self.current() else {
             self.set_status(
                 Level::Error,
                 "No conversation to send to: start one with `parley chat HANDLE`.",
             );
             return None;
         };
-        if self.input.trim().is_empty() {
+        let (conversation, name) = (current.id.clone(), current.name.clone());
+        if let Some(why) = current.posting.explanation() {
+            self.set_status(Level::Error, why);
+            return None;
+        }
+        if current.draft.text().trim().is_empty() {
             self.set_status(Level::Info, "Type a message first, then press Enter.");
             return None;
         }
-        let text = std::mem::take(&mut self.input);
+        let text = self.writable_draft().map(LineEditor::take)?;
         self.set_status(Level::Info, format!("Sending to {name}…"));
         self.scroll = 0;
         Some(Action::Send { conversation, text })
+    }
+
+    /// The draft of the conversation on screen, if the person may write there.
+    fn writable_draft(&mut self) -> Option<&mut LineEditor> {
+        let index = self.selected?;
+        self.conversations
+            .get_mut(index)
+            .filter(|c| c.posting == Posting::Open)
+            .map(|c| &mut c.draft)
+    }
+
+    /// How far PageUp and PageDown move: the rows on screen, less one kept for context.
+    fn page(&self) -> u16 {
+        self.viewport.rows.saturating_sub(1).max(1)
     }
 
     fn step(&mut self, delta: isize) {
@@ -522,6 +589,7 @@ pub(crate) mod tests {
             id: id(name),
             name: name.to_owned(),
             group,
+            posting: Posting::Open,
         }
     }
 
@@ -534,9 +602,12 @@ pub(crate) mod tests {
 
     fn message(conversation: &str, sender: &str, text: &str) -> Entry {
         Entry {
+            // Distinct texts are distinct entries (entries with one id are one entry).
             id: MessageId::new(
                 GroupId::from_bytes([text.len() as u8; 32]),
-                text.len() as u64,
+                text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                }),
             ),
             conversation: id(conversation),
             conversation_name: conversation.to_owned(),
@@ -644,7 +715,7 @@ pub(crate) mod tests {
     fn typing_and_enter_send_to_the_selected_conversation() {
         let mut app = app();
         type_text(&mut app, "hellox");
-        assert_eq!(app.handle(Command::Backspace), None);
+        assert_eq!(app.handle(Command::Edit(Edit::Backspace)), None);
         assert_eq!(app.input(), "hello");
         assert_eq!(
             app.handle(Command::Submit),
@@ -837,5 +908,167 @@ pub(crate) mod tests {
         let mut app = app();
         app.set_members(&id("bob"), vec![member("bob", Verification::Changed)]);
         assert_eq!(app.current().and_then(|c| c.key_alarm()), Some("bob"));
+    }
+
+    fn edit(app: &mut App, edit: Edit) {
+        assert_eq!(app.handle(Command::Edit(edit)), None);
+    }
+
+    fn select(app: &mut App, name: &str) {
+        while app.current().map(|c| c.name.as_str()) != Some(name) {
+            app.handle(Command::NextConversation);
+        }
+    }
+
+    #[test]
+    fn keys_edit_inside_the_line() {
+        let mut app = app();
+        type_text(&mut app, "helo world");
+        edit(&mut app, Edit::WordLeft);
+        edit(&mut app, Edit::Left);
+        type_text(&mut app, ",");
+        edit(&mut app, Edit::Home);
+        edit(&mut app, Edit::WordRight);
+        edit(&mut app, Edit::Left);
+        type_text(&mut app, "l");
+        assert_eq!(app.input(), "hello, world");
+        edit(&mut app, Edit::End);
+        edit(&mut app, Edit::DeleteWordBefore);
+        assert_eq!(app.input(), "hello, ");
+        edit(&mut app, Edit::DeleteToStart);
+        assert_eq!(app.input(), "");
+    }
+
+    #[test]
+    fn each_conversation_keeps_its_own_draft() {
+        let mut app = app();
+        type_text(&mut app, "our final offer is");
+        app.handle(Command::NextConversation);
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("team"));
+        assert_eq!(app.input(), "");
+        type_text(&mut app, "status?");
+        assert_eq!(
+            app.handle(Command::Submit),
+            Some(Action::Send {
+                conversation: id("team"),
+                text: "status?".to_owned(),
+            })
+        );
+        app.handle(Command::PreviousConversation);
+        assert_eq!(app.input(), "our final offer is");
+        // The cursor came back where it was too.
+        type_text(&mut app, " 12");
+        assert_eq!(app.input(), "our final offer is 12");
+        // A conversation that appears while typing does not take the draft.
+        app.on_event(Incoming::Entry(message("carol", "carol", "hi")));
+        select(&mut app, "carol");
+        assert_eq!(app.input(), "");
+        assert_eq!(app.handle(Command::Submit), None);
+    }
+
+    #[test]
+    fn a_failed_send_goes_back_to_its_own_conversation() {
+        let mut app = app();
+        type_text(&mut app, "offer");
+        let Some(Action::Send { conversation, text }) = app.handle(Command::Submit) else {
+            panic!("no send action");
+        };
+        app.handle(Command::NextConversation);
+        type_text(&mut app, "unrelated");
+        let down = Problem::Client(ClientError::RelayUnreachable(
+            "connection refused".to_owned(),
+        ));
+        app.on_sent(&conversation, text, Err(down));
+        assert_eq!(app.input(), "unrelated");
+        app.handle(Command::PreviousConversation);
+        assert_eq!(app.input(), "offer");
+
+        // Typed again meanwhile: the unsent text goes first, nothing is lost.
+        type_text(&mut app, " and more");
+        let Some(Action::Send { conversation, text }) = app.handle(Command::Submit) else {
+            panic!("no send action");
+        };
+        type_text(&mut app, "then");
+        let down = Problem::Client(ClientError::RelayUnreachable(
+            "connection refused".to_owned(),
+        ));
+        app.on_sent(&conversation, text, Err(down));
+        assert_eq!(app.input(), "offer and more then");
+    }
+
+    #[test]
+    fn no_writing_where_the_person_may_not_post() {
+        let mut app = app();
+        app.merge_conversations(&[Room {
+            posting: Posting::Removed,
+            ..info("team", true)
+        }]);
+        select(&mut app, "team");
+        type_text(&mut app, "let me back in");
+        edit(&mut app, Edit::Backspace);
+        assert_eq!(app.input(), "");
+        assert_eq!(app.handle(Command::Submit), None);
+        let status = app.status().cloned().unwrap();
+        assert_eq!(status.level, Level::Error);
+        assert!(
+            status.text.contains("removed from this group"),
+            "{}",
+            status.text
+        );
+        // ? still opens the help; switching away still works.
+        assert_eq!(app.handle(Command::Type('?')), None);
+        assert!(app.help_visible());
+        app.handle(Command::Escape);
+        app.handle(Command::NextConversation);
+        type_text(&mut app, "hi");
+        assert_eq!(app.input(), "hi");
+    }
+
+    #[test]
+    fn a_page_is_the_height_of_the_view_less_one_row() {
+        let mut app = app();
+        app.set_viewport(Viewport {
+            rows: 20,
+            max_scroll: 50,
+        });
+        app.handle(Command::ScrollUp);
+        assert_eq!(app.scroll(), 19);
+        app.handle(Command::ScrollUp);
+        assert_eq!(app.scroll(), 38);
+        app.handle(Command::ScrollUp);
+        assert_eq!(app.scroll(), 50, "stops at the oldest message");
+        app.handle(Command::ScrollDown);
+        assert_eq!(app.scroll(), 31);
+        app.set_viewport(Viewport {
+            rows: 20,
+            max_scroll: 10,
+        });
+        assert_eq!(app.scroll(), 10);
+        app.handle(Command::ScrollDown);
+        assert_eq!(app.scroll(), 0);
+    }
+
+    /// The daemon announces what another window sent or fetched: shown once, and our own
+    /// words never count as unread.
+    #[test]
+    fn an_announced_entry_is_shown_once_and_ours_is_never_unread() {
+        let mut app = app();
+        app.open(&id("bob"), "bob");
+        let answer = message("team", "bob", "the answer");
+        app.on_event(Incoming::Entry(answer.clone()));
+        app.on_event(Incoming::Entry(answer));
+        assert_eq!(app.conversations()[1].messages.len(), 1);
+        assert_eq!(unread(&app, "team"), 1);
+        app.on_event(Incoming::Entry(message(
+            "team",
+            "alice",
+            "from my other shell",
+        )));
+        assert_eq!(app.conversations()[1].messages.len(), 2);
+        assert_eq!(unread(&app, "team"), 1, "our own words are not unread");
+        let sent = message("bob", "alice", "sent here");
+        app.on_event(Incoming::Entry(sent.clone()));
+        app.on_sent(&id("bob"), "sent here".to_owned(), Ok(sent));
+        assert_eq!(app.conversations()[0].messages.len(), 1);
     }
 }

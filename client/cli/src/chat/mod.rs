@@ -1,22 +1,27 @@
 //! `parley chat`: the interactive terminal chat.
 //!
-//! The state and its rules live in `app` (testable without a terminal), the drawing in `ui`,
-//! the keys in `input`, the library calls in `worker`, the terminal's care in `terminal`.
+//! The state and its rules live in `app` (testable without a terminal), the drawing in `ui`
+//! (the panes placed by `layout`), the keys in `input`, the line being written in
+//! `line_editor` (shown by `wrap`), the library calls in `worker`, the terminal's care in
+//! `terminal`.
 //! This file only wires them: keys, relay events and finished requests in; frames out.
 
 mod app;
 mod input;
+mod layout;
+mod line_editor;
 mod model;
 mod terminal;
 mod ui;
 mod worker;
+mod wrap;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result};
 use crossterm::event::{Event as TerminalEvent, EventStream};
 use futures::StreamExt;
-use parley_client::{ClientError, ConversationId, Handle};
+use parley_client::{ClientError, ConversationId, Event, Handle};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -39,6 +44,9 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
     terminal::require_terminal()?;
     let client = ctx.open_shared().await?;
     let me = client.whoami().await?.handle;
+    // Listening before loading: what arrives while the history loads is announced, not lost
+    // between the two (an entry both loaded and announced is shown once).
+    let events = client.events().await?;
     let rooms: Vec<Room> = client
         .conversations()
         .await?
@@ -66,7 +74,7 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
         }
     }
     let mut session = Session::enter()?;
-    let result = chat(&mut session.screen, &mut app, &client, &me).await;
+    let result = chat(&mut session.screen, &mut app, &client, &me, events).await;
     drop(session);
     result
 }
@@ -96,7 +104,13 @@ impl Drop for Worker {
 }
 
 /// The loop: draw, wait for the next key, relay event or finished request, apply it.
-async fn chat(screen: &mut Screen, app: &mut App, client: &Folder, me: &Handle) -> Result<()> {
+async fn chat(
+    screen: &mut Screen,
+    app: &mut App,
+    client: &Folder,
+    me: &Handle,
+    events: impl futures::Stream<Item = Result<Event, Problem>> + Send,
+) -> Result<()> {
     let (requests, request_rx) = mpsc::unbounded_channel();
     let (outcome_tx, mut outcomes) = mpsc::unbounded_channel();
     let _worker = Worker(tokio::spawn(worker::run(
@@ -104,14 +118,16 @@ async fn chat(screen: &mut Screen, app: &mut App, client: &Folder, me: &Handle) 
         request_rx,
         outcome_tx,
     )));
-    let mut events = Box::pin(client.events().await?).fuse();
+    let mut events = Box::pin(events).fuse();
     let mut keys = EventStream::new().fuse();
     let mut stop = Termination::new();
     loop {
         let now = now_ms();
+        let mut viewport = app::Viewport::default();
         screen
-            .draw(|frame| ui::draw(frame, app, now))
+            .draw(|frame| viewport = ui::draw(frame, app, now))
             .context("cannot draw the chat")?;
+        app.set_viewport(viewport);
         let action = tokio::select! {
             key = keys.next() => match key {
                 Some(Ok(TerminalEvent::Key(key))) => input::command(key).and_then(|c| app.handle(c)),
@@ -174,6 +190,10 @@ fn apply(app: &mut App, me: &Handle, outcome: Outcome) -> Option<Action> {
                 }
                 // A conversation the person is about to start has no members yet.
                 Err(Problem::Client(ClientError::UnknownConversation(_))) => {}
+                // One they were removed from has none to show; the removal's alert stays.
+                Err(Problem::Client(ClientError::NotAMember(_))) => {
+                    app.set_members(&conversation, Vec::new())
+                }
                 Err(error) => app.set_status(
                     Level::Error,
                     format!("Cannot show the members of this conversation: {error}"),

@@ -2,8 +2,8 @@
 //! so that the chat's rules can be tested with values a test writes by hand.
 
 use parley_client::{
-    Alert, ConversationId, ConversationInfo, ConversationKind, Event, Handle, MemberInfo, Message,
-    MessageId, Verification,
+    Alert, ConversationId, ConversationInfo, ConversationKind, ConversationState, Event, Handle,
+    MemberInfo, Message, MessageId, Verification,
 };
 
 use crate::message_view;
@@ -77,6 +77,8 @@ pub(crate) struct Room {
     pub(crate) name: String,
     /// A group rather than a 1:1.
     pub(crate) group: bool,
+    /// Whether the person may write in it.
+    pub(crate) posting: Posting,
 }
 
 impl From<&ConversationInfo> for Room {
@@ -85,6 +87,50 @@ impl From<&ConversationInfo> for Room {
             id: info.id.clone(),
             name: info.name.clone(),
             group: info.kind == ConversationKind::Group,
+            posting: Posting::of(info.state),
+        }
+    }
+}
+
+/// Whether the person may write in a conversation; the chat offers a compose box only where
+/// they may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Posting {
+    /// They may.
+    Open,
+    /// They were removed from the group.
+    Removed,
+    /// A 1:1 with a key they no longer use.
+    Retired,
+    /// Read-only for a reason this version does not know.
+    Closed,
+}
+
+impl Posting {
+    /// The chat's view of the library's state.
+    pub(crate) fn of(state: ConversationState) -> Posting {
+        match state {
+            ConversationState::Active => Posting::Open,
+            ConversationState::Removed => Posting::Removed,
+            ConversationState::Retired => Posting::Retired,
+            // Whatever a later library adds, the question that matters is answered there.
+            other if other.can_post() => Posting::Open,
+            _ => Posting::Closed,
+        }
+    }
+
+    /// Why there is no compose box, in one line; None where the person may write.
+    pub(crate) fn explanation(self) -> Option<&'static str> {
+        match self {
+            Posting::Open => None,
+            Posting::Removed => {
+                Some("You were removed from this group; you can read its history but not write.")
+            }
+            Posting::Retired => Some(
+                "This conversation holds a key this person no longer uses; you can read it but \
+                 not write. Write to them in the conversation under their handle.",
+            ),
+            Posting::Closed => Some("You can read this conversation but not write in it."),
         }
     }
 }

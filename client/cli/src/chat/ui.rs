@@ -1,6 +1,7 @@
 //! Draws the chat from its state: conversations on the left, messages in the middle, members
-//! on the right, the compose box and the status line below, the help on top when asked for.
-//! Drawing never changes the state.
+//! on the right (as far as the width allows, see `layout`), the compose box and the status
+//! line below, the help on top when asked for. Drawing never changes the state; it reports
+//! what the message view showed, for the next PageUp.
 
 use parley_client::Verification;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
@@ -9,50 +10,98 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::app::{App, Conversation, Level};
-use super::model::{Entry, Member};
+use super::app::{App, Conversation, Level, Viewport};
+use super::layout;
+use super::model::{Entry, Member, Posting};
+use super::wrap::{wrap, Wrapped};
 use crate::sanitize::for_terminal;
 use crate::time::utc_minute;
-
-/// Width of the conversation list, borders included.
-const LIST_WIDTH: u16 = 26;
-/// Width of the member list, borders included.
-const MEMBERS_WIDTH: u16 = 30;
 
 /// The keys, as the help shows them; input.rs is the authority on what they do.
 const HELP: &[(&str, &str)] = &[
     ("Enter", "send the message"),
     ("Tab, Down, Ctrl-N", "next conversation"),
     ("Shift-Tab, Up, Ctrl-P", "previous conversation"),
-    ("PageUp, PageDown", "scroll the messages"),
-    ("Backspace", "delete the last character"),
-    ("Ctrl-U", "clear the message being written"),
+    ("PageUp, PageDown", "scroll the messages by a page"),
+    ("Left, Right", "move in the message (also Ctrl-B, Ctrl-F)"),
+    ("Home, End", "go to its start or end (also Ctrl-A, Ctrl-E)"),
+    (
+        "Ctrl-Left, Ctrl-Right",
+        "move by a word (also Alt-B, Alt-F)",
+    ),
+    ("Backspace, Delete", "delete before or at the cursor"),
+    ("Ctrl-W", "delete the word before the cursor"),
+    ("Ctrl-U, Ctrl-K", "delete to the start, to the end"),
     ("? or F1", "show or hide this help (? in a message types ?)"),
     ("Esc, Ctrl-C, Ctrl-D", "quit"),
 ];
 
 /// Draws one frame.
-pub(super) fn draw(frame: &mut Frame<'_>, app: &App, now_ms: u64) {
-    let [main, compose, status] = Layout::vertical([
-        Constraint::Min(3),
-        Constraint::Length(3),
-        Constraint::Length(2),
-    ])
-    .areas(frame.area());
-    let [list, messages, members] = Layout::horizontal([
-        Constraint::Length(LIST_WIDTH),
-        Constraint::Min(20),
-        Constraint::Length(MEMBERS_WIDTH),
-    ])
-    .areas(main);
-
-    draw_conversations(frame, app, list);
-    draw_messages(frame, app, messages, now_ms);
-    draw_members(frame, app, members);
-    draw_compose(frame, app, compose);
-    draw_status(frame, app, status);
+pub(super) fn draw(frame: &mut Frame<'_>, app: &App, now_ms: u64) -> Viewport {
+    let area = frame.area();
+    let compose = Compose::of(app, area);
+    let panes = layout::panes(area, compose.height());
+    if let Some(list) = panes.list {
+        draw_conversations(frame, app, list);
+    }
+    let side = Hidden {
+        list: panes.list.is_none(),
+        members: panes.members.is_none(),
+    };
+    let viewport = draw_messages(frame, app, panes.messages, side, now_ms);
+    if let Some(members) = panes.members {
+        draw_members(frame, app, members);
+    }
+    draw_compose(frame, app, &compose, panes.compose);
+    draw_status(frame, app, panes.status);
     if app.help_visible() {
         draw_help(frame);
+    }
+    viewport
+}
+
+/// Which side panes did not fit, so the message pane's title stands in for them.
+#[derive(Clone, Copy)]
+struct Hidden {
+    list: bool,
+    members: bool,
+}
+
+/// What goes below the messages: a compose box, or why there is none.
+enum Compose {
+    /// The draft, broken into rows, of which `visible` are shown.
+    Box { wrapped: Wrapped, visible: u16 },
+    /// A line in place of the box: the person may not write here.
+    Notice { text: &'static str, height: u16 },
+}
+
+impl Compose {
+    fn of(app: &App, area: Rect) -> Compose {
+        let refusal = match app.current() {
+            None => Some("Nothing to write in yet: quit with Esc and start a conversation with `parley chat HANDLE`."),
+            Some(conversation) => conversation.posting.explanation(),
+        };
+        if let Some(text) = refusal {
+            let lines = Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .line_count(area.width);
+            let height = u16::try_from(lines).unwrap_or(u16::MAX).clamp(1, 3);
+            return Compose::Notice { text, height };
+        }
+        let draft = app.current().map(Conversation::draft);
+        let (text, cursor) = draft.map_or(("", 0), |d| (d.text(), d.cursor()));
+        let wrapped = wrap(text, cursor, area.width.saturating_sub(2));
+        let rows = u16::try_from(wrapped.rows.len()).unwrap_or(u16::MAX);
+        let visible = rows.min(layout::compose_rows(area.height));
+        Compose::Box { wrapped, visible }
+    }
+
+    /// Rows it takes, borders included.
+    fn height(&self) -> u16 {
+        match self {
+            Compose::Box { visible, .. } => visible.saturating_add(2),
+            Compose::Notice { height, .. } => *height,
+        }
     }
 }
 
@@ -62,7 +111,12 @@ fn draw_conversations(frame: &mut Frame<'_>, app: &App, area: Rect) {
         .iter()
         .map(|c| {
             let mut spans = vec![Span::raw(if c.group { "#" } else { " " })];
-            spans.push(Span::raw(for_terminal(&c.name)));
+            // Conversations that can only be read are dimmed.
+            let name_style = match c.posting {
+                Posting::Open => Style::new(),
+                _ => Style::new().fg(Color::DarkGray),
+            };
+            spans.push(Span::styled(for_terminal(&c.name), name_style));
             if c.unread > 0 {
                 spans.push(Span::styled(
                     format!(" ({})", c.unread),
@@ -83,7 +137,13 @@ fn draw_conversations(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_stateful_widget(list, area, &mut state);
 }
 
-fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect, now_ms: u64) {
+fn draw_messages(
+    frame: &mut Frame<'_>,
+    app: &App,
+    area: Rect,
+    hidden: Hidden,
+    now_ms: u64,
+) -> Viewport {
     let Some(conversation) = app.current() else {
         let hint = Paragraph::new(
             "No conversations yet. Quit with Esc and start one with `parley chat HANDLE`, \
@@ -92,14 +152,9 @@ fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect, now_ms: u64) {
         .wrap(Wrap { trim: true })
         .block(Block::bordered().title(" Messages "));
         frame.render_widget(hint, area);
-        return;
+        return Viewport::default();
     };
-    let title = format!(
-        " {}{} · times in UTC ",
-        if conversation.group { "#" } else { "" },
-        for_terminal(&conversation.name),
-    );
-    let block = Block::bordered().title(title);
+    let block = Block::bordered().title(messages_title(app, conversation, hidden));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -133,6 +188,34 @@ fn draw_messages(frame: &mut Frame<'_>, app: &App, area: Rect, now_ms: u64) {
     let offset = bottom.saturating_sub(usize::from(app.scroll()));
     let offset = u16::try_from(offset).unwrap_or(u16::MAX);
     frame.render_widget(paragraph.scroll((offset, 0)), inner);
+    Viewport {
+        rows: inner.height,
+        max_scroll: u16::try_from(bottom).unwrap_or(u16::MAX),
+    }
+}
+
+/// The conversation's name; where the side panes did not fit, what they would have said:
+/// how many members, and how to reach the other conversations.
+fn messages_title(app: &App, conversation: &Conversation, hidden: Hidden) -> String {
+    let mut title = format!(
+        " {}{}",
+        if conversation.group { "#" } else { "" },
+        for_terminal(&conversation.name),
+    );
+    if hidden.members && conversation.group && !conversation.members.is_empty() {
+        title.push_str(&format!(" · {} members", conversation.members.len()));
+    }
+    let count = app.conversations().len();
+    if hidden.list && count > 1 {
+        let position = app.selected().map_or(0, |i| i + 1);
+        title.push_str(&format!(" · {position}/{count}, Tab for next"));
+        let unread: usize = app.conversations().iter().map(|c| c.unread).sum();
+        if unread > 0 {
+            title.push_str(&format!(" · {unread} new elsewhere"));
+        }
+    }
+    title.push_str(" · times in UTC ");
+    title
 }
 
 /// `HH:MM sender [status]: text`; further lines of a multi-line text are indented. A change
@@ -217,7 +300,17 @@ fn draw_members(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(List::new(items).block(Block::bordered().title(title)), area);
 }
 
-fn draw_compose(frame: &mut Frame<'_>, app: &App, area: Rect) {
+fn draw_compose(frame: &mut Frame<'_>, app: &App, compose: &Compose, area: Rect) {
+    let (wrapped, visible) = match compose {
+        Compose::Notice { text, .. } => {
+            let notice = Paragraph::new(*text)
+                .style(Style::new().fg(Color::Yellow))
+                .wrap(Wrap { trim: true });
+            frame.render_widget(notice, area);
+            return;
+        }
+        Compose::Box { wrapped, visible } => (wrapped, usize::from(*visible)),
+    };
     let title = match app.current() {
         Some(c) => format!(" Message to {} · Enter sends ", for_terminal(&c.name)),
         None => " Message ".to_owned(),
@@ -225,16 +318,22 @@ fn draw_compose(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let shown = for_terminal(app.input());
-    let width = Line::raw(shown.as_str()).width();
-    // Keep the end of a long message, where the cursor is, in view.
-    let room = usize::from(inner.width.saturating_sub(1));
-    let skip = width.saturating_sub(room);
-    let skip = u16::try_from(skip).unwrap_or(u16::MAX);
-    frame.render_widget(Paragraph::new(shown).scroll((0, skip)), inner);
+    // A long message wraps; when it is taller than the box, the rows around the cursor show.
+    let first = wrapped.first_visible(visible);
+    let rows: Vec<Line<'_>> = wrapped
+        .rows
+        .iter()
+        .skip(first)
+        .take(visible)
+        .map(|row| Line::raw(row.as_str()))
+        .collect();
+    frame.render_widget(Paragraph::new(rows), inner);
     if !app.help_visible() {
-        let cursor = u16::try_from(width.min(room)).unwrap_or(0);
-        frame.set_cursor_position(Position::new(inner.x.saturating_add(cursor), inner.y));
+        let row = u16::try_from(wrapped.cursor_row.saturating_sub(first)).unwrap_or(0);
+        frame.set_cursor_position(Position::new(
+            inner.x.saturating_add(wrapped.cursor_column),
+            inner.y.saturating_add(row),
+        ));
     }
 }
 
@@ -335,27 +434,57 @@ mod tests {
     use super::*;
     use crate::chat::app::tests::id;
     use crate::chat::app::Command;
+    use unicode_width::UnicodeWidthStr;
+
+    use crate::chat::line_editor::Edit;
     use crate::chat::model::{Incoming, Room};
 
     const NOW: u64 = 1_700_000_000_000;
 
     fn screen(app: &App) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
-        terminal.draw(|frame| draw(frame, app, NOW)).unwrap();
+        screen_of(app, 120, 30).0
+    }
+
+    /// The screen's text at this size, and where the cursor was put.
+    fn screen_of(app: &App, width: u16, height: u16) -> (String, Position) {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|frame| _ = draw(frame, app, NOW)).unwrap();
+        let cursor = terminal.get_cursor_position().unwrap();
         let buffer = terminal.backend().buffer().clone();
-        (0..buffer.area.height)
+        let text = (0..buffer.area.height)
             .map(|y| {
-                (0..buffer.area.width)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
+                // A wide character's second cell is drawn over by it: skipped, as a
+                // terminal shows it.
+                let mut row = String::new();
+                let mut x = 0;
+                while x < buffer.area.width {
+                    let symbol = buffer[(x, y)].symbol();
+                    row.push_str(symbol);
+                    x += u16::try_from(symbol.width()).unwrap().max(1);
+                }
+                row
             })
             .collect::<Vec<_>>()
-            .join("\n")
+            .join("\n");
+        (text, cursor)
+    }
+
+    fn row_of<'a>(screen: &'a str, needle: &str) -> &'a str {
+        screen
+            .lines()
+            .find(|row| row.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle:?} in\n{screen}"))
     }
 
     fn message(conversation: &str, sender: &str, text: &str, status: Verification) -> Entry {
         Entry {
-            id: MessageId::new(GroupId::from_bytes([0; 32]), text.len() as u64),
+            // Distinct texts are distinct entries (entries with one id are one entry).
+            id: MessageId::new(
+                GroupId::from_bytes([0; 32]),
+                text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                }),
+            ),
             conversation: id(conversation),
             conversation_name: conversation.to_owned(),
             sender: sender.to_owned(),
@@ -379,11 +508,13 @@ mod tests {
                 id: id("bob"),
                 name: "bob".to_owned(),
                 group: false,
+                posting: Posting::Open,
             },
             Room {
                 id: id("team"),
                 name: "team".to_owned(),
                 group: true,
+                posting: Posting::Open,
             },
         ];
         App::new("alice".to_owned(), &rooms)
@@ -473,5 +604,135 @@ mod tests {
     fn dates_are_shown_only_for_older_messages() {
         assert_eq!(short_time(NOW - 60_000, NOW), "22:12");
         assert_eq!(short_time(NOW - 86_400_000, NOW), "2023-11-13 22:13");
+    }
+
+    fn type_text(app: &mut App, text: &str) {
+        text.chars().for_each(|c| _ = app.handle(Command::Type(c)));
+    }
+
+    #[test]
+    fn at_80_columns_the_list_narrows_and_the_members_go() {
+        let mut app = app();
+        let long = "x".repeat(47);
+        app.on_event(Incoming::Entry(message(
+            "bob",
+            "alice",
+            &long,
+            Verification::Verified,
+        )));
+        app.set_members(&id("bob"), vec![member("carol", Verification::Verified)]);
+        let (shown, _) = screen_of(&app, 80, 24);
+        // "22:12 alice: " and 47 characters: 60 columns, on one row.
+        assert!(shown.contains(&format!("22:12 alice: {long}")), "{shown}");
+        assert!(shown.contains("Conversations"), "{shown}");
+        assert!(!shown.contains("Members"), "{shown}");
+        assert!(!shown.contains("carol"), "{shown}");
+    }
+
+    #[test]
+    fn below_60_columns_the_title_says_how_to_switch() {
+        let mut app = app();
+        app.on_event(Incoming::Entry(message(
+            "team",
+            "carol",
+            "agenda?",
+            Verification::Verified,
+        )));
+        let (shown, _) = screen_of(&app, 50, 20);
+        assert!(!shown.contains("Conversations"), "{shown}");
+        assert!(shown.contains(" bob · 1/2, Tab for next"), "{shown}");
+        app.handle(Command::NextConversation);
+        app.set_members(
+            &id("team"),
+            vec![
+                member("alice", Verification::Verified),
+                member("carol", Verification::Verified),
+            ],
+        );
+        let (shown, _) = screen_of(&app, 80, 24);
+        assert!(shown.contains("#team · 2 members"), "{shown}");
+    }
+
+    #[test]
+    fn the_cursor_is_where_the_edit_happens_even_after_wide_characters() {
+        let mut app = app();
+        type_text(&mut app, "価格 ok");
+        let (shown, cursor) = screen_of(&app, 80, 24);
+        let compose = row_of(&shown, "価格 ok");
+        assert!(compose.starts_with("│価格 ok"), "{shown}");
+        let row = u16::try_from(shown.lines().position(|r| r == compose).unwrap()).unwrap();
+        // Two wide characters, a space and two letters.
+        assert_eq!(cursor, Position::new(1 + 7, row));
+        app.handle(Command::Edit(Edit::Home));
+        app.handle(Command::Edit(Edit::Right));
+        let (_, cursor) = screen_of(&app, 80, 24);
+        assert_eq!(cursor, Position::new(1 + 2, row));
+    }
+
+    #[test]
+    fn a_long_draft_wraps_and_the_box_grows() {
+        let mut app = app();
+        let words: Vec<String> = (0..40).map(|i| format!("word{i:02}")).collect();
+        type_text(&mut app, &words.join(" "));
+        let (shown, cursor) = screen_of(&app, 80, 24);
+        // 279 characters in rows of 78: four rows, all on screen, the cursor after the last.
+        assert!(shown.contains("word00 word01"), "{shown}");
+        assert!(shown.contains("word39"), "{shown}");
+        let last = row_of(&shown, "word39");
+        let row = u16::try_from(shown.lines().position(|r| r == last).unwrap()).unwrap();
+        assert_eq!(cursor.y, row);
+        // Taller than the box may grow: the start scrolls out, the cursor's row stays.
+        type_text(&mut app, &format!(" {}", words.join(" ")));
+        let (shown, cursor) = screen_of(&app, 80, 24);
+        assert!(!shown.contains("word00 word01"), "{shown}");
+        assert_eq!(cursor.y, 24 - 2 - 2);
+        app.handle(Command::Edit(Edit::Home));
+        let (shown, cursor) = screen_of(&app, 80, 24);
+        assert!(shown.contains("│word00 word01"), "{shown}");
+        assert_eq!(cursor.x, 1);
+    }
+
+    #[test]
+    fn no_compose_box_where_the_person_may_not_write() {
+        let mut app = app();
+        app.merge_conversations(&[Room {
+            id: id("team"),
+            name: "team".to_owned(),
+            group: true,
+            posting: Posting::Removed,
+        }]);
+        app.handle(Command::NextConversation);
+        let (shown, _) = screen_of(&app, 80, 24);
+        assert!(!shown.contains("Message to"), "{shown}");
+        assert!(
+            shown.contains(
+                "You were removed from this group; you can read its history but not write."
+            ),
+            "{shown}"
+        );
+        app.handle(Command::NextConversation);
+        let (shown, _) = screen_of(&app, 80, 24);
+        assert!(shown.contains("Message to bob"), "{shown}");
+    }
+
+    #[test]
+    fn the_view_reports_its_height_and_how_far_it_scrolls() {
+        let mut app = app();
+        for i in 0..100 {
+            app.on_event(Incoming::Entry(message(
+                "bob",
+                "bob",
+                &format!("line number {i}"),
+                Verification::Unverified,
+            )));
+        }
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let mut viewport = Viewport::default();
+        terminal
+            .draw(|frame| viewport = draw(frame, &app, NOW))
+            .unwrap();
+        // 24 rows less the compose box (3), the status line (2) and the borders (2).
+        assert_eq!(viewport.rows, 17);
+        assert_eq!(viewport.max_scroll, 100 - 17);
     }
 }

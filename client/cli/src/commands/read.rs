@@ -1,5 +1,5 @@
 //! `parley read`: fetch new messages and print them, one line each in the order they were
-//! sent: "[conversation] sender: text", or "sender: text" for one conversation; with
+//! sent: "\[conversation\] sender: text", or "sender: text" for one conversation; with
 //! --follow, keep printing them as they arrive until Ctrl-C.
 
 use anyhow::Result;
@@ -26,6 +26,13 @@ pub(super) async fn run(args: ReadArgs, ctx: &Ctx) -> Result<()> {
         ctx.open().await?
     };
     let me = folder.whoami().await?.handle;
+    // Listening before looking at what is unread: whatever arrives in between is announced
+    // by an event rather than lost between the two.
+    let events = if args.follow {
+        Some(folder.events().await?)
+    } else {
+        None
+    };
     send_waiting(&folder).await;
     folder.sync().await?;
     let conversation = match args.conversation.as_deref() {
@@ -54,8 +61,8 @@ pub(super) async fn run(args: ReadArgs, ctx: &Ctx) -> Result<()> {
         note("No new messages.");
     }
     shown.show(unread).await?;
-    if args.follow {
-        shown.follow().await?;
+    if let Some(events) = events {
+        shown.follow(events).await?;
     }
     Ok(())
 }
@@ -106,9 +113,12 @@ impl Shown<'_> {
 
     /// Streams new messages until Ctrl-C. A relay that goes away is retried; the person is
     /// told once per outage, not once per retry.
-    async fn follow(&self) -> Result<()> {
+    async fn follow(
+        &self,
+        events: impl futures::Stream<Item = Result<Event, Problem>> + Send,
+    ) -> Result<()> {
         note("Waiting for new messages; press Ctrl-C to stop.");
-        let mut events = Box::pin(self.folder.events().await?);
+        let mut events = Box::pin(events);
         let mut failing = false;
         // Listening from here on: a Ctrl-C that arrives while a message is being printed
         // must still end the loop at the next turn.

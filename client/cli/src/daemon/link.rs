@@ -90,6 +90,11 @@ impl Link {
         write_frame(&mut stream, &Request::Events)
             .await
             .map_err(DaemonError::Lost)?;
+        // The daemon says when it listens, so that nothing sent after this returns is missed.
+        read_frame::<_, Reply>(&mut stream)
+            .await
+            .map_err(DaemonError::Lost)?
+            .ok_or_else(|| DaemonError::Lost(closed()))?;
         Ok(futures::stream::unfold(Some(stream), |state| async move {
             let mut stream = state?;
             match read_frame::<_, Reply>(&mut stream).await {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use parley_client::{Client, ClientError};
+use parley_client::{Client, ClientError, ConversationId, Event, SendOutcome, SyncReport};
 use serde::Serialize;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, Notify};
@@ -181,15 +181,14 @@ fn terminate_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> 
 async fn receive(shared: Arc<Shared>) {
     let mut events = Box::pin(shared.client.events());
     while let Some(event) = events.next().await {
-        let reply = match event {
-            Ok(event) => match serde_json::to_value(&event) {
-                Ok(value) => Reply::Ok(value),
-                Err(_) => continue,
-            },
-            Err(error) => Reply::Err(describe(&shared, &error)),
-        };
-        // Nobody listening is fine: the messages are stored as unread anyway.
-        let _ = shared.events.send(Arc::new(reply));
+        match event {
+            Ok(event) => announce(&shared, &event),
+            Err(error) => {
+                let _ = shared
+                    .events
+                    .send(Arc::new(Reply::Err(describe(&shared, &error))));
+            }
+        }
     }
 }
 
@@ -198,12 +197,17 @@ async fn send_waiting(shared: Arc<Shared>) {
     loop {
         if matches!(shared.client.outbox().await, Ok(waiting) if !waiting.is_empty()) {
             match shared.client.flush_outbox().await {
-                Ok(report) => tracing::info!(
-                    sent = report.sent.len(),
-                    failed = report.failed.len(),
-                    waiting = report.waiting,
-                    "outbox tried"
-                ),
+                Ok(report) => {
+                    for sent in &report.sent {
+                        announce(&shared, &Event::Message(sent.clone()));
+                    }
+                    tracing::info!(
+                        sent = report.sent.len(),
+                        failed = report.failed.len(),
+                        waiting = report.waiting,
+                        "outbox tried"
+                    );
+                }
                 Err(error) => tracing::warn!(%error, "outbox not tried"),
             }
         }
@@ -249,7 +253,7 @@ async fn converse(shared: &Shared, stream: &mut UnixStream) -> Result<(), WireEr
                 return Ok(());
             }
             request => {
-                let reply = match answer(&shared.client, request).await {
+                let reply = match answer(shared, request).await {
                     Ok(value) => Reply::Ok(value),
                     Err(error) => Reply::Err(describe(shared, &error)),
                 };
@@ -263,6 +267,9 @@ async fn converse(shared: &Shared, stream: &mut UnixStream) -> Result<(), WireEr
 /// Relays the daemon's events until the command hangs up.
 async fn relay_events(shared: &Shared, stream: &mut UnixStream) -> Result<(), WireError> {
     let mut events = shared.events.subscribe();
+    // Subscribed: the command may now look at what is unread without missing what arrives
+    // from here on.
+    write_frame(stream, &Reply::Ok(serde_json::Value::Null)).await?;
     loop {
         match events.recv().await {
             Ok(reply) => write_frame(stream, &*reply).await?,
@@ -288,22 +295,90 @@ fn describe(shared: &Shared, error: &ClientError) -> RemoteError {
     RemoteError::of(error, || Failure::of_client(error, &shared.home))
 }
 
+/// Hands an event to every command that listens (a chat, `read --follow`). What one
+/// command's call reported or changed is announced too: the library reports each entry
+/// once, to whichever call fetched it, and every window open on this folder must see it.
+fn announce(shared: &Shared, event: &Event) {
+    if let Ok(value) = serde_json::to_value(event) {
+        // Nobody listening is fine: the messages are stored as unread anyway.
+        let _ = shared.events.send(Arc::new(Reply::Ok(value)));
+    }
+}
+
+/// Announces everything a sync reported.
+fn announce_report(shared: &Shared, report: &SyncReport) {
+    for message in &report.messages {
+        announce(shared, &Event::Message(message.clone()));
+    }
+    for conversation in &report.membership_changed {
+        announce(
+            shared,
+            &Event::MembershipChanged {
+                conversation: conversation.clone(),
+            },
+        );
+    }
+    for alert in &report.alerts {
+        announce(shared, &Event::Alert(alert.clone()));
+    }
+}
+
+fn announce_members(shared: &Shared, conversation: &ConversationId) {
+    announce(
+        shared,
+        &Event::MembershipChanged {
+            conversation: conversation.clone(),
+        },
+    );
+}
+
 /// Performs one library call for a command.
-async fn answer(client: &Client, request: Request) -> Result<serde_json::Value, ClientError> {
+async fn answer(shared: &Shared, request: Request) -> Result<serde_json::Value, ClientError> {
+    let client = &shared.client;
     match request {
         Request::Whoami => json(client.whoami()?),
         Request::Resolve { name } => json(client.resolve(&name).await?),
-        Request::SendText { to, text } => json(client.send_text(&to, &text).await?),
-        Request::SendOrQueue { to, text } => json(client.send_or_queue(&to, &text).await?),
-        Request::FlushOutbox => json(client.flush_outbox().await?),
+        Request::SendText { to, text } => {
+            let sent = client.send_text(&to, &text).await?;
+            announce(shared, &Event::Message(sent.clone()));
+            json(sent)
+        }
+        Request::SendOrQueue { to, text } => {
+            let outcome = client.send_or_queue(&to, &text).await?;
+            if let SendOutcome::Sent(sent) = &outcome {
+                announce(shared, &Event::Message(sent.clone()));
+            }
+            json(outcome)
+        }
+        Request::FlushOutbox => {
+            let report = client.flush_outbox().await?;
+            for sent in &report.sent {
+                announce(shared, &Event::Message(sent.clone()));
+            }
+            json(report)
+        }
         Request::Outbox => json(client.outbox().await?),
         Request::CancelQueued { id } => json(client.cancel_queued(id).await?),
-        Request::CreateGroup { name, members } => json(client.create_group(&name, &members).await?),
-        Request::AddMember { group, member } => json(client.add_member(&group, &member).await?),
-        Request::RemoveMember { group, member } => {
-            json(client.remove_member(&group, &member).await?)
+        Request::CreateGroup { name, members } => {
+            let created = client.create_group(&name, &members).await?;
+            announce_members(shared, &created);
+            json(created)
         }
-        Request::Sync => json(client.sync().await?),
+        Request::AddMember { group, member } => {
+            client.add_member(&group, &member).await?;
+            announce_members(shared, &group);
+            json(())
+        }
+        Request::RemoveMember { group, member } => {
+            client.remove_member(&group, &member).await?;
+            announce_members(shared, &group);
+            json(())
+        }
+        Request::Sync => {
+            let report = client.sync().await?;
+            announce_report(shared, &report);
+            json(report)
+        }
         Request::Unread { conversation } => json(client.unread(conversation.as_ref()).await?),
         Request::MarkRead { ids } => json(client.mark_read(&ids).await?),
         Request::History {
