@@ -4,6 +4,7 @@
 //! reloads, failures); never a handle, an id, an IP address or a payload.
 
 use std::fmt;
+use std::io::IsTerminal;
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,8 +50,11 @@ pub fn init(format: LogFormat, filter: &str) -> Result<(), LoggingError> {
             filter: filter.to_owned(),
             reason: error.to_string(),
         })?;
+    // Colour codes only for a person at a terminal: in a file, journald or a log collector
+    // they are bytes of noise that break grep and parsers.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(env_filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let installed = match format {
         LogFormat::Human => builder.try_init(),

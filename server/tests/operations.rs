@@ -1,5 +1,6 @@
 //! Operations: health and reflection, graceful shutdown (in process and by SIGTERM to the
-//! binary) without losing an acknowledged deposit, and TLS reloads that keep connections.
+//! binary) without losing an acknowledged deposit, TLS reloads that keep connections, and
+//! plain (uncoloured) logs when stderr is not a terminal.
 
 // Helpers outside #[test] bodies fail the test by panicking too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -539,6 +540,32 @@ async fn sigterm_to_the_binary_drains_and_keeps_every_acknowledged_deposit() {
 
     let acked = acked.lock().unwrap().clone();
     assert_all_acknowledged_present(dir.path(), &bob, &acked).await;
+}
+
+#[test]
+fn human_logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    // An empty NO_COLOR counts as unset, so only the terminal check can turn colour off.
+    let binary = Binary::start(
+        &["--plaintext", "--listen", "127.0.0.1:0", "--data", data],
+        &[("NO_COLOR", "")],
+    );
+    binary.signal("TERM");
+    let (succeeded, stderr) = binary.wait();
+    assert!(succeeded, "the relay exited with an error:\n{stderr}");
+    assert!(
+        stderr.contains("relay serving"),
+        "no startup line in:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("relay stopped"),
+        "no stop line in:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("\x1b["),
+        "ANSI escape sequences in a piped log:\n{stderr:?}"
+    );
 }
 
 /// Copies the self-signed certificate and key of a fresh relay in `from` over those in `to`.
