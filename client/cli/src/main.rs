@@ -23,6 +23,7 @@ mod output;
 mod passphrase;
 mod qr;
 mod sanitize;
+mod strength;
 mod text_input;
 mod time;
 

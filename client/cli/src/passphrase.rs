@@ -8,7 +8,9 @@ use std::process::{Command, Stdio};
 
 use zeroize::Zeroizing;
 
-use super::failure::Failure;
+use super::failure::{Failure, EXIT_USAGE};
+use super::output::to_stderr;
+use super::strength::{self, Verdict};
 
 /// The variable naming a file that holds the passphrase.
 pub(crate) const PASSPHRASE_FILE_VAR: &str = "PARLEY_PASSPHRASE_FILE";
@@ -72,29 +74,69 @@ impl Source {
 
     /// Reads the passphrase of an existing Parley folder (asked once).
     pub(crate) fn read(&self, prompt: &str) -> Result<Secret, Failure> {
-        self.read_checked(prompt, None)
+        self.read_checked(prompt)
     }
 
-    /// Reads a passphrase being chosen: at a prompt it is asked twice, and both must match.
-    pub(crate) fn read_new(&self, prompt: &str, again: &str) -> Result<Secret, Failure> {
-        self.read_checked(prompt, Some(again))
+    /// Reads a passphrase being chosen and judges its strength (`context`: words an attacker
+    /// would try first, such as the handle). At a prompt it is asked twice, and both must
+    /// match; a mismatch or a passphrase too easy to guess is explained and asked again. From
+    /// a file or a command, a passphrase too easy to guess is an error; a weak one is
+    /// accepted with a warning.
+    pub(crate) fn read_new(
+        &self,
+        prompt: &str,
+        again: &str,
+        context: &[&str],
+    ) -> Result<Secret, Failure> {
+        let Source::Prompt { var, flag } = self else {
+            let secret = self.read_checked(prompt)?;
+            return match strength::judge(&secret, context) {
+                Verdict::Refused(advice) => Err(Failure::new(format!(
+                    "the passphrase {} is too easy to guess",
+                    self.origin()
+                ))
+                .hint(format!(
+                    "{advice} Someone holding your laptop could try it quickly."
+                ))
+                .code(EXIT_USAGE)),
+                Verdict::Weak(advice) => {
+                    warn_weak(&advice);
+                    Ok(secret)
+                }
+                Verdict::Fine => Ok(secret),
+            };
+        };
+        loop {
+            let secret = ask(prompt, var, flag)?;
+            if secret.is_empty() {
+                to_stderr("The passphrase is empty; a few unrelated words make a good one.");
+                continue;
+            }
+            if !same(&secret, &ask(again, var, flag)?) {
+                to_stderr("The two passphrases differ; type the same one twice.");
+                continue;
+            }
+            match strength::judge(&secret, context) {
+                Verdict::Refused(advice) => {
+                    to_stderr(&format!(
+                        "That passphrase is too easy to guess: someone holding your laptop \
+                         could try it quickly. {advice} Choose another."
+                    ));
+                }
+                Verdict::Weak(advice) => {
+                    warn_weak(&advice);
+                    return Ok(secret);
+                }
+                Verdict::Fine => return Ok(secret),
+            }
+        }
     }
 
-    fn read_checked(&self, prompt: &str, again: Option<&str>) -> Result<Secret, Failure> {
+    fn read_checked(&self, prompt: &str) -> Result<Secret, Failure> {
         let secret = match self {
             Source::File { path, var } => from_file(path, var)?,
             Source::Command { command, flag } => from_command(command, flag)?,
-            Source::Prompt { var, flag } => {
-                let first = ask(prompt, var, flag)?;
-                if let Some(again) = again {
-                    let second = ask(again, var, flag)?;
-                    if !same(&first, &second) {
-                        return Err(Failure::new("the two passphrases differ")
-                            .hint("run the command again and type the same passphrase twice"));
-                    }
-                }
-                first
-            }
+            Source::Prompt { var, flag } => ask(prompt, var, flag)?,
         };
         if secret.is_empty() {
             return Err(
@@ -113,6 +155,14 @@ impl Source {
             Source::Prompt { .. } => "typed".to_owned(),
         }
     }
+}
+
+/// A weak passphrase is the person's call; they are told what it is worth.
+fn warn_weak(advice: &str) {
+    to_stderr(&format!(
+        "warning: this passphrase could be guessed by someone holding your laptop and \
+         patient enough. {advice} Change it later with: parley passphrase change"
+    ));
 }
 
 fn from_file(path: &std::path::Path, var: &str) -> Result<Secret, Failure> {

@@ -6,115 +6,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use parley_testkit::TestRelay;
+use support::tmux::{tmux_installed, Tmux};
 use tempfile::TempDir;
 
-/// How long anything on screen may take to appear.
-const TIMEOUT: Duration = Duration::from_secs(45);
+mod support;
+
+use support::tmux::TIMEOUT;
 /// How long a message sent while the chat is open may take to appear: well under the 30 s
 /// fallback poll of the event stream, so only the relay's push can deliver it in time.
 const LIVE_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// One tmux server of our own (its own socket), killed when the test ends however it ends.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new() -> Tmux {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        Tmux {
-            socket: format!("parley-chat-test-{}-{nanos}", std::process::id()),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let output = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "tmux {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "chat"]).stdout)
-            .into_owned()
-    }
-
-    /// Types text literally (no key names), then nothing else.
-    fn type_text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "chat", "-l", text]);
-    }
-
-    /// Presses one named key (Enter, Escape, ...).
-    fn press(&self, key: &str) {
-        self.run(&["send-keys", "-t", "chat", key]);
-    }
-
-    /// Waits until the screen satisfies `ready`; fails with the last screen otherwise.
-    #[track_caller]
-    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        self.wait_for_within(TIMEOUT, what, ready)
-    }
-
-    /// Like [`Tmux::wait_for`], with its own time limit.
-    #[track_caller]
-    fn wait_for_within(
-        &self,
-        timeout: Duration,
-        what: &str,
-        ready: impl Fn(&str) -> bool,
-    ) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen shows:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-fn tmux_installed() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
 
 /// Runs the binary to completion for `home`, asserting success; returns stdout.
 #[track_caller]
@@ -239,7 +143,7 @@ impl Scene {
             "new-session",
             "-d",
             "-s",
-            "chat",
+            "main",
             "-x",
             &width.to_string(),
             "-y",

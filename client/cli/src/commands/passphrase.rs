@@ -22,8 +22,12 @@ pub(super) async fn run(command: PassphraseCommand, ctx: &Ctx) -> Result<()> {
     } else {
         Zeroizing::new(String::new())
     };
-    let new = Source::new_one(new_passphrase_command)
-        .read_new("New passphrase: ", "Type the new passphrase again: ")?;
+    let handle = folder.whoami().await?.handle;
+    let new = Source::new_one(new_passphrase_command).read_new(
+        "New passphrase: ",
+        "Type the new passphrase again: ",
+        &[handle.as_str()],
+    )?;
     folder.change_passphrase(current, new).await?;
     success("Passphrase changed. Use the new one from now on.");
     Ok(())

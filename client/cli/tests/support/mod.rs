@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tempfile::TempDir;
 
+pub(crate) mod tmux;
+
 /// What one run of the binary produced.
 #[derive(Debug)]
 pub(crate) struct Run {
