@@ -795,3 +795,138 @@ fn completions_and_the_man_page_are_generated() {
     assert!(man.stdout.contains("PARLEY_HOME"), "{}", man.stdout);
     assert!(man.stdout.contains("passphrase"), "{}", man.stdout);
 }
+
+/// Every command with examples in its `--help`, as the words after `parley`.
+const COMMANDS_WITH_EXAMPLES: [&[&str]; 22] = [
+    &[],
+    &["init"],
+    &["whoami"],
+    &["send"],
+    &["read"],
+    &["history"],
+    &["contacts"],
+    &["conversations"],
+    &["chat"],
+    &["group"],
+    &["group", "create"],
+    &["group", "add"],
+    &["group", "remove"],
+    &["group", "members"],
+    &["safety-number"],
+    &["verify"],
+    &["contact"],
+    &["passphrase"],
+    &["alerts"],
+    &["outbox"],
+    &["daemon"],
+    &["completions"],
+];
+
+/// The example lines of `parley ARGS --help`: the indented lines under "Example:" or
+/// "Examples:", as written (with their indentation).
+fn help_examples(args: &[&str]) -> Vec<String> {
+    let help = Run::from_output(parley_command().args(args).arg("--help").output().unwrap()).ok();
+    let mut examples = Vec::new();
+    let mut in_examples = false;
+    for line in help.stdout.lines() {
+        if !line.starts_with(' ') {
+            in_examples = line == "Example:" || line == "Examples:";
+        } else if in_examples {
+            examples.push(line.to_owned());
+        }
+    }
+    assert!(
+        !examples.is_empty(),
+        "no examples in {args:?}:\n{}",
+        help.stdout
+    );
+    examples
+}
+
+/// The lines roff sets without filling (between `.nf` and `.fi`), with the escapes that
+/// `parley man` writes turned back into the characters they print.
+fn unfilled_lines(roff: &str) -> Vec<String> {
+    let mut unfilled = Vec::new();
+    let mut no_fill = false;
+    for line in roff.lines() {
+        match line {
+            ".nf" => no_fill = true,
+            ".fi" => no_fill = false,
+            _ if no_fill && !line.starts_with('.') => unfilled.push(
+                line.replace("\\&", "")
+                    .replace("\\-", "-")
+                    .replace("\\*(Aq", "'")
+                    .replace("\\(ga", "`")
+                    .replace("\\(ti", "~")
+                    .replace("\\(ha", "^")
+                    .replace("\\e", "\\"),
+            ),
+            _ => {}
+        }
+    }
+    unfilled
+}
+
+#[test]
+fn the_man_page_is_one_page_with_every_example_as_written() {
+    let roff = Run::from_output(parley_command().arg("man").output().unwrap())
+        .ok()
+        .stdout;
+
+    // No reference to another page: there is no parley-init(1) to read.
+    let references: Vec<&str> = roff
+        .split_whitespace()
+        .filter(|word| word.contains("(1)") && !word.starts_with("parley(1)"))
+        .collect();
+    assert!(references.is_empty(), "{references:?}");
+    // Instead every command is described in the page itself.
+    for command in COMMANDS_WITH_EXAMPLES.iter().filter(|c| !c.is_empty()) {
+        let heading = format!(".SS \"parley {}\"", command.join(" ").replace('-', "\\-"));
+        assert!(roff.contains(&heading), "no {heading}");
+    }
+
+    let examples: Vec<String> = COMMANDS_WITH_EXAMPLES
+        .iter()
+        .flat_map(|args| help_examples(args))
+        .collect();
+    // Set in no-fill mode, so the formatter keeps each line and its spacing...
+    let unfilled = unfilled_lines(&roff);
+    for example in &examples {
+        assert!(
+            unfilled.contains(example),
+            "not set as written: {example:?}\n{roff}"
+        );
+    }
+    // ...which the formatter does (where man is installed).
+    let Ok(mut man) = std::process::Command::new("man")
+        .args(["-l", "-"])
+        .env("MANWIDTH", "200")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("man is not installed; the page was checked as roff only");
+        return;
+    };
+    std::io::Write::write_all(&mut man.stdin.take().unwrap(), roff.as_bytes()).unwrap();
+    let output = man.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    // Bold and underline may come as overstrikes ("x\bx"); keep the printed characters.
+    let mut shown = String::new();
+    for c in String::from_utf8(output.stdout).unwrap().chars() {
+        if c == '\u{8}' {
+            shown.pop();
+        } else {
+            shown.push(c);
+        }
+    }
+    for example in &examples {
+        assert!(
+            shown.lines().any(|line| line.trim() == example.trim()),
+            "man does not show {example:?} as written:\n{shown}"
+        );
+    }
+}
