@@ -930,3 +930,87 @@ fn the_man_page_is_one_page_with_every_example_as_written() {
         );
     }
 }
+
+#[test]
+fn a_near_miss_of_a_contact_or_conversation_gets_a_did_you_mean() {
+    let relay = TestRelay::plaintext();
+    let (alice, bob, carol) = (
+        TempDir::new().unwrap(),
+        TempDir::new().unwrap(),
+        TempDir::new().unwrap(),
+    );
+    init(alice.path(), &relay, "alice");
+    init(bob.path(), &relay, "bob");
+    // Registered on the relay, but never one of alice's contacts.
+    init(carol.path(), &relay, "carol");
+    parley(alice.path(), &["send", "bob", "first"]).ok();
+    parley(
+        alice.path(),
+        &["group", "create", "buyers", "--members", "bob"],
+    )
+    .ok();
+    parley(bob.path(), &["read"]).ok();
+
+    // Another case: refused, and the hint names the contact and why.
+    let capital = parley(alice.path(), &["send", "Bob", "second"]).fails_with(1);
+    assert_eq!(
+        capital.error_line(),
+        "error: you have no conversation or group named 'Bob'"
+    );
+    assert_eq!(
+        lines(&capital.stderr)[1],
+        "hint: did you mean bob? handles are lowercase"
+    );
+    // A slip in a handle nobody registered.
+    let slip = parley(alice.path(), &["send", "bbo", "third"]).fails_with(1);
+    assert!(
+        slip.stderr.contains("hint: did you mean bob?"),
+        "{}",
+        slip.stderr
+    );
+    // The other commands that take a name.
+    for args in [
+        &["history", "Bob"][..],
+        &["read", "Bob"],
+        &["read", "bbo"],
+        &["verify", "Bob"],
+        &["safety-number", "bbo"],
+        &["group", "members", "buyrs"],
+    ] {
+        let run = parley(alice.path(), args).fails_with(1);
+        let meant = if args.contains(&"buyrs") {
+            "buyers"
+        } else {
+            "bob"
+        };
+        assert!(
+            run.stderr.contains(&format!("hint: did you mean {meant}?")),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+
+    // Nothing was sent, and nothing waits to be sent.
+    let received = parley(bob.path(), &["read", "alice"]).ok();
+    assert!(received.stdout.is_empty(), "{}", received.stdout);
+    let outbox = parley(alice.path(), &["--json", "outbox"]).ok();
+    assert!(outbox.stdout.is_empty(), "{}", outbox.stdout);
+    let history = parley(alice.path(), &["--json", "history", "bob"]).ok();
+    assert_eq!(lines(&history.stdout).len(), 1, "{}", history.stdout);
+
+    // No near miss, no suggestion; and never a handle that is not alice's contact, even
+    // one registered on the relay.
+    for args in [
+        &["send", "nowhere", "x"][..],
+        &["send", "Carol", "x"],
+        &["send", "carl", "x"],
+        &["verify", "Carol"],
+    ] {
+        let run = parley(alice.path(), args).fails_with(1);
+        assert!(
+            !run.stderr.contains("did you mean"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

@@ -65,7 +65,10 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
         .collect();
     app.set_unread(&unread);
     if let Some(name) = args.conversation.as_deref() {
-        let id = crate::names::conversation(&client, name).await?;
+        let id = crate::names::conversation(&client, name).await;
+        let typed = [crate::names::Typed::conversation(name)];
+        let id =
+            crate::names::or_near_miss(id.map_err(Into::into), &client, ctx.home(), &typed).await?;
         if !app.open(&id, name) {
             app.set_status(
                 Level::Info,

@@ -1,7 +1,7 @@
 //! `parley contact ...`: decisions about one contact, today accepting a changed key.
 
 use anyhow::Result;
-use parley_client::Verification;
+use parley_client::{Handle, SafetyNumberView, Verification};
 
 use crate::daemon::folder::Folder;
 use serde_json::json;
@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::args::ContactCommand;
 use crate::context::Ctx;
 use crate::home::shell_quote;
+use crate::names::{or_near_miss, Typed};
 use crate::output::{emit_json, print_lines};
 use crate::sanitize::for_terminal;
 
@@ -19,11 +20,19 @@ pub(super) async fn run(cmd: ContactCommand, ctx: &Ctx) -> Result<()> {
     }
 }
 
-async fn accept_new_key(handle: &str, ctx: &Ctx) -> Result<()> {
-    let handle = crate::names::handle(handle)?;
+async fn accept_new_key(typed: &str, ctx: &Ctx) -> Result<()> {
+    // Opened before the handle is checked, so that a mistyped one can be matched against
+    // the contacts.
     let client = ctx.open().await?;
     // Looks the handle up first, so a change the relay shows right now is seen too.
-    let before = client.verification(&handle).await?;
+    let before: Result<(Handle, SafetyNumberView)> = async {
+        let handle = crate::names::handle(typed)?;
+        let view = client.verification(&handle).await?;
+        Ok((handle, view))
+    }
+    .await;
+    let (handle, before) =
+        or_near_miss(before, &client, ctx.home(), &[Typed::person(typed)]).await?;
     let changed = before.status == Verification::Changed;
     if changed {
         client.accept_new_key(&handle).await?;

@@ -1,12 +1,13 @@
 //! `parley group ...`: create a group, add or remove people, list its members.
 
 use anyhow::Result;
-use parley_client::Verification;
+use parley_client::{ConversationId, MemberInfo, Verification};
 use serde_json::json;
 
 use crate::args::GroupCommand;
 use crate::context::Ctx;
 use crate::failure::Failure;
+use crate::names::{or_near_miss, Typed};
 use crate::output::{emit_json, print_lines, success};
 use crate::sanitize::for_terminal;
 
@@ -15,34 +16,56 @@ pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
     match command {
         GroupCommand::Create { name, members } => {
             let members = clean_handles(&members)?;
-            let handles = crate::names::handles(&members)?;
+            // Opened before the handles are checked, so that a mistyped one can be matched
+            // against the contacts.
             let client = ctx.open().await?;
-            client.create_group(&name, &handles).await?;
+            let created: Result<ConversationId> = async {
+                let handles = crate::names::handles(&members)?;
+                Ok(client.create_group(&name, &handles).await?)
+            }
+            .await;
+            let typed: Vec<Typed> = members.iter().map(|m| Typed::person(m)).collect();
+            or_near_miss(created, &client, ctx.home(), &typed).await?;
             success(&format!(
                 "Created the group '{name}' with {}.",
                 members.join(", ")
             ));
         }
         GroupCommand::Add { name, handle } => {
-            let member = crate::names::handle(&handle)?;
             let client = ctx.open().await?;
-            let group = crate::names::conversation(&client, &name).await?;
-            client.add_member(&group, &member).await?;
+            let added: Result<()> = async {
+                let member = crate::names::handle(&handle)?;
+                let group = crate::names::conversation(&client, &name).await?;
+                Ok(client.add_member(&group, &member).await?)
+            }
+            .await;
+            let typed = [Typed::conversation(&name), Typed::person(&handle)];
+            or_near_miss(added, &client, ctx.home(), &typed).await?;
             success(&format!("Added {handle} to '{name}'."));
         }
         GroupCommand::Remove { name, handle } => {
-            let member = crate::names::handle(&handle)?;
             let client = ctx.open().await?;
-            let group = crate::names::conversation(&client, &name).await?;
-            client.remove_member(&group, &member).await?;
+            let removed: Result<()> = async {
+                let member = crate::names::handle(&handle)?;
+                let group = crate::names::conversation(&client, &name).await?;
+                Ok(client.remove_member(&group, &member).await?)
+            }
+            .await;
+            let typed = [Typed::conversation(&name), Typed::person(&handle)];
+            or_near_miss(removed, &client, ctx.home(), &typed).await?;
             success(&format!(
                 "Removed {handle} from '{name}'; they cannot read anything sent from now on."
             ));
         }
         GroupCommand::Members { name } => {
             let client = ctx.open().await?;
-            let id = crate::names::conversation(&client, &name).await?;
-            let members = client.members(&id).await?;
+            let members: Result<Vec<MemberInfo>> = async {
+                let id = crate::names::conversation(&client, &name).await?;
+                Ok(client.members(&id).await?)
+            }
+            .await;
+            let typed = [Typed::conversation(&name)];
+            let members = or_near_miss(members, &client, ctx.home(), &typed).await?;
             if ctx.json() {
                 for member in &members {
                     emit_json(&json!({

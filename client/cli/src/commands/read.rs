@@ -12,6 +12,7 @@ use crate::daemon::folder::{Folder, Problem};
 use crate::failure::Failure;
 use crate::home::shell_quote;
 use crate::message_view::{labelled_line, message_json, plain_line};
+use crate::names::{near_miss, or_near_miss, Typed};
 use crate::outbox_notes::send_waiting;
 use crate::output::{emit_json, note, print_lines, talking_to_a_person, to_stderr};
 use crate::sanitize::{for_terminal, one_line};
@@ -37,16 +38,33 @@ pub(super) async fn run(args: ReadArgs, ctx: &Ctx) -> Result<()> {
     folder.sync().await?;
     let conversation = match args.conversation.as_deref() {
         Some(name) => match crate::names::conversation(&folder, name).await {
+            // A handle with no conversation yet: with --follow, one may start while reading.
+            Ok(id) if !args.follow && !has_conversation(&folder, &id).await => {
+                if let Some(hint) = near_miss(&folder, &Typed::conversation(name)).await {
+                    let error = ClientError::UnknownConversation(name.to_owned());
+                    return Err(Failure::of_client(&error, ctx.home()).hint(hint).into());
+                }
+                explain_unknown(name);
+                return Ok(());
+            }
             Ok(id) => Some(id),
-            // Not a conversation (yet): nothing to show, and the person is told why.
-            Err(Problem::Client(ClientError::UnknownConversation(_))) => {
+            // Not a conversation (yet): nothing to show, and the person is told why. Unless
+            // the name is a near miss of one they have: then it is a typo, and showing
+            // nothing would hide it.
+            Err(Problem::Client(error @ ClientError::UnknownConversation(_))) => {
+                if let Some(hint) = near_miss(&folder, &Typed::conversation(name)).await {
+                    return Err(Failure::of_client(&error, ctx.home()).hint(hint).into());
+                }
                 if !args.follow {
                     explain_unknown(name);
                     return Ok(());
                 }
                 None
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                let typed = [Typed::conversation(name)];
+                return or_near_miss(Err(e.into()), &folder, ctx.home(), &typed).await;
+            }
         },
         None => None,
     };
@@ -184,6 +202,16 @@ fn in_sent_order(messages: Vec<Message>) -> Vec<Message> {
         }
     }
     ordered
+}
+
+/// Whether `id` is one of the conversations kept here (a bare handle resolves to a 1:1 that
+/// may not exist yet). When the list cannot be read, the conversation is assumed to exist,
+/// as it was before this check.
+async fn has_conversation(folder: &Folder, id: &ConversationId) -> bool {
+    match folder.conversations().await {
+        Ok(conversations) => conversations.iter().any(|c| &c.id == id),
+        Err(_) => true,
+    }
 }
 
 /// Empty output is the answer for scripts; a person at a terminal is told why it is empty.

@@ -8,6 +8,7 @@ use crate::args::SendArgs;
 use crate::context::Ctx;
 use crate::failure::{Failure, EXIT_UNREACHABLE};
 use crate::message_view::message_json;
+use crate::names::{or_near_miss, Typed};
 use crate::output::{emit_json, success};
 use crate::sanitize::for_terminal;
 use crate::text_input::message_text;
@@ -19,8 +20,13 @@ pub(super) async fn run(args: SendArgs, ctx: &Ctx) -> Result<()> {
     // The text is read before connecting, so a mistake in it costs no network round trip.
     let text = message_text(&args.text)?;
     let folder = ctx.open().await?;
-    let to = crate::names::conversation(&folder, &args.to).await?;
-    match folder.send_or_queue(&to, &text).await? {
+    let outcome: Result<SendOutcome> = async {
+        let to = crate::names::conversation(&folder, &args.to).await?;
+        Ok(folder.send_or_queue(&to, &text).await?)
+    }
+    .await;
+    let typed = [Typed::conversation(&args.to)];
+    match or_near_miss(outcome, &folder, ctx.home(), &typed).await? {
         SendOutcome::Sent(sent) => {
             if ctx.json() {
                 emit_json(&message_json(&sent))?;

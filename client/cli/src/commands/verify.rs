@@ -11,6 +11,7 @@ use crate::args::VerifyArgs;
 use crate::context::Ctx;
 use crate::failure::{Failure, EXIT_USAGE};
 use crate::home::shell_quote;
+use crate::names::{or_near_miss, Typed};
 use crate::output::{emit_json, print_lines, to_stderr};
 use crate::qr;
 use crate::sanitize::for_terminal;
@@ -32,6 +33,17 @@ pub(super) async fn run(args: VerifyArgs, ctx: &Ctx) -> Result<()> {
                 .into(),
         ),
     }
+}
+
+/// The safety number with the person `typed` names, or why there is none (with a "did you
+/// mean" when the name is a near miss of a contact).
+async fn verification(client: &Folder, typed: &str, ctx: &Ctx) -> Result<SafetyNumberView> {
+    let view: Result<SafetyNumberView> = async {
+        let handle = crate::names::handle(typed)?;
+        Ok(client.verification(&handle).await?)
+    }
+    .await;
+    or_near_miss(view, client, ctx.home(), &[Typed::person(typed)]).await
 }
 
 /// The 12 groups as 3 indented rows of 4.
@@ -62,9 +74,10 @@ fn safety_json(view: &SafetyNumberView) -> serde_json::Value {
 }
 
 async fn person(handle: &str, ctx: &Ctx) -> Result<()> {
-    let handle = crate::names::handle(handle)?;
+    // Opened before the handle is checked, so that a mistyped one can be matched against
+    // the contacts.
     let client = ctx.open().await?;
-    let view = client.verification(&handle).await?;
+    let view = verification(&client, handle, ctx).await?;
     if ctx.json() {
         return emit_json(&safety_json(&view));
     }
@@ -119,12 +132,12 @@ async fn person(handle: &str, ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-async fn confirm(handle: &str, ctx: &Ctx) -> Result<()> {
-    let handle = crate::names::handle(handle)?;
+async fn confirm(typed: &str, ctx: &Ctx) -> Result<()> {
     let client = ctx.open().await?;
     // The number being confirmed is shown again, so the record of what was compared is on
     // screen (and in the JSON) next to the confirmation.
-    let before = client.verification(&handle).await?;
+    let before = verification(&client, typed, ctx).await?;
+    let handle = before.handle.clone();
     client.confirm_verified(&handle).await?;
     let after = client.verification(&handle).await?;
     if ctx.json() {
@@ -176,8 +189,12 @@ fn group_json(code: &GroupCode) -> serde_json::Value {
 
 async fn group_code(group: &str, ctx: &Ctx) -> Result<()> {
     let client: Folder = ctx.open().await?;
-    let id = crate::names::conversation(&client, group).await?;
-    let code = client.group_code(&id).await?;
+    let code: Result<GroupCode> = async {
+        let id = crate::names::conversation(&client, group).await?;
+        Ok(client.group_code(&id).await?)
+    }
+    .await;
+    let code = or_near_miss(code, &client, ctx.home(), &[Typed::conversation(group)]).await?;
     if ctx.json() {
         return emit_json(&group_json(&code));
     }
