@@ -249,11 +249,13 @@ async fn deliver_welcome(
     }
     .encode()
     .map_err(CryptoError::from)?;
-    let sealed = envelope::seal(
+    let record = crate::trust::own_record::own_record(ctx).await?;
+    let sealed = envelope::seal_with_record(
         &mut OsRng,
         &message,
         &ctx.session.handle,
         &ctx.session.inbox,
+        &record,
         recipient,
         &contact.inbox_key(),
     )

@@ -62,6 +62,7 @@ pub(crate) async fn register(
     secrets.extend_from_slice(&inbox.to_bytes()[..]);
     let mut batch = StoreBatch::default();
     batch.put_raw(Key::Identity, &secrets);
+    batch.put_raw(Key::OwnRecord, record.as_bytes());
     batch.put(Key::Settings, &settings)?;
     store.apply(batch).await?;
 

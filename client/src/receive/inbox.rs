@@ -11,6 +11,7 @@ use crate::api::conversation::ConversationId;
 use crate::api::error::{ClientError, CryptoError};
 use crate::api::event::Event;
 use crate::receive::held;
+use crate::receive::sender::{authenticate_by_lookup, authenticate_by_record, Authentic};
 use crate::state::naming::sanitize_title;
 use crate::state::relay::Delivery;
 use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
@@ -89,22 +90,17 @@ async fn accept_delivery(
     let opened = envelope::open(sealed, &ctx.session.handle, &ctx.session.inbox)
         .map_err(CryptoError::DeliveryUnreadable)?;
     let sender = opened.sender().clone();
-    // Known before the lookup below pins a stranger.
+    // Known before the record below pins a stranger.
     let stranger = ctx.pinned(&sender)?.is_none();
-    let contact = contacts::contact(ctx, &sender).await?;
-    let message = match opened.authenticate(&contact.inbox_key()) {
-        Ok(message) => message,
-        // Not by the pinned key: perhaps the sender has a new one (recorded as CHANGED,
-        // with an alert, by the lookup); then the delivery waits for the user's decision.
-        Err(_) => {
-            return match contacts::refresh_contact(ctx, &sender).await {
-                Err(ClientError::KeyChanged(_)) => {
-                    held::hold_delivery(ctx, &sender, sealed, hash).await
-                }
-                Err(e) if e.is_transient() => Err(e),
-                _ => Err(CryptoError::DeliveryNotAuthentic(sender.clone()).into()),
-            };
-        }
+    let message = match opened.sender_record().map(<[u8]>::to_vec) {
+        Some(record) => match authenticate_by_record(ctx, opened, &sender, &record).await? {
+            Authentic::Message(message) => message,
+            Authentic::KeyChanged => return held::hold_delivery(ctx, &sender, sealed, hash).await,
+        },
+        None => match authenticate_by_lookup(ctx, opened, &sender).await? {
+            Authentic::Message(message) => message,
+            Authentic::KeyChanged => return held::hold_delivery(ctx, &sender, sealed, hash).await,
+        },
     };
     match InboxMessage::decode(&message).map_err(CryptoError::from)? {
         InboxMessage::Welcome {

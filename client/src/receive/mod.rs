@@ -5,3 +5,4 @@
 pub(crate) mod group_log;
 pub(crate) mod held;
 pub(crate) mod inbox;
+pub(crate) mod sender;

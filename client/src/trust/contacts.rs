@@ -34,7 +34,19 @@ pub(crate) async fn refresh_contact(
         RelayError::NotFound => ClientError::UnknownContact(handle.clone()),
         other => other.into(),
     })?;
-    let signed = match SignedRecord::decode_and_verify(&bytes) {
+    adopt_record(ctx, handle, &bytes).await
+}
+
+/// Checks a signed directory record of `handle` (from the directory, or carried by a
+/// delivery) against the pin, exactly as a lookup's answer: pinned if new, a newer record of
+/// the same identity replaces the pin, a different identity key is never adopted but
+/// recorded as the contact's changed key and reported as [`ClientError::KeyChanged`].
+pub(crate) async fn adopt_record(
+    ctx: &mut Ctx<'_>,
+    handle: &Handle,
+    bytes: &[u8],
+) -> Result<Contact, ClientError> {
+    let signed = match SignedRecord::decode_and_verify(bytes) {
         Ok(signed) if signed.record().handle == *handle => signed,
         _ => {
             return Err(ctx

@@ -3,4 +3,5 @@
 //! below pending commits, receiving and sending, which all check members through it.
 
 pub(crate) mod contacts;
+pub(crate) mod own_record;
 pub(crate) mod verification;

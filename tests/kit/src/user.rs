@@ -5,7 +5,7 @@ use parley_crypto::auth::{owner_transcript, OwnerMethod};
 use parley_crypto::directory::{DirectoryRecord, SignedRecord};
 use parley_crypto::envelope;
 use parley_crypto::handle::Handle;
-use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
+use parley_crypto::identity::{IdentitySecretKey, InboxPublicKey, InboxSecretKey};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::{ChallengeRequest, OwnerAuth, RegisterRequest};
 use rand::rngs::OsRng;
@@ -90,6 +90,30 @@ impl TestUser {
             &self.inbox,
             &recipient.handle,
             &recipient.inbox.public_key(),
+        )
+        .expect("a test envelope seals")
+    }
+}
+
+impl TestUser {
+    /// Seals `message` to `recipient` (a handle and its inbox key, e.g. from a lookup) in a
+    /// v2 envelope carrying `record` as the sender's record: this user's own, or a forged
+    /// one, as a hostile test needs.
+    pub fn seal_with_record(
+        &self,
+        record: &[u8],
+        recipient: &Handle,
+        recipient_inbox: &InboxPublicKey,
+        message: &[u8],
+    ) -> Vec<u8> {
+        envelope::seal_with_record(
+            &mut OsRng,
+            message,
+            &self.handle,
+            &self.inbox,
+            record,
+            recipient,
+            recipient_inbox,
         )
         .expect("a test envelope seals")
     }

@@ -24,6 +24,8 @@ pub(crate) enum Key<'a> {
     Settings,
     /// Our identity and inbox secret keys.
     Identity,
+    /// Our own signed directory record, as registered: sealed deliveries carry it.
+    OwnRecord,
     /// The pinned directory record of a contact.
     Contact(&'a Handle),
     /// A conversation, by the id of its MLS group.
@@ -88,6 +90,7 @@ pub(crate) enum Prefix<'a> {
 mod kind {
     pub(super) const SETTINGS: &[u8] = b"settings";
     pub(super) const IDENTITY: &[u8] = b"identity";
+    pub(super) const OWN_RECORD: &[u8] = b"own_record";
     pub(super) const CONTACT: &[u8] = b"contact";
     pub(super) const CONVERSATION: &[u8] = b"conversation";
     pub(super) const LEGACY_CONVERSATION: &[u8] = b"conv";
@@ -120,6 +123,7 @@ impl Key<'_> {
         let (kind, id, position): (_, Option<&[u8]>, _) = match self {
             Key::Settings => (kind::SETTINGS, None, None),
             Key::Identity => (kind::IDENTITY, None, None),
+            Key::OwnRecord => (kind::OWN_RECORD, None, None),
             Key::Contact(handle) => (kind::CONTACT, Some(handle.as_str().as_bytes()), None),
             Key::Conversation(gid) => (kind::CONVERSATION, Some(&gid[..]), None),
             Key::LegacyConversation(name) => {

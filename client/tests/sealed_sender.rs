@@ -1,0 +1,175 @@
+//! The sender of a sealed delivery is checked with the record the delivery carries, never by
+//! asking the relay's directory (which would tell the relay who wrote to whom). Real relay on
+//! loopback (TLS), real stores; hostile deposits made with parley-testkit's TestUser.
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use parley_client::{Alert, Client, Handle, KdfParams, Message, Passphrase, Verification};
+use parley_crypto::directory::SignedRecord;
+use parley_proto::v1::{DepositRequest, LookupRequest};
+use parley_testkit::{TestRelay, TestUser};
+use tempfile::TempDir;
+
+async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
+    let client = Client::builder()
+        .home(home)
+        .passphrase(Passphrase::new("test passphrase".to_owned()))
+        .kdf_params(KdfParams::insecure_for_tests())
+        .relay(relay.url())
+        .relay_fingerprint(relay.fingerprint().unwrap())
+        .build()
+        .await
+        .unwrap();
+    client.register(&handle.parse().unwrap()).await.unwrap();
+    client
+}
+
+fn texts(messages: &[Message]) -> Vec<(String, String)> {
+    messages
+        .iter()
+        .filter(|m| !m.body.is_membership())
+        .map(|m| {
+            (
+                m.sender.to_string(),
+                m.text().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// What someone outside a client would seal to `handle`: its handle and inbox key, as the
+/// directory serves them.
+async fn inbox_of(
+    relay: &TestRelay,
+    handle: &str,
+) -> (Handle, parley_crypto::identity::InboxPublicKey) {
+    let record = relay
+        .directory()
+        .await
+        .lookup(LookupRequest {
+            handle: handle.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .record;
+    let record = SignedRecord::decode_and_verify(&record)
+        .unwrap()
+        .into_record();
+    (record.handle, record.inbox_key)
+}
+
+async fn deposit(relay: &TestRelay, handle: &str, envelope: Vec<u8>) {
+    relay
+        .inbox()
+        .await
+        .deposit(DepositRequest {
+            handle: handle.into(),
+            envelope,
+        })
+        .await
+        .unwrap();
+}
+
+/// alice writes to bob for the first time, then her handle vanishes from the directory:
+/// bob still reads her, pinned to her key, because nothing he does asks the directory about
+/// her (before the record travelled in the envelope, bob's lookup found nobody and the
+/// invitation was refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_contact_is_read_without_asking_the_directory() {
+    let mut relay = TestRelay::start();
+    let homes = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+    let to_bob = alice.resolve("bob").await.unwrap();
+    alice.send_text(&to_bob, "first words").await.unwrap();
+    let alice_key = alice.whoami().unwrap().identity_key;
+    drop(alice);
+
+    let released = relay.release_handle("alice").await;
+    assert!(released.record);
+    let received = bob.sync().await.unwrap();
+    assert_eq!(
+        texts(&received.messages),
+        [("alice".to_owned(), "first words".to_owned())]
+    );
+    assert!(bob.alerts().await.unwrap().is_empty());
+    let contacts = bob.contacts().await.unwrap();
+    let pinned = contacts
+        .iter()
+        .find(|c| c.handle.as_str() == "alice")
+        .unwrap();
+    assert_eq!(pinned.identity_key, alice_key);
+}
+
+/// A record that names someone other than the envelope's sender proves nothing: refused,
+/// and nobody is pinned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_naming_someone_else_is_refused() {
+    let relay = TestRelay::start();
+    let home = TempDir::new().unwrap();
+    let bob = registered(&relay, home.path(), "bob").await;
+    let (bob_handle, bob_inbox) = inbox_of(&relay, "bob").await;
+    let mallory = TestUser::new("mallory");
+    let carol = TestUser::new("carol");
+    let sealed =
+        mallory.seal_with_record(&carol.record().to_bytes(), &bob_handle, &bob_inbox, b"hi");
+    deposit(&relay, "bob", sealed).await;
+
+    assert!(bob.sync().await.unwrap().messages.is_empty());
+    let alerts = bob.alerts().await.unwrap();
+    assert!(
+        matches!(alerts.as_slice(), [Alert::InboxRefused { .. }]),
+        "{alerts:?}"
+    );
+    assert!(bob.contacts().await.unwrap().is_empty());
+}
+
+/// Someone who makes their own record for "alice" and writes to bob, who pinned the real
+/// alice: the delivery is held and alice turns CHANGED (as when a group carries another key
+/// for her), her pinned key stays, and the real alice still reaches bob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_record_for_a_pinned_contact_is_held_not_adopted() {
+    let relay = TestRelay::start();
+    let homes = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+    let to_bob = alice.resolve("bob").await.unwrap();
+    alice.send_text(&to_bob, "the real alice").await.unwrap();
+    bob.sync().await.unwrap();
+    let alice_key = alice.whoami().unwrap().identity_key;
+
+    let (bob_handle, bob_inbox) = inbox_of(&relay, "bob").await;
+    let impostor = TestUser::new("alice");
+    let sealed = impostor.seal_with_record(
+        &impostor.record().to_bytes(),
+        &bob_handle,
+        &bob_inbox,
+        b"not a welcome",
+    );
+    deposit(&relay, "bob", sealed).await;
+    assert!(bob.sync().await.unwrap().messages.is_empty());
+    let alerts = bob.alerts().await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| matches!(a, Alert::KeyChanged { handle } if handle.as_str() == "alice")),
+        "{alerts:?}"
+    );
+    let contacts = bob.contacts().await.unwrap();
+    let pinned = contacts
+        .iter()
+        .find(|c| c.handle.as_str() == "alice")
+        .unwrap();
+    assert_eq!(pinned.identity_key, alice_key, "the pin is never replaced");
+    assert_eq!(pinned.status, Verification::Changed);
+
+    alice.send_text(&to_bob, "still me").await.unwrap();
+    assert_eq!(
+        texts(&bob.sync().await.unwrap().messages),
+        [("alice".to_owned(), "still me".to_owned())]
+    );
+}
