@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use parley_crypto::directory::DirectoryRecord;
-use parley_crypto::envelope::seal;
+use parley_crypto::envelope::{seal, seal_with_record};
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::inbox_message::InboxMessage;
@@ -129,6 +129,18 @@ fn main() {
     )
     .unwrap();
     write("envelope", "512-bucket", &env);
+    // A v2 envelope: the sender's signed record rides inside.
+    let env = seal_with_record(
+        &mut rng,
+        &text,
+        &alice,
+        &alice_inbox,
+        &record(&alice_id, "alice", &alice_inbox),
+        &bob,
+        &bob_inbox.public_key(),
+    )
+    .unwrap();
+    write("envelope", "v2-with-record", &env);
 
     // Directory records: signed ones, and the re-encode path's structured input.
     let alice_record = record(&alice_id, "alice", &alice_inbox);

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use parley_crypto::envelope::{open, seal, ENVELOPE_OVERHEAD};
+use parley_crypto::envelope::{open, seal, seal_with_record, ENVELOPE_OVERHEAD};
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::InboxSecretKey;
 use parley_crypto::padding::MAX_PADDED_LEN;
@@ -53,5 +53,30 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(message, data);
         }
         Err(error) => assert!(!fits, "seal refused a message that fits: {error}"),
+    }
+
+    // v2: the first bytes (up to 200) also serve as the sender's record, which must come
+    // back unchanged and be needed to authenticate.
+    let record = &data[..data.len().min(200)];
+    let fits = fits && data.len() + 2 + record.len() + 4 + 1 + 32 + 32 + 16 + ENVELOPE_OVERHEAD
+        <= MAX_PADDED_LEN;
+    match seal_with_record(
+        &mut rng,
+        data,
+        &alice,
+        &alice_inbox,
+        record,
+        &bob,
+        &bob_inbox.public_key(),
+    ) {
+        Ok(envelope) => {
+            let opened = open(&envelope, &bob, &bob_inbox).expect("own v2 envelope opens");
+            assert_eq!(opened.sender_record(), Some(record));
+            let message = opened
+                .authenticate(&alice_inbox.public_key())
+                .expect("own v2 envelope authenticates");
+            assert_eq!(message, data);
+        }
+        Err(error) => assert!(!fits, "seal refused a v2 message that fits: {error}"),
     }
 });
