@@ -166,9 +166,20 @@ async fn finish(
 
     if let Some(welcome) = &pending.welcome {
         let welcome = hex::decode(welcome).map_err(|_| StoreError::Corrupt("welcome"))?;
+        let vouched = member_records(ctx, &gid)?;
         for recipient in &pending.recipients {
             let handle = Handle::parse(recipient).map_err(|_| StoreError::Corrupt("recipient"))?;
-            match deliver_welcome(ctx, &handle, &pending.welcome_name, &welcome).await {
+            let records: Vec<Vec<u8>> = vouched
+                .iter()
+                .filter(|(member, _)| *member != handle)
+                .map(|(_, record)| record.clone())
+                .collect();
+            let invitation = InboxMessage::WelcomeWithRecords {
+                conversation_name: pending.welcome_name.clone(),
+                welcome: welcome.clone(),
+                member_records: records,
+            };
+            match deliver_welcome(ctx, &handle, &invitation).await {
                 Ok(()) => {}
                 // Retried by the next sync, which finds the pending commit merged.
                 Err(e @ (ClientError::RelayUnreachable(_) | ClientError::Store(_))) => {
@@ -235,20 +246,29 @@ async fn abort(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// Seals a Welcome to `recipient`'s pinned inbox key and deposits it.
+/// The records we hold of the group's members (ourselves aside: our own rides in the
+/// envelope), so that whoever we invite can check them without asking the directory.
+fn member_records(ctx: &Ctx<'_>, gid: &GroupId) -> Result<Vec<(Handle, Vec<u8>)>, ClientError> {
+    let mut records = Vec::new();
+    for member in ctx.session.mls.members(gid)? {
+        if member.handle == ctx.session.handle {
+            continue;
+        }
+        if let Some(record) = ctx.pinned(&member.handle)?.and_then(|c| c.record) {
+            records.push((member.handle, record));
+        }
+    }
+    Ok(records)
+}
+
+/// Seals an invitation to `recipient`'s pinned inbox key and deposits it.
 async fn deliver_welcome(
     ctx: &mut Ctx<'_>,
     recipient: &Handle,
-    conversation_name: &str,
-    welcome: &[u8],
+    invitation: &InboxMessage,
 ) -> Result<(), ClientError> {
     let contact = crate::trust::contacts::contact(ctx, recipient).await?;
-    let message = InboxMessage::Welcome {
-        conversation_name: conversation_name.to_owned(),
-        welcome: welcome.to_vec(),
-    }
-    .encode()
-    .map_err(CryptoError::from)?;
+    let message = invitation.encode().map_err(CryptoError::from)?;
     let record = crate::trust::own_record::own_record(ctx).await?;
     let sealed = envelope::seal_with_record(
         &mut OsRng,

@@ -173,3 +173,44 @@ async fn a_forged_record_for_a_pinned_contact_is_held_not_adopted() {
         [("alice".to_owned(), "still me".to_owned())]
     );
 }
+
+/// alice invites bob into a group with carol, whom bob has never met: alice's invitation
+/// carries her record of carol, which matches carol's leaf, so bob pins carol without a
+/// lookup either (both alice and carol have left the directory when bob reads it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_invitation_carries_the_records_of_the_other_members() {
+    let mut relay = TestRelay::start();
+    let homes = (
+        TempDir::new().unwrap(),
+        TempDir::new().unwrap(),
+        TempDir::new().unwrap(),
+    );
+    let alice = registered(&relay, homes.0.path(), "alice").await;
+    let bob = registered(&relay, homes.1.path(), "bob").await;
+    let carol = registered(&relay, homes.2.path(), "carol").await;
+    let group = alice
+        .create_group(
+            "summit",
+            &["bob".parse().unwrap(), "carol".parse().unwrap()],
+        )
+        .await
+        .unwrap();
+    alice.send_text(&group, "welcome, both").await.unwrap();
+    let carol_key = carol.whoami().unwrap().identity_key;
+    drop((alice, carol));
+    assert!(relay.release_handle("alice").await.record);
+    assert!(relay.release_handle("carol").await.record);
+
+    let received = bob.sync().await.unwrap();
+    assert_eq!(
+        texts(&received.messages),
+        [("alice".to_owned(), "welcome, both".to_owned())]
+    );
+    assert!(bob.alerts().await.unwrap().is_empty());
+    let contacts = bob.contacts().await.unwrap();
+    let carol_pin = contacts
+        .iter()
+        .find(|c| c.handle.as_str() == "carol")
+        .unwrap();
+    assert_eq!(carol_pin.identity_key, carol_key);
+}

@@ -49,7 +49,19 @@ fn inbox_message() -> impl Strategy<Value = InboxMessage> {
                 welcome
             }),
         (
-            any::<u8>().prop_filter("kind 1 is Welcome", |k| *k != 1),
+            ".{1,30}".prop_filter("name at most 64 bytes", |n: &String| n.len() <= 64),
+            proptest::collection::vec(any::<u8>(), 0..300),
+            proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 0..8)
+        )
+            .prop_map(|(conversation_name, welcome, member_records)| {
+                InboxMessage::WelcomeWithRecords {
+                    conversation_name,
+                    welcome,
+                    member_records,
+                }
+            }),
+        (
+            any::<u8>().prop_filter("kinds 1 and 2 are Welcomes", |k| *k != 1 && *k != 2),
             proptest::collection::vec(any::<u8>(), 0..300)
         )
             .prop_map(|(kind, body)| InboxMessage::Unknown { kind, body }),
@@ -75,7 +87,7 @@ proptest! {
     fn inbox_message_round_trip(m in inbox_message()) {
         let bytes = m.encode().unwrap();
         prop_assert_eq!(InboxMessage::decode(&bytes).unwrap(), m.clone());
-        if matches!(m, InboxMessage::Welcome { .. }) {
+        if matches!(m, InboxMessage::Welcome { .. } | InboxMessage::WelcomeWithRecords { .. }) {
             let mut trailing = bytes;
             trailing.push(0);
             prop_assert!(InboxMessage::decode(&trailing).is_err());

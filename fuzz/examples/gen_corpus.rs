@@ -98,6 +98,17 @@ fn main() {
     write("inbox_message", "welcome", &welcome_msg);
     write(
         "inbox_message",
+        "welcome-with-records",
+        &InboxMessage::WelcomeWithRecords {
+            conversation_name: "team".into(),
+            welcome: vec![1, 2, 3],
+            member_records: vec![b"carol".to_vec(), Vec::new()],
+        }
+        .encode()
+        .unwrap(),
+    );
+    write(
+        "inbox_message",
         "unknown",
         &InboxMessage::Unknown {
             kind: 7,

@@ -1,9 +1,10 @@
 //! The inbox: sealed envelopes deposited for us, i.e. Welcomes into new conversations.
 
+use parley_crypto::directory::SignedRecord;
 use parley_crypto::envelope;
 use parley_crypto::handle::Handle;
 use parley_crypto::inbox_message::InboxMessage;
-use parley_crypto::mls::MlsError;
+use parley_crypto::mls::{Member, MlsError};
 use sha2::{Digest, Sha256};
 
 use crate::api::alert::Alert;
@@ -102,34 +103,40 @@ async fn accept_delivery(
             Authentic::KeyChanged => return held::hold_delivery(ctx, &sender, sealed, hash).await,
         },
     };
-    match InboxMessage::decode(&message).map_err(CryptoError::from)? {
-        InboxMessage::Welcome {
-            conversation_name,
-            welcome,
-        } => {
-            let invitation = Invitation {
-                sender: &sender,
-                title: &conversation_name,
-                stranger,
-            };
-            match accept_welcome(ctx, invitation, &welcome, hash).await {
-                Err(ClientError::KeyChanged(who)) if who == sender => {
-                    held::hold_delivery(ctx, &sender, sealed, hash).await
-                }
-                other => other,
+    let (conversation_name, welcome, member_records) =
+        match InboxMessage::decode(&message).map_err(CryptoError::from)? {
+            InboxMessage::Welcome {
+                conversation_name,
+                welcome,
+            } => (conversation_name, welcome, Vec::new()),
+            InboxMessage::WelcomeWithRecords {
+                conversation_name,
+                welcome,
+                member_records,
+            } => (conversation_name, welcome, member_records),
+            InboxMessage::Unknown { kind, .. } => {
+                ctx.alert(Alert::UnknownInboxMessage {
+                    sender: sender.clone(),
+                    kind,
+                })
+                .await;
+                let mut batch = StoreBatch::default();
+                batch.mark_seen(hash);
+                ctx.store.apply(batch).await?;
+                return Ok(());
             }
+        };
+    let invitation = Invitation {
+        sender: &sender,
+        title: &conversation_name,
+        stranger,
+        member_records: &member_records,
+    };
+    match accept_welcome(ctx, invitation, &welcome, hash).await {
+        Err(ClientError::KeyChanged(who)) if who == sender => {
+            held::hold_delivery(ctx, &sender, sealed, hash).await
         }
-        InboxMessage::Unknown { kind, .. } => {
-            ctx.alert(Alert::UnknownInboxMessage {
-                sender: sender.clone(),
-                kind,
-            })
-            .await;
-            let mut batch = StoreBatch::default();
-            batch.mark_seen(hash);
-            ctx.store.apply(batch).await?;
-            Ok(())
-        }
+        other => other,
     }
 }
 
@@ -174,6 +181,7 @@ async fn accept_welcome(
             return Err(ClientError::UntrustedMember(sender.clone()));
         }
         for member in &members {
+            pin_vouched(ctx, member, invitation.member_records).await?;
             contacts::verify_member(ctx, member).await?;
         }
         Ok(())
@@ -263,6 +271,33 @@ struct Invitation<'a> {
     title: &'a str,
     /// The sender was not pinned before this delivery.
     stranger: bool,
+    /// The inviter's records of members (unverified).
+    member_records: &'a [Vec<u8>],
+}
+
+/// A member we have not pinned, whose record the inviter handed over and whose leaf in the
+/// Welcome carries that record's identity key, is pinned from it: no directory lookup tells
+/// the relay that we now share a group with them. Pinned contacts are left to
+/// `verify_member` (a record from the inviter never replaces or challenges a pin), and a
+/// member without a matching record is looked up as before.
+async fn pin_vouched(
+    ctx: &mut Ctx<'_>,
+    member: &Member,
+    records: &[Vec<u8>],
+) -> Result<(), ClientError> {
+    if member.handle == ctx.session.handle || ctx.pinned(&member.handle)?.is_some() {
+        return Ok(());
+    }
+    let matching = records.iter().find(|bytes| {
+        SignedRecord::decode_and_verify(bytes).is_ok_and(|signed| {
+            signed.record().handle == member.handle
+                && signed.record().identity_key.to_bytes() == member.identity_key.to_bytes()
+        })
+    });
+    if let Some(record) = matching {
+        contacts::adopt_record(ctx, &member.handle, record).await?;
+    }
+    Ok(())
 }
 
 /// Processes what `sender` sent while their key was CHANGED, now that the user decided.

@@ -80,8 +80,17 @@ pub(crate) async fn adopt_record(
             .await;
             Ok(pinned)
         }
-        // Same identity: a newer record (e.g. a rotated inbox key) replaces the pin.
-        Some(pinned) if pinned.record_version >= record.record_version => Ok(pinned),
+        // Same identity: a newer record (e.g. a rotated inbox key) replaces the pin; the
+        // same one is kept, now with its bytes if the pin had none.
+        Some(mut pinned) if pinned.record_version >= record.record_version => {
+            if pinned.record.is_none() && pinned.record_version == record.record_version {
+                pinned.record = Some(bytes.to_vec());
+                let mut batch = StoreBatch::default();
+                batch.put(Key::Contact(handle), &pinned)?;
+                ctx.store.apply(batch).await?;
+            }
+            Ok(pinned)
+        }
         pinned => {
             let (verified, changed) = pinned.map_or((false, None), |p| (p.verified, p.changed));
             let fresh = Contact {
@@ -91,6 +100,7 @@ pub(crate) async fn adopt_record(
                 record_version: record.record_version,
                 verified,
                 changed,
+                record: Some(bytes.to_vec()),
             };
             let mut batch = StoreBatch::default();
             batch.put(Key::Contact(handle), &fresh)?;

@@ -132,6 +132,8 @@ async fn decide(
     }) = contact.changed.take()
     {
         contact.identity_key = identity_key;
+        // The record was the old identity's.
+        contact.record = None;
         match inbox_key {
             Some(inbox_key) => {
                 contact.inbox_key = inbox_key;

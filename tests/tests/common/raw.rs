@@ -273,6 +273,11 @@ impl RawMember {
                 InboxMessage::Welcome {
                     conversation_name,
                     welcome,
+                }
+                | InboxMessage::WelcomeWithRecords {
+                    conversation_name,
+                    welcome,
+                    ..
                 } => {
                     let staged = self.mls.stage_welcome(&welcome).unwrap();
                     let group_id = self.mls.join(staged).unwrap();

@@ -30,6 +30,11 @@ pub(crate) struct Contact {
     /// accepts or verifies it; while present the contact's status is CHANGED.
     #[serde(default)]
     pub(crate) changed: Option<ChangedKey>,
+    /// The signed directory record this pin came from, as served or carried (absent for
+    /// pins made before records were kept, or adopted from a changed key): handed to the
+    /// people we invite into a group with this contact, so they need no lookup.
+    #[serde(default)]
+    pub(crate) record: Option<Vec<u8>>,
 }
 
 /// An identity key that differs from the pinned one, as last seen.
