@@ -9,6 +9,7 @@ pub(crate) mod event;
 pub(crate) mod fingerprint;
 pub(crate) mod message;
 pub(crate) mod outbox;
+pub(crate) mod proxy_url;
 pub(crate) mod relay_url;
 pub(crate) mod trust;
 pub(crate) mod verification;

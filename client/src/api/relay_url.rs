@@ -119,7 +119,7 @@ fn split_scheme(s: &str) -> Option<(bool, &str)> {
 }
 
 /// Splits `host[:port]` / `[v6][:port]` and validates the host's characters.
-fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
+pub(super) fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
     if let Some(after_bracket) = authority.strip_prefix('[') {
         let (inner, tail) = after_bracket
             .split_once(']')
@@ -158,7 +158,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
     Ok((host, port))
 }
 
-fn parse_port(port: &str) -> Result<u16, String> {
+pub(super) fn parse_port(port: &str) -> Result<u16, String> {
     match port.parse::<u16>() {
         Ok(p) if p != 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(p),
         _ => Err(format!("`{port}` is not a port number (1 to 65535)")),
