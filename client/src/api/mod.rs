@@ -7,6 +7,7 @@ pub(crate) mod conversation;
 pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod fingerprint;
+mod host_port;
 pub(crate) mod message;
 pub(crate) mod outbox;
 pub(crate) mod proxy_url;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::as_text::serde_as_text;
-use super::relay_url::{parse_port, split_host_port};
+use super::host_port::{parse_port, split_host_port};
 
 /// Why a proxy address was refused. Each message is one sentence a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,6 +6,9 @@
 //! authority requests carry, and checks that responses have the shape the protocol promises.
 
 mod auth;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod channel_tests;
 pub(crate) mod channels;
 mod connector;
 mod dial;

@@ -224,6 +224,8 @@ mod tests {
         let (mut ours, mut theirs) = duplex(1024);
         let proxy = tokio::spawn(async move {
             theirs.write_all(answers).await.unwrap();
+            // Nothing more will come: a client waiting for more must see the end.
+            theirs.shutdown().await.unwrap();
             let mut seen = Vec::new();
             let _ = theirs.read_to_end(&mut seen).await;
             seen
