@@ -4,6 +4,9 @@
 //! KeyPackage claim and directory lookup comes on a connection that carried nothing else.
 //! The relay records what each TCP connection's requests named (TestRelay's recorder).
 
+// Test helpers outside #[test] functions: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[cfg(test)]
 mod common;
 

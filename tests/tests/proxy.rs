@@ -3,6 +3,9 @@
 //! names the relay by host name (socks5h), runs TLS with the pinned certificate through it,
 //! and uses credentials of its own, so that Tor would give each channel its own circuit.
 
+// Test helpers outside #[test] functions: a failed step should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[cfg(test)]
 mod common;
 
