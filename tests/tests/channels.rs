@@ -73,6 +73,8 @@ async fn no_connection_links_a_handle_to_a_group_or_two_groups() {
     // Two 1:1s.
     alice.say("bob", "hello bob").await.unwrap();
     receive(&mut bob_events, "hello bob").await;
+    // Checked as soon as there is something to check, and again at the end.
+    relay.connections().iter().for_each(check);
     bob.say("alice", "hello alice").await.unwrap();
     receive(&mut alice_events, "hello alice").await;
     carol.say("alice", "hello from carol").await.unwrap();
@@ -105,9 +107,7 @@ async fn no_connection_links_a_handle_to_a_group_or_two_groups() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let connections = relay.connections();
-    for conn in &connections {
-        check(conn);
-    }
+    connections.iter().for_each(check);
     let summary = Summary::of(&connections);
     eprintln!("{summary:#?}");
     // The scenario exercised every kind of traffic the checks are about.
