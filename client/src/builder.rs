@@ -159,6 +159,7 @@ impl ClientBuilder {
                 session,
                 link: RelayLink::new(url, fingerprint, proxy),
                 backlog: Vec::new(),
+                new_groups: tokio::sync::watch::channel(0).0,
             }),
         })
     }

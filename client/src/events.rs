@@ -57,6 +57,7 @@ enum Push {
 
 async fn run(client: Arc<Shared>, tx: Events) {
     let mut backoff = Duration::from_secs(1);
+    let mut new_groups = client.state.lock().await.new_groups.subscribe();
     loop {
         // Subscribe first, then sync: whatever arrived before the subscription is caught by
         // the sync, whatever arrives after it is pushed.
@@ -85,6 +86,8 @@ async fn run(client: Arc<Shared>, tx: Events) {
                 _ = tx.closed() => return,
                 push = pushes.next() => !matches!(push, Some(Push::Arrived)),
                 _ = tokio::time::sleep(POLL_INTERVAL) => false,
+                // A group we created: the sync finds it and the loop resubscribes.
+                _ = new_groups.changed() => false,
             };
             // Several pushes often arrive together; one sync covers them all.
             while let Some(Some(Push::Arrived)) = pushes.next().now_or_never() {}

@@ -258,6 +258,7 @@ async fn new_group(ctx: &mut Ctx<'_>) -> Result<GroupId, ClientError> {
     ctx.stage_mls(&mut batch);
     batch.put_u64(Key::Cursor(&gid), 0);
     ctx.store.apply(batch).await?;
+    ctx.announce_new_group();
     Ok(gid)
 }
 

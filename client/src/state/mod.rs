@@ -25,7 +25,7 @@ use parley_crypto::clock::Clock;
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::mls::{GroupId, Mls};
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex};
 
 use crate::api::error::ClientError;
 use crate::api::event::Event;
@@ -51,6 +51,9 @@ pub(crate) struct State {
     /// syncs its group first) may process incoming messages too; they wait here for the
     /// next `sync` or event so that every message is reported exactly once.
     pub(crate) backlog: Vec<Event>,
+    /// Bumped when an operation of this client creates a group, so that running event
+    /// streams subscribe to it at once instead of at their next poll.
+    pub(crate) new_groups: watch::Sender<u64>,
 }
 
 /// Our identity and the MLS engine that uses it.
@@ -113,6 +116,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) link: &'a mut RelayLink,
     pub(crate) events: &'a mut Vec<Event>,
     pub(crate) clock: &'a Arc<dyn Clock>,
+    new_groups: &'a watch::Sender<u64>,
 }
 
 impl State {
@@ -129,6 +133,7 @@ impl State {
             link: &mut self.link,
             events: &mut self.backlog,
             clock,
+            new_groups: &self.new_groups,
         })
     }
 }
@@ -151,6 +156,12 @@ impl Ctx<'_> {
     /// else travels on it, and it closes when dropped.
     pub(crate) async fn one_off_relay(&mut self) -> Result<RelayConnection, ClientError> {
         Ok(self.link.channels()?.one_off().await?)
+    }
+
+    /// Tells running event streams that we are in a group they do not watch yet.
+    pub(crate) fn announce_new_group(&self) {
+        self.new_groups
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// Milliseconds since the Unix epoch, by the clock the client was given.
