@@ -55,7 +55,8 @@ impl ClientBuilder {
     /// A new store is written to disk with its first record (at `register`). A wrong
     /// passphrase for an existing store fails with [`ClientError::WrongPassphrase`] before
     /// anything is written; a malformed relay address or fingerprint with
-    /// [`ClientError::InvalidRelay`].
+    /// [`ClientError::InvalidRelay`]; a proxy address that is not SOCKS5 with
+    /// [`ClientError::InvalidProxy`].
     pub async fn build(self) -> Result<Client, ClientError> {
         Ok(Client {
             inner: Arc::new(self.open().await?),
