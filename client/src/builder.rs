@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 
 use crate::api::error::{ClientError, StoreError};
 use crate::api::fingerprint::Fingerprint;
+use crate::api::proxy_url::ProxyUrl;
 use crate::api::relay_url::RelayUrl;
 use crate::state::clock::SystemClock;
 use crate::state::store::Store;
@@ -22,6 +23,7 @@ pub struct ClientBuilder {
     home: Option<PathBuf>,
     relay: Option<String>,
     fingerprint: Option<String>,
+    proxy: Option<String>,
     // Shared, not copied, between clones of the builder; wiped when the last one goes.
     passphrase: Option<Arc<Passphrase>>,
     kdf_params: Option<KdfParams>,
@@ -34,6 +36,7 @@ impl fmt::Debug for ClientBuilder {
             .field("home", &self.home)
             .field("relay", &self.relay)
             .field("fingerprint", &self.fingerprint)
+            .field("proxy", &self.proxy)
             .field("passphrase", &self.passphrase.as_ref().map(|_| "<set>"))
             .field("kdf_params", &self.kdf_params)
             .field("clock", &self.clock.as_ref().map(|_| "<given>"))
@@ -60,6 +63,18 @@ impl ClientBuilder {
     /// `register`. Checked by `build` ([`ClientError::InvalidRelay`]).
     pub fn relay_fingerprint(mut self, fp: impl Into<String>) -> Self {
         self.fingerprint = Some(fp.into());
+        self
+    }
+
+    /// Reach the relay through a SOCKS5 proxy: `socks5h://host:port` (the proxy resolves the
+    /// relay's name; with Tor, `socks5h://127.0.0.1:9050`) or `socks5://host:port` (this
+    /// computer resolves it). Every connection the client opens then goes through the proxy
+    /// with a username and password of its own, which Tor takes as a request for a separate
+    /// circuit, so the relay sees neither this computer's address nor one address shared by
+    /// the client's connections. Not stored: give it every time. Checked by `build`
+    /// ([`ClientError::InvalidProxy`]).
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
         self
     }
 
@@ -102,6 +117,12 @@ impl ClientBuilder {
             .map(Fingerprint::parse)
             .transpose()
             .map_err(ClientError::InvalidRelay)?;
+        let proxy = self
+            .proxy
+            .as_deref()
+            .map(ProxyUrl::parse)
+            .transpose()
+            .map_err(ClientError::InvalidProxy)?;
         let params = self.kdf_params.unwrap_or_default();
         // Argon2id takes most of a second by design: keep it off the async worker threads.
         let store = tokio::task::spawn_blocking(move || Store::open(&home, &passphrase, params))
@@ -136,8 +157,9 @@ impl ClientBuilder {
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             state: Mutex::new(State {
                 session,
-                link: RelayLink::new(url, fingerprint),
+                link: RelayLink::new(url, fingerprint, proxy),
                 backlog: Vec::new(),
+                new_groups: tokio::sync::watch::channel(0).0,
             }),
         })
     }

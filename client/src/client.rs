@@ -15,6 +15,7 @@ use crate::api::event::{Event, SyncReport};
 use crate::api::fingerprint::Fingerprint;
 use crate::api::message::{Message, MessageId};
 use crate::api::outbox::{OutboxReport, QueuedMessage, SendOutcome};
+use crate::api::proxy_url::ProxyUrl;
 use crate::api::relay_url::RelayUrl;
 use crate::api::trust::{ContactInfo, GroupCode, QuarantinedMessage, SafetyNumberView, WhoAmI};
 use crate::builder::ClientBuilder;
@@ -54,7 +55,8 @@ impl ClientBuilder {
     /// A new store is written to disk with its first record (at `register`). A wrong
     /// passphrase for an existing store fails with [`ClientError::WrongPassphrase`] before
     /// anything is written; a malformed relay address or fingerprint with
-    /// [`ClientError::InvalidRelay`].
+    /// [`ClientError::InvalidRelay`]; a proxy address that is not SOCKS5 with
+    /// [`ClientError::InvalidProxy`].
     pub async fn build(self) -> Result<Client, ClientError> {
         Ok(Client {
             inner: Arc::new(self.open().await?),
@@ -72,7 +74,17 @@ impl Client {
     /// trusting it, for a person to compare with the one its operator gave them before it is
     /// pinned. Nothing is sent to the relay.
     pub async fn probe_relay_fingerprint(url: &RelayUrl) -> Result<Fingerprint, ClientError> {
-        Ok(RelayConnection::probe_fingerprint(url).await?)
+        Ok(RelayConnection::probe_fingerprint(url, None).await?)
+    }
+
+    /// [`Client::probe_relay_fingerprint`] through a SOCKS5 proxy, for a client that will
+    /// use one (see [`ClientBuilder::proxy`](crate::ClientBuilder::proxy)): the relay never
+    /// sees this computer's address, not even when it is first looked at.
+    pub async fn probe_relay_fingerprint_via(
+        url: &RelayUrl,
+        proxy: &ProxyUrl,
+    ) -> Result<Fingerprint, ClientError> {
+        Ok(RelayConnection::probe_fingerprint(url, Some(proxy.clone())).await?)
     }
 
     /// Creates a new identity, registers `handle` for it on the relay and publishes

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use futures::FutureExt;
 use parley_crypto::access::AccessKey;
 use parley_crypto::mls::GroupId;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::api::error::ClientError;
+use crate::api::error::{ClientError, RelayError};
 use crate::api::event::Event;
+use crate::state::relay::channels::Channels;
 use crate::state::relay::{GroupSubscriptionRequest, MAX_SUBSCRIBED_GROUPS};
 use crate::state::Shared;
 use crate::sync::sync_events;
@@ -21,6 +22,10 @@ use crate::sync::sync_events;
 const POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// Longest wait before resubscribing after errors.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Group subscriptions opened at once (each on a connection of its own, which through Tor is
+/// a circuit of its own: a few at a time keeps a client with many groups from flooding it).
+const PARALLEL_SUBSCRIBES: usize = 8;
 
 /// Events buffered for a slow consumer.
 const CHANNEL_CAPACITY: usize = 256;
@@ -52,6 +57,7 @@ enum Push {
 
 async fn run(client: Arc<Shared>, tx: Events) {
     let mut backoff = Duration::from_secs(1);
+    let mut new_groups = client.state.lock().await.new_groups.subscribe();
     loop {
         // Subscribe first, then sync: whatever arrived before the subscription is caught by
         // the sync, whatever arrives after it is pushed.
@@ -80,6 +86,8 @@ async fn run(client: Arc<Shared>, tx: Events) {
                 _ = tx.closed() => return,
                 push = pushes.next() => !matches!(push, Some(Push::Arrived)),
                 _ = tokio::time::sleep(POLL_INTERVAL) => false,
+                // A group we created: the sync finds it and the loop resubscribes.
+                _ = new_groups.changed() => false,
             };
             // Several pushes often arrive together; one sync covers them all.
             while let Some(Some(Push::Arrived)) = pushes.next().now_or_never() {}
@@ -111,54 +119,80 @@ async fn sync_and_emit(client: &Shared, tx: &Events) -> Option<Subscribed> {
 
 /// Subscribes to our inbox and to our active groups at our current epochs; returns the
 /// pushes and the groups subscribed.
+///
+/// The inbox is subscribed on the owner's connection and each group on that group's own
+/// connection, one group per subscription, so that no connection ties the groups to each
+/// other or to our handle (see `state::relay::channels`).
 async fn subscribe(client: &Shared) -> Result<(BoxStream<'static, Push>, Subscribed), ClientError> {
     let mut state = client.state.lock().await;
     let mut ctx = state.ctx(&client.store, &client.clock)?;
     let groups = ctx.active_groups()?;
-    let relay = ctx.relay().await?;
-    let inbox = relay
+    let inbox = ctx
+        .owner_relay()
+        .await?
         .subscribe_inbox(&ctx.session.handle, &ctx.session.identity)
         .await?
-        .map(|item| {
-            if item.is_ok() {
-                Push::Arrived
-            } else {
-                Push::Failed
-            }
-        });
+        .map(push_of);
     let mut keys: Vec<(GroupId, u64, AccessKey)> = Vec::new();
     for (gid, epoch) in groups.iter().take(MAX_SUBSCRIBED_GROUPS) {
         if let Ok(access) = ctx.session.mls.access_key(gid) {
             keys.push((*gid, *epoch, access));
         }
     }
-    let group_pushes: BoxStream<'static, Push> = if keys.is_empty() {
-        stream::pending().boxed()
-    } else {
-        let requests: Vec<GroupSubscriptionRequest<'_>> = keys
-            .iter()
-            .map(|(group_id, epoch, access)| GroupSubscriptionRequest {
+    let channels = ctx.link.channels()?;
+    let now_ms = ctx.now_ms();
+    // Collected first: a stream of futures borrowing `keys` through a closure trips the
+    // compiler's check that the event task is Send.
+    let opening: Vec<_> = keys
+        .iter()
+        .map(|(group_id, epoch, access)| {
+            let request = GroupSubscriptionRequest {
                 group_id: *group_id,
                 epoch: *epoch,
                 access,
-            })
-            .collect();
-        relay
-            .subscribe_groups(&requests, ctx.now_ms())
-            .await?
-            .map(|item| {
-                if item.is_ok() {
-                    Push::Arrived
-                } else {
-                    Push::Failed
-                }
-            })
-            .boxed()
-    };
-    // A stream that ends is a failure too: it means the subscription is gone.
+            };
+            subscribe_group(channels.clone(), request, now_ms)
+        })
+        .collect();
+    let group_streams: Vec<BoxStream<'static, Push>> = stream::iter(opening)
+        .buffer_unordered(PARALLEL_SUBSCRIBES)
+        .try_collect()
+        .await?;
     let inbox = inbox.chain(stream::once(async { Push::Failed }));
-    let group_pushes = group_pushes.chain(stream::once(async { Push::Failed }));
+    let group_pushes = stream::select_all(group_streams);
+    let group_pushes: BoxStream<'static, Push> = if group_pushes.is_empty() {
+        stream::pending().boxed()
+    } else {
+        group_pushes.boxed()
+    };
     Ok((stream::select(inbox, group_pushes).boxed(), groups))
+}
+
+/// Subscribes to one group on that group's own connection.
+async fn subscribe_group(
+    channels: Arc<Channels>,
+    request: GroupSubscriptionRequest<'_>,
+    now_ms: u64,
+) -> Result<BoxStream<'static, Push>, ClientError> {
+    let pushes = channels
+        .group(&request.group_id)
+        .await?
+        .subscribe_groups(&[request], now_ms)
+        .await?;
+    // A stream that ends is a failure too: the subscription is gone.
+    Ok(pushes
+        .map(push_of)
+        .chain(stream::once(async { Push::Failed }))
+        .boxed())
+}
+
+/// Any item of a subscription: something arrived, or the subscription failed.
+fn push_of<T>(item: Result<T, RelayError>) -> Push {
+    if item.is_ok() {
+        Push::Arrived
+    } else {
+        Push::Failed
+    }
 }
 
 /// Waits `backoff` (unless the consumer went away) and doubles it.

@@ -18,7 +18,7 @@ const LOW_WATER: u32 = 20;
 /// relay has none of ours yet. Cheap when nothing is needed (one query).
 pub(crate) async fn top_up_key_packages(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
     let mut settings = settings(ctx.store)?.ok_or(ClientError::NotInitialized)?;
-    let relay = ctx.relay().await?;
+    let relay = ctx.owner_relay().await?;
     // An empty publish is the relay's way of telling how many are left.
     let available = relay
         .publish_key_packages(&ctx.session.handle, &ctx.session.identity, &[], None)
@@ -70,7 +70,7 @@ pub(crate) async fn claim_key_package(
     handle: &Handle,
     contact: &Contact,
 ) -> Result<Vec<u8>, ClientError> {
-    let relay = ctx.relay().await?;
+    let relay = ctx.one_off_relay().await?;
     let key_package = relay.claim_key_package(handle).await.map_err(|e| match e {
         RelayError::NotFound => ClientError::ContactUnavailable(handle.clone()),
         other => other.into(),

@@ -78,6 +78,7 @@ pub use api::event::{Event, SyncReport};
 pub use api::fingerprint::Fingerprint;
 pub use api::message::{Message, MessageBody, MessageId};
 pub use api::outbox::{OutboxReport, QueuedMessage, SendOutcome};
+pub use api::proxy_url::{ProxyUrl, ProxyUrlError};
 pub use api::relay_url::{RelayUrl, DEFAULT_PORT};
 pub use api::trust::{ContactInfo, GroupCode, QuarantinedMessage, SafetyNumberView, WhoAmI};
 pub use api::verification::Verification;

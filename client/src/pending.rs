@@ -280,7 +280,7 @@ async fn deliver_welcome(
         &contact.inbox_key(),
     )
     .map_err(CryptoError::from)?;
-    let relay = ctx.relay().await?;
+    let relay = ctx.one_off_relay().await?;
     relay.deposit(recipient, &sealed).await?;
     Ok(())
 }

@@ -41,7 +41,7 @@ pub(crate) async fn register(
     .sign(&identity)
     .map_err(CryptoError::from)?;
 
-    let relay = state.link.get().await?;
+    let relay = state.link.owner().await?;
     match relay.register(&record).await {
         Ok(()) => {}
         Err(RelayError::AlreadyExists) => return Err(ClientError::HandleTaken(handle.clone())),

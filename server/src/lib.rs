@@ -35,6 +35,8 @@ mod limits;
 pub mod logging;
 mod metrics;
 mod notify;
+#[cfg(feature = "observe")]
+pub mod observe;
 mod relay;
 mod retention;
 mod service;

@@ -28,6 +28,8 @@ pub struct Relay {
     shutdown_grace: Duration,
     limits: LimitsConfig,
     clock: Arc<dyn Clock>,
+    #[cfg(feature = "observe")]
+    observer: Option<Arc<dyn crate::observe::RequestObserver>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -57,7 +59,17 @@ impl Relay {
             shutdown_grace: config.shutdown_grace,
             limits: config.limits,
             clock: config.clock,
+            #[cfg(feature = "observe")]
+            observer: None,
         })
+    }
+
+    /// Hands every Parley request to `observer` (with the connection it came on) before it
+    /// is handled. For test kits only; see [`crate::observe`].
+    #[cfg(feature = "observe")]
+    pub fn observe(mut self, observer: Arc<dyn crate::observe::RequestObserver>) -> Relay {
+        self.observer = Some(observer);
+        self
     }
 
     /// The relay's Prometheus metrics, to serve with [`serve_metrics`](crate::serve_metrics)
@@ -109,6 +121,8 @@ impl Relay {
         if let Some(timeout) = self.limits.request_timeout() {
             server = server.timeout(timeout);
         }
+        #[cfg(feature = "observe")]
+        let mut server = server.layer(crate::observe::ObserveLayer::new(self.observer.clone()));
         let router = server
             .add_service(health_service)
             .add_service(reflection_v1)

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use clap_complete::ArgValueCandidates;
+use parley_client::ProxyUrl;
 
 use super::help;
 
@@ -29,6 +30,12 @@ pub(crate) struct Cli {
     /// you are asked.
     #[arg(long, global = true, value_name = "CMD")]
     pub(crate) passphrase_command: Option<String>,
+
+    /// Reach the relay only through this SOCKS5 proxy, e.g. Tor: socks5h://127.0.0.1:9050.
+    /// The relay then never sees this computer's address, and each connection gets a Tor
+    /// circuit of its own. Not remembered: give it every time, or set PARLEY_PROXY.
+    #[arg(long, global = true, env = "PARLEY_PROXY", value_name = "URL")]
+    pub(crate) proxy: Option<ProxyUrl>,
 
     /// Print no remarks ("Sent to bob.", "Passphrase changed."); errors and data still show.
     #[arg(long, short = 'q', global = true)]

@@ -1,15 +1,15 @@
 //! What every command needs besides its own arguments: the data folder, whether the output
-//! is for a program (`--json`), where the passphrase comes from, and the way to the folder:
-//! its daemon when one runs, else the library opened here.
+//! is for a program (`--json`), where the passphrase comes from, the proxy (`--proxy`), and
+//! the way to the folder: its daemon when one runs, else the library opened here.
 
 use anyhow::Result;
-use parley_client::{Client, ClientBuilder};
+use parley_client::{Client, ClientBuilder, Fingerprint, ProxyUrl, RelayUrl};
 
 use super::daemon::folder::{passphrase, Folder};
 use super::daemon::link::Link;
 use super::daemon::paths::DaemonPaths;
 use super::daemon::spawn;
-use super::failure::not_initialized;
+use super::failure::{not_initialized, Failure};
 use super::home::Home;
 use super::output::note;
 use super::passphrase::{Secret, Source};
@@ -27,15 +27,22 @@ pub(crate) struct Ctx {
     home: Home,
     json: bool,
     passphrase: Source,
+    proxy: Option<ProxyUrl>,
 }
 
 impl Ctx {
     /// Gathers the global choices; the passphrase itself is read only when a command needs it.
-    pub(crate) fn new(home: Home, json: bool, passphrase_command: Option<String>) -> Ctx {
+    pub(crate) fn new(
+        home: Home,
+        json: bool,
+        passphrase_command: Option<String>,
+        proxy: Option<ProxyUrl>,
+    ) -> Ctx {
         Ctx {
             home,
             json,
             passphrase: Source::current(passphrase_command),
+            proxy,
         }
     }
 
@@ -48,7 +55,7 @@ impl Ctx {
             return Err(not_initialized(&self.home).into());
         }
         if let Some(link) = self.daemon().await? {
-            return Ok(Folder::Daemon(link));
+            return Ok(Folder::Daemon(self.same_proxy(link)?));
         }
         Ok(Folder::Local(self.open_here().await?))
     }
@@ -60,7 +67,7 @@ impl Ctx {
             return Err(not_initialized(&self.home).into());
         }
         if let Some(link) = self.daemon().await? {
-            return Ok(Folder::Daemon(link));
+            return Ok(Folder::Daemon(self.same_proxy(link)?));
         }
         if daemon_disabled()
             || DaemonPaths::of(self.home.dir())
@@ -70,14 +77,14 @@ impl Ctx {
             return Ok(Folder::Local(self.open_here().await?));
         }
         let secret = self.passphrase.read(PROMPT)?;
-        let pid = spawn::start(&self.home, secret, AUTO_IDLE_TIMEOUT).await?;
+        let pid = spawn::start(&self.home, secret, AUTO_IDLE_TIMEOUT, self.proxy()).await?;
         note(&format!(
             "Started the Parley daemon (process {pid}) so that other windows can use Parley \
              meanwhile; it stops 10 minutes after the last one closes, or with `{} daemon stop`.",
             self.home.command()
         ));
         match self.daemon().await? {
-            Some(link) => Ok(Folder::Daemon(link)),
+            Some(link) => Ok(Folder::Daemon(self.same_proxy(link)?)),
             None => Ok(Folder::Local(self.open_here().await?)),
         }
     }
@@ -91,6 +98,33 @@ impl Ctx {
         Ok(Link::connect(&paths).await?)
     }
 
+    /// The daemon's link, if the daemon reaches the relay the way this command was asked to
+    /// (through the same proxy, or none): a command given --proxy must never send its work
+    /// through a daemon that connects directly, nor the other way round.
+    fn same_proxy(&self, link: Link) -> Result<Link> {
+        let ours = self.proxy.as_ref().map(ToString::to_string);
+        if link.proxy() == ours.as_deref() {
+            return Ok(link);
+        }
+        let theirs = match link.proxy() {
+            Some(proxy) => format!("through the proxy {proxy}"),
+            None => "without a proxy".to_owned(),
+        };
+        let asked = match &ours {
+            Some(proxy) => format!("through the proxy {proxy}"),
+            None => "without a proxy".to_owned(),
+        };
+        Err(Failure::new(format!(
+            "the Parley daemon running for this folder reaches the relay {theirs}, but this \
+             command was asked to go {asked}"
+        ))
+        .hint(format!(
+            "stop the daemon with `{} daemon stop`, then run the command again",
+            self.home.command()
+        ))
+        .into())
+    }
+
     /// Opens the library here, unlocked with the passphrase from the usual sources.
     pub(crate) async fn open_here(&self) -> Result<Client> {
         let secret = self.passphrase.read(PROMPT)?;
@@ -99,8 +133,11 @@ impl Ctx {
 
     /// Opens the library here with this passphrase.
     pub(crate) async fn open_with(&self, secret: Secret) -> Result<Client> {
-        let builder = with_passphrase(Client::builder().home(self.home.dir()), secret);
-        Ok(builder.build().await?)
+        let mut builder = Client::builder().home(self.home.dir());
+        if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(proxy.to_string());
+        }
+        Ok(with_passphrase(builder, secret).build().await?)
     }
 
     /// Whether `--json` was given: data as one JSON object per line on stdout, remarks on
@@ -112,6 +149,22 @@ impl Ctx {
     /// The data folder.
     pub(crate) fn home(&self) -> &Home {
         &self.home
+    }
+
+    /// The SOCKS5 proxy every connection to the relay goes through (`--proxy`), if any.
+    pub(crate) fn proxy(&self) -> Option<&ProxyUrl> {
+        self.proxy.as_ref()
+    }
+
+    /// The relay's certificate fingerprint, fetched through the proxy if there is one.
+    pub(crate) async fn probe_fingerprint(
+        &self,
+        url: &RelayUrl,
+    ) -> Result<Fingerprint, parley_client::ClientError> {
+        match &self.proxy {
+            Some(proxy) => Client::probe_relay_fingerprint_via(url, proxy).await,
+            None => Client::probe_relay_fingerprint(url).await,
+        }
     }
 
     /// Where the passphrase comes from, for the commands that create or change it.

@@ -29,6 +29,12 @@ Your passphrase:
   from the output of --passphrase-command CMD, else it asks you (nothing is shown as you
   type). It is never given as an option value. Change it with: parley passphrase change
 
+Hiding where you are (Tor):
+  With --proxy socks5h://127.0.0.1:9050 (or PARLEY_PROXY set to it) every connection to the
+  relay goes through Tor, each on a circuit of its own: the relay never sees this computer's
+  address. Give it to every command (or set the variable once in your shell); a daemon
+  started without it is not used by a command that has it, nor the other way round.
+
 For scripts:
   --json prints data as one JSON object per line on stdout; other remarks go to stderr.
   Messages have conversation, sender, text, sent_at (milliseconds since 1970, UTC),

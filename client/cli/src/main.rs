@@ -60,7 +60,7 @@ fn run() -> ExitCode {
                 .report()
         }
     };
-    let ctx = Ctx::new(home, cli.json, cli.passphrase_command);
+    let ctx = Ctx::new(home, cli.json, cli.passphrase_command, cli.proxy);
     // The hook has already told the person; the process should still end with a code
     // scripts know, not with a panic's 101.
     match panic::catch_unwind(AssertUnwindSafe(|| execute(cli.command, &ctx))) {

@@ -3,6 +3,8 @@
 
 use parley_crypto::handle::Handle;
 
+use super::proxy_url::ProxyUrlError;
+
 /// Why a client operation failed. Each message is one sentence meant for the end user.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -28,6 +30,9 @@ pub enum ClientError {
     /// The relay address or the pinned fingerprint given to the builder is not acceptable.
     #[error("the relay address or fingerprint is not valid")]
     InvalidRelay(#[source] RelayError),
+    /// The proxy address given to the builder is not a SOCKS5 address.
+    #[error("the proxy address is not valid: {0}")]
+    InvalidProxy(#[source] ProxyUrlError),
     /// The text is not a valid handle.
     #[error("\"{0}\" is not a valid handle: use 3 to 32 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit")]
     InvalidHandle(String),

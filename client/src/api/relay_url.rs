@@ -1,11 +1,12 @@
 //! Relay addresses: `https://host[:port]`, or plaintext `http://` to a loopback address only.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use super::as_text::serde_as_text;
 use super::error::RelayError;
+use super::host_port::{parse_port, split_host_port};
 
 /// The port a relay listens on when the URL names none.
 pub const DEFAULT_PORT: u16 = 7443;
@@ -115,53 +116,6 @@ fn split_scheme(s: &str) -> Option<(bool, &str)> {
         Some((false, rest))
     } else {
         None
-    }
-}
-
-/// Splits `host[:port]` / `[v6][:port]` and validates the host's characters.
-fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
-    if let Some(after_bracket) = authority.strip_prefix('[') {
-        let (inner, tail) = after_bracket
-            .split_once(']')
-            .ok_or_else(|| "an IPv6 address needs a closing `]`".to_owned())?;
-        if inner.parse::<Ipv6Addr>().is_err() {
-            return Err(format!("`{inner}` is not an IPv6 address"));
-        }
-        let host = &authority[..inner.len() + 2];
-        return match tail {
-            "" => Ok((host, None)),
-            _ => match tail.strip_prefix(':') {
-                Some(port) => Ok((host, Some(port))),
-                None => Err("unexpected text after the IPv6 address".to_owned()),
-            },
-        };
-    }
-    let (host, port) = match authority.split_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (authority, None),
-    };
-    if host.is_empty() {
-        return Err("the host is missing".to_owned());
-    }
-    let valid_label = |label: &str| {
-        !label.is_empty()
-            && label.len() <= 63
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    if host.len() > 253 || !host.split('.').all(valid_label) {
-        return Err(format!("`{host}` is not a valid host name"));
-    }
-    Ok((host, port))
-}
-
-fn parse_port(port: &str) -> Result<u16, String> {
-    match port.parse::<u16>() {
-        Ok(p) if p != 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(p),
-        _ => Err(format!("`{port}` is not a port number (1 to 65535)")),
     }
 }
 

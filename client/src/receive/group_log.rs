@@ -349,7 +349,7 @@ async fn read_page(
     let epoch = ctx.session.mls.epoch(gid)?;
     let access = ctx.session.mls.access_key(gid)?;
     let now = ctx.now_ms();
-    let relay = ctx.relay().await?;
+    let relay = ctx.group_relay(gid).await?;
     let page = relay
         .read(gid, epoch, &access, cursor, READ_LIMIT, now)
         .await?;

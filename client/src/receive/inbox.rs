@@ -26,7 +26,7 @@ const FETCH_LIMIT: u32 = 100;
 /// Fetches, processes and acknowledges every pending delivery.
 pub(crate) async fn sync_inbox(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
     loop {
-        let relay = ctx.relay().await?;
+        let relay = ctx.owner_relay().await?;
         let deliveries = relay
             .fetch_inbox(&ctx.session.handle, &ctx.session.identity, FETCH_LIMIT)
             .await?;

@@ -249,7 +249,7 @@ async fn new_group(ctx: &mut Ctx<'_>) -> Result<GroupId, ClientError> {
     OsRng.fill_bytes(&mut gid);
     let access = ctx.session.mls.create_group(gid)?;
     let now = ctx.now_ms();
-    let relay = ctx.relay().await?;
+    let relay = ctx.group_relay(&gid).await?;
     if let Err(e) = relay.create_group(&gid, &access, now).await {
         ctx.session.mls.discard_changes();
         return Err(e.into());
@@ -258,6 +258,7 @@ async fn new_group(ctx: &mut Ctx<'_>) -> Result<GroupId, ClientError> {
     ctx.stage_mls(&mut batch);
     batch.put_u64(Key::Cursor(&gid), 0);
     ctx.store.apply(batch).await?;
+    ctx.announce_new_group();
     Ok(gid)
 }
 
@@ -324,7 +325,7 @@ async fn commit_change(
         crate::state::failpoint::hit("commit.after_persist");
 
         let now = ctx.now_ms();
-        let relay = ctx.relay().await?;
+        let relay = ctx.group_relay(gid).await?;
         let next_access = outgoing.next_access_key.public_key();
         let sent = relay
             .commit(

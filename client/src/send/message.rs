@@ -140,7 +140,7 @@ async fn send_in(
         crate::state::failpoint::hit("send.after_persist");
 
         let now = ctx.now_ms();
-        let relay = ctx.relay().await?;
+        let relay = ctx.group_relay(&gid).await?;
         match relay.post(&gid, epoch, &access, &frame, now).await {
             Ok(_) => {
                 crate::state::failpoint::hit("send.after_post");

@@ -25,10 +25,12 @@ use parley_crypto::clock::Clock;
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::mls::{GroupId, Mls};
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex};
 
 use crate::api::error::ClientError;
 use crate::api::event::Event;
+use crate::api::proxy_url::ProxyUrl;
+use crate::state::relay::channels::Channels;
 use crate::state::relay::{RelayConnection, RelayUrl};
 use crate::state::store::{Key, Store, StoreBatch};
 
@@ -49,6 +51,9 @@ pub(crate) struct State {
     /// syncs its group first) may process incoming messages too; they wait here for the
     /// next `sync` or event so that every message is reported exactly once.
     pub(crate) backlog: Vec<Event>,
+    /// Bumped when an operation of this client creates a group, so that running event
+    /// streams subscribe to it at once instead of at their next poll.
+    pub(crate) new_groups: watch::Sender<u64>,
 }
 
 /// Our identity and the MLS engine that uses it.
@@ -59,31 +64,47 @@ pub(crate) struct Session {
     pub(crate) mls: Mls,
 }
 
-/// The relay connection, made on first use.
+/// The way to the relay: its address and pin, the proxy, and the connections (see
+/// [`relay::channels`]), made on first use.
 pub(crate) struct RelayLink {
     pub(crate) url: Option<RelayUrl>,
     pub(crate) fingerprint: Option<String>,
-    conn: Option<RelayConnection>,
+    proxy: Option<ProxyUrl>,
+    channels: Option<Arc<Channels>>,
 }
 
 impl RelayLink {
-    pub(crate) fn new(url: Option<RelayUrl>, fingerprint: Option<String>) -> RelayLink {
+    pub(crate) fn new(
+        url: Option<RelayUrl>,
+        fingerprint: Option<String>,
+        proxy: Option<ProxyUrl>,
+    ) -> RelayLink {
         RelayLink {
             url,
             fingerprint,
-            conn: None,
+            proxy,
+            channels: None,
         }
     }
 
-    /// The connection, connecting now if needed.
-    pub(crate) async fn get(&mut self) -> Result<RelayConnection, ClientError> {
-        if let Some(conn) = &self.conn {
-            return Ok(conn.clone());
+    /// The client's connections to the relay (none is opened by this call).
+    pub(crate) fn channels(&mut self) -> Result<Arc<Channels>, ClientError> {
+        if let Some(channels) = &self.channels {
+            return Ok(channels.clone());
         }
-        let url = self.url.as_ref().ok_or(ClientError::MissingRelay)?;
-        let conn = RelayConnection::connect(url, self.fingerprint.as_deref()).await?;
-        self.conn = Some(conn.clone());
-        Ok(conn)
+        let url = self.url.clone().ok_or(ClientError::MissingRelay)?;
+        let channels = Arc::new(Channels::new(
+            url,
+            self.fingerprint.clone(),
+            self.proxy.clone(),
+        ));
+        self.channels = Some(channels.clone());
+        Ok(channels)
+    }
+
+    /// The connection for calls signed by our identity key, connecting now if needed.
+    pub(crate) async fn owner(&mut self) -> Result<RelayConnection, ClientError> {
+        Ok(self.channels()?.owner().await?)
     }
 }
 
@@ -95,6 +116,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) link: &'a mut RelayLink,
     pub(crate) events: &'a mut Vec<Event>,
     pub(crate) clock: &'a Arc<dyn Clock>,
+    new_groups: &'a watch::Sender<u64>,
 }
 
 impl State {
@@ -111,14 +133,35 @@ impl State {
             link: &mut self.link,
             events: &mut self.backlog,
             clock,
+            new_groups: &self.new_groups,
         })
     }
 }
 
 impl Ctx<'_> {
-    /// The relay connection.
-    pub(crate) async fn relay(&mut self) -> Result<RelayConnection, ClientError> {
-        self.link.get().await
+    /// The connection for calls signed by our identity key (inbox, KeyPackage publishing).
+    pub(crate) async fn owner_relay(&mut self) -> Result<RelayConnection, ClientError> {
+        self.link.owner().await
+    }
+
+    /// The connection for one group's traffic, which no other group and no owner call shares.
+    pub(crate) async fn group_relay(
+        &mut self,
+        group_id: &GroupId,
+    ) -> Result<RelayConnection, ClientError> {
+        Ok(self.link.channels()?.group(group_id).await?)
+    }
+
+    /// A new connection for one anonymous call (deposit, KeyPackage claim, lookup): nothing
+    /// else travels on it, and it closes when dropped.
+    pub(crate) async fn one_off_relay(&mut self) -> Result<RelayConnection, ClientError> {
+        Ok(self.link.channels()?.one_off().await?)
+    }
+
+    /// Tells running event streams that we are in a group they do not watch yet.
+    pub(crate) fn announce_new_group(&self) {
+        self.new_groups
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// Milliseconds since the Unix epoch, by the clock the client was given.

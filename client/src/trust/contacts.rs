@@ -29,7 +29,7 @@ pub(crate) async fn refresh_contact(
     ctx: &mut Ctx<'_>,
     handle: &Handle,
 ) -> Result<Contact, ClientError> {
-    let relay = ctx.relay().await?;
+    let relay = ctx.one_off_relay().await?;
     let bytes = relay.lookup(handle).await.map_err(|e| match e {
         RelayError::NotFound => ClientError::UnknownContact(handle.clone()),
         other => other.into(),

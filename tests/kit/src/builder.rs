@@ -9,6 +9,7 @@ use parley_relay::{LimitsConfig, RelayConfig, TlsSetting};
 use tempfile::TempDir;
 
 use crate::files;
+use crate::recorder::ConnectionRecorder;
 use crate::relay::TestRelay;
 
 /// A [`TestRelay`] to be: self-signed TLS, default limits, the system clock, a fresh
@@ -22,6 +23,7 @@ pub struct TestRelayBuilder {
     port: u16,
     /// A data directory whose `tls/` folder the relay starts with.
     certificate_from: Option<PathBuf>,
+    recorder: Option<Arc<ConnectionRecorder>>,
 }
 
 impl TestRelayBuilder {
@@ -34,6 +36,7 @@ impl TestRelayBuilder {
             data_dir: None,
             port: 0,
             certificate_from: None,
+            recorder: None,
         }
     }
 
@@ -94,6 +97,13 @@ impl TestRelayBuilder {
         self
     }
 
+    /// Records, for every TCP connection, which handles, groups and anonymous calls its
+    /// requests touched ([`TestRelay::connections`]), across restarts too.
+    pub fn record_connections(mut self) -> Self {
+        self.recorder = Some(Arc::new(ConnectionRecorder::default()));
+        self
+    }
+
     /// Opens the relay and serves it; panics if it cannot.
     pub fn start(self) -> TestRelay {
         let TestRelayBuilder {
@@ -101,6 +111,7 @@ impl TestRelayBuilder {
             data_dir,
             port,
             certificate_from,
+            recorder,
         } = self;
         let owned = match data_dir {
             Some(dir) => {
@@ -116,6 +127,6 @@ impl TestRelayBuilder {
         if let Some(from) = certificate_from {
             files::copy_certificate(&from, &config.data_dir);
         }
-        TestRelay::launch(config, port, owned)
+        TestRelay::launch(config, port, owned, recorder)
     }
 }

@@ -30,11 +30,15 @@ mod builder;
 mod channel;
 mod clock;
 mod files;
+mod recorder;
 mod relay;
 mod serving;
+mod socks;
 mod user;
 
 pub use builder::TestRelayBuilder;
 pub use clock::{now_ms, ManualClock};
+pub use recorder::{ConnectionLog, ConnectionRecorder, Touch};
 pub use relay::TestRelay;
+pub use socks::{ProxiedConnection, SocksProxy};
 pub use user::{challenge, TestUser};

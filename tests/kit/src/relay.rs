@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::Arc;
 
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
@@ -15,6 +16,7 @@ use crate::blocking::block_on;
 use crate::builder::TestRelayBuilder;
 use crate::channel;
 use crate::files;
+use crate::recorder::{self, ConnectionLog, ConnectionRecorder};
 use crate::serving::{patiently, Serving, Started};
 
 /// A real relay serving on `127.0.0.1` from a runtime of its own, with its data in a
@@ -30,6 +32,7 @@ pub struct TestRelay {
     metrics: Metrics,
     reloader: Option<TlsReloader>,
     serving: Option<Serving>,
+    recorder: Option<Arc<ConnectionRecorder>>,
     // Declared last, so dropped last: the relay is gone before its directory is deleted.
     _owned_dir: Option<TempDir>,
 }
@@ -62,9 +65,15 @@ impl TestRelay {
     }
 
     /// Serves `config` on `127.0.0.1:port`; `owned_dir` is `config.data_dir` when the relay
-    /// is to delete it.
-    pub(crate) fn launch(config: RelayConfig, port: u16, owned_dir: Option<TempDir>) -> TestRelay {
-        let (serving, started) = Serving::start(config.clone(), port);
+    /// is to delete it; `recorder` records its connections.
+    pub(crate) fn launch(
+        config: RelayConfig,
+        port: u16,
+        owned_dir: Option<TempDir>,
+        recorder: Option<Arc<ConnectionRecorder>>,
+    ) -> TestRelay {
+        let observer = recorder.as_ref().map(recorder::observer);
+        let (serving, started) = Serving::start(config.clone(), port, observer);
         let Started {
             addr,
             fingerprint,
@@ -78,8 +87,23 @@ impl TestRelay {
             metrics,
             reloader,
             serving: Some(serving),
+            recorder,
             _owned_dir: owned_dir,
         }
+    }
+
+    /// What each connection the relay accepted carried (see
+    /// [`TestRelayBuilder::record_connections`]); panics if the relay does not record.
+    pub fn connections(&self) -> Vec<ConnectionLog> {
+        self.recorder().connections()
+    }
+
+    /// The recorder of a relay started with
+    /// [`TestRelayBuilder::record_connections`]; panics otherwise.
+    pub fn recorder(&self) -> Arc<ConnectionRecorder> {
+        self.recorder
+            .clone()
+            .expect("this relay does not record connections: start it with record_connections()")
     }
 
     /// `https://127.0.0.1:PORT`, or `http://` without TLS.
@@ -196,7 +220,8 @@ impl TestRelay {
     /// certificate, same clock.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (serving, started) = Serving::start(self.config.clone(), self.addr.port());
+        let observer = self.recorder.as_ref().map(recorder::observer);
+        let (serving, started) = Serving::start(self.config.clone(), self.addr.port(), observer);
         assert_eq!(
             started.fingerprint, self.fingerprint,
             "the certificate survives a restart"
@@ -224,7 +249,7 @@ impl TestRelay {
             data_dir: copy.path().to_owned(),
             ..self.config.clone()
         };
-        TestRelay::launch(config, 0, Some(copy))
+        TestRelay::launch(config, 0, Some(copy), None)
     }
 
     /// The operator frees `handle` (`parley-relay handle release`): the relay stops, the

@@ -10,6 +10,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use parley_relay::observe::RequestObserver;
 use parley_relay::{Metrics, Relay, RelayConfig, RelayError, TlsReloader};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::runtime::Runtime;
@@ -39,8 +42,13 @@ pub(crate) struct Serving {
 }
 
 impl Serving {
-    /// Opens the relay `config` describes and serves it on `127.0.0.1:port` (0: any port).
-    pub(crate) fn start(config: RelayConfig, port: u16) -> (Serving, Started) {
+    /// Opens the relay `config` describes and serves it on `127.0.0.1:port` (0: any port),
+    /// handing every request to `observer` if there is one.
+    pub(crate) fn start(
+        config: RelayConfig,
+        port: u16,
+        observer: Option<Arc<dyn RequestObserver>>,
+    ) -> (Serving, Started) {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("test-relay")
@@ -57,6 +65,10 @@ impl Serving {
                 Ok(relay) => Ok(relay),
             }
         });
+        let relay = match observer {
+            Some(observer) => relay.observe(observer),
+            None => relay,
+        };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let listener = {
             // Tokio's listener registers with the runtime it is made in: the relay's.

@@ -23,6 +23,7 @@ pub(crate) struct Link {
     socket: PathBuf,
     calls: Arc<Mutex<UnixStream>>,
     pid: u32,
+    proxy: Option<String>,
 }
 
 /// Why the daemon could not be asked.
@@ -59,7 +60,13 @@ impl Link {
             socket,
             calls: Arc::new(Mutex::new(stream)),
             pid: welcome.pid,
+            proxy: welcome.proxy,
         }))
+    }
+
+    /// The proxy the daemon reaches the relay through, if any.
+    pub(crate) fn proxy(&self) -> Option<&str> {
+        self.proxy.as_deref()
     }
 
     /// The daemon's process id.

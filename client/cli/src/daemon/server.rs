@@ -27,10 +27,12 @@ const OUTBOX_RETRY: Duration = Duration::from_secs(15);
 const EVENT_BACKLOG: usize = 1024;
 
 /// How the daemon was asked to behave.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Options {
     /// Stop after this long without any command connected; `None`: never.
     pub(crate) idle_timeout: Option<Duration>,
+    /// The proxy the client reaches the relay through, told to every command that connects.
+    pub(crate) proxy: Option<String>,
 }
 
 /// Why the daemon could not start serving.
@@ -60,6 +62,7 @@ struct Shared {
     stop: Notify,
     connected: AtomicUsize,
     last_seen: Mutex<Instant>,
+    proxy: Option<String>,
 }
 
 /// Makes the socket, then calls `ready` and serves until stopped. The socket is removed
@@ -84,6 +87,7 @@ pub(crate) async fn serve(
         stop: Notify::new(),
         connected: AtomicUsize::new(0),
         last_seen: Mutex::new(Instant::now()),
+        proxy: options.proxy.clone(),
     });
     let receiving = tokio::spawn(receive(shared.clone()));
     let outbox = tokio::spawn(send_waiting(shared.clone()));
@@ -238,6 +242,7 @@ async fn converse(shared: &Shared, stream: &mut UnixStream) -> Result<(), WireEr
     let welcome = Welcome {
         version: VERSION,
         pid: std::process::id(),
+        proxy: shared.proxy.clone(),
     };
     write_frame(stream, &welcome).await?;
     if version != VERSION {

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use parley_client::ProxyUrl;
+
 use super::paths::DaemonPaths;
 use crate::failure::Failure;
 use crate::home::Home;
@@ -40,16 +42,25 @@ pub(crate) enum Started {
     },
 }
 
-/// Starts the daemon of `home` with `secret` and an idle timeout written as the user would
-/// (`8h`, `never`); returns its process id once it serves.
-pub(crate) async fn start(home: &Home, secret: Secret, idle: &str) -> Result<u32, Failure> {
+/// Starts the daemon of `home` with `secret`, an idle timeout written as the user would
+/// (`8h`, `never`) and the proxy to reach the relay through; returns its process id once it
+/// serves.
+pub(crate) async fn start(
+    home: &Home,
+    secret: Secret,
+    idle: &str,
+    proxy: Option<&ProxyUrl>,
+) -> Result<u32, Failure> {
     let paths = DaemonPaths::of(home.dir());
     paths.check_socket_length()?;
     let home = home.clone();
     let idle = idle.to_owned();
-    tokio::task::spawn_blocking(move || start_blocking(&home, &paths, &secret, &idle))
-        .await
-        .map_err(|_| Failure::new("starting the Parley daemon was interrupted"))?
+    let proxy = proxy.map(ToString::to_string);
+    tokio::task::spawn_blocking(move || {
+        start_blocking(&home, &paths, &secret, &idle, proxy.as_deref())
+    })
+    .await
+    .map_err(|_| Failure::new("starting the Parley daemon was interrupted"))?
 }
 
 fn start_blocking(
@@ -57,6 +68,7 @@ fn start_blocking(
     paths: &DaemonPaths,
     secret: &Secret,
     idle: &str,
+    proxy: Option<&str>,
 ) -> Result<u32, Failure> {
     let cannot =
         |why: std::io::Error| Failure::new(format!("cannot start the Parley daemon: {why}"));
@@ -77,6 +89,12 @@ fn start_blocking(
         command.arg("--home").arg(home.dir());
     } else {
         command.env("PARLEY_HOME", home.dir());
+    }
+    // Named explicitly (PARLEY_PROXY would be inherited anyway): the daemon must go exactly
+    // the way the command that started it was asked to, and no way when none was given.
+    command.env_remove("PARLEY_PROXY");
+    if let Some(proxy) = proxy {
+        command.arg("--proxy").arg(proxy);
     }
     command
         .args(["daemon", "run", "--spawned", "--idle-timeout", idle])

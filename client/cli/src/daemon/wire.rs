@@ -33,6 +33,10 @@ pub(crate) struct Welcome {
     pub(crate) version: u32,
     /// The daemon's process id, for `parley daemon status`.
     pub(crate) pid: u32,
+    /// The proxy the daemon reaches the relay through (`--proxy`), if any; a command asked
+    /// to go another way must not use this daemon.
+    #[serde(default)]
+    pub(crate) proxy: Option<String>,
 }
 
 /// One operation of the client library, or of the daemon itself.

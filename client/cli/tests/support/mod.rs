@@ -95,6 +95,7 @@ pub(crate) fn parley_command() -> Command {
         .env_remove("PARLEY_HOME")
         .env_remove("PARLEY_PASSPHRASE_FILE")
         .env_remove("PARLEY_NEW_PASSPHRASE_FILE")
+        .env_remove("PARLEY_PROXY")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null());
     command

@@ -1,5 +1,6 @@
-//! The TCP + TLS connector handed to tonic, so that our own certificate verifier (pinning)
-//! decides whom to trust, and so that TLS failures come back as typed errors.
+//! The connector handed to tonic: TCP (directly or through a SOCKS5 proxy), then TLS with our
+//! own certificate verifier (pinning), so that failures come back as typed errors. Each call
+//! opens a connection of its own, with its own proxy credentials.
 
 use std::future::Future;
 use std::io;
@@ -11,13 +12,14 @@ use std::time::Duration;
 use http::Uri;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
-use rustls::ClientConfig;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use super::tls::{client_config, describe_handshake_error, Trust, ALPN_H2};
+use super::dial::Dial;
+use super::socks::{self, Credentials, SocksError, Target};
+use super::tls::{describe_handshake_error, ALPN_H2};
 use crate::api::error::RelayError;
-use crate::api::relay_url::RelayUrl;
 
 /// How long TCP connect plus TLS handshake may take before the relay counts as unreachable.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,6 +35,14 @@ pub(crate) enum ConnectFailure {
         addr: String,
         /// The socket error.
         source: io::Error,
+    },
+    /// The SOCKS5 proxy could not be used, or could not reach the relay.
+    #[error("through the proxy {proxy}: {source}")]
+    Proxy {
+        /// The proxy's address.
+        proxy: String,
+        /// What went wrong with it.
+        source: SocksError,
     },
     /// Nothing answered in time.
     #[error("{addr} did not answer within {} seconds", CONNECT_TIMEOUT.as_secs())]
@@ -57,64 +67,135 @@ impl ConnectFailure {
     }
 }
 
-/// Dials the relay over TCP and runs the TLS handshake with our trust decision.
+/// A byte stream to the relay: plain TCP (loopback only) or TLS, either maybe proxied.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
+/// Dials the relay and runs the TLS handshake with our trust decision.
 #[derive(Clone)]
-pub(crate) struct TlsConnector {
-    config: Arc<ClientConfig>,
-    server_name: ServerName<'static>,
-    host: String,
-    port: u16,
-    pinned: bool,
+pub(crate) struct Connector {
+    dial: Arc<Dial>,
+    /// Made up once per connector: every channel has its own, so that a proxy that isolates
+    /// by credentials (Tor) puts each on its own circuit. A reconnect of the same channel
+    /// reuses them, which only links what the channel's purpose links anyway.
+    credentials: Credentials,
 }
 
-impl TlsConnector {
-    pub(crate) async fn new(url: &RelayUrl, trust: Trust) -> Result<TlsConnector, RelayError> {
-        let pinned = matches!(trust, Trust::Pinned(_));
-        let config = client_config(&trust).await?;
-        let server_name = ServerName::try_from(url.bare_host().to_owned()).map_err(|e| {
-            RelayError::InvalidUrl(format!("`{}` is not a TLS server name: {e}", url.host()))
-        })?;
-        Ok(TlsConnector {
-            config,
-            server_name,
-            host: url.bare_host().to_owned(),
-            port: url.port(),
-            pinned,
-        })
+impl Connector {
+    /// A connector for one channel.
+    pub(crate) fn new(dial: Arc<Dial>) -> Connector {
+        Connector {
+            dial,
+            credentials: Credentials::random(),
+        }
     }
 
     fn addr(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        format!("{}:{}", self.dial.url.host(), self.dial.url.port())
     }
 
-    /// TCP connect and TLS handshake, bounded by [`CONNECT_TIMEOUT`].
-    pub(crate) async fn handshake(&self) -> Result<TlsStream<TcpStream>, ConnectFailure> {
-        let addr = self.addr();
-        match tokio::time::timeout(CONNECT_TIMEOUT, self.handshake_unbounded()).await {
-            Ok(result) => result,
-            Err(_) => Err(ConnectFailure::Timeout { addr }),
-        }
-    }
-
-    async fn handshake_unbounded(&self) -> Result<TlsStream<TcpStream>, ConnectFailure> {
-        let tcp = TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|source| ConnectFailure::Tcp {
-                addr: self.addr(),
-                source,
-            })?;
+    /// TCP connect (through the proxy if there is one), bounded by [`CONNECT_TIMEOUT`].
+    async fn tcp(&self) -> Result<TcpStream, ConnectFailure> {
+        let tcp = match &self.dial.proxy {
+            None => TcpStream::connect((self.dial.url.bare_host(), self.dial.url.port()))
+                .await
+                .map_err(|source| ConnectFailure::Tcp {
+                    addr: self.addr(),
+                    source,
+                })?,
+            Some(proxy) => {
+                let failed = |source: SocksError| ConnectFailure::Proxy {
+                    proxy: proxy.to_string(),
+                    source,
+                };
+                let mut tcp = TcpStream::connect((proxy.bare_host(), proxy.port()))
+                    .await
+                    .map_err(|e| failed(SocksError::Io(e)))?;
+                let target = self.target(proxy.resolves_remotely()).await?;
+                socks::connect(&mut tcp, &target, self.dial.url.port(), &self.credentials)
+                    .await
+                    .map_err(failed)?;
+                tcp
+            }
+        };
         // gRPC sends many small frames; Nagle would only add latency.
         if let Err(error) = tcp.set_nodelay(true) {
             tracing::debug!(%error, "could not disable Nagle's algorithm");
         }
-        tokio_rustls::TlsConnector::from(self.config.clone())
-            .connect(self.server_name.clone(), tcp)
+        Ok(tcp)
+    }
+
+    /// What to ask the proxy for: the host name itself for `socks5h` (no DNS query leaves
+    /// this computer), an address resolved here for `socks5`.
+    async fn target(&self, remote_dns: bool) -> Result<Target, ConnectFailure> {
+        let host = self.dial.url.bare_host();
+        if let Ok(ip) = host.parse() {
+            return Ok(Target::Ip(ip));
+        }
+        if remote_dns {
+            return Ok(Target::Domain(host.to_owned()));
+        }
+        let resolved = tokio::net::lookup_host((host, self.dial.url.port()))
+            .await
+            .map_err(|source| ConnectFailure::Tcp {
+                addr: self.addr(),
+                source,
+            })?
+            .next()
+            .ok_or_else(|| ConnectFailure::Tcp {
+                addr: self.addr(),
+                source: io::Error::new(io::ErrorKind::NotFound, "the name has no address"),
+            })?;
+        Ok(Target::Ip(resolved.ip()))
+    }
+
+    /// TCP connect and TLS handshake, bounded by [`CONNECT_TIMEOUT`]; for `https` only.
+    pub(crate) async fn tls_handshake(&self) -> Result<TlsStream<TcpStream>, ConnectFailure> {
+        self.bounded(self.tls_unbounded()).await
+    }
+
+    async fn tls_unbounded(&self) -> Result<TlsStream<TcpStream>, ConnectFailure> {
+        let config = self.dial.tls.clone().ok_or_else(|| ConnectFailure::Tls {
+            message: "a plaintext relay has no TLS".to_owned(),
+        })?;
+        let server_name =
+            ServerName::try_from(self.dial.url.bare_host().to_owned()).map_err(|e| {
+                ConnectFailure::Tls {
+                    message: format!("`{}` is not a TLS server name: {e}", self.dial.url.host()),
+                }
+            })?;
+        let tcp = self.tcp().await?;
+        tokio_rustls::TlsConnector::from(config)
+            .connect(server_name, tcp)
             .await
             .map_err(|error| self.classify_handshake_error(error))
+    }
+
+    /// The stream tonic speaks HTTP/2 over: TLS (with h2 agreed) or, for `http`, plain TCP.
+    async fn stream(&self) -> Result<Box<dyn Io>, ConnectFailure> {
+        if self.dial.tls.is_none() {
+            return Ok(Box::new(self.bounded(self.tcp()).await?));
+        }
+        let stream = self.tls_handshake().await?;
+        if stream.get_ref().1.alpn_protocol() != Some(ALPN_H2) {
+            return Err(ConnectFailure::Tls {
+                message: "the server did not agree to speak HTTP/2 (gRPC); is this a Parley \
+                          relay?"
+                    .to_owned(),
+            });
+        }
+        Ok(Box::new(stream))
+    }
+
+    async fn bounded<T>(
+        &self,
+        work: impl Future<Output = Result<T, ConnectFailure>>,
+    ) -> Result<T, ConnectFailure> {
+        match tokio::time::timeout(CONNECT_TIMEOUT, work).await {
+            Ok(result) => result,
+            Err(_) => Err(ConnectFailure::Timeout { addr: self.addr() }),
+        }
     }
 
     fn classify_handshake_error(&self, error: io::Error) -> ConnectFailure {
@@ -123,7 +204,7 @@ impl TlsConnector {
             .and_then(|inner| inner.downcast_ref::<rustls::Error>());
         match tls_error {
             Some(tls) => ConnectFailure::Tls {
-                message: describe_handshake_error(tls, self.pinned),
+                message: describe_handshake_error(tls, self.dial.pinned),
             },
             // A bare socket error mid-handshake: the peer went away rather than disagreed.
             None => ConnectFailure::Tcp {
@@ -134,8 +215,8 @@ impl TlsConnector {
     }
 }
 
-impl tower::Service<Uri> for TlsConnector {
-    type Response = TokioIo<TlsStream<TcpStream>>;
+impl tower::Service<Uri> for Connector {
+    type Response = TokioIo<Box<dyn Io>>;
     type Error = ConnectFailure;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
@@ -147,17 +228,6 @@ impl tower::Service<Uri> for TlsConnector {
     // already knows where to go and how to trust it.
     fn call(&mut self, _uri: Uri) -> Self::Future {
         let this = self.clone();
-        Box::pin(async move {
-            let stream = this.handshake().await?;
-            let alpn_ok = stream.get_ref().1.alpn_protocol() == Some(ALPN_H2);
-            if !alpn_ok {
-                return Err(ConnectFailure::Tls {
-                    message: "the server did not agree to speak HTTP/2 (gRPC); is this a Parley \
-                              relay?"
-                        .to_owned(),
-                });
-            }
-            Ok(TokioIo::new(stream))
-        })
+        Box::pin(async move { Ok(TokioIo::new(this.stream().await?)) })
     }
 }

@@ -172,8 +172,11 @@ impl RelayConnection {
             .subscribe(proto::SubscribeGroupsRequest { groups })
             .await?
             .into_inner();
+        // The stream keeps the connection in use (and so open) for as long as it lives.
+        let held = self.clone();
         Ok(stream
             .map(move |item| {
+                let _in_use = &held;
                 let notice = GroupNotice::try_from(item?)?;
                 // A notice about a group we did not ask for means the relay is confused;
                 // acting on it would make us read a group we may not even know.

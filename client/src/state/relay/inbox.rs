@@ -98,8 +98,13 @@ impl RelayConnection {
             })
             .await?
             .into_inner();
+        // The stream keeps the connection in use (and so open) for as long as it lives.
+        let held = self.clone();
         Ok(stream
-            .map(|item| item.map_err(RelayError::from).and_then(Delivery::try_from))
+            .map(move |item| {
+                let _in_use = &held;
+                item.map_err(RelayError::from).and_then(Delivery::try_from)
+            })
             .boxed())
     }
 }

@@ -6,11 +6,18 @@
 //! authority requests carry, and checks that responses have the shape the protocol promises.
 
 mod auth;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod channel_tests;
+pub(crate) mod channels;
 mod connector;
+mod dial;
 mod directory;
 pub(crate) mod error;
 mod groups;
 mod inbox;
+mod lease;
+mod socks;
 #[cfg(test)]
 // The helpers of these tests are test code too; clippy's allow-*-in-tests settings reach
 // only #[test] functions.
@@ -19,6 +26,7 @@ mod tests;
 mod tls;
 mod types;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::Uri;
@@ -32,10 +40,13 @@ pub(crate) use types::{Delivery, Entry, GroupSubscriptionRequest, ReadPage};
 
 use crate::api::error::RelayError;
 use crate::api::fingerprint::Fingerprint;
+use crate::api::proxy_url::ProxyUrl;
 pub(crate) use crate::api::relay_url::RelayUrl;
 
-use connector::{TlsConnector, CONNECT_TIMEOUT};
+use connector::Connector;
+use dial::Dial;
 use error::from_connect_error;
+use lease::Lease;
 use tls::Trust;
 
 /// Largest response accepted: a read page or inbox fetch holds many padded messages of up to
@@ -45,74 +56,77 @@ const MAX_RESPONSE_BYTES: usize = 64 << 20;
 /// How often an idle connection is probed, so that push subscriptions notice a dead relay.
 const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
 
-/// An open connection to one relay. Cheap to clone: clones share the underlying HTTP/2
-/// connection, which reconnects by itself after a failure.
+/// One HTTP/2 connection to the relay. Cheap to clone: clones share the connection, which
+/// reconnects by itself after a failure (with the same proxy credentials), and it closes
+/// when the last clone, and the last stream opened on it, is gone.
+///
+/// Which requests may share a connection is decided by [`channels::Channels`]: a connection
+/// serves one purpose (the owner's calls, one group, or one anonymous call).
 #[derive(Clone, Debug)]
 pub(crate) struct RelayConnection {
     channel: Channel,
+    /// Present on connections handed out by [`channels::Channels`]: marks the connection as
+    /// in use while this clone (or a stream opened through it) lives. Never read: holding
+    /// it is what counts.
+    #[allow(dead_code)]
+    lease: Option<Arc<Lease>>,
 }
 
 impl RelayConnection {
-    /// Connects to a relay.
-    ///
-    /// For `https`, a `pinned_fingerprint` (SHA-256 of the relay's leaf certificate) makes it
-    /// the only certificate accepted, whatever its name or issuer; without one the system's
-    /// root certificates decide. A pin for a plaintext `http` URL is refused, since it could
-    /// not be checked.
+    /// Connects to a relay directly, on a connection of its own (see [`Dial::prepare`]).
+    #[cfg(test)]
     pub(crate) async fn connect(
         url: &RelayUrl,
         pinned_fingerprint: Option<&str>,
     ) -> Result<RelayConnection, RelayError> {
-        let pin = pinned_fingerprint.map(Fingerprint::parse).transpose()?;
-        let channel = if url.is_tls() {
-            let trust = match pin {
-                Some(pin) => Trust::Pinned(pin),
-                None => Trust::SystemRoots,
-            };
-            let connector = TlsConnector::new(url, trust).await?;
-            // tonic must dial `http://` or it insists on its own TLS; the origin keeps the
-            // requests' scheme and authority truthful.
-            let origin: Uri = url
-                .to_string()
-                .parse()
-                .map_err(|e| RelayError::InvalidUrl(format!("`{url}`: {e}")))?;
-            endpoint(&url.dial_uri())?
-                .origin(origin)
-                .connect_with_connector(connector)
-                .await
-                .map_err(|e| from_connect_error(&e))?
-        } else {
-            if pin.is_some() {
-                return Err(RelayError::InvalidUrl(format!(
-                    "`{url}` is plaintext, so a certificate fingerprint cannot be pinned; use \
-                     https:// or drop the fingerprint"
-                )));
-            }
-            let endpoint = endpoint(&url.to_string())?.connect_timeout(CONNECT_TIMEOUT);
-            match tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect()).await {
-                Ok(result) => result.map_err(|e| from_connect_error(&e))?,
-                Err(_) => {
-                    return Err(RelayError::Unreachable(format!(
-                        "{url} did not answer within {} seconds",
-                        CONNECT_TIMEOUT.as_secs()
-                    )))
-                }
-            }
-        };
-        Ok(RelayConnection { channel })
+        let dial = Dial::prepare(url, pinned_fingerprint, None).await?;
+        RelayConnection::open(Arc::new(dial)).await
+    }
+
+    /// Opens a new connection as `dial` says, with proxy credentials of its own.
+    pub(crate) async fn open(dial: Arc<Dial>) -> Result<RelayConnection, RelayError> {
+        let url = dial.url.clone();
+        // tonic must dial `http://` or it insists on its own TLS; the origin keeps the
+        // requests' scheme and authority truthful.
+        let origin: Uri = url
+            .to_string()
+            .parse()
+            .map_err(|e| RelayError::InvalidUrl(format!("`{url}`: {e}")))?;
+        let channel = endpoint(&url.dial_uri())?
+            .origin(origin)
+            .connect_with_connector(Connector::new(dial))
+            .await
+            .map_err(|e| from_connect_error(&e))?;
+        Ok(RelayConnection {
+            channel,
+            lease: None,
+        })
+    }
+
+    /// This connection, marked in use until the returned clone (and every stream opened
+    /// through it) is dropped.
+    pub(crate) fn leased(&self, lease: Arc<Lease>) -> RelayConnection {
+        RelayConnection {
+            channel: self.channel.clone(),
+            lease: Some(lease),
+        }
     }
 
     /// Fetches the relay's TLS leaf fingerprint without trusting it, for the user to confirm
-    /// on first use (and to pin from then on). Nothing is sent over this connection.
-    pub(crate) async fn probe_fingerprint(url: &RelayUrl) -> Result<Fingerprint, RelayError> {
+    /// on first use (and to pin from then on). Nothing is sent over this connection, which
+    /// goes through `proxy` if one is given.
+    pub(crate) async fn probe_fingerprint(
+        url: &RelayUrl,
+        proxy: Option<ProxyUrl>,
+    ) -> Result<Fingerprint, RelayError> {
         if !url.is_tls() {
             return Err(RelayError::InvalidUrl(format!(
                 "`{url}` is plaintext and has no certificate to fingerprint"
             )));
         }
-        let connector = TlsConnector::new(url, Trust::ProbeOnly).await?;
-        let stream = connector
-            .handshake()
+        let dial = Dial::with_trust(url, Trust::ProbeOnly, proxy).await?;
+        let stream = Connector::new(Arc::new(dial))
+            .tls_handshake()
             .await
             .map_err(|failure| failure.to_relay_error())?;
         let leaf = stream

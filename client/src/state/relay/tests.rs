@@ -131,7 +131,7 @@ async fn invalid_pin_is_refused_before_connecting() {
 #[tokio::test]
 async fn probe_reports_the_relay_fingerprint() {
     let relay = TestRelay::start();
-    let probed = RelayConnection::probe_fingerprint(&relay.https())
+    let probed = RelayConnection::probe_fingerprint(&relay.https(), None)
         .await
         .unwrap();
     assert_eq!(probed.to_hex(), relay.pin());
@@ -158,7 +158,7 @@ async fn plaintext_to_loopback_relay() {
         Err(RelayError::InvalidUrl(_))
     ));
     assert!(matches!(
-        RelayConnection::probe_fingerprint(&relay.http()).await,
+        RelayConnection::probe_fingerprint(&relay.http(), None).await,
         Err(RelayError::InvalidUrl(_))
     ));
 }

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::Resumption;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
@@ -33,6 +34,11 @@ pub(crate) enum Trust {
 }
 
 /// Builds the rustls configuration for a trust decision.
+///
+/// Session resumption is off: a resumed session (TLS 1.2 session id, TLS 1.3 ticket) would
+/// tell the relay that two connections come from the same client, which is exactly what the
+/// separate channels are there to hide (see `channels`). With nothing stored, one
+/// configuration can serve every connection of a client without linking them.
 pub(crate) async fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, RelayError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -53,6 +59,7 @@ pub(crate) async fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, Re
             .with_no_client_auth(),
     };
     config.alpn_protocols = vec![ALPN_H2.to_vec()];
+    config.resumption = Resumption::disabled();
     Ok(Arc::new(config))
 }
 
@@ -190,5 +197,18 @@ mod tests {
             .unwrap_err();
         assert!(describe_handshake_error(&refused, true).contains("pinned fingerprint"));
         assert!(!verifier.supported_verify_schemes().is_empty());
+    }
+
+    #[tokio::test]
+    async fn configurations_never_resume_sessions() {
+        let pin = Fingerprint::of_certificate(b"leaf");
+        for trust in [Trust::Pinned(pin), Trust::ProbeOnly] {
+            let config = client_config(&trust).await.unwrap();
+            // Disabled resumption stores no session and offers no ticket.
+            assert_eq!(
+                format!("{:?}", config.resumption),
+                format!("{:?}", Resumption::disabled())
+            );
+        }
     }
 }

@@ -4,10 +4,11 @@
 use std::io::{self, BufRead, Write};
 
 use anyhow::Result;
-use parley_client::{Client, Fingerprint, Handle, RelayUrl};
+use parley_client::{Fingerprint, Handle, RelayUrl};
 
 use super::diagnose::speaks_tls;
 use super::Setup;
+use crate::context::Ctx;
 use crate::failure::Failure;
 use crate::output::{note, to_stderr};
 
@@ -20,6 +21,7 @@ pub(super) async fn setup(
     relay: Option<String>,
     handle: Option<String>,
     fingerprint: Option<String>,
+    ctx: &Ctx,
 ) -> Result<Setup> {
     to_stderr("Welcome to Parley. Three questions, then you are ready.");
     let mut given = relay;
@@ -28,7 +30,7 @@ pub(super) async fn setup(
             Some(relay) => relay,
             None => ask_line(RELAY_QUESTION)?,
         };
-        match check_relay(&relay, fingerprint.clone()).await? {
+        match check_relay(&relay, fingerprint.clone(), ctx).await? {
             Checked::Use(fingerprint) => break (relay, fingerprint),
             Checked::AskAgain(why) => to_stderr(&why),
         }
@@ -49,7 +51,7 @@ enum Checked {
     AskAgain(String),
 }
 
-async fn check_relay(relay: &str, fingerprint: Option<String>) -> Result<Checked> {
+async fn check_relay(relay: &str, fingerprint: Option<String>, ctx: &Ctx) -> Result<Checked> {
     let url = match RelayUrl::parse(relay) {
         Ok(url) => url,
         Err(why) => {
@@ -70,7 +72,7 @@ async fn check_relay(relay: &str, fingerprint: Option<String>) -> Result<Checked
     if fingerprint.is_some() {
         return Ok(Checked::Use(fingerprint));
     }
-    let seen = match Client::probe_relay_fingerprint(&url).await {
+    let seen = match ctx.probe_fingerprint(&url).await {
         Ok(seen) => seen,
         Err(why) => {
             return Ok(Checked::AskAgain(format!(

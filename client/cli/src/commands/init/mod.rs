@@ -54,7 +54,7 @@ pub(super) async fn run(args: InitArgs, ctx: &Ctx) -> Result<()> {
                 .code(EXIT_USAGE)
                 .into());
             }
-            ask::setup(relay, handle, args.relay_fingerprint).await?
+            ask::setup(relay, handle, args.relay_fingerprint, ctx).await?
         }
     };
     let secret = ctx.passphrase_source().read_new(
@@ -67,6 +67,9 @@ pub(super) async fn run(args: InitArgs, ctx: &Ctx) -> Result<()> {
         .relay(setup.relay.as_str());
     if let Some(fingerprint) = &setup.fingerprint {
         builder = builder.relay_fingerprint(fingerprint.as_str());
+    }
+    if let Some(proxy) = ctx.proxy() {
+        builder = builder.proxy(proxy.to_string());
     }
     let client = match with_passphrase(builder, secret).build().await {
         Ok(client) => client,
