@@ -10,14 +10,13 @@
 #[cfg(test)]
 mod common;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::linking::{check, Summary};
 use common::{Named, TestClient, TestRelay, PATIENCE};
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use parley_client::{ClientError, Event};
-use parley_testkit::{ConnectionLog, Touch};
 
 type Events = BoxStream<'static, Result<Event, ClientError>>;
 
@@ -119,78 +118,4 @@ async fn no_connection_links_a_handle_to_a_group_or_two_groups() {
     assert!(summary.deposits >= 6, "{summary:?}");
     assert!(summary.claims >= 6, "{summary:?}");
     assert!(summary.lookups >= 1, "{summary:?}");
-}
-
-/// The rules of separate channels for one connection.
-fn check(conn: &ConnectionLog) {
-    let owners = conn.owners();
-    let groups = conn.groups();
-    assert!(
-        owners.len() <= 1,
-        "one connection carried owner calls of {owners:?}: {conn:?}"
-    );
-    assert!(
-        owners.is_empty() || groups.is_empty(),
-        "one connection carried owner calls and a group: {conn:?}"
-    );
-    assert!(
-        groups.len() <= 1,
-        "one connection carried {} groups: {conn:?}",
-        groups.len()
-    );
-    if !conn.anonymous().is_empty() {
-        assert_eq!(
-            conn.touches.len(),
-            1,
-            "an anonymous call shared its connection: {conn:?}"
-        );
-    }
-}
-
-/// What the relay saw, counted.
-#[derive(Debug, Default)]
-#[allow(dead_code)] // Read through Debug, in the test's output.
-struct Summary {
-    connections: usize,
-    owner_connections: usize,
-    group_connections: usize,
-    anonymous_connections: usize,
-    groups: usize,
-    deposits: usize,
-    claims: usize,
-    lookups: usize,
-}
-
-impl Summary {
-    fn of(connections: &[ConnectionLog]) -> Summary {
-        let mut summary = Summary {
-            connections: connections.len(),
-            ..Summary::default()
-        };
-        let mut groups = BTreeSet::new();
-        for conn in connections {
-            if !conn.owners().is_empty() {
-                summary.owner_connections += 1;
-            }
-            if !conn.groups().is_empty() {
-                summary.group_connections += 1;
-            }
-            if !conn.anonymous().is_empty() {
-                summary.anonymous_connections += 1;
-            }
-            groups.extend(conn.groups());
-            for touch in &conn.touches {
-                if let Touch::Anonymous { method, .. } = touch {
-                    match method.as_str() {
-                        "Deposit" => summary.deposits += 1,
-                        "ClaimKeyPackage" => summary.claims += 1,
-                        "Lookup" => summary.lookups += 1,
-                        _ => {}
-                    }
-                }
-            }
-        }
-        summary.groups = groups.len();
-        summary
-    }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod converge;
+pub(crate) mod linking;
 pub(crate) mod named;
 pub(crate) mod raw;
 pub(crate) mod tamper;
