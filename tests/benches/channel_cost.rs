@@ -93,14 +93,29 @@ async fn main() {
     let mut sends = Vec::new();
     for i in 0..RUNS {
         let start = Instant::now();
-        sender.send_text(&to, &format!("message {i}")).await.unwrap();
+        sender
+            .send_text(&to, &format!("message {i}"))
+            .await
+            .unwrap();
         sends.push(start.elapsed());
     }
     let send = median(sends);
 
     println!("separate channels, median of {RUNS} (TLS relay on loopback, same run):");
-    println!("  lookup + deposit on one shared open connection:   {:8.2} ms", ms(one));
-    println!("  lookup + deposit, each on a connection of its own: {:8.2} ms", ms(own));
-    println!("  ratio own / shared:                                {:8.2}x", ms(own) / ms(one));
-    println!("  client send to an existing 1:1 (open group conn):  {:8.2} ms", ms(send));
+    println!(
+        "  lookup + deposit on one shared open connection:   {:8.2} ms",
+        ms(one)
+    );
+    println!(
+        "  lookup + deposit, each on a connection of its own: {:8.2} ms",
+        ms(own)
+    );
+    println!(
+        "  ratio own / shared:                                {:8.2}x",
+        ms(own) / ms(one)
+    );
+    println!(
+        "  client send to an existing 1:1 (open group conn):  {:8.2} ms",
+        ms(send)
+    );
 }
