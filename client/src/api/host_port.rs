@@ -49,3 +49,11 @@ pub(crate) fn parse_port(port: &str) -> Result<u16, String> {
         _ => Err(format!("`{port}` is not a port number (1 to 65535)")),
     }
 }
+
+/// A host without the brackets of an IPv6 literal, as used for name resolution, connecting
+/// and TLS server names.
+pub(crate) fn unbracketed(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}

@@ -61,10 +61,7 @@ impl ProxyUrl {
 
     /// The host without IPv6 brackets, as used to connect.
     pub(crate) fn bare_host(&self) -> &str {
-        self.host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(&self.host)
+        super::host_port::unbracketed(&self.host)
     }
 
     /// The proxy's TCP port.

@@ -42,10 +42,7 @@ impl RelayUrl {
 
     /// The host without IPv6 brackets, as used for name resolution and TLS server names.
     pub fn bare_host(&self) -> &str {
-        self.host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(&self.host)
+        super::host_port::unbracketed(&self.host)
     }
 
     /// The TCP port.

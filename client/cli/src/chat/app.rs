@@ -600,7 +600,7 @@ pub(crate) mod tests {
         )
     }
 
-    fn message(conversation: &str, sender: &str, text: &str) -> Entry {
+    pub(crate) fn message(conversation: &str, sender: &str, text: &str) -> Entry {
         Entry {
             // Distinct texts are distinct entries (entries with one id are one entry).
             id: MessageId::new(

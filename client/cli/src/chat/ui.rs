@@ -427,7 +427,6 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 #[cfg(test)]
 mod tests {
-    use parley_client::{GroupId, MessageId};
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
 
@@ -478,20 +477,9 @@ mod tests {
 
     fn message(conversation: &str, sender: &str, text: &str, status: Verification) -> Entry {
         Entry {
-            // Distinct texts are distinct entries (entries with one id are one entry).
-            id: MessageId::new(
-                GroupId::from_bytes([0; 32]),
-                text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-                }),
-            ),
-            conversation: id(conversation),
-            conversation_name: conversation.to_owned(),
-            sender: sender.to_owned(),
-            text: text.to_owned(),
-            sent_at_ms: NOW - 60_000,
             status,
-            membership: false,
+            sent_at_ms: NOW - 60_000,
+            ..crate::chat::app::tests::message(conversation, sender, text)
         }
     }
 
