@@ -46,7 +46,13 @@ pub(crate) fn spawn(client: Arc<Shared>) -> ReceiverStream<Result<Event, ClientE
 
 /// A relay push of either kind; only the fact that something arrived matters.
 enum Push {
+    /// Something new (or the poll interval passed): sync.
     Arrived,
+    /// The group subscription ended without an error: the relay ends it when a group moves
+    /// past the epoch it was made at (an old epoch's key hears nothing new), so it is made
+    /// again, after a sync, with the new epochs' keys. Not a failure, never shown.
+    Ended,
+    /// A stream failed, or the inbox stream ended: subscribe again after a pause.
     Failed,
 }
 
@@ -65,27 +71,46 @@ async fn run(client: Arc<Shared>, tx: Events) {
                 continue;
             }
         };
+        let mut ended = false;
         loop {
             match sync_and_emit(&client, &tx).await {
-                Some(groups) if groups == subscribed => backoff = Duration::from_secs(1),
                 // New epochs or new groups need new subscriptions.
-                Some(_) => break,
+                Some(groups) if groups != subscribed => break,
+                // The relay ended the subscription, yet the sync moved no group on (a commit
+                // we cannot process keeps us at an epoch that is over): subscribe again after
+                // a pause, so such a group cannot make us spin.
+                Some(_) if ended => {
+                    wait(&tx, &mut backoff).await;
+                    break;
+                }
+                Some(_) => backoff = Duration::from_secs(1),
                 None if tx.is_closed() => return,
                 None => {
                     wait(&tx, &mut backoff).await;
                     break;
                 }
             }
-            let failed = tokio::select! {
+            let mut push = tokio::select! {
                 _ = tx.closed() => return,
-                push = pushes.next() => !matches!(push, Some(Push::Arrived)),
-                _ = tokio::time::sleep(POLL_INTERVAL) => false,
+                push = pushes.next() => push,
+                _ = tokio::time::sleep(POLL_INTERVAL) => Some(Push::Arrived),
             };
-            // Several pushes often arrive together; one sync covers them all.
-            while let Some(Some(Push::Arrived)) = pushes.next().now_or_never() {}
-            if failed {
-                wait(&tx, &mut backoff).await;
-                break;
+            // Several pushes often arrive together; one sync covers them all. Whatever is
+            // not a plain arrival is kept, to be acted on below.
+            while matches!(push, Some(Push::Arrived)) {
+                match pushes.next().now_or_never() {
+                    Some(next) => push = next,
+                    None => break,
+                }
+            }
+            match push {
+                Some(Push::Arrived) => {}
+                // Sync first: it moves us to the new epochs, then we subscribe with them.
+                Some(Push::Ended) => ended = true,
+                Some(Push::Failed) | None => {
+                    wait(&tx, &mut backoff).await;
+                    break;
+                }
             }
         }
     }
@@ -155,9 +180,10 @@ async fn subscribe(client: &Shared) -> Result<(BoxStream<'static, Push>, Subscri
             })
             .boxed()
     };
-    // A stream that ends is a failure too: it means the subscription is gone.
+    // An inbox stream that ends is a failure: it means the subscription is gone. A group
+    // stream ends when an epoch it was made at is over, and is then made again.
     let inbox = inbox.chain(stream::once(async { Push::Failed }));
-    let group_pushes = group_pushes.chain(stream::once(async { Push::Failed }));
+    let group_pushes = group_pushes.chain(stream::once(async { Push::Ended }));
     Ok((stream::select(inbox, group_pushes).boxed(), groups))
 }
 

@@ -5,12 +5,13 @@
 //! padded content; Welcomes carry the ratchet tree. A leaf's credential is a BasicCredential
 //! holding the member's handle, and its signature key is the member's Ed25519 identity key.
 //!
-//! The caller never sees OpenMLS types: messages are bytes (group log entries are padded
-//! frames), members are [`Member`]s, and all state lives in a key/value map the caller
-//! persists through [`Mls::take_changes`].
+//! The caller never sees OpenMLS types: messages are bytes (group log entries, KeyPackages
+//! and Welcomes are padded frames, see [`WELCOME_FRAME_LEN`]), members are [`Member`]s, and
+//! all state lives in a key/value map the caller persists through [`Mls::take_changes`].
 
 mod engine;
 mod errors;
+mod frames;
 mod group;
 mod incoming;
 mod key_package;
@@ -20,6 +21,7 @@ mod welcome;
 
 pub use engine::Mls;
 pub use errors::MlsError;
+pub use frames::WELCOME_FRAME_LEN;
 pub use group::OutgoingCommit;
 pub use incoming::{Incoming, IncomingCommit};
 pub use key_package::{KeyPackageLifetime, KEY_PACKAGE_CLOCK_SKEW, KEY_PACKAGE_LIFETIME};

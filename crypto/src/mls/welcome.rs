@@ -7,6 +7,7 @@ use openmls_traits::OpenMlsProvider;
 
 use super::engine::{group_id_of, join_config, Mls, SUITE};
 use super::errors::MlsError;
+use super::frames::open_welcome_frame;
 use super::members::{collect_members, Member};
 use super::GroupId;
 
@@ -45,11 +46,12 @@ impl std::fmt::Debug for IncomingWelcome {
 }
 
 impl Mls {
-    /// Decrypts and validates a Welcome (TLS-serialized `MlsMessageOut`) with one of our
-    /// KeyPackages. The Welcome may be for a group we were removed from (we are added back);
+    /// Decrypts and validates a Welcome (TLS-serialized `MlsMessageOut` in a padded frame of
+    /// at least [`super::WELCOME_FRAME_LEN`] bytes) with one of our KeyPackages. The Welcome may be for a group we were removed from (we are added back);
     /// one for a group we are still in fails with [`MlsError::GroupExists`]. This consumes that KeyPackage's private keys in the state (unless it is
     /// the last-resort one), so callers abandoning the join should `discard_changes`.
     pub fn stage_welcome(&mut self, welcome: &[u8]) -> Result<IncomingWelcome, MlsError> {
+        let welcome = open_welcome_frame(welcome)?;
         let message =
             MlsMessageIn::tls_deserialize_exact_bytes(welcome).map_err(|_| MlsError::Malformed)?;
         let MlsMessageBodyIn::Welcome(welcome) = message.extract() else {
