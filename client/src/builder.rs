@@ -13,8 +13,21 @@ use crate::api::fingerprint::Fingerprint;
 use crate::api::proxy_url::ProxyUrl;
 use crate::api::relay_url::RelayUrl;
 use crate::state::clock::SystemClock;
-use crate::state::store::Store;
+use crate::state::store::records::Settings;
+use crate::state::store::{Key, Store, StoreBatch};
 use crate::state::{RelayLink, Shared, State};
+
+/// How the relay is to be reached.
+#[derive(Debug, Default, Clone)]
+enum ProxyChoice {
+    /// As the folder remembers (directly for a folder that never named a proxy).
+    #[default]
+    Remembered,
+    /// Through this proxy, remembered from now on.
+    Through(String),
+    /// Directly, forgetting a remembered proxy.
+    Direct,
+}
 
 /// Configures a [`Client`](crate::Client); see [`Client::builder`](crate::Client::builder). Everything given here is checked by
 /// [`ClientBuilder::build`], before anything is opened or written.
@@ -23,7 +36,7 @@ pub struct ClientBuilder {
     home: Option<PathBuf>,
     relay: Option<String>,
     fingerprint: Option<String>,
-    proxy: Option<String>,
+    proxy: ProxyChoice,
     // Shared, not copied, between clones of the builder; wiped when the last one goes.
     passphrase: Option<Arc<Passphrase>>,
     kdf_params: Option<KdfParams>,
@@ -71,10 +84,18 @@ impl ClientBuilder {
     /// computer resolves it). Every connection the client opens then goes through the proxy
     /// with a username and password of its own, which Tor takes as a request for a separate
     /// circuit, so the relay sees neither this computer's address nor one address shared by
-    /// the client's connections. Not stored: give it every time. Checked by `build`
-    /// ([`ClientError::InvalidProxy`]).
+    /// the client's connections. Remembered by the folder (at `register`, or by `build` of a
+    /// registered folder): later clients of the folder use it without being told, so that
+    /// forgetting it once does not reveal this computer's address; [`ClientBuilder::direct`]
+    /// forgets it. Checked by `build` ([`ClientError::InvalidProxy`]).
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.proxy = Some(url.into());
+        self.proxy = ProxyChoice::Through(url.into());
+        self
+    }
+
+    /// Reach the relay directly, without the proxy the folder remembers (and forget it).
+    pub fn direct(mut self) -> Self {
+        self.proxy = ProxyChoice::Direct;
         self
     }
 
@@ -117,12 +138,13 @@ impl ClientBuilder {
             .map(Fingerprint::parse)
             .transpose()
             .map_err(ClientError::InvalidRelay)?;
-        let proxy = self
-            .proxy
-            .as_deref()
-            .map(ProxyUrl::parse)
-            .transpose()
-            .map_err(ClientError::InvalidProxy)?;
+        let given = match &self.proxy {
+            ProxyChoice::Through(url) => Some(Some(
+                ProxyUrl::parse(url).map_err(ClientError::InvalidProxy)?,
+            )),
+            ProxyChoice::Direct => Some(None),
+            ProxyChoice::Remembered => None,
+        };
         let params = self.kdf_params.unwrap_or_default();
         // Argon2id takes most of a second by design: keep it off the async worker threads.
         let store = tokio::task::spawn_blocking(move || Store::open(&home, &passphrase, params))
@@ -144,6 +166,20 @@ impl ClientBuilder {
             ),
             _ => (relay, fingerprint.map(|f| f.to_hex())),
         };
+        let proxy = match (given, &settings) {
+            (Some(proxy), Some(settings)) => {
+                remember_proxy(&store, settings, proxy.as_ref()).await?;
+                proxy
+            }
+            (Some(proxy), None) => proxy,
+            (None, Some(settings)) => settings
+                .proxy
+                .as_deref()
+                .map(ProxyUrl::parse)
+                .transpose()
+                .map_err(|_| StoreError::Corrupt("proxy url"))?,
+            (None, None) => None,
+        };
         let session = match settings {
             Some(settings) => {
                 let session = crate::state::session::load_session(&store, &settings)?;
@@ -163,4 +199,26 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// Stores `proxy` as the folder's way to the relay, if it is not that already.
+async fn remember_proxy(
+    store: &Store,
+    settings: &Settings,
+    proxy: Option<&ProxyUrl>,
+) -> Result<(), ClientError> {
+    let proxy = proxy.map(ToString::to_string);
+    if settings.proxy == proxy {
+        return Ok(());
+    }
+    let mut batch = StoreBatch::default();
+    batch.put(
+        Key::Settings,
+        &Settings {
+            proxy,
+            ..settings.clone()
+        },
+    )?;
+    store.apply(batch).await?;
+    Ok(())
 }

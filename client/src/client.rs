@@ -97,6 +97,12 @@ impl Client {
             .await
     }
 
+    /// The SOCKS5 proxy this client reaches the relay through, if any (given to the builder,
+    /// or remembered by the folder).
+    pub async fn proxy(&self) -> Option<ProxyUrl> {
+        self.inner.state.lock().await.link.proxy().cloned()
+    }
+
     /// Our handle, identity key and relay.
     pub fn whoami(&self) -> Result<WhoAmI, ClientError> {
         crate::state::session::whoami(&self.inner.store)

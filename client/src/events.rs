@@ -51,7 +51,13 @@ pub(crate) fn spawn(client: Arc<Shared>) -> ReceiverStream<Result<Event, ClientE
 
 /// A relay push of either kind; only the fact that something arrived matters.
 enum Push {
+    /// Something new (or the poll interval passed): sync.
     Arrived,
+    /// The group subscription ended without an error: the relay ends it when a group moves
+    /// past the epoch it was made at (an old epoch's key hears nothing new), so it is made
+    /// again, after a sync, with the new epochs' keys. Not a failure, never shown.
+    Ended,
+    /// A stream failed, or the inbox stream ended: subscribe again after a pause.
     Failed,
 }
 
@@ -71,29 +77,48 @@ async fn run(client: Arc<Shared>, tx: Events) {
                 continue;
             }
         };
+        let mut ended = false;
         loop {
             match sync_and_emit(&client, &tx).await {
-                Some(groups) if groups == subscribed => backoff = Duration::from_secs(1),
                 // New epochs or new groups need new subscriptions.
-                Some(_) => break,
+                Some(groups) if groups != subscribed => break,
+                // The relay ended the subscription, yet the sync moved no group on (a commit
+                // we cannot process keeps us at an epoch that is over): subscribe again after
+                // a pause, so such a group cannot make us spin.
+                Some(_) if ended => {
+                    wait(&tx, &mut backoff).await;
+                    break;
+                }
+                Some(_) => backoff = Duration::from_secs(1),
                 None if tx.is_closed() => return,
                 None => {
                     wait(&tx, &mut backoff).await;
                     break;
                 }
             }
-            let failed = tokio::select! {
+            let mut push = tokio::select! {
                 _ = tx.closed() => return,
-                push = pushes.next() => !matches!(push, Some(Push::Arrived)),
-                _ = tokio::time::sleep(POLL_INTERVAL) => false,
+                push = pushes.next() => push,
+                _ = tokio::time::sleep(POLL_INTERVAL) => Some(Push::Arrived),
                 // A group we created: the sync finds it and the loop resubscribes.
-                _ = new_groups.changed() => false,
+                _ = new_groups.changed() => Some(Push::Arrived),
             };
-            // Several pushes often arrive together; one sync covers them all.
-            while let Some(Some(Push::Arrived)) = pushes.next().now_or_never() {}
-            if failed {
-                wait(&tx, &mut backoff).await;
-                break;
+            // Several pushes often arrive together; one sync covers them all. Whatever is
+            // not a plain arrival is kept, to be acted on below.
+            while matches!(push, Some(Push::Arrived)) {
+                match pushes.next().now_or_never() {
+                    Some(next) => push = next,
+                    None => break,
+                }
+            }
+            match push {
+                Some(Push::Arrived) => {}
+                // Sync first: it moves us to the new epochs, then we subscribe with them.
+                Some(Push::Ended) => ended = true,
+                Some(Push::Failed) | None => {
+                    wait(&tx, &mut backoff).await;
+                    break;
+                }
             }
         }
     }
@@ -158,6 +183,7 @@ async fn subscribe(client: &Shared) -> Result<(BoxStream<'static, Push>, Subscri
         .buffer_unordered(PARALLEL_SUBSCRIBES)
         .try_collect()
         .await?;
+    // An inbox stream that ends is a failure: it means the subscription is gone.
     let inbox = inbox.chain(stream::once(async { Push::Failed }));
     let group_pushes = stream::select_all(group_streams);
     let group_pushes: BoxStream<'static, Push> = if group_pushes.is_empty() {
@@ -179,10 +205,11 @@ async fn subscribe_group(
         .await?
         .subscribe_groups(&[request], now_ms)
         .await?;
-    // A stream that ends is a failure too: the subscription is gone.
+    // The relay ends a group stream when the epoch it was made at is over (an old epoch's
+    // key hears nothing new); it is then made again with the new epoch's key.
     Ok(pushes
         .map(push_of)
-        .chain(stream::once(async { Push::Failed }))
+        .chain(stream::once(async { Push::Ended }))
         .boxed())
 }
 

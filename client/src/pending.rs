@@ -270,7 +270,7 @@ async fn deliver_welcome(
     let contact = crate::trust::contacts::contact(ctx, recipient).await?;
     let message = invitation.encode().map_err(CryptoError::from)?;
     let record = crate::trust::own_record::own_record(ctx).await?;
-    let sealed = envelope::seal_with_record(
+    let sealed = envelope::seal_invitation(
         &mut OsRng,
         &message,
         &ctx.session.handle,

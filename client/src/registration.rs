@@ -56,6 +56,7 @@ pub(crate) async fn register(
         relay_url: relay_url.to_string(),
         relay_fingerprint: state.link.fingerprint.clone(),
         last_resort_published: false,
+        proxy: state.link.proxy().map(ToString::to_string),
     };
     let mut secrets = Zeroizing::new(Vec::with_capacity(64));
     secrets.extend_from_slice(&identity.to_bytes()[..]);

@@ -1,6 +1,11 @@
 //! Test-only access to secrets, behind the `test-support` feature, so that tests can search
-//! the disk for them. Never enabled in a release build of the application.
+//! the disk for them or use them as a removed member would. Never enabled in a release
+//! build of the application.
 
+use parley_crypto::access::AccessKey;
+
+use crate::api::conversation::ConversationId;
+use crate::api::error::ClientError;
 use crate::client::Client;
 
 impl Client {
@@ -16,5 +21,21 @@ impl Client {
         }
         keys.push(self.inner.store.store_key_for_tests());
         keys
+    }
+
+    /// The group id, our epoch and that epoch's relay access key of a conversation, from
+    /// our stored MLS state: what a member who is removed later still holds, so that tests
+    /// can ask the relay what such a key opens.
+    #[doc(hidden)]
+    pub async fn group_access_for_tests(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<([u8; 32], u64, AccessKey), ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let ctx = state.ctx(&self.inner.store, &self.inner.clock)?;
+        let conv = ctx.require_conversation(conversation)?;
+        let epoch = ctx.session.mls.epoch(&conv.group_id)?;
+        let key = ctx.session.mls.access_key(&conv.group_id)?;
+        Ok((conv.group_id, epoch, key))
     }
 }

@@ -5,31 +5,12 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
+mod common;
 
-use parley_client::{
-    Client, ClientError, ConversationId, Handle, KdfParams, Passphrase, SendOutcome,
-};
+use common::{h, registered};
+use parley_client::{Client, ClientError, ConversationId, SendOutcome};
 use parley_testkit::TestRelay;
 use tempfile::TempDir;
-
-async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
-    let client = Client::builder()
-        .home(home)
-        .passphrase(Passphrase::new("outbox test".to_owned()))
-        .kdf_params(KdfParams::insecure_for_tests())
-        .relay(relay.url())
-        .relay_fingerprint(relay.fingerprint().unwrap())
-        .build()
-        .await
-        .unwrap();
-    client.register(&h(handle)).await.unwrap();
-    client
-}
-
-fn h(text: &str) -> Handle {
-    text.parse().unwrap()
-}
 
 fn homes<const N: usize>() -> [TempDir; N] {
     std::array::from_fn(|_| tempfile::tempdir().unwrap())

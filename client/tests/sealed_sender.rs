@@ -5,27 +5,14 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
+mod common;
 
-use parley_client::{Alert, Client, Handle, KdfParams, Message, Passphrase, Verification};
+use common::registered;
+use parley_client::{Alert, Handle, Message, Verification};
 use parley_crypto::directory::SignedRecord;
 use parley_proto::v1::{DepositRequest, LookupRequest};
 use parley_testkit::{TestRelay, TestUser};
 use tempfile::TempDir;
-
-async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
-    let client = Client::builder()
-        .home(home)
-        .passphrase(Passphrase::new("test passphrase".to_owned()))
-        .kdf_params(KdfParams::insecure_for_tests())
-        .relay(relay.url())
-        .relay_fingerprint(relay.fingerprint().unwrap())
-        .build()
-        .await
-        .unwrap();
-    client.register(&handle.parse().unwrap()).await.unwrap();
-    client
-}
 
 fn texts(messages: &[Message]) -> Vec<(String, String)> {
     messages

@@ -59,6 +59,14 @@ pub const ENC_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 /// Bytes around the padded frame: version, outer encapsulation and outer tag.
 pub const ENVELOPE_OVERHEAD: usize = 1 + ENC_LEN + TAG_LEN;
+/// The least length of a sealed invitation (a Welcome and the members' records): 64 KiB.
+/// A Welcome carries the ratchet tree and one encrypted secret per member added, and the
+/// invitation one signed record per other member, so its own bucket would tell the relay how
+/// large a group someone is invited into. Measured with Parley's ciphersuite and the longest
+/// handles (`crypto/tests/welcome_size.rs`): about 1 KiB for a group of two, 56 KiB for a
+/// hundred members added at once; so every invitation into a group of up to a hundred (and
+/// some way beyond) is one 64 KiB deposit. A larger one is padded to the bucket that holds it.
+pub const INVITATION_ENVELOPE_LEN: usize = 64 * 1024;
 /// HPKE info of the outer layer.
 pub const OUTER_INFO: &[u8] = b"parley/v1/envelope/outer";
 /// HPKE info prefix of the inner layer.
@@ -165,14 +173,16 @@ fn outer_context(
     Ok((enc, ctx))
 }
 
-/// Pads the inner plaintext so the whole envelope is a bucket, seals it and frames it.
+/// Pads the inner plaintext so the whole envelope is a bucket (at least `at_least` long),
+/// seals it and frames it.
 fn finish_outer(
     version: u8,
     enc_outer: [u8; ENC_LEN],
     mut ctx: OuterContext,
     inner_plaintext: &[u8],
+    at_least: usize,
 ) -> Result<Vec<u8>, SealError> {
-    let frame = padding::pad(inner_plaintext, ENVELOPE_OVERHEAD)?;
+    let frame = padding::pad_at_least(inner_plaintext, ENVELOPE_OVERHEAD, at_least)?;
     let ct_outer = ctx
         .seal(&frame, &[version])
         .map_err(|_| SealError::Encryption)?;
@@ -200,6 +210,7 @@ pub fn seal(
         handle: sender,
         inbox: sender_inbox,
         record: None,
+        at_least: 0,
     };
     seal_version(rng, message, &from, recipient, recipient_inbox)
 }
@@ -223,8 +234,33 @@ pub fn seal_with_record(
         handle: sender,
         inbox: sender_inbox,
         record: Some(sender_record),
+        at_least: 0,
     };
     seal_version(rng, message, &from, recipient, recipient_inbox)
+}
+
+/// Seals an invitation (an encoded [`crate::inbox_message::InboxMessage`] carrying a
+/// Welcome) like [`seal_with_record`], padded to at least [`INVITATION_ENVELOPE_LEN`], so
+/// that its length does not tell the size of the group.
+pub fn seal_invitation(
+    rng: &mut impl CryptoRngCore,
+    invitation: &[u8],
+    sender: &Handle,
+    sender_inbox: &InboxSecretKey,
+    sender_record: &[u8],
+    recipient: &Handle,
+    recipient_inbox: &InboxPublicKey,
+) -> Result<Vec<u8>, SealError> {
+    if sender_record.len() > MAX_SENDER_RECORD_LEN {
+        return Err(SealError::RecordTooLarge);
+    }
+    let from = SealingSender {
+        handle: sender,
+        inbox: sender_inbox,
+        record: Some(sender_record),
+        at_least: INVITATION_ENVELOPE_LEN,
+    };
+    seal_version(rng, invitation, &from, recipient, recipient_inbox)
 }
 
 /// Who seals, and with which record (none for v1).
@@ -232,6 +268,8 @@ struct SealingSender<'a> {
     handle: &'a Handle,
     inbox: &'a InboxSecretKey,
     record: Option<&'a [u8]>,
+    /// The least length of the envelope (0: its content's bucket).
+    at_least: usize,
 }
 
 fn seal_version(
@@ -275,7 +313,7 @@ fn seal_version(
     inner.extend_from_slice(enc_inner.as_slice());
     inner.extend_from_slice(&ct_inner);
 
-    finish_outer(version, enc_outer, outer, &inner)
+    finish_outer(version, enc_outer, outer, &inner, sender.at_least)
 }
 
 /// Removes the outer layer: checks framing, decrypts and unpads. Returns the inner plaintext.
@@ -479,7 +517,7 @@ mod tests {
         let bob_sk = hpke_secret(&bob.inbox).unwrap();
         let (version, _, inner) = open_outer(&env, &bob_sk).unwrap();
         let (enc, ctx) = outer_context(&mut rng, &bob.inbox.public_key()).unwrap();
-        let rewrapped = finish_outer(version, enc, ctx, &inner).unwrap();
+        let rewrapped = finish_outer(version, enc, ctx, &inner, 0).unwrap();
 
         let opened = open(&rewrapped, &bob.handle, &bob.inbox).unwrap();
         assert_eq!(opened.sender(), &alice.handle);
@@ -501,7 +539,7 @@ mod tests {
         let bob_sk = hpke_secret(&bob.inbox).unwrap();
         let (version, _, inner) = open_outer(&env, &bob_sk).unwrap();
         let (enc, ctx) = outer_context(&mut rng, &carol.inbox.public_key()).unwrap();
-        let forwarded = finish_outer(version, enc, ctx, &inner).unwrap();
+        let forwarded = finish_outer(version, enc, ctx, &inner, 0).unwrap();
 
         let opened = open(&forwarded, &carol.handle, &carol.inbox).unwrap();
         assert_eq!(
@@ -595,7 +633,7 @@ mod tests {
         let at = 1 + usize::from(inner[0]) + 2;
         swapped[at..at + 8].copy_from_slice(b"record B");
         let (enc, ctx) = outer_context(&mut rng, &bob.inbox.public_key()).unwrap();
-        let rewrapped = finish_outer(version, enc, ctx, &swapped).unwrap();
+        let rewrapped = finish_outer(version, enc, ctx, &swapped, 0).unwrap();
         let opened = open(&rewrapped, &bob.handle, &bob.inbox).unwrap();
         assert_eq!(opened.sender_record(), Some(&b"record B"[..]));
         assert_eq!(
@@ -615,7 +653,7 @@ mod tests {
         let at = 1 + usize::from(inner[0]);
         inner[at..at + 2].copy_from_slice(&u16::MAX.to_be_bytes());
         let (enc, ctx) = outer_context(&mut rng, &bob.inbox.public_key()).unwrap();
-        let broken = finish_outer(version, enc, ctx, &inner).unwrap();
+        let broken = finish_outer(version, enc, ctx, &inner, 0).unwrap();
         assert_eq!(
             open(&broken, &bob.handle, &bob.inbox).err(),
             Some(OpenError::Decryption)

@@ -73,6 +73,27 @@ pub fn pad(content: &[u8], overhead: usize) -> Result<Vec<u8>, PaddingError> {
     Ok(frame)
 }
 
+/// Like [`pad`], but the frame plus `overhead` is at least `at_least` bytes: the smallest
+/// bucket that holds both the content and `at_least`. Used where the content's own bucket
+/// would tell too much (an invitation's length grows with the group it invites into).
+pub fn pad_at_least(
+    content: &[u8],
+    overhead: usize,
+    at_least: usize,
+) -> Result<Vec<u8>, PaddingError> {
+    let mut frame = pad(content, overhead)?;
+    let total = frame
+        .len()
+        .checked_add(overhead)
+        .ok_or(PaddingError::TooLarge)?;
+    if total < at_least {
+        let bucket = bucket_for(at_least)?;
+        // The frame is the length prefix, the content and zeros: more zeros keep it valid.
+        frame.resize(bucket.saturating_sub(overhead), 0);
+    }
+    Ok(frame)
+}
+
 /// Removes the padding of a frame. The frame length itself is not checked against the
 /// buckets (the caller may have added overhead around it); see [`unpad_exact`].
 pub fn unpad(frame: &[u8]) -> Result<&[u8], PaddingError> {
@@ -121,6 +142,17 @@ mod tests {
         assert!(is_bucket(196608));
         assert!(!is_bucket(0));
         assert!(!is_bucket(300));
+    }
+
+    #[test]
+    fn pad_at_least_reaches_the_floor_and_no_further() {
+        let small = pad_at_least(b"invite", 49, 65536).unwrap();
+        assert_eq!(small.len() + 49, 65536);
+        assert_eq!(unpad(&small).unwrap(), b"invite");
+        let large = pad_at_least(&[1u8; 70000], 49, 65536).unwrap();
+        assert_eq!(large.len() + 49, 131072);
+        assert_eq!(unpad(&large).unwrap().len(), 70000);
+        assert_eq!(pad_at_least(b"x", 0, 0).unwrap(), pad(b"x", 0).unwrap());
     }
 
     #[test]

@@ -563,8 +563,9 @@ fn key_package_inspection_names_its_owner() {
             .inspect_key_package(b"not a key package", now_ms()),
         MlsError::Malformed
     );
+    // The last byte of the KeyPackage itself (part of its signature), not of the padding.
     let mut forged = kps[0].clone();
-    let last = forged.len() - 1;
+    let last = 4 + padding::unpad(&forged).unwrap().len() - 1;
     forged[last] ^= 1;
     assert_err!(
         alice.mls.inspect_key_package(&forged, now_ms()),
@@ -608,6 +609,7 @@ fn key_package_with_a_non_handle_credential_is_refused() {
     let bytes = MlsMessageOut::from(bundle.key_package().clone())
         .tls_serialize_detached()
         .unwrap();
+    let bytes = padding::pad(&bytes, 0).unwrap();
 
     let mut alice = Peer::new("alice", 1);
     assert_err!(

@@ -2,7 +2,8 @@
 //! from fuzz/fixtures/mls_bob_state.bin, which fuzz/examples/gen_corpus.rs writes with the
 //! seeds): the first byte picks `process` (of the rest padded into a frame, or of the raw
 //! rest as a frame), `inspect_key_package` or `stage_welcome`. Every call must return, never
-//! panic, and the state is rolled back after each input.
+//! panic, and the state is rolled back after each input. A KeyPackage is only ever accepted
+//! in a frame of exactly a padding bucket.
 #![no_main]
 
 use std::cell::RefCell;
@@ -74,7 +75,9 @@ fuzz_target!(|data: &[u8]| {
                 let _ = mls.process(group, rest);
             }
             2 => {
-                let _ = mls.inspect_key_package(rest, FUZZ_NOW_MS);
+                if mls.inspect_key_package(rest, FUZZ_NOW_MS).is_ok() {
+                    assert!(padding::is_bucket(rest.len()), "unpadded KeyPackage taken");
+                }
             }
             _ => {
                 if let Ok(welcome) = mls.stage_welcome(rest) {

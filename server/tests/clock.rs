@@ -9,6 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::groups::frame;
 use common::{access_key, challenge, fetch, group_auth_at, random, read_all_at, User};
 use parley_crypto::access::AccessKey;
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
@@ -132,7 +133,7 @@ async fn a_replayed_group_request_is_refused_until_its_timestamp_is_stale() {
 
     let accepted_at = clock.now_ms();
     let ahead = accepted_at + MAX_SKEW_MS;
-    let original = post_at(&group_id, &key, b"hello", ahead);
+    let original = post_at(&group_id, &key, &frame("hello"), ahead);
     groups.post(original.clone()).await.unwrap();
 
     // Within the window the same transcript is a replay...
@@ -141,7 +142,7 @@ async fn a_replayed_group_request_is_refused_until_its_timestamp_is_stale() {
     assert_eq!(replayed.message(), "request replayed");
     // ...while the same message and timestamp under a new nonce is a new request.
     groups
-        .post(post_at(&group_id, &key, b"hello", ahead))
+        .post(post_at(&group_id, &key, &frame("hello"), ahead))
         .await
         .unwrap();
 
@@ -160,7 +161,7 @@ async fn a_replayed_group_request_is_refused_until_its_timestamp_is_stale() {
     assert!(stale.message().contains("300 s"), "{stale:?}");
     // Freshness is measured from the relay clock: a request signed at its time is accepted.
     groups
-        .post(post_at(&group_id, &key, b"later", clock.now_ms()))
+        .post(post_at(&group_id, &key, &frame("later"), clock.now_ms()))
         .await
         .unwrap();
     relay.stop().await;
@@ -181,8 +182,9 @@ struct Stored {
 }
 
 impl Stored {
-    /// Deposits `message` to bob and posts it to the group, both at the clock's time.
-    async fn add(&mut self, message: &[u8]) {
+    /// Deposits `text` (padded) to bob and posts it to the group, both at the clock's time.
+    async fn add(&mut self, text: &str) {
+        let message = &frame(text);
         self.inbox
             .deposit(DepositRequest {
                 handle: "bob".into(),
@@ -227,7 +229,7 @@ impl Stored {
 }
 
 fn texts(messages: &[&str]) -> Vec<Vec<u8>> {
-    messages.iter().map(|m| m.as_bytes().to_vec()).collect()
+    messages.iter().map(|m| frame(m)).collect()
 }
 
 /// The retention rule of `retention.rs`: a sweep at clock time `now` deletes what arrived
@@ -267,11 +269,11 @@ async fn the_sweeper_deletes_exactly_what_is_older_than_the_retention() {
 
     let t = clock.now_ms();
     clock.set(t - 1);
-    stored.add(b"older").await;
+    stored.add("older").await;
     clock.set(t);
-    stored.add(b"as old").await;
+    stored.add("as old").await;
     clock.advance(Duration::from_secs(1800));
-    stored.add(b"younger").await;
+    stored.add("younger").await;
     let all = texts(&["older", "as old", "younger"]);
     let held = stored.held().await;
     assert_eq!(held, (all.clone(), all));

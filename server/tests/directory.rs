@@ -108,8 +108,8 @@ async fn each_key_package_is_claimed_at_most_once_then_last_resort() {
     let alice = User::new("alice");
     alice.register(&mut directory).await;
 
-    let key_packages: Vec<Vec<u8>> = (0u8..10).map(|i| vec![i; 300]).collect();
-    let last_resort = vec![0xaa; 300];
+    let key_packages: Vec<Vec<u8>> = (0u8..10).map(|i| vec![i; 512]).collect();
+    let last_resort = vec![0xaa; 512];
     let digest = body::publish_key_packages(&key_packages, &last_resort);
     let auth = alice
         .owner_auth(&mut directory, OwnerMethod::PublishKeyPackages, digest)
@@ -190,7 +190,7 @@ async fn publishing_needs_the_owner_key_and_a_fresh_challenge() {
     let mallory = User::new("mallory");
     mallory.register(&mut directory).await;
 
-    let key_packages = vec![vec![7u8; 100]];
+    let key_packages = vec![vec![7u8; 256]];
     let digest = body::publish_key_packages(&key_packages, &[]);
     let request = |auth| PublishKeyPackagesRequest {
         handle: "alice".into(),
@@ -214,7 +214,7 @@ async fn publishing_needs_the_owner_key_and_a_fresh_challenge() {
         .owner_auth(
             &mut directory,
             OwnerMethod::PublishKeyPackages,
-            body::publish_key_packages(&[vec![8u8; 100]], &[]),
+            body::publish_key_packages(&[vec![8u8; 256]], &[]),
         )
         .await;
     let err = directory
@@ -258,8 +258,8 @@ async fn a_released_handle_loses_record_key_packages_and_inbox_and_can_be_taken_
     let alice = User::new("alice");
     alice.register(&mut directory).await;
     User::new("bob").register(&mut directory).await;
-    let key_packages: Vec<Vec<u8>> = (0u8..3).map(|i| vec![i; 300]).collect();
-    let last_resort = vec![0xaa; 300];
+    let key_packages: Vec<Vec<u8>> = (0u8..3).map(|i| vec![i; 512]).collect();
+    let last_resort = vec![0xaa; 512];
     let auth = alice
         .owner_auth(
             &mut directory,

@@ -10,6 +10,7 @@ mod limits_support;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use common::groups::frame;
 use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
 use limits_support::{deposit, disk_bytes, generous, limited, relay_in, FromSource, CALM, FLOODER};
@@ -86,30 +87,30 @@ async fn an_inbox_over_quota_is_refused_and_other_inboxes_are_not() {
 
     // Messages: three fit, the fourth does not.
     for _ in 0..3 {
-        deposit(&mut inbox, "bob", vec![1; 10]).await.unwrap();
+        deposit(&mut inbox, "bob", vec![1; 256]).await.unwrap();
     }
-    let refused = deposit(&mut inbox, "bob", vec![1; 10]).await.unwrap_err();
+    let refused = deposit(&mut inbox, "bob", vec![1; 256]).await.unwrap_err();
     assert_eq!(refused.code(), Code::ResourceExhausted);
     assert!(refused.message().contains("3 pending deliveries"));
-    // Bytes: 6000 fit, 6000 more do not, 4000 more do.
-    deposit(&mut inbox, "carol", vec![2; 6000]).await.unwrap();
-    let refused = deposit(&mut inbox, "carol", vec![2; 6000])
+    // Bytes: 8192 fit, 2048 more do not, 1024 more do.
+    deposit(&mut inbox, "carol", vec![2; 8192]).await.unwrap();
+    let refused = deposit(&mut inbox, "carol", vec![2; 2048])
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::ResourceExhausted);
     assert!(refused.message().contains("10000 bytes"));
-    deposit(&mut inbox, "carol", vec![2; 4000]).await.unwrap();
+    deposit(&mut inbox, "carol", vec![2; 1024]).await.unwrap();
     // Another inbox is unaffected.
-    deposit(&mut inbox, "dave", vec![3; 10]).await.unwrap();
+    deposit(&mut inbox, "dave", vec![3; 256]).await.unwrap();
 
     // Acknowledging frees quota.
     let pending = fetch(&mut directory, &mut inbox, &bob).await;
     assert_eq!(pending.len(), 3);
     ack(&mut directory, &mut inbox, &bob, vec![pending[0].id]).await;
-    deposit(&mut inbox, "bob", vec![1; 10]).await.unwrap();
+    deposit(&mut inbox, "bob", vec![1; 256]).await.unwrap();
     let pending = fetch(&mut directory, &mut inbox, &carol).await;
     ack(&mut directory, &mut inbox, &carol, vec![pending[0].id]).await;
-    deposit(&mut inbox, "carol", vec![2; 6000]).await.unwrap();
+    deposit(&mut inbox, "carol", vec![2; 8192]).await.unwrap();
     relay.stop().await;
 }
 
@@ -124,7 +125,7 @@ async fn key_package_claims_are_limited_per_target_handle() {
     let (alice, bob) = (User::new("alice"), User::new("bob"));
     for user in [&alice, &bob] {
         user.register(&mut directory).await;
-        let key_packages: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 100]).collect();
+        let key_packages: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 256]).collect();
         let digest = body::publish_key_packages(&key_packages, &[]);
         let auth = user
             .owner_auth(&mut directory, OwnerMethod::PublishKeyPackages, digest)
@@ -237,14 +238,14 @@ async fn open_subscriptions_are_bounded_overall() {
     assert_eq!(refused.code(), Code::ResourceExhausted);
     assert!(refused.message().contains("subscriptions"));
     // Unary calls are unaffected, and the open subscriptions still deliver.
-    deposit(&mut inbox, "bob", vec![9; 32]).await.unwrap();
+    deposit(&mut inbox, "bob", vec![9; 256]).await.unwrap();
     for stream in &mut open {
         let delivery = tokio::time::timeout(Duration::from_secs(5), stream.next())
             .await
             .unwrap()
             .unwrap()
             .unwrap();
-        assert_eq!(delivery.envelope, vec![9; 32]);
+        assert_eq!(delivery.envelope, vec![9; 256]);
     }
     // Closing one frees its slot (the relay notices the reset stream shortly after).
     drop(open.pop());
@@ -336,13 +337,13 @@ async fn a_stalled_call_hits_the_deadline_but_subscriptions_stay_open() {
         .await;
     assert_eq!(code(found), Code::Ok);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    deposit(&mut inbox, "bob", vec![4; 16]).await.unwrap();
+    deposit(&mut inbox, "bob", vec![4; 256]).await.unwrap();
     let delivery = tokio::time::timeout(Duration::from_secs(5), subscription.next())
         .await
         .unwrap()
         .unwrap()
         .unwrap();
-    assert_eq!(delivery.envelope, vec![4; 16]);
+    assert_eq!(delivery.envelope, vec![4; 256]);
     drop(subscription);
     relay.stop().await;
 }
@@ -364,7 +365,7 @@ async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
     let mut groups = GroupsClient::new(relay.channel_from(CALM).await);
     let bob = User::new("bob");
     bob.register(&mut directory).await;
-    deposit(&mut inbox, "bob", vec![1; 64]).await.unwrap();
+    deposit(&mut inbox, "bob", vec![1; 256]).await.unwrap();
     let group_id = common::random::<32>();
     let key = common::access_key();
     let public = key.public_key().to_bytes();
@@ -394,7 +395,7 @@ async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
             body::post(message),
         )),
     };
-    groups.post(post(b"old")).await.unwrap();
+    groups.post(post(&frame("old"))).await.unwrap();
 
     // Older than the retention by a millisecond; what remains is waiting for the sweeper's
     // next wake-up (every second of real time).
@@ -410,14 +411,14 @@ async fn the_sweeper_deletes_expired_deliveries_and_entries_only() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // What arrives now is kept, the group and the handle too.
-    deposit(&mut inbox, "bob", vec![2; 64]).await.unwrap();
-    groups.post(post(b"new")).await.unwrap();
+    deposit(&mut inbox, "bob", vec![2; 256]).await.unwrap();
+    groups.post(post(&frame("new"))).await.unwrap();
     let pending = fetch(&mut directory, &mut inbox, &bob).await;
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].envelope, vec![2; 64]);
+    assert_eq!(pending[0].envelope, vec![2; 256]);
     let log = read(&mut groups, &group_id, &key).await;
     assert_eq!(log.entries.len(), 1);
-    assert_eq!(log.entries[0].message, b"new");
+    assert_eq!(log.entries[0].message, frame("new"));
     assert_eq!(log.entries[0].seq, 1, "sequence numbers continue");
     let text = relay.metrics().render();
     assert!(
@@ -437,7 +438,7 @@ async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
     let bob = User::new("bob");
     let mut relay = relay_in(dir.path(), generous());
     bob.register(&mut relay.directory_from(CALM).await).await;
-    deposit(&mut relay.inbox_from(CALM).await, "bob", vec![1; 64])
+    deposit(&mut relay.inbox_from(CALM).await, "bob", vec![1; 256])
         .await
         .unwrap();
     relay.stop().await;
@@ -453,7 +454,7 @@ async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     let mut groups = GroupsClient::new(relay.channel_from(CALM).await);
-    let refused = deposit(&mut inbox, "bob", vec![2; 64]).await.unwrap_err();
+    let refused = deposit(&mut inbox, "bob", vec![2; 256]).await.unwrap_err();
     assert_eq!(refused.code(), Code::Unavailable);
     assert_eq!(refused.message(), "storage unavailable, try again later");
     let carol = User::new("carol");
@@ -467,13 +468,13 @@ async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
         .owner_auth(
             &mut directory,
             OwnerMethod::PublishKeyPackages,
-            body::publish_key_packages(&[vec![7; 100]], &[]),
+            body::publish_key_packages(&[vec![7; 256]], &[]),
         )
         .await;
     let published = directory
         .publish_key_packages(PublishKeyPackagesRequest {
             handle: "bob".into(),
-            key_packages: vec![vec![7; 100]],
+            key_packages: vec![vec![7; 256]],
             last_resort: Vec::new(),
             auth: Some(auth),
         })
@@ -500,7 +501,7 @@ async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
     // What is stored can still be read and acknowledged, which is how users free space.
     let pending = fetch(&mut directory, &mut inbox, &bob).await;
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].envelope, vec![1; 64]);
+    assert_eq!(pending[0].envelope, vec![1; 256]);
     ack(&mut directory, &mut inbox, &bob, vec![pending[0].id]).await;
     assert!(fetch(&mut directory, &mut inbox, &bob).await.is_empty());
     let text = relay.metrics().render();
@@ -543,8 +544,8 @@ async fn acknowledged_deliveries_are_deleted_from_the_database() {
     let mut inbox = relay.inbox_from(CALM).await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
-    let acked = b"acknowledged envelope".to_vec();
-    let kept = b"pending envelope".to_vec();
+    let acked = frame("acknowledged envelope");
+    let kept = frame("pending envelope");
     deposit(&mut inbox, "bob", acked.clone()).await.unwrap();
     deposit(&mut inbox, "bob", kept.clone()).await.unwrap();
     let pending = fetch(&mut directory, &mut inbox, &bob).await;
@@ -627,7 +628,7 @@ async fn compaction_returns_the_space_of_deleted_data() {
     let ids: HashSet<u64> = pending.iter().map(|d| d.id).collect();
     assert_eq!(ids, kept);
     assert!(pending.iter().all(|d| d.envelope.len() == 64 * 1024));
-    deposit(&mut inbox, "bob", vec![1; 10]).await.unwrap();
+    deposit(&mut inbox, "bob", vec![1; 256]).await.unwrap();
     let pending = fetch(&mut directory, &mut inbox, &bob).await;
     assert_eq!(pending.len(), 7);
     assert!(pending.last().unwrap().id > *kept.iter().max().unwrap());

@@ -196,7 +196,7 @@ async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
     let challenge = common::challenge(&mut directory).await;
     let err = directory
         .publish_key_packages(publish(
-            vec![vec![1; 10]],
+            vec![vec![1; 256]],
             vec![],
             Some(bad_owner_auth(challenge)),
         ))
@@ -389,17 +389,21 @@ async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
         ),
         invalid
     );
-    assert_eq!(code(groups.post(post(vec![1; 10], None)).await), invalid);
+    assert_eq!(code(groups.post(post(vec![1; 256], None)).await), invalid);
     assert_eq!(
         code(
             groups
-                .post(post(vec![1; 10], Some(short_nonce.clone())))
+                .post(post(vec![1; 256], Some(short_nonce.clone())))
                 .await
         ),
         invalid
     );
     assert_eq!(
-        code(groups.post(post(vec![1; 10], Some(bad_group_auth()))).await),
+        code(
+            groups
+                .post(post(vec![1; 256], Some(bad_group_auth())))
+                .await
+        ),
         denied
     );
 
@@ -407,7 +411,7 @@ async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
     let commit = |next_access_key: Vec<u8>, auth: Option<GroupAuth>| CommitRequest {
         group_id: group_id.to_vec(),
         epoch: 0,
-        message: vec![1; 10],
+        message: vec![1; 256],
         next_access_key,
         auth,
     };

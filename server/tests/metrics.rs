@@ -143,7 +143,7 @@ async fn metrics_move_with_traffic_and_parse() {
     let bob = User::new("bob");
     bob.register(&mut directory).await;
     for _ in 0..3 {
-        deposit(&mut inbox, "bob", vec![5; 100]).await.unwrap();
+        deposit(&mut inbox, "bob", vec![5; 256]).await.unwrap();
     }
     let mut groups = GroupsClient::new(relay.channel_from(CALM).await);
     let group_id = common::random::<32>();
@@ -167,13 +167,13 @@ async fn metrics_move_with_traffic_and_parse() {
         .post(PostRequest {
             group_id: group_id.to_vec(),
             epoch: 0,
-            message: vec![6; 50],
+            message: vec![6; 512],
             auth: Some(group_auth(
                 &key,
                 GroupMethod::Post,
                 &group_id,
                 0,
-                body::post(&[6; 50]),
+                body::post(&[6; 512]),
             )),
         })
         .await
@@ -208,16 +208,16 @@ async fn metrics_move_with_traffic_and_parse() {
     assert_eq!(m["parley_messages_accepted_total{kind=\"group\"}"], 1.0);
     assert_eq!(
         m["parley_message_bytes_accepted_total{kind=\"inbox\"}"],
-        300.0
+        768.0
     );
     assert_eq!(
         m["parley_message_bytes_accepted_total{kind=\"group\"}"],
-        50.0
+        512.0
     );
     // Three by fetch, the same three again by the subscription.
     assert_eq!(m["parley_messages_delivered_total{kind=\"inbox\"}"], 6.0);
-    assert_eq!(m["parley_stored_bytes{kind=\"inbox\"}"], 300.0);
-    assert_eq!(m["parley_stored_bytes{kind=\"group\"}"], 50.0);
+    assert_eq!(m["parley_stored_bytes{kind=\"inbox\"}"], 768.0);
+    assert_eq!(m["parley_stored_bytes{kind=\"group\"}"], 512.0);
     assert_eq!(m["parley_active_streams{kind=\"inbox\"}"], 1.0);
     assert_eq!(m["parley_active_streams{kind=\"group\"}"], 0.0);
     assert_eq!(
@@ -286,10 +286,10 @@ async fn stored_bytes_are_counted_again_after_a_restart() {
     let mut directory = relay.directory_from(CALM).await;
     let mut inbox = relay.inbox_from(CALM).await;
     User::new("bob").register(&mut directory).await;
-    deposit(&mut inbox, "bob", vec![1; 1234]).await.unwrap();
+    deposit(&mut inbox, "bob", vec![1; 2048]).await.unwrap();
     relay.restart().await;
     let m = parse(&relay.metrics().render());
-    assert_eq!(m["parley_stored_bytes{kind=\"inbox\"}"], 1234.0);
+    assert_eq!(m["parley_stored_bytes{kind=\"inbox\"}"], 2048.0);
     assert_eq!(m["parley_messages_accepted_total{kind=\"inbox\"}"], 0.0);
     relay.stop().await;
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::groups::frame;
 use common::{access_key, group_auth, random, User};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::{
@@ -30,7 +31,7 @@ async fn data_survives_a_restart() {
         })
         .await
         .unwrap();
-    let kps = vec![vec![1u8; 100], vec![2u8; 100]];
+    let kps = vec![vec![1u8; 256], vec![2u8; 256]];
     let auth = alice
         .owner_auth(
             &mut directory,
@@ -83,13 +84,13 @@ async fn data_survives_a_restart() {
         .post(PostRequest {
             group_id: group_id.to_vec(),
             epoch: 0,
-            message: b"kept".to_vec(),
+            message: frame("kept"),
             auth: Some(group_auth(
                 &key0,
                 GroupMethod::Post,
                 &group_id,
                 0,
-                body::post(b"kept"),
+                body::post(&frame("kept")),
             )),
         })
         .await
@@ -161,7 +162,7 @@ async fn data_survives_a_restart() {
         .unwrap()
         .into_inner();
     assert_eq!(page.entries.len(), 1);
-    assert_eq!(page.entries[0].message, b"kept");
+    assert_eq!(page.entries[0].message, frame("kept"));
     assert_eq!((page.current_epoch, page.next_seq), (0, 1));
 
     // Inbox ids keep increasing across restarts.

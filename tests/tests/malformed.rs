@@ -168,7 +168,7 @@ async fn directory_rejects_malformed_input() {
     assert_ne!(c1.challenge, c2.challenge);
 
     // PublishKeyPackages.
-    let kp = vec![0x42u8; 300];
+    let kp = vec![0x42u8; 512];
     let publish = |kps: Vec<Vec<u8>>, auth: Option<OwnerAuth>| PublishKeyPackagesRequest {
         handle: owner.handle.as_str().to_owned(),
         key_packages: kps,
@@ -235,7 +235,7 @@ async fn directory_rejects_malformed_input() {
         DENIED,
     );
     // Signed over other content than sent.
-    let auth = signed(&[vec![0x43u8; 300]]).await;
+    let auth = signed(&[vec![0x43u8; 512]]).await;
     expect_code(
         dir.publish_key_packages(publish(vec![kp.clone()], Some(auth)))
             .await,
@@ -533,12 +533,13 @@ async fn groups_reject_malformed_input() {
     let valid = post_request(&key0, &gid, 0, &frame);
     let seq0 = groups.post(valid.clone()).await.unwrap().into_inner().seq;
     expect_code(groups.post(valid).await, DENIED);
+    // An unknown group is refused as a wrong key is, so nobody learns which groups exist.
     let (unknown, unknown_key) = random_group();
     expect_code(
         groups
             .post(post_request(&unknown_key, &unknown, 0, &frame))
             .await,
-        Code::NotFound,
+        DENIED,
     );
     assert_alive(&raw, &owner).await;
 
@@ -589,9 +590,10 @@ async fn groups_reject_malformed_input() {
         groups.post(post_request(&key0, &gid, 0, &frame)).await,
         Code::FailedPrecondition,
     );
+    // An epoch not reached: no key of it exists, so nothing is authenticated.
     expect_code(
         groups.post(post_request(&key1, &gid, 2, &frame)).await,
-        Code::FailedPrecondition,
+        DENIED,
     );
     // Key 0 does not open epoch 1.
     expect_code(
@@ -616,7 +618,7 @@ async fn groups_reject_malformed_input() {
         groups
             .read(read_request(&unknown_key, &unknown, 0, 0, 10))
             .await,
-        Code::NotFound,
+        DENIED,
     );
     let page0 = groups
         .read(read_request(&key0, &gid, 0, 0, 10))

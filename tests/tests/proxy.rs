@@ -143,3 +143,41 @@ async fn an_unreachable_proxy_means_an_unreachable_relay() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_folder_remembers_its_proxy_until_told_to_go_direct() {
+    let relay = TestRelay::start();
+    let proxy = SocksProxy::start();
+    let (home, alice) = through_proxy(&relay, &proxy, "alice").await;
+    drop(alice);
+    let reopen =
+        |builder: parley_client::ClientBuilder| async move { builder.build().await.unwrap() };
+
+    // Reopened without naming a proxy: it goes through the remembered one.
+    let before = proxy.connections().len();
+    let alice = reopen(builder(home.path())).await;
+    assert_eq!(
+        alice.proxy().await.map(|p| p.to_string()),
+        Some(proxy.url())
+    );
+    alice.sync().await.unwrap();
+    assert!(
+        proxy.connections().len() > before,
+        "the remembered proxy was not used"
+    );
+    drop(alice);
+
+    // direct() goes directly (the relay's name resolves here) and forgets the proxy.
+    let alice = reopen(builder(home.path()).direct()).await;
+    assert_eq!(alice.proxy().await, None);
+    drop(alice);
+    let before = proxy.connections().len();
+    let alice = reopen(builder(home.path())).await;
+    assert_eq!(alice.proxy().await, None);
+    alice.sync().await.unwrap();
+    assert_eq!(
+        proxy.connections().len(),
+        before,
+        "a forgotten proxy was used"
+    );
+}

@@ -33,9 +33,13 @@ pub(crate) struct Cli {
 
     /// Reach the relay only through this SOCKS5 proxy, e.g. Tor: socks5h://127.0.0.1:9050.
     /// The relay then never sees this computer's address, and each connection gets a Tor
-    /// circuit of its own. Not remembered: give it every time, or set PARLEY_PROXY.
+    /// circuit of its own. The folder remembers it: later commands use it without the flag.
     #[arg(long, global = true, env = "PARLEY_PROXY", value_name = "URL")]
     pub(crate) proxy: Option<ProxyUrl>,
+
+    /// Reach the relay directly, without the proxy this folder remembers (and forget it).
+    #[arg(long, global = true, conflicts_with = "proxy")]
+    pub(crate) no_proxy: bool,
 
     /// Print no remarks ("Sent to bob.", "Passphrase changed."); errors and data still show.
     #[arg(long, short = 'q', global = true)]

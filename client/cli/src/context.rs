@@ -21,13 +21,34 @@ pub(crate) const NO_DAEMON_VAR: &str = "PARLEY_NO_DAEMON";
 /// How long a daemon started by `chat` or `read --follow` waits unused before it stops.
 const AUTO_IDLE_TIMEOUT: &str = "10m";
 
+/// How this run was asked to reach the relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// As the folder remembers (`--proxy` given once is kept by the folder).
+    Remembered,
+    /// Through this SOCKS5 proxy (`--proxy`, `PARLEY_PROXY`), remembered from now on.
+    Through(ProxyUrl),
+    /// Directly (`--no-proxy`), forgetting a remembered proxy.
+    Direct,
+}
+
+impl Route {
+    /// The proxy named for this run, if one was.
+    pub(crate) fn proxy(&self) -> Option<&ProxyUrl> {
+        match self {
+            Route::Through(proxy) => Some(proxy),
+            Route::Remembered | Route::Direct => None,
+        }
+    }
+}
+
 /// The settings shared by all commands of one run.
 #[derive(Debug)]
 pub(crate) struct Ctx {
     home: Home,
     json: bool,
     passphrase: Source,
-    proxy: Option<ProxyUrl>,
+    route: Route,
 }
 
 impl Ctx {
@@ -36,13 +57,13 @@ impl Ctx {
         home: Home,
         json: bool,
         passphrase_command: Option<String>,
-        proxy: Option<ProxyUrl>,
+        route: Route,
     ) -> Ctx {
         Ctx {
             home,
             json,
             passphrase: Source::current(passphrase_command),
-            proxy,
+            route,
         }
     }
 
@@ -77,7 +98,7 @@ impl Ctx {
             return Ok(Folder::Local(self.open_here().await?));
         }
         let secret = self.passphrase.read(PROMPT)?;
-        let pid = spawn::start(&self.home, secret, AUTO_IDLE_TIMEOUT, self.proxy()).await?;
+        let pid = spawn::start(&self.home, secret, AUTO_IDLE_TIMEOUT, &self.route).await?;
         note(&format!(
             "Started the Parley daemon (process {pid}) so that other windows can use Parley \
              meanwhile; it stops 10 minutes after the last one closes, or with `{} daemon stop`.",
@@ -100,9 +121,15 @@ impl Ctx {
 
     /// The daemon's link, if the daemon reaches the relay the way this command was asked to
     /// (through the same proxy, or none): a command given --proxy must never send its work
-    /// through a daemon that connects directly, nor the other way round.
+    /// through a daemon that connects directly, nor a command given --no-proxy through one
+    /// that uses a proxy. A command given neither goes the way the folder remembers, as the
+    /// daemon does.
     fn same_proxy(&self, link: Link) -> Result<Link> {
-        let ours = self.proxy.as_ref().map(ToString::to_string);
+        let ours = match &self.route {
+            Route::Remembered => return Ok(link),
+            Route::Through(proxy) => Some(proxy.to_string()),
+            Route::Direct => None,
+        };
         if link.proxy() == ours.as_deref() {
             return Ok(link);
         }
@@ -133,11 +160,17 @@ impl Ctx {
 
     /// Opens the library here with this passphrase.
     pub(crate) async fn open_with(&self, secret: Secret) -> Result<Client> {
-        let mut builder = Client::builder().home(self.home.dir());
-        if let Some(proxy) = &self.proxy {
-            builder = builder.proxy(proxy.to_string());
-        }
+        let builder = self.route_builder(Client::builder().home(self.home.dir()));
         Ok(with_passphrase(builder, secret).build().await?)
+    }
+
+    /// The builder told how this run reaches the relay.
+    pub(crate) fn route_builder(&self, builder: ClientBuilder) -> ClientBuilder {
+        match &self.route {
+            Route::Remembered => builder,
+            Route::Through(proxy) => builder.proxy(proxy.to_string()),
+            Route::Direct => builder.direct(),
+        }
     }
 
     /// Whether `--json` was given: data as one JSON object per line on stdout, remarks on
@@ -151,9 +184,9 @@ impl Ctx {
         &self.home
     }
 
-    /// The SOCKS5 proxy every connection to the relay goes through (`--proxy`), if any.
-    pub(crate) fn proxy(&self) -> Option<&ProxyUrl> {
-        self.proxy.as_ref()
+    /// How this run was asked to reach the relay (`--proxy`, `--no-proxy` or neither).
+    pub(crate) fn route(&self) -> &Route {
+        &self.route
     }
 
     /// The relay's certificate fingerprint, fetched through the proxy if there is one.
@@ -161,7 +194,7 @@ impl Ctx {
         &self,
         url: &RelayUrl,
     ) -> Result<Fingerprint, parley_client::ClientError> {
-        match &self.proxy {
+        match self.route.proxy() {
             Some(proxy) => Client::probe_relay_fingerprint_via(url, proxy).await,
             None => Client::probe_relay_fingerprint(url).await,
         }

@@ -32,8 +32,10 @@ Your passphrase:
 Hiding where you are (Tor):
   With --proxy socks5h://127.0.0.1:9050 (or PARLEY_PROXY set to it) every connection to the
   relay goes through Tor, each on a circuit of its own: the relay never sees this computer's
-  address. Give it to every command (or set the variable once in your shell); a daemon
-  started without it is not used by a command that has it, nor the other way round.
+  address. The folder remembers it (give it to `parley init`): later commands go through it
+  without the flag, so forgetting it once does not give you away; --no-proxy goes directly
+  again and forgets it. A daemon that reaches the relay another way than a command was told
+  to is not used by that command.
 
 For scripts:
   --json prints data as one JSON object per line on stdout; other remarks go to stderr.

@@ -34,7 +34,7 @@ use anyhow::Context as _;
 use clap::{CommandFactory, FromArgMatches};
 
 use args::Cli;
-use context::Ctx;
+use context::{Ctx, Route};
 use failure::{Failure, EXIT_ERROR};
 use home::Home;
 
@@ -60,7 +60,12 @@ fn run() -> ExitCode {
                 .report()
         }
     };
-    let ctx = Ctx::new(home, cli.json, cli.passphrase_command, cli.proxy);
+    let route = match (cli.proxy, cli.no_proxy) {
+        (Some(proxy), _) => Route::Through(proxy),
+        (None, true) => Route::Direct,
+        (None, false) => Route::Remembered,
+    };
+    let ctx = Ctx::new(home, cli.json, cli.passphrase_command, route);
     // The hook has already told the person; the process should still end with a code
     // scripts know, not with a panic's 101.
     match panic::catch_unwind(AssertUnwindSafe(|| execute(cli.command, &ctx))) {

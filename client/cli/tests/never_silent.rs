@@ -103,7 +103,7 @@ fn alerts_show_what_was_refused_and_set_aside() {
             .await
             .deposit(DepositRequest {
                 handle: "bob".into(),
-                envelope: vec![0x42; 300],
+                envelope: vec![0x42; 512],
             })
             .await
             .unwrap();

@@ -1,5 +1,6 @@
 //! `--proxy`: only SOCKS5 addresses are taken; `init` and later commands reach the relay
-//! through the proxy (a recording one on loopback); and a daemon reaches the relay only the
+//! through the proxy (a recording one on loopback), later commands also without the flag
+//! (the folder remembers it) until `--no-proxy`; and a daemon reaches the relay only the
 //! way the command that uses it was asked to, so `--proxy` is never silently bypassed.
 
 // Test code: a failed unwrap is a failed test.
@@ -42,6 +43,8 @@ fn commands_and_their_daemon_go_through_the_proxy_they_were_given() {
     let url = format!("https://localhost:{}", relay.port());
     let fingerprint = relay.fingerprint().unwrap();
     let alice = Person::new();
+    let bob = Person::new();
+    bob.init(&relay, "bob").ok();
     let proxy_url = proxy.url();
     let proxied = |args: &[&'static str]| -> Vec<String> {
         ["--proxy", proxy_url.as_str()]
@@ -60,20 +63,54 @@ fn commands_and_their_daemon_go_through_the_proxy_they_were_given() {
     let after_init = proxy.connections().len();
     assert!(after_init >= 1, "init did not use the proxy");
 
+    // Forgetting the flag does not connect directly: the folder remembers the proxy.
+    alice.run(&["send", "bob", "hello"]).ok();
+    let after_forgetting = proxy.connections().len();
+    assert!(
+        after_forgetting > after_init,
+        "a command without --proxy did not use the remembered proxy"
+    );
+
     run(proxied(&["daemon", "start"])).ok();
     run(proxied(&["read"])).ok();
+    let after_daemon = proxy.connections().len();
     assert!(
-        proxy.connections().len() > after_init,
+        after_daemon > after_forgetting,
         "the daemon did not use the proxy"
     );
-    // Without --proxy, the daemon (which uses one) is refused rather than used.
-    let refused = alice.run(&["read"]).fails_with(1);
+    // Without a flag the daemon is used; with --no-proxy, the daemon (which uses a proxy) is
+    // refused rather than used.
+    alice.run(&["read"]).ok();
+    let refused = alice.run(&["--no-proxy", "read"]).fails_with(1);
     assert!(
         refused.error_line().contains("through the proxy"),
         "{}",
         refused.stderr
     );
     alice.run(&["daemon", "stop"]).ok();
+
+    // --no-proxy goes directly, and is remembered in turn.
+    let before_direct = proxy.connections().len();
+    alice.run(&["--no-proxy", "send", "bob", "direct"]).ok();
+    alice.run(&["send", "bob", "still direct"]).ok();
+    assert_eq!(
+        proxy.connections().len(),
+        before_direct,
+        "--no-proxy still used the proxy"
+    );
+    let read = bob.run(&["read"]).ok();
+    for text in ["hello", "direct", "still direct"] {
+        assert!(read.stdout.contains(text), "{}", read.stdout);
+    }
+    // PARLEY_PROXY and --no-proxy together contradict each other: a usage error.
+    let both = support::Run::from_output(
+        alice
+            .command(&["--no-proxy", "read"])
+            .env("PARLEY_PROXY", proxy.url())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(both.code, 2, "{}", both.stderr);
 
     for conn in proxy.connections() {
         assert!(conn.by_name, "{conn:?}");

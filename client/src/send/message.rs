@@ -31,7 +31,9 @@ pub(crate) async fn send_text(
     check_can_send(ctx, &conv)?;
     if conv.kind == StoredKind::Direct {
         return match send_in(ctx, conv.clone(), text).await {
-            Err(ClientError::Relay(RelayError::NotFound)) => {
+            // The relay answers a group it does not know as it answers a wrong key (so that
+            // nobody learns which groups exist): either way it no longer takes this 1:1.
+            Err(ClientError::Relay(RelayError::NotFound | RelayError::PermissionDenied)) => {
                 Err(explain_lost_direct(ctx, &conv).await)
             }
             other => other,

@@ -87,6 +87,11 @@ impl RelayLink {
         }
     }
 
+    /// The SOCKS5 proxy every connection goes through, if any.
+    pub(crate) fn proxy(&self) -> Option<&ProxyUrl> {
+        self.proxy.as_ref()
+    }
+
     /// The client's connections to the relay (none is opened by this call).
     pub(crate) fn channels(&mut self) -> Result<Arc<Channels>, ClientError> {
         if let Some(channels) = &self.channels {

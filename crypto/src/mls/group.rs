@@ -11,11 +11,11 @@ use openmls_traits::OpenMlsProvider;
 
 use super::engine::{access_key_from, join_config, Mls, PAST_EPOCHS, SUITE};
 use super::errors::MlsError;
+use super::frames::bucket_frame;
 use super::members::{collect_members, Member};
 use super::GroupId;
 use crate::access::AccessKey;
 use crate::handle::Handle;
-use crate::padding;
 
 /// A commit of ours, staged locally, to be sent to the relay. Merge it with
 /// [`Mls::merge_own_commit`] once the relay accepted it, or drop it with
@@ -25,7 +25,9 @@ pub struct OutgoingCommit {
     pub epoch: u64,
     /// The commit as a padded frame, ready to be posted to the group log.
     pub commit: Vec<u8>,
-    /// The Welcome for the added members (TLS-serialized `MlsMessageOut`), if any.
+    /// The Welcome for the added members (TLS-serialized `MlsMessageOut`), if any. Not padded
+    /// here: it travels inside an invitation, which [`crate::envelope::seal_invitation`]
+    /// pads to one length for groups of up to a hundred members.
     pub welcome: Option<Vec<u8>>,
     /// The relay access key of epoch N+1, which the commit request announces.
     pub next_access_key: AccessKey,
@@ -257,7 +259,7 @@ fn frame(message: &MlsMessageOut) -> Result<Vec<u8>, MlsError> {
     let bytes = message
         .tls_serialize_detached()
         .map_err(|_| MlsError::Internal("message encoding"))?;
-    padding::pad(&bytes, 0).map_err(|_| MlsError::Internal("message too large to pad"))
+    bucket_frame(&bytes)
 }
 
 fn add_error(e: AddMembersError<MemoryStorageError>) -> MlsError {

@@ -10,9 +10,9 @@ use openmls::prelude::{
 
 use super::engine::Mls;
 use super::errors::MlsError;
+use super::frames::open_bucket_frame;
 use super::members::Member;
 use super::GroupId;
-use crate::padding;
 
 /// What a processed group log entry turned out to be.
 pub enum Incoming {
@@ -104,10 +104,7 @@ impl Mls {
         group_id: &GroupId,
         padded_frame: &[u8],
     ) -> Result<Incoming, MlsError> {
-        if padding::bucket_for(padded_frame.len()).ok() != Some(padded_frame.len()) {
-            return Err(MlsError::Malformed);
-        }
-        let bytes = padding::unpad(padded_frame).map_err(|_| MlsError::Malformed)?;
+        let bytes = open_bucket_frame(padded_frame)?;
         let message = MlsMessageIn::tls_deserialize_exact_bytes(bytes)
             .map_err(|_| MlsError::Malformed)?
             .try_into_protocol_message()

@@ -16,6 +16,7 @@ use openmls_traits::OpenMlsProvider;
 
 use super::engine::{Mls, SUITE};
 use super::errors::MlsError;
+use super::frames::{bucket_frame, open_bucket_frame};
 use super::members::Member;
 
 /// How long a KeyPackage of ours is valid: OpenMLS's default, twelve weeks.
@@ -57,7 +58,8 @@ impl KeyPackageLifetime {
 }
 
 impl Mls {
-    /// Creates `count` KeyPackages (TLS-serialized `MlsMessageOut`s) valid from `now_ms`
+    /// Creates `count` KeyPackages (TLS-serialized `MlsMessageOut`s, each a padded frame of
+    /// exactly a bucket, as the relay requires) valid from `now_ms`
     /// (less [`KEY_PACKAGE_CLOCK_SKEW`]) for [`KEY_PACKAGE_LIFETIME`]; with `last_resort`
     /// they are marked as last-resort packages, which survive being used for a join.
     pub fn generate_key_packages(
@@ -85,9 +87,10 @@ impl Mls {
                 let bundle = builder
                     .build(SUITE, &self.provider, &self.signer, self.credential())
                     .map_err(|_| MlsError::Internal("key package creation"))?;
-                MlsMessageOut::from(bundle.key_package().clone())
+                let bytes = MlsMessageOut::from(bundle.key_package().clone())
                     .tls_serialize_detached()
-                    .map_err(|_| MlsError::Internal("key package encoding"))
+                    .map_err(|_| MlsError::Internal("key package encoding"))?;
+                bucket_frame(&bytes)
             })
             .collect()
     }
@@ -105,9 +108,10 @@ impl Mls {
         Ok(lifetime_of(&self.parse_key_package(bytes)?))
     }
 
-    /// Parses and fully validates a KeyPackage (OpenMLS checks its lifetime against the
-    /// system clock too).
-    pub(crate) fn parse_key_package(&self, bytes: &[u8]) -> Result<KeyPackage, MlsError> {
+    /// Parses and fully validates a KeyPackage given as a padded frame (OpenMLS checks its
+    /// lifetime against the system clock too).
+    pub(crate) fn parse_key_package(&self, frame: &[u8]) -> Result<KeyPackage, MlsError> {
+        let bytes = open_bucket_frame(frame)?;
         let message =
             MlsMessageIn::tls_deserialize_exact_bytes(bytes).map_err(|_| MlsError::Malformed)?;
         let MlsMessageBodyIn::KeyPackage(key_package) = message.extract() else {

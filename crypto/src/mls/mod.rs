@@ -5,12 +5,14 @@
 //! padded content; Welcomes carry the ratchet tree. A leaf's credential is a BasicCredential
 //! holding the member's handle, and its signature key is the member's Ed25519 identity key.
 //!
-//! The caller never sees OpenMLS types: messages are bytes (group log entries are padded
-//! frames), members are [`Member`]s, and all state lives in a key/value map the caller
-//! persists through [`Mls::take_changes`].
+//! The caller never sees OpenMLS types: messages are bytes (group log entries and
+//! KeyPackages are padded frames of exactly a bucket; a Welcome is padded with the invitation
+//! that carries it), members are [`Member`]s, and all state lives in a key/value map the
+//! caller persists through [`Mls::take_changes`].
 
 mod engine;
 mod errors;
+mod frames;
 mod group;
 mod incoming;
 mod key_package;

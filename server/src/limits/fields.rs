@@ -4,6 +4,7 @@
 //! signature verification, and the error names the offending field.
 
 use parley_crypto::handle::Handle;
+use parley_crypto::padding;
 
 /// Signed directory record.
 pub(crate) const MAX_RECORD_LEN: usize = parley_crypto::directory::MAX_RECORD_LEN;
@@ -80,6 +81,24 @@ pub(crate) fn sized(field: &str, value: &[u8], min: usize, max: usize) -> Result
     }
 }
 
+/// Exactly one padding bucket long, and at most `max` bytes: a ciphertext the relay stores
+/// may tell its size bucket and nothing finer, so a client that forgot to pad is refused
+/// rather than stored.
+pub(crate) fn padded(field: &str, value: &[u8], max: usize) -> Result<(), InvalidField> {
+    if value.len() <= max && padding::is_bucket(value.len()) {
+        Ok(())
+    } else {
+        Err(InvalidField::new(
+            field,
+            format!(
+                "must be exactly a padding bucket (256, 512, ... 65536 bytes, then multiples \
+                 of 65536) of at most {max} bytes, got {}",
+                value.len()
+            ),
+        ))
+    }
+}
+
 /// A present sub-message.
 pub(crate) fn present<'a, T>(field: &str, value: Option<&'a T>) -> Result<&'a T, InvalidField> {
     value.ok_or_else(|| InvalidField::new(field, "is required"))
@@ -128,6 +147,23 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("handle:"));
+    }
+
+    #[test]
+    fn only_buckets_are_padded_sizes() {
+        for len in [256, 512, 16_384, 65_536, 131_072, MAX_MESSAGE_LEN] {
+            assert!(
+                padded("message", &vec![0; len], MAX_MESSAGE_LEN).is_ok(),
+                "{len}"
+            );
+        }
+        for len in [0, 1, 255, 300, 513, 65_537, MAX_MESSAGE_LEN + 65_536] {
+            let err = padded("message", &vec![0; len], MAX_MESSAGE_LEN).unwrap_err();
+            assert!(err
+                .to_string()
+                .starts_with("message: must be exactly a padding bucket"));
+        }
+        assert!(padded("key_packages[0]", &[0; 32_768], MAX_KEY_PACKAGE_LEN).is_err());
     }
 
     #[test]

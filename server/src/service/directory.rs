@@ -96,15 +96,19 @@ impl Directory for DirectoryService {
             0,
             MAX_KEY_PACKAGES_PER_PUBLISH,
         )?;
+        // Exactly a bucket each, like every ciphertext the relay keeps: the relay reads
+        // nothing inside a KeyPackage, and a length of its own would tell one user's apart.
         for (i, key_package) in request.key_packages.iter().enumerate() {
-            limits::sized(
+            limits::padded(
                 &format!("key_packages[{i}]"),
                 key_package,
-                1,
                 MAX_KEY_PACKAGE_LEN,
             )?;
         }
-        limits::sized("last_resort", &request.last_resort, 0, MAX_KEY_PACKAGE_LEN)?;
+        // Empty means "keep the last-resort KeyPackage held now".
+        if !request.last_resort.is_empty() {
+            limits::padded("last_resort", &request.last_resort, MAX_KEY_PACKAGE_LEN)?;
+        }
         let proof = OwnerProof::parse(request.auth.as_ref())?;
 
         let digest = body::publish_key_packages(&request.key_packages, &request.last_resort);

@@ -12,16 +12,16 @@ use parley_proto::v1::{
     CommitRequest, CommitResponse, CreateGroupRequest, CreateGroupResponse, Entry, GroupNotice,
     PostRequest, PostResponse, ReadRequest, ReadResponse, SubscribeGroupsRequest,
 };
-use tokio_stream::wrappers::WatchStream;
 use tonic::{Request, Response, Status};
 
-use super::group_auth::GroupProof;
+use super::epoch_notices::{self, EpochWatch};
+use super::group_auth::{refused, GroupProof};
 use super::{status, RelayState};
 use crate::limits::{
     self, InvalidField, ID_LEN, MAX_MESSAGE_LEN, MAX_RESPONSE_PAYLOAD, MAX_SUBSCRIPTIONS,
 };
 use crate::metrics::Kind;
-use crate::store::{Appended, Created, EpochKey};
+use crate::store::{Appended, Created};
 
 /// Implements `parley.v1.Groups`.
 pub(crate) struct GroupsService {
@@ -38,29 +38,60 @@ impl GroupsService {
 type NoticeStream = Pin<Box<dyn Stream<Item = Result<GroupNotice, Status>> + Send + 'static>>;
 
 /// A valid Ed25519 public key of exactly 32 bytes.
-fn access_key(field: &str, value: &[u8]) -> Result<[u8; 32], InvalidField> {
+fn access_key(field: &str, value: &[u8]) -> Result<([u8; 32], AccessPublicKey), InvalidField> {
     let key = limits::exact::<ID_LEN>(field, value)?;
-    AccessPublicKey::from_bytes(&key)
+    let public = AccessPublicKey::from_bytes(&key)
         .map_err(|_| InvalidField::new(field, "is not a valid Ed25519 public key"))?;
-    Ok(key)
+    Ok((key, public))
+}
+
+/// Where a group's log stands, as far as the holder of one epoch's key may know: the
+/// `current_epoch` and `next_seq` of a [`ReadResponse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Position {
+    /// The epoch read while it is current, the next one once it is closed.
+    epoch: u64,
+    /// The next entry's sequence number, or the one after the commit that closed the epoch.
+    next_seq: u64,
 }
 
 impl RelayState {
-    /// The access key of `epoch`, or why requests for that epoch cannot be served.
-    fn epoch_key_or_refusal(&self, group_id: &[u8; 32], epoch: u64) -> Result<EpochKey, Status> {
-        if let Some(key) = self
+    /// The group's position as told to a reader of `epoch`: the group's own while that
+    /// epoch is current; once a commit closed it, the epoch that commit opened and the
+    /// sequence number after it, which the commit (an entry of the reader's epoch) tells
+    /// anyway. Nothing later shows: not how many entries, nor how many epochs, followed.
+    fn position_for(&self, group_id: &[u8; 32], epoch: u64) -> Result<Position, Status> {
+        let meta = self
             .store
-            .epoch_key(group_id, epoch)
+            .group_meta(group_id)
             .map_err(status::storage)?
-        {
-            return Ok(key);
+            .ok_or_else(refused)?;
+        if meta.epoch == epoch {
+            return Ok(Position {
+                epoch,
+                next_seq: meta.next_seq,
+            });
         }
-        match self.store.group_meta(group_id).map_err(status::storage)? {
-            None => Err(Status::not_found("group not found")),
-            Some(_) => Err(Status::failed_precondition(
-                "epoch: the group has not reached this epoch",
-            )),
-        }
+        // The next epoch's key was written with the commit that moved the group past
+        // `epoch`, in one transaction, and keys are never removed.
+        let next = epoch
+            .checked_add(1)
+            .ok_or_else(|| Status::internal("internal error"))?;
+        let key = self
+            .store
+            .epoch_key(group_id, next)
+            .map_err(status::storage)?
+            .ok_or_else(|| {
+                tracing::error!(
+                    epoch,
+                    "group moved past an epoch without its successor's key"
+                );
+                Status::internal("internal error")
+            })?;
+        Ok(Position {
+            epoch: next,
+            next_seq: key.first_seq,
+        })
     }
 
     /// Verifies the auth of a Post or Commit at `epoch`, then appends.
@@ -73,12 +104,11 @@ impl RelayState {
         next_key: Option<&[u8; 32]>,
         proof: &GroupProof,
     ) -> Result<u64, Status> {
-        let key = self.epoch_key_or_refusal(group_id, epoch)?;
         let digest = match next_key {
             Some(next) => body::commit(message, next),
             None => body::post(message),
         };
-        self.verify_group(method, group_id, epoch, &key.key, proof, &digest)?;
+        self.authenticate_group(method, group_id, epoch, proof, &digest)?;
         let appended = self
             .store
             .append(group_id, epoch, message, next_key, self.clock.now_ms())
@@ -90,10 +120,14 @@ impl RelayState {
                 self.group_wakeups.notify(group_id, seq);
                 Ok(seq)
             }
+            // Told only to a holder of this epoch's key, who may read the commit that closed
+            // it anyway.
             Appended::EpochMoved { .. } => Err(Status::failed_precondition(
                 "epoch: the group is no longer at this epoch",
             )),
-            Appended::NoGroup => Err(Status::not_found("group not found")),
+            // Groups are never deleted, so this cannot follow a successful authentication;
+            // answered as any refusal would be.
+            Appended::NoGroup => Err(refused()),
         }
     }
 }
@@ -106,16 +140,10 @@ impl Groups for GroupsService {
     ) -> Result<Response<CreateGroupResponse>, Status> {
         let request = request.into_inner();
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
-        let key = access_key("access_key", &request.access_key)?;
+        let (key, public) = access_key("access_key", &request.access_key)?;
         let proof = GroupProof::parse("auth", request.auth.as_ref())?;
-        self.state.verify_group(
-            GroupMethod::Create,
-            &group_id,
-            0,
-            &key,
-            &proof,
-            &body::create(&key),
-        )?;
+        self.state
+            .authenticate_create(&group_id, &public, &proof, &body::create(&key))?;
         match self
             .state
             .store
@@ -131,7 +159,7 @@ impl Groups for GroupsService {
     async fn post(&self, request: Request<PostRequest>) -> Result<Response<PostResponse>, Status> {
         let request = request.into_inner();
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
-        limits::sized("message", &request.message, 1, MAX_MESSAGE_LEN)?;
+        limits::padded("message", &request.message, MAX_MESSAGE_LEN)?;
         let proof = GroupProof::parse("auth", request.auth.as_ref())?;
         let seq = self
             .state
@@ -153,8 +181,8 @@ impl Groups for GroupsService {
     ) -> Result<Response<CommitResponse>, Status> {
         let request = request.into_inner();
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
-        limits::sized("message", &request.message, 1, MAX_MESSAGE_LEN)?;
-        let next_key = access_key("next_access_key", &request.next_access_key)?;
+        limits::padded("message", &request.message, MAX_MESSAGE_LEN)?;
+        let (next_key, _) = access_key("next_access_key", &request.next_access_key)?;
         let proof = GroupProof::parse("auth", request.auth.as_ref())?;
         let seq = self
             .state
@@ -175,17 +203,16 @@ impl Groups for GroupsService {
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
         let limit = limits::batch_limit("limit", request.limit)?;
         let proof = GroupProof::parse("auth", request.auth.as_ref())?;
-        let key = self.state.epoch_key_or_refusal(&group_id, request.epoch)?;
-        self.state.verify_group(
+        let key = self.state.authenticate_group(
             GroupMethod::Read,
             &group_id,
             request.epoch,
-            &key.key,
             &proof,
             &body::read(request.from_seq, request.limit),
         )?;
-        let store = &self.state.store;
-        let entries = store
+        let entries = self
+            .state
+            .store
             .read_entries(
                 &group_id,
                 request.epoch,
@@ -197,10 +224,7 @@ impl Groups for GroupsService {
             .map_err(status::storage)?;
         self.state.metrics.delivered(Kind::Group, entries.len());
         // Read after the entries, so next_seq is never below an entry returned.
-        let meta = store
-            .group_meta(&group_id)
-            .map_err(status::storage)?
-            .ok_or_else(|| Status::not_found("group not found"))?;
+        let position = self.state.position_for(&group_id, request.epoch)?;
         Ok(Response::new(ReadResponse {
             entries: entries
                 .into_iter()
@@ -211,8 +235,8 @@ impl Groups for GroupsService {
                     message: e.message,
                 })
                 .collect(),
-            current_epoch: meta.epoch,
-            next_seq: meta.next_seq,
+            current_epoch: position.epoch,
+            next_seq: position.next_seq,
         }))
     }
 
@@ -231,37 +255,34 @@ impl Groups for GroupsService {
             let proof = GroupProof::parse(&format!("groups[{i}].auth"), sub.auth.as_ref())?;
             checked.push((group_id, sub.epoch, proof));
         }
-        let mut group_ids = Vec::with_capacity(checked.len());
-        let mut seen = HashSet::new();
+        let mut watched = HashSet::new();
+        let mut watches = Vec::with_capacity(checked.len());
         for (group_id, epoch, proof) in &checked {
-            let key = self.state.epoch_key_or_refusal(group_id, *epoch)?;
-            self.state.verify_group(
+            // Subscribed before the epoch is found open, so a commit landing in between
+            // still wakes the watch.
+            let wake = self.state.group_wakeups.subscribe(group_id);
+            self.state.authenticate_group(
                 GroupMethod::Subscribe,
                 group_id,
                 *epoch,
-                &key.key,
                 proof,
                 &body::empty(),
             )?;
-            if seen.insert(*group_id) {
-                group_ids.push(*group_id);
+            if watched.insert((*group_id, *epoch)) {
+                watches.push(EpochWatch::new(
+                    self.state.store.clone(),
+                    *group_id,
+                    *epoch,
+                    wake,
+                ));
             }
         }
         let slot = self.state.subscriptions.open(Kind::Group)?;
-        let streams = group_ids.into_iter().map(|group_id| {
-            let wake = self.state.group_wakeups.subscribe(&group_id);
-            WatchStream::from_changes(wake).map(move |seq| {
-                Ok(GroupNotice {
-                    group_id: group_id.to_vec(),
-                    seq,
-                })
-            })
-        });
-        let merged = futures::stream::select_all(streams).map(move |notice| {
+        let notices = epoch_notices::notices(watches).map(move |notice| {
             // The slot lives as long as the stream.
             let _open = &slot;
             notice
         });
-        Ok(Response::new(Box::pin(self.state.shutdown.guard(merged))))
+        Ok(Response::new(Box::pin(self.state.shutdown.guard(notices))))
     }
 }

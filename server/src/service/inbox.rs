@@ -53,7 +53,7 @@ impl Inbox for InboxService {
     ) -> Result<Response<DepositResponse>, Status> {
         let request = request.into_inner();
         let handle = limits::handle("handle", &request.handle)?;
-        limits::sized("envelope", &request.envelope, 1, MAX_MESSAGE_LEN)?;
+        limits::padded("envelope", &request.envelope, MAX_MESSAGE_LEN)?;
         let store = &self.state.store;
         if store.lookup(&handle).map_err(status::storage)?.is_none() {
             return Err(Status::not_found("handle is not registered"));

@@ -2,6 +2,7 @@
 
 mod challenges;
 mod directory;
+mod epoch_notices;
 mod gate;
 mod group_auth;
 mod groups;
@@ -34,6 +35,7 @@ pub(crate) use inbox::InboxService;
 
 use challenges::Challenges;
 use gate::Tarpit;
+use group_auth::Decoy;
 use replay::ReplayCache;
 use subscriptions::Subscriptions;
 
@@ -42,6 +44,8 @@ pub(crate) struct RelayState {
     store: Store,
     challenges: Challenges,
     replay: ReplayCache,
+    /// What an unknown group's requests are verified against (see [`group_auth`]).
+    decoy: Decoy,
     inbox_wakeups: Notifier<Handle>,
     group_wakeups: Notifier<[u8; 32]>,
     shutdown: Shutdown,
@@ -68,6 +72,7 @@ impl RelayState {
             store,
             challenges: Challenges::new(clock.clone()),
             replay: ReplayCache::new(clock.clone()),
+            decoy: Decoy::new(),
             inbox_wakeups: Notifier::new(),
             group_wakeups: Notifier::new(),
             shutdown,

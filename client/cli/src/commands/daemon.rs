@@ -51,7 +51,7 @@ async fn start(ctx: &Ctx, idle_timeout: &str) -> Result<()> {
     }
     DaemonPaths::of(ctx.home().dir()).check_socket_length()?;
     let secret = ctx.passphrase_source().read(PROMPT)?;
-    let pid = spawn::start(ctx.home(), secret, idle_timeout, ctx.proxy()).await?;
+    let pid = spawn::start(ctx.home(), secret, idle_timeout, ctx.route()).await?;
     note(&format!(
         "The Parley daemon is running (process {pid}). Stop it with `{} daemon stop` when you \
          leave this computer.",
@@ -98,20 +98,12 @@ async fn run_here(ctx: &Ctx, idle: Option<Duration>) -> Result<()> {
     let client = ctx.open_here().await?;
     let home = ctx.home().clone();
     let command = home.command();
-    server::serve(
-        client,
-        home,
-        Options {
-            idle_timeout: idle,
-            proxy: ctx.proxy().map(ToString::to_string),
-        },
-        || {
-            note(&format!(
-                "The Parley daemon is running; other windows use it. Stop it with Ctrl-C or \
+    server::serve(client, home, Options { idle_timeout: idle }, || {
+        note(&format!(
+            "The Parley daemon is running; other windows use it. Stop it with Ctrl-C or \
              `{command} daemon stop`."
-            ));
-        },
-    )
+        ));
+    })
     .await
     .map_err(|e| start_failure(&e, ctx))?;
     Ok(())
@@ -133,10 +125,7 @@ async fn run_spawned(ctx: &Ctx, idle: Option<Duration>) -> Result<()> {
     let served = server::serve(
         client,
         ctx.home().clone(),
-        Options {
-            idle_timeout: idle,
-            proxy: ctx.proxy().map(ToString::to_string),
-        },
+        Options { idle_timeout: idle },
         || {
             report(&Started::Ready {
                 pid: std::process::id(),

@@ -31,8 +31,6 @@ const EVENT_BACKLOG: usize = 1024;
 pub(crate) struct Options {
     /// Stop after this long without any command connected; `None`: never.
     pub(crate) idle_timeout: Option<Duration>,
-    /// The proxy the client reaches the relay through, told to every command that connects.
-    pub(crate) proxy: Option<String>,
 }
 
 /// Why the daemon could not start serving.
@@ -62,6 +60,8 @@ struct Shared {
     stop: Notify,
     connected: AtomicUsize,
     last_seen: Mutex<Instant>,
+    /// The proxy the client reaches the relay through (given or remembered by the folder),
+    /// told to every command that connects.
     proxy: Option<String>,
 }
 
@@ -79,6 +79,7 @@ pub(crate) async fn serve(
         .map_err(|source| socket_error(&paths, source))?
         .uid();
     let (events, _) = broadcast::channel(EVENT_BACKLOG);
+    let proxy = client.proxy().await.map(|proxy| proxy.to_string());
     let shared = Arc::new(Shared {
         client,
         home,
@@ -87,7 +88,7 @@ pub(crate) async fn serve(
         stop: Notify::new(),
         connected: AtomicUsize::new(0),
         last_seen: Mutex::new(Instant::now()),
-        proxy: options.proxy.clone(),
+        proxy,
     });
     let receiving = tokio::spawn(receive(shared.clone()));
     let outbox = tokio::spawn(send_waiting(shared.clone()));

@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use parley_client::ProxyUrl;
-
 use super::paths::DaemonPaths;
+use crate::context::Route;
 use crate::failure::Failure;
 use crate::home::Home;
 use crate::passphrase::Secret;
@@ -43,24 +42,21 @@ pub(crate) enum Started {
 }
 
 /// Starts the daemon of `home` with `secret`, an idle timeout written as the user would
-/// (`8h`, `never`) and the proxy to reach the relay through; returns its process id once it
-/// serves.
+/// (`8h`, `never`) and the way to reach the relay; returns its process id once it serves.
 pub(crate) async fn start(
     home: &Home,
     secret: Secret,
     idle: &str,
-    proxy: Option<&ProxyUrl>,
+    route: &Route,
 ) -> Result<u32, Failure> {
     let paths = DaemonPaths::of(home.dir());
     paths.check_socket_length()?;
     let home = home.clone();
     let idle = idle.to_owned();
-    let proxy = proxy.map(ToString::to_string);
-    tokio::task::spawn_blocking(move || {
-        start_blocking(&home, &paths, &secret, &idle, proxy.as_deref())
-    })
-    .await
-    .map_err(|_| Failure::new("starting the Parley daemon was interrupted"))?
+    let route = route.clone();
+    tokio::task::spawn_blocking(move || start_blocking(&home, &paths, &secret, &idle, &route))
+        .await
+        .map_err(|_| Failure::new("starting the Parley daemon was interrupted"))?
 }
 
 fn start_blocking(
@@ -68,7 +64,7 @@ fn start_blocking(
     paths: &DaemonPaths,
     secret: &Secret,
     idle: &str,
-    proxy: Option<&str>,
+    route: &Route,
 ) -> Result<u32, Failure> {
     let cannot =
         |why: std::io::Error| Failure::new(format!("cannot start the Parley daemon: {why}"));
@@ -91,10 +87,16 @@ fn start_blocking(
         command.env("PARLEY_HOME", home.dir());
     }
     // Named explicitly (PARLEY_PROXY would be inherited anyway): the daemon must go exactly
-    // the way the command that started it was asked to, and no way when none was given.
+    // the way the command that started it was asked to, the folder's way when none was.
     command.env_remove("PARLEY_PROXY");
-    if let Some(proxy) = proxy {
-        command.arg("--proxy").arg(proxy);
+    match route {
+        Route::Remembered => {}
+        Route::Through(proxy) => {
+            command.arg("--proxy").arg(proxy.to_string());
+        }
+        Route::Direct => {
+            command.arg("--no-proxy");
+        }
     }
     command
         .args(["daemon", "run", "--spawned", "--idle-timeout", idle])

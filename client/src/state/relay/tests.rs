@@ -285,8 +285,8 @@ async fn key_packages_are_claimed_once_then_last_resort() {
     let conn = relay.pinned().await;
     let carol = User::new("carol");
     register(&carol, &conn).await;
-    let kps = vec![vec![1u8; 300], vec![2u8; 300]];
-    let last_resort = vec![9u8; 300];
+    let kps = vec![vec![1u8; 512], vec![2u8; 512]];
+    let last_resort = vec![9u8; 512];
 
     let stranger = User::new("mallory");
     assert!(matches!(

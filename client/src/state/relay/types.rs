@@ -53,9 +53,12 @@ pub(crate) struct Entry {
 pub(crate) struct ReadPage {
     /// Entries in sequence order.
     pub(crate) entries: Vec<Entry>,
-    /// The group's epoch at the time of the read.
+    /// The group's epoch at the time of the read, as far as the key read with may know: the
+    /// epoch read while it is current, the next one once a commit has closed it (the relay
+    /// tells an old epoch's key nothing of later epochs).
     pub(crate) current_epoch: u64,
-    /// The sequence number the next entry will get.
+    /// The sequence number the next entry of the epoch read will get, or, once the epoch is
+    /// closed, the one after its closing commit.
     pub(crate) next_seq: u64,
 }
 

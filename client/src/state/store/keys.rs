@@ -169,6 +169,21 @@ impl Slot {
         key
     }
 
+    /// Whether the value is padded before sealing: records whose length would tell what a
+    /// message said (its length) to whoever reads the disk without the passphrase. MLS state,
+    /// contacts and cursors are not: their lengths follow from keys and group sizes.
+    pub(crate) fn padded_at_rest(&self) -> bool {
+        [
+            kind::HISTORY,
+            kind::OUTBOX,
+            kind::HELD,
+            kind::QUARANTINE,
+            kind::ALERT,
+            kind::PENDING_COMMIT,
+        ]
+        .contains(&self.kind)
+    }
+
     /// The id to keep inside the sealed value, for kinds whose scans must return it (the MLS
     /// engine reloads its state as id/value pairs); empty for the others.
     pub(crate) fn kept_id(&self) -> &[u8] {

@@ -7,6 +7,11 @@
 //! thing kept in the clear is the wrapped store key, in its own file ([`key_file`]), which a
 //! new store writes just before its first batch.
 //!
+//! Values of records that hold what someone wrote (history, outbox, held and quarantined
+//! deliveries, alerts, pending commits) are padded to a size bucket before sealing
+//! ([`parley_crypto::padding`], as the relay pads what it stores), so the files do not give
+//! away the length of each message.
+//!
 //! Writes are grouped in a [`StoreBatch`] that is sealed and applied atomically and then
 //! flushed, so that one processed message changes MLS state, history and cursor together or
 //! not at all.
@@ -18,6 +23,7 @@ pub(crate) mod records;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use parley_crypto::padding;
 use parley_crypto::vault::{
     KdfParams, Passphrase, StoreKey, UnwrapError, Vault, WrapError, WrappedKey,
 };
@@ -29,6 +35,10 @@ use zeroize::Zeroizing;
 use crate::api::error::{ClientError, StoreError};
 use keys::Slot;
 pub(crate) use keys::{Key, Prefix};
+
+/// Set in the id length of a sealed record whose value is a padded frame. Records written
+/// before padding existed lack it and are read as they are.
+const PADDED_FLAG: u32 = 1 << 31;
 
 /// The name of the one tree the client uses.
 const TREE: &[u8] = b"parley";
@@ -293,7 +303,7 @@ impl Store {
             let key = slot.encode(&self.keys.vault);
             match value {
                 Some(value) => {
-                    let stored = self.seal_value(&key, slot.kept_id(), value)?;
+                    let stored = self.seal_value(&key, slot, value)?;
                     sealed.insert(key, stored);
                 }
                 None => sealed.remove(key),
@@ -332,9 +342,29 @@ impl Store {
     }
 
     /// The one point where values are encoded for disk:
-    /// seal(aad = tree key, u32-BE len(id) | id | value).
-    fn seal_value(&self, tree_key: &[u8], id: &[u8], value: &[u8]) -> Result<Vec<u8>, StoreError> {
-        let id_len = u32::try_from(id.len()).map_err(|_| StoreError::Corrupt("record id"))?;
+    /// seal(aad = tree key, u32-BE len(id) | id | value), where a padded record sets
+    /// [`PADDED_FLAG`] in the length and its value is a padded frame.
+    fn seal_value(
+        &self,
+        tree_key: &[u8],
+        slot: &Slot,
+        value: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let id = slot.kept_id();
+        let mut id_len = u32::try_from(id.len())
+            .ok()
+            .filter(|len| len & PADDED_FLAG == 0)
+            .ok_or(StoreError::Corrupt("record id"))?;
+        // A value beyond the largest bucket (a held delivery of 1 MiB, hex-encoded) is kept
+        // unpadded: its length tells only that it is that large.
+        let padded = slot
+            .padded_at_rest()
+            .then(|| padding::pad(value, 0).ok().map(Zeroizing::new))
+            .flatten();
+        if padded.is_some() {
+            id_len |= PADDED_FLAG;
+        }
+        let value = padded.as_deref().map_or(value, Vec::as_slice);
         let mut frame = Zeroizing::new(Vec::with_capacity(4 + id.len() + value.len()));
         frame.extend_from_slice(&id_len.to_be_bytes());
         frame.extend_from_slice(id);
@@ -355,12 +385,19 @@ impl Store {
         let (len, rest) = frame
             .split_first_chunk::<4>()
             .ok_or(StoreError::Corrupt("record frame"))?;
-        let len = usize::try_from(u32::from_be_bytes(*len))
-            .map_err(|_| StoreError::Corrupt("record frame"))?;
+        let len = u32::from_be_bytes(*len);
+        let padded = len & PADDED_FLAG != 0;
+        let len =
+            usize::try_from(len & !PADDED_FLAG).map_err(|_| StoreError::Corrupt("record frame"))?;
         if rest.len() < len {
             return Err(StoreError::Corrupt("record frame"));
         }
         let (id, value) = rest.split_at(len);
+        let value = if padded {
+            padding::unpad(value).map_err(|_| StoreError::Corrupt("record padding"))?
+        } else {
+            value
+        };
         Ok((id.to_vec(), Zeroizing::new(value.to_vec())))
     }
 }

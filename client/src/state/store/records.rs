@@ -14,6 +14,10 @@ pub(crate) struct Settings {
     pub(crate) relay_fingerprint: Option<String>,
     /// Whether the relay holds a last-resort KeyPackage of ours.
     pub(crate) last_resort_published: bool,
+    /// The SOCKS5 proxy the relay is reached through, remembered so that a later session
+    /// that forgets to name it does not connect directly (absent in older stores: none).
+    #[serde(default)]
+    pub(crate) proxy: Option<String>,
 }
 
 /// A pinned directory record (trust on first use).

@@ -62,14 +62,13 @@ pub(super) async fn run(args: InitArgs, ctx: &Ctx) -> Result<()> {
         "Type the same passphrase again: ",
         &[setup.handle.as_str()],
     )?;
-    let mut builder = Client::builder()
-        .home(ctx.home().dir())
-        .relay(setup.relay.as_str());
+    let mut builder = ctx.route_builder(
+        Client::builder()
+            .home(ctx.home().dir())
+            .relay(setup.relay.as_str()),
+    );
     if let Some(fingerprint) = &setup.fingerprint {
         builder = builder.relay_fingerprint(fingerprint.as_str());
-    }
-    if let Some(proxy) = ctx.proxy() {
-        builder = builder.proxy(proxy.to_string());
     }
     let client = match with_passphrase(builder, secret).build().await {
         Ok(client) => client,
