@@ -57,6 +57,7 @@ pub(crate) async fn register(
         relay_fingerprint: state.link.fingerprint.clone(),
         last_resort_published: false,
         proxy: state.link.proxy().map(ToString::to_string),
+        key_packages_rotated_at_ms: None,
     };
     let mut secrets = Zeroizing::new(Vec::with_capacity(64));
     secrets.extend_from_slice(&identity.to_bytes()[..]);

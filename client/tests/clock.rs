@@ -113,3 +113,51 @@ async fn an_adder_refuses_key_packages_outside_their_lifetime_by_its_clock() {
         "{received:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_user_can_still_be_invited_after_120_days() {
+    // The story ends at the real time (OpenMLS also checks lifetimes against the system
+    // clock, so a package dated in the future could not be used): it starts 120 days ago.
+    let relay = TestRelay::start();
+    let (alice_home, bob_home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let clock = ManualClock::new();
+    clock.set(now_ms() - 120 * DAY.as_millis() as u64);
+    let registered_at = clock.now_ms();
+    let alice = client_at(&relay, alice_home.path(), &clock).await;
+    alice.register(&h("alice")).await.unwrap();
+    let bob = client_at(&relay, bob_home.path(), &clock).await;
+    bob.register(&h("bob")).await.unwrap();
+
+    // Alice says nothing and nobody writes to her; her client syncs once a week.
+    for _ in 0..17 {
+        clock.advance(7 * DAY);
+        alice.sync().await.unwrap();
+        bob.sync().await.unwrap();
+    }
+    clock.set(now_ms());
+
+    // The KeyPackages the relay hands out now were made within the last rotation period
+    // and are valid (fifteen claims: within one source's share of claims for a handle).
+    let newest_allowed = clock.now_ms() / 1000 + 60 * 60;
+    for _ in 0..15 {
+        let lifetime = claimed_lifetime(&relay, "alice").await;
+        assert!(
+            lifetime.not_before_secs * 1000 > registered_at + 90 * DAY.as_millis() as u64,
+            "an old KeyPackage is still handed out: {lifetime:?}"
+        );
+        assert!(lifetime.not_before_secs <= newest_allowed, "{lifetime:?}");
+        lifetime.check(clock.now_ms()).unwrap();
+    }
+
+    // Bob invites her, and she joins and reads.
+    bob.create_group("quarter", &[h("alice")]).await.unwrap();
+    let to_group = bob.resolve("quarter").await.unwrap();
+    bob.send_text(&to_group, "welcome back").await.unwrap();
+    let received = alice.sync().await.unwrap().messages;
+    assert!(
+        received.iter().any(|m| m.text() == Some("welcome back")),
+        "{received:?}"
+    );
+    assert!(alice.alerts().await.unwrap().is_empty());
+    assert!(bob.alerts().await.unwrap().is_empty());
+}

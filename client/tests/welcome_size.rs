@@ -34,6 +34,7 @@ async fn invitee(relay: &TestRelay, handle: &str) -> TestUser {
         .await;
     directory
         .publish_key_packages(PublishKeyPackagesRequest {
+            replace: false,
             handle: handle.into(),
             key_packages,
             last_resort: Vec::new(),

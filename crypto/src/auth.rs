@@ -138,6 +138,16 @@ pub mod body {
         h.finalize().into()
     }
 
+    /// `PublishKeyPackages` with `replace` set (a rotation): the domain
+    /// `parley/v1/publish-replacing`, then the body of [`publish_key_packages`], so that a
+    /// signed upload cannot be turned into a rotation, nor the other way round.
+    pub fn publish_key_packages_replacing(kps: &[Vec<u8>], last_resort: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"parley/v1/publish-replacing");
+        h.update(publish_key_packages(kps, last_resort));
+        h.finalize().into()
+    }
+
     /// `Fetch`: `u32 BE limit` as sent (0 allowed).
     pub fn fetch(limit: u32) -> [u8; 32] {
         Sha256::digest(limit.to_be_bytes()).into()

@@ -338,6 +338,7 @@ fn main() {
             "publish",
             req(3, &|| {
                 v1::PublishKeyPackagesRequest {
+                    replace: false,
                     handle: "alice".into(),
                     key_packages: vec![kps[0].clone()],
                     last_resort: last_resort[0].clone(),

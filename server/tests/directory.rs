@@ -116,6 +116,7 @@ async fn each_key_package_is_claimed_at_most_once_then_last_resort() {
         .await;
     let available = directory
         .publish_key_packages(PublishKeyPackagesRequest {
+            replace: false,
             handle: "alice".into(),
             key_packages: key_packages.clone(),
             last_resort: last_resort.clone(),
@@ -193,6 +194,7 @@ async fn publishing_needs_the_owner_key_and_a_fresh_challenge() {
     let key_packages = vec![vec![7u8; 256]];
     let digest = body::publish_key_packages(&key_packages, &[]);
     let request = |auth| PublishKeyPackagesRequest {
+        replace: false,
         handle: "alice".into(),
         key_packages: key_packages.clone(),
         last_resort: Vec::new(),
@@ -269,6 +271,7 @@ async fn a_released_handle_loses_record_key_packages_and_inbox_and_can_be_taken_
         .await;
     directory
         .publish_key_packages(PublishKeyPackagesRequest {
+            replace: false,
             handle: "alice".into(),
             key_packages,
             last_resort,

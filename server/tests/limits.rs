@@ -8,6 +8,7 @@ mod common;
 mod limits_support;
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use common::groups::frame;
@@ -15,6 +16,7 @@ use common::{ack, fetch, group_auth, User};
 use futures::StreamExt;
 use limits_support::{deposit, disk_bytes, generous, limited, relay_in, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
+use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{
     ChallengeRequest, ClaimKeyPackageRequest, CreateGroupRequest, LookupRequest, PostRequest,
@@ -23,6 +25,7 @@ use parley_proto::v1::{
 use parley_relay::{LimitsConfig, Relay, RelayConfig, RelayError, TlsSetting};
 use parley_testkit::{ManualClock, TestRelay};
 use tonic::codegen::http::uri::PathAndQuery;
+use tonic::transport::Channel;
 use tonic::Code;
 
 fn code<T>(result: Result<T, tonic::Status>) -> Code {
@@ -114,47 +117,152 @@ async fn an_inbox_over_quota_is_refused_and_other_inboxes_are_not() {
     relay.stop().await;
 }
 
+/// Publishes five one-time KeyPackages for `user` (and `last_resort`, if given), returning
+/// how many one-time ones the relay then holds.
+async fn publish_five(
+    directory: &mut DirectoryClient<Channel>,
+    user: &User,
+    last_resort: Vec<u8>,
+    replace: bool,
+) -> u32 {
+    let key_packages: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 256]).collect();
+    let digest = if replace {
+        body::publish_key_packages_replacing(&key_packages, &last_resort)
+    } else {
+        body::publish_key_packages(&key_packages, &last_resort)
+    };
+    let auth = user
+        .owner_auth(directory, OwnerMethod::PublishKeyPackages, digest)
+        .await;
+    directory
+        .publish_key_packages(PublishKeyPackagesRequest {
+            handle: user.handle.as_str().into(),
+            key_packages,
+            last_resort,
+            auth: Some(auth),
+            replace,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .available
+}
+
+/// A claim of `handle`'s KeyPackage: its bytes and whether it is the last-resort one.
+async fn claim(
+    directory: &mut DirectoryClient<Channel>,
+    handle: &str,
+) -> Result<(Vec<u8>, bool), tonic::Status> {
+    directory
+        .claim_key_package(ClaimKeyPackageRequest {
+            handle: handle.into(),
+        })
+        .await
+        .map(|r| {
+            let r = r.into_inner();
+            (r.key_package, r.last_resort)
+        })
+}
+
 #[tokio::test]
-async fn key_package_claims_are_limited_per_target_handle() {
+async fn key_package_claims_are_limited_per_source_then_per_target_handle() {
     let mut relay = limited(LimitsConfig {
         key_package_claims_per_minute: 1,
-        key_package_claim_burst: 2,
+        key_package_claim_burst: 3,
+        key_package_claims_per_source_per_minute: 1,
+        key_package_claim_source_burst: 2,
         ..generous()
     });
+    let source = |last: u8| IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, last));
     let mut directory = relay.directory_from(CALM).await;
     let (alice, bob) = (User::new("alice"), User::new("bob"));
-    for user in [&alice, &bob] {
-        user.register(&mut directory).await;
-        let key_packages: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 256]).collect();
-        let digest = body::publish_key_packages(&key_packages, &[]);
-        let auth = user
-            .owner_auth(&mut directory, OwnerMethod::PublishKeyPackages, digest)
-            .await;
-        directory
-            .publish_key_packages(PublishKeyPackagesRequest {
-                handle: user.handle.as_str().into(),
-                key_packages,
-                last_resort: Vec::new(),
-                auth: Some(auth),
-            })
-            .await
-            .unwrap();
+    let alice_last_resort = vec![9u8; 256];
+    alice.register(&mut directory).await;
+    bob.register(&mut directory).await;
+    publish_five(&mut directory, &alice, alice_last_resort.clone(), false).await;
+    publish_five(&mut directory, &bob, Vec::new(), false).await;
+
+    // A stranger spends only its own share of alice's budget.
+    let mut stranger = relay.directory_from(FLOODER).await;
+    for _ in 0..2 {
+        assert!(!claim(&mut stranger, "alice").await.unwrap().1);
     }
-    let claim = |handle: &str| ClaimKeyPackageRequest {
-        handle: handle.into(),
-    };
-    directory.claim_key_package(claim("alice")).await.unwrap();
-    directory.claim_key_package(claim("alice")).await.unwrap();
-    // Whoever claims, from wherever: the limit belongs to the target.
-    let mut elsewhere = relay.directory_from(FLOODER).await;
-    let refused = elsewhere
-        .claim_key_package(claim("alice"))
+    let refused = claim(&mut stranger, "alice").await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(
+        refused.message().contains("from this address"),
+        "{refused:?}"
+    );
+
+    // The rest of alice's budget goes to whoever asks; past it, the last resort, not nothing.
+    assert!(!claim(&mut directory, "alice").await.unwrap().1);
+    assert_eq!(
+        claim(&mut directory, "alice").await.unwrap(),
+        (alice_last_resort.clone(), true)
+    );
+    let mut third = relay.directory_from(source(3)).await;
+    assert_eq!(
+        claim(&mut third, "alice").await.unwrap(),
+        (alice_last_resort, true)
+    );
+    // Only the budget's worth of one-time KeyPackages went: two are left.
+    let held = publish_five(&mut directory, &alice, Vec::new(), false).await;
+    assert_eq!(held, 2 + 5);
+
+    // A handle without a last resort, past its budget: refused, retry later.
+    assert!(!claim(&mut third, "bob").await.unwrap().1);
+    let mut fourth = relay.directory_from(source(4)).await;
+    assert!(!claim(&mut fourth, "bob").await.unwrap().1);
+    assert!(!claim(&mut fourth, "bob").await.unwrap().1);
+    let mut fifth = relay.directory_from(source(5)).await;
+    let exhausted = claim(&mut fifth, "bob").await.unwrap_err();
+    assert_eq!(exhausted.code(), Code::ResourceExhausted);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_rotation_replaces_every_key_package_held() {
+    let mut relay = limited(generous());
+    let mut directory = relay.directory_from(CALM).await;
+    let alice = User::new("alice");
+    alice.register(&mut directory).await;
+    assert_eq!(
+        publish_five(&mut directory, &alice, vec![7u8; 256], false).await,
+        5
+    );
+    assert_eq!(
+        publish_five(&mut directory, &alice, Vec::new(), false).await,
+        10
+    );
+    // A rotation: the ten held are dropped, the five new ones and the new last resort stay.
+    assert_eq!(
+        publish_five(&mut directory, &alice, vec![8u8; 256], true).await,
+        5
+    );
+    for _ in 0..5 {
+        assert!(!claim(&mut directory, "alice").await.unwrap().1);
+    }
+    assert_eq!(
+        claim(&mut directory, "alice").await.unwrap(),
+        (vec![8u8; 256], true)
+    );
+    // A signed upload cannot be replayed as a rotation: the digests differ.
+    let key_packages: Vec<Vec<u8>> = vec![vec![1; 256]];
+    let digest = body::publish_key_packages(&key_packages, &[]);
+    let auth = alice
+        .owner_auth(&mut directory, OwnerMethod::PublishKeyPackages, digest)
+        .await;
+    let refused = directory
+        .publish_key_packages(PublishKeyPackagesRequest {
+            handle: "alice".into(),
+            key_packages,
+            last_resort: Vec::new(),
+            auth: Some(auth),
+            replace: true,
+        })
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Code::ResourceExhausted);
-    assert!(refused.message().contains("KeyPackage claims"));
-    // Bob's KeyPackages are claimable as before.
-    directory.claim_key_package(claim("bob")).await.unwrap();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     relay.stop().await;
 }
 
@@ -473,6 +581,7 @@ async fn a_disk_below_its_reserve_refuses_new_data_but_serves_reads_and_acks() {
         .await;
     let published = directory
         .publish_key_packages(PublishKeyPackagesRequest {
+            replace: false,
             handle: "bob".into(),
             key_packages: vec![vec![7; 256]],
             last_resort: Vec::new(),

@@ -130,6 +130,7 @@ async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
     // Directory.PublishKeyPackages.
     let publish = |key_packages: Vec<Vec<u8>>, last_resort: Vec<u8>, auth: Option<OwnerAuth>| {
         PublishKeyPackagesRequest {
+            replace: false,
             handle: "alice".into(),
             key_packages,
             last_resort,

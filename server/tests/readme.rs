@@ -79,6 +79,10 @@ fn the_readme_states_the_relay_defaults() {
             configurable(defaults.key_package_claims_per_minute.to_string()),
         ),
         (
+            "key_package_claims_per_source_per_minute",
+            configurable(defaults.key_package_claims_per_source_per_minute.to_string()),
+        ),
+        (
             "source_requests_per_second",
             configurable(defaults.source_requests_per_second.to_string()),
         ),
@@ -94,6 +98,10 @@ fn the_readme_states_the_relay_defaults() {
     // The bursts are stated with their rates.
     assert!(section.contains(&format!("(burst {})", defaults.key_package_claim_burst)));
     assert!(section.contains(&format!("(burst {})", defaults.source_burst)));
+    assert!(section.contains(&format!(
+        "(burst {})",
+        defaults.key_package_claim_source_burst
+    )));
 }
 
 #[test]

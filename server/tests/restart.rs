@@ -41,6 +41,7 @@ async fn data_survives_a_restart() {
         .await;
     directory
         .publish_key_packages(PublishKeyPackagesRequest {
+            replace: false,
             handle: "alice".into(),
             key_packages: kps,
             last_resort: Vec::new(),

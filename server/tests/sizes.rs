@@ -117,6 +117,7 @@ async fn a_key_package_of_a_non_bucket_size_is_refused() {
                 .await;
             let published = directory
                 .publish_key_packages(PublishKeyPackagesRequest {
+                    replace: false,
                     handle: "alice".into(),
                     key_packages: one_time,
                     last_resort,
@@ -143,6 +144,7 @@ async fn a_key_package_of_a_non_bucket_size_is_refused() {
         .await;
     directory
         .publish_key_packages(PublishKeyPackagesRequest {
+            replace: false,
             handle: "alice".into(),
             key_packages: one_time,
             last_resort,

@@ -170,6 +170,7 @@ async fn directory_rejects_malformed_input() {
     // PublishKeyPackages.
     let kp = vec![0x42u8; 512];
     let publish = |kps: Vec<Vec<u8>>, auth: Option<OwnerAuth>| PublishKeyPackagesRequest {
+        replace: false,
         handle: owner.handle.as_str().to_owned(),
         key_packages: kps,
         last_resort: Vec::new(),

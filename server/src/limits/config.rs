@@ -34,13 +34,21 @@ pub struct LimitsConfig {
     /// Pending envelope bytes one inbox may hold; deposits beyond it fail with
     /// RESOURCE_EXHAUSTED. Default 104857600 (100 MiB).
     pub inbox_max_bytes: u64,
-    /// KeyPackage claims per minute for one target handle, whoever claims; beyond it, claims
-    /// fail with RESOURCE_EXHAUSTED, so that nobody can keep draining a user's KeyPackages
-    /// (each top-up by the owner) faster than this. 0 disables the limit. Default 30.
+    /// KeyPackage claims per minute for one target handle, whoever claims; beyond it, a claim
+    /// gets the handle's last-resort KeyPackage (reusable) instead of a one-time one, so that
+    /// nobody can keep draining a user's one-time KeyPackages faster than this, yet nobody is
+    /// left unable to add them. 0 disables the limit. Default 30.
     pub key_package_claims_per_minute: u32,
     /// Claims for one handle allowed at once after a quiet period: room for a user being added
     /// to many groups at the same moment. Default 50.
     pub key_package_claim_burst: u32,
+    /// KeyPackage claims per minute that one source address may make for one target handle;
+    /// checked before the handle's own budget, so that a stranger spends only this share of
+    /// it. Beyond it, claims fail with RESOURCE_EXHAUSTED. An adder claims one KeyPackage per
+    /// person added. 0 disables the limit. Default 10.
+    pub key_package_claims_per_source_per_minute: u32,
+    /// Claims one source may make for one handle at once. Default 20.
+    pub key_package_claim_source_burst: u32,
     /// Concurrent HTTP/2 streams (calls in flight, open subscriptions included) per client
     /// connection; clients queue calls beyond it. Default 100.
     pub max_concurrent_streams: u32,
@@ -88,6 +96,8 @@ impl Default for LimitsConfig {
             inbox_max_bytes: 100 << 20,
             key_package_claims_per_minute: 30,
             key_package_claim_burst: 50,
+            key_package_claims_per_source_per_minute: 10,
+            key_package_claim_source_burst: 20,
             max_concurrent_streams: 100,
             max_subscriptions: 10_000,
             max_message_bytes: 2 << 20,
@@ -119,6 +129,11 @@ impl LimitsConfig {
         }
         if self.key_package_claims_per_minute > 0 && self.key_package_claim_burst == 0 {
             return Err("limits.key_package_claim_burst must be at least 1 when key_package_claims_per_minute is set".to_owned());
+        }
+        if self.key_package_claims_per_source_per_minute > 0
+            && self.key_package_claim_source_burst == 0
+        {
+            return Err("limits.key_package_claim_source_burst must be at least 1 when key_package_claims_per_source_per_minute is set".to_owned());
         }
         if self.refusal_delay_ms > MAX_REFUSAL_DELAY_MS {
             return Err(format!(

@@ -10,4 +10,4 @@ mod rate;
 pub use config::LimitsConfig;
 pub(crate) use fields::*;
 pub(crate) use quota::{InboxQuota, QuotaExceeded};
-pub(crate) use rate::{KeyedLimiter, SourceLimiter};
+pub(crate) use rate::{source_of, KeyedLimiter, SourceLimiter};

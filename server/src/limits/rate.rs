@@ -68,16 +68,21 @@ impl SourceLimiter {
     /// one bucket, so a transport that hides addresses is limited as one source rather than
     /// not at all.
     pub(crate) fn check(&self, peer: Option<SocketAddr>) -> bool {
-        let key = peer.map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| {
-            source_key(peer.ip())
-        });
-        self.buckets.check(&key)
+        self.buckets.check(&source_of(peer))
     }
 
     /// See [`KeyedLimiter::forget_idle`].
     pub(crate) fn forget_idle(&self) {
         self.buckets.forget_idle();
     }
+}
+
+/// The address a call from `peer` is counted under (see [`source_key`]); calls whose peer
+/// address is unknown share one.
+pub(crate) fn source_of(peer: Option<SocketAddr>) -> IpAddr {
+    peer.map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |peer| {
+        source_key(peer.ip())
+    })
 }
 
 /// The address a source is counted under: IPv4 as is (also when IPv4-mapped), IPv6 by its

@@ -18,7 +18,7 @@ use crate::limits::{
     self, MAX_KEY_PACKAGES_HELD, MAX_KEY_PACKAGES_PER_PUBLISH, MAX_KEY_PACKAGE_LEN, MAX_RECORD_LEN,
 };
 use crate::metrics::Rejection;
-use crate::store::{Published, Registration};
+use crate::store::{Published, Registration, Upload};
 
 /// Implements `parley.v1.Directory`.
 pub(crate) struct DirectoryService {
@@ -111,7 +111,11 @@ impl Directory for DirectoryService {
         }
         let proof = OwnerProof::parse(request.auth.as_ref())?;
 
-        let digest = body::publish_key_packages(&request.key_packages, &request.last_resort);
+        let digest = if request.replace {
+            body::publish_key_packages_replacing(&request.key_packages, &request.last_resort)
+        } else {
+            body::publish_key_packages(&request.key_packages, &request.last_resort)
+        };
         self.state
             .verify_owner(OwnerMethod::PublishKeyPackages, &handle, &proof, &digest)?;
 
@@ -122,8 +126,11 @@ impl Directory for DirectoryService {
             .store
             .publish_key_packages(
                 &handle,
-                &request.key_packages,
-                last_resort,
+                Upload {
+                    key_packages: &request.key_packages,
+                    last_resort,
+                    replace: request.replace,
+                },
                 MAX_KEY_PACKAGES_HELD,
             )
             .await
@@ -146,19 +153,35 @@ impl Directory for DirectoryService {
         request: Request<ClaimKeyPackageRequest>,
     ) -> Result<Response<ClaimKeyPackageResponse>, Status> {
         let handle = limits::handle("handle", &request.get_ref().handle)?;
-        if !self.state.claims.check(&handle) {
+        let source = limits::source_of(request.remote_addr());
+        // A source's own share first: a stranger cannot spend the handle's whole budget.
+        if !self.state.claims_by_source.check(&(source, handle.clone())) {
             self.state.metrics.rejected(Rejection::ClaimRate);
             return Err(Status::resource_exhausted(
-                "too many KeyPackage claims for this handle; retry later",
+                "too many KeyPackage claims for this handle from this address; retry later",
             ));
         }
-        let claimed = self
-            .state
-            .store
-            .claim_key_package(&handle)
-            .await
-            .map_err(status::storage)?
-            .ok_or_else(|| Status::not_found("no KeyPackage available for this handle"))?;
+        // Past the handle's budget, the reusable last-resort KeyPackage: one-time ones are
+        // not drained faster than the budget, and adders are not left with nothing.
+        let claimed = if self.state.claims.check(&handle) {
+            self.state
+                .store
+                .claim_key_package(&handle)
+                .await
+                .map_err(status::storage)?
+                .ok_or_else(|| Status::not_found("no KeyPackage available for this handle"))?
+        } else {
+            self.state.metrics.rejected(Rejection::ClaimRate);
+            self.state
+                .store
+                .claim_last_resort(&handle)
+                .map_err(status::storage)?
+                .ok_or_else(|| {
+                    Status::resource_exhausted(
+                        "too many KeyPackage claims for this handle; retry later",
+                    )
+                })?
+        };
         Ok(Response::new(ClaimKeyPackageResponse {
             key_package: claimed.key_package,
             last_resort: claimed.last_resort,

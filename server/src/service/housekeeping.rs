@@ -38,6 +38,7 @@ impl RelayState {
                 }
                 state.sources.forget_idle();
                 state.claims.forget_idle();
+                state.claims_by_source.forget_idle();
             }
         })
     }

@@ -13,6 +13,7 @@ mod replay;
 mod status;
 mod subscriptions;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +53,8 @@ pub(crate) struct RelayState {
     limits: LimitsConfig,
     sources: SourceLimiter,
     claims: KeyedLimiter<Handle>,
+    /// Claims per source address and target handle, checked before `claims`.
+    claims_by_source: KeyedLimiter<(IpAddr, Handle)>,
     subscriptions: Subscriptions,
     tarpit: Tarpit,
     metrics: Metrics,
@@ -86,6 +89,12 @@ impl RelayState {
                 limits.key_package_claims_per_minute,
                 Duration::from_secs(60),
                 limits.key_package_claim_burst,
+                clock.clone(),
+            ),
+            claims_by_source: KeyedLimiter::new(
+                limits.key_package_claims_per_source_per_minute,
+                Duration::from_secs(60),
+                limits.key_package_claim_source_burst,
                 clock.clone(),
             ),
             subscriptions: Subscriptions::new(limits.max_subscriptions, metrics.clone()),

@@ -14,6 +14,17 @@ pub(crate) enum Published {
     TooMany,
 }
 
+/// What an owner publishes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Upload<'a> {
+    /// New one-time KeyPackages.
+    pub(crate) key_packages: &'a [Vec<u8>],
+    /// A new last-resort KeyPackage, replacing the one held.
+    pub(crate) last_resort: Option<&'a [u8]>,
+    /// Drop the one-time KeyPackages held before (a rotation before they expire).
+    pub(crate) replace: bool,
+}
+
 /// A KeyPackage handed out by [`Store::claim_key_package`].
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Claimed {
@@ -24,25 +35,38 @@ pub(crate) struct Claimed {
 }
 
 impl Store {
-    /// Adds one-time KeyPackages and optionally replaces the last-resort one.
+    /// Adds one-time KeyPackages (after dropping those held, with `upload.replace`) and
+    /// optionally replaces the last-resort one.
     ///
     /// The cap is checked before writing; concurrent publishes by the same owner may overshoot
     /// it by one batch, which only costs that owner storage.
     pub(crate) async fn publish_key_packages(
         &self,
         handle: &Handle,
-        key_packages: &[Vec<u8>],
-        last_resort: Option<&[u8]>,
+        upload: Upload<'_>,
         max_held: usize,
     ) -> Result<Published, StoreError> {
+        let Upload {
+            key_packages,
+            last_resort,
+            replace,
+        } = upload;
         self.admit_new_data()?;
         let prefix = handle_prefix(handle);
-        let held = self.count_key_packages(&prefix)?;
+        let mut batch = sled::Batch::default();
+        let held = if replace {
+            // In the same batch as the new ones: a claim sees the old set or the new one.
+            for key in self.key_packages.scan_prefix(&prefix).keys() {
+                batch.remove(key?);
+            }
+            0
+        } else {
+            self.count_key_packages(&prefix)?
+        };
         let total = held.saturating_add(key_packages.len());
         if total > max_held {
             return Ok(Published::TooMany);
         }
-        let mut batch = sled::Batch::default();
         for key_package in key_packages {
             // Ids are increasing, so claims hand out the oldest KeyPackage first.
             let id = self.db.generate_id()?;
@@ -78,6 +102,13 @@ impl Store {
                 }));
             }
         }
+        self.claim_last_resort(handle)
+    }
+
+    /// Hands out the last-resort KeyPackage (kept), whatever one-time ones are held: for a
+    /// claim past the handle's claim budget, which must not use up one-time KeyPackages but
+    /// must not leave an adder with nothing either. `None` if the handle has none.
+    pub(crate) fn claim_last_resort(&self, handle: &Handle) -> Result<Option<Claimed>, StoreError> {
         Ok(self
             .last_resort
             .get(handle.as_str().as_bytes())?

@@ -25,7 +25,7 @@ pub use durability::FlushPolicy;
 pub(crate) use error::StoreError;
 pub(crate) use groups::{Appended, Created, EpochKey};
 pub(crate) use inbox::{Deposited, StoredDelivery};
-pub(crate) use key_packages::Published;
+pub(crate) use key_packages::{Published, Upload};
 
 use disk_reserve::DiskReserve;
 use durability::Flusher;

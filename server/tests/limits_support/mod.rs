@@ -65,6 +65,7 @@ pub fn generous() -> LimitsConfig {
     LimitsConfig {
         source_requests_per_second: 0,
         key_package_claims_per_minute: 0,
+        key_package_claims_per_source_per_minute: 0,
         ..LimitsConfig::default()
     }
 }

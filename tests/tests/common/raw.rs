@@ -223,6 +223,7 @@ impl RawMember {
             .directory
             .clone()
             .publish_key_packages(PublishKeyPackagesRequest {
+                replace: false,
                 handle: self.handle.as_str().to_owned(),
                 key_packages: kps,
                 last_resort,

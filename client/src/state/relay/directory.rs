@@ -48,8 +48,37 @@ impl RelayConnection {
         kps: &[Vec<u8>],
         last_resort: Option<&[u8]>,
     ) -> Result<u32, RelayError> {
+        self.publish(handle, identity, kps, last_resort, false)
+            .await
+    }
+
+    /// Replaces every KeyPackage of ours the relay holds (one-time and last-resort) with
+    /// these: a rotation, before the held ones expire. Returns how many are now held.
+    pub(crate) async fn rotate_key_packages(
+        &self,
+        handle: &Handle,
+        identity: &IdentitySecretKey,
+        kps: &[Vec<u8>],
+        last_resort: &[u8],
+    ) -> Result<u32, RelayError> {
+        self.publish(handle, identity, kps, Some(last_resort), true)
+            .await
+    }
+
+    async fn publish(
+        &self,
+        handle: &Handle,
+        identity: &IdentitySecretKey,
+        kps: &[Vec<u8>],
+        last_resort: Option<&[u8]>,
+        replace: bool,
+    ) -> Result<u32, RelayError> {
         let last_resort = last_resort.unwrap_or_default();
-        let digest = body::publish_key_packages(kps, last_resort);
+        let digest = if replace {
+            body::publish_key_packages_replacing(kps, last_resort)
+        } else {
+            body::publish_key_packages(kps, last_resort)
+        };
         let auth = self
             .owner_auth(OwnerMethod::PublishKeyPackages, handle, identity, &digest)
             .await?;
@@ -60,6 +89,7 @@ impl RelayConnection {
                 key_packages: kps.to_vec(),
                 last_resort: last_resort.to_vec(),
                 auth: Some(auth),
+                replace,
             })
             .await?;
         Ok(response.into_inner().available)

@@ -18,6 +18,10 @@ pub(crate) struct Settings {
     /// that forgets to name it does not connect directly (absent in older stores: none).
     #[serde(default)]
     pub(crate) proxy: Option<String>,
+    /// When we last replaced all our KeyPackages on the relay (our clock, ms); absent in
+    /// older stores, which rotate at their next top-up.
+    #[serde(default)]
+    pub(crate) key_packages_rotated_at_ms: Option<u64>,
 }
 
 /// A pinned directory record (trust on first use).
