@@ -642,9 +642,19 @@ async fn key_packages_fall_back_to_last_resort_and_are_topped_up_by_sync() {
     let alice = registered(&relay, homes.0.path(), "alice").await;
     let bob = registered(&relay, homes.1.path(), "bob").await;
 
-    let mut directory = relay.directory().await;
+    // Claims from several addresses: one source alone gets only its share of bob's claims.
+    let mut sources = Vec::new();
+    for last in 10..13 {
+        let source = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, last));
+        sources.push(parley_proto::v1::directory_client::DirectoryClient::new(
+            relay.channel_from(source).await,
+        ));
+    }
+    let mut turn = 0usize;
     let mut claim = async || {
-        directory
+        turn += 1;
+        let count = sources.len();
+        sources[turn % count]
             .claim_key_package(parley_proto::v1::ClaimKeyPackageRequest {
                 handle: "bob".into(),
             })

@@ -7,10 +7,8 @@
 
 mod common;
 
-use common::registered;
-use parley_client::{Alert, Handle, Message, Verification};
-use parley_crypto::directory::SignedRecord;
-use parley_proto::v1::{DepositRequest, LookupRequest};
+use common::{deposit, inbox_of, registered};
+use parley_client::{Alert, Message, Verification};
 use parley_testkit::{TestRelay, TestUser};
 use tempfile::TempDir;
 
@@ -25,40 +23,6 @@ fn texts(messages: &[Message]) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// What someone outside a client would seal to `handle`: its handle and inbox key, as the
-/// directory serves them.
-async fn inbox_of(
-    relay: &TestRelay,
-    handle: &str,
-) -> (Handle, parley_crypto::identity::InboxPublicKey) {
-    let record = relay
-        .directory()
-        .await
-        .lookup(LookupRequest {
-            handle: handle.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .record;
-    let record = SignedRecord::decode_and_verify(&record)
-        .unwrap()
-        .into_record();
-    (record.handle, record.inbox_key)
-}
-
-async fn deposit(relay: &TestRelay, handle: &str, envelope: Vec<u8>) {
-    relay
-        .inbox()
-        .await
-        .deposit(DepositRequest {
-            handle: handle.into(),
-            envelope,
-        })
-        .await
-        .unwrap();
 }
 
 /// alice writes to bob for the first time, then her handle vanishes from the directory:

@@ -80,7 +80,11 @@ fn the_readme_states_the_relay_defaults() {
         ),
         (
             "key_package_claims_per_source_per_minute",
-            configurable(defaults.key_package_claims_per_source_per_minute.to_string()),
+            configurable(
+                defaults
+                    .key_package_claims_per_source_per_minute
+                    .to_string(),
+            ),
         ),
         (
             "source_requests_per_second",

@@ -77,6 +77,14 @@ pub struct QuarantinedMessage {
     pub at_ms: u64,
     /// The local name of the conversation it arrived in; `None` for the inbox.
     pub conversation: Option<String>,
-    /// Why it could not be processed.
+    /// Why it could not be processed (for a count above one, the first of them).
     pub reason: String,
+    /// How many were set aside for this reason: refused inbox deliveries are counted by
+    /// cause rather than kept one by one (anyone can deposit into an inbox).
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
 }

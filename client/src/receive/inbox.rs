@@ -12,9 +12,9 @@ use crate::api::conversation::ConversationId;
 use crate::api::error::{ClientError, CryptoError};
 use crate::api::event::Event;
 use crate::receive::held;
-use crate::receive::sender::{authenticate_by_lookup, authenticate_by_record, Authentic};
+use crate::receive::sender::{authenticate_by_pin, authenticate_by_record, Authentic};
 use crate::state::naming::sanitize_title;
-use crate::state::relay::Delivery;
+use crate::state::refusals::Refusal;
 use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
 use crate::state::store::{Key, StoreBatch};
 use crate::state::Ctx;
@@ -36,12 +36,22 @@ pub(crate) async fn sync_inbox(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
             return Ok(());
         }
         let mut ids = Vec::with_capacity(deliveries.len());
+        let mut refusals = ctx.refusals()?;
         for delivery in &deliveries {
-            // A transient failure stops here, before the ack: the delivery comes back.
-            handle_delivery(ctx, delivery).await?;
+            let hash: [u8; 32] = Sha256::digest(&delivery.envelope).into();
+            if !ctx.store.seen(&hash)? && !refusals.already_refused(&hash) {
+                // A transient failure stops here, before the ack: the delivery comes back.
+                if let Processed::Refused(refusal) =
+                    process_delivery(ctx, &delivery.envelope).await?
+                {
+                    refusals.count(refusal, &hash, ctx.now_ms());
+                }
+            }
             ids.push(delivery.id);
         }
-        // Everything acknowledged is already durable (and marked seen) locally.
+        // One write for the page's refusals, however many.
+        ctx.save_refusals(refusals).await?;
+        // Everything acknowledged is already durable (accepted ones marked seen) locally.
         crate::state::failpoint::hit("inbox.after_persist");
         relay
             .ack_inbox(&ctx.session.handle, &ctx.session.identity, &ids)
@@ -52,34 +62,26 @@ pub(crate) async fn sync_inbox(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
     }
 }
 
-async fn handle_delivery(ctx: &mut Ctx<'_>, delivery: &Delivery) -> Result<(), ClientError> {
-    let hash: [u8; 32] = Sha256::digest(&delivery.envelope).into();
-    if ctx.store.seen(&hash)? {
-        return Ok(());
-    }
-    process_delivery(ctx, &delivery.envelope).await
+/// What became of a delivery.
+pub(crate) enum Processed {
+    /// Accepted, held, or seen before.
+    Done,
+    /// Refused: to be counted (see [`crate::state::refusals`]); nothing else is kept.
+    Refused(Refusal),
 }
 
-/// Processes one sealed delivery: accepted, held (its sender's key changed) or refused
-/// with an alert and a quarantine record. Fails only for a transient reason, leaving the
-/// delivery to be processed again.
-pub(crate) async fn process_delivery(ctx: &mut Ctx<'_>, sealed: &[u8]) -> Result<(), ClientError> {
+/// Processes one sealed delivery: accepted, held (its sender's key changed) or refused.
+/// Fails only for a transient reason, leaving the delivery to be processed again.
+pub(crate) async fn process_delivery(
+    ctx: &mut Ctx<'_>,
+    sealed: &[u8],
+) -> Result<Processed, ClientError> {
     let hash: [u8; 32] = Sha256::digest(sealed).into();
     match accept_delivery(ctx, sealed, &hash).await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(Processed::Done),
         Err(e) if e.is_transient() => Err(e),
-        Err(e) => {
-            // Bad input must never block the deliveries behind it.
-            ctx.alert(Alert::InboxRefused {
-                reason: e.to_string(),
-            })
-            .await;
-            let mut batch = StoreBatch::default();
-            batch.mark_seen(&hash);
-            ctx.stage_inbox_quarantine(&mut batch, e.to_string())?;
-            ctx.store.apply(batch).await?;
-            Ok(())
-        }
+        // Bad input must never block the deliveries behind it.
+        Err(e) => Ok(Processed::Refused(Refusal::of(&e))),
     }
 }
 
@@ -98,13 +100,32 @@ async fn accept_delivery(
             Authentic::Message(message) => message,
             Authentic::KeyChanged => return held::hold_delivery(ctx, &sender, sealed, hash).await,
         },
-        None => match authenticate_by_lookup(ctx, opened, &sender).await? {
+        None => match authenticate_by_pin(ctx, opened, &sender)? {
             Authentic::Message(message) => message,
             Authentic::KeyChanged => return held::hold_delivery(ctx, &sender, sealed, hash).await,
         },
     };
+    let accepted = accept_message(ctx, &sender, stranger, &message, sealed, hash).await;
+    if accepted.is_err() && stranger {
+        // A stranger is pinned only by what we accept from them: a forged record that came
+        // with garbage must not stand between us and the real person later.
+        contacts::forget_stranger(ctx, &sender).await?;
+    }
+    accepted
+}
+
+/// What an authenticated delivery carries: an invitation, joined if it checks out.
+async fn accept_message(
+    ctx: &mut Ctx<'_>,
+    sender: &Handle,
+    stranger: bool,
+    message: &[u8],
+    sealed: &[u8],
+    hash: &[u8; 32],
+) -> Result<(), ClientError> {
+    let sender = sender.clone();
     let (conversation_name, welcome, member_records) =
-        match InboxMessage::decode(&message).map_err(CryptoError::from)? {
+        match InboxMessage::decode(message).map_err(CryptoError::from)? {
             InboxMessage::Welcome {
                 conversation_name,
                 welcome,
@@ -115,11 +136,20 @@ async fn accept_delivery(
                 member_records,
             } => (conversation_name, welcome, member_records),
             InboxMessage::Unknown { kind, .. } => {
-                ctx.alert(Alert::UnknownInboxMessage {
-                    sender: sender.clone(),
-                    kind,
-                })
-                .await;
+                // Anyone can send these, under any name: one alert a day.
+                ctx.alert_daily(
+                    "unknown inbox message",
+                    Alert::UnknownInboxMessage {
+                        sender: sender.clone(),
+                        kind,
+                    },
+                )
+                .await?;
+                if stranger {
+                    // Nothing of it is kept: a flood of these under made-up names costs nothing.
+                    contacts::forget_stranger(ctx, &sender).await?;
+                    return Ok(());
+                }
                 let mut batch = StoreBatch::default();
                 batch.mark_seen(hash);
                 ctx.store.apply(batch).await?;
@@ -308,7 +338,13 @@ pub(crate) async fn release_held(ctx: &mut Ctx<'_>, sender: &Handle) -> Result<(
         if delivery.sender != sender.as_str() {
             continue;
         }
-        process_delivery(ctx, &held::envelope(&delivery)?).await?;
+        let sealed = held::envelope(&delivery)?;
+        if let Processed::Refused(refusal) = process_delivery(ctx, &sealed).await? {
+            let hash: [u8; 32] = Sha256::digest(&sealed).into();
+            let mut refusals = ctx.refusals()?;
+            refusals.count(refusal, &hash, ctx.now_ms());
+            ctx.save_refusals(refusals).await?;
+        }
         held::remove(ctx, position).await?;
     }
     Ok(())

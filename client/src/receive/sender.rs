@@ -1,6 +1,6 @@
 //! Who sent a sealed delivery: authenticated by the sender's own record carried inside a v2
-//! envelope (no directory lookup, so the relay never learns who wrote to whom), or by a
-//! lookup for a v1 envelope from an older client.
+//! envelope, or for a v1 envelope from an older client by the pin we hold. No directory
+//! lookup either way, so the relay never learns who wrote to whom.
 
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::envelope;
@@ -44,21 +44,19 @@ pub(crate) async fn authenticate_by_record(
     }
 }
 
-/// A v1 delivery (from a client that does not send its record): the sender is looked up.
-pub(crate) async fn authenticate_by_lookup(
+/// A v1 delivery (from a client that does not send its record): accepted only from a
+/// contact we have pinned, under the pinned key. Nobody is looked up for it: the claimed
+/// sender of an unauthenticated delivery is the depositor's choice, and a lookup would both
+/// tell the relay whom we talk to and let a stranger spend our request budget.
+pub(crate) fn authenticate_by_pin(
     ctx: &mut Ctx<'_>,
     opened: envelope::OpenedEnvelope,
     sender: &Handle,
 ) -> Result<Authentic, ClientError> {
-    let contact = contacts::contact(ctx, sender).await?;
-    match opened.authenticate(&contact.inbox_key()) {
-        Ok(message) => Ok(Authentic::Message(message)),
-        // Not by the pinned key: perhaps the sender has a new one (recorded as CHANGED,
-        // with an alert, by the lookup); then the delivery waits for the user's decision.
-        Err(_) => match contacts::refresh_contact(ctx, sender).await {
-            Err(ClientError::KeyChanged(_)) => Ok(Authentic::KeyChanged),
-            Err(e) if e.is_transient() => Err(e),
-            _ => Err(CryptoError::DeliveryNotAuthentic(sender.clone()).into()),
-        },
-    }
+    let not_authentic = || ClientError::from(CryptoError::DeliveryNotAuthentic(sender.clone()));
+    let contact = ctx.pinned(sender)?.ok_or_else(not_authentic)?;
+    opened
+        .authenticate(&contact.inbox_key())
+        .map(Authentic::Message)
+        .map_err(|_| not_authentic())
 }

@@ -1,4 +1,7 @@
-//! Security alerts: recorded in the store and reported as events.
+//! Security alerts: recorded in the store and reported as events. At most [`MAX_ALERTS`]
+//! are kept (the oldest go first), so that no flood of them can fill the store.
+
+use sha2::{Digest, Sha256};
 
 use crate::api::alert::Alert;
 use crate::api::error::ClientError;
@@ -6,6 +9,20 @@ use crate::api::event::Event;
 use crate::state::store::records::StoredAlert;
 use crate::state::store::{Key, Prefix, StoreBatch};
 use crate::state::Ctx;
+
+/// Alerts kept; recording one more drops the oldest.
+pub(crate) const MAX_ALERTS: u64 = 1000;
+
+/// A marker (kept with the seen ciphertexts) for a condition already acted on.
+pub(crate) fn marker(parts: &[&str]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"parley marker");
+    for part in parts {
+        hash.update(u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finalize().into()
+}
 
 impl Ctx<'_> {
     /// Records an alert and reports it as an event. A failure to store it is logged rather
@@ -21,6 +38,11 @@ impl Ctx<'_> {
             let idx = self.store.next_index(Prefix::Alerts)?;
             let mut batch = StoreBatch::default();
             batch.put(Key::Alert(idx), &record)?;
+            if let Some(first) = self.store.first_index(Prefix::Alerts)? {
+                for old in first..idx.saturating_add(1).saturating_sub(MAX_ALERTS) {
+                    batch.remove(Key::Alert(old));
+                }
+            }
             self.store.apply(batch).await
         };
         if let Err(e) = stored.await {

@@ -14,6 +14,7 @@ pub(crate) mod migration;
 pub(crate) mod naming;
 pub(crate) mod pins;
 pub(crate) mod quarantine;
+pub(crate) mod refusals;
 pub(crate) mod relay;
 pub(crate) mod session;
 pub(crate) mod store;

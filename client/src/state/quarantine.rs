@@ -16,6 +16,10 @@ use crate::state::Ctx;
 /// Entries of one epoch that must fail to decrypt before a fork is reported: a single bad
 /// entry is more likely damage than a split log.
 const FORK_SUSPICION: usize = 2;
+/// Group entries kept set aside; one more drops the oldest record (the entry itself stays
+/// skipped), so that a member sending garbage cannot fill the store, and the scan for fork
+/// signs stays short. (Refused inbox deliveries are only counted, see `refusals`.)
+const MAX_QUARANTINED: u64 = 500;
 
 /// The stored record of a quarantined message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +69,11 @@ impl Ctx<'_> {
         batch.mark_seen(hash);
         let idx = self.store.next_index(Prefix::Quarantine)?;
         batch.put(Key::Quarantine(idx), &record)?;
+        if let Some(first) = self.store.first_index(Prefix::Quarantine)? {
+            for old in first..idx.saturating_add(1).saturating_sub(MAX_QUARANTINED) {
+                batch.remove(Key::Quarantine(old));
+            }
+        }
         self.store.apply(batch).await?;
         let name = conversation
             .clone()
@@ -77,23 +86,6 @@ impl Ctx<'_> {
         if let (true, Some(epoch)) = (fork_sign, epoch) {
             self.report_fork_if_repeated(gid, epoch, &name).await?;
         }
-        Ok(())
-    }
-
-    /// Records an inbox delivery that was refused, in the batch that marks it seen.
-    pub(crate) fn stage_inbox_quarantine(
-        &self,
-        batch: &mut StoreBatch,
-        reason: String,
-    ) -> Result<(), ClientError> {
-        let record = Record {
-            at_ms: self.now_ms(),
-            conversation: None,
-            reason,
-            fork_sign: None,
-        };
-        let idx = self.store.next_index(Prefix::Quarantine)?;
-        batch.put(Key::Quarantine(idx), &record)?;
         Ok(())
     }
 
@@ -128,16 +120,22 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
-    /// Messages that could not be processed and were set aside, oldest first.
+    /// Messages that could not be processed and were set aside, oldest first: group entries
+    /// one by one, refused inbox deliveries counted by cause.
     pub(crate) fn quarantined(&self) -> Result<Vec<QuarantinedMessage>, ClientError> {
         let records: Vec<Record> = self.store.scan(Prefix::Quarantine)?;
-        Ok(records
+        let mut all: Vec<QuarantinedMessage> = records
             .into_iter()
+            // Inbox refusals recorded one by one by earlier versions keep showing.
             .map(|r| QuarantinedMessage {
                 at_ms: r.at_ms,
                 conversation: r.conversation,
                 reason: r.reason,
+                count: 1,
             })
-            .collect())
+            .collect();
+        all.extend(self.refused_deliveries()?);
+        all.sort_by_key(|item| item.at_ms);
+        Ok(all)
     }
 }

@@ -37,6 +37,18 @@ pub(crate) async fn refresh_contact(
     adopt_record(ctx, handle, &bytes).await
 }
 
+/// Unpins `handle`, pinned by the delivery that was just refused (it was a stranger before
+/// it): only what we accept from a stranger pins them.
+pub(crate) async fn forget_stranger(ctx: &mut Ctx<'_>, handle: &Handle) -> Result<(), ClientError> {
+    if ctx.pinned(handle)?.is_none() {
+        return Ok(());
+    }
+    let mut batch = StoreBatch::default();
+    batch.remove(Key::Contact(handle));
+    ctx.store.apply(batch).await?;
+    Ok(())
+}
+
 /// Checks a signed directory record of `handle` (from the directory, or carried by a
 /// delivery) against the pin, exactly as a lookup's answer: pinned if new, a newer record of
 /// the same identity replaces the pin, a different identity key is never adopted but

@@ -7,6 +7,9 @@
 use std::path::Path;
 
 use parley_client::{Client, ConversationId, Handle, KdfParams, Passphrase};
+use parley_crypto::directory::SignedRecord;
+use parley_crypto::identity::InboxPublicKey;
+use parley_proto::v1::{DepositRequest, LookupRequest};
 use parley_testkit::TestRelay;
 
 /// The passphrase of every store these helpers make.
@@ -36,4 +39,35 @@ pub(crate) fn h(text: &str) -> Handle {
 /// The conversation a name means, by the library's one rule.
 pub(crate) async fn to(client: &Client, name: &str) -> ConversationId {
     client.resolve(name).await.unwrap()
+}
+
+/// `handle` and its inbox key, as the directory serves them.
+pub(crate) async fn inbox_of(relay: &TestRelay, handle: &str) -> (Handle, InboxPublicKey) {
+    let record = relay
+        .directory()
+        .await
+        .lookup(LookupRequest {
+            handle: handle.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .record;
+    let record = SignedRecord::decode_and_verify(&record)
+        .unwrap()
+        .into_record();
+    (record.handle, record.inbox_key)
+}
+
+/// Deposits `envelope` into `handle`'s inbox, as anyone may.
+pub(crate) async fn deposit(relay: &TestRelay, handle: &str, envelope: Vec<u8>) {
+    relay
+        .inbox()
+        .await
+        .deposit(DepositRequest {
+            handle: handle.into(),
+            envelope,
+        })
+        .await
+        .unwrap();
 }

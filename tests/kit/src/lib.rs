@@ -38,6 +38,8 @@ mod user;
 
 pub use builder::TestRelayBuilder;
 pub use clock::{now_ms, ManualClock};
+/// The relay's limits, for [`TestRelayBuilder::limits`].
+pub use parley_relay::LimitsConfig;
 pub use recorder::{ConnectionLog, ConnectionRecorder, Touch};
 pub use relay::TestRelay;
 pub use socks::{ProxiedConnection, SocksProxy};

@@ -24,6 +24,7 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
                 "set_aside": one_line(&item.reason),
                 "conversation": item.conversation,
                 "at": item.at_ms,
+                "count": item.count,
             }))?;
         }
         return Ok(());
@@ -38,8 +39,13 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
             .map(|alert| format!("alert: {}", one_line(&alert.to_string()))),
     )?;
     print_lines(set_aside.iter().map(|item| {
+        let times = if item.count > 1 {
+            format!(" ({} times)", item.count)
+        } else {
+            String::new()
+        };
         format!(
-            "{}  set aside in {}: {}",
+            "{}  set aside in {}: {}{times}",
             utc_minute(item.at_ms),
             item.conversation.as_deref().unwrap_or("your inbox"),
             one_line(&item.reason)

@@ -36,7 +36,7 @@ use parley_proto::v1::inbox_client::InboxClient;
 use tonic::transport::{Channel, Endpoint};
 
 pub(crate) use groups::MAX_SUBSCRIBED_GROUPS;
-pub(crate) use types::{Delivery, Entry, GroupSubscriptionRequest, ReadPage};
+pub(crate) use types::{Entry, GroupSubscriptionRequest, ReadPage};
 
 use crate::api::error::RelayError;
 use crate::api::fingerprint::Fingerprint;

@@ -57,6 +57,8 @@ pub(crate) enum Key<'a> {
     Held(u64),
     /// A message waiting to be sent (the relay could not be reached), in the order written.
     Outbox(u64),
+    /// The tally of refused inbox deliveries, by cause (one record).
+    InboxRefusals,
 }
 
 /// A range of records scanned together, in key order.
@@ -106,6 +108,7 @@ mod kind {
     pub(super) const UNREAD: &[u8] = b"unread";
     pub(super) const HELD: &[u8] = b"held";
     pub(super) const OUTBOX: &[u8] = b"outbox";
+    pub(super) const INBOX_REFUSALS: &[u8] = b"inbox_refusals";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -141,6 +144,7 @@ impl Key<'_> {
             Key::Unread(idx) => (kind::UNREAD, None, Some(*idx)),
             Key::Held(idx) => (kind::HELD, None, Some(*idx)),
             Key::Outbox(idx) => (kind::OUTBOX, None, Some(*idx)),
+            Key::InboxRefusals => (kind::INBOX_REFUSALS, None, None),
         };
         Slot {
             kind,
@@ -180,6 +184,7 @@ impl Slot {
             kind::QUARANTINE,
             kind::ALERT,
             kind::PENDING_COMMIT,
+            kind::INBOX_REFUSALS,
         ]
         .contains(&self.kind)
     }

@@ -281,6 +281,22 @@ impl Store {
             .collect()
     }
 
+    /// The index of the first record of a range whose keys end in a u64, if any.
+    pub(crate) fn first_index(&self, prefix: Prefix<'_>) -> Result<Option<u64>, StoreError> {
+        let start = prefix.encode(&self.keys.vault);
+        match self.tree.scan_prefix(&start).next() {
+            None => Ok(None),
+            Some(item) => {
+                let (key, _) = item?;
+                let array: [u8; 8] = key
+                    .get(start.len()..)
+                    .and_then(|rest| rest.try_into().ok())
+                    .ok_or(StoreError::Corrupt("index key"))?;
+                Ok(Some(u64::from_be_bytes(array)))
+            }
+        }
+    }
+
     /// The index after the last record of a range whose keys end in a u64 (history, alerts).
     pub(crate) fn next_index(&self, prefix: Prefix<'_>) -> Result<u64, StoreError> {
         let start = prefix.encode(&self.keys.vault);
