@@ -78,7 +78,8 @@ pub(crate) async fn register(
     // The handle is ours now whatever happens next; a failed publish is retried by the
     // top-up at the next sync, so it must not make registration look failed.
     if let Err(e) = crate::keypackages::top_up_key_packages(&mut ctx).await {
-        tracing::warn!(error = %e, "could not publish KeyPackages; will retry at the next sync");
+        tracing::warn!(kind = %e.kind(), "could not publish KeyPackages; will retry at the next sync");
+        tracing::debug!(error = %e, "KeyPackages not published");
     }
     whoami(store)
 }

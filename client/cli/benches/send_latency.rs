@@ -34,6 +34,11 @@ impl Person {
     fn new(root: &Path, name: &str) -> Person {
         let passphrase_file = root.join(format!("{name}.pass"));
         std::fs::write(&passphrase_file, PASSPHRASE).unwrap();
+        std::fs::set_permissions(
+            &passphrase_file,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         Person {
             home: root.join(name),
             passphrase_file,

@@ -166,6 +166,7 @@ fn warn_weak(advice: &str) {
 }
 
 fn from_file(path: &std::path::Path, var: &str) -> Result<Secret, Failure> {
+    refuse_shared_file(path, var)?;
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|err| {
         Failure::new(format!(
             "cannot read the passphrase file {} (named by {var}): {err}",
@@ -175,6 +176,29 @@ fn from_file(path: &std::path::Path, var: &str) -> Result<Secret, Failure> {
     utf8(bytes, || {
         format!("the passphrase file {} (named by {var})", path.display())
     })
+}
+
+/// Like ssh with a private key: a passphrase file that other users of this computer may read
+/// is refused, since the passphrase in it is all that protects the folder.
+fn refuse_shared_file(path: &std::path::Path, var: &str) -> Result<(), Failure> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        // Reading it reports what is wrong with it.
+        return Ok(());
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "the passphrase file {} (named by {var}) can be read by other users of this computer \
+         (permissions {mode:03o}); it is not used",
+        path.display()
+    ))
+    .hint(format!(
+        "make it yours alone with: chmod 600 {}",
+        path.display()
+    )))
 }
 
 fn from_command(command: &str, flag: &str) -> Result<Secret, Failure> {

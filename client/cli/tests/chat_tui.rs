@@ -93,7 +93,7 @@ impl Scene {
         let relay = TestRelay::plaintext();
         let dir = TempDir::new().unwrap();
         let passphrase = dir.path().join("passphrase");
-        std::fs::write(&passphrase, "a long passphrase for tests\n").unwrap();
+        support::private_file(&passphrase, "a long passphrase for tests\n");
         let alice = dir.path().join("alice");
         let bob = dir.path().join("bob");
         parley(

@@ -37,7 +37,7 @@ fn passphrase_file() -> PathBuf {
     static FILE: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
     let dir = FILE.get_or_init(|| {
         let dir = TempDir::new().unwrap();
-        std::fs::write(dir.path().join("passphrase"), "open sesame, slowly\n").unwrap();
+        support::private_file(&dir.path().join("passphrase"), "open sesame, slowly\n");
         dir
     });
     dir.path().join("passphrase")
@@ -1013,4 +1013,44 @@ fn a_near_miss_of_a_contact_or_conversation_gets_a_did_you_mean() {
             run.stderr
         );
     }
+}
+
+#[test]
+fn a_passphrase_file_other_users_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let relay = TestRelay::plaintext();
+    let person = support::Person::new();
+    let file = person.passphrase_file();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let url = relay.url();
+    let refused = person
+        .run(&["init", "--relay", &url, "--handle", "alice"])
+        .fails_with(1);
+    assert!(
+        refused
+            .error_line()
+            .contains("can be read by other users of this computer (permissions 644)"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("chmod 600"), "{}", refused.stderr);
+    assert!(!person.home().exists(), "nothing was set up");
+    // Made private, the same file serves.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    person
+        .run(&["init", "--relay", &url, "--handle", "alice"])
+        .ok();
+}
+
+#[test]
+fn the_data_folder_and_its_key_file_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let relay = TestRelay::plaintext();
+    let person = support::Person::new();
+    person.init(&relay, "alice").ok();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&person.home()), 0o700, "the data folder");
+    // Everything below it is reachable only through it; the store's own folder is closed too.
+    assert_eq!(mode(&person.home().join("store")), 0o700, "the store");
+    assert_eq!(mode(&person.home().join("vault")), 0o600, "the key file");
 }

@@ -146,7 +146,7 @@ fn a_guided_init_asks_again_only_what_was_wrong() {
     assert_eq!(count(&screen, "Relay address"), 3, "{screen}");
 
     // The folder works with that passphrase, pinned to the relay's fingerprint.
-    std::fs::write(person.passphrase_file(), GOOD_PASSPHRASE).unwrap();
+    support::private_file(&person.passphrase_file(), GOOD_PASSPHRASE);
     let whoami = person.run(&["--json", "whoami"]).ok().stdout;
     assert!(whoami.contains("\"handle\":\"alice\""), "{whoami}");
     assert!(whoami.contains(&fingerprint), "{whoami}");

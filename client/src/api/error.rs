@@ -139,6 +139,17 @@ impl From<RelayError> for ClientError {
 }
 
 impl ClientError {
+    /// The variant's name alone (`KeyChanged`), for logs: error messages name people and
+    /// conversations, which stay out of logs above debug.
+    pub(crate) fn kind(&self) -> String {
+        let debug = format!("{self:?}");
+        debug
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Errors that say nothing about the data being processed: retrying later may succeed,
     /// so the input must not be marked as processed.
     pub(crate) fn is_transient(&self) -> bool {
@@ -256,4 +267,24 @@ pub enum StoreError {
     /// A background flush task was cancelled.
     #[error("writing to disk was interrupted")]
     Interrupted,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_of_an_error_names_nobody() {
+        let handle = Handle::parse("zanzibar-k").unwrap();
+        assert_eq!(ClientError::KeyChanged(handle.clone()).kind(), "KeyChanged");
+        assert_eq!(
+            ClientError::UnknownConversation("caucus-north".to_owned()).kind(),
+            "UnknownConversation"
+        );
+        assert_eq!(
+            ClientError::Crypto(CryptoError::DeliveryNotAuthentic(handle)).kind(),
+            "Crypto"
+        );
+        assert_eq!(ClientError::NotInitialized.kind(), "NotInitialized");
+    }
 }

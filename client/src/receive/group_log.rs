@@ -33,7 +33,8 @@ pub(crate) async fn sync_group_or_log(ctx: &mut Ctx<'_>, gid: &GroupId) -> Resul
     match sync_group(ctx, gid).await {
         Err(e @ (ClientError::RelayUnreachable(_) | ClientError::Store(_))) => Err(e),
         Err(e) => {
-            tracing::warn!(error = %e, "a group could not be synced");
+            tracing::warn!(kind = %e.kind(), "a group could not be synced");
+            tracing::debug!(error = %e, "group sync failed");
             Ok(())
         }
         Ok(()) => Ok(()),

@@ -127,7 +127,8 @@ impl Ctx<'_> {
         batch.put(Key::InboxRefusals, &refusals.tally)?;
         self.store.apply(batch).await?;
         for (cause, reason) in refusals.new {
-            self.alert_daily(cause, Alert::InboxRefused { reason }).await?;
+            self.alert_daily(cause, Alert::InboxRefused { reason })
+                .await?;
         }
         Ok(())
     }

@@ -213,7 +213,11 @@ async fn send_waiting(shared: Arc<Shared>) {
                         "outbox tried"
                     );
                 }
-                Err(error) => tracing::warn!(%error, "outbox not tried"),
+                // The error may name a person or a conversation: only at debug.
+                Err(error) => {
+                    tracing::warn!("outbox not tried");
+                    tracing::debug!(%error, "outbox not tried");
+                }
             }
         }
         tokio::time::sleep(OUTBOX_RETRY).await;

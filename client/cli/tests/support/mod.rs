@@ -101,6 +101,13 @@ pub(crate) fn parley_command() -> Command {
     command
 }
 
+/// Writes `contents` to a file only its owner may read, as a passphrase file must be.
+pub(crate) fn private_file(path: &Path, contents: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, contents).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 /// One person: a data folder and a file holding their passphrase, in one temp dir.
 pub(crate) struct Person {
     dir: TempDir,
@@ -109,11 +116,10 @@ pub(crate) struct Person {
 impl Person {
     pub(crate) fn new() -> Person {
         let dir = TempDir::new().unwrap();
-        std::fs::write(
-            dir.path().join("passphrase"),
+        private_file(
+            &dir.path().join("passphrase"),
             "correct horse battery staple\n",
-        )
-        .unwrap();
+        );
         Person { dir }
     }
 
@@ -126,10 +132,11 @@ impl Person {
         self.dir.path().join("passphrase")
     }
 
-    /// Writes a file in this person's temp dir and returns its path.
+    /// Writes a file (readable by its owner only, as passphrase files must be) in this
+    /// person's temp dir and returns its path.
     pub(crate) fn file(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.dir.path().join(name);
-        std::fs::write(&path, contents).unwrap();
+        private_file(&path, contents);
         path
     }
 

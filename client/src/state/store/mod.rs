@@ -151,7 +151,8 @@ impl Store {
             Some(record) => Some(unlock(&record, passphrase)?),
             None => None,
         };
-        std::fs::create_dir_all(home).map_err(StoreError::from)?;
+        make_private_dir(home).map_err(StoreError::from)?;
+        make_private_dir(&home.join("store")).map_err(StoreError::from)?;
         let db = sled::open(home.join("store"))?;
         let tree = db.open_tree(TREE)?;
         let keys = match keys {
@@ -461,3 +462,15 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
 
 #[cfg(test)]
 mod tests;
+
+/// Creates `dir` if needed and makes it its owner's alone (0700): the store's files are
+/// encrypted, but their number, sizes and times are nobody else's business either.
+fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
