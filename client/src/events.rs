@@ -73,7 +73,14 @@ async fn run(client: Arc<Shared>, tx: Events) {
                 if tx.send(Err(e)).await.is_err() {
                     return;
                 }
+                // No pushes (the relay's subscriptions may be taken by others): messages
+                // still arrive, by syncing before every new attempt, at least once per poll
+                // interval.
+                if sync_and_emit(&client, &tx).await.is_none() && tx.is_closed() {
+                    return;
+                }
                 wait(&tx, &mut backoff).await;
+                backoff = backoff.min(POLL_INTERVAL);
                 continue;
             }
         };

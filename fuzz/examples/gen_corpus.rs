@@ -332,7 +332,12 @@ fn main() {
         ),
         (
             "challenge",
-            req(2, &|| v1::ChallengeRequest {}.encode_to_vec()),
+            req(2, &|| {
+                v1::ChallengeRequest {
+                    handle: "alice".into(),
+                }
+                .encode_to_vec()
+            }),
         ),
         (
             "publish",

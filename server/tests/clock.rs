@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::groups::frame;
-use common::{access_key, challenge, fetch, group_auth_at, random, read_all_at, User};
+use common::{access_key, challenge_for, fetch, group_auth_at, random, read_all_at, User};
 use parley_crypto::access::AccessKey;
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::directory_client::DirectoryClient;
@@ -54,8 +54,8 @@ async fn a_challenge_is_accepted_until_its_ttl_and_refused_from_then_on() {
     let mut inbox = relay.inbox().await;
     let bob = User::new("bob");
     bob.register(&mut directory).await;
-    let early = challenge(&mut directory).await;
-    let late = challenge(&mut directory).await;
+    let early = challenge_for(&mut directory, "bob").await;
+    let late = challenge_for(&mut directory, "bob").await;
 
     // The last millisecond of their lifetime: spent now, a challenge is accepted.
     clock.advance(CHALLENGE_TTL - MS);
@@ -66,14 +66,12 @@ async fn a_challenge_is_accepted_until_its_ttl_and_refused_from_then_on() {
     let refused = inbox.fetch(fetch_with(&bob, late)).await.unwrap_err();
     assert_eq!(refused.code(), Code::Unauthenticated);
     assert!(
-        refused
-            .message()
-            .contains("unknown, expired or already used"),
+        refused.message().contains("unknown, expired, already used"),
         "{refused:?}"
     );
 
     // A challenge issued at the new time is good: only the old ones aged.
-    let fresh = challenge(&mut directory).await;
+    let fresh = challenge_for(&mut directory, "bob").await;
     inbox.fetch(fetch_with(&bob, fresh)).await.unwrap();
     relay.stop().await;
 }

@@ -81,7 +81,9 @@ impl Relay {
             .await
             .map_err(|e| e.to_string())?;
         DirectoryClient::new(channel.clone())
-            .challenge(ChallengeRequest {})
+            .challenge(ChallengeRequest {
+                handle: "alice".into(),
+            })
             .await
             .map_err(|e| e.to_string())?;
         Ok(channel)

@@ -103,7 +103,15 @@ async fn malformed_records_are_invalid_argument() {
 
 #[tokio::test]
 async fn each_key_package_is_claimed_at_most_once_then_last_resort() {
-    let mut relay = TestRelay::plaintext();
+    // 22 claims from one address: more than one source's share, which is not what this
+    // test is about (limits.rs is).
+    let mut relay = TestRelay::builder()
+        .plaintext()
+        .limits(parley_testkit::LimitsConfig {
+            key_package_claims_per_source_per_minute: 0,
+            ..parley_testkit::LimitsConfig::default()
+        })
+        .start();
     let mut directory = relay.directory().await;
     let alice = User::new("alice");
     alice.register(&mut directory).await;
@@ -202,14 +210,23 @@ async fn publishing_needs_the_owner_key_and_a_fresh_challenge() {
     };
 
     // Mallory signs for alice's handle with her own key.
-    let forged = mallory
-        .owner_auth(&mut directory, OwnerMethod::PublishKeyPackages, digest)
-        .await;
+    let challenge = common::challenge_for(&mut directory, "alice").await;
+    let forged = mallory.sign_owner(OwnerMethod::PublishKeyPackages, challenge, digest);
     let err = directory
         .publish_key_packages(request(forged))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
+
+    // A challenge she asked for her own handle does not sign alice's calls at all.
+    let own = mallory
+        .owner_auth(&mut directory, OwnerMethod::PublishKeyPackages, digest)
+        .await;
+    let err = directory
+        .publish_key_packages(request(own))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
 
     // A signature over a different body.
     let wrong_body = alice

@@ -170,7 +170,9 @@ async fn flood(
             .await;
         counts.count(&deposited);
         let challenge = directory
-            .challenge(parley_proto::v1::ChallengeRequest {})
+            .challenge(parley_proto::v1::ChallengeRequest {
+                handle: owner.handle.as_str().to_owned(),
+            })
             .await;
         counts.count(&challenge);
         let Ok(challenge) = challenge else { continue };

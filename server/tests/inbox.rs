@@ -110,7 +110,7 @@ async fn fetch_needs_the_owner_and_an_unused_challenge() {
     };
 
     // Eve signs a Fetch of bob's inbox with her own key: refused, and the challenge is spent.
-    let challenge = common::challenge(&mut directory).await;
+    let challenge = common::challenge_for(&mut directory, "bob").await;
     let forged = eve.sign_owner(OwnerMethod::Fetch, challenge, body::fetch(5));
     let err = inbox.fetch(fetch(forged)).await.unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);

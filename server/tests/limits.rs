@@ -49,10 +49,20 @@ async fn a_source_out_of_tokens_is_refused_and_other_sources_are_not() {
         .start();
     let mut flooder = relay.directory_from(FLOODER).await;
     for _ in 0..5 {
-        flooder.challenge(ChallengeRequest {}).await.unwrap();
+        flooder
+            .challenge(ChallengeRequest {
+                handle: "alice".into(),
+            })
+            .await
+            .unwrap();
     }
     let started = Instant::now();
-    let refused = flooder.challenge(ChallengeRequest {}).await.unwrap_err();
+    let refused = flooder
+        .challenge(ChallengeRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), Code::ResourceExhausted);
     assert!(refused.message().contains("too many requests"));
     // The refusal was held (the default 250 ms), slowing a client that retries at once.
@@ -60,17 +70,32 @@ async fn a_source_out_of_tokens_is_refused_and_other_sources_are_not() {
     // A new connection from the same address shares its bucket.
     let mut again = relay.directory_from(FLOODER).await;
     assert_eq!(
-        code(again.challenge(ChallengeRequest {}).await),
+        code(
+            again
+                .challenge(ChallengeRequest {
+                    handle: "alice".into(),
+                })
+                .await
+        ),
         Code::ResourceExhausted
     );
     // Another address has its own bucket.
     let mut calm = relay.directory_from(CALM).await;
     for _ in 0..5 {
-        calm.challenge(ChallengeRequest {}).await.unwrap();
+        calm.challenge(ChallengeRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap();
     }
     // The bucket refills at its rate.
     clock.advance(Duration::from_millis(1000));
-    flooder.challenge(ChallengeRequest {}).await.unwrap();
+    flooder
+        .challenge(ChallengeRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap();
     relay.stop().await;
 }
 
@@ -296,13 +321,21 @@ async fn streams_per_connection_are_capped_and_other_connections_are_not() {
     }
     // A third call on that connection waits for a free stream...
     let mut third = parley_proto::v1::directory_client::DirectoryClient::new(capped.clone());
-    let waiting = tokio::spawn(async move { third.challenge(ChallengeRequest {}).await });
+    let waiting = tokio::spawn(async move {
+        third
+            .challenge(ChallengeRequest {
+                handle: "alice".into(),
+            })
+            .await
+    });
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!waiting.is_finished(), "the third stream was not held back");
     // ...while another connection is served at once.
     tokio::time::timeout(
         Duration::from_secs(2),
-        directory.challenge(ChallengeRequest {}),
+        directory.challenge(ChallengeRequest {
+            handle: "alice".into(),
+        }),
     )
     .await
     .expect("another connection was held back")

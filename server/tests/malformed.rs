@@ -194,7 +194,7 @@ async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
         ),
         invalid
     );
-    let challenge = common::challenge(&mut directory).await;
+    let challenge = common::challenge_for(&mut directory, "alice").await;
     let err = directory
         .publish_key_packages(publish(
             vec![vec![1; 256]],
@@ -230,7 +230,7 @@ async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
     assert_eq!(code(inbox.fetch(fetch(0, None)).await), invalid);
     assert_eq!(code(inbox.fetch(fetch(501, fine())).await), invalid);
     assert_eq!(code(inbox.fetch(fetch(0, fine())).await), invalid);
-    let challenge = common::challenge(&mut directory).await;
+    let challenge = common::challenge_for(&mut directory, "alice").await;
     assert_eq!(
         code(inbox.fetch(fetch(0, Some(bad_owner_auth(challenge)))).await),
         denied
@@ -247,7 +247,7 @@ async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
         code(inbox.ack(ack((0..501).collect(), fine())).await),
         invalid
     );
-    let challenge = common::challenge(&mut directory).await;
+    let challenge = common::challenge_for(&mut directory, "alice").await;
     assert_eq!(
         code(
             inbox
@@ -267,7 +267,7 @@ async fn every_rpc_refuses_malformed_input_and_the_relay_keeps_serving() {
     };
     assert_eq!(code(inbox.subscribe(sub(None)).await), invalid);
     assert_eq!(code(inbox.subscribe(sub(fine())).await), invalid);
-    let challenge = common::challenge(&mut directory).await;
+    let challenge = common::challenge_for(&mut directory, "alice").await;
     assert_eq!(
         code(inbox.subscribe(sub(Some(bad_owner_auth(challenge)))).await),
         denied

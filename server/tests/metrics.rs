@@ -197,7 +197,13 @@ async fn metrics_move_with_traffic_and_parse() {
     let mut flooder = relay.directory_from(FLOODER).await;
     let mut refused = 0;
     for _ in 0..60 {
-        if flooder.challenge(ChallengeRequest {}).await.is_err() {
+        if flooder
+            .challenge(ChallengeRequest {
+                handle: "alice".into(),
+            })
+            .await
+            .is_err()
+        {
             refused += 1;
         }
     }

@@ -38,7 +38,7 @@ async fn sign_owner(
 async fn assert_alive(raw: &Raw, member: &RawMember) {
     let record = member.lookup(&member.handle).await;
     assert_eq!(record.record().handle, member.handle);
-    assert_eq!(raw.challenge().await.len(), 32);
+    assert_eq!(raw.challenge(&member.handle).await.len(), 32);
 }
 
 fn random_group() -> ([u8; 32], AccessKey) {
@@ -155,12 +155,16 @@ async fn directory_rejects_malformed_input() {
 
     // Challenge takes nothing; two are never equal.
     let c1 = dir
-        .challenge(ChallengeRequest {})
+        .challenge(ChallengeRequest {
+            handle: "alice".into(),
+        })
         .await
         .unwrap()
         .into_inner();
     let c2 = dir
-        .challenge(ChallengeRequest {})
+        .challenge(ChallengeRequest {
+            handle: "alice".into(),
+        })
         .await
         .unwrap()
         .into_inner();

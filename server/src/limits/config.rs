@@ -55,6 +55,16 @@ pub struct LimitsConfig {
     /// Open Subscribe streams (inbox and groups) over all clients; further Subscribe calls
     /// fail with RESOURCE_EXHAUSTED until one closes. Default 10000.
     pub max_subscriptions: u32,
+    /// Open Subscribe streams from one source address, so that a few sources cannot take
+    /// every slot of `max_subscriptions`. A client with its event stream running holds
+    /// `1 + G` (G groups, at most 256); clients behind one NAT share the address. 0: no
+    /// share. Default 1000.
+    pub max_subscriptions_per_source: u32,
+    /// Owner-auth challenges one source address may be issued within two minutes (each
+    /// owner call takes one), so that a few sources cannot take the relay's 100000; beyond
+    /// it, RESOURCE_EXHAUSTED for that source only. Clients behind one NAT share it. 0: no
+    /// share. Default 3000.
+    pub challenges_per_source: u32,
     /// Largest request message the relay decodes, in bytes; bigger ones fail with OUT_OF_RANGE
     /// before they are parsed. Envelopes and group messages are at most 1 MiB, so values below
     /// about 1.1 MiB refuse some valid messages. 16384 to 67108864. Default 2097152 (2 MiB).
@@ -100,6 +110,8 @@ impl Default for LimitsConfig {
             key_package_claim_source_burst: 20,
             max_concurrent_streams: 100,
             max_subscriptions: 10_000,
+            max_subscriptions_per_source: 1000,
+            challenges_per_source: 3000,
             max_message_bytes: 2 << 20,
             request_timeout_secs: 30,
             retention_secs: 21 * 24 * 60 * 60,

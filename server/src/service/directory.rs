@@ -73,12 +73,18 @@ impl Directory for DirectoryService {
 
     async fn challenge(
         &self,
-        _request: Request<ChallengeRequest>,
+        request: Request<ChallengeRequest>,
     ) -> Result<Response<ChallengeResponse>, Status> {
-        let challenge = self.state.challenges.issue().map_err(|_| {
-            self.state.metrics.rejected(Rejection::Challenges);
-            Status::resource_exhausted("too many outstanding challenges, try again later")
-        })?;
+        let source = limits::source_of(request.remote_addr());
+        let handle = limits::handle("handle", &request.get_ref().handle)?;
+        let challenge = self
+            .state
+            .challenges
+            .issue(source, &handle)
+            .map_err(|exhausted| {
+                self.state.metrics.rejected(Rejection::Challenges);
+                Status::resource_exhausted(exhausted.to_string())
+            })?;
         Ok(Response::new(ChallengeResponse {
             challenge: challenge.to_vec(),
         }))

@@ -5,6 +5,8 @@
 //! the signature is wrong all get one answer, [`refused`]. Only the clock check comes first,
 //! and it does not look at the group at all.
 
+use std::net::IpAddr;
+
 use parley_crypto::access::{AccessKey, AccessPublicKey};
 use parley_crypto::auth::{group_transcript, GroupMethod, NONCE_LEN};
 use parley_proto::v1::GroupAuth;
@@ -34,16 +36,24 @@ pub(super) struct GroupProof {
     timestamp_ms: u64,
     nonce: [u8; NONCE_LEN],
     signature: [u8; SIGNATURE_LEN],
+    /// Where the request came from: its transcript counts against that source's share of
+    /// the replay cache.
+    source: IpAddr,
 }
 
 impl GroupProof {
-    /// Checks the sizes of the auth field named `field`.
-    pub(super) fn parse(field: &str, auth: Option<&GroupAuth>) -> Result<GroupProof, InvalidField> {
+    /// Checks the sizes of the auth field named `field` of a request from `source`.
+    pub(super) fn parse(
+        field: &str,
+        auth: Option<&GroupAuth>,
+        source: IpAddr,
+    ) -> Result<GroupProof, InvalidField> {
         let auth = limits::present(field, auth)?;
         Ok(GroupProof {
             timestamp_ms: auth.timestamp_ms,
             nonce: limits::exact(&format!("{field}.nonce"), &auth.nonce)?,
             signature: limits::exact(&format!("{field}.signature"), &auth.signature)?,
+            source,
         })
     }
 }
@@ -100,7 +110,7 @@ impl RelayState {
             Some(stored) if verified => stored,
             _ => return Err(refused()),
         };
-        self.check_not_replayed(&transcript)?;
+        self.check_not_replayed(&transcript, proof.source)?;
         Ok(stored)
     }
 
@@ -125,7 +135,7 @@ impl RelayState {
         access_key
             .verify(&transcript, &proof.signature)
             .map_err(|_| refused())?;
-        self.check_not_replayed(&transcript)
+        self.check_not_replayed(&transcript, proof.source)
     }
 
     /// Refuses a timestamp too far from the relay clock. It depends on nothing stored, so it
@@ -140,14 +150,17 @@ impl RelayState {
     }
 
     /// Records an authenticated transcript, refusing one accepted before.
-    fn check_not_replayed(&self, transcript: &[u8]) -> Result<(), Status> {
+    fn check_not_replayed(&self, transcript: &[u8], source: IpAddr) -> Result<(), Status> {
         // Keyed on the whole transcript, so a replay is refused whatever signature bytes it
         // carries.
         let digest: [u8; 32] = Sha256::digest(transcript).into();
         self.replay
-            .check_and_insert(digest)
+            .check_and_insert(digest, source)
             .map_err(|error| match error {
                 ReplayError::Replayed => Status::permission_denied("request replayed"),
+                ReplayError::SourceFull => Status::resource_exhausted(
+                    "too many recent group requests from this address, try again later",
+                ),
                 _ => Status::resource_exhausted("too many recent group requests, try again later"),
             })
     }

@@ -138,10 +138,23 @@ impl Groups for GroupsService {
         &self,
         request: Request<CreateGroupRequest>,
     ) -> Result<Response<CreateGroupResponse>, Status> {
+        let source = limits::source_of(request.remote_addr());
         let request = request.into_inner();
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
         let (key, public) = access_key("access_key", &request.access_key)?;
-        let proof = GroupProof::parse("auth", request.auth.as_ref())?;
+        let proof = GroupProof::parse("auth", request.auth.as_ref(), source)?;
+        // A taken id is refused before the request is authenticated and remembered against
+        // replay, so that Creates of existing groups fill no cache. (Whether an id is taken
+        // is no secret: a Create with it tells anyone.)
+        if self
+            .state
+            .store
+            .epoch_key(&group_id, 0)
+            .map_err(status::storage)?
+            .is_some()
+        {
+            return Err(Status::already_exists("group_id is already taken"));
+        }
         self.state
             .authenticate_create(&group_id, &public, &proof, &body::create(&key))?;
         match self
@@ -157,10 +170,11 @@ impl Groups for GroupsService {
     }
 
     async fn post(&self, request: Request<PostRequest>) -> Result<Response<PostResponse>, Status> {
+        let source = limits::source_of(request.remote_addr());
         let request = request.into_inner();
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
         limits::padded("message", &request.message, MAX_MESSAGE_LEN)?;
-        let proof = GroupProof::parse("auth", request.auth.as_ref())?;
+        let proof = GroupProof::parse("auth", request.auth.as_ref(), source)?;
         let seq = self
             .state
             .append(
@@ -179,11 +193,12 @@ impl Groups for GroupsService {
         &self,
         request: Request<CommitRequest>,
     ) -> Result<Response<CommitResponse>, Status> {
+        let source = limits::source_of(request.remote_addr());
         let request = request.into_inner();
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
         limits::padded("message", &request.message, MAX_MESSAGE_LEN)?;
         let (next_key, _) = access_key("next_access_key", &request.next_access_key)?;
-        let proof = GroupProof::parse("auth", request.auth.as_ref())?;
+        let proof = GroupProof::parse("auth", request.auth.as_ref(), source)?;
         let seq = self
             .state
             .append(
@@ -199,10 +214,11 @@ impl Groups for GroupsService {
     }
 
     async fn read(&self, request: Request<ReadRequest>) -> Result<Response<ReadResponse>, Status> {
+        let source = limits::source_of(request.remote_addr());
         let request = request.into_inner();
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
         let limit = limits::batch_limit("limit", request.limit)?;
-        let proof = GroupProof::parse("auth", request.auth.as_ref())?;
+        let proof = GroupProof::parse("auth", request.auth.as_ref(), source)?;
         let key = self.state.authenticate_group(
             GroupMethod::Read,
             &group_id,
@@ -246,13 +262,14 @@ impl Groups for GroupsService {
         &self,
         request: Request<SubscribeGroupsRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let source = limits::source_of(request.remote_addr());
         let request = request.into_inner();
         limits::count("groups", request.groups.len(), 1, MAX_SUBSCRIPTIONS)?;
         let mut checked = Vec::with_capacity(request.groups.len());
         for (i, sub) in request.groups.iter().enumerate() {
             let group_id =
                 limits::exact::<ID_LEN>(&format!("groups[{i}].group_id"), &sub.group_id)?;
-            let proof = GroupProof::parse(&format!("groups[{i}].auth"), sub.auth.as_ref())?;
+            let proof = GroupProof::parse(&format!("groups[{i}].auth"), sub.auth.as_ref(), source)?;
             checked.push((group_id, sub.epoch, proof));
         }
         let mut watched = HashSet::new();
@@ -277,7 +294,7 @@ impl Groups for GroupsService {
                 ));
             }
         }
-        let slot = self.state.subscriptions.open(Kind::Group)?;
+        let slot = self.state.subscriptions.open(Kind::Group, source)?;
         let notices = epoch_notices::notices(watches).map(move |notice| {
             // The slot lives as long as the stream.
             let _open = &slot;

@@ -133,12 +133,13 @@ impl Inbox for InboxService {
         &self,
         request: Request<SubscribeInboxRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let source = limits::source_of(request.remote_addr());
         let request = request.into_inner();
         let handle = limits::handle("handle", &request.handle)?;
         let proof = OwnerProof::parse(request.auth.as_ref())?;
         self.state
             .verify_owner(OwnerMethod::SubscribeInbox, &handle, &proof, &body::empty())?;
-        let slot = self.state.subscriptions.open(Kind::Inbox)?;
+        let slot = self.state.subscriptions.open(Kind::Inbox, source)?;
         // Subscribe before the first read, so a deposit landing in between still wakes us.
         let wake = self.state.inbox_wakeups.subscribe(&handle);
         let cursor = Cursor {

@@ -73,7 +73,10 @@ impl RelayState {
         let metrics = store.metrics();
         Arc::new(RelayState {
             store,
-            challenges: Challenges::new(clock.clone()),
+            challenges: Challenges::new(
+                clock.clone(),
+                usize::try_from(limits.challenges_per_source).unwrap_or(usize::MAX),
+            ),
             replay: ReplayCache::new(clock.clone()),
             decoy: Decoy::new(),
             inbox_wakeups: Notifier::new(),
@@ -97,7 +100,11 @@ impl RelayState {
                 limits.key_package_claim_source_burst,
                 clock.clone(),
             ),
-            subscriptions: Subscriptions::new(limits.max_subscriptions, metrics.clone()),
+            subscriptions: Subscriptions::new(
+                limits.max_subscriptions,
+                limits.max_subscriptions_per_source,
+                metrics.clone(),
+            ),
             tarpit: Tarpit::new(limits.refusal_delay()),
             metrics,
             clock,

@@ -39,9 +39,9 @@ impl RelayState {
         proof: &OwnerProof,
         body_digest: &[u8; 32],
     ) -> Result<(), Status> {
-        if !self.challenges.consume(&proof.challenge) {
+        if !self.challenges.consume(&proof.challenge, handle) {
             return Err(Status::unauthenticated(
-                "auth.challenge is unknown, expired or already used",
+                "auth.challenge is unknown, expired, already used or for another handle",
             ));
         }
         let record = self

@@ -22,7 +22,7 @@ use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::{AckRequest, Delivery, FetchRequest, GroupAuth, ReadRequest};
 // Not every test binary uses each of these.
 #[allow(unused_imports)]
-pub use parley_testkit::{challenge, now_ms, TestUser as User};
+pub use parley_testkit::{challenge_for, now_ms, TestUser as User};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use tonic::transport::Channel;

@@ -64,7 +64,9 @@ impl RelayProcess {
             }
             if let Ok(channel) = self.try_channel().await {
                 if DirectoryClient::new(channel)
-                    .challenge(ChallengeRequest {})
+                    .challenge(ChallengeRequest {
+                        handle: "alice".into(),
+                    })
                     .await
                     .is_ok()
                 {

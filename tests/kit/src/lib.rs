@@ -43,4 +43,4 @@ pub use parley_relay::LimitsConfig;
 pub use recorder::{ConnectionLog, ConnectionRecorder, Touch};
 pub use relay::TestRelay;
 pub use socks::{ProxiedConnection, SocksProxy};
-pub use user::{challenge, TestUser};
+pub use user::{challenge_for, TestUser};

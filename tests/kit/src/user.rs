@@ -63,7 +63,7 @@ impl TestUser {
         method: OwnerMethod,
         body_digest: [u8; 32],
     ) -> OwnerAuth {
-        let challenge = challenge(directory).await;
+        let challenge = challenge_for(directory, self.handle.as_str()).await;
         self.sign_owner(method, challenge, body_digest)
     }
 
@@ -119,10 +119,12 @@ impl TestUser {
     }
 }
 
-/// A fresh owner-auth challenge from the relay.
-pub async fn challenge(directory: &mut DirectoryClient<Channel>) -> [u8; 32] {
+/// A fresh owner-auth challenge from the relay, for `handle`'s owner calls.
+pub async fn challenge_for(directory: &mut DirectoryClient<Channel>, handle: &str) -> [u8; 32] {
     directory
-        .challenge(ChallengeRequest {})
+        .challenge(ChallengeRequest {
+            handle: handle.to_owned(),
+        })
         .await
         .expect("the relay hands out a challenge")
         .into_inner()

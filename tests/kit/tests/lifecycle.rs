@@ -74,7 +74,17 @@ fn a_synchronous_test_stops_a_relay_and_its_port_closes() {
 async fn stop_completes_while_the_tests_own_clients_are_connected() {
     let mut relay = TestRelay::start();
     let mut directory = relay.directory().await;
-    directory.challenge(ChallengeRequest {}).await.unwrap();
+    directory
+        .challenge(ChallengeRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap();
     relay.stop().await;
-    assert!(directory.challenge(ChallengeRequest {}).await.is_err());
+    assert!(directory
+        .challenge(ChallengeRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .is_err());
 }

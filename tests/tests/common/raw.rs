@@ -42,12 +42,14 @@ impl Raw {
         }
     }
 
-    /// A fresh challenge from the relay.
-    pub(crate) async fn challenge(&self) -> [u8; 32] {
+    /// A fresh challenge from the relay, for `handle`'s owner calls.
+    pub(crate) async fn challenge(&self, handle: &Handle) -> [u8; 32] {
         let c = self
             .directory
             .clone()
-            .challenge(ChallengeRequest {})
+            .challenge(ChallengeRequest {
+                handle: handle.as_str().to_owned(),
+            })
             .await
             .unwrap()
             .into_inner()
@@ -64,7 +66,7 @@ pub(crate) async fn owner_auth(
     method: OwnerMethod,
     digest: &[u8; 32],
 ) -> OwnerAuth {
-    let challenge = raw.challenge().await;
+    let challenge = raw.challenge(handle).await;
     let transcript = auth::owner_transcript(method, handle, &challenge, digest);
     OwnerAuth {
         challenge: challenge.to_vec(),

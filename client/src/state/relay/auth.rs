@@ -29,7 +29,9 @@ impl RelayConnection {
         body_digest: &[u8; 32],
     ) -> Result<proto::OwnerAuth, RelayError> {
         let response = DirectoryClient::new(self.channel.clone())
-            .challenge(proto::ChallengeRequest {})
+            .challenge(proto::ChallengeRequest {
+                handle: handle.as_str().to_owned(),
+            })
             .await?
             .into_inner();
         let challenge = exact_32("relay challenge", &response.challenge)?;
