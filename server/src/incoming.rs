@@ -1,11 +1,16 @@
 //! Accepting connections: TCP, then (unless plaintext) the TLS handshake, off the accept path.
+//! A source address may hold only its share of connections at once (`max_connections_per_source`):
+//! one over it is closed as soon as it is accepted, before any handshake work.
 //!
 //! The relay terminates TLS itself rather than through tonic so that its certificate can be
 //! swapped at run time ([`crate::tls_reload`]). Each handshake runs in its own task with a
 //! deadline, so a slow or failing client never holds up the others.
 
+use std::collections::HashMap;
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -25,20 +30,27 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Connections accepted but not yet taken by the server.
 const QUEUE: usize = 64;
 
-/// One client connection, with or without TLS.
+/// One client connection, with or without TLS, holding its source's connection slot.
 #[derive(Debug)]
-pub(crate) enum Connection {
+pub(crate) struct Connection {
+    io: Io,
+    _slot: SourceSlot,
+}
+
+/// The bytes of a connection.
+#[derive(Debug)]
+enum Io {
     /// Plaintext (loopback only).
     Plain(TcpStream),
     /// TLS over TCP.
     Tls(Box<TlsStream<TcpStream>>),
 }
 
-impl Connection {
+impl Io {
     fn tcp(&self) -> &TcpStream {
         match self {
-            Connection::Plain(tcp) => tcp,
-            Connection::Tls(tls) => tls.get_ref().0,
+            Io::Plain(tcp) => tcp,
+            Io::Tls(tls) => tls.get_ref().0,
         }
     }
 }
@@ -47,7 +59,53 @@ impl Connected for Connection {
     type ConnectInfo = TcpConnectInfo;
 
     fn connect_info(&self) -> TcpConnectInfo {
-        self.tcp().connect_info()
+        self.io.tcp().connect_info()
+    }
+}
+
+/// Open connections per source address, against a share.
+#[derive(Debug, Clone)]
+struct SourceSlots {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    max_per_source: usize,
+}
+
+/// One connection's place in its source's share; freed when the connection is dropped.
+#[derive(Debug)]
+struct SourceSlot {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    source: IpAddr,
+}
+
+impl SourceSlots {
+    /// A slot for a connection from `peer`, or `None` when its source holds its share (0:
+    /// no share).
+    fn take(&self, peer: SocketAddr) -> Option<SourceSlot> {
+        let source = crate::limits::source_of(Some(peer));
+        // Every mutation is one call on the map, so a poisoned lock still holds a
+        // consistent count.
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = open.entry(source).or_insert(0);
+        if self.max_per_source > 0 && *held >= self.max_per_source {
+            return None;
+        }
+        *held += 1;
+        Some(SourceSlot {
+            open: self.open.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(held) = open.get_mut(&self.source) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                open.remove(&self.source);
+            }
+        }
     }
 }
 
@@ -57,10 +115,7 @@ impl AsyncRead for Connection {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Connection::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Connection::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
-        }
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
     }
 }
 
@@ -70,23 +125,66 @@ impl AsyncWrite for Connection {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Connection::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Connection::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+            Io::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Connection::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Connection::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+            Io::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Connection::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
-            Connection::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
+            Io::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
         }
     }
 
@@ -96,15 +194,15 @@ impl AsyncWrite for Connection {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Connection::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
-            Connection::Tls(tls) => Pin::new(tls.as_mut()).poll_write_vectored(cx, bufs),
+            Io::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
+            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
-            Connection::Plain(tcp) => tcp.is_write_vectored(),
-            Connection::Tls(tls) => tls.is_write_vectored(),
+            Io::Plain(tcp) => tcp.is_write_vectored(),
+            Io::Tls(tls) => tls.is_write_vectored(),
         }
     }
 }
@@ -115,15 +213,21 @@ impl AsyncWrite for Connection {
 pub(crate) fn incoming(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
+    max_per_source: usize,
 ) -> impl Stream<Item = Result<Connection, io::Error>> + Send + 'static {
     let (tx, rx) = mpsc::channel(QUEUE);
-    tokio::spawn(accept_loop(listener, tls, tx));
+    let slots = SourceSlots {
+        open: Arc::new(Mutex::new(HashMap::new())),
+        max_per_source,
+    };
+    tokio::spawn(accept_loop(listener, tls, slots, tx));
     ReceiverStream::new(rx)
 }
 
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
+    slots: SourceSlots,
     tx: mpsc::Sender<Result<Connection, io::Error>>,
 ) {
     loop {
@@ -131,19 +235,28 @@ async fn accept_loop(
             () = tx.closed() => return,
             accepted = listener.accept() => accepted,
         };
-        let tcp = match accepted {
-            Ok((tcp, _peer)) => tcp,
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(%error, "accepting a connection failed");
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
+        let Some(slot) = slots.take(peer) else {
+            // Dropping it closes it: the source holds its share already.
+            tracing::debug!("a connection over its source's share was closed");
+            continue;
+        };
         // Small request/response exchanges; Nagle would only add latency.
         let _ = tcp.set_nodelay(true);
         match &tls {
             None => {
-                if tx.send(Ok(Connection::Plain(tcp))).await.is_err() {
+                let connection = Connection {
+                    io: Io::Plain(tcp),
+                    _slot: slot,
+                };
+                if tx.send(Ok(connection)).await.is_err() {
                     return;
                 }
             }
@@ -153,7 +266,11 @@ async fn accept_loop(
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(stream)) => {
-                            let _ = tx.send(Ok(Connection::Tls(Box::new(stream)))).await;
+                            let connection = Connection {
+                                io: Io::Tls(Box::new(stream)),
+                                _slot: slot,
+                            };
+                            let _ = tx.send(Ok(connection)).await;
                         }
                         Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
                         Err(_) => tracing::debug!("TLS handshake timed out"),

@@ -130,7 +130,11 @@ impl Relay {
             .add_service(service::directory_server(&state))
             .add_service(service::inbox_server(&state))
             .add_service(service::groups_server(&state));
-        let incoming = incoming::incoming(listener, acceptor);
+        let incoming = incoming::incoming(
+            listener,
+            acceptor,
+            usize::try_from(self.limits.max_connections_per_source).unwrap_or(usize::MAX),
+        );
         let grace = self.shutdown_grace;
         tracing::info!(tls = self.tls.is_some(), "relay serving");
         router

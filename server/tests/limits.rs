@@ -843,3 +843,41 @@ fn unusable_limits_are_refused_at_open() {
     assert!(matches!(error, RelayError::Limits(_)));
     assert!(error.to_string().contains("max_concurrent_streams"));
 }
+
+#[tokio::test]
+async fn connections_per_source_are_capped_and_other_sources_are_not() {
+    let mut relay = limited(LimitsConfig {
+        max_connections_per_source: 3,
+        ..generous()
+    });
+    let lookup = || LookupRequest {
+        handle: "nobody".into(),
+    };
+    // Three connections from the flooder's address, each used (so each is accepted).
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut directory = relay.directory_from(FLOODER).await;
+        assert_eq!(code(directory.lookup(lookup()).await), Code::NotFound);
+        held.push(directory);
+    }
+    // A fourth is closed as soon as it is accepted.
+    let fourth = tonic::transport::Endpoint::from_shared(format!("http://{}", relay.addr()))
+        .unwrap()
+        .local_address(Some(FLOODER))
+        .connect()
+        .await;
+    let refused = match fourth {
+        Err(_) => true,
+        Ok(channel) => DirectoryClient::new(channel).lookup(lookup()).await.is_err(),
+    };
+    assert!(refused, "a fourth connection from one source was served");
+    // Another source is served as before.
+    let mut calm = relay.directory_from(CALM).await;
+    assert_eq!(code(calm.lookup(lookup()).await), Code::NotFound);
+    // Once one of the three closes, the source may connect again.
+    held.pop();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = relay.directory_from(FLOODER).await;
+    assert_eq!(code(again.lookup(lookup()).await), Code::NotFound);
+    relay.stop().await;
+}

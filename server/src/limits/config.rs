@@ -65,6 +65,11 @@ pub struct LimitsConfig {
     /// it, RESOURCE_EXHAUSTED for that source only. Clients behind one NAT share it. 0: no
     /// share. Default 3000.
     pub challenges_per_source: u32,
+    /// Connections one source address may hold open at once; one more is closed as soon as
+    /// it is accepted. A client holds one per group it is subscribed to plus two (at most
+    /// 258) and short-lived ones for deposits, claims and lookups; clients behind one NAT
+    /// share it. 0: no share. Default 1024.
+    pub max_connections_per_source: u32,
     /// Largest request message the relay decodes, in bytes; bigger ones fail with OUT_OF_RANGE
     /// before they are parsed. Envelopes and group messages are at most 1 MiB, so values below
     /// about 1.1 MiB refuse some valid messages. 16384 to 67108864. Default 2097152 (2 MiB).
@@ -112,6 +117,7 @@ impl Default for LimitsConfig {
             max_subscriptions: 10_000,
             max_subscriptions_per_source: 1000,
             challenges_per_source: 3000,
+            max_connections_per_source: 1024,
             max_message_bytes: 2 << 20,
             request_timeout_secs: 30,
             retention_secs: 21 * 24 * 60 * 60,
