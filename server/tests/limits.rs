@@ -868,7 +868,10 @@ async fn connections_per_source_are_capped_and_other_sources_are_not() {
         .await;
     let refused = match fourth {
         Err(_) => true,
-        Ok(channel) => DirectoryClient::new(channel).lookup(lookup()).await.is_err(),
+        Ok(channel) => DirectoryClient::new(channel)
+            .lookup(lookup())
+            .await
+            .is_err(),
     };
     assert!(refused, "a fourth connection from one source was served");
     // Another source is served as before.

@@ -86,6 +86,13 @@ pub enum Alert {
         /// Our handle.
         handle: Handle,
     },
+    /// A conversation moved to an epoch we cannot follow: a change to it (a commit some
+    /// member sent) could not be processed, so nothing more can be sent or read there. Raised
+    /// once per conversation and epoch.
+    RoomStuck {
+        /// The conversation's local name.
+        conversation: String,
+    },
     /// An alert recorded by an earlier version of Parley, as it was worded then.
     Earlier {
         /// The words.
@@ -147,6 +154,12 @@ impl fmt::Display for Alert {
                 f,
                 "the relay no longer accepts your key for the handle {handle}: it was released \
                  and may belong to someone else now; new invitations cannot reach you"
+            ),
+            Alert::RoomStuck { conversation } => write!(
+                f,
+                "{conversation} is stuck: a change one of its members sent could not be \
+                 processed, so nothing more can be sent or read there; the relay cannot tell \
+                 us who sent it. Start a new group with the members you trust"
             ),
             Alert::Earlier { text } => f.write_str(text),
         }

@@ -58,6 +58,7 @@ pub(crate) async fn sync_group(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), C
             if page.current_epoch != epoch {
                 // A commit we could not process (refused or undecryptable) left us behind.
                 tracing::warn!(epoch, current = page.current_epoch, "group is ahead of us");
+                report_stuck(ctx, gid, epoch).await?;
             }
             return Ok(());
         }
@@ -379,5 +380,24 @@ pub(crate) async fn skip_seen_entry(
     if let Some(message) = message {
         ctx.events.push(Event::Message(message));
     }
+    Ok(())
+}
+
+/// Tells the user, once per group and epoch, that the group moved on without us: its log
+/// holds nothing more we can read at our epoch, yet the relay is at a later one.
+async fn report_stuck(ctx: &mut Ctx<'_>, gid: &GroupId, epoch: u64) -> Result<(), ClientError> {
+    let Some(conv) = ctx.conversation_of(gid)? else {
+        return Ok(());
+    };
+    let marker =
+        crate::state::alerts::marker(&["room stuck", &hex::encode(gid), &epoch.to_string()]);
+    if ctx.store.seen(&marker)? {
+        return Ok(());
+    }
+    let mut batch = StoreBatch::default();
+    batch.mark_seen(&marker);
+    ctx.store.apply(batch).await?;
+    let conversation = ctx.display_name(&conv)?;
+    ctx.alert(Alert::RoomStuck { conversation }).await;
     Ok(())
 }
