@@ -193,6 +193,22 @@ impl Client {
         .await)
     }
 
+    /// Starts a group again when it cannot go on (see [`Alert::RoomStuck`](crate::Alert)):
+    /// a new group with its members as we know them, less us and `without`, each checked
+    /// against the pins like any new group's, under the same title. The new group is told
+    /// what it replaces; our own old group is renamed `title (old)` and the new one takes its
+    /// name. Returns the new group.
+    pub async fn recreate_group(
+        &self,
+        group: &ConversationId,
+        without: &[Handle],
+    ) -> Result<ConversationId, ClientError> {
+        with_ctx!(self, |ctx| crate::send::recreate::recreate_group(
+            &mut ctx, group, without
+        )
+        .await)
+    }
+
     /// Fetches and processes everything new: unfinished commits, the inbox, deliveries held
     /// until a key decision, every group we are in, 1:1s to close, the KeyPackage top-up.
     /// Returns everything it processed; each entry is reported once, by a sync or by

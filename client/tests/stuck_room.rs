@@ -1,6 +1,7 @@
 //! A member who sends a commit nobody can process (garbage under a valid access key, which
 //! the relay cannot tell from a real commit) moves the group to an epoch the others cannot
-//! follow. They are told, once, with an alert, instead of a line in a log.
+//! follow. They are told, once, with an alert, instead of a line in a log, and a member
+//! starts the room again without the culprit, who then reads nothing of it.
 
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -103,4 +104,94 @@ async fn a_garbage_commit_is_reported_once_as_a_stuck_room() {
         .send_text(&to(&alice, "summit").await, "anyone?")
         .await
         .is_err());
+
+    // Removing her is no way out: the room cannot take another change...
+    assert!(alice
+        .remove_member(&to(&alice, "summit").await, &h("mallory"))
+        .await
+        .is_err());
+    // ...starting it again without her is.
+    let fresh = alice
+        .recreate_group(&to(&alice, "summit").await, &[h("mallory")])
+        .await
+        .unwrap();
+    assert_eq!(
+        to(&alice, "summit").await,
+        fresh,
+        "the name now means the new room"
+    );
+    let names: Vec<String> = alice
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert!(names.contains(&"summit (old)".to_owned()), "{names:?}");
+    alice
+        .send_text(&fresh, "resuming without her")
+        .await
+        .unwrap();
+    let texts: Vec<String> = bob
+        .sync()
+        .await
+        .unwrap()
+        .messages
+        .iter()
+        .filter_map(|m| m.text().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "alice started this group again to replace \"summit\", which could not go on, \
+             without mallory.",
+            "resuming without her"
+        ]
+    );
+    let members: Vec<String> = bob
+        .members(&to(&bob, "alice/summit (2)").await)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.handle.to_string())
+        .collect();
+    assert_eq!(members, ["alice", "bob"]);
+    let heard: Vec<String> = mallory
+        .sync()
+        .await
+        .unwrap()
+        .messages
+        .iter()
+        .filter_map(|m| m.text().map(str::to_owned))
+        .collect();
+    assert!(heard.is_empty(), "{heard:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_is_recreated_only_without_its_members_and_never_from_a_1to1() {
+    let relay = TestRelay::start();
+    let homes: Vec<TempDir> = (0..2).map(|_| TempDir::new().unwrap()).collect();
+    let alice = registered(&relay, homes[0].path(), "alice").await;
+    let _bob = registered(&relay, homes[1].path(), "bob").await;
+    alice.create_group("summit", &[h("bob")]).await.unwrap();
+    let err = alice
+        .recreate_group(&to(&alice, "summit").await, &[h("carol")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, parley_client::ClientError::NotAMember(ref who) if who == "carol"),
+        "{err:?}"
+    );
+    alice
+        .send_text(&to(&alice, "bob").await, "hi")
+        .await
+        .unwrap();
+    let err = alice
+        .recreate_group(&to(&alice, "bob").await, &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, parley_client::ClientError::NotAGroup(_)),
+        "{err:?}"
+    );
 }

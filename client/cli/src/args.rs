@@ -390,6 +390,19 @@ pub(crate) enum GroupCommand {
         handle: String,
     },
 
+    /// Start a group again when it cannot go on (parley alerts says it is stuck): a new
+    /// group with the same members, less those given with --without, checked against your
+    /// contacts' keys; the old one is kept, renamed 'NAME (old)'.
+    #[command(after_help = help::GROUP_RECREATE)]
+    Recreate {
+        /// The group's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// Handles to leave out (whoever broke the room), separated by commas.
+        #[arg(long, value_name = "HANDLES", value_delimiter = ',')]
+        without: Vec<String>,
+    },
+
     /// List who is in a group, one handle per line.
     #[command(after_help = help::GROUP_MEMBERS)]
     Members {

@@ -137,6 +137,14 @@ pub(crate) const GROUP_REMOVE: &str = "\
 Example:
   parley group remove buyers dave";
 
+/// `parley group recreate --help`.
+pub(crate) const GROUP_RECREATE: &str = "\
+Example:
+  parley group recreate buyers --without dave
+
+Everyone else in 'buyers' is invited to the new group, which is told what it replaces
+and who was left out. Nothing of the old group is sent to the new one.";
+
 /// `parley group members --help`.
 pub(crate) const GROUP_MEMBERS: &str = "\
 Example:

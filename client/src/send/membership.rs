@@ -38,6 +38,17 @@ pub(crate) async fn create_group(
 ) -> Result<ConversationId, ClientError> {
     check_own_group_name(name)?;
     check_name_is_free(ctx, name)?;
+    create_named(ctx, name, name, members).await
+}
+
+/// Creates a group whose members see it as `title` and we call `name` (checked by the
+/// caller); returns its id.
+pub(crate) async fn create_named(
+    ctx: &mut Ctx<'_>,
+    title: &str,
+    name: &str,
+    members: &[Handle],
+) -> Result<ConversationId, ClientError> {
     let mut handles: Vec<Handle> = Vec::new();
     for member in members {
         if *member != ctx.session.handle && !handles.contains(member) {
@@ -51,7 +62,7 @@ pub(crate) async fn create_group(
         kind: StoredKind::Group,
         named_by: ctx.session.handle.to_string(),
         peer: None,
-        title: name.to_owned(),
+        title: title.to_owned(),
         name: name.to_owned(),
         active: true,
         retired: false,
@@ -69,7 +80,7 @@ pub(crate) async fn create_group(
         });
         return Ok(id);
     }
-    commit_change(ctx, &gid, &Change::Add(adds), name, Some(conv)).await?;
+    commit_change(ctx, &gid, &Change::Add(adds), title, Some(conv)).await?;
     Ok(id)
 }
 
@@ -121,7 +132,10 @@ pub(crate) async fn start_direct(
 }
 
 /// The group `id` names, which we must still be in; a 1:1 is refused (it never grows).
-fn require_group(ctx: &Ctx<'_>, id: &ConversationId) -> Result<Conversation, ClientError> {
+pub(crate) fn require_group(
+    ctx: &Ctx<'_>,
+    id: &ConversationId,
+) -> Result<Conversation, ClientError> {
     let conv = ctx.require_conversation(id)?;
     if conv.kind == StoredKind::Direct {
         return Err(ClientError::NotAGroup(ctx.display_name(&conv)?));

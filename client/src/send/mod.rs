@@ -4,3 +4,4 @@
 pub(crate) mod membership;
 pub(crate) mod message;
 pub(crate) mod outbox;
+pub(crate) mod recreate;

@@ -57,6 +57,43 @@ pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
                 "Removed {handle} from '{name}'; they cannot read anything sent from now on."
             ));
         }
+        GroupCommand::Recreate { name, without } => {
+            let client = ctx.open().await?;
+            let without: Vec<String> = without
+                .iter()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect();
+            let recreated: Result<ConversationId> = async {
+                let left_out = crate::names::handles(&without)?;
+                let group = crate::names::conversation(&client, &name).await?;
+                Ok(client.recreate_group(&group, &left_out).await?)
+            }
+            .await;
+            let mut typed = vec![Typed::conversation(&name)];
+            typed.extend(without.iter().map(|h| Typed::person(h)));
+            let fresh = or_near_miss(recreated, &client, ctx.home(), &typed).await?;
+            let new_name = client
+                .conversations()
+                .await?
+                .into_iter()
+                .find(|c| c.id == fresh)
+                .map_or_else(|| name.clone(), |c| c.name);
+            let left_out = if without.is_empty() {
+                String::new()
+            } else {
+                format!(" without {}", without.join(", "))
+            };
+            let old = if new_name == name {
+                format!("; the old one is kept as '{name} (old)'")
+            } else {
+                String::new()
+            };
+            success(&format!(
+                "Started '{}' to replace '{name}'{left_out}{old}.",
+                for_terminal(&new_name)
+            ));
+        }
         GroupCommand::Members { name } => {
             let client = ctx.open().await?;
             let members: Result<Vec<MemberInfo>> = async {

@@ -173,6 +173,22 @@ impl Folder {
         )
     }
 
+    /// See `Client::recreate_group`.
+    pub(crate) async fn recreate_group(
+        &self,
+        group: &ConversationId,
+        without: &[Handle],
+    ) -> Result<ConversationId, Problem> {
+        both!(
+            self,
+            |c| c.recreate_group(group, without).await?,
+            Request::RecreateGroup {
+                group: group.clone(),
+                without: without.to_vec()
+            }
+        )
+    }
+
     /// See `Client::add_member`.
     pub(crate) async fn add_member(
         &self,

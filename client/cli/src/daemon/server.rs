@@ -374,6 +374,11 @@ async fn answer(shared: &Shared, request: Request) -> Result<serde_json::Value, 
             announce_members(shared, &created);
             json(created)
         }
+        Request::RecreateGroup { group, without } => {
+            let created = client.recreate_group(&group, &without).await?;
+            announce_members(shared, &created);
+            json(created)
+        }
         Request::AddMember { group, member } => {
             client.add_member(&group, &member).await?;
             announce_members(shared, &group);

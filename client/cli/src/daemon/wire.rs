@@ -59,6 +59,11 @@ pub(crate) enum Request {
     CancelQueued { id: u64 },
     /// `Client::create_group`.
     CreateGroup { name: String, members: Vec<Handle> },
+    /// `Client::recreate_group`.
+    RecreateGroup {
+        group: ConversationId,
+        without: Vec<Handle>,
+    },
     /// `Client::add_member`.
     AddMember {
         group: ConversationId,
