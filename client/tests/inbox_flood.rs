@@ -10,9 +10,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{h, inbox_of, registered, PASSPHRASE};
+use common::{h, inbox_of, open, registered};
 use futures::stream::{self, StreamExt};
-use parley_client::{Alert, Client, KdfParams, Passphrase};
+use parley_client::Alert;
 use parley_proto::v1::DepositRequest;
 use parley_testkit::{LimitsConfig, TestRelay, TestUser};
 use rand::RngCore;
@@ -66,18 +66,6 @@ fn store_size(home: &Path) -> (usize, usize) {
     })
 }
 
-async fn reopen(relay: &TestRelay, home: &Path) -> Client {
-    Client::builder()
-        .home(home)
-        .passphrase(Passphrase::new(PASSPHRASE.to_owned()))
-        .kdf_params(KdfParams::insecure_for_tests())
-        .relay(relay.url())
-        .relay_fingerprint(relay.fingerprint().unwrap())
-        .build()
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_garbage_deposits_cost_one_alert_per_cause_and_an_invitation_gets_through() {
     let relay = TestRelay::builder()
@@ -112,7 +100,7 @@ async fn ten_thousand_garbage_deposits_cost_one_alert_per_cause_and_an_invitatio
     alice.create_group("talks", &[h("bob")]).await.unwrap();
     deposit_all(&relay, "bob", garbage(GARBAGE - GARBAGE / 2)).await;
 
-    let bob = reopen(&relay, homes.1.path()).await;
+    let bob = open(&relay, homes.1.path()).await;
     bob.sync().await.unwrap();
     let to_group = alice.resolve("talks").await.unwrap();
     alice.send_text(&to_group, "shall we start?").await.unwrap();

@@ -19,6 +19,17 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use tempfile::TempDir;
 
+/// The texts `who`'s next sync brings.
+async fn texts(who: &Client) -> Vec<String> {
+    who.sync()
+        .await
+        .unwrap()
+        .messages
+        .iter()
+        .filter_map(|m| m.text().map(str::to_owned))
+        .collect()
+}
+
 /// `who`'s alerts that say a conversation is stuck.
 async fn stuck_alerts(who: &Client) -> Vec<String> {
     who.alerts()
@@ -132,16 +143,8 @@ async fn a_garbage_commit_is_reported_once_as_a_stuck_room() {
         .send_text(&fresh, "resuming without her")
         .await
         .unwrap();
-    let texts: Vec<String> = bob
-        .sync()
-        .await
-        .unwrap()
-        .messages
-        .iter()
-        .filter_map(|m| m.text().map(str::to_owned))
-        .collect();
     assert_eq!(
-        texts,
+        texts(&bob).await,
         [
             "alice started this group again to replace \"summit\", which could not go on, \
              without mallory.",
@@ -156,14 +159,7 @@ async fn a_garbage_commit_is_reported_once_as_a_stuck_room() {
         .map(|m| m.handle.to_string())
         .collect();
     assert_eq!(members, ["alice", "bob"]);
-    let heard: Vec<String> = mallory
-        .sync()
-        .await
-        .unwrap()
-        .messages
-        .iter()
-        .filter_map(|m| m.text().map(str::to_owned))
-        .collect();
+    let heard = texts(&mallory).await;
     assert!(heard.is_empty(), "{heard:?}");
 }
 

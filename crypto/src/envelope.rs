@@ -227,15 +227,7 @@ pub fn seal_with_record(
     recipient: &Handle,
     recipient_inbox: &InboxPublicKey,
 ) -> Result<Vec<u8>, SealError> {
-    if sender_record.len() > MAX_SENDER_RECORD_LEN {
-        return Err(SealError::RecordTooLarge);
-    }
-    let from = SealingSender {
-        handle: sender,
-        inbox: sender_inbox,
-        record: Some(sender_record),
-        at_least: 0,
-    };
+    let from = SealingSender::with_record(sender, sender_inbox, sender_record, 0)?;
     seal_version(rng, message, &from, recipient, recipient_inbox)
 }
 
@@ -251,15 +243,8 @@ pub fn seal_invitation(
     recipient: &Handle,
     recipient_inbox: &InboxPublicKey,
 ) -> Result<Vec<u8>, SealError> {
-    if sender_record.len() > MAX_SENDER_RECORD_LEN {
-        return Err(SealError::RecordTooLarge);
-    }
-    let from = SealingSender {
-        handle: sender,
-        inbox: sender_inbox,
-        record: Some(sender_record),
-        at_least: INVITATION_ENVELOPE_LEN,
-    };
+    let from =
+        SealingSender::with_record(sender, sender_inbox, sender_record, INVITATION_ENVELOPE_LEN)?;
     seal_version(rng, invitation, &from, recipient, recipient_inbox)
 }
 
@@ -270,6 +255,26 @@ struct SealingSender<'a> {
     record: Option<&'a [u8]>,
     /// The least length of the envelope (0: its content's bucket).
     at_least: usize,
+}
+
+impl<'a> SealingSender<'a> {
+    /// A v2 sender, carrying `record` (checked for length), sealing at least `at_least`.
+    fn with_record(
+        handle: &'a Handle,
+        inbox: &'a InboxSecretKey,
+        record: &'a [u8],
+        at_least: usize,
+    ) -> Result<SealingSender<'a>, SealError> {
+        if record.len() > MAX_SENDER_RECORD_LEN {
+            return Err(SealError::RecordTooLarge);
+        }
+        Ok(SealingSender {
+            handle,
+            inbox,
+            record: Some(record),
+            at_least,
+        })
+    }
 }
 
 fn seal_version(

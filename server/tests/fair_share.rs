@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::User;
-use limits_support::{limited, percentile, FromSource, CALM};
+use limits_support::{limited, percentile, CallCounts, FromSource, CALM};
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
@@ -29,7 +29,6 @@ use parley_relay::LimitsConfig;
 use parley_testkit::TestRelay;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
-use tonic::Code;
 
 /// The flooding sources.
 const FLOODERS: [u8; 4] = [2, 3, 4, 5];
@@ -48,21 +47,8 @@ fn limits() -> LimitsConfig {
 
 #[derive(Default)]
 struct Counts {
-    ok: AtomicU64,
-    exhausted: AtomicU64,
-    other: AtomicU64,
+    calls: CallCounts,
     subscriptions_held: AtomicU64,
-}
-
-impl Counts {
-    fn count<T>(&self, result: &Result<T, tonic::Status>) {
-        let counter = match result {
-            Ok(_) => &self.ok,
-            Err(status) if status.code() == Code::ResourceExhausted => &self.exhausted,
-            Err(_) => &self.other,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 /// One owner call of `user`: a challenge for its handle, then a fetch signed over it.
@@ -144,7 +130,7 @@ async fn flood(
                 auth: Some(auth),
             })
             .await;
-        counts.count(&subscribed);
+        counts.calls.count(&subscribed);
         if let Ok(stream) = subscribed {
             held.push(stream.into_inner());
         }
@@ -159,7 +145,7 @@ async fn flood(
                     handle: handle.into(),
                 })
                 .await;
-            counts.count(&challenge);
+            counts.calls.count(&challenge);
         }
         let deposited = inbox
             .deposit(DepositRequest {
@@ -167,13 +153,13 @@ async fn flood(
                 envelope: vec![2; 1024],
             })
             .await;
-        counts.count(&deposited);
+        counts.calls.count(&deposited);
         let looked_up = directory
             .lookup(LookupRequest {
                 handle: "calm".into(),
             })
             .await;
-        counts.count(&looked_up);
+        counts.calls.count(&looked_up);
     }
     drop(held);
 }
@@ -263,9 +249,9 @@ async fn run(samples: usize) -> Report {
             percentile(&mut unloaded, 99.0),
         ),
         loaded: (percentile(&mut loaded, 50.0), percentile(&mut loaded, 99.0)),
-        flood_ok: counts.ok.load(Ordering::Relaxed),
-        flood_exhausted: counts.exhausted.load(Ordering::Relaxed),
-        flood_other: counts.other.load(Ordering::Relaxed),
+        flood_ok: counts.calls.ok.load(Ordering::Relaxed),
+        flood_exhausted: counts.calls.exhausted.load(Ordering::Relaxed),
+        flood_other: counts.calls.other.load(Ordering::Relaxed),
         subscriptions_held: counts.subscriptions_held.load(Ordering::Relaxed),
         delivery,
     }

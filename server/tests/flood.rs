@@ -12,12 +12,12 @@
 mod common;
 mod limits_support;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::User;
-use limits_support::{limited, percentile, FromSource, CALM, FLOODER};
+use limits_support::{limited, percentile, CallCounts, FromSource, CALM, FLOODER};
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
@@ -25,7 +25,6 @@ use parley_proto::v1::{DepositRequest, FetchRequest, LookupRequest};
 use parley_relay::LimitsConfig;
 use tonic::transport::Channel;
 use tonic::transport::Endpoint;
-use tonic::Code;
 
 /// How one flood run is shaped.
 #[derive(Clone, Copy)]
@@ -130,29 +129,11 @@ struct FloodSwitch {
     stop: AtomicBool,
 }
 
-#[derive(Default)]
-struct FloodCounts {
-    ok: AtomicU64,
-    exhausted: AtomicU64,
-    other: AtomicU64,
-}
-
-impl FloodCounts {
-    fn count<T>(&self, result: &Result<T, tonic::Status>) {
-        let counter = match result {
-            Ok(_) => &self.ok,
-            Err(status) if status.code() == Code::ResourceExhausted => &self.exhausted,
-            Err(_) => &self.other,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 /// One flooding task: deposits into its owner's inbox and fetches it, as fast as it can.
 async fn flood(
     channel: Channel,
     owner: Arc<User>,
-    counts: Arc<FloodCounts>,
+    counts: Arc<CallCounts>,
     switch: Arc<FloodSwitch>,
 ) {
     let mut directory = DirectoryClient::new(channel.clone());
@@ -207,7 +188,7 @@ async fn run(shape: Shape, limits: LimitsConfig) -> Report {
         },
     )
     .await;
-    let counts = Arc::new(FloodCounts::default());
+    let counts = Arc::new(CallCounts::default());
     let switch = Arc::new(FloodSwitch::default());
     // The flooder is another program: its own thread and runtime, its own connections.
     let flooding = std::thread::spawn({

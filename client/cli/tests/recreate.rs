@@ -45,7 +45,10 @@ fn a_group_is_started_again_without_the_one_left_out() {
     assert!(bob.run(&["read"]).ok().stdout.contains("alice: we go on"));
     let carol_reads = carol.run(&["read"]).ok().stdout;
     assert!(!carol_reads.contains("we go on"), "{carol_reads}");
-    assert!(!carol_reads.contains("started this group again"), "{carol_reads}");
+    assert!(
+        !carol_reads.contains("started this group again"),
+        "{carol_reads}"
+    );
 
     // Only members can be left out.
     let refused = alice

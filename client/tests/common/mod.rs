@@ -15,10 +15,9 @@ use parley_testkit::TestRelay;
 /// The passphrase of every store these helpers make.
 pub(crate) const PASSPHRASE: &str = "test passphrase";
 
-/// A client of `relay` (TLS, its fingerprint pinned) with a store in `home`, registered as
-/// `handle`.
-pub(crate) async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
-    let client = Client::builder()
+/// A client of `relay` (TLS, its fingerprint pinned) with its store in `home`.
+pub(crate) async fn open(relay: &TestRelay, home: &Path) -> Client {
+    Client::builder()
         .home(home)
         .passphrase(Passphrase::new(PASSPHRASE.to_owned()))
         .kdf_params(KdfParams::insecure_for_tests())
@@ -26,7 +25,12 @@ pub(crate) async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> 
         .relay_fingerprint(relay.fingerprint().unwrap())
         .build()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// [`open`], registered as `handle`.
+pub(crate) async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> Client {
+    let client = open(relay, home).await;
     client.register(&h(handle)).await.unwrap();
     client
 }

@@ -106,3 +106,23 @@ pub fn disk_bytes(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+/// Calls of a flooding client, by outcome.
+#[derive(Default)]
+pub struct CallCounts {
+    pub ok: std::sync::atomic::AtomicU64,
+    pub exhausted: std::sync::atomic::AtomicU64,
+    pub other: std::sync::atomic::AtomicU64,
+}
+
+impl CallCounts {
+    /// Counts one call's outcome.
+    pub fn count<T>(&self, result: &Result<T, Status>) {
+        let counter = match result {
+            Ok(_) => &self.ok,
+            Err(status) if status.code() == tonic::Code::ResourceExhausted => &self.exhausted,
+            Err(_) => &self.other,
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
