@@ -63,6 +63,10 @@ enum Push {
 
 async fn run(client: Arc<Shared>, tx: Events) {
     let mut backoff = Duration::from_secs(1);
+    // Its own back-off for subscriptions the relay ends while we cannot move on (a group
+    // stuck at an epoch that is over): it grows until a sync shows progress, so such a
+    // group never makes us subscribe again every second, whatever else arrives meanwhile.
+    let mut stalled = Duration::from_secs(1);
     let mut new_groups = client.state.lock().await.new_groups.subscribe();
     loop {
         // Subscribe first, then sync: whatever arrived before the subscription is caught by
@@ -88,12 +92,15 @@ async fn run(client: Arc<Shared>, tx: Events) {
         loop {
             match sync_and_emit(&client, &tx).await {
                 // New epochs or new groups need new subscriptions.
-                Some(groups) if groups != subscribed => break,
+                Some(groups) if groups != subscribed => {
+                    stalled = Duration::from_secs(1);
+                    break;
+                }
                 // The relay ended the subscription, yet the sync moved no group on (a commit
                 // we cannot process keeps us at an epoch that is over): subscribe again after
                 // a pause, so such a group cannot make us spin.
                 Some(_) if ended => {
-                    wait(&tx, &mut backoff).await;
+                    wait(&tx, &mut stalled).await;
                     break;
                 }
                 Some(_) => backoff = Duration::from_secs(1),

@@ -12,14 +12,8 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{deposit, h, registered, to};
-use parley_crypto::access::AccessKey;
-use parley_crypto::auth::{body, group_transcript, GroupMethod};
-use parley_crypto::padding;
-use parley_proto::v1::{CommitRequest, GroupAuth};
-use parley_testkit::{now_ms, TestRelay};
-use rand::rngs::OsRng;
-use rand::RngCore;
+use common::{commit_garbage, deposit, h, registered, to};
+use parley_testkit::TestRelay;
 use tempfile::TempDir;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -86,43 +80,7 @@ async fn nothing_logged_above_debug_names_people_rooms_or_texts() {
 
     // Garbage in tomasz's inbox, and a commit nobody can process from ingrid.
     deposit(&relay, "tomasz-r", vec![7; 256]).await;
-    let (group_id, epoch, key) = ingrid
-        .group_access_for_tests(&to(&ingrid, "zofia-k/lakeside-caucus").await)
-        .await
-        .unwrap();
-    let message = padding::pad(b"not a commit", 0).unwrap();
-    let mut secret = [0u8; 32];
-    OsRng.fill_bytes(&mut secret);
-    let next = AccessKey::from_exporter_secret(&secret)
-        .public_key()
-        .to_bytes();
-    let mut nonce = [0u8; 16];
-    OsRng.fill_bytes(&mut nonce);
-    let timestamp_ms = now_ms();
-    let transcript = group_transcript(
-        GroupMethod::Commit,
-        &group_id,
-        epoch,
-        timestamp_ms,
-        &nonce,
-        &body::commit(&message, &next),
-    );
-    relay
-        .groups()
-        .await
-        .commit(CommitRequest {
-            group_id: group_id.to_vec(),
-            epoch,
-            message,
-            next_access_key: next.to_vec(),
-            auth: Some(GroupAuth {
-                timestamp_ms,
-                nonce: nonce.to_vec(),
-                signature: key.sign(&transcript).to_vec(),
-            }),
-        })
-        .await
-        .unwrap();
+    commit_garbage(&relay, &ingrid, "zofia-k/lakeside-caucus").await;
     tomasz.sync().await.unwrap();
     zofia.sync().await.unwrap();
     // Errors that carry names: a send to the stuck room, a name nobody has.

@@ -8,15 +8,10 @@
 
 mod common;
 
-use common::{h, registered, to};
+use common::{commit_garbage, h, registered, to};
+use futures::StreamExt;
 use parley_client::{Alert, Client};
-use parley_crypto::access::AccessKey;
-use parley_crypto::auth::{body, group_transcript, GroupMethod};
-use parley_crypto::padding;
-use parley_proto::v1::{CommitRequest, GroupAuth};
-use parley_testkit::{now_ms, TestRelay};
-use rand::rngs::OsRng;
-use rand::RngCore;
+use parley_testkit::{TestRelay, Touch};
 use tempfile::TempDir;
 
 /// The texts `who`'s next sync brings.
@@ -62,46 +57,7 @@ async fn a_garbage_commit_is_reported_once_as_a_stuck_room() {
     mallory.sync().await.unwrap();
 
     // Mallory commits garbage with the epoch's access key and a next key of her own.
-    let (group_id, epoch, key) = mallory
-        .group_access_for_tests(&to(&mallory, "alice/summit").await)
-        .await
-        .unwrap();
-    let mut junk = vec![0u8; 300];
-    OsRng.fill_bytes(&mut junk);
-    let message = padding::pad(&junk, 0).unwrap();
-    let mut secret = [0u8; 32];
-    OsRng.fill_bytes(&mut secret);
-    let next = AccessKey::from_exporter_secret(&secret)
-        .public_key()
-        .to_bytes();
-    let digest = body::commit(&message, &next);
-    let timestamp_ms = now_ms();
-    let mut nonce = [0u8; 16];
-    OsRng.fill_bytes(&mut nonce);
-    let transcript = group_transcript(
-        GroupMethod::Commit,
-        &group_id,
-        epoch,
-        timestamp_ms,
-        &nonce,
-        &digest,
-    );
-    relay
-        .groups()
-        .await
-        .commit(CommitRequest {
-            group_id: group_id.to_vec(),
-            epoch,
-            message,
-            next_access_key: next.to_vec(),
-            auth: Some(GroupAuth {
-                timestamp_ms,
-                nonce: nonce.to_vec(),
-                signature: key.sign(&transcript).to_vec(),
-            }),
-        })
-        .await
-        .expect("the relay cannot tell garbage from a commit");
+    commit_garbage(&relay, &mallory, "alice/summit").await;
 
     // Each of the others is told once, however often they sync.
     for _ in 0..3 {
@@ -189,5 +145,48 @@ async fn a_group_is_recreated_only_without_its_members_and_never_from_a_1to1() {
     assert!(
         matches!(err, parley_client::ClientError::NotAGroup(_)),
         "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_room_does_not_make_the_event_stream_spin() {
+    let relay = TestRelay::builder().record_connections().start();
+    let homes: Vec<TempDir> = (0..3).map(|_| TempDir::new().unwrap()).collect();
+    let alice = registered(&relay, homes[0].path(), "alice").await;
+    let bob = registered(&relay, homes[1].path(), "bob").await;
+    let mallory = registered(&relay, homes[2].path(), "mallory").await;
+    alice
+        .create_group("summit", &[h("bob"), h("mallory")])
+        .await
+        .unwrap();
+    bob.sync().await.unwrap();
+    mallory.sync().await.unwrap();
+    let group_id = commit_garbage(&relay, &mallory, "alice/summit").await;
+    bob.sync().await.unwrap();
+
+    // Bob's event stream runs for 20 s with the room stuck: the relay ends its subscription
+    // to the room at once each time, and bob cannot move on.
+    relay.recorder().clear();
+    let mut events = bob.events();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while events.next().await.is_some() {}
+    })
+    .await;
+    let touches: usize = relay
+        .connections()
+        .iter()
+        .map(|c| {
+            c.touches
+                .iter()
+                .filter(|t| matches!(t, Touch::Group(g) if *g == group_id))
+                .count()
+        })
+        .sum();
+    eprintln!("{touches} requests on the stuck room in 20 s");
+    // With a growing pause (1, 2, 4, 8 s) a handful of rounds of subscribe and sync; the
+    // old loop subscribed again about every second (60 and more).
+    assert!(
+        touches <= 35,
+        "{touches} requests on the stuck room in 20 s"
     );
 }

@@ -7,10 +7,15 @@
 use std::path::Path;
 
 use parley_client::{Client, ConversationId, Handle, KdfParams, Passphrase};
+use parley_crypto::access::AccessKey;
+use parley_crypto::auth::{body, group_transcript, GroupMethod};
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::identity::InboxPublicKey;
-use parley_proto::v1::{DepositRequest, LookupRequest};
-use parley_testkit::TestRelay;
+use parley_crypto::padding;
+use parley_proto::v1::{CommitRequest, DepositRequest, GroupAuth, LookupRequest};
+use parley_testkit::{now_ms, TestRelay};
+use rand::rngs::OsRng;
+use rand::RngCore;
 
 /// The passphrase of every store these helpers make.
 pub(crate) const PASSPHRASE: &str = "test passphrase";
@@ -74,4 +79,54 @@ pub(crate) async fn deposit(relay: &TestRelay, handle: &str, envelope: Vec<u8>) 
         })
         .await
         .unwrap();
+}
+
+/// `member` commits garbage to `conversation` (its name for it) with the epoch's access key
+/// and a next key of its own: what the relay cannot tell from a real commit, and nobody
+/// can process. Returns the group id.
+pub(crate) async fn commit_garbage(
+    relay: &TestRelay,
+    member: &Client,
+    conversation: &str,
+) -> [u8; 32] {
+    let (group_id, epoch, key) = member
+        .group_access_for_tests(&to(member, conversation).await)
+        .await
+        .unwrap();
+    let mut junk = vec![0u8; 300];
+    OsRng.fill_bytes(&mut junk);
+    let message = padding::pad(&junk, 0).unwrap();
+    let mut secret = [0u8; 32];
+    OsRng.fill_bytes(&mut secret);
+    let next = AccessKey::from_exporter_secret(&secret)
+        .public_key()
+        .to_bytes();
+    let timestamp_ms = now_ms();
+    let mut nonce = [0u8; 16];
+    OsRng.fill_bytes(&mut nonce);
+    let transcript = group_transcript(
+        GroupMethod::Commit,
+        &group_id,
+        epoch,
+        timestamp_ms,
+        &nonce,
+        &body::commit(&message, &next),
+    );
+    relay
+        .groups()
+        .await
+        .commit(CommitRequest {
+            group_id: group_id.to_vec(),
+            epoch,
+            message,
+            next_access_key: next.to_vec(),
+            auth: Some(GroupAuth {
+                timestamp_ms,
+                nonce: nonce.to_vec(),
+                signature: key.sign(&transcript).to_vec(),
+            }),
+        })
+        .await
+        .expect("the relay cannot tell garbage from a commit");
+    group_id
 }
