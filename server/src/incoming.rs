@@ -6,11 +6,8 @@
 //! swapped at run time ([`crate::tls_reload`]). Each handshake runs in its own task with a
 //! deadline, so a slow or failing client never holds up the others.
 
-use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -23,6 +20,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
+use crate::limits::{ShareSlot, SourceShares};
+
 /// Longest a client may take to complete the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause after a failed accept (out of file descriptors, ...) before trying again.
@@ -34,7 +33,7 @@ const QUEUE: usize = 64;
 #[derive(Debug)]
 pub(crate) struct Connection {
     io: Io,
-    _slot: SourceSlot,
+    _slot: ShareSlot,
 }
 
 /// The bytes of a connection.
@@ -60,52 +59,6 @@ impl Connected for Connection {
 
     fn connect_info(&self) -> TcpConnectInfo {
         self.io.tcp().connect_info()
-    }
-}
-
-/// Open connections per source address, against a share.
-#[derive(Debug, Clone)]
-struct SourceSlots {
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    max_per_source: usize,
-}
-
-/// One connection's place in its source's share; freed when the connection is dropped.
-#[derive(Debug)]
-struct SourceSlot {
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    source: IpAddr,
-}
-
-impl SourceSlots {
-    /// A slot for a connection from `peer`, or `None` when its source holds its share (0:
-    /// no share).
-    fn take(&self, peer: SocketAddr) -> Option<SourceSlot> {
-        let source = crate::limits::source_of(Some(peer));
-        // Every mutation is one call on the map, so a poisoned lock still holds a
-        // consistent count.
-        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let held = open.entry(source).or_insert(0);
-        if self.max_per_source > 0 && *held >= self.max_per_source {
-            return None;
-        }
-        *held += 1;
-        Some(SourceSlot {
-            open: self.open.clone(),
-            source,
-        })
-    }
-}
-
-impl Drop for SourceSlot {
-    fn drop(&mut self) {
-        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(held) = open.get_mut(&self.source) {
-            *held = held.saturating_sub(1);
-            if *held == 0 {
-                open.remove(&self.source);
-            }
-        }
     }
 }
 
@@ -216,10 +169,7 @@ pub(crate) fn incoming(
     max_per_source: usize,
 ) -> impl Stream<Item = Result<Connection, io::Error>> + Send + 'static {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let slots = SourceSlots {
-        open: Arc::new(Mutex::new(HashMap::new())),
-        max_per_source,
-    };
+    let slots = SourceShares::new(max_per_source);
     tokio::spawn(accept_loop(listener, tls, slots, tx));
     ReceiverStream::new(rx)
 }
@@ -227,7 +177,7 @@ pub(crate) fn incoming(
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    slots: SourceSlots,
+    slots: SourceShares,
     tx: mpsc::Sender<Result<Connection, io::Error>>,
 ) {
     loop {
@@ -243,7 +193,7 @@ async fn accept_loop(
                 continue;
             }
         };
-        let Some(slot) = slots.take(peer) else {
+        let Some(slot) = slots.take(crate::limits::source_of(Some(peer))) else {
             // Dropping it closes it: the source holds its share already.
             tracing::debug!("a connection over its source's share was closed");
             continue;

@@ -389,15 +389,10 @@ async fn report_stuck(ctx: &mut Ctx<'_>, gid: &GroupId, epoch: u64) -> Result<()
     let Some(conv) = ctx.conversation_of(gid)? else {
         return Ok(());
     };
-    let marker =
-        crate::state::alerts::marker(&["room stuck", &hex::encode(gid), &epoch.to_string()]);
-    if ctx.store.seen(&marker)? {
-        return Ok(());
-    }
-    let mut batch = StoreBatch::default();
-    batch.mark_seen(&marker);
-    ctx.store.apply(batch).await?;
     let conversation = ctx.display_name(&conv)?;
-    ctx.alert(Alert::RoomStuck { conversation }).await;
-    Ok(())
+    ctx.alert_once_per(
+        &["room stuck", &hex::encode(gid), &epoch.to_string()],
+        Alert::RoomStuck { conversation },
+    )
+    .await
 }

@@ -42,7 +42,7 @@ pub(crate) async fn sync_inbox(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
             if !ctx.store.seen(&hash)? && !refusals.already_refused(&hash) {
                 // A transient failure stops here, before the ack: the delivery comes back.
                 if let Processed::Refused(refusal) =
-                    process_delivery(ctx, &delivery.envelope).await?
+                    process_delivery(ctx, &delivery.envelope, &hash).await?
                 {
                     refusals.count(refusal, &hash, ctx.now_ms());
                 }
@@ -70,14 +70,15 @@ pub(crate) enum Processed {
     Refused(Refusal),
 }
 
-/// Processes one sealed delivery: accepted, held (its sender's key changed) or refused.
+/// Processes one sealed delivery (`hash`: its SHA-256): accepted, held (its sender's key
+/// changed) or refused.
 /// Fails only for a transient reason, leaving the delivery to be processed again.
 pub(crate) async fn process_delivery(
     ctx: &mut Ctx<'_>,
     sealed: &[u8],
+    hash: &[u8; 32],
 ) -> Result<Processed, ClientError> {
-    let hash: [u8; 32] = Sha256::digest(sealed).into();
-    match accept_delivery(ctx, sealed, &hash).await {
+    match accept_delivery(ctx, sealed, hash).await {
         Ok(()) => Ok(Processed::Done),
         Err(e) if e.is_transient() => Err(e),
         // Bad input must never block the deliveries behind it.
@@ -339,8 +340,8 @@ pub(crate) async fn release_held(ctx: &mut Ctx<'_>, sender: &Handle) -> Result<(
             continue;
         }
         let sealed = held::envelope(&delivery)?;
-        if let Processed::Refused(refusal) = process_delivery(ctx, &sealed).await? {
-            let hash: [u8; 32] = Sha256::digest(&sealed).into();
+        let hash: [u8; 32] = Sha256::digest(&sealed).into();
+        if let Processed::Refused(refusal) = process_delivery(ctx, &sealed, &hash).await? {
             let mut refusals = ctx.refusals()?;
             refusals.count(refusal, &hash, ctx.now_ms());
             ctx.save_refusals(refusals).await?;

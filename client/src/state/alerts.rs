@@ -14,7 +14,7 @@ use crate::state::Ctx;
 pub(crate) const MAX_ALERTS: u64 = 1000;
 
 /// A marker (kept with the seen ciphertexts) for a condition already acted on.
-pub(crate) fn marker(parts: &[&str]) -> [u8; 32] {
+fn marker(parts: &[&str]) -> [u8; 32] {
     let mut hash = Sha256::new();
     hash.update(b"parley marker");
     for part in parts {
@@ -38,11 +38,8 @@ impl Ctx<'_> {
             let idx = self.store.next_index(Prefix::Alerts)?;
             let mut batch = StoreBatch::default();
             batch.put(Key::Alert(idx), &record)?;
-            if let Some(first) = self.store.first_index(Prefix::Alerts)? {
-                for old in first..idx.saturating_add(1).saturating_sub(MAX_ALERTS) {
-                    batch.remove(Key::Alert(old));
-                }
-            }
+            self.store
+                .stage_keep_last(&mut batch, Prefix::Alerts, idx, MAX_ALERTS, Key::Alert)?;
             self.store.apply(batch).await
         };
         if let Err(e) = stored.await {
@@ -58,6 +55,25 @@ impl Ctx<'_> {
         if !known.iter().any(|a| a.alert == alert) {
             self.alert(alert).await;
         }
+    }
+
+    /// Raises `alert` unless a marker made of `parts` says it was raised before: for a
+    /// condition every sync would find again (one marker per condition, not a scan of the
+    /// alerts).
+    pub(crate) async fn alert_once_per(
+        &mut self,
+        parts: &[&str],
+        alert: Alert,
+    ) -> Result<(), ClientError> {
+        let marker = marker(parts);
+        if self.store.seen(&marker)? {
+            return Ok(());
+        }
+        let mut batch = StoreBatch::default();
+        batch.mark_seen(&marker);
+        self.store.apply(batch).await?;
+        self.alert(alert).await;
+        Ok(())
     }
 
     /// Records a refused member or key as an alert and hands the error back.

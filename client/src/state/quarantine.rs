@@ -69,11 +69,13 @@ impl Ctx<'_> {
         batch.mark_seen(hash);
         let idx = self.store.next_index(Prefix::Quarantine)?;
         batch.put(Key::Quarantine(idx), &record)?;
-        if let Some(first) = self.store.first_index(Prefix::Quarantine)? {
-            for old in first..idx.saturating_add(1).saturating_sub(MAX_QUARANTINED) {
-                batch.remove(Key::Quarantine(old));
-            }
-        }
+        self.store.stage_keep_last(
+            &mut batch,
+            Prefix::Quarantine,
+            idx,
+            MAX_QUARANTINED,
+            Key::Quarantine,
+        )?;
         self.store.apply(batch).await?;
         let name = conversation
             .clone()

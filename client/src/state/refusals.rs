@@ -139,16 +139,9 @@ impl Ctx<'_> {
         cause: &str,
         alert: Alert,
     ) -> Result<(), ClientError> {
-        let day = self.now_ms() / DAY_MS;
-        let marker = crate::state::alerts::marker(&["daily alert", cause, &day.to_string()]);
-        if self.store.seen(&marker)? {
-            return Ok(());
-        }
-        let mut batch = StoreBatch::default();
-        batch.mark_seen(&marker);
-        self.store.apply(batch).await?;
-        self.alert(alert).await;
-        Ok(())
+        let day = (self.now_ms() / DAY_MS).to_string();
+        self.alert_once_per(&["daily alert", cause, &day], alert)
+            .await
     }
 
     /// The tally as set-aside entries of the inbox, one per cause.

@@ -6,8 +6,10 @@ mod config;
 mod fields;
 mod quota;
 mod rate;
+mod shares;
 
 pub use config::LimitsConfig;
 pub(crate) use fields::*;
 pub(crate) use quota::{InboxQuota, QuotaExceeded};
 pub(crate) use rate::{source_of, KeyedLimiter, SourceLimiter};
+pub(crate) use shares::{forget_one, ShareSlot, SourceShares};

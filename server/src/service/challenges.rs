@@ -14,6 +14,8 @@ use parley_crypto::clock::Clock;
 use parley_crypto::handle::Handle;
 use rand::RngCore;
 
+use crate::limits::forget_one;
+
 /// How long a challenge stays valid, in milliseconds of the relay clock: one issued at `t` is
 /// accepted while the clock reads less than `t + CHALLENGE_TTL_MS`.
 const CHALLENGE_TTL_MS: u64 = 120_000;
@@ -70,12 +72,7 @@ impl Inner {
             }
             self.issued.pop_front();
             self.forget(&challenge);
-            if let Some(count) = self.by_source.get_mut(&source) {
-                *count = count.saturating_sub(1);
-                if *count == 0 {
-                    self.by_source.remove(&source);
-                }
-            }
+            forget_one(&mut self.by_source, source);
         }
     }
 

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use parley_crypto::clock::Clock;
 
 use super::group_auth::MAX_CLOCK_SKEW_MS;
+use crate::limits::forget_one;
 
 /// A transcript stays acceptable for at most twice the allowed skew after the relay first
 /// sees it; remembering it that long is enough to refuse every replay.
@@ -90,12 +91,7 @@ impl ReplayCache {
             }
             inner.order.pop_front();
             inner.seen.remove(&old);
-            if let Some(count) = inner.by_source.get_mut(&from) {
-                *count = count.saturating_sub(1);
-                if *count == 0 {
-                    inner.by_source.remove(&from);
-                }
-            }
+            forget_one(&mut inner.by_source, from);
         }
         if inner.seen.contains(&digest) {
             return Err(ReplayError::Replayed);

@@ -282,8 +282,28 @@ impl Store {
             .collect()
     }
 
+    /// Stages the removal of the oldest records of a range whose keys end in a u64 position
+    /// (`key` makes a record's key from it), so that at most `keep` remain once the record at
+    /// `newest` is written: for records anyone can cause (alerts, set-aside entries), which
+    /// must not grow without bound.
+    pub(crate) fn stage_keep_last(
+        &self,
+        batch: &mut StoreBatch,
+        prefix: Prefix<'_>,
+        newest: u64,
+        keep: u64,
+        key: fn(u64) -> Key<'static>,
+    ) -> Result<(), StoreError> {
+        if let Some(first) = self.first_index(prefix)? {
+            for old in first..newest.saturating_add(1).saturating_sub(keep) {
+                batch.remove(key(old));
+            }
+        }
+        Ok(())
+    }
+
     /// The index of the first record of a range whose keys end in a u64, if any.
-    pub(crate) fn first_index(&self, prefix: Prefix<'_>) -> Result<Option<u64>, StoreError> {
+    fn first_index(&self, prefix: Prefix<'_>) -> Result<Option<u64>, StoreError> {
         let start = prefix.encode(&self.keys.vault);
         match self.tree.scan_prefix(&start).next() {
             None => Ok(None),
