@@ -17,7 +17,9 @@ use crate::api::message::{Message, MessageId};
 use crate::api::outbox::{OutboxReport, QueuedMessage, SendOutcome};
 use crate::api::proxy_url::ProxyUrl;
 use crate::api::relay_url::RelayUrl;
-use crate::api::trust::{ContactInfo, GroupCode, QuarantinedMessage, SafetyNumberView, WhoAmI};
+use crate::api::trust::{
+    ContactInfo, GroupCode, QuarantinedMessage, RotationReport, SafetyNumberView, WhoAmI,
+};
 use crate::builder::ClientBuilder;
 use crate::receive::inbox;
 use crate::send::{membership, message, outbox};
@@ -191,6 +193,19 @@ impl Client {
             &mut ctx, group, member
         )
         .await)
+    }
+
+    /// Rotates our keys: a new identity and inbox key, published in a directory record our
+    /// current key signs (so contacts who pinned it see a rotation, not an unexplained
+    /// change), then every conversation moved to the new key by an MLS commit and fresh
+    /// KeyPackages published. The replaced keys are kept 30 days, for deliveries sealed to
+    /// them and conversations that could not be moved at once (retried at each sync).
+    ///
+    /// [`ClientError::RotationRefused`] if the relay holds another record for our handle;
+    /// [`ClientError::RotationUnfinished`] while conversations of the last rotation are
+    /// still to move.
+    pub async fn rotate_keys(&self) -> Result<RotationReport, ClientError> {
+        with_ctx!(self, |ctx| crate::rotation::rotate_keys(&mut ctx).await)
     }
 
     /// Starts a group again when it cannot go on (see [`Alert::RoomStuck`](crate::Alert)):

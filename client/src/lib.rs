@@ -61,6 +61,7 @@ pub mod manual;
 mod pending;
 mod receive;
 mod registration;
+mod rotation;
 mod send;
 mod state;
 mod sync;
@@ -80,7 +81,9 @@ pub use api::message::{Message, MessageBody, MessageId};
 pub use api::outbox::{OutboxReport, QueuedMessage, SendOutcome};
 pub use api::proxy_url::{ProxyUrl, ProxyUrlError};
 pub use api::relay_url::{RelayUrl, DEFAULT_PORT};
-pub use api::trust::{ContactInfo, GroupCode, QuarantinedMessage, SafetyNumberView, WhoAmI};
+pub use api::trust::{
+    ContactInfo, GroupCode, QuarantinedMessage, RotationReport, SafetyNumberView, WhoAmI,
+};
 pub use api::verification::Verification;
 pub use builder::ClientBuilder;
 pub use client::Client;

@@ -72,6 +72,7 @@ pub(crate) async fn register(
         handle: handle.clone(),
         identity,
         inbox,
+        previous: None,
         mls,
     });
     let mut ctx = state.ctx(store, clock)?;

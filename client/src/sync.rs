@@ -24,7 +24,7 @@ pub(crate) async fn sync_events(
 }
 
 /// One full sync: unfinished commits, the inbox, held deliveries the user decided about,
-/// every active group, retired 1:1s to close, the KeyPackage top-up.
+/// every active group, retired 1:1s to close, a key rotation to finish, the KeyPackage top-up.
 pub(crate) async fn sync_all(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
     group_log::settle_pending_commits(ctx).await?;
     match inbox::sync_inbox(ctx).await {
@@ -43,6 +43,7 @@ pub(crate) async fn sync_all(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
         }
     }
     membership::close_retired_directs(ctx).await?;
+    crate::rotation::continue_rotation(ctx).await?;
     match crate::keypackages::top_up_key_packages(ctx).await {
         // Our handle was released (see above): nobody can be given our KeyPackages.
         Err(ClientError::Relay(RelayError::PermissionDenied)) => Ok(()),

@@ -766,3 +766,55 @@ fn group_operations_report_typed_errors() {
     ));
     assert_eq!(alice.mls.epoch(&GROUP).unwrap(), 1);
 }
+
+#[test]
+fn a_rotated_member_moves_its_leaf_with_a_commit_signed_by_the_old_key() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let old = alice.member();
+    // alice rotates: a new identity, the old one kept to sign the move.
+    let previous = std::mem::replace(
+        &mut alice.secret,
+        IdentitySecretKey::generate(&mut StdRng::seed_from_u64(99)),
+    );
+    alice.persist();
+    let state: Vec<_> = alice.stored.clone().into_iter().collect();
+    alice.mls = Mls::new(alice.handle.clone(), &alice.secret, state)
+        .unwrap()
+        .with_previous_identity(&previous);
+    assert!(alice.mls.on_previous_identity(&GROUP).unwrap());
+
+    // Until the move, her messages still come from the old leaf.
+    let frame = alice.send("before the move");
+    assert_eq!(bob.receive(&frame), (old.clone(), "before the move".into()));
+
+    let out = alice.mls.move_to_current_identity(&GROUP).unwrap();
+    assert!(out.welcome.is_none());
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    assert!(!alice.mls.on_previous_identity(&GROUP).unwrap());
+    for peer in [&mut bob, &mut carol] {
+        let commit = peer.staged_commit(&out.commit);
+        assert_eq!(commit.sender(), Some(&old), "signed by the pinned key");
+        assert_eq!(commit.rekeyed(), Some(&alice.member()));
+        assert!(commit.added().is_empty() && commit.removed().is_empty());
+        peer.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+        peer.persist();
+    }
+    let frame = alice.send("after the move");
+    assert_eq!(
+        bob.receive(&frame),
+        (alice.member(), "after the move".into())
+    );
+    assert_eq!(
+        carol.receive(&frame),
+        (alice.member(), "after the move".into())
+    );
+    let frame = bob.send("welcome back");
+    assert_eq!(alice.receive(&frame), (bob.member(), "welcome back".into()));
+
+    // A member without a rotation behind it has nothing to move from.
+    assert_err!(
+        bob.mls.move_to_current_identity(&GROUP),
+        MlsError::NoPreviousIdentity
+    );
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use parley_crypto::directory::DirectoryRecord;
+use parley_crypto::directory::{DirectoryRecord, SignedRecord};
 use parley_crypto::envelope::{seal, seal_with_record};
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
@@ -15,6 +15,7 @@ use parley_crypto::inbox_message::InboxMessage;
 use parley_crypto::mls::Mls;
 use parley_crypto::padding;
 use parley_crypto::payload::Payload;
+use parley_crypto::rotation::Rotation;
 use parley_crypto::vault::{KdfParams, Passphrase, StoreKey, Vault, WrappedKey};
 use parley_proto::v1;
 use prost::Message;
@@ -158,6 +159,26 @@ fn main() {
     let bob_record = record(&bob_id, "bob", &bob_inbox);
     write("directory_record", "alice", &alice_record);
     write("directory_record", "bob", &bob_record);
+
+    // Rotations: alice's record replaced by one with bob's keys (any newer key will do), and
+    // that one replaced again, so the two halves of "chain" form a chain.
+    let rotated = |old: &[u8], old_id: &IdentitySecretKey, new_id: &IdentitySecretKey, v: u64| {
+        let old = SignedRecord::decode_and_verify(old).unwrap();
+        let new = DirectoryRecord {
+            handle: Handle::parse("alice").unwrap(),
+            identity_key: new_id.public_key(),
+            inbox_key: bob_inbox.public_key(),
+            record_version: v,
+            created_at_ms: 1_700_000_000_000 + v,
+        }
+        .sign(new_id)
+        .unwrap();
+        (Rotation::sign(&old, &new, old_id).unwrap(), new)
+    };
+    let (first, second_record) = rotated(&alice_record, &alice_id, &bob_id, 2);
+    let (second, _) = rotated(second_record.as_bytes(), &bob_id, &alice_id, 3);
+    write("rotation", "one", first.as_bytes());
+    write("rotation", "chain", &cat(&[first.as_bytes(), second.as_bytes()]));
     write(
         "directory_record",
         "structured",
@@ -438,6 +459,15 @@ fn main() {
                     from_seq: 0,
                     limit: 10,
                     auth: group_auth.clone(),
+                }
+                .encode_to_vec()
+            }),
+        ),
+        (
+            "rotate",
+            req(12, &|| {
+                v1::RotateRequest {
+                    rotation: first.as_bytes().to_vec(),
                 }
                 .encode_to_vec()
             }),

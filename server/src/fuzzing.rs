@@ -13,7 +13,7 @@ use parley_proto::v1::inbox_server::Inbox;
 use parley_proto::v1::{
     AckRequest, ChallengeRequest, ClaimKeyPackageRequest, CommitRequest, CreateGroupRequest,
     DepositRequest, FetchRequest, LookupRequest, PostRequest, PublishKeyPackagesRequest,
-    ReadRequest, RegisterRequest,
+    ReadRequest, RegisterRequest, RotateRequest,
 };
 use prost::Message;
 use tonic::Request;
@@ -100,7 +100,7 @@ impl Handlers {
     }
 
     /// Number of unary methods [`Handlers::call`] dispatches to.
-    pub const METHODS: u8 = 12;
+    pub const METHODS: u8 = 13;
 
     /// Decodes `body` as the request of unary method `method % METHODS` and calls its handler.
     /// Returns `None` if the bytes are not that request, else whether the handler accepted it.
@@ -152,7 +152,12 @@ impl Handlers {
                 .commit(req::<CommitRequest>(body)?)
                 .await
                 .is_ok(),
-            _ => self.groups.read(req::<ReadRequest>(body)?).await.is_ok(),
+            11 => self.groups.read(req::<ReadRequest>(body)?).await.is_ok(),
+            _ => self
+                .directory
+                .rotate(req::<RotateRequest>(body)?)
+                .await
+                .is_ok(),
         };
         Some(ok)
     }

@@ -6,6 +6,8 @@ mod common;
 
 use common::Named;
 use parley_client::MessageBody;
+use parley_crypto::identity::IdentitySecretKey;
+use parley_proto::v1::LookupRequest;
 
 use common::tamper::{Impostor, TamperProxy};
 use common::{is_key_refusal, member_handles, roster, sync_until, TestClient, TestRelay};
@@ -222,4 +224,122 @@ async fn accepting_a_changed_key_twice_leaves_one_live_conversation_on_both_side
     );
     let live = common::texts(&alice.history_of("bob", None).await.unwrap());
     assert_eq!(live, ["hello again", "yes, it is me"]);
+}
+
+/// `0x01 | len | old | len | new | signature` with whatever signature the forger can make:
+/// a rotation that claims the pinned record as its old side.
+#[cfg(test)]
+fn forged_rotation(old: &[u8], new: &[u8], signer: &IdentitySecretKey) -> Vec<u8> {
+    let mut bytes = vec![1u8];
+    for record in [old, new] {
+        bytes.extend_from_slice(&u16::try_from(record.len()).unwrap().to_be_bytes());
+        bytes.extend_from_slice(record);
+    }
+    let mut signed = b"parley/v1/record-rotation".to_vec();
+    signed.extend_from_slice(&bytes);
+    bytes.extend_from_slice(&signer.sign(&signed));
+    bytes
+}
+
+/// The relay's own record of `handle`, straight from the real relay.
+#[cfg(test)]
+async fn real_record(relay: &TestRelay, handle: &str) -> Vec<u8> {
+    relay
+        .directory()
+        .await
+        .lookup(LookupRequest {
+            handle: handle.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .record
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_the_pinned_key_did_not_sign_is_a_changed_key_not_a_rotation() {
+    let (relay, proxy, alice, _bob, _carol) = pinned_pair().await;
+    let safety_before = alice.safety_with("bob").await.unwrap();
+    let pinned = real_record(&relay, "bob").await;
+    let impostor = Impostor::new("bob");
+    let middle = Impostor::new("bob");
+    // Two chains the relay could make up: the pinned record "endorsing" the impostor with
+    // the impostor's own signature, and a genuine rotation from a key nobody pinned.
+    let forged = forged_rotation(&pinned, &impostor.record, &impostor.identity);
+    let from_elsewhere = forged_rotation(&middle.record, &impostor.record, &middle.identity);
+    for chain in [vec![forged], vec![from_elsewhere]] {
+        proxy.with(|t| {
+            t.records.insert("bob".to_owned(), impostor.record.clone());
+            t.rotations.insert("bob".to_owned(), chain);
+        });
+        let err = alice
+            .create("after-forged-rotation", &["bob".to_owned()])
+            .await
+            .expect_err("a rotation bob's pinned key did not sign must not be adopted");
+        assert!(is_key_refusal(&err), "unexpected error {err:?}");
+        assert_eq!(
+            alice.safety_with("bob").await.ok(),
+            Some(safety_before.clone())
+        );
+    }
+    let alerts = alice.alert_texts().await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.contains("identity key has changed")),
+        "{alerts:?}"
+    );
+    assert!(!alerts.iter().any(|a| a.contains("rotated")), "{alerts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_rotation_is_followed_and_the_old_record_served_again_is_not_taken_back() {
+    let (relay, proxy, alice, bob, _carol) = pinned_pair().await;
+    let old_record = real_record(&relay, "bob").await;
+    let old_key = bob.whoami().unwrap().identity_key;
+    let report = bob.rotate_keys().await.unwrap();
+    assert_eq!(report.old_identity_key, old_key);
+    assert_eq!(report.conversations_moved, 1, "the 1:1 with alice moved");
+    assert_eq!(bob.whoami().unwrap().identity_key, report.new_identity_key);
+
+    // alice follows the move in the 1:1 and reads what bob says with his new key.
+    bob.say("alice", "new keys, same bob").await.unwrap();
+    assert_eq!(
+        common::texts(&sync_until(&alice, 1).await),
+        ["new keys, same bob"]
+    );
+    assert!(roster(&alice, "bob")
+        .await
+        .contains(&("bob".to_owned(), report.new_identity_key.clone())));
+    let alerts = alice.alert_texts().await.unwrap();
+    assert!(
+        alerts.iter().any(|a| a.contains("bob rotated their keys")),
+        "{alerts:?}"
+    );
+    assert!(
+        !alerts
+            .iter()
+            .any(|a| a.contains("identity key has changed")),
+        "{alerts:?}"
+    );
+
+    // A relay rolling the record back to the one bob replaced gets nowhere: the pin keeps
+    // the newer version, and a group with bob is made with his new key.
+    proxy.with(|t| {
+        t.records.insert("bob".to_owned(), old_record.clone());
+    });
+    alice
+        .create("after-rollback", &["bob".to_owned()])
+        .await
+        .unwrap();
+    assert!(roster(&alice, "after-rollback")
+        .await
+        .contains(&("bob".to_owned(), report.new_identity_key.clone())));
+    let alerts = alice.alert_texts().await.unwrap();
+    assert!(
+        !alerts
+            .iter()
+            .any(|a| a.contains("identity key has changed")),
+        "{alerts:?}"
+    );
 }

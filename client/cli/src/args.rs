@@ -65,6 +65,17 @@ pub(crate) enum Command {
     #[command(after_help = help::WHOAMI)]
     Whoami,
 
+    /// Replace your keys with new ones (for example if you fear a copy of them was taken).
+    ///
+    /// Creates a new identity key and publishes it on the relay, signed by your current
+    /// key, so that your contacts' Parley accepts it as yours and tells them you rotated your
+    /// keys (instead of warning that your key changed). Your conversations move to the new
+    /// key. Contacts who verified you in person stay verified. If your keys are lost (no copy
+    /// of your Parley folder), this cannot help: ask your relay's operator to release your
+    /// handle, register again, and verify again with everyone.
+    #[command(name = "rotate-keys", after_help = help::ROTATE_KEYS)]
+    RotateKeys,
+
     /// Send a message to a person (by handle) or to a group (by name).
     ///
     /// The first message to a person starts a private conversation with them. Put the text

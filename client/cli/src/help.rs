@@ -73,6 +73,13 @@ pub(crate) const WHOAMI: &str = "\
 Example:
   parley whoami";
 
+/// `parley rotate-keys --help`.
+pub(crate) const ROTATE_KEYS: &str = "\
+Example:
+  parley rotate-keys
+Prints your old and new identity keys and how many conversations moved. Anyone who compares
+safety numbers with you from now on sees the new key's.";
+
 /// `parley send --help`.
 pub(crate) const SEND: &str = "\
 Examples:

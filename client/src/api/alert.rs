@@ -17,6 +17,14 @@ pub enum Alert {
         /// Whose key.
         handle: Handle,
     },
+    /// A contact rotated their keys: the new key is signed by the one pinned, so it replaced
+    /// it (and stays verified if the old one was). Nothing is blocked.
+    KeyRotated {
+        /// Whose key.
+        handle: Handle,
+        /// Whether the replaced key had been verified in person (the new one is then too).
+        verified: bool,
+    },
     /// The relay serves a contact's pinned key again after showing another one: the change
     /// was withdrawn, and the relay may have been tampering.
     KeyChangeWithdrawn {
@@ -107,6 +115,15 @@ impl fmt::Display for Alert {
                 f,
                 "{handle}'s identity key has changed; sending to {handle} is blocked until you \
                  compare safety numbers with them, or accept the new key"
+            ),
+            Alert::KeyRotated { handle, verified } => write!(
+                f,
+                "{handle} rotated their keys; the new key is signed by the one you had{}",
+                if *verified {
+                    ", which you verified, so it stays verified"
+                } else {
+                    " (not verified yet: compare safety numbers when you can)"
+                }
             ),
             Alert::KeyChangeWithdrawn { handle } => write!(
                 f,

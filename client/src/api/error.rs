@@ -36,6 +36,16 @@ pub enum ClientError {
     /// The text is not a valid handle.
     #[error("\"{0}\" is not a valid handle: use 3 to 32 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit")]
     InvalidHandle(String),
+    /// A rotation of our keys was refused: the relay holds another record for our handle
+    /// (it was released and registered again, or the keys were rotated from another copy of
+    /// this folder). The current keys stay in use.
+    #[error("the relay refused the new keys: it holds another record for your handle; your keys are unchanged")]
+    RotationRefused,
+    /// Some conversations are still on the keys of the last rotation (the relay could not
+    /// be reached, or commits kept racing); they move at the next sync, then keys can be
+    /// rotated again.
+    #[error("some conversations have not moved to your last new keys yet; run `parley sync` and try again")]
+    RotationUnfinished,
     /// Someone else already registered this handle on the relay.
     #[error("the handle {0} is already taken on this relay; choose another one")]
     HandleTaken(Handle),
@@ -192,6 +202,9 @@ pub enum CryptoError {
     /// A directory record could not be made.
     #[error("a directory record could not be made")]
     Record(#[from] parley_crypto::directory::RecordError),
+    /// A key rotation could not be made.
+    #[error("a key rotation could not be made")]
+    Rotation(#[from] parley_crypto::rotation::RotationError),
 }
 
 impl From<parley_crypto::mls::MlsError> for ClientError {

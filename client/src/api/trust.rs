@@ -22,6 +22,20 @@ pub struct WhoAmI {
     pub relay_fingerprint: Option<Fingerprint>,
 }
 
+/// What [`crate::Client::rotate_keys`] did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RotationReport {
+    /// The identity key replaced, hex.
+    pub old_identity_key: String,
+    /// The new identity key, hex (the directory now serves it, endorsed by the old one).
+    pub new_identity_key: String,
+    /// Conversations moved to the new key.
+    pub conversations_moved: usize,
+    /// Conversations not moved yet (retried at each sync).
+    pub conversations_waiting: usize,
+}
+
 /// A pinned contact as listed by [`crate::Client::contacts`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]

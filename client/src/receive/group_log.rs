@@ -14,6 +14,7 @@ use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, Store
 use crate::state::store::{Key, StoreBatch};
 use crate::state::Ctx;
 use crate::trust::contacts::verify_member;
+use crate::trust::rotation::accept_rekey;
 
 /// Entries read per request.
 const READ_LIMIT: u32 = 100;
@@ -220,8 +221,17 @@ async fn accept_commit(
     }
     let mut to_check: Vec<Member> = commit.added().to_vec();
     to_check.extend(commit.sender().cloned());
+    // A committer moving its leaf to a new key (a rotation) is checked by where it goes: its
+    // old leaf is no longer the pin if we learnt of the rotation elsewhere first.
+    let rekey = commit.sender().cloned().zip(commit.rekeyed().cloned());
     for member in &to_check {
-        if let Err(e) = verify_member(ctx, member).await {
+        let checked = match &rekey {
+            Some((committer, new)) if member == committer => {
+                accept_rekey(ctx, committer, new).await
+            }
+            _ => verify_member(ctx, member).await,
+        };
+        if let Err(e) = checked {
             if e.is_transient() {
                 ctx.session.mls.discard_changes();
                 return Err(e);

@@ -91,8 +91,15 @@ async fn accept_delivery(
     sealed: &[u8],
     hash: &[u8; 32],
 ) -> Result<(), ClientError> {
-    let opened = envelope::open(sealed, &ctx.session.handle, &ctx.session.inbox)
-        .map_err(CryptoError::DeliveryUnreadable)?;
+    let opened = match envelope::open(sealed, &ctx.session.handle, &ctx.session.inbox) {
+        Ok(opened) => opened,
+        // Sealed to the inbox key our last rotation replaced, by someone who had not heard.
+        Err(e) => match &ctx.session.previous {
+            Some(previous) => envelope::open(sealed, &ctx.session.handle, &previous.inbox)
+                .map_err(|_| CryptoError::DeliveryUnreadable(e))?,
+            None => return Err(CryptoError::DeliveryUnreadable(e).into()),
+        },
+    };
     let sender = opened.sender().clone();
     // Known before the record below pins a stranger.
     let stranger = ctx.pinned(&sender)?.is_none();
@@ -326,7 +333,7 @@ async fn pin_vouched(
         })
     });
     if let Some(record) = matching {
-        contacts::adopt_record(ctx, &member.handle, record).await?;
+        contacts::adopt_record(ctx, &member.handle, record, &[]).await?;
     }
     Ok(())
 }

@@ -37,7 +37,7 @@ pub(crate) async fn authenticate_by_record(
     let message = opened
         .authenticate(&signed.record().inbox_key)
         .map_err(|_| not_authentic())?;
-    match contacts::adopt_record(ctx, sender, record).await {
+    match contacts::adopt_record(ctx, sender, record, &[]).await {
         Ok(_) => Ok(Authentic::Message(message)),
         Err(ClientError::KeyChanged(who)) if who == *sender => Ok(Authentic::KeyChanged),
         Err(e) => Err(e),

@@ -28,6 +28,21 @@ enum Change {
     /// Members with the KeyPackage claimed (and checked) for each.
     Add(Vec<(Handle, Vec<u8>)>),
     Remove(Vec<Handle>),
+    /// Our leaf from the previous identity to the current one, after a key rotation.
+    MoveIdentity,
+}
+
+/// Moves our leaf in a group to our current identity key (after a rotation), by a commit
+/// signed with the previous one.
+pub(crate) async fn move_to_current_identity(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+) -> Result<(), ClientError> {
+    let name = match ctx.conversation_of(gid)? {
+        Some(conv) => welcome_name(ctx, &conv),
+        None => String::new(),
+    };
+    commit_change(ctx, gid, &Change::MoveIdentity, &name, None).await
 }
 
 /// Creates a group called `name` with these members; returns its id.
@@ -313,6 +328,13 @@ async fn commit_change(
                 }
                 (mls.remove_members(gid, handles), Vec::new())
             }
+            Change::MoveIdentity => {
+                // Moved meanwhile (by a sync that raced us): nothing left to do.
+                if !mls.on_previous_identity(gid)? {
+                    return Ok(());
+                }
+                (mls.move_to_current_identity(gid), Vec::new())
+            }
         };
         let outgoing = match outgoing {
             Ok(outgoing) => outgoing,
@@ -329,7 +351,7 @@ async fn commit_change(
             recipients,
             removed: match change {
                 Change::Remove(handles) => handles.iter().map(|h| h.to_string()).collect(),
-                Change::Add(_) => Vec::new(),
+                Change::Add(_) | Change::MoveIdentity => Vec::new(),
             },
             welcome_name: welcome_name.to_owned(),
             conversation: new_conversation.clone(),

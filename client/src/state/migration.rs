@@ -165,6 +165,7 @@ mod tests {
             handle,
             identity,
             inbox: InboxSecretKey::generate(&mut OsRng),
+            previous: None,
             mls,
         }
     }

@@ -62,7 +62,18 @@ pub(crate) struct Session {
     pub(crate) handle: Handle,
     pub(crate) identity: IdentitySecretKey,
     pub(crate) inbox: InboxSecretKey,
+    /// The keys our last rotation replaced, while they are kept.
+    pub(crate) previous: Option<PreviousKeys>,
     pub(crate) mls: Mls,
+}
+
+/// The identity and inbox keys a rotation replaced: the identity signs each group's move to
+/// the new key, the inbox key opens deliveries sealed by senders who had not heard yet.
+pub(crate) struct PreviousKeys {
+    pub(crate) identity: IdentitySecretKey,
+    pub(crate) inbox: InboxSecretKey,
+    /// When they are forgotten (our clock, ms).
+    pub(crate) until_ms: u64,
 }
 
 /// The way to the relay: its address and pin, the proxy, and the connections (see

@@ -61,7 +61,13 @@ impl Ctx<'_> {
             return Verification::Verified;
         }
         match self.pinned(&member.handle) {
-            Ok(Some(contact)) if contact.identity_key != member.identity_key.to_bytes() => {
+            // A leaf still on a key the contact rotated away from: theirs, not moved yet.
+            Ok(Some(contact))
+                if contact.identity_key != member.identity_key.to_bytes()
+                    && !contact
+                        .previous_keys
+                        .contains(&member.identity_key.to_bytes()) =>
+            {
                 Verification::Changed
             }
             Ok(Some(contact)) => contact.status(),

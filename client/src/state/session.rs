@@ -12,7 +12,7 @@ use crate::api::relay_url::RelayUrl;
 use crate::api::trust::WhoAmI;
 use crate::state::store::records::Settings;
 use crate::state::store::{Key, Prefix, Store};
-use crate::state::Session;
+use crate::state::{PreviousKeys, Session};
 
 /// What `register` saved, if anything.
 pub(crate) fn settings(store: &Store) -> Result<Option<Settings>, ClientError> {
@@ -58,11 +58,42 @@ pub(crate) fn load_session(store: &Store, settings: &Settings) -> Result<Session
         .scan_raw(Prefix::Mls)?
         .into_iter()
         .map(|(key, value)| (key, value.to_vec()));
-    let mls = Mls::new(handle.clone(), &identity, state)?;
+    let mut mls = Mls::new(handle.clone(), &identity, state)?;
+    let previous = previous_keys(store)?;
+    if let Some(previous) = &previous {
+        mls = mls.with_previous_identity(&previous.identity);
+    }
     Ok(Session {
         handle,
         identity,
         inbox,
+        previous,
         mls,
     })
+}
+
+/// The keys our last rotation replaced, if still kept:
+/// `identity secret[32] | inbox secret[32] | u64 BE until_ms`.
+fn previous_keys(store: &Store) -> Result<Option<PreviousKeys>, ClientError> {
+    let Some(bytes) = store.get_raw(Key::PreviousIdentity)? else {
+        return Ok(None);
+    };
+    let corrupt = || StoreError::Corrupt("previous identity");
+    let (identity, rest) = bytes.split_first_chunk::<32>().ok_or_else(corrupt)?;
+    let (inbox, rest) = rest.split_first_chunk::<32>().ok_or_else(corrupt)?;
+    let until: [u8; 8] = rest.try_into().map_err(|_| corrupt())?;
+    Ok(Some(PreviousKeys {
+        identity: IdentitySecretKey::from_bytes(identity),
+        inbox: InboxSecretKey::from_bytes(*inbox),
+        until_ms: u64::from_be_bytes(until),
+    }))
+}
+
+/// `previous` as [`previous_keys`] reads it back.
+pub(crate) fn encode_previous_keys(previous: &PreviousKeys) -> Zeroizing<Vec<u8>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(72));
+    bytes.extend_from_slice(&previous.identity.to_bytes()[..]);
+    bytes.extend_from_slice(&previous.inbox.to_bytes()[..]);
+    bytes.extend_from_slice(&previous.until_ms.to_be_bytes());
+    bytes
 }

@@ -8,6 +8,7 @@ use parley_crypto::directory::SignedRecord;
 use parley_crypto::handle::Handle;
 use parley_crypto::mls::Member;
 
+use super::rotation::{adopt_rotation, endorsed_by_pin};
 use crate::api::alert::Alert;
 use crate::api::error::{ClientError, RelayError};
 use crate::state::store::records::{ChangedKey, Contact};
@@ -30,11 +31,14 @@ pub(crate) async fn refresh_contact(
     handle: &Handle,
 ) -> Result<Contact, ClientError> {
     let relay = ctx.one_off_relay().await?;
-    let bytes = relay.lookup(handle).await.map_err(|e| match e {
-        RelayError::NotFound => ClientError::UnknownContact(handle.clone()),
-        other => other.into(),
-    })?;
-    adopt_record(ctx, handle, &bytes).await
+    let (bytes, rotations) = relay
+        .lookup_with_rotations(handle)
+        .await
+        .map_err(|e| match e {
+            RelayError::NotFound => ClientError::UnknownContact(handle.clone()),
+            other => other.into(),
+        })?;
+    adopt_record(ctx, handle, &bytes, &rotations).await
 }
 
 /// Unpins `handle`, pinned by the delivery that was just refused (it was a stranger before
@@ -51,12 +55,15 @@ pub(crate) async fn forget_stranger(ctx: &mut Ctx<'_>, handle: &Handle) -> Resul
 
 /// Checks a signed directory record of `handle` (from the directory, or carried by a
 /// delivery) against the pin, exactly as a lookup's answer: pinned if new, a newer record of
-/// the same identity replaces the pin, a different identity key is never adopted but
-/// recorded as the contact's changed key and reported as [`ClientError::KeyChanged`].
+/// the same identity replaces the pin, a record that `rotations` (the directory's, empty for
+/// a carried record) show the pinned key endorsed replaces it as a rotation; any other
+/// identity key is never adopted but recorded as the contact's changed key and reported as
+/// [`ClientError::KeyChanged`].
 pub(crate) async fn adopt_record(
     ctx: &mut Ctx<'_>,
     handle: &Handle,
     bytes: &[u8],
+    rotations: &[Vec<u8>],
 ) -> Result<Contact, ClientError> {
     let signed = match SignedRecord::decode_and_verify(bytes) {
         Ok(signed) if signed.record().handle == *handle => signed,
@@ -70,6 +77,20 @@ pub(crate) async fn adopt_record(
     let identity_key = record.identity_key.to_bytes();
     let inbox_key = record.inbox_key.to_bytes();
     match ctx.pinned(handle)? {
+        // A record of a key the contact rotated away from, older than the pin: the relay
+        // rolled the record back. The pin stays.
+        Some(pinned)
+            if pinned.previous_keys.contains(&identity_key)
+                && record.record_version < pinned.record_version =>
+        {
+            Ok(pinned)
+        }
+        Some(pinned)
+            if pinned.identity_key != identity_key
+                && endorsed_by_pin(&pinned, &signed, rotations) =>
+        {
+            adopt_rotation(ctx, handle, pinned, &signed).await
+        }
         Some(pinned) if pinned.identity_key != identity_key => {
             let seen = ChangedKey {
                 identity_key,
@@ -113,6 +134,7 @@ pub(crate) async fn adopt_record(
                 verified,
                 changed,
                 record: Some(bytes.to_vec()),
+                previous_keys: Vec::new(),
             };
             let mut batch = StoreBatch::default();
             batch.put(Key::Contact(handle), &fresh)?;

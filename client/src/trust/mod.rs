@@ -4,4 +4,5 @@
 
 pub(crate) mod contacts;
 pub(crate) mod own_record;
+pub(crate) mod rotation;
 pub(crate) mod verification;

@@ -38,6 +38,9 @@ pub struct Mls {
     pub(crate) handle: Handle,
     pub(crate) identity_key: IdentityPublicKey,
     pub(crate) signer: SignatureKeyPair,
+    /// The identity replaced by a key rotation, kept while some group still has our leaf
+    /// on it: that group's next commit of ours (the move) must be signed by it.
+    pub(crate) previous: Option<(IdentityPublicKey, SignatureKeyPair)>,
     pub(crate) provider: Provider,
 }
 
@@ -51,21 +54,46 @@ impl Mls {
         identity: &IdentitySecretKey,
         state: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
     ) -> Result<Mls, MlsError> {
-        let identity_key = identity.public_key();
-        // RustCrypto's Ed25519 signer takes the 32-byte seed as private key (the same
-        // encoding ed25519-dalek's SigningKey::from_bytes uses) and the raw public key.
-        let seed: Zeroizing<[u8; 32]> = identity.to_bytes();
-        let signer = SignatureKeyPair::from_raw(
-            SignatureScheme::ED25519,
-            seed.to_vec(),
-            identity_key.to_bytes().to_vec(),
-        );
         Ok(Mls {
             handle,
-            identity_key,
-            signer,
+            identity_key: identity.public_key(),
+            signer: signer_of(identity),
+            previous: None,
             provider: Provider::new(state),
         })
+    }
+
+    /// Also keeps `previous`, the identity a key rotation replaced, to sign the commits that
+    /// move our leaf in each group from it to the current one.
+    pub fn with_previous_identity(mut self, previous: &IdentitySecretKey) -> Mls {
+        self.previous = Some((previous.public_key(), signer_of(previous)));
+        self
+    }
+
+    /// Takes `new` as our identity from now on (after a key rotation); the one it replaces
+    /// is kept as the previous identity (see [`Mls::with_previous_identity`]).
+    pub fn replace_identity(&mut self, new: &IdentitySecretKey) {
+        let old = std::mem::replace(&mut self.signer, signer_of(new));
+        self.previous = Some((self.identity_key, old));
+        self.identity_key = new.public_key();
+    }
+
+    /// Forgets the previous identity: groups still on it can no longer be moved (nor sent to).
+    pub fn forget_previous_identity(&mut self) {
+        self.previous = None;
+    }
+
+    /// The signer of our leaf in `group`: the previous identity's while the group has not
+    /// been moved to the current one.
+    pub(crate) fn signer_for(&self, group: &MlsGroup) -> &SignatureKeyPair {
+        match (&self.previous, group.own_leaf_node()) {
+            (Some((key, signer)), Some(leaf))
+                if leaf.signature_key().as_slice() == key.to_bytes().as_slice() =>
+            {
+                signer
+            }
+            _ => &self.signer,
+        }
     }
 
     /// Key/value writes since the last call (`None` = delete). The caller persists them
@@ -114,6 +142,18 @@ impl Mls {
             Err(MlsError::NotAMember)
         }
     }
+}
+
+/// An OpenMLS signer for an identity key. RustCrypto's Ed25519 signer takes the 32-byte
+/// seed as private key (the encoding ed25519-dalek's SigningKey::from_bytes uses) and the raw
+/// public key.
+fn signer_of(identity: &IdentitySecretKey) -> SignatureKeyPair {
+    let seed: Zeroizing<[u8; 32]> = identity.to_bytes();
+    SignatureKeyPair::from_raw(
+        SignatureScheme::ED25519,
+        seed.to_vec(),
+        identity.public_key().to_bytes().to_vec(),
+    )
 }
 
 /// How we take part in every group, whether we created it or joined it.

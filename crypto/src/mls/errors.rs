@@ -68,9 +68,13 @@ pub enum MlsError {
     /// A member cannot remove itself with a commit.
     #[error("cannot remove ourselves from a group")]
     CannotRemoveSelf,
-    /// An existing member's leaf changed its handle or identity key.
+    /// An existing member's leaf changed its handle, or its identity key other than by its
+    /// own commit.
     #[error("a member's identity changed")]
     IdentityChanged,
+    /// Moving to the current identity was asked for, but no rotation left a previous one.
+    #[error("no previous identity to move from")]
+    NoPreviousIdentity,
     /// The commit covers proposals Parley does not use (PSK, re-init, extensions, ...).
     #[error("commit contains unsupported proposals")]
     UnsupportedProposal,

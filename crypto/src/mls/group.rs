@@ -4,7 +4,8 @@
 use openmls::prelude::tls_codec::*;
 use openmls::prelude::{
     AddMembersError, CreateCommitError, CreateMessageError, GroupId as MlsGroupId, LeafNodeIndex,
-    MlsGroup, MlsGroupCreateConfig, MlsMessageOut, NewGroupError, RemoveMembersError,
+    LeafNodeParameters, MlsGroup, MlsGroupCreateConfig, MlsMessageOut, NewGroupError,
+    NewSignerBundle, RemoveMembersError, SelfUpdateError,
 };
 use openmls_rust_crypto::MemoryStorageError;
 use openmls_traits::OpenMlsProvider;
@@ -99,7 +100,7 @@ impl Mls {
             parsed.push(key_package);
         }
         let (commit, welcome, _) = group
-            .add_members(&self.provider, &self.signer, &parsed)
+            .add_members(&self.provider, self.signer_for(&group), &parsed)
             .map_err(add_error)?;
         self.outgoing(&group, group_id, &commit, Some(&welcome))
     }
@@ -129,9 +130,50 @@ impl Mls {
             }
         }
         let (commit, welcome, _) = group
-            .remove_members(&self.provider, &self.signer, &leaves)
+            .remove_members(&self.provider, self.signer_for(&group), &leaves)
             .map_err(remove_error)?;
         self.outgoing(&group, group_id, &commit, welcome.as_ref())
+    }
+
+    /// Whether our leaf in this group still carries the identity a key rotation replaced.
+    pub fn on_previous_identity(&self, group_id: &GroupId) -> Result<bool, MlsError> {
+        let group = self.load_active(group_id)?;
+        let Some((key, _)) = &self.previous else {
+            return Ok(false);
+        };
+        Ok(group
+            .own_leaf_node()
+            .is_some_and(|leaf| leaf.signature_key().as_slice() == key.to_bytes().as_slice()))
+    }
+
+    /// Stages a commit moving our leaf to the current identity key (after a rotation): signed
+    /// by the previous key, so members see the pinned key endorse the new one.
+    pub fn move_to_current_identity(
+        &mut self,
+        group_id: &GroupId,
+    ) -> Result<OutgoingCommit, MlsError> {
+        let mut group = self.load_active(group_id)?;
+        let Some((_, previous)) = &self.previous else {
+            return Err(MlsError::NoPreviousIdentity);
+        };
+        let bundle = group
+            .self_update_with_new_signer(
+                &self.provider,
+                previous,
+                NewSignerBundle {
+                    signer: &self.signer,
+                    credential_with_key: self.credential(),
+                },
+                LeafNodeParameters::builder()
+                    .with_credential_with_key(self.credential())
+                    .build(),
+            )
+            .map_err(|e| match e {
+                SelfUpdateError::GroupStateError(s) => s.into(),
+                SelfUpdateError::StorageError(_) => MlsError::Storage,
+                _ => MlsError::Internal("moving to the current identity"),
+            })?;
+        self.outgoing(&group, group_id, bundle.commit(), None)
     }
 
     /// Merges our pending commit, after the relay accepted it: the group moves to N+1.
@@ -157,7 +199,7 @@ impl Mls {
     pub fn encrypt(&mut self, group_id: &GroupId, payload: &[u8]) -> Result<Vec<u8>, MlsError> {
         let mut group = self.load_active(group_id)?;
         let message = group
-            .create_message(&self.provider, &self.signer, payload)
+            .create_message(&self.provider, self.signer_for(&group), payload)
             .map_err(|e| match e {
                 CreateMessageError::GroupStateError(s) => MlsError::from(s),
                 _ => MlsError::Internal("message creation"),

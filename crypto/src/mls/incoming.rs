@@ -53,6 +53,7 @@ pub struct IncomingCommit {
     sender: Option<Member>,
     added: Vec<Member>,
     removed: Vec<Member>,
+    rekeyed: Option<Member>,
     staged: Box<StagedCommit>,
 }
 
@@ -73,6 +74,13 @@ impl IncomingCommit {
         &self.removed
     }
 
+    /// The committer's new leaf if this commit moves it to another identity key (same
+    /// handle): a key rotation, signed by the key it replaces. Check the new key against the
+    /// directory's rotations from the pinned one before merging.
+    pub fn rekeyed(&self) -> Option<&Member> {
+        self.rekeyed.as_ref()
+    }
+
     /// Whether this commit removes us from the group.
     pub fn removes_us(&self) -> bool {
         self.staged.self_removed()
@@ -91,6 +99,7 @@ impl std::fmt::Debug for IncomingCommit {
             .field("sender", &self.sender)
             .field("added", &self.added)
             .field("removed", &self.removed)
+            .field("rekeyed", &self.rekeyed)
             .field("removes_us", &self.removes_us())
             .finish_non_exhaustive()
     }
@@ -194,7 +203,9 @@ fn member_at(group: &MlsGroup, index: LeafNodeIndex) -> Result<Member, MlsError>
 }
 
 /// Lists who a commit adds and removes, and refuses what Parley never does: changing an
-/// existing member's handle or identity key, and proposals beyond add/remove/update.
+/// existing member's handle, changing a member's identity key other than in its own commit's
+/// path (a rotation, which [`IncomingCommit::rekeyed`] reports), and proposals beyond
+/// add/remove/update.
 fn describe_commit(
     group: &MlsGroup,
     group_id: GroupId,
@@ -220,9 +231,16 @@ fn describe_commit(
             _ => return Err(MlsError::UnsupportedProposal),
         }
     }
+    let mut rekeyed = None;
     if let Some(leaf) = staged.update_path_leaf_node() {
         let committer = sender.as_ref().ok_or(MlsError::UnsupportedProposal)?;
-        same_identity(committer, &Member::from_leaf(leaf)?)?;
+        let new = Member::from_leaf(leaf)?;
+        if new.handle != committer.handle {
+            return Err(MlsError::IdentityChanged);
+        }
+        if new.identity_key != committer.identity_key {
+            rekeyed = Some(new);
+        }
     }
     Ok(IncomingCommit {
         group_id,
@@ -230,6 +248,7 @@ fn describe_commit(
         sender,
         added,
         removed,
+        rekeyed,
         staged,
     })
 }

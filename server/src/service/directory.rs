@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_crypto::directory::SignedRecord;
+use parley_crypto::rotation::{Rotation, MAX_CHAIN_LEN, MAX_ROTATION_LEN};
 use parley_proto::v1::directory_server::Directory;
 use parley_proto::v1::{
     ChallengeRequest, ChallengeResponse, ClaimKeyPackageRequest, ClaimKeyPackageResponse,
     LookupRequest, LookupResponse, PublishKeyPackagesRequest, PublishKeyPackagesResponse,
-    RegisterRequest, RegisterResponse,
+    RegisterRequest, RegisterResponse, RotateRequest, RotateResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -18,7 +19,11 @@ use crate::limits::{
     self, MAX_KEY_PACKAGES_HELD, MAX_KEY_PACKAGES_PER_PUBLISH, MAX_KEY_PACKAGE_LEN, MAX_RECORD_LEN,
 };
 use crate::metrics::Rejection;
-use crate::store::{Published, Registration, Upload};
+use crate::store::{Published, Registration, Rotated, RotationWrite, Upload};
+
+/// How far ahead of the relay's clock a record may be dated: owners' clocks drift, but a
+/// record from next year would outrank every honest rotation made before then.
+const MAX_RECORD_AHEAD_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// Implements `parley.v1.Directory`.
 pub(crate) struct DirectoryService {
@@ -28,6 +33,22 @@ pub(crate) struct DirectoryService {
 impl DirectoryService {
     pub(crate) fn new(state: Arc<RelayState>) -> Self {
         DirectoryService { state }
+    }
+
+    /// Refuses a record dated more than a day past the relay's clock.
+    fn not_ahead(&self, field: &str, created_at_ms: u64) -> Result<(), Status> {
+        if created_at_ms
+            > self
+                .state
+                .clock
+                .now_ms()
+                .saturating_add(MAX_RECORD_AHEAD_MS)
+        {
+            return Err(Status::invalid_argument(format!(
+                "{field}: dated more than a day ahead of the relay's clock; check this computer's clock"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -41,6 +62,7 @@ impl Directory for DirectoryService {
         limits::sized("record", &request.record, 1, MAX_RECORD_LEN)?;
         let record = SignedRecord::decode_and_verify(&request.record)
             .map_err(|error| Status::invalid_argument(format!("record: {error}")))?;
+        self.not_ahead("record", record.record().created_at_ms)?;
         let handle = &record.record().handle;
         match self
             .state
@@ -68,7 +90,48 @@ impl Directory for DirectoryService {
             .lookup(&handle)
             .map_err(status::storage)?
             .ok_or_else(|| Status::not_found("handle is not registered"))?;
-        Ok(Response::new(LookupResponse { record }))
+        let rotations = self
+            .state
+            .store
+            .rotations(&handle)
+            .map_err(status::storage)?;
+        Ok(Response::new(LookupResponse { record, rotations }))
+    }
+
+    async fn rotate(
+        &self,
+        request: Request<RotateRequest>,
+    ) -> Result<Response<RotateResponse>, Status> {
+        let request = request.into_inner();
+        limits::sized("rotation", &request.rotation, 1, MAX_ROTATION_LEN)?;
+        // The old key's signature is the whole authorisation: only the holder of the record
+        // held now can replace it, and a replayed rotation no longer matches what is held.
+        let rotation = Rotation::decode_and_verify(&request.rotation)
+            .map_err(|error| Status::invalid_argument(format!("rotation: {error}")))?;
+        let new = rotation.new_record().record();
+        self.not_ahead("rotation", new.created_at_ms)?;
+        let write = RotationWrite {
+            old_record: rotation.old().as_bytes(),
+            new_record: rotation.new_record().as_bytes(),
+            new_version: new.record_version,
+            rotation: rotation.as_bytes(),
+        };
+        match self
+            .state
+            .store
+            .rotate(&new.handle, write, MAX_CHAIN_LEN)
+            .await
+            .map_err(status::storage)?
+        {
+            Rotated::Done => {
+                tracing::info!("handle rotated its keys");
+                Ok(Response::new(RotateResponse {}))
+            }
+            Rotated::Unknown => Err(Status::not_found("handle is not registered")),
+            Rotated::Stale => Err(Status::failed_precondition(
+                "rotation: the handle holds another record than the one this rotation replaces",
+            )),
+        }
     }
 
     async fn challenge(

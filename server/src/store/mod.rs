@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub(crate) use directory::Registration;
+pub(crate) use directory::{Registration, Rotated, RotationWrite};
 pub use durability::FlushPolicy;
 pub(crate) use error::StoreError;
 pub(crate) use groups::{Appended, Created, EpochKey};
@@ -40,6 +40,8 @@ use crate::metrics::{Kind, Metrics, Rejection};
 #[derive(Clone)]
 pub(crate) struct Store {
     directory: sled::Tree,
+    /// `handle prefix | u64 BE new record_version` -> encoded rotation, the last few per handle.
+    rotations: sled::Tree,
     key_packages: sled::Tree,
     last_resort: sled::Tree,
     inbox: sled::Tree,
@@ -67,6 +69,7 @@ impl Store {
         let db = config.open()?;
         let store = Store {
             directory: db.open_tree("directory")?,
+            rotations: db.open_tree("rotations")?,
             key_packages: db.open_tree("key_packages")?,
             last_resort: db.open_tree("last_resort")?,
             inbox: db.open_tree("inbox")?,

@@ -1,6 +1,6 @@
 //! Freeing a handle (`parley-relay handle release`): the operator's answer to a lost key.
 //!
-//! The directory record goes, and with it what only its key could use: the handle's
+//! The directory record goes (with the rotations that led to it), and with it what only its key could use: the handle's
 //! KeyPackages (one-time and last resort) and the deliveries waiting in its inbox, which are
 //! sealed to the old inbox key. Group logs are untouched (the relay cannot tell whose they
 //! are). Whoever registers the handle next holds a new key, which every client that pinned
@@ -36,6 +36,7 @@ impl Store {
         {
             key_packages += 1;
         }
+        remove_prefix(&self.rotations, &prefix)?;
         let deliveries = remove_prefix(&self.inbox, &prefix)?;
         self.inbox_meta.remove(&prefix)?;
         self.db.flush()?;

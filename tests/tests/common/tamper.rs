@@ -23,7 +23,8 @@ use parley_proto::v1::{
     CreateGroupResponse, Delivery, DepositRequest, DepositResponse, Entry, FetchRequest,
     FetchResponse, GroupNotice, LookupRequest, LookupResponse, PostRequest, PostResponse,
     PublishKeyPackagesRequest, PublishKeyPackagesResponse, ReadRequest, ReadResponse,
-    RegisterRequest, RegisterResponse, SubscribeGroupsRequest, SubscribeInboxRequest,
+    RegisterRequest, RegisterResponse, RotateRequest, RotateResponse, SubscribeGroupsRequest,
+    SubscribeInboxRequest,
 };
 use rand::rngs::OsRng;
 use tokio::net::TcpListener;
@@ -55,6 +56,8 @@ pub(crate) struct Tamper {
     pub(crate) pages: Vec<(Vec<u8>, Vec<Entry>)>,
     /// Lookup(handle) answers with these record bytes instead of the real record.
     pub(crate) records: HashMap<String, Vec<u8>>,
+    /// ... and with these rotations (none if absent) alongside a substituted record.
+    pub(crate) rotations: HashMap<String, Vec<Vec<u8>>>,
     /// ClaimKeyPackage(handle) answers with this KeyPackage instead of a real one.
     pub(crate) key_packages: HashMap<String, Vec<u8>>,
     /// Every deposit is stored twice: two ids, same bytes, as a sender's retry would.
@@ -87,6 +90,8 @@ pub(crate) struct Impostor {
     pub(crate) record: Vec<u8>,
     pub(crate) key_package: Vec<u8>,
     pub(crate) identity_hex: String,
+    /// The impostor's secret key, to sign forged rotations with.
+    pub(crate) identity: IdentitySecretKey,
 }
 
 impl Impostor {
@@ -113,6 +118,7 @@ impl Impostor {
         Impostor {
             record,
             key_package,
+            identity: IdentitySecretKey::from_bytes(&identity.to_bytes()),
             identity_hex: identity
                 .public_key()
                 .to_bytes()
@@ -279,10 +285,11 @@ impl Directory for Proxy {
             if fake.is_some() {
                 tamper.substituted += 1;
             }
-            fake
+            let rotations = tamper.rotations.get(&request.handle).cloned();
+            fake.map(|record| (record, rotations.unwrap_or_default()))
         };
-        if let Some(record) = fake {
-            return Ok(Response::new(LookupResponse { record }));
+        if let Some((record, rotations)) = fake {
+            return Ok(Response::new(LookupResponse { record, rotations }));
         }
         let reply = self.up().directory.lookup(request).await?;
         Ok(Response::new(reply.into_inner()))
@@ -293,6 +300,14 @@ impl Directory for Proxy {
         request: Request<ChallengeRequest>,
     ) -> Result<Response<ChallengeResponse>, Status> {
         let reply = self.up().directory.challenge(request.into_inner()).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
+    async fn rotate(
+        &self,
+        request: Request<RotateRequest>,
+    ) -> Result<Response<RotateResponse>, Status> {
+        let reply = self.up().directory.rotate(request.into_inner()).await?;
         Ok(Response::new(reply.into_inner()))
     }
 

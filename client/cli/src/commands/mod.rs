@@ -14,6 +14,7 @@ mod man;
 mod outbox;
 mod passphrase;
 mod read;
+mod rotate_keys;
 mod safety_number;
 mod send;
 mod verify;
@@ -29,6 +30,7 @@ pub(crate) async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
     match command {
         Command::Init(args) => init::run(args, ctx).await,
         Command::Whoami => whoami::run(ctx).await,
+        Command::RotateKeys => rotate_keys::run(ctx).await,
         Command::Send(args) => send::run(args, ctx).await,
         Command::Read(args) => read::run(args, ctx).await,
         Command::History(args) => history::run(args, ctx).await,

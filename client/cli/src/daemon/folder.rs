@@ -6,8 +6,8 @@ use futures::{Stream, StreamExt};
 use parley_client::Passphrase;
 use parley_client::{
     Alert, Client, ClientError, ContactInfo, ConversationId, ConversationInfo, Event, GroupCode,
-    Handle, MemberInfo, Message, MessageId, OutboxReport, QuarantinedMessage, SafetyNumberView,
-    SendOutcome, SyncReport, WhoAmI,
+    Handle, MemberInfo, Message, MessageId, OutboxReport, QuarantinedMessage, RotationReport,
+    SafetyNumberView, SendOutcome, SyncReport, WhoAmI,
 };
 use zeroize::Zeroizing;
 
@@ -90,6 +90,11 @@ macro_rules! both {
 }
 
 impl Folder {
+    /// See `Client::rotate_keys`.
+    pub(crate) async fn rotate_keys(&self) -> Result<RotationReport, Problem> {
+        both!(self, |c| c.rotate_keys().await?, Request::RotateKeys)
+    }
+
     /// See `Client::whoami`.
     pub(crate) async fn whoami(&self) -> Result<WhoAmI, Problem> {
         both!(self, |c| c.whoami()?, Request::Whoami)

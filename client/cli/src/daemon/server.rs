@@ -347,6 +347,7 @@ async fn answer(shared: &Shared, request: Request) -> Result<serde_json::Value, 
     let client = &shared.client;
     match request {
         Request::Whoami => json(client.whoami()?),
+        Request::RotateKeys => json(client.rotate_keys().await?),
         Request::Resolve { name } => json(client.resolve(&name).await?),
         Request::SendText { to, text } => {
             let sent = client.send_text(&to, &text).await?;

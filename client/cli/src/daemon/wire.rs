@@ -45,6 +45,8 @@ pub(crate) struct Welcome {
 pub(crate) enum Request {
     /// `Client::whoami`.
     Whoami,
+    /// `Client::rotate_keys`.
+    RotateKeys,
     /// `Client::resolve`.
     Resolve { name: String },
     /// `Client::send_text`.

@@ -23,20 +23,39 @@ impl RelayConnection {
     /// Returns the raw directory record of a handle; the caller verifies it (the relay's
     /// word is never trusted). `NotFound` if the handle is unknown.
     pub(crate) async fn lookup(&self, handle: &Handle) -> Result<Vec<u8>, RelayError> {
-        let record = self
+        Ok(self.lookup_with_rotations(handle).await?.0)
+    }
+
+    /// Returns the raw directory record of a handle and the raw rotations the relay keeps
+    /// for it (oldest first); the caller verifies both.
+    pub(crate) async fn lookup_with_rotations(
+        &self,
+        handle: &Handle,
+    ) -> Result<(Vec<u8>, Vec<Vec<u8>>), RelayError> {
+        let found = self
             .directory()
             .lookup(proto::LookupRequest {
                 handle: handle.as_str().to_owned(),
             })
             .await?
-            .into_inner()
-            .record;
-        if record.is_empty() {
+            .into_inner();
+        if found.record.is_empty() {
             return Err(RelayError::Protocol(format!(
                 "the relay returned an empty directory record for {handle}"
             )));
         }
-        Ok(record)
+        Ok((found.record, found.rotations))
+    }
+
+    /// Replaces our directory record by a rotation our current key signed.
+    /// `FailedPrecondition` if the relay holds another record than the one it replaces.
+    pub(crate) async fn rotate(&self, rotation: &[u8]) -> Result<(), RelayError> {
+        self.directory()
+            .rotate(proto::RotateRequest {
+                rotation: rotation.to_vec(),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Publishes one-time KeyPackages (and optionally a new last-resort one) for the owner's

@@ -26,6 +26,12 @@ pub(crate) enum Key<'a> {
     Identity,
     /// Our own signed directory record, as registered: sealed deliveries carry it.
     OwnRecord,
+    /// The identity and inbox secret keys a rotation replaced, and until when they are kept
+    /// (for groups not yet moved and deliveries sealed to the old inbox key).
+    PreviousIdentity,
+    /// A rotation of our keys sent (or about to be sent) to the relay, with its new secret
+    /// keys, until the relay's answer is known: a crash in between must not lose them.
+    PendingRotation,
     /// The pinned directory record of a contact.
     Contact(&'a Handle),
     /// A conversation, by the id of its MLS group.
@@ -93,6 +99,8 @@ mod kind {
     pub(super) const SETTINGS: &[u8] = b"settings";
     pub(super) const IDENTITY: &[u8] = b"identity";
     pub(super) const OWN_RECORD: &[u8] = b"own_record";
+    pub(super) const PREVIOUS_IDENTITY: &[u8] = b"previous_identity";
+    pub(super) const PENDING_ROTATION: &[u8] = b"pending_rotation";
     pub(super) const CONTACT: &[u8] = b"contact";
     pub(super) const CONVERSATION: &[u8] = b"conversation";
     pub(super) const LEGACY_CONVERSATION: &[u8] = b"conv";
@@ -127,6 +135,8 @@ impl Key<'_> {
             Key::Settings => (kind::SETTINGS, None, None),
             Key::Identity => (kind::IDENTITY, None, None),
             Key::OwnRecord => (kind::OWN_RECORD, None, None),
+            Key::PreviousIdentity => (kind::PREVIOUS_IDENTITY, None, None),
+            Key::PendingRotation => (kind::PENDING_ROTATION, None, None),
             Key::Contact(handle) => (kind::CONTACT, Some(handle.as_str().as_bytes()), None),
             Key::Conversation(gid) => (kind::CONVERSATION, Some(&gid[..]), None),
             Key::LegacyConversation(name) => {

@@ -43,6 +43,11 @@ pub(crate) struct Contact {
     /// people we invite into a group with this contact, so they need no lookup.
     #[serde(default)]
     pub(crate) record: Option<Vec<u8>>,
+    /// Identity keys this contact rotated away from (newest last, at most a few): a record
+    /// of one of them served again is a rollback, and a group leaf still on one is theirs,
+    /// waiting to be moved.
+    #[serde(default)]
+    pub(crate) previous_keys: Vec<[u8; 32]>,
 }
 
 /// An identity key that differs from the pinned one, as last seen.

@@ -1,0 +1,115 @@
+//! Contacts' key rotations: a new key is adopted without the user's say only when the pinned
+//! key endorsed it, through the directory's chain of rotations (or, for a group member, a
+//! commit signed by the pinned key whose new leaf the directory's chain also reaches).
+//! Anything else stays a CHANGED key for the user to decide about.
+
+use parley_crypto::directory::SignedRecord;
+use parley_crypto::handle::Handle;
+use parley_crypto::identity::IdentityPublicKey;
+use parley_crypto::mls::Member;
+use parley_crypto::rotation::{follow_chain, Rotation};
+
+use super::contacts::{record_changed_key, refresh_contact};
+use crate::api::alert::Alert;
+use crate::api::error::ClientError;
+use crate::state::store::records::{ChangedKey, Contact};
+use crate::state::store::{Key, StoreBatch};
+use crate::state::Ctx;
+
+/// How many replaced keys of a contact are remembered.
+const MAX_PREVIOUS_KEYS: usize = 8;
+
+/// Whether `rotations` (as the directory served them) lead from `pinned`'s identity key to
+/// exactly `current`. A rotation that does not verify breaks the chain.
+pub(crate) fn endorsed_by_pin(
+    pinned: &Contact,
+    current: &SignedRecord,
+    rotations: &[Vec<u8>],
+) -> bool {
+    let Ok(pinned_key) = IdentityPublicKey::from_bytes(&pinned.identity_key) else {
+        return false;
+    };
+    let Ok(chain) = rotations
+        .iter()
+        .map(|bytes| Rotation::decode_and_verify(bytes))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return false;
+    };
+    follow_chain(&pinned_key, &chain, current).is_ok()
+}
+
+/// Replaces `pinned` by the rotated record `current` (its bytes `bytes`): the verification
+/// carries over, since the key the user verified signed the new one, and any change shown
+/// before is explained. The user is told.
+pub(crate) async fn adopt_rotation(
+    ctx: &mut Ctx<'_>,
+    handle: &Handle,
+    pinned: Contact,
+    current: &SignedRecord,
+) -> Result<Contact, ClientError> {
+    let record = current.record();
+    let mut previous_keys = pinned.previous_keys;
+    previous_keys.push(pinned.identity_key);
+    let excess = previous_keys.len().saturating_sub(MAX_PREVIOUS_KEYS);
+    previous_keys.drain(..excess);
+    let fresh = Contact {
+        handle: handle.to_string(),
+        identity_key: record.identity_key.to_bytes(),
+        inbox_key: record.inbox_key.to_bytes(),
+        record_version: record.record_version,
+        verified: pinned.verified,
+        changed: None,
+        record: Some(current.to_bytes()),
+        previous_keys,
+    };
+    let mut batch = StoreBatch::default();
+    batch.put(Key::Contact(handle), &fresh)?;
+    ctx.store.apply(batch).await?;
+    ctx.alert(Alert::KeyRotated {
+        handle: handle.clone(),
+        verified: pinned.verified,
+    })
+    .await;
+    Ok(fresh)
+}
+
+/// Checks a commit by `committer` that moves its leaf to `new` (a rotation). Accepted when
+/// `new` already is the pinned key, or when the committer's leaf holds the pinned key and the
+/// directory's chain of rotations leads from it to a record of `new`; otherwise `new` is
+/// recorded as the contact's changed key and the commit must be refused.
+pub(crate) async fn accept_rekey(
+    ctx: &mut Ctx<'_>,
+    committer: &Member,
+    new: &Member,
+) -> Result<(), ClientError> {
+    let handle = &committer.handle;
+    if *handle == ctx.session.handle {
+        // Only we can move our own leaf; a commit doing it is not ours to accept.
+        return Err(ClientError::KeyChanged(handle.clone()));
+    }
+    let new_key = new.identity_key.to_bytes();
+    if let Some(pinned) = ctx.pinned(handle)? {
+        if pinned.identity_key == new_key && pinned.changed.is_none() {
+            return Ok(());
+        }
+    }
+    // `refresh_contact` follows the directory's rotations from the pin (adopting the
+    // rotation, or recording a changed key it cannot explain).
+    let contact = match refresh_contact(ctx, handle).await {
+        Ok(contact) => contact,
+        Err(ClientError::KeyChanged(_)) => return Err(ClientError::KeyChanged(handle.clone())),
+        Err(ClientError::UnknownContact(h)) => return Err(ClientError::UntrustedMember(h)),
+        Err(e) => return Err(e),
+    };
+    if contact.identity_key == new_key {
+        return Ok(());
+    }
+    // The directory shows the pinned key (or another one) but the member moved elsewhere.
+    let seen = ChangedKey {
+        identity_key: new_key,
+        inbox_key: None,
+        record_version: contact.record_version,
+    };
+    Err(record_changed_key(ctx, handle, contact, seen).await)
+}
