@@ -96,6 +96,7 @@ pub(crate) async fn finish_pending_rotation(ctx: &mut Ctx<'_>) -> Result<bool, C
         Err(e @ RelayError::Unreachable(_)) => return Err(e.into()),
         Err(_) => false,
     };
+    crate::state::failpoint::hit("rotation.after_rpc");
     let mut batch = StoreBatch::default();
     batch.remove(Key::PendingRotation);
     if !adopted {

@@ -91,6 +91,9 @@ async fn crash_step_child() {
             .add(&common::local(&client, group).await, handle)
             .await
             .unwrap(),
+        ["rotate-keys"] => {
+            client.rotate_keys().await.unwrap();
+        }
         _ => panic!("unknown step {step:?}"),
     }
 }
@@ -387,4 +390,70 @@ async fn killed_adding_after_merge_before_welcomes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_after_commit_processed_before_persist() {
     add_member("group.commit_after_process").await;
+}
+
+/// Alice dies rotating her keys: before the relay is asked, or after it took the new record
+/// but before her folder swapped keys. Either way the next sync settles it: the keys in her
+/// folder are the ones the relay holds, the 1:1 moves, and bob reads her with the new key,
+/// told of a rotation, never of a changed key.
+async fn rotate_keys(point: &str) {
+    let (relay, mut alice, bob) = setup().await;
+    alice.say("bob", "m1").await.unwrap();
+    expect_history(&bob, "alice", &[("alice", "m1")]).await;
+    let before = alice.whoami().unwrap().identity_key;
+    crash_at(&mut alice, point, &["rotate-keys"]).await;
+
+    alice.fetch().await.unwrap();
+    let after = alice.whoami().unwrap().identity_key;
+    let held = relay
+        .directory()
+        .await
+        .lookup(parley_proto::v1::LookupRequest {
+            handle: "alice".to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .record;
+    let held = parley_crypto::directory::SignedRecord::decode_and_verify(&held).unwrap();
+    assert_eq!(
+        held.record()
+            .identity_key
+            .to_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+        after,
+        "the folder holds the keys the relay serves"
+    );
+    if point == "rotation.after_rpc" {
+        assert_ne!(
+            after, before,
+            "the relay took the rotation: it is finished, not lost"
+        );
+    }
+    alice.say("bob", "m2").await.unwrap();
+    expect_history(&bob, "alice", &[("alice", "m1"), ("alice", "m2")]).await;
+    bob.say("alice", "m3").await.unwrap();
+    expect_history(
+        &alice,
+        "bob",
+        &[("alice", "m1"), ("alice", "m2"), ("bob", "m3")],
+    )
+    .await;
+    let alerts = bob.alert_texts().await.unwrap();
+    assert!(
+        !alerts.iter().any(|a| a.contains("has changed")),
+        "{alerts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_rotating_keys_before_the_relay_is_asked() {
+    rotate_keys("rotation.after_persist").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_rotating_keys_after_the_relay_took_the_new_record() {
+    rotate_keys("rotation.after_rpc").await;
 }

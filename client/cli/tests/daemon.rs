@@ -310,3 +310,44 @@ fn handles_and_conversation_names_complete_while_the_daemon_runs() {
     assert!(completions(&bob, &["send"]).is_empty());
     alice.run(&["daemon", "stop"]).ok();
 }
+
+#[test]
+fn keys_rotate_through_the_daemon_and_a_follower_reads_on_across_the_other_side_s_rotation() {
+    let relay = TestRelay::plaintext();
+    let (alice, bob) = (Person::new(), Person::new());
+    alice.init(&relay, "alice");
+    bob.init(&relay, "bob");
+    alice.run(&["send", "bob", "before"]).ok();
+    let follower = Follower::start(&bob, &[]);
+    while follower.next() != "alice: before" {}
+
+    // alice rotates with no daemon of hers; bob's follower reads her on, and bob's other
+    // window is told it was a rotation (alerts go to the follower's stderr, not shown here).
+    let rotated = alice.run(&["rotate-keys"]).ok().stdout;
+    assert!(
+        rotated.contains("Conversations moved to the new key: 1"),
+        "{rotated}"
+    );
+    alice.run(&["send", "bob", "after rotation"]).ok();
+    while follower.next() != "alice: after rotation" {}
+    let alerts = bob.run(&["alerts"]).ok().stdout;
+    assert!(alerts.contains("alice rotated their keys"), "{alerts}");
+    assert!(!alerts.contains("has changed"), "{alerts}");
+
+    // bob rotates from another window, through the daemon his follower started.
+    assert!(daemon_pid(&bob).is_some());
+    let rotated = bob.run(&["--json", "rotate-keys"]).ok().stdout;
+    let report: serde_json::Value = serde_json::from_str(rotated.trim()).unwrap();
+    assert_eq!(report["conversations_moved"], 1, "{rotated}");
+    let whoami = bob.run(&["--json", "whoami"]).ok().stdout;
+    let whoami: serde_json::Value = serde_json::from_str(whoami.trim()).unwrap();
+    assert_eq!(whoami["identity_key"], report["new_identity_key"]);
+    bob.run(&["send", "alice", "mine too"]).ok();
+    assert!(alice.run(&["read"]).ok().stdout.contains("bob: mine too"));
+    let alerts = alice.run(&["alerts"]).ok().stdout;
+    assert!(alerts.contains("bob rotated their keys"), "{alerts}");
+    assert!(!alerts.contains("has changed"), "{alerts}");
+
+    drop(follower);
+    bob.run(&["daemon", "stop"]).ok();
+}
