@@ -190,3 +190,89 @@ async fn a_stuck_room_does_not_make_the_event_stream_spin() {
         "{touches} requests on the stuck room in 20 s"
     );
 }
+
+/// Whether `handle` is a member of `who`'s `conversation`.
+async fn is_member(who: &Client, conversation: &str, handle: &str) -> bool {
+    who.members(&to(who, conversation).await)
+        .await
+        .unwrap()
+        .iter()
+        .any(|m| m.handle.as_str() == handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_racing_her_own_removal_with_a_commit_does_not_break_the_room() {
+    let relay = TestRelay::start();
+    let homes: Vec<TempDir> = (0..4).map(|_| TempDir::new().unwrap()).collect();
+    let alice = registered(&relay, homes[0].path(), "alice").await;
+    let bob = registered(&relay, homes[1].path(), "bob").await;
+    let mallory = registered(&relay, homes[2].path(), "mallory").await;
+    let _dave = registered(&relay, homes[3].path(), "dave").await;
+    let (out, accomplice) = (h("mallory"), h("dave"));
+    for room in ["summit", "talks"] {
+        alice
+            .create_group(room, &[h("bob"), h("mallory")])
+            .await
+            .unwrap();
+        bob.sync().await.unwrap();
+        mallory.sync().await.unwrap();
+        let ours = to(&alice, room).await;
+        let hers = to(&mallory, &format!("alice/{room}")).await;
+        if room == "summit" {
+            // Both commit at once in the same epoch: alice removing mallory, mallory adding
+            // dave, her accomplice. The relay takes one; the other retries or learns she is
+            // out. (Here alice's lands first: mallory's add waits on a KeyPackage claim.)
+            let (removed, added) = tokio::join!(
+                alice.remove_member(&ours, &out),
+                mallory.add_member(&hers, &accomplice)
+            );
+            removed.unwrap();
+            if let Err(e) = &added {
+                assert!(
+                    matches!(e, parley_client::ClientError::NotAMember(h) if *h == out),
+                    "{e:?}"
+                );
+            }
+        } else {
+            // Her commit lands first, before alice's removal reaches the relay.
+            mallory.add_member(&hers, &accomplice).await.unwrap();
+            alice.remove_member(&ours, &out).await.unwrap();
+        }
+        assert!(!is_member(&alice, room, "mallory").await, "{room}");
+        if is_member(&alice, room, "dave").await {
+            // The room was told dave came in; alice takes him out too.
+            alice.remove_member(&ours, &accomplice).await.unwrap();
+        }
+        assert!(!is_member(&alice, room, "dave").await, "{room}");
+
+        // The room goes on for those left, and nothing of it reaches mallory.
+        alice.send_text(&ours, "without her").await.unwrap();
+        let heard = texts(&bob).await;
+        assert!(
+            heard.contains(&"without her".to_owned()),
+            "{room}: {heard:?}"
+        );
+        bob.send_text(&to(&bob, &format!("alice/{room}")).await, "agreed")
+            .await
+            .unwrap();
+        assert_eq!(texts(&alice).await, ["agreed"], "{room}");
+        let heard = texts(&mallory).await;
+        assert!(
+            !heard.iter().any(|t| t == "without her" || t == "agreed"),
+            "{room}: {heard:?}"
+        );
+    }
+    let told = bob
+        .history(&to(&bob, "alice/talks").await, None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.body.is_membership())
+        .count();
+    assert!(
+        told >= 3,
+        "bob saw dave added, mallory and dave removed: {told}"
+    );
+    assert!(stuck_alerts(&alice).await.is_empty());
+    assert!(stuck_alerts(&bob).await.is_empty());
+}

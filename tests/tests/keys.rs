@@ -343,3 +343,32 @@ async fn a_real_rotation_is_followed_and_the_old_record_served_again_is_not_take
         "{alerts:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_hiding_a_rotation_makes_a_changed_key_never_a_silent_one() {
+    let (relay, proxy, alice, bob, _carol) = pinned_pair().await;
+    let pinned_key = bob.whoami().unwrap().identity_key;
+    bob.rotate_keys().await.unwrap();
+    // The relay serves bob's new record but not the rotation that links it to the pin.
+    let new_record = real_record(&relay, "bob").await;
+    proxy.with(|t| {
+        t.records.insert("bob".to_owned(), new_record);
+        t.rotations.insert("bob".to_owned(), Vec::new());
+    });
+    bob.say("alice", "can you read me?").await.unwrap();
+    alice.fetch().await.unwrap();
+    // bob's move to the new key is refused: his pinned key stays, he shows as CHANGED.
+    assert!(roster(&alice, "bob")
+        .await
+        .contains(&("bob".to_owned(), pinned_key)));
+    let alerts = alice.alert_texts().await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.contains("bob's identity key has changed")),
+        "{alerts:?}"
+    );
+    assert!(!alerts.iter().any(|a| a.contains("rotated")), "{alerts:?}");
+    let heard = common::texts(&alice.unread(None).await.unwrap());
+    assert!(!heard.contains(&"can you read me?".to_owned()), "{heard:?}");
+}
