@@ -1,4 +1,4 @@
-//! Directory: registration, lookup, KeyPackage publication and claims.
+//! Directory: registration, lookup, key rotation, KeyPackage publication and claims.
 
 // Helpers outside #[test] bodies fail the test by panicking too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -7,13 +7,21 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::User;
+use common::{now_ms, User};
 use parley_crypto::auth::{body, OwnerMethod};
+use parley_crypto::directory::{DirectoryRecord, SignedRecord};
+use parley_crypto::rotation::{
+    follow_chain, Rotation, RotationError, MAX_CHAIN_LEN, MAX_ROTATION_LEN,
+    ROTATION_SIGNATURE_CONTEXT,
+};
+use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::{
     ClaimKeyPackageRequest, LookupRequest, PublishKeyPackagesRequest, RegisterRequest,
+    RotateRequest,
 };
 use parley_testkit::TestRelay;
-use tonic::Code;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
 
 #[tokio::test]
 async fn register_then_lookup_returns_the_record() {
@@ -364,5 +372,342 @@ async fn a_released_handle_loses_record_key_packages_and_inbox_and_can_be_taken_
     let mut inbox = relay.inbox().await;
     let waiting = common::fetch(&mut directory, &mut inbox, &new_alice).await;
     assert!(waiting.is_empty(), "the old inbox is gone: {waiting:?}");
+    relay.stop().await;
+}
+
+const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// `user`'s record of its handle at `version`, dated `created_at_ms`.
+fn record_at(user: &User, version: u64, created_at_ms: u64) -> SignedRecord {
+    DirectoryRecord {
+        handle: user.handle.clone(),
+        identity_key: user.identity.public_key(),
+        inbox_key: user.inbox.public_key(),
+        record_version: version,
+        created_at_ms,
+    }
+    .sign(&user.identity)
+    .unwrap()
+}
+
+async fn register(directory: &mut DirectoryClient<Channel>, record: &SignedRecord) {
+    directory
+        .register(RegisterRequest {
+            record: record.to_bytes(),
+        })
+        .await
+        .unwrap();
+}
+
+async fn rotate(directory: &mut DirectoryClient<Channel>, rotation: &[u8]) -> Result<(), Status> {
+    directory
+        .rotate(RotateRequest {
+            rotation: rotation.to_vec(),
+        })
+        .await
+        .map(|_| ())
+}
+
+/// The record held for `handle` and the rotations served with it, both verified.
+async fn lookup(
+    directory: &mut DirectoryClient<Channel>,
+    handle: &str,
+) -> (SignedRecord, Vec<Rotation>) {
+    let found = directory
+        .lookup(LookupRequest {
+            handle: handle.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let record = SignedRecord::decode_and_verify(&found.record).unwrap();
+    let rotations = found
+        .rotations
+        .iter()
+        .map(|r| Rotation::decode_and_verify(r).unwrap())
+        .collect();
+    (record, rotations)
+}
+
+/// Publishes three one-time KeyPackages and a last-resort one for `user`.
+async fn publish_some(
+    directory: &mut DirectoryClient<Channel>,
+    user: &User,
+) -> Result<u32, Status> {
+    let key_packages: Vec<Vec<u8>> = (0u8..3).map(|i| vec![i; 512]).collect();
+    let last_resort = vec![0xaa; 512];
+    let auth = user
+        .owner_auth(
+            directory,
+            OwnerMethod::PublishKeyPackages,
+            body::publish_key_packages(&key_packages, &last_resort),
+        )
+        .await;
+    directory
+        .publish_key_packages(PublishKeyPackagesRequest {
+            replace: false,
+            handle: user.handle.as_str().into(),
+            key_packages,
+            last_resort,
+            auth: Some(auth),
+        })
+        .await
+        .map(|r| r.into_inner().available)
+}
+
+#[tokio::test]
+async fn a_rotation_by_the_held_key_replaces_the_record_and_anything_else_is_refused() {
+    let mut relay = TestRelay::plaintext();
+    let mut directory = relay.directory().await;
+    let now = now_ms();
+    let alice = User::new("alice");
+    let v1 = record_at(&alice, 1, now);
+    register(&mut directory, &v1).await;
+    assert_eq!(publish_some(&mut directory, &alice).await.unwrap(), 3);
+    let claimed = directory
+        .claim_key_package(ClaimKeyPackageRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!claimed.last_resort, "the KeyPackages are there before");
+
+    // Alice moves to a new key, endorsed by the old one.
+    let alice2 = User::new("alice");
+    let v2 = record_at(&alice2, 2, now + 1);
+    let first = Rotation::sign(&v1, &v2, &alice.identity).unwrap();
+    rotate(&mut directory, first.as_bytes()).await.unwrap();
+    let (held, rotations) = lookup(&mut directory, "alice").await;
+    assert_eq!(held.as_bytes(), v2.as_bytes(), "the new record is served");
+    assert_eq!(rotations.len(), 1);
+    assert_eq!(rotations[0].as_bytes(), first.as_bytes());
+    assert_eq!(rotations[0].old().as_bytes(), v1.as_bytes());
+    assert_eq!(rotations[0].new_record().as_bytes(), v2.as_bytes());
+    assert_eq!(
+        follow_chain(&alice.identity.public_key(), &rotations, &held),
+        Ok(())
+    );
+
+    // The KeyPackages of the old key are gone, the last-resort one included.
+    let err = directory
+        .claim_key_package(ClaimKeyPackageRequest {
+            handle: "alice".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    // Owner calls now need the new key.
+    let err = publish_some(&mut directory, &alice).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(publish_some(&mut directory, &alice2).await.unwrap(), 3);
+
+    // The same rotation again, and one by the old key (a stolen laptop) from the record it
+    // no longer holds.
+    let err = rotate(&mut directory, first.as_bytes()).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "replay: {err:?}");
+    let thief = User::new("alice");
+    let stolen = Rotation::sign(&v1, &record_at(&thief, 3, now + 2), &alice.identity).unwrap();
+    let err = rotate(&mut directory, stolen.as_bytes()).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "old key: {err:?}");
+
+    // A stranger's own record of the handle as "old": a valid rotation, of another record
+    // than the one held.
+    let mallory = User::new("alice");
+    let m1 = record_at(&mallory, 2, now);
+    let m2 = record_at(&mallory, 3, now + 2);
+    let strangers = Rotation::sign(&m1, &m2, &mallory.identity).unwrap();
+    let err = rotate(&mut directory, strangers.as_bytes())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "stranger: {err:?}");
+
+    // The held record as "old", signed by the stranger instead of its key: does not verify.
+    let mut forged = Rotation::sign(&v2, &m2, &alice2.identity)
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    let unsigned = forged.len() - 64;
+    let signature = mallory
+        .identity
+        .sign(&[ROTATION_SIGNATURE_CONTEXT, &forged[..unsigned]].concat());
+    forged[unsigned..].copy_from_slice(&signature);
+    assert_eq!(
+        Rotation::decode_and_verify(&forged),
+        Err(RotationError::BadSignature)
+    );
+    let err = rotate(&mut directory, &forged).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "forged: {err:?}");
+
+    // Malformed rotations.
+    let good = Rotation::sign(&v2, &m2, &alice2.identity).unwrap();
+    let good = good.as_bytes();
+    let mut flipped = good.to_vec();
+    flipped[10] ^= 1;
+    let mut trailing = good.to_vec();
+    trailing.push(0);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("garbage", vec![0xff; 200]),
+        ("truncated", good[..good.len() - 1].to_vec()),
+        ("trailing byte", trailing),
+        ("record flipped", flipped),
+        ("oversized", vec![1; MAX_ROTATION_LEN + 1]),
+    ];
+    for (name, rotation) in cases {
+        let err = rotate(&mut directory, &rotation).await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{name}: {err:?}");
+        assert!(
+            err.message().starts_with("rotation"),
+            "{name}: {}",
+            err.message()
+        );
+    }
+
+    // A handle nobody registered.
+    let bob = User::new("bob");
+    let nobody = Rotation::sign(
+        &record_at(&bob, 1, now),
+        &record_at(&User::new("bob"), 2, now + 1),
+        &bob.identity,
+    )
+    .unwrap();
+    let err = rotate(&mut directory, nobody.as_bytes()).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+
+    // Records dated two days ahead of the relay's clock, rotated to or registered; a day's
+    // drift less than that is accepted.
+    let ahead = Rotation::sign(
+        &v2,
+        &record_at(&thief, 3, now + 2 * DAY_MS),
+        &alice2.identity,
+    )
+    .unwrap();
+    let err = rotate(&mut directory, ahead.as_bytes()).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let carol = User::new("carol");
+    let err = directory
+        .register(RegisterRequest {
+            record: record_at(&carol, 1, now + 2 * DAY_MS).to_bytes(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let err = directory
+        .lookup(LookupRequest {
+            handle: "carol".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "nothing was registered");
+    register(&mut directory, &record_at(&carol, 1, now + DAY_MS / 2)).await;
+
+    // None of the refusals changed what alice's handle holds.
+    let (held, rotations) = lookup(&mut directory, "alice").await;
+    assert_eq!(held.as_bytes(), v2.as_bytes());
+    assert_eq!(rotations, vec![first]);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn rotations_chain_keep_the_last_sixteen_and_a_released_handle_forgets_them() {
+    let mut relay = TestRelay::plaintext();
+    let mut directory = relay.directory().await;
+    let now = now_ms();
+    // Alice goes through 18 keys: 17 rotations.
+    let keys: Vec<User> = (0..=MAX_CHAIN_LEN + 1)
+        .map(|_| User::new("alice"))
+        .collect();
+    let records: Vec<SignedRecord> = keys
+        .iter()
+        .zip(0u64..)
+        .map(|(user, i)| record_at(user, i + 1, now + i))
+        .collect();
+    let rotations: Vec<Rotation> = (0..keys.len() - 1)
+        .map(|i| Rotation::sign(&records[i], &records[i + 1], &keys[i].identity).unwrap())
+        .collect();
+    register(&mut directory, &records[0]).await;
+    // A neighbour whose handle starts with alice's, with a rotation of its own.
+    let neighbour = User::new("alice2");
+    let neighbour_new = User::new("alice2");
+    let n1 = record_at(&neighbour, 1, now);
+    register(&mut directory, &n1).await;
+    let neighbours =
+        Rotation::sign(&n1, &record_at(&neighbour_new, 2, now), &neighbour.identity).unwrap();
+    rotate(&mut directory, neighbours.as_bytes()).await.unwrap();
+
+    rotate(&mut directory, rotations[0].as_bytes())
+        .await
+        .unwrap();
+    rotate(&mut directory, rotations[1].as_bytes())
+        .await
+        .unwrap();
+    let (held, served) = lookup(&mut directory, "alice").await;
+    assert_eq!(held.as_bytes(), records[2].as_bytes());
+    assert_eq!(served, rotations[..2], "both, oldest first");
+    let first_key = keys[0].identity.public_key();
+    assert_eq!(follow_chain(&first_key, &served, &held), Ok(()));
+    assert_eq!(
+        follow_chain(&first_key, &served[..1], &held),
+        Err(RotationError::Unlinked),
+        "the chain test can fail"
+    );
+
+    for rotation in &rotations[2..] {
+        rotate(&mut directory, rotation.as_bytes()).await.unwrap();
+    }
+    let (held, served) = lookup(&mut directory, "alice").await;
+    assert_eq!(held.as_bytes(), records[MAX_CHAIN_LEN + 1].as_bytes());
+    assert_eq!(served.len(), MAX_CHAIN_LEN);
+    assert_eq!(served, rotations[1..], "the oldest one was dropped");
+    assert_eq!(
+        follow_chain(&keys[1].identity.public_key(), &served, &held),
+        Ok(())
+    );
+    let (_, served) = lookup(&mut directory, "alice2").await;
+    assert_eq!(served, vec![neighbours.clone()]);
+
+    // The operator frees the handle (relay stopped, released, restarted).
+    let released = relay.release_handle("alice").await;
+    assert!(released.record);
+    let mut directory = relay.directory().await;
+    let new_alice = User::new("alice");
+    let new_record = record_at(&new_alice, 1, now_ms());
+    register(&mut directory, &new_record).await;
+    let (held, served) = lookup(&mut directory, "alice").await;
+    assert_eq!(held.as_bytes(), new_record.as_bytes());
+    assert!(served.is_empty(), "the old chain is gone: {served:?}");
+
+    // Nothing of the old owner's chain applies to the new owner's record.
+    for rotation in [&rotations[0], &rotations[MAX_CHAIN_LEN]] {
+        let err = rotate(&mut directory, rotation.as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    }
+    let last_key = &keys[MAX_CHAIN_LEN + 1];
+    let by_old_owner = Rotation::sign(
+        &records[MAX_CHAIN_LEN + 1],
+        &record_at(last_key, 100, now_ms()),
+        &last_key.identity,
+    )
+    .unwrap();
+    let err = rotate(&mut directory, by_old_owner.as_bytes())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let (held, served) = lookup(&mut directory, "alice").await;
+    assert_eq!(held.as_bytes(), new_record.as_bytes());
+    assert!(served.is_empty());
+
+    // The new owner's own rotation starts a new chain; the neighbour kept its own.
+    let newer = record_at(&User::new("alice"), 2, now_ms());
+    let own = Rotation::sign(&new_record, &newer, &new_alice.identity).unwrap();
+    rotate(&mut directory, own.as_bytes()).await.unwrap();
+    let (held, served) = lookup(&mut directory, "alice").await;
+    assert_eq!(held.as_bytes(), newer.as_bytes());
+    assert_eq!(served, vec![own]);
+    let (_, served) = lookup(&mut directory, "alice2").await;
+    assert_eq!(served, vec![neighbours]);
     relay.stop().await;
 }

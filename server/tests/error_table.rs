@@ -13,9 +13,11 @@ use common::groups::{self, frame};
 use common::{access_key, group_auth, group_auth_at, now_ms, random, User};
 use limits_support::{generous, limited};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
+use parley_crypto::directory::{DirectoryRecord, SignedRecord};
+use parley_crypto::rotation::{Rotation, ROTATION_SIGNATURE_CONTEXT};
 use parley_proto::v1::{
     AckRequest, ClaimKeyPackageRequest, DepositRequest, FetchRequest, LookupRequest, PostRequest,
-    PublishKeyPackagesRequest, RegisterRequest, SubscribeInboxRequest,
+    PublishKeyPackagesRequest, RegisterRequest, RotateRequest, SubscribeInboxRequest,
 };
 use parley_relay::LimitsConfig;
 use parley_testkit::TestRelay;
@@ -103,6 +105,49 @@ async fn publish(
         .map(|r| r.into_inner().available)
 }
 
+const TWO_DAYS_MS: u64 = 2 * 24 * 60 * 60 * 1000;
+
+/// `user`'s record of its handle at `version`, dated `created_at_ms`.
+fn record_at(user: &User, version: u64, created_at_ms: u64) -> SignedRecord {
+    DirectoryRecord {
+        handle: user.handle.clone(),
+        identity_key: user.identity.public_key(),
+        inbox_key: user.inbox.public_key(),
+        record_version: version,
+        created_at_ms,
+    }
+    .sign(&user.identity)
+    .unwrap()
+}
+
+/// A relay where "alice" holds the record returned, of the key `User` returned.
+async fn with_alice_record() -> (TestRelay, User, SignedRecord) {
+    let relay = limited(generous());
+    let alice = User::new("alice");
+    let record = record_at(&alice, 1, now_ms());
+    relay
+        .directory()
+        .await
+        .register(RegisterRequest {
+            record: record.to_bytes(),
+        })
+        .await
+        .unwrap();
+    (relay, alice, record)
+}
+
+/// Sends `rotation` to the relay.
+async fn rotate(relay: &TestRelay, rotation: &[u8]) -> Result<(), tonic::Status> {
+    relay
+        .directory()
+        .await
+        .rotate(RotateRequest {
+            rotation: rotation.to_vec(),
+        })
+        .await
+        .map(|_| ())
+}
+
 /// Plays one case; returns the code the relay answered.
 async fn play(case: &str) -> Code {
     match case {
@@ -156,6 +201,48 @@ async fn play(case: &str) -> Code {
                     .register(RegisterRequest { record })
                     .await,
             )
+        }
+        "record-ahead" => {
+            let relay = limited(generous());
+            let record = record_at(&User::new("alice"), 1, now_ms() + TWO_DAYS_MS);
+            code(
+                relay
+                    .directory()
+                    .await
+                    .register(RegisterRequest {
+                        record: record.to_bytes(),
+                    })
+                    .await,
+            )
+        }
+        "bad-rotation" => {
+            let (relay, alice, held) = with_alice_record().await;
+            let (next, mallory) = (User::new("alice"), User::new("alice"));
+            let garbage = code(rotate(&relay, &[0xff; 200]).await);
+            // The held record as old, signed by another key than its own.
+            let mut forged = Rotation::sign(&held, &record_at(&next, 2, now_ms()), &alice.identity)
+                .unwrap()
+                .as_bytes()
+                .to_vec();
+            let unsigned = forged.len() - 64;
+            let signature = mallory
+                .identity
+                .sign(&[ROTATION_SIGNATURE_CONTEXT, &forged[..unsigned]].concat());
+            forged[unsigned..].copy_from_slice(&signature);
+            let forged = code(rotate(&relay, &forged).await);
+            let ahead = Rotation::sign(
+                &held,
+                &record_at(&next, 2, now_ms() + TWO_DAYS_MS),
+                &alice.identity,
+            )
+            .unwrap();
+            let ahead = code(rotate(&relay, ahead.as_bytes()).await);
+            let codes = [garbage, forged, ahead];
+            assert!(
+                codes.iter().all(|c| *c == codes[0]),
+                "one answer for all: {codes:?}"
+            );
+            codes[0]
         }
         "too-large" => {
             let (relay, _alice) = with_alice(generous()).await;
@@ -241,6 +328,17 @@ async fn play(case: &str) -> Code {
                     })
                     .await,
             )
+        }
+        "rotate-unknown" => {
+            let relay = limited(generous());
+            let bob = User::new("bob");
+            let rotation = Rotation::sign(
+                &record_at(&bob, 1, now_ms()),
+                &record_at(&User::new("bob"), 2, now_ms()),
+                &bob.identity,
+            )
+            .unwrap();
+            code(rotate(&relay, rotation.as_bytes()).await)
         }
         "spent-challenge" => {
             let (relay, alice) = with_alice(generous()).await;
@@ -356,6 +454,17 @@ async fn play(case: &str) -> Code {
                 .await
                 .unwrap();
             code(groups::post(&mut groups, &group_id, 0, &key, &frame("late")).await)
+        }
+        "rotation-stale" => {
+            let (relay, alice, held) = with_alice_record().await;
+            let rotation = Rotation::sign(
+                &held,
+                &record_at(&User::new("alice"), 2, now_ms()),
+                &alice.identity,
+            )
+            .unwrap();
+            assert_eq!(code(rotate(&relay, rotation.as_bytes()).await), Code::Ok);
+            code(rotate(&relay, rotation.as_bytes()).await)
         }
         "source-rate" => {
             let relay = limited(LimitsConfig {

@@ -75,8 +75,9 @@ impl Store {
     /// Replaces `handle`'s record if it is still `old_record`, and keeps the rotation in the
     /// same transaction: a crash leaves either both or neither, so the chain a lookup serves
     /// always ends at the record it serves. The handle's KeyPackages, signed by the key that
-    /// was replaced, are dropped; the owner publishes new ones. Only the last `keep`
-    /// rotations are kept.
+    /// was replaced, are dropped in it too (one published while the rotation is under way may
+    /// survive it; only the owner publishes, and it waits for the answer). Only the last
+    /// `keep` rotations are kept.
     pub(crate) async fn rotate(
         &self,
         handle: &Handle,
@@ -87,19 +88,36 @@ impl Store {
         let name = handle.as_str().as_bytes();
         let prefix = handle_prefix(handle);
         let rotation_key = with_u64(&prefix, write.new_version);
-        let outcome = (&self.directory, &self.rotations).transaction(
-            |(directory, rotations)| -> ConflictableTransactionResult<Rotated, StoreError> {
+        // KeyPackages published until now are signed by the key being replaced: they go in
+        // the same transaction, so no claim hands one out once the new record is served.
+        let one_time: Vec<sled::IVec> = self
+            .key_packages
+            .scan_prefix(&prefix)
+            .keys()
+            .collect::<Result<_, _>>()?;
+        let trees = (
+            &self.directory,
+            &self.rotations,
+            &self.key_packages,
+            &self.last_resort,
+        );
+        let outcome = trees.transaction(|(directory, rotations, key_packages, last_resort)| {
+            let outcome: ConflictableTransactionResult<Rotated, StoreError> =
                 match directory.get(name)? {
                     None => Ok(Rotated::Unknown),
                     Some(held) if held.as_ref() != write.old_record => Ok(Rotated::Stale),
                     Some(_) => {
                         directory.insert(name, write.new_record)?;
                         rotations.insert(rotation_key.as_slice(), write.rotation)?;
+                        for key in &one_time {
+                            key_packages.remove(key)?;
+                        }
+                        last_resort.remove(name)?;
                         Ok(Rotated::Done)
                     }
-                }
-            },
-        )?;
+                };
+            outcome
+        })?;
         if outcome != Rotated::Done {
             return Ok(outcome);
         }
@@ -111,10 +129,6 @@ impl Store {
         for old in kept.iter().take(kept.len().saturating_sub(keep)) {
             self.rotations.remove(old)?;
         }
-        for key in self.key_packages.scan_prefix(&prefix).keys() {
-            self.key_packages.remove(key?)?;
-        }
-        self.last_resort.remove(name)?;
         self.persist().await?;
         Ok(Rotated::Done)
     }
