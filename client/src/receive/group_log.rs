@@ -14,7 +14,7 @@ use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, Store
 use crate::state::store::{Key, StoreBatch};
 use crate::state::Ctx;
 use crate::trust::contacts::verify_member;
-use crate::trust::rotation::accept_rekey;
+use crate::trust::rekey::accept_rekey;
 
 /// Entries read per request.
 const READ_LIMIT: u32 = 100;

@@ -4,5 +4,6 @@
 
 pub(crate) mod contacts;
 pub(crate) mod own_record;
+pub(crate) mod rekey;
 pub(crate) mod rotation;
 pub(crate) mod verification;

@@ -1,18 +1,15 @@
 //! Contacts' key rotations: a new key is adopted without the user's say only when the pinned
-//! key endorsed it, through the directory's chain of rotations (or, for a group member, a
-//! commit signed by the pinned key whose new leaf the directory's chain also reaches).
-//! Anything else stays a CHANGED key for the user to decide about.
+//! key endorsed it, through the directory's chain of rotations. Anything else stays a
+//! CHANGED key for the user to decide about.
 
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::IdentityPublicKey;
-use parley_crypto::mls::Member;
 use parley_crypto::rotation::{follow_chain, Rotation};
 
-use super::contacts::{record_changed_key, refresh_contact};
 use crate::api::alert::Alert;
 use crate::api::error::ClientError;
-use crate::state::store::records::{ChangedKey, Contact};
+use crate::state::store::records::Contact;
 use crate::state::store::{Key, StoreBatch};
 use crate::state::Ctx;
 
@@ -72,44 +69,4 @@ pub(crate) async fn adopt_rotation(
     })
     .await;
     Ok(fresh)
-}
-
-/// Checks a commit by `committer` that moves its leaf to `new` (a rotation). Accepted when
-/// `new` already is the pinned key, or when the committer's leaf holds the pinned key and the
-/// directory's chain of rotations leads from it to a record of `new`; otherwise `new` is
-/// recorded as the contact's changed key and the commit must be refused.
-pub(crate) async fn accept_rekey(
-    ctx: &mut Ctx<'_>,
-    committer: &Member,
-    new: &Member,
-) -> Result<(), ClientError> {
-    let handle = &committer.handle;
-    if *handle == ctx.session.handle {
-        // Only we can move our own leaf; a commit doing it is not ours to accept.
-        return Err(ClientError::KeyChanged(handle.clone()));
-    }
-    let new_key = new.identity_key.to_bytes();
-    if let Some(pinned) = ctx.pinned(handle)? {
-        if pinned.identity_key == new_key && pinned.changed.is_none() {
-            return Ok(());
-        }
-    }
-    // `refresh_contact` follows the directory's rotations from the pin (adopting the
-    // rotation, or recording a changed key it cannot explain).
-    let contact = match refresh_contact(ctx, handle).await {
-        Ok(contact) => contact,
-        Err(ClientError::KeyChanged(_)) => return Err(ClientError::KeyChanged(handle.clone())),
-        Err(ClientError::UnknownContact(h)) => return Err(ClientError::UntrustedMember(h)),
-        Err(e) => return Err(e),
-    };
-    if contact.identity_key == new_key {
-        return Ok(());
-    }
-    // The directory shows the pinned key (or another one) but the member moved elsewhere.
-    let seen = ChangedKey {
-        identity_key: new_key,
-        inbox_key: None,
-        record_version: contact.record_version,
-    };
-    Err(record_changed_key(ctx, handle, contact, seen).await)
 }
