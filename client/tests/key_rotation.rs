@@ -197,3 +197,38 @@ async fn a_contact_who_pinned_the_old_record_reaches_the_new_key_and_keys_rotate
         .count();
     assert_eq!(rotations, 2, "{alerts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_from_a_rotated_contact_is_joined_not_held() {
+    let relay = TestRelay::start();
+    let homes: Vec<TempDir> = (0..2).map(|_| TempDir::new().unwrap()).collect();
+    let alice = registered(&relay, homes[0].path(), "alice").await;
+    let carol = registered(&relay, homes[1].path(), "carol").await;
+    // carol pinned alice's first key but shares no conversation with her: no MLS commit will
+    // tell her of the rotation. alice's invitation carries her new record.
+    carol.verification(&h("alice")).await.unwrap();
+    alice.rotate_keys().await.unwrap();
+    alice.create_group("fresh", &[h("carol")]).await.unwrap();
+    alice
+        .send_text(&to(&alice, "fresh").await, "a new room")
+        .await
+        .unwrap();
+    assert_eq!(texts(&carol).await, ["a new room"]);
+    let new_key = alice.whoami().unwrap().identity_key;
+    assert_eq!(
+        pin_of(&carol, "alice").await,
+        (Verification::Unverified, new_key)
+    );
+    let alerts = carol.alerts().await.unwrap();
+    assert!(
+        alerts.contains(&Alert::KeyRotated {
+            handle: h("alice"),
+            verified: false
+        }),
+        "{alerts:?}"
+    );
+    assert!(
+        !alerts.iter().any(|a| matches!(a, Alert::KeyChanged { .. })),
+        "{alerts:?}"
+    );
+}

@@ -65,15 +65,28 @@ impl Ctx<'_> {
         parts: &[&str],
         alert: Alert,
     ) -> Result<(), ClientError> {
+        if self.first_time_per(parts).await? {
+            self.alert(alert).await;
+        }
+        Ok(())
+    }
+
+    /// Whether a marker made of `parts` is set.
+    pub(crate) fn marked(&self, parts: &[&str]) -> Result<bool, ClientError> {
+        Ok(self.store.seen(&marker(parts))?)
+    }
+
+    /// Whether a marker made of `parts` is new, leaving it set: for what must happen at most
+    /// once per condition (an alert, a lookup a stranger could otherwise trigger at will).
+    pub(crate) async fn first_time_per(&mut self, parts: &[&str]) -> Result<bool, ClientError> {
         let marker = marker(parts);
         if self.store.seen(&marker)? {
-            return Ok(());
+            return Ok(false);
         }
         let mut batch = StoreBatch::default();
         batch.mark_seen(&marker);
         self.store.apply(batch).await?;
-        self.alert(alert).await;
-        Ok(())
+        Ok(true)
     }
 
     /// Records a refused member or key as an alert and hands the error back.
