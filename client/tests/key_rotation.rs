@@ -7,21 +7,10 @@
 
 mod common;
 
-use common::{h, open, registered, to};
+use common::{h, next_texts, open, registered, to};
 use parley_client::{Alert, Client, Verification};
 use parley_testkit::TestRelay;
 use tempfile::TempDir;
-
-/// The texts `who`'s next sync brings.
-async fn texts(who: &Client) -> Vec<String> {
-    who.sync()
-        .await
-        .unwrap()
-        .messages
-        .iter()
-        .filter_map(|m| m.text().map(str::to_owned))
-        .collect()
-}
 
 /// `who`'s status for `peer` and the key pinned for them.
 async fn pin_of(who: &Client, peer: &str) -> (Verification, String) {
@@ -64,10 +53,10 @@ async fn contacts_see_a_rotation_and_every_conversation_moves_to_the_new_key() {
         .send_text(&to(&alice, "summit").await, "agenda")
         .await
         .unwrap();
-    let mut heard = texts(&bob).await;
+    let mut heard = next_texts(&bob).await;
     heard.sort();
     assert_eq!(heard, ["agenda", "hello bob"]);
-    assert_eq!(texts(&carol).await, ["agenda"]);
+    assert_eq!(next_texts(&carol).await, ["agenda"]);
     // bob met alice and compared safety numbers; carol did not.
     bob.confirm_verified(&h("alice")).await.unwrap();
     let old_key = alice.whoami().unwrap().identity_key;
@@ -90,10 +79,10 @@ async fn contacts_see_a_rotation_and_every_conversation_moves_to_the_new_key() {
         .send_text(&to(&alice, "bob").await, "just to you")
         .await
         .unwrap();
-    let mut heard = texts(&bob).await;
+    let mut heard = next_texts(&bob).await;
     heard.sort();
     assert_eq!(heard, ["just to you", "same alice, new key"]);
-    assert_eq!(texts(&carol).await, ["same alice, new key"]);
+    assert_eq!(next_texts(&carol).await, ["same alice, new key"]);
     assert_eq!(
         pin_of(&bob, "alice").await,
         (Verification::Verified, new_key.clone())
@@ -130,7 +119,7 @@ async fn contacts_see_a_rotation_and_every_conversation_moves_to_the_new_key() {
         .send_text(&to(&carol, "alice/summit").await, "welcome back")
         .await
         .unwrap();
-    let mut heard = texts(&alice).await;
+    let mut heard = next_texts(&alice).await;
     heard.sort();
     assert_eq!(heard, ["got it", "welcome back"]);
 
@@ -143,7 +132,7 @@ async fn contacts_see_a_rotation_and_every_conversation_moves_to_the_new_key() {
     bob.send_text(&to(&bob, "side").await, "a side room")
         .await
         .unwrap();
-    let mut heard = texts(&alice).await;
+    let mut heard = next_texts(&alice).await;
     heard.sort();
     assert_eq!(heard, ["a side room", "first contact"]);
     assert_eq!(pin_of(&dave, "alice").await.1, new_key);
@@ -161,7 +150,7 @@ async fn contacts_see_a_rotation_and_every_conversation_moves_to_the_new_key() {
         .send_text(&to(&alice, "summit").await, "after a restart")
         .await
         .unwrap();
-    assert_eq!(texts(&carol).await, ["after a restart"]);
+    assert_eq!(next_texts(&carol).await, ["after a restart"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,7 +166,7 @@ async fn a_contact_who_pinned_the_old_record_reaches_the_new_key_and_keys_rotate
     bob.send_text(&to(&bob, "alice").await, "did you change keys?")
         .await
         .unwrap();
-    assert_eq!(texts(&alice).await, ["did you change keys?"]);
+    assert_eq!(next_texts(&alice).await, ["did you change keys?"]);
     // A second rotation, with nothing left to move from the first, goes ahead.
     let second = alice.rotate_keys().await.unwrap();
     assert_eq!(second.conversations_moved, 1);
@@ -185,7 +174,7 @@ async fn a_contact_who_pinned_the_old_record_reaches_the_new_key_and_keys_rotate
         .send_text(&to(&alice, "bob").await, "yes, twice")
         .await
         .unwrap();
-    assert_eq!(texts(&bob).await, ["yes, twice"]);
+    assert_eq!(next_texts(&bob).await, ["yes, twice"]);
     let alerts = bob.alerts().await.unwrap();
     assert!(
         !alerts.iter().any(|a| matches!(a, Alert::KeyChanged { .. })),
@@ -213,7 +202,7 @@ async fn an_invitation_from_a_rotated_contact_is_joined_not_held() {
         .send_text(&to(&alice, "fresh").await, "a new room")
         .await
         .unwrap();
-    assert_eq!(texts(&carol).await, ["a new room"]);
+    assert_eq!(next_texts(&carol).await, ["a new room"]);
     let new_key = alice.whoami().unwrap().identity_key;
     assert_eq!(
         pin_of(&carol, "alice").await,

@@ -8,22 +8,11 @@
 
 mod common;
 
-use common::{commit_garbage, h, registered, to};
+use common::{commit_garbage, h, next_texts, registered, to};
 use futures::StreamExt;
 use parley_client::{Alert, Client};
 use parley_testkit::{TestRelay, Touch};
 use tempfile::TempDir;
-
-/// The texts `who`'s next sync brings.
-async fn texts(who: &Client) -> Vec<String> {
-    who.sync()
-        .await
-        .unwrap()
-        .messages
-        .iter()
-        .filter_map(|m| m.text().map(str::to_owned))
-        .collect()
-}
 
 /// `who`'s alerts that say a conversation is stuck.
 async fn stuck_alerts(who: &Client) -> Vec<String> {
@@ -100,7 +89,7 @@ async fn a_garbage_commit_is_reported_once_as_a_stuck_room() {
         .await
         .unwrap();
     assert_eq!(
-        texts(&bob).await,
+        next_texts(&bob).await,
         [
             "alice started this group again to replace \"summit\", which could not go on, \
              without mallory.",
@@ -115,7 +104,7 @@ async fn a_garbage_commit_is_reported_once_as_a_stuck_room() {
         .map(|m| m.handle.to_string())
         .collect();
     assert_eq!(members, ["alice", "bob"]);
-    let heard = texts(&mallory).await;
+    let heard = next_texts(&mallory).await;
     assert!(heard.is_empty(), "{heard:?}");
 }
 
@@ -247,7 +236,7 @@ async fn a_member_racing_her_own_removal_with_a_commit_does_not_break_the_room()
 
         // The room goes on for those left, and nothing of it reaches mallory.
         alice.send_text(&ours, "without her").await.unwrap();
-        let heard = texts(&bob).await;
+        let heard = next_texts(&bob).await;
         assert!(
             heard.contains(&"without her".to_owned()),
             "{room}: {heard:?}"
@@ -255,8 +244,8 @@ async fn a_member_racing_her_own_removal_with_a_commit_does_not_break_the_room()
         bob.send_text(&to(&bob, &format!("alice/{room}")).await, "agreed")
             .await
             .unwrap();
-        assert_eq!(texts(&alice).await, ["agreed"], "{room}");
-        let heard = texts(&mallory).await;
+        assert_eq!(next_texts(&alice).await, ["agreed"], "{room}");
+        let heard = next_texts(&mallory).await;
         assert!(
             !heard.iter().any(|t| t == "without her" || t == "agreed"),
             "{room}: {heard:?}"

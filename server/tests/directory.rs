@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use common::{now_ms, User};
 use parley_crypto::auth::{body, OwnerMethod};
-use parley_crypto::directory::{DirectoryRecord, SignedRecord};
+use parley_crypto::directory::SignedRecord;
 use parley_crypto::rotation::{
     follow_chain, Rotation, RotationError, MAX_CHAIN_LEN, MAX_ROTATION_LEN,
     ROTATION_SIGNATURE_CONTEXT,
@@ -377,19 +377,6 @@ async fn a_released_handle_loses_record_key_packages_and_inbox_and_can_be_taken_
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
-/// `user`'s record of its handle at `version`, dated `created_at_ms`.
-fn record_at(user: &User, version: u64, created_at_ms: u64) -> SignedRecord {
-    DirectoryRecord {
-        handle: user.handle.clone(),
-        identity_key: user.identity.public_key(),
-        inbox_key: user.inbox.public_key(),
-        record_version: version,
-        created_at_ms,
-    }
-    .sign(&user.identity)
-    .unwrap()
-}
-
 async fn register(directory: &mut DirectoryClient<Channel>, record: &SignedRecord) {
     directory
         .register(RegisterRequest {
@@ -461,7 +448,7 @@ async fn a_rotation_by_the_held_key_replaces_the_record_and_anything_else_is_ref
     let mut directory = relay.directory().await;
     let now = now_ms();
     let alice = User::new("alice");
-    let v1 = record_at(&alice, 1, now);
+    let v1 = alice.record_at(1, now);
     register(&mut directory, &v1).await;
     assert_eq!(publish_some(&mut directory, &alice).await.unwrap(), 3);
     let claimed = directory
@@ -475,7 +462,7 @@ async fn a_rotation_by_the_held_key_replaces_the_record_and_anything_else_is_ref
 
     // Alice moves to a new key, endorsed by the old one.
     let alice2 = User::new("alice");
-    let v2 = record_at(&alice2, 2, now + 1);
+    let v2 = alice2.record_at(2, now + 1);
     let first = Rotation::sign(&v1, &v2, &alice.identity).unwrap();
     rotate(&mut directory, first.as_bytes()).await.unwrap();
     let (held, rotations) = lookup(&mut directory, "alice").await;
@@ -507,15 +494,15 @@ async fn a_rotation_by_the_held_key_replaces_the_record_and_anything_else_is_ref
     let err = rotate(&mut directory, first.as_bytes()).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "replay: {err:?}");
     let thief = User::new("alice");
-    let stolen = Rotation::sign(&v1, &record_at(&thief, 3, now + 2), &alice.identity).unwrap();
+    let stolen = Rotation::sign(&v1, &thief.record_at(3, now + 2), &alice.identity).unwrap();
     let err = rotate(&mut directory, stolen.as_bytes()).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "old key: {err:?}");
 
     // A stranger's own record of the handle as "old": a valid rotation, of another record
     // than the one held.
     let mallory = User::new("alice");
-    let m1 = record_at(&mallory, 2, now);
-    let m2 = record_at(&mallory, 3, now + 2);
+    let m1 = mallory.record_at(2, now);
+    let m2 = mallory.record_at(3, now + 2);
     let strangers = Rotation::sign(&m1, &m2, &mallory.identity).unwrap();
     let err = rotate(&mut directory, strangers.as_bytes())
         .await
@@ -567,8 +554,8 @@ async fn a_rotation_by_the_held_key_replaces_the_record_and_anything_else_is_ref
     // A handle nobody registered.
     let bob = User::new("bob");
     let nobody = Rotation::sign(
-        &record_at(&bob, 1, now),
-        &record_at(&User::new("bob"), 2, now + 1),
+        &bob.record_at(1, now),
+        &User::new("bob").record_at(2, now + 1),
         &bob.identity,
     )
     .unwrap();
@@ -577,18 +564,14 @@ async fn a_rotation_by_the_held_key_replaces_the_record_and_anything_else_is_ref
 
     // Records dated two days ahead of the relay's clock, rotated to or registered; a day's
     // drift less than that is accepted.
-    let ahead = Rotation::sign(
-        &v2,
-        &record_at(&thief, 3, now + 2 * DAY_MS),
-        &alice2.identity,
-    )
-    .unwrap();
+    let ahead =
+        Rotation::sign(&v2, &thief.record_at(3, now + 2 * DAY_MS), &alice2.identity).unwrap();
     let err = rotate(&mut directory, ahead.as_bytes()).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     let carol = User::new("carol");
     let err = directory
         .register(RegisterRequest {
-            record: record_at(&carol, 1, now + 2 * DAY_MS).to_bytes(),
+            record: carol.record_at(1, now + 2 * DAY_MS).to_bytes(),
         })
         .await
         .unwrap_err();
@@ -600,7 +583,7 @@ async fn a_rotation_by_the_held_key_replaces_the_record_and_anything_else_is_ref
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound, "nothing was registered");
-    register(&mut directory, &record_at(&carol, 1, now + DAY_MS / 2)).await;
+    register(&mut directory, &carol.record_at(1, now + DAY_MS / 2)).await;
 
     // None of the refusals changed what alice's handle holds.
     let (held, rotations) = lookup(&mut directory, "alice").await;
@@ -621,7 +604,7 @@ async fn rotations_chain_keep_the_last_sixteen_and_a_released_handle_forgets_the
     let records: Vec<SignedRecord> = keys
         .iter()
         .zip(0u64..)
-        .map(|(user, i)| record_at(user, i + 1, now + i))
+        .map(|(user, i)| user.record_at(i + 1, now + i))
         .collect();
     let rotations: Vec<Rotation> = (0..keys.len() - 1)
         .map(|i| Rotation::sign(&records[i], &records[i + 1], &keys[i].identity).unwrap())
@@ -630,10 +613,10 @@ async fn rotations_chain_keep_the_last_sixteen_and_a_released_handle_forgets_the
     // A neighbour whose handle starts with alice's, with a rotation of its own.
     let neighbour = User::new("alice2");
     let neighbour_new = User::new("alice2");
-    let n1 = record_at(&neighbour, 1, now);
+    let n1 = neighbour.record_at(1, now);
     register(&mut directory, &n1).await;
     let neighbours =
-        Rotation::sign(&n1, &record_at(&neighbour_new, 2, now), &neighbour.identity).unwrap();
+        Rotation::sign(&n1, &neighbour_new.record_at(2, now), &neighbour.identity).unwrap();
     rotate(&mut directory, neighbours.as_bytes()).await.unwrap();
 
     rotate(&mut directory, rotations[0].as_bytes())
@@ -672,7 +655,7 @@ async fn rotations_chain_keep_the_last_sixteen_and_a_released_handle_forgets_the
     assert!(released.record);
     let mut directory = relay.directory().await;
     let new_alice = User::new("alice");
-    let new_record = record_at(&new_alice, 1, now_ms());
+    let new_record = new_alice.record_at(1, now_ms());
     register(&mut directory, &new_record).await;
     let (held, served) = lookup(&mut directory, "alice").await;
     assert_eq!(held.as_bytes(), new_record.as_bytes());
@@ -688,7 +671,7 @@ async fn rotations_chain_keep_the_last_sixteen_and_a_released_handle_forgets_the
     let last_key = &keys[MAX_CHAIN_LEN + 1];
     let by_old_owner = Rotation::sign(
         &records[MAX_CHAIN_LEN + 1],
-        &record_at(last_key, 100, now_ms()),
+        &last_key.record_at(100, now_ms()),
         &last_key.identity,
     )
     .unwrap();
@@ -701,7 +684,7 @@ async fn rotations_chain_keep_the_last_sixteen_and_a_released_handle_forgets_the
     assert!(served.is_empty());
 
     // The new owner's own rotation starts a new chain; the neighbour kept its own.
-    let newer = record_at(&User::new("alice"), 2, now_ms());
+    let newer = User::new("alice").record_at(2, now_ms());
     let own = Rotation::sign(&new_record, &newer, &new_alice.identity).unwrap();
     rotate(&mut directory, own.as_bytes()).await.unwrap();
     let (held, served) = lookup(&mut directory, "alice").await;

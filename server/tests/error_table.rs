@@ -13,7 +13,7 @@ use common::groups::{self, frame};
 use common::{access_key, group_auth, group_auth_at, now_ms, random, User};
 use limits_support::{generous, limited};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
-use parley_crypto::directory::{DirectoryRecord, SignedRecord};
+use parley_crypto::directory::SignedRecord;
 use parley_crypto::rotation::{Rotation, ROTATION_SIGNATURE_CONTEXT};
 use parley_proto::v1::{
     AckRequest, ClaimKeyPackageRequest, DepositRequest, FetchRequest, LookupRequest, PostRequest,
@@ -107,24 +107,11 @@ async fn publish(
 
 const TWO_DAYS_MS: u64 = 2 * 24 * 60 * 60 * 1000;
 
-/// `user`'s record of its handle at `version`, dated `created_at_ms`.
-fn record_at(user: &User, version: u64, created_at_ms: u64) -> SignedRecord {
-    DirectoryRecord {
-        handle: user.handle.clone(),
-        identity_key: user.identity.public_key(),
-        inbox_key: user.inbox.public_key(),
-        record_version: version,
-        created_at_ms,
-    }
-    .sign(&user.identity)
-    .unwrap()
-}
-
 /// A relay where "alice" holds the record returned, of the key `User` returned.
 async fn with_alice_record() -> (TestRelay, User, SignedRecord) {
     let relay = limited(generous());
     let alice = User::new("alice");
-    let record = record_at(&alice, 1, now_ms());
+    let record = alice.record_at(1, now_ms());
     relay
         .directory()
         .await
@@ -204,7 +191,7 @@ async fn play(case: &str) -> Code {
         }
         "record-ahead" => {
             let relay = limited(generous());
-            let record = record_at(&User::new("alice"), 1, now_ms() + TWO_DAYS_MS);
+            let record = User::new("alice").record_at(1, now_ms() + TWO_DAYS_MS);
             code(
                 relay
                     .directory()
@@ -220,7 +207,7 @@ async fn play(case: &str) -> Code {
             let (next, mallory) = (User::new("alice"), User::new("alice"));
             let garbage = code(rotate(&relay, &[0xff; 200]).await);
             // The held record as old, signed by another key than its own.
-            let mut forged = Rotation::sign(&held, &record_at(&next, 2, now_ms()), &alice.identity)
+            let mut forged = Rotation::sign(&held, &next.record_at(2, now_ms()), &alice.identity)
                 .unwrap()
                 .as_bytes()
                 .to_vec();
@@ -232,7 +219,7 @@ async fn play(case: &str) -> Code {
             let forged = code(rotate(&relay, &forged).await);
             let ahead = Rotation::sign(
                 &held,
-                &record_at(&next, 2, now_ms() + TWO_DAYS_MS),
+                &next.record_at(2, now_ms() + TWO_DAYS_MS),
                 &alice.identity,
             )
             .unwrap();
@@ -333,8 +320,8 @@ async fn play(case: &str) -> Code {
             let relay = limited(generous());
             let bob = User::new("bob");
             let rotation = Rotation::sign(
-                &record_at(&bob, 1, now_ms()),
-                &record_at(&User::new("bob"), 2, now_ms()),
+                &bob.record_at(1, now_ms()),
+                &User::new("bob").record_at(2, now_ms()),
                 &bob.identity,
             )
             .unwrap();
@@ -459,7 +446,7 @@ async fn play(case: &str) -> Code {
             let (relay, alice, held) = with_alice_record().await;
             let rotation = Rotation::sign(
                 &held,
-                &record_at(&User::new("alice"), 2, now_ms()),
+                &User::new("alice").record_at(2, now_ms()),
                 &alice.identity,
             )
             .unwrap();

@@ -226,6 +226,25 @@ async fn accepting_a_changed_key_twice_leaves_one_live_conversation_on_both_side
     assert_eq!(live, ["hello again", "yes, it is me"]);
 }
 
+/// Asserts that `who`'s alerts include one containing each of `present` and none containing
+/// any of `absent`.
+#[cfg(test)]
+async fn expect_alerts(who: &TestClient, present: &[&str], absent: &[&str]) {
+    let alerts = who.alert_texts().await.unwrap();
+    for text in present {
+        assert!(
+            alerts.iter().any(|a| a.contains(text)),
+            "no {text:?} in {alerts:?}"
+        );
+    }
+    for text in absent {
+        assert!(
+            !alerts.iter().any(|a| a.contains(text)),
+            "{text:?} in {alerts:?}"
+        );
+    }
+}
+
 /// `0x01 | len | old | len | new | signature` with whatever signature the forger can make:
 /// a rotation that claims the pinned record as its old side.
 #[cfg(test)]
@@ -282,14 +301,7 @@ async fn a_rotation_the_pinned_key_did_not_sign_is_a_changed_key_not_a_rotation(
             Some(safety_before.clone())
         );
     }
-    let alerts = alice.alert_texts().await.unwrap();
-    assert!(
-        alerts
-            .iter()
-            .any(|a| a.contains("identity key has changed")),
-        "{alerts:?}"
-    );
-    assert!(!alerts.iter().any(|a| a.contains("rotated")), "{alerts:?}");
+    expect_alerts(&alice, &["identity key has changed"], &["rotated"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -311,17 +323,12 @@ async fn a_real_rotation_is_followed_and_the_old_record_served_again_is_not_take
     assert!(roster(&alice, "bob")
         .await
         .contains(&("bob".to_owned(), report.new_identity_key.clone())));
-    let alerts = alice.alert_texts().await.unwrap();
-    assert!(
-        alerts.iter().any(|a| a.contains("bob rotated their keys")),
-        "{alerts:?}"
-    );
-    assert!(
-        !alerts
-            .iter()
-            .any(|a| a.contains("identity key has changed")),
-        "{alerts:?}"
-    );
+    expect_alerts(
+        &alice,
+        &["bob rotated their keys"],
+        &["identity key has changed"],
+    )
+    .await;
 
     // A relay rolling the record back to the one bob replaced gets nowhere: the pin keeps
     // the newer version, and a group with bob is made with his new key.
@@ -335,13 +342,7 @@ async fn a_real_rotation_is_followed_and_the_old_record_served_again_is_not_take
     assert!(roster(&alice, "after-rollback")
         .await
         .contains(&("bob".to_owned(), report.new_identity_key.clone())));
-    let alerts = alice.alert_texts().await.unwrap();
-    assert!(
-        !alerts
-            .iter()
-            .any(|a| a.contains("identity key has changed")),
-        "{alerts:?}"
-    );
+    expect_alerts(&alice, &[], &["identity key has changed"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,14 +362,7 @@ async fn a_relay_hiding_a_rotation_makes_a_changed_key_never_a_silent_one() {
     assert!(roster(&alice, "bob")
         .await
         .contains(&("bob".to_owned(), pinned_key)));
-    let alerts = alice.alert_texts().await.unwrap();
-    assert!(
-        alerts
-            .iter()
-            .any(|a| a.contains("bob's identity key has changed")),
-        "{alerts:?}"
-    );
-    assert!(!alerts.iter().any(|a| a.contains("rotated")), "{alerts:?}");
+    expect_alerts(&alice, &["bob's identity key has changed"], &["rotated"]).await;
     let heard = common::texts(&alice.unread(None).await.unwrap());
     assert!(!heard.contains(&"can you read me?".to_owned()), "{heard:?}");
 }

@@ -45,6 +45,17 @@ pub(crate) fn h(text: &str) -> Handle {
     text.parse().unwrap()
 }
 
+/// The texts `who`'s next sync brings.
+pub(crate) async fn next_texts(who: &Client) -> Vec<String> {
+    who.sync()
+        .await
+        .unwrap()
+        .messages
+        .iter()
+        .filter_map(|m| m.text().map(str::to_owned))
+        .collect()
+}
+
 /// The conversation a name means, by the library's one rule.
 pub(crate) async fn to(client: &Client, name: &str) -> ConversationId {
     client.resolve(name).await.unwrap()

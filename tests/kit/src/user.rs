@@ -35,12 +35,17 @@ impl TestUser {
 
     /// The user's directory record, version 1, signed now.
     pub fn record(&self) -> SignedRecord {
+        self.record_at(1, now_ms())
+    }
+
+    /// The user's directory record at `version`, dated `created_at_ms`.
+    pub fn record_at(&self, version: u64, created_at_ms: u64) -> SignedRecord {
         DirectoryRecord {
             handle: self.handle.clone(),
             identity_key: self.identity.public_key(),
             inbox_key: self.inbox.public_key(),
-            record_version: 1,
-            created_at_ms: now_ms(),
+            record_version: version,
+            created_at_ms,
         }
         .sign(&self.identity)
         .expect("a test record signs")
