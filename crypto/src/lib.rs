@@ -10,6 +10,7 @@ pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod directory;
+pub mod document;
 pub mod envelope;
 pub mod group_code;
 pub mod handle;

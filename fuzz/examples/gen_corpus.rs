@@ -8,6 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use parley_crypto::directory::{DirectoryRecord, SignedRecord};
+use parley_crypto::document::{BlobId, DocumentKey, DocumentReference, DocumentSealer};
 use parley_crypto::envelope::{seal, seal_with_record};
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
@@ -177,6 +178,33 @@ fn main() {
     };
     let (first, second_record) = rotated(&alice_record, &alice_id, &bob_id, 2);
     let (second, _) = rotated(second_record.as_bytes(), &bob_id, &alice_id, 3);
+    // Documents: a sealed two-chunk document in the target's framing (under its fixed key),
+    // and plain content for the round trip.
+    let size = 70_000u32;
+    let mut sealer = DocumentSealer::new(
+        &DocumentKey::from_bytes([7; 32]),
+        BlobId::from_bytes([9; 32]),
+        u64::from(size),
+    )
+    .unwrap();
+    let mut chunks = sealer.push(&vec![5u8; size as usize]).unwrap();
+    chunks.extend(sealer.finish().unwrap());
+    let mut framed = size.to_be_bytes().to_vec();
+    for chunk in &chunks {
+        framed.extend_from_slice(&u32::try_from(chunk.len()).unwrap().to_be_bytes());
+        framed.extend_from_slice(chunk);
+    }
+    write("document", "sealed", &framed);
+    write("document", "content", b"a short non-paper, sealed and opened again");
+    let reference = DocumentReference {
+        blob_id: BlobId::from_bytes([1; 32]),
+        key: DocumentKey::from_bytes([2; 32]),
+        sha256: [3; 32],
+        size: 2_400_000,
+        name: "budget.pdf".to_owned(),
+        media_type: "application/pdf".to_owned(),
+    };
+    write("document", "reference", &reference.encode().unwrap());
     write("rotation", "one", first.as_bytes());
     write("rotation", "chain", &cat(&[first.as_bytes(), second.as_bytes()]));
     write(
