@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "parley/v1/directory.proto",
         "parley/v1/inbox.proto",
         "parley/v1/groups.proto",
+        "parley/v1/blobs.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

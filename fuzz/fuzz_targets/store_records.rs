@@ -10,8 +10,11 @@
 
 use libfuzzer_sys::fuzz_target;
 
-const TREES: [&str; 8] = [
+const TREES: [&str; 11] = [
     "directory",
+    "rotations",
+    "blob_meta",
+    "blob_chunks",
     "key_packages",
     "last_resort",
     "inbox",
@@ -39,8 +42,13 @@ fn key(tree: usize, who: u8, n: u64) -> Vec<u8> {
     match TREES[tree] {
         "directory" => handle.as_bytes().to_vec(),
         "last_resort" | "inbox_meta" => prefix(handle),
-        "key_packages" | "inbox" => with_n(prefix(handle)),
-        "group_meta" => group.to_vec(),
+        "key_packages" | "inbox" | "rotations" => with_n(prefix(handle)),
+        "group_meta" | "blob_meta" => group.to_vec(),
+        "blob_chunks" => {
+            let mut key = group.to_vec();
+            key.extend_from_slice(&(n as u32).to_be_bytes());
+            key
+        }
         _ => with_n(group.to_vec()),
     }
 }

@@ -27,8 +27,8 @@ use crate::store::{FlushPolicy, Store};
 
 /// Opens the database in `dir` (as the relay does at start, which decodes every inbox and
 /// group counter) and reads back every record the given handles and groups name: directory
-/// records, pending deliveries, group positions, epoch keys and log entries; then runs both
-/// retention sweeps. Returns how many records decoded; a malformed record must be an error,
+/// records and their rotations, pending deliveries, group positions, epoch keys and log
+/// entries, blobs (by the group ids) and their first chunks; then runs the retention sweeps. Returns how many records decoded; a malformed record must be an error,
 /// never a panic.
 pub fn read_store(
     dir: &Path,
@@ -44,10 +44,20 @@ pub fn read_store(
         if store.lookup(&handle)?.is_some() {
             decoded += 1;
         }
+        decoded += store.rotations(&handle).map(|r| r.len()).unwrap_or(0);
         decoded += store
             .pending_deliveries(&handle, 0, 64, 1 << 20)
             .map(|d| d.len())
             .unwrap_or(0);
+    }
+    for id in groups {
+        // The same ids name blobs: their records and first chunks.
+        if let Ok(Some(blob)) = store.blob(id) {
+            decoded += 1;
+            decoded += (0..blob.stored.min(4))
+                .filter(|&i| matches!(store.blob_chunk(id, i), Ok(Some(_))))
+                .count();
+        }
     }
     for group in groups {
         let Ok(Some(meta)) = store.group_meta(group) else {
@@ -67,6 +77,7 @@ pub fn read_store(
     // Sweeping everything decodes every timed record and rewrites the counters.
     let _ = store.expire_entries(u64::MAX);
     let _ = store.expire_deliveries(u64::MAX);
+    let _ = store.expire_blobs(u64::MAX);
     Ok(decoded)
 }
 

@@ -129,7 +129,8 @@ impl Relay {
             .add_service(reflection_v1alpha)
             .add_service(service::directory_server(&state))
             .add_service(service::inbox_server(&state))
-            .add_service(service::groups_server(&state));
+            .add_service(service::groups_server(&state))
+            .add_service(service::blobs_server(&state));
         let incoming = incoming::incoming(
             listener,
             acceptor,

@@ -1,5 +1,5 @@
-//! The retention sweeper: deletes inbox deliveries and group log entries older than the
-//! configured retention, whether or not anyone read them.
+//! The retention sweeper: deletes inbox deliveries, group log entries and blobs older than
+//! the configured retention, whether or not anyone read them.
 
 use std::time::Duration;
 
@@ -17,13 +17,26 @@ pub(crate) async fn sweep(store: &Store, retention: Duration, clock: &dyn Clock)
     let swept = tokio::task::spawn_blocking(move || {
         let deliveries = store.expire_deliveries(cutoff_ms)?;
         let entries = store.expire_entries(cutoff_ms)?;
-        Ok::<_, crate::store::StoreError>((deliveries, entries))
+        let mut blobs = 0;
+        loop {
+            let batch = store.expire_blobs(cutoff_ms)?;
+            blobs += batch;
+            if batch == 0 {
+                break;
+            }
+        }
+        Ok::<_, crate::store::StoreError>((deliveries, entries, blobs))
     })
     .await;
     match swept {
-        Ok(Ok((deliveries, entries))) => {
-            if deliveries > 0 || entries > 0 {
-                tracing::info!(deliveries, entries, "retention sweep deleted expired data");
+        Ok(Ok((deliveries, entries, blobs))) => {
+            if deliveries > 0 || entries > 0 || blobs > 0 {
+                tracing::info!(
+                    deliveries,
+                    entries,
+                    blobs,
+                    "retention sweep deleted expired data"
+                );
             }
         }
         Ok(Err(error)) => tracing::error!(%error, "retention sweep failed"),

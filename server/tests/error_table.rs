@@ -9,11 +9,13 @@
 mod common;
 mod limits_support;
 
+use common::blobs::{download, upload, Doc};
 use common::groups::{self, frame};
 use common::{access_key, group_auth, group_auth_at, now_ms, random, User};
 use limits_support::{generous, limited};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_crypto::directory::SignedRecord;
+use parley_crypto::document::CHUNK_LEN;
 use parley_crypto::rotation::{Rotation, ROTATION_SIGNATURE_CONTEXT};
 use parley_proto::v1::{
     AckRequest, ClaimKeyPackageRequest, DepositRequest, FetchRequest, LookupRequest, PostRequest,
@@ -315,6 +317,48 @@ async fn play(case: &str) -> Code {
                     })
                     .await,
             )
+        }
+        "blob-taken" => {
+            let relay = limited(generous());
+            let mut blobs = relay.blobs().await;
+            let doc = Doc::new(10);
+            upload(&mut blobs, doc.messages(0, 1)).await.unwrap();
+            let mut squatter = doc.messages(0, 0);
+            squatter[0].begin.as_mut().unwrap().write_capability = random::<32>().to_vec();
+            code(upload(&mut blobs, squatter).await)
+        }
+        "blob-bad-chunk" => {
+            let relay = limited(generous());
+            let mut blobs = relay.blobs().await;
+            let mut short = Doc::new(10).messages(0, 1);
+            short[1].chunk.pop();
+            code(upload(&mut blobs, short).await)
+        }
+        "blob-too-large" => {
+            let relay = limited(generous());
+            let mut blobs = relay.blobs().await;
+            let mut huge = Doc::new(10).messages(0, 0);
+            huge[0].begin.as_mut().unwrap().padded_size = 512 << 20;
+            code(upload(&mut blobs, huge).await)
+        }
+        "blob-not-found" => {
+            let relay = limited(generous());
+            let mut blobs = relay.blobs().await;
+            let doc = Doc::new(2 * CHUNK_LEN);
+            upload(&mut blobs, doc.messages(0, 1)).await.unwrap();
+            code(download(&mut blobs, doc.download(0)).await)
+        }
+        "blob-quota" => {
+            let relay = limited(LimitsConfig {
+                max_blob_bytes: CHUNK_LEN as u64,
+                blob_bytes_per_source_per_hour: CHUNK_LEN as u64,
+                ..generous()
+            });
+            let mut blobs = relay.blobs().await;
+            upload(&mut blobs, Doc::new(10).messages(0, 1))
+                .await
+                .unwrap();
+            code(upload(&mut blobs, Doc::new(10).messages(0, 1)).await)
         }
         "rotate-unknown" => {
             let relay = limited(generous());

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use parley_crypto::document::CHUNK_LEN;
+
 use super::quota::InboxQuota;
 
 /// Abuse limits of a relay. Every field has a default suited to a relay serving an
@@ -99,6 +101,15 @@ pub struct LimitsConfig {
     /// this floor keeps it from ever getting there. 0 disables the check. Default 67108864
     /// (64 MiB).
     pub min_free_disk_bytes: u64,
+    /// Largest blob (a document's sealed chunks, padded to its bucket) the relay stores, in
+    /// bytes; a larger upload fails with OUT_OF_RANGE before any chunk is taken. Default
+    /// 268435456 (256 MiB).
+    pub max_blob_bytes: u64,
+    /// Blob bytes one source address may upload per hour (one blob of `max_blob_bytes` may
+    /// always go at once); beyond it, RESOURCE_EXHAUSTED until the quota refills, and the
+    /// upload can be resumed. Clients behind one NAT share it. 0 disables the quota.
+    /// Default 1073741824 (1 GiB).
+    pub blob_bytes_per_source_per_hour: u64,
 }
 
 impl Default for LimitsConfig {
@@ -125,6 +136,8 @@ impl Default for LimitsConfig {
             compact_on_open_ratio: 4,
             compact_on_open_min_bytes: 256 << 20,
             min_free_disk_bytes: 64 << 20,
+            max_blob_bytes: 256 << 20,
+            blob_bytes_per_source_per_hour: 1 << 30,
         }
     }
 }
@@ -177,6 +190,12 @@ impl LimitsConfig {
                 self.max_message_bytes
             ));
         }
+        if self.max_blob_bytes < CHUNK_LEN as u64 {
+            return Err(format!(
+                "limits.max_blob_bytes must be at least {CHUNK_LEN} (one chunk), got {}",
+                self.max_blob_bytes
+            ));
+        }
         if self.sweep_interval_secs == 0 {
             return Err("limits.sweep_interval_secs must be at least 1".to_owned());
         }
@@ -191,6 +210,17 @@ impl LimitsConfig {
     /// How long a refused call is held.
     pub(crate) fn refusal_delay(&self) -> Duration {
         Duration::from_millis(self.refusal_delay_ms)
+    }
+
+    /// Blob chunks per hour one source may upload, and how many it may send at once.
+    pub(crate) fn blob_chunk_quota(&self) -> (u32, u32) {
+        let chunk = CHUNK_LEN as u64;
+        let per_hour = self.blob_bytes_per_source_per_hour.div_ceil(chunk);
+        let burst = self.max_blob_bytes.div_ceil(chunk);
+        (
+            u32::try_from(per_hour).unwrap_or(u32::MAX),
+            u32::try_from(burst).unwrap_or(u32::MAX),
+        )
     }
 
     /// How long deliveries and entries are kept, if they expire at all.

@@ -46,9 +46,13 @@ pub(crate) enum Rejection {
     Challenges = 6,
     /// The data disk is below its free-space reserve.
     DiskReserve = 7,
+    /// A blob larger than `max_blob_bytes` was offered.
+    BlobSize = 8,
+    /// The source address used up its blob upload quota.
+    BlobQuota = 9,
 }
 
-const REASONS: [(Rejection, &str); 8] = [
+const REASONS: [(Rejection, &str); 10] = [
     (Rejection::SourceRate, "source_rate"),
     (Rejection::InboxMessages, "inbox_messages"),
     (Rejection::InboxBytes, "inbox_bytes"),
@@ -57,6 +61,8 @@ const REASONS: [(Rejection, &str); 8] = [
     (Rejection::KeyPackagesHeld, "key_packages_held"),
     (Rejection::Challenges, "challenges"),
     (Rejection::DiskReserve, "disk_reserve"),
+    (Rejection::BlobSize, "blob_size"),
+    (Rejection::BlobQuota, "blob_quota"),
 ];
 
 /// The metrics of one relay; cheap to clone, all clones share the same values.

@@ -1,5 +1,6 @@
 //! The gRPC services and the in-memory state they share.
 
+mod blobs;
 mod challenges;
 mod directory;
 mod epoch_notices;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use parley_crypto::clock::Clock;
 use parley_crypto::handle::Handle;
+use parley_proto::v1::blobs_server::BlobsServer;
 use parley_proto::v1::directory_server::DirectoryServer;
 use parley_proto::v1::groups_server::GroupsServer;
 use parley_proto::v1::inbox_server::InboxServer;
@@ -29,6 +31,7 @@ use crate::notify::Notifier;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 
+pub(crate) use blobs::BlobsService;
 pub(crate) use directory::DirectoryService;
 pub(crate) use gate::Gated;
 pub(crate) use groups::GroupsService;
@@ -55,6 +58,8 @@ pub(crate) struct RelayState {
     claims: KeyedLimiter<Handle>,
     /// Claims per source address and target handle, checked before `claims`.
     claims_by_source: KeyedLimiter<(IpAddr, Handle)>,
+    /// Blob chunks uploaded per source address.
+    blob_chunks_by_source: KeyedLimiter<IpAddr>,
     subscriptions: Subscriptions,
     tarpit: Tarpit,
     metrics: Metrics,
@@ -100,6 +105,10 @@ impl RelayState {
                 limits.key_package_claim_source_burst,
                 clock.clone(),
             ),
+            blob_chunks_by_source: {
+                let (per_hour, burst) = limits.blob_chunk_quota();
+                KeyedLimiter::new(per_hour, Duration::from_secs(3600), burst, clock.clone())
+            },
             subscriptions: Subscriptions::new(
                 limits.max_subscriptions,
                 limits.max_subscriptions_per_source,
@@ -117,6 +126,13 @@ pub(crate) fn directory_server(
     state: &Arc<RelayState>,
 ) -> Gated<DirectoryServer<DirectoryService>> {
     let server = DirectoryServer::new(DirectoryService::new(state.clone()))
+        .max_decoding_message_size(state.limits.max_message_bytes);
+    Gated::new(server, state.clone())
+}
+
+/// The Blobs service behind the per-source gate, decoding at most the configured size.
+pub(crate) fn blobs_server(state: &Arc<RelayState>) -> Gated<BlobsServer<BlobsService>> {
+    let server = BlobsServer::new(BlobsService::new(state.clone()))
         .max_decoding_message_size(state.limits.max_message_bytes);
     Gated::new(server, state.clone())
 }

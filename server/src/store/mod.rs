@@ -3,6 +3,7 @@
 //! Every write method returns only after the write is flushed to disk (see [`durability`]),
 //! so an RPC that reports success never loses its effect to a crash.
 
+mod blobs;
 mod compact;
 mod directory;
 mod disk_reserve;
@@ -20,6 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub(crate) use blobs::{Begun, BlobMeta};
 pub(crate) use directory::{Registration, Rotated, RotationWrite};
 pub use durability::FlushPolicy;
 pub(crate) use error::StoreError;
@@ -51,6 +53,10 @@ pub(crate) struct Store {
     group_meta: sled::Tree,
     group_keys: sled::Tree,
     group_entries: sled::Tree,
+    /// Blob id -> what the relay knows of a blob (see [`blobs`]).
+    blob_meta: sled::Tree,
+    /// Blob id and chunk index -> sealed chunk.
+    blob_chunks: sled::Tree,
     db: sled::Db,
     flusher: Arc<Flusher>,
     /// Refuses new data before the disk fills (none until [`Store::with_disk_reserve`]).
@@ -78,6 +84,8 @@ impl Store {
             group_meta: db.open_tree("group_meta")?,
             group_keys: db.open_tree("group_keys")?,
             group_entries: db.open_tree("group_entries")?,
+            blob_meta: db.open_tree("blob_meta")?,
+            blob_chunks: db.open_tree("blob_chunks")?,
             flusher: Arc::new(Flusher::new(db.clone(), dir, flush)?),
             reserve: Arc::new(DiskReserve::new(dir.to_owned(), 0)),
             db,

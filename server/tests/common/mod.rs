@@ -11,6 +11,7 @@
     clippy::panic
 )]
 
+pub mod blobs;
 pub mod groups;
 pub mod process;
 pub mod raw;

@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
+use parley_proto::v1::blobs_client::BlobsClient;
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
@@ -186,6 +187,11 @@ impl TestRelay {
     /// A Groups client on a new connection.
     pub async fn groups(&self) -> GroupsClient<Channel> {
         GroupsClient::new(self.channel().await)
+    }
+
+    /// A Blobs client on a new connection.
+    pub async fn blobs(&self) -> BlobsClient<Channel> {
+        BlobsClient::new(self.channel().await)
     }
 
     /// Asks the relay to stop and returns at once: it reports NOT_SERVING for its shutdown
