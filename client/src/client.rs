@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use parley_crypto::handle::Handle;
 use parley_crypto::vault::Passphrase;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::api::alert::Alert;
 use crate::api::conversation::{ConversationId, ConversationInfo, MemberInfo};
+use crate::api::document::{DocumentInfo, DocumentMeta, Transfer};
 use crate::api::error::{ClientError, StoreError};
 use crate::api::event::{Event, SyncReport};
 use crate::api::fingerprint::Fingerprint;
@@ -24,7 +26,7 @@ use crate::builder::ClientBuilder;
 use crate::receive::inbox;
 use crate::send::{membership, message, outbox};
 use crate::state::relay::RelayConnection;
-use crate::state::store::records::StoredAlert;
+use crate::state::store::records::{StoredAlert, StoredBody};
 use crate::state::store::Prefix;
 use crate::state::Shared;
 use crate::sync;
@@ -128,6 +130,64 @@ impl Client {
     /// Sends a text; to a person with no 1:1 yet, starts one.
     pub async fn send_text(&self, to: &ConversationId, text: &str) -> Result<Message, ClientError> {
         with_ctx!(self, |ctx| message::send_text(&mut ctx, to, text).await)
+    }
+
+    /// Shares a document: reads `meta.size` bytes from `reader`, encrypts them under a key of
+    /// their own and uploads them chunk by chunk (never holding the whole document; `progress`
+    /// is called as the relay confirms chunks), then sends the conversation a message with
+    /// the key, name, size and SHA-256. To a person with no 1:1 yet, starts one. The upload
+    /// runs without blocking this client's other calls.
+    pub async fn send_file(
+        &self,
+        to: &ConversationId,
+        reader: &mut (dyn AsyncRead + Unpin + Send),
+        meta: DocumentMeta,
+        progress: &mut (dyn FnMut(Transfer) + Send),
+    ) -> Result<Message, ClientError> {
+        let (conv, relay) = with_ctx!(self, |ctx| {
+            let conv = match to {
+                ConversationId::Direct(peer) => message::direct_to_send_in(&mut ctx, peer).await?,
+                ConversationId::Group(_) => ctx.require_conversation(to)?,
+            };
+            message::check_can_send(&ctx, &conv)?;
+            (conv, ctx.one_off_relay().await?)
+        });
+        let document = crate::send::document::upload(relay, reader, &meta, progress).await?;
+        with_ctx!(self, |ctx| {
+            let conv = ctx.conversation_of(&conv.group_id)?.unwrap_or(conv);
+            message::check_can_send(&ctx, &conv)?;
+            message::send_body(&mut ctx, conv, StoredBody::Document(document)).await
+        })
+    }
+
+    /// Fetches the document shared under `id` (see [`crate::MessageBody::Document`]) and writes its
+    /// content to `writer`, checking every chunk and, at the end, the SHA-256 the sender
+    /// shared; `progress` is called per chunk. On [`ClientError::DocumentDamaged`] what was
+    /// written must be thrown away (write to a temporary file; keep it only on success).
+    pub async fn fetch_file(
+        &self,
+        id: &str,
+        writer: &mut (dyn AsyncWrite + Unpin + Send),
+        progress: &mut (dyn FnMut(Transfer) + Send),
+    ) -> Result<DocumentInfo, ClientError> {
+        let (document, relay) = with_ctx!(self, |ctx| {
+            (
+                crate::receive::document::find(&ctx, id)?,
+                ctx.one_off_relay().await?,
+            )
+        });
+        crate::receive::document::download(relay, &document, writer, progress).await
+    }
+
+    /// The messages that shared a document, in `conversation` or in all, oldest first.
+    pub async fn documents(
+        &self,
+        conversation: Option<&ConversationId>,
+    ) -> Result<Vec<Message>, ClientError> {
+        with_ctx!(self, |ctx| crate::receive::document::list(
+            &ctx,
+            conversation
+        ))
     }
 
     /// Sends a text like [`Client::send_text`], but when the relay cannot be reached the

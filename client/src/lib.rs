@@ -74,6 +74,7 @@ pub use api::conversation::{
     ConversationId, ConversationInfo, ConversationKind, ConversationState, GroupId, GroupIdError,
     MemberInfo,
 };
+pub use api::document::{DocumentInfo, DocumentMeta, Transfer};
 pub use api::error::{ClientError, CryptoError, RelayError, StoreError};
 pub use api::event::{Event, SyncReport};
 pub use api::fingerprint::Fingerprint;

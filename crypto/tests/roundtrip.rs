@@ -80,7 +80,8 @@ proptest! {
     #[test]
     fn payload_round_trip(p in payload()) {
         let bytes = p.encode().unwrap();
-        prop_assert_eq!(Payload::decode(&bytes).unwrap(), p);
+        // Payloads may hold a document key: no PartialEq; the canonical encoding stands in.
+        prop_assert_eq!(Payload::decode(&bytes).unwrap().encode().unwrap(), bytes);
     }
 
     #[test]

@@ -9,6 +9,5 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(payload) = Payload::decode(data) {
         let bytes = payload.encode().expect("a decoded payload encodes");
         assert_eq!(bytes, data);
-        assert_eq!(Payload::decode(&bytes).as_ref(), Ok(&payload));
     }
 });

@@ -36,6 +36,20 @@ pub enum ClientError {
     /// The text is not a valid handle.
     #[error("\"{0}\" is not a valid handle: use 3 to 32 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit")]
     InvalidHandle(String),
+    /// A document cannot be sent as described (a name or media type the format refuses, a
+    /// size beyond the limit, content shorter than its size).
+    #[error("the document cannot be sent: {0}")]
+    InvalidDocument(String),
+    /// Reading the document to send, or writing the one fetched, failed.
+    #[error("reading or writing the document failed: {0}")]
+    DocumentIo(#[source] std::io::Error),
+    /// No document with this id was shared in any of our conversations.
+    #[error("no document with id {0} was shared with you")]
+    UnknownDocument(String),
+    /// What the relay served is not the document that was shared (altered, cut short, out
+    /// of order or another one): refused, and nothing of it should be kept.
+    #[error("the document served by the relay is not the one that was shared; refused")]
+    DocumentDamaged,
     /// A rotation of our keys was refused: the relay holds another record for our handle
     /// (it was released and registered again, or the keys were rotated from another copy of
     /// this folder). The current keys stay in use.

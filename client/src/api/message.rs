@@ -70,6 +70,8 @@ impl Message {
 pub enum MessageBody {
     /// A text message.
     Text(String),
+    /// A document shared in the conversation; fetch it with [`crate::Client::fetch_file`].
+    Document(crate::api::document::DocumentInfo),
     /// A kind of content this version does not understand (shown, never dropped).
     Unsupported {
         /// The payload kind byte.

@@ -4,6 +4,7 @@
 pub(crate) mod alert;
 mod as_text;
 pub(crate) mod conversation;
+pub(crate) mod document;
 pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod fingerprint;

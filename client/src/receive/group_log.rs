@@ -10,7 +10,9 @@ use crate::api::event::Event;
 use crate::pending::{self, Decision, Observation};
 use crate::state::quarantine::is_fork_sign;
 use crate::state::relay::{Entry, ReadPage};
-use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
+use crate::state::store::records::{
+    Conversation, HistoryEntry, StoredBody, StoredDocument, StoredKind,
+};
 use crate::state::store::{Key, StoreBatch};
 use crate::state::Ctx;
 use crate::trust::contacts::verify_member;
@@ -152,6 +154,13 @@ async fn accept_application(
     let conv = ctx.conversation_of(gid)?;
     let body = match Payload::decode(payload) {
         Ok(Payload::Text { sent_at_ms, text }) => Some((sent_at_ms, StoredBody::Text(text))),
+        Ok(Payload::Document {
+            sent_at_ms,
+            reference,
+        }) => Some((
+            sent_at_ms,
+            StoredBody::Document(StoredDocument::from(reference)),
+        )),
         Ok(Payload::Unknown {
             kind, sent_at_ms, ..
         }) => Some((sent_at_ms, StoredBody::Unsupported { kind })),

@@ -2,6 +2,7 @@
 //! held or set aside on the way. Above trust and pending commits; below sending, which
 //! reads a group before posting to it.
 
+pub(crate) mod document;
 pub(crate) mod group_log;
 pub(crate) mod held;
 pub(crate) mod inbox;

@@ -29,8 +29,17 @@ pub(crate) async fn send_text(
         ConversationId::Group(_) => ctx.require_conversation(to)?,
     };
     check_can_send(ctx, &conv)?;
+    send_body(ctx, conv, StoredBody::Text(text.to_owned())).await
+}
+
+/// Sends `body` (a text or a document) in `conv`, checked by [`check_can_send`].
+pub(crate) async fn send_body(
+    ctx: &mut Ctx<'_>,
+    conv: Conversation,
+    body: StoredBody,
+) -> Result<Message, ClientError> {
     if conv.kind == StoredKind::Direct {
-        return match send_in(ctx, conv.clone(), text).await {
+        return match send_in(ctx, conv.clone(), body).await {
             // The relay answers a group it does not know as it answers a wrong key (so that
             // nobody learns which groups exist): either way it no longer takes this 1:1.
             Err(ClientError::Relay(RelayError::NotFound | RelayError::PermissionDenied)) => {
@@ -39,7 +48,23 @@ pub(crate) async fn send_text(
             other => other,
         };
     }
-    send_in(ctx, conv, text).await
+    send_in(ctx, conv, body).await
+}
+
+/// The application payload that carries `body`.
+fn payload_of(body: &StoredBody, sent_at_ms: u64) -> Result<Vec<u8>, ClientError> {
+    let payload = match body {
+        StoredBody::Text(text) => Payload::Text {
+            sent_at_ms,
+            text: text.clone(),
+        },
+        StoredBody::Document(document) => Payload::Document {
+            sent_at_ms,
+            reference: document.reference(),
+        },
+        _ => return Err(ClientError::EmptyMessage),
+    };
+    Ok(payload.encode().map_err(CryptoError::from)?)
 }
 
 /// Refuses an empty text and one over the payload format's limit.
@@ -66,7 +91,10 @@ pub(crate) fn check_can_send(ctx: &Ctx<'_>, conv: &Conversation) -> Result<(), C
 }
 
 /// The live 1:1 with `peer`, started now if there is none.
-async fn direct_to_send_in(ctx: &mut Ctx<'_>, peer: &Handle) -> Result<Conversation, ClientError> {
+pub(crate) async fn direct_to_send_in(
+    ctx: &mut Ctx<'_>,
+    peer: &Handle,
+) -> Result<Conversation, ClientError> {
     if let Some(conv) = ctx.direct_with(peer)? {
         return Ok(conv);
     }
@@ -97,13 +125,23 @@ async fn explain_lost_direct(ctx: &mut Ctx<'_>, conv: &Conversation) -> ClientEr
     ClientError::Relay(RelayError::NotFound)
 }
 
-/// Encrypts and posts `text` in `conv`, retrying after an epoch conflict.
+/// Encrypts and posts `body` in `conv`, retrying after an epoch conflict.
 async fn send_in(
     ctx: &mut Ctx<'_>,
     conv: Conversation,
-    text: &str,
+    body: StoredBody,
 ) -> Result<Message, ClientError> {
     let gid = conv.group_id;
+    let sent_at_ms = ctx.now_ms();
+    let payload = payload_of(&body, sent_at_ms)?;
+    // The mark of a post carries the unrecorded message: if we die (or lose the answer)
+    // after the post, the read that finds the entry in the log records it (see
+    // `skip_seen_entry`).
+    let unrecorded = HistoryEntry {
+        sender: ctx.session.handle.to_string(),
+        sent_at_ms,
+        body,
+    };
     for _ in 0..MAX_TRIES {
         group_log::sync_group(ctx, &gid).await?;
         if !ctx.session.mls.is_active(&gid).unwrap_or(false) {
@@ -111,13 +149,6 @@ async fn send_in(
         }
         let epoch = ctx.session.mls.epoch(&gid)?;
         let access = ctx.session.mls.access_key(&gid)?;
-        let sent_at_ms = ctx.now_ms();
-        let payload = Payload::Text {
-            sent_at_ms,
-            text: text.to_owned(),
-        }
-        .encode()
-        .map_err(CryptoError::from)?;
         let frame = match ctx.session.mls.encrypt(&gid, &payload) {
             Ok(frame) => frame,
             Err(e) => {
@@ -127,14 +158,7 @@ async fn send_in(
         };
         let hash: [u8; 32] = Sha256::digest(&frame).into();
         // The ratchet step is saved before posting so a crash can never reuse it, and the
-        // hash marks the entry as ours so a later read does not try to decrypt it. The mark
-        // carries the unrecorded message: if we die (or lose the answer) after the post, the
-        // read that finds the entry in the log records it (see `skip_seen_entry`).
-        let unrecorded = HistoryEntry {
-            sender: ctx.session.handle.to_string(),
-            sent_at_ms,
-            body: StoredBody::Text(text.to_owned()),
-        };
+        // hash marks the entry as ours so a later read does not try to decrypt it.
         let mut batch = StoreBatch::default();
         ctx.stage_mls(&mut batch);
         batch.put(Key::Seen(&hash), &unrecorded)?;

@@ -4,10 +4,13 @@
 use parley_crypto::handle::Handle;
 
 use crate::api::conversation::{ConversationId, GroupId as PublicGroupId};
+use crate::api::document::DocumentInfo;
 use crate::api::error::{ClientError, StoreError};
 use crate::api::message::{Message, MessageBody, MessageId};
 use crate::state::naming::Names;
-use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, UnreadMark};
+use crate::state::store::records::{
+    Conversation, DocumentAt, HistoryEntry, StoredBody, UnreadMark,
+};
 use crate::state::store::{Key, Prefix, StoreBatch};
 use crate::state::Ctx;
 
@@ -22,6 +25,13 @@ impl Ctx<'_> {
     ) -> Result<Message, ClientError> {
         let index = self.store.next_index(Prefix::History(&conv.group_id))?;
         batch.put(Key::History(&conv.group_id, index), &entry)?;
+        if let StoredBody::Document(document) = &entry.body {
+            let at = DocumentAt {
+                group_id: conv.group_id,
+                index,
+            };
+            batch.put(Key::Document(&document.blob_id), &at)?;
+        }
         if entry.sender != self.session.handle.as_str() {
             let mark = UnreadMark {
                 group_id: conv.group_id,
@@ -98,6 +108,12 @@ impl Ctx<'_> {
         let sender = handle(&entry.sender)?;
         let body = match entry.body {
             StoredBody::Text(text) => MessageBody::Text(text),
+            StoredBody::Document(document) => MessageBody::Document(DocumentInfo {
+                id: hex::encode(document.blob_id),
+                name: document.name.clone(),
+                size: document.size,
+                media_type: document.media_type.clone(),
+            }),
             StoredBody::Unsupported { kind } => MessageBody::Unsupported { kind },
             StoredBody::Joined { members, stranger } => MessageBody::Joined {
                 members: handles(&members)?,

@@ -6,6 +6,7 @@
 //! authority requests carry, and checks that responses have the shape the protocol promises.
 
 mod auth;
+mod blobs;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod channel_tests;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::Uri;
+use parley_proto::v1::blobs_client::BlobsClient;
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
@@ -148,6 +150,10 @@ impl RelayConnection {
 
     fn groups(&self) -> GroupsClient<Channel> {
         GroupsClient::new(self.channel.clone()).max_decoding_message_size(MAX_RESPONSE_BYTES)
+    }
+
+    fn blobs(&self) -> BlobsClient<Channel> {
+        BlobsClient::new(self.channel.clone()).max_decoding_message_size(MAX_RESPONSE_BYTES)
     }
 }
 

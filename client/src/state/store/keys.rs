@@ -63,6 +63,8 @@ pub(crate) enum Key<'a> {
     Held(u64),
     /// A message waiting to be sent (the relay could not be reached), in the order written.
     Outbox(u64),
+    /// Where a shared document's message is, by blob id.
+    Document(&'a [u8; 32]),
     /// The tally of refused inbox deliveries, by cause (one record).
     InboxRefusals,
 }
@@ -92,6 +94,8 @@ pub(crate) enum Prefix<'a> {
     Held,
     /// All messages waiting to be sent, in the order written.
     Outbox,
+    /// Where every shared document's message is.
+    Documents,
 }
 
 /// The kinds of record; each name is the hash domain of its ids and never changes.
@@ -117,6 +121,7 @@ mod kind {
     pub(super) const HELD: &[u8] = b"held";
     pub(super) const OUTBOX: &[u8] = b"outbox";
     pub(super) const INBOX_REFUSALS: &[u8] = b"inbox_refusals";
+    pub(super) const DOCUMENT: &[u8] = b"document";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -155,6 +160,7 @@ impl Key<'_> {
             Key::Held(idx) => (kind::HELD, None, Some(*idx)),
             Key::Outbox(idx) => (kind::OUTBOX, None, Some(*idx)),
             Key::InboxRefusals => (kind::INBOX_REFUSALS, None, None),
+            Key::Document(blob_id) => (kind::DOCUMENT, Some(&blob_id[..]), None),
         };
         Slot {
             kind,
@@ -224,6 +230,7 @@ impl Prefix<'_> {
             Prefix::Unread => kind::UNREAD,
             Prefix::Held => kind::HELD,
             Prefix::Outbox => kind::OUTBOX,
+            Prefix::Documents => kind::DOCUMENT,
         };
         let mut key = vault.key_hash(PREFIX_DOMAIN, kind).to_vec();
         if let Prefix::History(gid) = self {

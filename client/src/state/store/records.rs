@@ -94,9 +94,11 @@ pub(crate) struct Conversation {
 }
 
 /// The content of a history entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum StoredBody {
     Text(String),
+    /// A document shared in the conversation (its content is fetched on demand).
+    Document(StoredDocument),
     Unsupported {
         kind: u8,
     },
@@ -114,7 +116,69 @@ pub(crate) enum StoredBody {
 }
 
 /// One entry of a conversation's history: a message or a change of members.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A shared document: where it is, how to open it and how to check it. Holds the document's
+/// key, so it is neither `Clone` nor shown by `Debug`, and the key is wiped when dropped.
+#[derive(Serialize, Deserialize, zeroize::ZeroizeOnDrop)]
+pub(crate) struct StoredDocument {
+    #[zeroize(skip)]
+    pub(crate) blob_id: [u8; 32],
+    pub(crate) key: [u8; 32],
+    #[zeroize(skip)]
+    pub(crate) sha256: [u8; 32],
+    #[zeroize(skip)]
+    pub(crate) size: u64,
+    #[zeroize(skip)]
+    pub(crate) name: String,
+    #[zeroize(skip)]
+    pub(crate) media_type: String,
+}
+
+impl From<parley_crypto::document::DocumentReference> for StoredDocument {
+    fn from(reference: parley_crypto::document::DocumentReference) -> Self {
+        StoredDocument {
+            blob_id: *reference.blob_id.as_bytes(),
+            key: *reference.key.to_bytes(),
+            sha256: reference.sha256,
+            size: reference.size,
+            name: reference.name.clone(),
+            media_type: reference.media_type.clone(),
+        }
+    }
+}
+
+impl StoredDocument {
+    /// The reference an MLS message carries for this document.
+    pub(crate) fn reference(&self) -> parley_crypto::document::DocumentReference {
+        use parley_crypto::document::{BlobId, DocumentKey, DocumentReference};
+        DocumentReference {
+            blob_id: BlobId::from_bytes(self.blob_id),
+            key: DocumentKey::from_bytes(self.key),
+            sha256: self.sha256,
+            size: self.size,
+            name: self.name.clone(),
+            media_type: self.media_type.clone(),
+        }
+    }
+}
+
+/// Where a document's message is in its conversation's history.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct DocumentAt {
+    pub(crate) group_id: [u8; 32],
+    pub(crate) index: u64,
+}
+
+impl std::fmt::Debug for StoredDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredDocument")
+            .field("blob_id", &hex::encode(self.blob_id))
+            .field("size", &self.size)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct HistoryEntry {
     pub(crate) sender: String,
     pub(crate) sent_at_ms: u64,
