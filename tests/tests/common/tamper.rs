@@ -11,6 +11,8 @@ use parley_crypto::directory::DirectoryRecord;
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::mls::Mls;
+use parley_proto::v1::blobs_client::BlobsClient;
+use parley_proto::v1::blobs_server::{Blobs, BlobsServer};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::directory_server::{Directory, DirectoryServer};
 use parley_proto::v1::groups_client::GroupsClient;
@@ -20,11 +22,11 @@ use parley_proto::v1::inbox_server::{Inbox, InboxServer};
 use parley_proto::v1::{
     AckRequest, AckResponse, ChallengeRequest, ChallengeResponse, ClaimKeyPackageRequest,
     ClaimKeyPackageResponse, CommitRequest, CommitResponse, CreateGroupRequest,
-    CreateGroupResponse, Delivery, DepositRequest, DepositResponse, Entry, FetchRequest,
-    FetchResponse, GroupNotice, LookupRequest, LookupResponse, PostRequest, PostResponse,
-    PublishKeyPackagesRequest, PublishKeyPackagesResponse, ReadRequest, ReadResponse,
+    CreateGroupResponse, Delivery, DepositRequest, DepositResponse, DownloadChunk, DownloadRequest,
+    Entry, FetchRequest, FetchResponse, GroupNotice, LookupRequest, LookupResponse, PostRequest,
+    PostResponse, PublishKeyPackagesRequest, PublishKeyPackagesResponse, ReadRequest, ReadResponse,
     RegisterRequest, RegisterResponse, RotateRequest, RotateResponse, SubscribeGroupsRequest,
-    SubscribeInboxRequest,
+    SubscribeInboxRequest, UploadProgress, UploadRequest,
 };
 use rand::rngs::OsRng;
 use tokio::net::TcpListener;
@@ -38,6 +40,9 @@ use super::{now_ms, TestRelay};
 
 /// Rewrites a Read page before the client sees it (given the client's request).
 pub(crate) type EntryRewrite = Box<dyn FnMut(&ReadRequest, &mut Vec<Entry>) + Send>;
+
+/// Rewrites the chunks of a Download (all of them, in order) before the client sees them.
+pub(crate) type ChunkRewrite = Box<dyn FnMut(&mut Vec<DownloadChunk>) + Send>;
 
 /// Rewrites a Fetch page before the client sees it.
 pub(crate) type DeliveryRewrite = Box<dyn FnMut(&mut Vec<Delivery>) + Send>;
@@ -80,6 +85,10 @@ pub(crate) struct Tamper {
     pub(crate) served_entries: Vec<Vec<u8>>,
     /// Every group log message posted or committed through this proxy.
     pub(crate) posted: Vec<Vec<u8>>,
+    /// Applied to every Download: flip, drop, reorder or replace chunks.
+    pub(crate) rewrite_chunks: Option<ChunkRewrite>,
+    /// Every Download as the relay served it: (blob id, chunks).
+    pub(crate) downloads: Vec<(Vec<u8>, Vec<DownloadChunk>)>,
 }
 
 /// Shared, lockable [`Tamper`] state.
@@ -154,7 +163,8 @@ impl TamperProxy {
             Server::builder()
                 .add_service(DirectoryServer::new(proxy.clone()))
                 .add_service(InboxServer::new(proxy.clone()))
-                .add_service(GroupsServer::new(proxy))
+                .add_service(GroupsServer::new(proxy.clone()))
+                .add_service(BlobsServer::new(proxy))
                 .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                     let _ = rx.await;
                 })
@@ -205,6 +215,7 @@ struct Upstream {
     directory: DirectoryClient<Channel>,
     inbox: InboxClient<Channel>,
     groups: GroupsClient<Channel>,
+    blobs: BlobsClient<Channel>,
 }
 
 impl Upstream {
@@ -213,7 +224,8 @@ impl Upstream {
         Upstream {
             directory: DirectoryClient::new(channel.clone()),
             inbox: InboxClient::new(channel.clone()),
-            groups: GroupsClient::new(channel),
+            groups: GroupsClient::new(channel.clone()),
+            blobs: BlobsClient::new(channel),
         }
     }
 }
@@ -546,4 +558,49 @@ pub(crate) fn flipped(bytes: &[u8]) -> Vec<u8> {
 pub(crate) fn with_seq(mut entry: Entry, seq: u64) -> Entry {
     entry.seq = seq;
     entry
+}
+
+type ProgressStream = Pin<Box<dyn Stream<Item = Result<UploadProgress, Status>> + Send>>;
+type ChunkStream = Pin<Box<dyn Stream<Item = Result<DownloadChunk, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Blobs for Proxy {
+    type UploadStream = ProgressStream;
+    type DownloadStream = ChunkStream;
+
+    async fn upload(
+        &self,
+        request: Request<tonic::Streaming<UploadRequest>>,
+    ) -> Result<Response<Self::UploadStream>, Status> {
+        // Forwarded as it comes: the client's chunks up, the relay's progress down.
+        let inbound = request
+            .into_inner()
+            .filter_map(|r| futures::future::ready(r.ok()));
+        let reply = self.up().blobs.upload(inbound).await?;
+        Ok(Response::new(Box::pin(reply.into_inner())))
+    }
+
+    async fn download(
+        &self,
+        request: Request<DownloadRequest>,
+    ) -> Result<Response<Self::DownloadStream>, Status> {
+        let request = request.into_inner();
+        let blob_id = request.blob_id.clone();
+        let mut stream = self.up().blobs.download(request).await?.into_inner();
+        let mut chunks = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            chunks.push(chunk?);
+        }
+        let served = {
+            let mut tamper = self.lock();
+            tamper.downloads.push((blob_id, chunks.clone()));
+            if let Some(rewrite) = tamper.rewrite_chunks.as_mut() {
+                rewrite(&mut chunks);
+            }
+            chunks
+        };
+        Ok(Response::new(Box::pin(futures::stream::iter(
+            served.into_iter().map(Ok),
+        ))))
+    }
 }
