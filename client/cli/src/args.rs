@@ -103,6 +103,31 @@ pub(crate) enum Command {
     #[command(after_help = help::HISTORY)]
     History(HistoryArgs),
 
+    /// Send a document (any file) to a person or a group.
+    ///
+    /// The file is encrypted on this computer and uploaded to the relay in pieces; only the
+    /// people in the conversation can open it. They see it in `parley read` as one line with
+    /// its name, size and id, and save it with `parley get-file ID`.
+    #[command(name = "send-file", after_help = help::SEND_FILE)]
+    SendFile(SendFileArgs),
+
+    /// List the documents shared in your conversations, or in one, oldest first.
+    ///
+    /// Each line shows the document's id (its first 8 characters), name, size, who sent it,
+    /// the conversation and when (UTC). Only what is kept on this computer is listed; run
+    /// `parley read` for new messages first.
+    #[command(after_help = help::FILES)]
+    Files(FilesArgs),
+
+    /// Save a document shared with you into a file.
+    ///
+    /// The document is fetched from the relay, decrypted and checked: if anything in it is
+    /// not what its sender shared, nothing is saved. By default it is saved in the current
+    /// folder under the name its sender gave (cleaned so that it cannot point anywhere
+    /// else); an existing file is never replaced without --force.
+    #[command(name = "get-file", after_help = help::GET_FILE)]
+    GetFile(GetFileArgs),
+
     /// List your contacts with their verification status and key fingerprint.
     #[command(after_help = help::CONTACTS)]
     Contacts,
@@ -225,6 +250,49 @@ pub(crate) struct SendArgs {
     /// The message. Use quotes around it, or '-' to read it from the keyboard or a pipe.
     #[arg(value_name = "TEXT", required = true, num_args = 1..)]
     pub(crate) text: Vec<String>,
+}
+
+/// Arguments of `parley send-file`.
+#[derive(Debug, Args)]
+pub(crate) struct SendFileArgs {
+    /// Who gets the document: a person's handle (@handle always means the person), the name
+    /// of a group you created, or inviter/name for a group someone added you to.
+    #[arg(value_name = "TO", add = ArgValueCandidates::new(crate::completion::conversations))]
+    pub(crate) to: String,
+
+    /// The file to send.
+    #[arg(value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub(crate) path: PathBuf,
+
+    /// The name the others see (and save it under); by default the file's own name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+}
+
+/// Arguments of `parley files`.
+#[derive(Debug, Args)]
+pub(crate) struct FilesArgs {
+    /// Only the documents of this conversation: a person's handle or a group's name.
+    #[arg(value_name = "CONVERSATION", add = ArgValueCandidates::new(crate::completion::conversations))]
+    pub(crate) conversation: Option<String>,
+}
+
+/// Arguments of `parley get-file`.
+#[derive(Debug, Args)]
+pub(crate) struct GetFileArgs {
+    /// The document's id, as `parley read` or `parley files` shows it: its first 8
+    /// characters are enough.
+    #[arg(value_name = "ID")]
+    pub(crate) id: String,
+
+    /// Where to save it: a file name, or a folder to save it in under the sender's name.
+    /// By default the current folder.
+    #[arg(long, short = 'o', value_name = "PATH", value_hint = clap::ValueHint::AnyPath)]
+    pub(crate) out: Option<PathBuf>,
+
+    /// Replace the file if it exists already.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// Arguments of `parley read`.

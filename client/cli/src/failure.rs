@@ -202,6 +202,18 @@ fn from_client(error: &ClientError, home: &Home) -> Failure {
         ClientError::MessageTooLong => {
             Failure::new("the message is too long (at most 64 KiB of text)")
         }
+        ClientError::UnknownDocument(id) => Failure::new(format!(
+            "no document with the id '{id}' was shared with you"
+        ))
+        .hint(format!(
+            "`{cmd} files` lists the documents shared with you and their ids; run `{cmd} read` \
+             first for new ones"
+        )),
+        ClientError::DocumentDamaged => Failure::new(
+            "the document the relay served is not the one that was shared (altered or cut \
+             short); nothing was saved",
+        )
+        .hint("try again later; if it keeps failing, ask the sender to send it again"),
         ClientError::RelayUnreachable(why) => unreachable(why, &cmd),
         ClientError::Relay(relay_error) => from_relay(relay_error, &cmd),
         ClientError::Store(store_error) => Failure::new(format!(

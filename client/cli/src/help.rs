@@ -12,6 +12,9 @@ Examples:
   parley read --follow             (keep showing new messages until Ctrl-C)
   parley chat                      (the interactive chat screen)
   parley history bob --limit 20
+  parley send-file buyers offer.pdf  (share a document)
+  parley files                       (the documents shared with you)
+  parley get-file 7f3c1a2b           (save one, by the id files or read shows)
   parley contacts
   parley conversations
   parley group create buyers --members bob,carol
@@ -40,7 +43,8 @@ Hiding where you are (Tor):
 For scripts:
   --json prints data as one JSON object per line on stdout; other remarks go to stderr.
   Messages have conversation, sender, text, sent_at (milliseconds since 1970, UTC),
-  verified (true or false) and status (verified, unverified or CHANGED).
+  verified (true or false) and status (verified, unverified or CHANGED); a shared document
+  also has document (id, name, size in bytes, media_type).
   `parley read NAME` prints exactly \"sender: text\" per message; `parley read` puts the
   conversation first, \"[name] sender: text\", unless you have only one conversation. The
   sender's status is shown by `parley history` and `parley chat`, and a CHANGED sender is
@@ -106,7 +110,47 @@ Messages are shown in the order they were sent. With a conversation name each li
 (unless you have only one conversation). Further lines of a message are indented. Changes of
 members are lines starting with \"* \": someone added you (with the members), added,
 removed or left. Every message is shown once, whichever command fetched it. A sender whose
-identity key CHANGED is pointed out on stderr; `parley history` shows every sender's status.";
+identity key CHANGED is pointed out on stderr; `parley history` shows every sender's status.
+A shared document is one line, \"alice: [document] budget.pdf (2.4 MB) id 7f3c1a2b\": save it
+with `parley get-file 7f3c1a2b`.";
+
+/// `parley send-file --help`.
+pub(crate) const SEND_FILE: &str = "\
+Examples:
+  parley send-file buyers offer.pdf
+  parley send-file bob ~/Documents/budget.xlsx
+  parley send-file alice/talks draft.docx --name 'draft v3.docx'   (the name the others see)
+TO is written as for `parley send`. The file is encrypted here and uploaded in pieces; the
+relay never sees its name or content. Its type (PDF, text, image, office document, zip) is
+told from its extension. On a terminal the progress is shown as a percentage. Relays limit the
+size of documents (256 MiB unless their operator chose otherwise). Unlike a message, a
+document is not kept in the outbox when the relay cannot be reached: send it again later
+(exit code 4).";
+
+/// `parley files --help`.
+pub(crate) const FILES: &str = "\
+Examples:
+  parley files           (every document shared in your conversations)
+  parley files buyers    (only those of the group buyers)
+  parley files --json    (one object per line: id, name, size, media_type, sender,
+                          conversation, sent_at in milliseconds since 1970 UTC)
+Each line is \"id  name  size  sender  conversation  time\", e.g.
+  7f3c1a2b  budget.pdf  2.4 MB  alice  buyers  2026-12-04 10:31
+Sizes are in decimal units (1 MB = 1,000,000 bytes); times are in UTC. --json gives the whole
+id and the size in bytes.";
+
+/// `parley get-file --help`.
+pub(crate) const GET_FILE: &str = "\
+Examples:
+  parley get-file 7f3c1a2b                     (saves it in this folder under its name)
+  parley get-file 7f3c1a2b --out offer.pdf
+  parley get-file 7f3c1a2b --out ~/Documents   (into that folder, under its name)
+  parley get-file 7f3c1a2b --force             (replaces a file of the same name)
+The id is the one `parley read` and `parley files` show; its first 8 characters are enough
+while no other document starts with them. The name comes from the sender: only its last part
+is used, without control characters or leading dots, so it can never point outside the folder.
+The document is written to a hidden temporary file next to it and takes its name only once
+it was checked whole; if anything fails, nothing is left behind.";
 
 /// `parley chat --help`.
 pub(crate) const CHAT: &str = "\

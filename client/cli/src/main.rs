@@ -12,6 +12,7 @@ mod completion;
 mod context;
 mod crash;
 mod daemon;
+mod documents;
 mod failure;
 mod help;
 mod home;

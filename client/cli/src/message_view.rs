@@ -5,9 +5,10 @@
 //! is indented, so that no text can look like a line of its own with another sender. A change
 //! of members starts with `* `, which no handle can.
 
-use parley_client::{ConversationId, Handle, Message, MessageBody, Verification};
+use parley_client::{ConversationId, DocumentInfo, Handle, Message, MessageBody, Verification};
 use serde_json::json;
 
+use super::documents::{human_size, short_id};
 use super::sanitize::for_terminal;
 use super::time::utc_minute;
 
@@ -29,6 +30,7 @@ pub(crate) fn text(message: &Message, me: &Handle) -> String {
     let direct = matches!(message.conversation, ConversationId::Direct(_));
     match &message.body {
         MessageBody::Text(text) => text.clone(),
+        MessageBody::Document(document) => document_text(document),
         MessageBody::Unsupported { kind } => format!(
             "[a kind of message this version of parley cannot show (kind {kind}); update parley to see it]"
         ),
@@ -72,6 +74,17 @@ pub(crate) fn text(message: &Message, me: &Handle) -> String {
         }
         _ => "[an entry this version of parley cannot show]".to_owned(),
     }
+}
+
+/// A shared document in words, on one line: "[document] budget.pdf (2.4 MB) id 7f3c1a2b"
+/// (the first 8 characters of its id, enough for `parley get-file`).
+pub(crate) fn document_text(document: &DocumentInfo) -> String {
+    format!(
+        "[document] {} ({}) id {}",
+        document.name.replace(['\n', '\t'], " "),
+        human_size(document.size),
+        short_id(&document.id)
+    )
 }
 
 /// The text made safe for a terminal (it was written by someone else), its continuation
@@ -155,7 +168,9 @@ pub(crate) fn history_line(message: &Message, me: &Handle) -> String {
 /// The `--json` form: `sent_at` is milliseconds since 1970-01-01 UTC, as the sender's clock
 /// said; `verified` is whether the sender's key is one you confirmed in person. A change of
 /// members is an event object: `"event": "joined"` (with `by` and `members`) or
-/// `"event": "membership"` (with `by`, `added` and `removed`).
+/// `"event": "membership"` (with `by`, `added` and `removed`). A shared document has its
+/// one-line description as `text` and the document itself as `document` (see
+/// [`document_json`]).
 pub(crate) fn message_json(message: &Message) -> serde_json::Value {
     let direct = matches!(message.conversation, ConversationId::Direct(_));
     let names = |list: &[Handle]| list.iter().map(Handle::to_string).collect::<Vec<_>>();
@@ -181,6 +196,16 @@ pub(crate) fn message_json(message: &Message) -> serde_json::Value {
             "direct": direct,
             "at": message.sent_at_ms,
         }),
+        MessageBody::Document(document) => json!({
+            "conversation": message.conversation_name,
+            "sender": message.sender.as_str(),
+            "text": document_text(document),
+            "document": document_json(document),
+            "sent_at": message.sent_at_ms,
+            "verified": message.sender_status == Verification::Verified,
+            "status": message.sender_status.to_string(),
+            "direct": direct,
+        }),
         _ => json!({
             "conversation": message.conversation_name,
             "sender": message.sender.as_str(),
@@ -196,4 +221,15 @@ pub(crate) fn message_json(message: &Message) -> serde_json::Value {
             "direct": direct,
         }),
     }
+}
+
+/// A document in `--json`: its whole id, the name its sender gave, its size in bytes and
+/// its media type.
+pub(crate) fn document_json(document: &DocumentInfo) -> serde_json::Value {
+    json!({
+        "id": document.id,
+        "name": document.name,
+        "size": document.size,
+        "media_type": document.media_type,
+    })
 }

@@ -77,3 +77,53 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
         other => other,
     }
 }
+
+/// How far a transfer is, as one line on stderr rewritten in place ("Sending budget.pdf:
+/// 42%"), for a person at a terminal only: nothing when stderr is not a terminal or with
+/// `--quiet`. The line is cleared when the meter is dropped, so whatever is written next
+/// (the result, or an error) starts on a clean line.
+pub(crate) struct Meter {
+    label: String,
+    shown: Option<u64>,
+    enabled: bool,
+}
+
+impl Meter {
+    /// A meter led by `label` (already safe for a terminal).
+    pub(crate) fn new(label: String) -> Meter {
+        Meter {
+            label,
+            shown: None,
+            enabled: talking_to_a_person() && !QUIET.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Shows `done` of `total` as a percentage, when it changed.
+    pub(crate) fn update(&mut self, done: u64, total: u64) {
+        if !self.enabled {
+            return;
+        }
+        let percent = if total == 0 {
+            100
+        } else {
+            (u128::from(done.min(total)) * 100 / u128::from(total)) as u64
+        };
+        if self.shown == Some(percent) {
+            return;
+        }
+        self.shown = Some(percent);
+        let mut err = io::stderr().lock();
+        let _ = write!(err, "\r{}: {percent}%\x1b[K", self.label);
+        let _ = err.flush();
+    }
+}
+
+impl Drop for Meter {
+    fn drop(&mut self) {
+        if self.shown.is_some() {
+            let mut err = io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
+}

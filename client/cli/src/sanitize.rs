@@ -24,7 +24,9 @@ pub(crate) fn one_line(text: &str) -> String {
         .join(" ")
 }
 
-fn is_dangerous(c: char) -> bool {
+/// Whether `c` could rewrite the screen or make text read differently than it is stored
+/// (line breaks and tabs are not: [`for_terminal`] keeps them).
+pub(crate) fn is_dangerous(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || matches!(
             c,

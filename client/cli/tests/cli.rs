@@ -317,6 +317,9 @@ fn help_explains_every_command_and_the_exit_codes() {
         "send",
         "read",
         "history",
+        "send-file",
+        "files",
+        "get-file",
         "contacts",
         "conversations",
         "group",
@@ -797,13 +800,16 @@ fn completions_and_the_man_page_are_generated() {
 }
 
 /// Every command with examples in its `--help`, as the words after `parley`.
-const COMMANDS_WITH_EXAMPLES: [&[&str]; 22] = [
+const COMMANDS_WITH_EXAMPLES: [&[&str]; 25] = [
     &[],
     &["init"],
     &["whoami"],
     &["send"],
     &["read"],
     &["history"],
+    &["send-file"],
+    &["files"],
+    &["get-file"],
     &["contacts"],
     &["conversations"],
     &["chat"],

@@ -7,6 +7,8 @@ mod contact;
 mod contacts;
 mod conversations;
 mod daemon;
+mod files;
+mod get_file;
 mod group;
 mod history;
 mod init;
@@ -17,6 +19,7 @@ mod read;
 mod rotate_keys;
 mod safety_number;
 mod send;
+mod send_file;
 mod verify;
 mod whoami;
 
@@ -34,6 +37,9 @@ pub(crate) async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Send(args) => send::run(args, ctx).await,
         Command::Read(args) => read::run(args, ctx).await,
         Command::History(args) => history::run(args, ctx).await,
+        Command::SendFile(args) => send_file::run(args, ctx).await,
+        Command::Files(args) => files::run(args, ctx).await,
+        Command::GetFile(args) => get_file::run(args, ctx).await,
         Command::Contacts => contacts::run(ctx).await,
         Command::Conversations => conversations::run(ctx).await,
         Command::Chat(args) => crate::chat::run(args, ctx).await,

@@ -2,12 +2,15 @@
 //! process, or the folder's daemon. Both answer the same calls with the same results and the
 //! same errors, so a command does not know which one it has.
 
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
 use futures::{Stream, StreamExt};
 use parley_client::Passphrase;
 use parley_client::{
-    Alert, Client, ClientError, ContactInfo, ConversationId, ConversationInfo, Event, GroupCode,
-    Handle, MemberInfo, Message, MessageId, OutboxReport, QuarantinedMessage, RotationReport,
-    SafetyNumberView, SendOutcome, SyncReport, WhoAmI,
+    Alert, Client, ClientError, ContactInfo, ConversationId, ConversationInfo, DocumentInfo, Event,
+    GroupCode, Handle, MemberInfo, Message, MessageId, OutboxReport, QuarantinedMessage,
+    RotationReport, SafetyNumberView, SendOutcome, SyncReport, Transfer, WhoAmI,
 };
 use zeroize::Zeroizing;
 
@@ -222,6 +225,71 @@ impl Folder {
             Request::RemoveMember {
                 group: group.clone(),
                 member: member.clone()
+            }
+        )
+    }
+
+    /// See `Client::send_file`: sends the file at `path` (absolute, for a daemon), checked
+    /// by the caller, as a document called `name`. A daemon reads the file itself (see
+    /// [`super::wire`]) and reports its progress.
+    pub(crate) async fn send_file(
+        &self,
+        to: &ConversationId,
+        path: &Path,
+        name: &str,
+        media_type: &str,
+        progress: &mut (dyn FnMut(Transfer) + Send),
+    ) -> Result<Message, Problem> {
+        match self {
+            Folder::Local(client) => Ok(crate::documents::send_from_path(
+                client, to, path, name, media_type, progress,
+            )
+            .await?),
+            Folder::Daemon(link) => {
+                let request = Request::SendFile {
+                    to: to.clone(),
+                    path: path.as_os_str().as_bytes().to_vec(),
+                    name: name.to_owned(),
+                    media_type: media_type.to_owned(),
+                };
+                link.call_with_progress(request, progress).await
+            }
+        }
+    }
+
+    /// See `Client::fetch_file`: writes the document `id` into the existing file at `path`
+    /// (absolute, for a daemon), which the caller made and removes if this fails. A daemon
+    /// writes the file itself (see [`super::wire`]) and reports its progress.
+    pub(crate) async fn fetch_file(
+        &self,
+        id: &str,
+        path: &Path,
+        progress: &mut (dyn FnMut(Transfer) + Send),
+    ) -> Result<DocumentInfo, Problem> {
+        match self {
+            Folder::Local(client) => {
+                Ok(crate::documents::fetch_to_path(client, id, path, progress).await?)
+            }
+            Folder::Daemon(link) => {
+                let request = Request::FetchFile {
+                    id: id.to_owned(),
+                    path: path.as_os_str().as_bytes().to_vec(),
+                };
+                link.call_with_progress(request, progress).await
+            }
+        }
+    }
+
+    /// See `Client::documents`.
+    pub(crate) async fn documents(
+        &self,
+        conversation: Option<&ConversationId>,
+    ) -> Result<Vec<Message>, Problem> {
+        both!(
+            self,
+            |c| c.documents(conversation).await?,
+            Request::Documents {
+                conversation: conversation.cloned()
             }
         )
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures::Stream;
-use parley_client::Event;
+use parley_client::{Event, Transfer};
 use serde::de::DeserializeOwned;
 use tokio::net::UnixStream;
 use tokio::sync::Mutex;
@@ -87,6 +87,29 @@ impl Link {
         decode(reply)
     }
 
+    /// Asks for a transfer of a document, calling `progress` for each report of how far it
+    /// is, and decodes its result.
+    pub(crate) async fn call_with_progress<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        progress: &mut (dyn FnMut(Transfer) + Send),
+    ) -> Result<T, Problem> {
+        let mut stream = self.calls.lock().await;
+        write_frame(&mut *stream, &request)
+            .await
+            .map_err(DaemonError::Lost)?;
+        loop {
+            let reply: Reply = read_frame(&mut *stream)
+                .await
+                .map_err(DaemonError::Lost)?
+                .ok_or_else(|| DaemonError::Lost(closed()))?;
+            match reply {
+                Reply::Progress { done, total } => progress(Transfer { done, total }),
+                reply => return decode(reply),
+            }
+        }
+    }
+
     /// The daemon's events, on a connection of their own, until it is dropped.
     pub(crate) async fn events(
         &self,
@@ -155,5 +178,9 @@ fn decode<T: DeserializeOwned>(reply: Reply) -> Result<T, Problem> {
             hint,
             code,
         }) => Err(Problem::Described(Failure::from_parts(message, hint, code))),
+        Reply::Progress { .. } => Err(DaemonError::Lost(WireError::Malformed(
+            "a report of progress where none was expected".to_owned(),
+        ))
+        .into()),
     }
 }

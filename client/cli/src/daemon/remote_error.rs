@@ -46,6 +46,13 @@ pub(crate) enum PlainError {
     InvalidHandle {
         text: String,
     },
+    InvalidDocument {
+        why: String,
+    },
+    UnknownDocument {
+        id: String,
+    },
+    DocumentDamaged,
     HandleTaken {
         handle: Handle,
     },
@@ -157,6 +164,9 @@ impl PlainError {
                 relay: PlainRelayError::of(relay)?,
             },
             E::InvalidHandle(text) => PlainError::InvalidHandle { text: text.clone() },
+            E::InvalidDocument(why) => PlainError::InvalidDocument { why: why.clone() },
+            E::UnknownDocument(id) => PlainError::UnknownDocument { id: id.clone() },
+            E::DocumentDamaged => PlainError::DocumentDamaged,
             E::HandleTaken(h) => PlainError::HandleTaken { handle: handle(h) },
             E::UnknownContact(h) => PlainError::UnknownContact { handle: handle(h) },
             E::ContactUnavailable(h) => PlainError::ContactUnavailable { handle: handle(h) },
@@ -206,6 +216,9 @@ impl PlainError {
             PlainError::MissingRelay => E::MissingRelay,
             PlainError::InvalidRelay { relay } => E::InvalidRelay(relay.into_relay_error()),
             PlainError::InvalidHandle { text } => E::InvalidHandle(text),
+            PlainError::InvalidDocument { why } => E::InvalidDocument(why),
+            PlainError::UnknownDocument { id } => E::UnknownDocument(id),
+            PlainError::DocumentDamaged => E::DocumentDamaged,
             PlainError::HandleTaken { handle } => E::HandleTaken(handle),
             PlainError::UnknownContact { handle } => E::UnknownContact(handle),
             PlainError::ContactUnavailable { handle } => E::ContactUnavailable(handle),
@@ -303,6 +316,9 @@ mod tests {
             }),
             ClientError::RelayUnreachable("connection refused".into()),
             ClientError::InvalidRelay(RelayError::InvalidUrl("x".into())),
+            ClientError::InvalidDocument("invalid document name".into()),
+            ClientError::UnknownDocument("7f3c1a2b".into()),
+            ClientError::DocumentDamaged,
         ];
         for error in errors {
             let wire =

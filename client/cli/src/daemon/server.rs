@@ -2,16 +2,20 @@
 //! finds what arrived), sends what waits in the outbox, and answers the commands of its
 //! folder's owner on the socket until it is stopped, signalled, or idle for too long.
 
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use parley_client::{Client, ClientError, ConversationId, Event, SendOutcome, SyncReport};
+use parley_client::{
+    Client, ClientError, ConversationId, Event, SendOutcome, SyncReport, Transfer,
+};
 use serde::Serialize;
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, mpsc, Notify};
 
 use super::folder::passphrase;
 use super::paths::DaemonPaths;
@@ -262,6 +266,10 @@ async fn converse(shared: &Shared, stream: &mut UnixStream) -> Result<(), WireEr
                 shared.stop.notify_one();
                 return Ok(());
             }
+            request @ (Request::SendFile { .. } | Request::FetchFile { .. }) => {
+                let reply = transfer(shared, stream, request).await?;
+                write_frame(stream, &reply).await?;
+            }
             request => {
                 let reply = match answer(shared, request).await {
                     Ok(value) => Reply::Ok(value),
@@ -272,6 +280,81 @@ async fn converse(shared: &Shared, stream: &mut UnixStream) -> Result<(), WireEr
         }
     }
     Ok(())
+}
+
+/// Sends or fetches a document for a command, reading or writing the file it names (see
+/// [`super::wire`]), and tells the command how far it is as it goes. A command that hangs
+/// up stops the transfer: the progress it is no longer there to read cannot be written.
+async fn transfer(
+    shared: &Shared,
+    stream: &mut UnixStream,
+    request: Request,
+) -> Result<Reply, WireError> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Transfer>();
+    let mut progress = move |transfer: Transfer| {
+        // The receiver lives as long as the transfer.
+        let _ = tx.send(transfer);
+    };
+    let work = async {
+        let client = &shared.client;
+        match request {
+            Request::SendFile {
+                to,
+                path,
+                name,
+                media_type,
+            } => {
+                let path = absolute(path)?;
+                let sent = crate::documents::send_from_path(
+                    client,
+                    &to,
+                    &path,
+                    &name,
+                    &media_type,
+                    &mut progress,
+                )
+                .await?;
+                announce(shared, &Event::Message(sent.clone()));
+                json(sent)
+            }
+            Request::FetchFile { id, path } => {
+                let path = absolute(path)?;
+                json(crate::documents::fetch_to_path(client, &id, &path, &mut progress).await?)
+            }
+            _ => Ok(serde_json::Value::Null),
+        }
+    };
+    let mut work = std::pin::pin!(work);
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            Some(mut latest) = rx.recv() => {
+                // Only the latest counts: a slow reader is not sent a backlog.
+                while let Ok(next) = rx.try_recv() {
+                    latest = next;
+                }
+                let report = Reply::Progress { done: latest.done, total: latest.total };
+                write_frame(stream, &report).await?;
+            }
+        }
+    };
+    Ok(match result {
+        Ok(value) => Reply::Ok(value),
+        Err(error) => Reply::Err(describe(shared, &error)),
+    })
+}
+
+/// A path a command sent: only an absolute one means the same file here as there.
+fn absolute(bytes: Vec<u8>) -> Result<PathBuf, ClientError> {
+    let path = PathBuf::from(std::ffi::OsString::from_vec(bytes));
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        Err(ClientError::DocumentIo(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the daemon was given a relative path",
+        )))
+    }
 }
 
 /// Relays the daemon's events until the command hangs up.
@@ -401,6 +484,7 @@ async fn answer(shared: &Shared, request: Request) -> Result<serde_json::Value, 
             conversation,
             limit,
         } => json(client.history(&conversation, limit).await?),
+        Request::Documents { conversation } => json(client.documents(conversation.as_ref()).await?),
         Request::Conversations => json(client.conversations().await?),
         Request::Members { conversation } => json(client.members(&conversation).await?),
         Request::Contacts => json(client.contacts().await?),
@@ -416,7 +500,9 @@ async fn answer(shared: &Shared, request: Request) -> Result<serde_json::Value, 
             json(client.change_passphrase(passphrase(new)).await?)
         }
         // Handled by the connection itself.
-        Request::Events | Request::Stop => Ok(serde_json::Value::Null),
+        Request::Events | Request::Stop | Request::SendFile { .. } | Request::FetchFile { .. } => {
+            Ok(serde_json::Value::Null)
+        }
     }
 }
 

@@ -2,9 +2,17 @@
 //!
 //! A connection starts with [`Hello`] and its answer; then the command sends one [`Request`]
 //! at a time and reads one [`Reply`] for it, except after [`Request::Events`], when the
-//! daemon sends replies (one event or error each) until the command hangs up. Both sides
-//! are the same `parley` binary, but a daemon left running across an upgrade may be older:
-//! the version in the hello makes that an explicit refusal rather than a misread frame.
+//! daemon sends replies (one event or error each) until the command hangs up, and for the
+//! transfers of documents ([`Request::SendFile`], [`Request::FetchFile`]), answered by any
+//! number of [`Reply::Progress`] before their one result. Both sides are the same `parley`
+//! binary, but a daemon left running across an upgrade may be older: the version in the
+//! hello makes that an explicit refusal rather than a misread frame.
+//!
+//! Documents do not travel through the socket. The daemon runs as the same user as the
+//! command, so the command names the file by its absolute path and the daemon reads or
+//! writes it itself. The command still decides everything else about the file (it checks
+//! the file to send; it makes the temporary file to fetch into, renames it on success and
+//! removes it on failure), so that it behaves the same with the library opened here.
 
 use parley_client::{ConversationId, Handle, MessageId};
 use serde::de::DeserializeOwned;
@@ -15,7 +23,7 @@ use zeroize::Zeroizing;
 use super::remote_error::RemoteError;
 
 /// The protocol version; both sides must speak the same.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 /// The largest frame either side accepts (a long history is the biggest answer).
 const MAX_FRAME: u32 = 64 * 1024 * 1024;
 
@@ -76,6 +84,24 @@ pub(crate) enum Request {
         group: ConversationId,
         member: Handle,
     },
+    /// `Client::send_file` with the content of the file at `path`.
+    SendFile {
+        to: ConversationId,
+        /// The file's absolute path, as bytes (a Unix path need not be UTF-8).
+        path: Vec<u8>,
+        name: String,
+        media_type: String,
+    },
+    /// `Client::fetch_file` into the existing file at `path`, emptied first.
+    FetchFile {
+        id: String,
+        /// The file's absolute path, as bytes.
+        path: Vec<u8>,
+    },
+    /// `Client::documents`.
+    Documents {
+        conversation: Option<ConversationId>,
+    },
     /// `Client::sync`.
     Sync,
     /// `Client::unread`.
@@ -128,6 +154,13 @@ pub(crate) enum Reply {
     Ok(serde_json::Value),
     /// The operation failed.
     Err(RemoteError),
+    /// How far a transfer of a document is, in content bytes; its result follows.
+    Progress {
+        /// Bytes done.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+    },
 }
 
 /// Why a frame could not be exchanged.
