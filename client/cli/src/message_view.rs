@@ -76,7 +76,7 @@ pub(crate) fn text(message: &Message, me: &Handle) -> String {
     }
 }
 
-/// A shared document in words, on one line: "[document] budget.pdf (2.4 MB) id 7f3c1a2b"
+/// A shared document in words, on one line: `[document] budget.pdf (2.4 MB) id 7f3c1a2b`
 /// (the first 8 characters of its id, enough for `parley get-file`).
 pub(crate) fn document_text(document: &DocumentInfo) -> String {
     format!(
