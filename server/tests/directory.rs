@@ -7,12 +7,11 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{now_ms, User};
+use common::{now_ms, resigned_rotation, User};
 use parley_crypto::auth::{body, OwnerMethod};
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::rotation::{
     follow_chain, Rotation, RotationError, MAX_CHAIN_LEN, MAX_ROTATION_LEN,
-    ROTATION_SIGNATURE_CONTEXT,
 };
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::{
@@ -510,15 +509,8 @@ async fn a_rotation_by_the_held_key_replaces_the_record_and_anything_else_is_ref
     assert_eq!(err.code(), Code::FailedPrecondition, "stranger: {err:?}");
 
     // The held record as "old", signed by the stranger instead of its key: does not verify.
-    let mut forged = Rotation::sign(&v2, &m2, &alice2.identity)
-        .unwrap()
-        .as_bytes()
-        .to_vec();
-    let unsigned = forged.len() - 64;
-    let signature = mallory
-        .identity
-        .sign(&[ROTATION_SIGNATURE_CONTEXT, &forged[..unsigned]].concat());
-    forged[unsigned..].copy_from_slice(&signature);
+    let genuine = Rotation::sign(&v2, &m2, &alice2.identity).unwrap();
+    let forged = resigned_rotation(genuine.as_bytes(), &mallory);
     assert_eq!(
         Rotation::decode_and_verify(&forged),
         Err(RotationError::BadSignature)

@@ -11,12 +11,12 @@ mod limits_support;
 
 use common::blobs::{download, upload, Doc};
 use common::groups::{self, frame};
-use common::{access_key, group_auth, group_auth_at, now_ms, random, User};
+use common::{access_key, group_auth, group_auth_at, now_ms, random, resigned_rotation, User};
 use limits_support::{generous, limited};
 use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::document::CHUNK_LEN;
-use parley_crypto::rotation::{Rotation, ROTATION_SIGNATURE_CONTEXT};
+use parley_crypto::rotation::Rotation;
 use parley_proto::v1::{
     AckRequest, ClaimKeyPackageRequest, DepositRequest, FetchRequest, LookupRequest, PostRequest,
     PublishKeyPackagesRequest, RegisterRequest, RotateRequest, SubscribeInboxRequest,
@@ -209,15 +209,9 @@ async fn play(case: &str) -> Code {
             let (next, mallory) = (User::new("alice"), User::new("alice"));
             let garbage = code(rotate(&relay, &[0xff; 200]).await);
             // The held record as old, signed by another key than its own.
-            let mut forged = Rotation::sign(&held, &next.record_at(2, now_ms()), &alice.identity)
-                .unwrap()
-                .as_bytes()
-                .to_vec();
-            let unsigned = forged.len() - 64;
-            let signature = mallory
-                .identity
-                .sign(&[ROTATION_SIGNATURE_CONTEXT, &forged[..unsigned]].concat());
-            forged[unsigned..].copy_from_slice(&signature);
+            let genuine =
+                Rotation::sign(&held, &next.record_at(2, now_ms()), &alice.identity).unwrap();
+            let forged = resigned_rotation(genuine.as_bytes(), &mallory);
             let forged = code(rotate(&relay, &forged).await);
             let ahead = Rotation::sign(
                 &held,

@@ -145,3 +145,19 @@ pub async fn drain(
         ack(directory, inbox, user, ids).await;
     }
 }
+
+/// `rotation` (its bytes as signed) with its signature replaced by one `signer` makes over the
+/// same content: a rotation whose old key did not sign it.
+pub fn resigned_rotation(rotation: &[u8], signer: &User) -> Vec<u8> {
+    let unsigned = rotation.len() - parley_crypto::identity::SIGNATURE_LEN;
+    let mut forged = rotation.to_vec();
+    let signature = signer.identity.sign(
+        &[
+            parley_crypto::rotation::ROTATION_SIGNATURE_CONTEXT,
+            &rotation[..unsigned],
+        ]
+        .concat(),
+    );
+    forged[unsigned..].copy_from_slice(&signature);
+    forged
+}
