@@ -12,7 +12,7 @@ use crate::api::document::{DocumentInfo, Transfer};
 use crate::api::error::{ClientError, RelayError};
 use crate::api::message::Message;
 use crate::state::relay::RelayConnection;
-use crate::state::store::records::{DocumentAt, StoredBody, StoredDocument};
+use crate::state::store::records::{DocumentAt, HistoryEntry, StoredBody, StoredDocument};
 use crate::state::store::{Key, Prefix};
 use crate::state::Ctx;
 
@@ -27,7 +27,7 @@ pub(crate) fn find(ctx: &Ctx<'_>, id: &str) -> Result<StoredDocument, ClientErro
         .store
         .get(Key::Document(&blob_id))?
         .ok_or_else(unknown)?;
-    let entry: crate::state::store::records::HistoryEntry = ctx
+    let entry: HistoryEntry = ctx
         .store
         .get(Key::History(&at.group_id, at.index))?
         .ok_or_else(unknown)?;
