@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use parley_crypto::handle::Handle;
+use parley_crypto::retention::Retention;
 use parley_crypto::vault::Passphrase;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -144,15 +145,17 @@ impl Client {
         meta: DocumentMeta,
         progress: &mut (dyn FnMut(Transfer) + Send),
     ) -> Result<Message, ClientError> {
-        let (conv, relay) = with_ctx!(self, |ctx| {
+        let (conv, relay, retention) = with_ctx!(self, |ctx| {
             let conv = match to {
                 ConversationId::Direct(peer) => message::direct_to_send_in(&mut ctx, peer).await?,
                 ConversationId::Group(_) => ctx.require_conversation(to)?,
             };
             message::check_can_send(&ctx, &conv)?;
-            (conv, ctx.one_off_relay().await?)
+            let retention = ctx.session.mls.retention(&conv.group_id)?;
+            (conv, ctx.one_off_relay().await?, retention)
         });
-        let document = crate::send::document::upload(relay, reader, &meta, progress).await?;
+        let document =
+            crate::send::document::upload(relay, reader, &meta, retention, progress).await?;
         with_ctx!(self, |ctx| {
             let conv = ctx.conversation_of(&conv.group_id)?.unwrap_or(conv);
             message::check_can_send(&ctx, &conv)?;
@@ -227,8 +230,40 @@ impl Client {
         name: &str,
         members: &[Handle],
     ) -> Result<ConversationId, ClientError> {
+        self.create_group_with_retention(name, members, Retention::Off)
+            .await
+    }
+
+    /// Creates a group like [`Client::create_group`] whose messages and documents disappear
+    /// `retention` after they were sent, on every member's device and at the relay. The
+    /// retention is part of the group's MLS state: every member holds the same value.
+    pub async fn create_group_with_retention(
+        &self,
+        name: &str,
+        members: &[Handle],
+        retention: Retention,
+    ) -> Result<ConversationId, ClientError> {
         with_ctx!(self, |ctx| membership::create_group(
-            &mut ctx, name, members
+            &mut ctx, name, members, retention
+        )
+        .await)
+    }
+
+    /// Changes how long a conversation (a group, or the 1:1 with a person, started if need
+    /// be) keeps messages and documents: an MLS commit every member processes and is told
+    /// of ([`MessageBody::RetentionChanged`](crate::MessageBody)); the relay is told the
+    /// duration (not who set it) and drops the group's ciphertext as soon. Entries older than
+    /// the new retention are deleted at the next sync. Setting the current value does
+    /// nothing. [`ClientError::Crypto`] if a member's software cannot carry a retention.
+    pub async fn set_retention(
+        &self,
+        conversation: &ConversationId,
+        retention: Retention,
+    ) -> Result<(), ClientError> {
+        with_ctx!(self, |ctx| membership::set_retention(
+            &mut ctx,
+            conversation,
+            retention
         )
         .await)
     }

@@ -207,7 +207,8 @@ async fn finish(
 }
 
 /// The history entry for a change of ours: "created" for a new group, the members added
-/// or removed for an existing one; none for a new 1:1 or the closing of a retired one.
+/// or removed for an existing one, the new retention; none for a new 1:1 or the closing of
+/// a retired one.
 fn stage_own_change(
     ctx: &Ctx<'_>,
     batch: &mut StoreBatch,
@@ -215,6 +216,15 @@ fn stage_own_change(
     pending: &PendingCommit,
     created: bool,
 ) -> Result<Option<Message>, ClientError> {
+    if let Some(secs) = pending.retention_secs {
+        let entry = HistoryEntry {
+            stored_at_ms: 0,
+            sender: ctx.session.handle.to_string(),
+            sent_at_ms: ctx.now_ms(),
+            body: StoredBody::Retention { secs },
+        };
+        return ctx.stage_history(batch, conv, entry).map(Some);
+    }
     if conv.kind == StoredKind::Direct {
         return Ok(None);
     }
@@ -222,6 +232,7 @@ fn stage_own_change(
         return ctx.stage_joined(batch, conv).map(Some);
     }
     let entry = HistoryEntry {
+        stored_at_ms: 0,
         sender: ctx.session.handle.to_string(),
         sent_at_ms: ctx.now_ms(),
         body: StoredBody::Membership {
@@ -300,6 +311,7 @@ mod tests {
             welcome_name: "g".to_owned(),
             conversation: None,
             recorded: false,
+            retention_secs: None,
         }
     }
 

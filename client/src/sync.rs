@@ -23,9 +23,12 @@ pub(crate) async fn sync_events(
     Ok((std::mem::take(ctx.events), groups))
 }
 
-/// One full sync: unfinished commits, the inbox, held deliveries the user decided about,
-/// every active group, retired 1:1s to close, a key rotation to finish, the KeyPackage top-up.
+/// One full sync: expiry, unfinished commits, the inbox, held deliveries the user decided
+/// about, every active group, retired 1:1s to close, retentions the relay was not told,
+/// expiry again (what a commit just changed), a key rotation to finish, the KeyPackage top-up.
 pub(crate) async fn sync_all(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
+    // First, and without the relay: what expired goes even when the relay cannot be reached.
+    crate::retention::expire(ctx).await?;
     group_log::settle_pending_commits(ctx).await?;
     match inbox::sync_inbox(ctx).await {
         // The relay no longer takes our key for our handle (it was released and someone
@@ -43,6 +46,8 @@ pub(crate) async fn sync_all(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
         }
     }
     membership::close_retired_directs(ctx).await?;
+    crate::retention::tell_relay_all(ctx).await?;
+    crate::retention::expire(ctx).await?;
     crate::rotation::continue_rotation(ctx).await?;
     match crate::keypackages::top_up_key_packages(ctx).await {
         // Our handle was released (see above): nobody can be given our KeyPackages.

@@ -38,4 +38,18 @@ impl Client {
         let key = ctx.session.mls.access_key(&conv.group_id)?;
         Ok((conv.group_id, epoch, key))
     }
+
+    /// The sealed bytes of a conversation's history records as they lie on disk (each a
+    /// record sealed under the store key), so that tests can search the disk for them after
+    /// the conversation's retention deleted them.
+    #[doc(hidden)]
+    pub async fn sealed_history_for_tests(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<Vec<u8>>, ClientError> {
+        let mut state = self.inner.state.lock().await;
+        let ctx = state.ctx(&self.inner.store, &self.inner.clock)?;
+        let conv = ctx.require_conversation(conversation)?;
+        Ok(self.inner.store.sealed_history_for_tests(&conv.group_id)?)
+    }
 }

@@ -6,11 +6,12 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use parley_client::{Client, ClientError, Handle, KdfParams, Passphrase};
+use common::open_on_clock;
+use parley_client::{ClientError, Handle};
 use parley_crypto::identity::IdentitySecretKey;
 use parley_crypto::mls::{KeyPackageLifetime, Mls, KEY_PACKAGE_LIFETIME};
 use parley_proto::v1::ClaimKeyPackageRequest;
@@ -18,19 +19,6 @@ use parley_testkit::{now_ms, ManualClock, TestRelay};
 use rand::rngs::OsRng;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
-async fn client_at(relay: &TestRelay, home: &Path, clock: &ManualClock) -> Client {
-    Client::builder()
-        .home(home)
-        .passphrase(Passphrase::new("clock test".to_owned()))
-        .kdf_params(KdfParams::insecure_for_tests())
-        .relay(relay.url())
-        .relay_fingerprint(relay.fingerprint().unwrap())
-        .clock(Arc::new(clock.clone()))
-        .build()
-        .await
-        .unwrap()
-}
 
 fn h(text: &str) -> Handle {
     text.parse().unwrap()
@@ -59,7 +47,7 @@ async fn key_packages_are_dated_by_the_publishers_clock() {
     let clock = ManualClock::new();
     clock.set(now_ms() - 10 * DAY.as_millis() as u64);
     let published_at = clock.now_ms();
-    let alice = client_at(&relay, home.path(), &clock).await;
+    let alice = open_on_clock(&relay, home.path(), &clock).await;
     alice.register(&h("alice")).await.unwrap();
 
     let lifetime = claimed_lifetime(&relay, "alice").await;
@@ -75,10 +63,10 @@ async fn an_adder_refuses_key_packages_outside_their_lifetime_by_its_clock() {
     let relay = TestRelay::start();
     let (alice_home, bob_home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alice_clock = ManualClock::new();
-    let alice = client_at(&relay, alice_home.path(), &alice_clock).await;
+    let alice = open_on_clock(&relay, alice_home.path(), &alice_clock).await;
     alice.register(&h("alice")).await.unwrap();
     let bob_clock = ManualClock::new();
-    let bob = client_at(&relay, bob_home.path(), &bob_clock).await;
+    let bob = open_on_clock(&relay, bob_home.path(), &bob_clock).await;
     bob.register(&h("bob")).await.unwrap();
     let to_alice = bob.resolve("alice").await.unwrap();
 
@@ -123,9 +111,9 @@ async fn a_quiet_user_can_still_be_invited_after_120_days() {
     let clock = ManualClock::new();
     clock.set(now_ms() - 120 * DAY.as_millis() as u64);
     let registered_at = clock.now_ms();
-    let alice = client_at(&relay, alice_home.path(), &clock).await;
+    let alice = open_on_clock(&relay, alice_home.path(), &clock).await;
     alice.register(&h("alice")).await.unwrap();
-    let bob = client_at(&relay, bob_home.path(), &clock).await;
+    let bob = open_on_clock(&relay, bob_home.path(), &clock).await;
     bob.register(&h("bob")).await.unwrap();
 
     // Alice says nothing and nobody writes to her; her client syncs once a week.

@@ -56,6 +56,8 @@ pub enum GroupMethod {
     Read,
     /// Subscribe to new-entry notifications.
     Subscribe,
+    /// Set how long the group's entries are kept.
+    SetRetention,
 }
 
 impl GroupMethod {
@@ -67,6 +69,7 @@ impl GroupMethod {
             GroupMethod::Commit => "Commit",
             GroupMethod::Read => "Read",
             GroupMethod::Subscribe => "Subscribe",
+            GroupMethod::SetRetention => "SetRetention",
         }
     }
 }
@@ -185,6 +188,11 @@ pub mod body {
         h.update(message);
         h.update(next_access_key);
         h.finalize().into()
+    }
+
+    /// `SetRetention`: `u64 BE ttl_seconds`.
+    pub fn set_retention(ttl_seconds: u64) -> [u8; 32] {
+        Sha256::digest(ttl_seconds.to_be_bytes()).into()
     }
 
     /// `Read`: `u64 BE from_seq | u32 BE limit`.

@@ -18,6 +18,7 @@ pub mod identity;
 pub mod inbox_message;
 pub mod padding;
 pub mod payload;
+pub mod retention;
 pub mod rotation;
 pub mod safety_number;
 pub mod vault;

@@ -15,6 +15,7 @@ use parley_crypto::mls::{
     KEY_PACKAGE_LIFETIME,
 };
 use parley_crypto::padding;
+use parley_crypto::retention::Retention;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -138,7 +139,7 @@ fn trio() -> (Peer, Peer, Peer) {
     let mut alice = Peer::new("alice", 1);
     let mut bob = Peer::new("bob", 2);
     let mut carol = Peer::new("carol", 3);
-    alice.mls.create_group(GROUP).unwrap();
+    alice.mls.create_group(GROUP, Retention::Off).unwrap();
     let kps = vec![bob.key_package(), carol.key_package()];
     bob.persist();
     carol.persist();
@@ -298,7 +299,7 @@ fn access_keys_follow_epochs_and_committer_knows_the_next_one() {
     let mut carol = Peer::new("carol", 3);
     let epoch0 = alice
         .mls
-        .create_group(GROUP)
+        .create_group(GROUP, Retention::Off)
         .unwrap()
         .public_key()
         .to_bytes();
@@ -420,7 +421,7 @@ fn state_survives_reload_from_taken_changes() {
     let mut alice = Peer::new("alice", 1);
     let mut bob = Peer::new("bob", 2);
     let mut carol = Peer::new("carol", 3);
-    alice.mls.create_group(GROUP).unwrap();
+    alice.mls.create_group(GROUP, Retention::Off).unwrap();
     alice.persist();
     let kp = bob.key_package();
     bob.persist();
@@ -571,7 +572,7 @@ fn key_package_inspection_names_its_owner() {
         alice.mls.inspect_key_package(&forged, now_ms()),
         MlsError::InvalidKeyPackage
     );
-    alice.mls.create_group(GROUP).unwrap();
+    alice.mls.create_group(GROUP, Retention::Off).unwrap();
     let out = alice.mls.add_members(&GROUP, &kps[..1]).unwrap();
     assert_err!(
         alice
@@ -616,7 +617,7 @@ fn key_package_with_a_non_handle_credential_is_refused() {
         alice.mls.inspect_key_package(&bytes, now_ms()),
         MlsError::InvalidCredential
     );
-    alice.mls.create_group(GROUP).unwrap();
+    alice.mls.create_group(GROUP, Retention::Off).unwrap();
     assert_err!(
         alice.mls.add_members(&GROUP, &[bytes]),
         MlsError::InvalidCredential
@@ -725,8 +726,11 @@ fn group_operations_report_typed_errors() {
     let mut alice = Peer::new("alice", 1);
     assert_err!(alice.mls.epoch(&GROUP), MlsError::UnknownGroup);
     assert_err!(alice.mls.encrypt(&GROUP, b"x"), MlsError::UnknownGroup);
-    alice.mls.create_group(GROUP).unwrap();
-    assert_err!(alice.mls.create_group(GROUP), MlsError::GroupExists);
+    alice.mls.create_group(GROUP, Retention::Off).unwrap();
+    assert_err!(
+        alice.mls.create_group(GROUP, Retention::Off),
+        MlsError::GroupExists
+    );
     assert!(matches!(
         alice.mls.remove_members(&GROUP, &[Handle::parse("zed").unwrap()]),
         Err(MlsError::UnknownMember(h)) if h.as_str() == "zed"
@@ -817,4 +821,86 @@ fn a_rotated_member_moves_its_leaf_with_a_commit_signed_by_the_old_key() {
         bob.mls.move_to_current_identity(&GROUP),
         MlsError::NoPreviousIdentity
     );
+}
+
+/// alice creates the group with `retention` and adds bob; both at epoch 1.
+fn pair_with(retention: Retention) -> (Peer, Peer) {
+    let mut alice = Peer::new("alice", 1);
+    let mut bob = Peer::new("bob", 2);
+    alice.mls.create_group(GROUP, retention).unwrap();
+    let kp = bob.key_package();
+    bob.persist();
+    let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    bob.join(&out.welcome.unwrap());
+    (alice, bob)
+}
+
+#[test]
+fn retention_set_at_creation_reaches_whoever_joins() {
+    let week = Retention::parse("7d").unwrap();
+    let (alice, mut bob) = pair_with(week);
+    assert_eq!(alice.mls.retention(&GROUP).unwrap(), week);
+    assert_eq!(bob.mls.retention(&GROUP).unwrap(), week);
+    bob.reload();
+    assert_eq!(bob.mls.retention(&GROUP).unwrap(), week);
+}
+
+#[test]
+fn a_retention_change_is_a_commit_every_member_is_told_of() {
+    let (mut alice, mut bob) = pair_with(Retention::Off);
+    assert_eq!(bob.mls.retention(&GROUP).unwrap(), Retention::Off);
+    let day = Retention::parse("24h").unwrap();
+    let out = alice.mls.set_retention(&GROUP, day).unwrap();
+    // Not in force until the relay accepted it and it is merged.
+    assert_eq!(alice.mls.retention(&GROUP).unwrap(), Retention::Off);
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    assert_eq!(alice.mls.retention(&GROUP).unwrap(), day);
+
+    let commit = bob.staged_commit(&out.commit);
+    assert_eq!(commit.retention(), Some(day));
+    assert!(commit.added().is_empty() && commit.removed().is_empty());
+    bob.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+    bob.persist();
+    assert_eq!(bob.mls.retention(&GROUP).unwrap(), day);
+
+    // And back off: the extension goes, and the change is reported as such.
+    let out = bob.mls.set_retention(&GROUP, Retention::Off).unwrap();
+    bob.mls.merge_own_commit(&GROUP).unwrap();
+    let commit = alice.staged_commit(&out.commit);
+    assert_eq!(commit.retention(), Some(Retention::Off));
+    alice.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+    assert_eq!(alice.mls.retention(&GROUP).unwrap(), Retention::Off);
+
+    // An ordinary commit reports no change.
+    let out = alice
+        .mls
+        .remove_members(&GROUP, &[bob.handle.clone()])
+        .unwrap();
+    let commit = bob.staged_commit(&out.commit);
+    assert_eq!(commit.retention(), None);
+}
+
+#[test]
+fn forgetting_past_epochs_makes_their_late_messages_unreadable() {
+    let (mut alice, mut bob) = pair_with(Retention::parse("1h").unwrap());
+    let late = alice.send("sent in epoch 1, delivered after the commit");
+    let kept = alice.send("the same, for the control");
+    let out = alice
+        .mls
+        .set_retention(&GROUP, Retention::parse("2h").unwrap())
+        .unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    bob.apply_commit(&out.commit);
+    // Past-epoch keys are kept for late messages...
+    assert_eq!(bob.receive(&kept).1, "the same, for the control");
+    // ...until the client drops them, once what they protect has expired.
+    bob.mls.forget_past_epochs(&GROUP).unwrap();
+    bob.reload();
+    assert!(bob.mls.process(&GROUP, &late).is_err());
+    // The current epoch is unaffected.
+    let now = alice.send("epoch 2");
+    assert_eq!(bob.receive(&now).1, "epoch 2");
 }

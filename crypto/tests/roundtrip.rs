@@ -26,7 +26,8 @@ fn payload() -> impl Strategy<Value = Payload> {
         (any::<u64>(), ".{1,200}")
             .prop_map(|(sent_at_ms, text)| Payload::Text { sent_at_ms, text }),
         (
-            any::<u8>().prop_filter("kind 1 is Text", |k| *k != 1),
+            any::<u8>().prop_filter("kinds 1 and 2 are Text and Document", |k| *k != 1
+                && *k != 2),
             any::<u64>(),
             proptest::collection::vec(any::<u8>(), 0..300)
         )

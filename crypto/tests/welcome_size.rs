@@ -20,6 +20,7 @@ use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::inbox_message::{InboxMessage, MAX_CONVERSATION_NAME_LEN};
 use parley_crypto::mls::Mls;
 use parley_crypto::padding;
+use parley_crypto::retention::Retention;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -77,7 +78,7 @@ fn record(i: usize, long: bool) -> Vec<u8> {
 /// its creator, and an engine of one invitee.
 fn welcome(members: usize, long: bool) -> (Vec<u8>, Mls) {
     let mut creator = engine(0, long);
-    creator.create_group(GROUP).unwrap();
+    creator.create_group(GROUP, Retention::Off).unwrap();
     let mut invitees: Vec<Mls> = (1..members).map(|i| engine(i, long)).collect();
     let key_packages: Vec<Vec<u8>> = invitees
         .iter_mut()

@@ -16,6 +16,7 @@ use parley_crypto::inbox_message::InboxMessage;
 use parley_crypto::mls::Mls;
 use parley_crypto::padding;
 use parley_crypto::payload::Payload;
+use parley_crypto::retention::Retention;
 use parley_crypto::rotation::Rotation;
 use parley_crypto::vault::{KdfParams, Passphrase, StoreKey, Vault, WrappedKey};
 use parley_proto::v1;
@@ -205,6 +206,8 @@ fn main() {
         media_type: "application/pdf".to_owned(),
     };
     write("document", "reference", &reference.encode().unwrap());
+    write("retention", "week", &Retention::parse("7d").unwrap().encode());
+    write("retention", "text", b"24h");
     write("rotation", "one", first.as_bytes());
     write("rotation", "chain", &cat(&[first.as_bytes(), second.as_bytes()]));
     write(
@@ -269,13 +272,13 @@ fn main() {
     absorb(&mut bob_state, &mut b);
     let g1 = [1u8; 32];
     let g2 = [2u8; 32];
-    a.create_group(g1).unwrap();
+    a.create_group(g1, Retention::Off).unwrap();
     let add = a.add_members(&g1, &kps[..1]).unwrap();
     a.merge_own_commit(&g1).unwrap();
     let staged = b.stage_welcome(add.welcome.as_ref().unwrap()).unwrap();
     b.join(staged).unwrap();
     absorb(&mut bob_state, &mut b);
-    a.create_group(g2).unwrap();
+    a.create_group(g2, Retention::parse("7d").unwrap()).unwrap();
     let add2 = a.add_members(&g2, &kps[1..2]).unwrap();
 
     let app = a.encrypt(&g1, &text).unwrap();

@@ -13,7 +13,7 @@ use parley_proto::v1::inbox_server::Inbox;
 use parley_proto::v1::{
     AckRequest, ChallengeRequest, ClaimKeyPackageRequest, CommitRequest, CreateGroupRequest,
     DepositRequest, FetchRequest, LookupRequest, PostRequest, PublishKeyPackagesRequest,
-    ReadRequest, RegisterRequest, RotateRequest,
+    ReadRequest, RegisterRequest, RotateRequest, SetRetentionRequest,
 };
 use prost::Message;
 use tonic::Request;
@@ -75,9 +75,9 @@ pub fn read_store(
         }
     }
     // Sweeping everything decodes every timed record and rewrites the counters.
-    let _ = store.expire_entries(u64::MAX);
+    let _ = store.expire_entries(u64::MAX, Some(0));
     let _ = store.expire_deliveries(u64::MAX);
-    let _ = store.expire_blobs(u64::MAX);
+    let _ = store.expire_blobs(u64::MAX, Some(0));
     Ok(decoded)
 }
 
@@ -111,7 +111,7 @@ impl Handlers {
     }
 
     /// Number of unary methods [`Handlers::call`] dispatches to.
-    pub const METHODS: u8 = 13;
+    pub const METHODS: u8 = 14;
 
     /// Decodes `body` as the request of unary method `method % METHODS` and calls its handler.
     /// Returns `None` if the bytes are not that request, else whether the handler accepted it.
@@ -164,9 +164,14 @@ impl Handlers {
                 .await
                 .is_ok(),
             11 => self.groups.read(req::<ReadRequest>(body)?).await.is_ok(),
-            _ => self
+            12 => self
                 .directory
                 .rotate(req::<RotateRequest>(body)?)
+                .await
+                .is_ok(),
+            _ => self
+                .groups
+                .set_retention(req::<SetRetentionRequest>(body)?)
                 .await
                 .is_ok(),
         };

@@ -1,5 +1,6 @@
 //! The retention sweeper: deletes inbox deliveries, group log entries and blobs older than
-//! the configured retention, whether or not anyone read them.
+//! the configured retention, whether or not anyone read them, and group log entries older
+//! than their group's own agreed retention.
 
 use std::time::Duration;
 
@@ -7,24 +8,28 @@ use parley_crypto::clock::Clock;
 
 use crate::store::Store;
 
-/// Deletes everything stored more than `retention` before `clock`'s now (the clock that
-/// stamped arrivals). Failures are logged and retried at the next sweep.
-pub(crate) async fn sweep(store: &Store, retention: Duration, clock: &dyn Clock) {
-    let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
-    let cutoff_ms = clock.now_ms().saturating_sub(retention_ms);
+/// Deletes everything stored more than `retention` (if any) before `clock`'s now (the
+/// clock that stamped arrivals), and each group's entries older than its own retention.
+/// Failures are logged and retried at the next sweep.
+pub(crate) async fn sweep(store: &Store, retention: Option<Duration>, clock: &dyn Clock) {
+    let now_ms = clock.now_ms();
+    let retention_ms = retention.map(|r| u64::try_from(r.as_millis()).unwrap_or(u64::MAX));
     let store = store.clone();
     // sled calls block; a large sweep must not stall a runtime worker.
     let swept = tokio::task::spawn_blocking(move || {
-        let deliveries = store.expire_deliveries(cutoff_ms)?;
-        let entries = store.expire_entries(cutoff_ms)?;
+        let entries = store.expire_entries(now_ms, retention_ms)?;
         let mut blobs = 0;
         loop {
-            let batch = store.expire_blobs(cutoff_ms)?;
+            let batch = store.expire_blobs(now_ms, retention_ms)?;
             blobs += batch;
             if batch == 0 {
                 break;
             }
         }
+        let deliveries = match retention_ms {
+            Some(retention_ms) => store.expire_deliveries(now_ms.saturating_sub(retention_ms))?,
+            None => 0,
+        };
         Ok::<_, crate::store::StoreError>((deliveries, entries, blobs))
     })
     .await;

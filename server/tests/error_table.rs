@@ -276,6 +276,13 @@ async fn play(case: &str) -> Code {
                     .await,
             )
         }
+        "retention-out-of-range" => {
+            let relay = limited(generous());
+            let mut groups = relay.groups().await;
+            let (group_id, key) = (random::<32>(), access_key());
+            groups::create(&mut groups, &group_id, &key).await;
+            code(groups::set_retention(&mut groups, &group_id, 0, &key, 59).await)
+        }
         "unknown-handle" => {
             let relay = limited(generous());
             let lookup = code(

@@ -8,13 +8,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use parley_client::{Client, KdfParams, Passphrase};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::{DepositRequest, LookupRequest};
 use parley_testkit::{TestRelay, TestUser};
+use support::client;
 use tempfile::TempDir;
 use tonic::transport::Channel;
 
@@ -44,20 +46,6 @@ async fn lookup_and_deposit(lookup_on: Channel, deposit_on: Channel, envelope: V
         })
         .await
         .unwrap();
-}
-
-async fn client(relay: &TestRelay, home: &TempDir, handle: &str) -> Client {
-    let client = Client::builder()
-        .home(home.path())
-        .passphrase(Passphrase::new("bench passphrase".to_owned()))
-        .kdf_params(KdfParams::insecure_for_tests())
-        .relay(relay.url())
-        .relay_fingerprint(relay.fingerprint().unwrap())
-        .build()
-        .await
-        .unwrap();
-    client.register(&handle.parse().unwrap()).await.unwrap();
-    client
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -120,3 +120,65 @@ async fn every_tampering_with_a_document_s_chunks_is_detected() {
         .unwrap();
     assert!(again == data, "the document was lost");
 }
+
+/// A connection broken in the middle of an upload or a download (a relay restarting, a
+/// network dropping) is taken up again where it stopped: the document arrives whole, once,
+/// and each chunk went up at most twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_transfers_resume_where_they_stopped() {
+    let relay = TestRelay::start();
+    let proxy = TamperProxy::start(&relay).await;
+    let alice = TestClient::register(&proxy.url(), None, "alice").await;
+    let bob = TestClient::register(&proxy.url(), None, "bob").await;
+    // 40 chunks of 64 KiB, and a tail.
+    let data: Vec<u8> = (0..2_650_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let to_bob = alice.resolve("bob").await.unwrap();
+    // The upload breaks twice, each time after 20 more chunks reached the relay.
+    proxy.with(|t| t.break_uploads = Some((2, 20)));
+    let mut confirmed = Vec::new();
+    let sent = alice
+        .send_file(
+            &to_bob,
+            &mut data.as_slice(),
+            DocumentMeta::new("long-annex.pdf", data.len() as u64, "application/pdf"),
+            &mut |t| confirmed.push(t.done),
+        )
+        .await
+        .unwrap();
+    let MessageBody::Document(info) = sent.body else {
+        panic!("not a document")
+    };
+    assert_eq!(proxy.with(|t| t.uploads), 3, "two resumptions");
+    assert_eq!(confirmed.last(), Some(&(data.len() as u64)));
+    assert!(confirmed.windows(2).all(|w| w[0] <= w[1]), "{confirmed:?}");
+
+    bob.sync().await.unwrap();
+    proxy.with(|t| t.break_downloads = Some((3, 7)));
+    let mut fetched = Vec::new();
+    let mut seen = Vec::new();
+    bob.fetch_file(&info.id, &mut fetched, &mut |t| seen.push(t.done))
+        .await
+        .unwrap();
+    // Identical content: no chunk was written twice nor left out.
+    assert!(fetched == data, "the document differs after resumptions");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert_eq!(seen.last(), Some(&(data.len() as u64)));
+    // Four downloads: three broken off after 7 chunks each, the last one to the end.
+    let downloads = proxy.with(|t| t.downloads.len());
+    assert_eq!(downloads, 4);
+
+    // A connection that breaks every time without progress ends in an error, not a loop.
+    proxy.with(|t| t.break_downloads = Some((100, 0)));
+    let mut partial = Vec::new();
+    let failed = bob
+        .fetch_file(&info.id, &mut partial, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            failed,
+            ClientError::RelayUnreachable(_) | ClientError::Relay(_)
+        ),
+        "{failed:?}"
+    );
+}

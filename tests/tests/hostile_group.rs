@@ -16,6 +16,7 @@ use common::{
     TestRelay,
 };
 use parley_client::Client;
+use parley_crypto::retention::Retention;
 
 /// Alice (behind her own proxy) and bob (behind his: the one that lies) share group "g"
 /// with one message read.
@@ -325,7 +326,7 @@ async fn members_injected_by_a_removed_member_or_an_outsider_are_refused() {
         .generate_key_packages(2, false, now_ms())
         .unwrap();
     let by_rex = rex.mls.add_members(&gid, &kps[..1]).unwrap().commit;
-    eve.mls.create_group(gid).unwrap();
+    eve.mls.create_group(gid, Retention::Off).unwrap();
     let by_eve = eve.mls.add_members(&gid, &kps[1..]).unwrap().commit;
     let ca = post(&r.alice, &r.pa, "g", "carrier a").await;
     let cb = post(&r.alice, &r.pa, "g", "carrier b").await;

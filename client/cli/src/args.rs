@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use clap_complete::ArgValueCandidates;
-use parley_client::ProxyUrl;
+use parley_client::{ProxyUrl, Retention};
 
 use super::help;
 
@@ -148,6 +148,15 @@ pub(crate) enum Command {
     /// Create a group and manage who is in it.
     #[command(subcommand, after_help = help::GROUP)]
     Group(GroupCommand),
+
+    /// Change how long your private conversation with a person keeps messages (they are
+    /// told).
+    ///
+    /// Messages and documents older than DURATION disappear from both devices at their next
+    /// sync, and from the relay at its next sweep. Files saved elsewhere with get-file are
+    /// not touched.
+    #[command(after_help = help::RETENTION)]
+    Retention(RetentionArgs),
 
     /// Show the safety number you share with a person, to compare with them.
     ///
@@ -433,6 +442,17 @@ pub(crate) enum ContactCommand {
     },
 }
 
+/// `parley retention HANDLE DURATION`.
+#[derive(Debug, Args)]
+pub(crate) struct RetentionArgs {
+    /// The person's handle.
+    #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
+    pub(crate) handle: String,
+    /// How long messages live: e.g. 7d, 24h, 90m, or off to keep them.
+    #[arg(value_name = "DURATION")]
+    pub(crate) retention: Retention,
+}
+
 /// The `parley group ...` commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum GroupCommand {
@@ -445,6 +465,24 @@ pub(crate) enum GroupCommand {
         /// The handles to invite, separated by commas.
         #[arg(long, value_name = "HANDLES", value_delimiter = ',', required = true)]
         members: Vec<String>,
+        /// Make messages and documents disappear this long after they are sent, on every
+        /// member's device and at the relay: e.g. 7d, 24h, 90m, or off (the default).
+        #[arg(long, value_name = "DURATION", default_value = "off")]
+        retention: Retention,
+    },
+
+    /// Change how long a group keeps messages and documents (every member is told).
+    ///
+    /// Older messages disappear from every member's device at their next sync, and from the
+    /// relay at its next sweep. Files you saved elsewhere with get-file are yours to delete.
+    #[command(after_help = help::GROUP_RETENTION)]
+    Retention {
+        /// The group's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// How long messages live: e.g. 7d, 24h, 90m, or off to keep them.
+        #[arg(value_name = "DURATION")]
+        retention: Retention,
     },
 
     /// Add a person to a group you are in.

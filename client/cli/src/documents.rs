@@ -1,6 +1,7 @@
 //! Documents as files on this computer: their sizes and media types as people read them,
-//! a safe file name from the one a sender chose, and the two transfers between a file and
-//! the library (the same code whether the command or the daemon does them).
+//! a safe file name from the one a sender chose (numbered when it is taken), and the two
+//! transfers between a file and the library (the same code whether the command or the
+//! daemon does them).
 
 use std::io;
 use std::path::Path;
@@ -90,6 +91,22 @@ pub(crate) fn safe_file_name(name: &str) -> String {
         FALLBACK_NAME.to_owned()
     } else {
         shortened
+    }
+}
+
+/// The `n`th name to try for a file called `name` when the name is taken: `name` itself
+/// first, then "budget (2).pdf", "budget (3).pdf", ... (the number before the extension, as
+/// file managers do).
+pub(crate) fn numbered_name(name: &str, n: u32) -> String {
+    if n <= 1 {
+        return name.to_owned();
+    }
+    match name.rfind('.') {
+        Some(dot) if dot > 0 => {
+            let (stem, extension) = name.split_at(dot);
+            format!("{stem} ({n}){extension}")
+        }
+        _ => format!("{name} ({n})"),
     }
 }
 
@@ -195,6 +212,14 @@ mod tests {
         let short = safe_file_name(&long);
         assert!(short.len() <= MAX_SAFE_NAME, "{}", short.len());
         assert!(short.ends_with("é.pdf"), "{short}");
+    }
+
+    #[test]
+    fn taken_names_are_numbered_before_the_extension() {
+        assert_eq!(numbered_name("budget.pdf", 1), "budget.pdf");
+        assert_eq!(numbered_name("budget.pdf", 2), "budget (2).pdf");
+        assert_eq!(numbered_name("notes", 3), "notes (3)");
+        assert_eq!(numbered_name("archive.tar.gz", 2), "archive.tar (2).gz");
     }
 
     #[test]

@@ -288,6 +288,15 @@ pub(crate) fn not_initialized(home: &Home) -> Failure {
     ))
 }
 
+/// An I/O error in words, without the "(os error 2)" people have no use for.
+pub(crate) fn io_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;

@@ -161,7 +161,10 @@ Examples:
 Keys:
   Enter                send          Tab, Down / Shift-Tab, Up   next / previous conversation
   PageUp, PageDown     scroll        ?                           help
-  Esc, Ctrl-C          quit
+  Esc, Ctrl-C          quit          Ctrl-S                      save a document
+Ctrl-S lists the documents of the conversation on screen, newest first; Enter saves the one
+chosen in the folder the chat was started in, under its name made safe as get-file does, and
+as NAME (2).EXT rather than over a file that is there. The line at the bottom says where.
 Times are shown in UTC. A CHANGED status means that person's identity key changed: sending to
 them is blocked until you compare safety numbers again (parley verify HANDLE).";
 
@@ -175,8 +178,31 @@ Examples:
 
 /// `parley group create --help`.
 pub(crate) const GROUP_CREATE: &str = "\
-Example:
-  parley group create buyers --members bob,carol,dave";
+Examples:
+  parley group create buyers --members bob,carol,dave
+  parley group create caucus --members bob,carol --retention 7d
+
+With --retention, messages and documents disappear that long after they are sent, on every
+member's device and at the relay. Every member's software holds the same setting; anyone in
+the group can change it with `parley group retention`, and everyone is told.";
+
+/// `parley group retention --help`.
+pub(crate) const GROUP_RETENTION: &str = "\
+Examples:
+  parley group retention buyers 24h
+  parley group retention buyers off
+
+DURATION is a number followed by m (minutes), h (hours), d (days) or w (weeks), from one
+minute to ten years, or off. Every member sees who changed it, in `parley read`. What a member
+saved with get-file somewhere else stays until they delete it.";
+
+/// `parley retention --help`.
+pub(crate) const RETENTION: &str = "\
+Examples:
+  parley retention bob 7d
+  parley retention bob off
+
+bob sees that you changed it. `parley conversations` shows each conversation's setting.";
 
 /// `parley group add --help`.
 pub(crate) const GROUP_ADD: &str = "\

@@ -5,7 +5,9 @@
 //! is indented, so that no text can look like a line of its own with another sender. A change
 //! of members starts with `* `, which no handle can.
 
-use parley_client::{ConversationId, DocumentInfo, Handle, Message, MessageBody, Verification};
+use parley_client::{
+    ConversationId, DocumentInfo, Handle, Message, MessageBody, Retention, Verification,
+};
 use serde_json::json;
 
 use super::documents::{human_size, short_id};
@@ -72,8 +74,42 @@ pub(crate) fn text(message: &Message, me: &Handle) -> String {
                 }
             }
         }
+        MessageBody::RetentionChanged { retention } => {
+            let place = if direct {
+                "this conversation".to_owned()
+            } else {
+                conversation.clone()
+            };
+            match retention.duration() {
+                Some(_) => format!(
+                    "set messages in {place} to disappear after {}",
+                    retention_words(*retention)
+                ),
+                None => format!("turned off disappearing messages in {place}"),
+            }
+        }
         _ => "[an entry this version of parley cannot show]".to_owned(),
     }
+}
+
+/// A retention in words: `off`, `7 days`, `1 day`, `12 hours`, `90 minutes`.
+pub(crate) fn retention_words(retention: Retention) -> String {
+    let Some(duration) = retention.duration() else {
+        return "off".to_owned();
+    };
+    let secs = duration.as_secs();
+    for (unit, len) in [
+        ("week", 604_800),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+    ] {
+        if secs % len == 0 {
+            let n = secs / len;
+            return format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+        }
+    }
+    format!("{secs} seconds")
 }
 
 /// A shared document in words, on one line: `[document] budget.pdf (2.4 MB) id 7f3c1a2b`
@@ -168,7 +204,8 @@ pub(crate) fn history_line(message: &Message, me: &Handle) -> String {
 /// The `--json` form: `sent_at` is milliseconds since 1970-01-01 UTC, as the sender's clock
 /// said; `verified` is whether the sender's key is one you confirmed in person. A change of
 /// members is an event object: `"event": "joined"` (with `by` and `members`) or
-/// `"event": "membership"` (with `by`, `added` and `removed`). A shared document has its
+/// `"event": "membership"` (with `by`, `added` and `removed`) or `"event": "retention"` (with
+/// `by`, `retention` and `retention_secs`). A shared document has its
 /// one-line description as `text` and the document itself as `document` (see
 /// [`document_json`]).
 pub(crate) fn message_json(message: &Message) -> serde_json::Value {
@@ -193,6 +230,15 @@ pub(crate) fn message_json(message: &Message) -> serde_json::Value {
             "by": message.sender.as_str(),
             "added": names(added),
             "removed": names(removed),
+            "direct": direct,
+            "at": message.sent_at_ms,
+        }),
+        MessageBody::RetentionChanged { retention } => json!({
+            "event": "retention",
+            "conversation": message.conversation_name,
+            "by": message.sender.as_str(),
+            "retention": retention.to_string(),
+            "retention_secs": retention.as_secs(),
             "direct": direct,
             "at": message.sent_at_ms,
         }),

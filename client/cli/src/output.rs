@@ -14,6 +14,11 @@ pub(crate) fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
+/// Whether `--quiet` was given: no remarks, no progress.
+pub(crate) fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// Writes lines to stdout. A reader that went away (broken pipe) is not an error: whoever
 /// closed the pipe did not want the rest.
 pub(crate) fn print_lines<I, S>(lines: I) -> io::Result<()>
@@ -41,7 +46,7 @@ pub(crate) fn talking_to_a_person() -> bool {
 /// Tells a person at a terminal what happened. Scripts and pipes don't get these remarks, so
 /// the output of a successful command stays exactly what its help promises.
 pub(crate) fn note(text: &str) {
-    if talking_to_a_person() && !QUIET.load(Ordering::Relaxed) {
+    if talking_to_a_person() && !is_quiet() {
         to_stderr(text);
     }
 }
@@ -49,7 +54,7 @@ pub(crate) fn note(text: &str) {
 /// Says that a command did what was asked ("Sent to bob."), on stderr, whoever reads it,
 /// unless `--quiet`: a script keeps stdout clean and can still log what happened.
 pub(crate) fn success(text: &str) {
-    if !QUIET.load(Ordering::Relaxed) {
+    if !is_quiet() {
         to_stderr(text);
     }
 }
@@ -75,55 +80,5 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
-    }
-}
-
-/// How far a transfer is, as one line on stderr rewritten in place ("Sending budget.pdf:
-/// 42%"), for a person at a terminal only: nothing when stderr is not a terminal or with
-/// `--quiet`. The line is cleared when the meter is dropped, so whatever is written next
-/// (the result, or an error) starts on a clean line.
-pub(crate) struct Meter {
-    label: String,
-    shown: Option<u64>,
-    enabled: bool,
-}
-
-impl Meter {
-    /// A meter led by `label` (already safe for a terminal).
-    pub(crate) fn new(label: String) -> Meter {
-        Meter {
-            label,
-            shown: None,
-            enabled: talking_to_a_person() && !QUIET.load(Ordering::Relaxed),
-        }
-    }
-
-    /// Shows `done` of `total` as a percentage, when it changed.
-    pub(crate) fn update(&mut self, done: u64, total: u64) {
-        if !self.enabled {
-            return;
-        }
-        let percent = if total == 0 {
-            100
-        } else {
-            (u128::from(done.min(total)) * 100 / u128::from(total)) as u64
-        };
-        if self.shown == Some(percent) {
-            return;
-        }
-        self.shown = Some(percent);
-        let mut err = io::stderr().lock();
-        let _ = write!(err, "\r{}: {percent}%\x1b[K", self.label);
-        let _ = err.flush();
-    }
-}
-
-impl Drop for Meter {
-    fn drop(&mut self) {
-        if self.shown.is_some() {
-            let mut err = io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
-        }
     }
 }

@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use parley_testkit::TestRelay;
+use support::names_in;
 use support::tmux::{tmux_installed, Tmux};
 use tempfile::TempDir;
 
@@ -76,6 +77,8 @@ struct Scene {
     passphrase: PathBuf,
     /// Written by the shell when the chat has ended: "exit=CODE icanon|-icanon".
     ended: PathBuf,
+    /// The folder the chat is started in, where it saves documents.
+    downloads: PathBuf,
     relay: TestRelay,
     _dir: TempDir,
 }
@@ -114,12 +117,15 @@ impl Scene {
         let read = parley(&alice, &passphrase, &["read"]);
         assert!(read.contains("bob: first words from bob"), "{read}");
         let ended = dir.path().join("ended");
+        let downloads = dir.path().join("downloads");
+        std::fs::create_dir(&downloads).unwrap();
         Scene {
             tmux: Tmux::new(),
             alice,
             bob,
             passphrase,
             ended,
+            downloads,
             relay,
             _dir: dir,
         }
@@ -130,28 +136,17 @@ impl Scene {
         // After the chat, the shell records its exit code and whether the terminal is back
         // in normal (canonical) mode, then stays, so the screen can still be read.
         let script = format!(
-            "PARLEY_PASSPHRASE_FILE={pass} {bin} --home {home} chat {conversation}; \
+            "cd {downloads} && PARLEY_PASSPHRASE_FILE={pass} {bin} --home {home} chat {conversation}; \
              code=$?; printf 'exit=%s %s\\n' \"$code\" \"$(stty -a | grep -o -- '-\\{{0,1\\}}icanon')\" > {ended}; \
              sleep 600",
+            downloads = quoted(&self.downloads),
             pass = quoted(&self.passphrase),
             bin = quoted(Path::new(env!("CARGO_BIN_EXE_parley"))),
             home = quoted(&self.alice),
             conversation = quoted(Path::new(conversation)),
             ended = quoted(&self.ended),
         );
-        self.tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "main",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-            "/bin/sh",
-            "-c",
-            &script,
-        ]);
+        self.tmux.start(width, height, &script);
     }
 
     /// Registers another person on the relay; returns their home.
@@ -654,4 +649,62 @@ fn the_chat_and_commands_in_another_shell_work_together() {
     scene.assert_ended_cleanly();
     // Shown once: neither read nor the chat shows it again.
     assert!(scene.parley(alice, &["read"]).is_empty());
+}
+
+/// bob shares a document while alice's chat is open: it shows as the one line `read` shows,
+/// and Ctrl-S then Enter saves it in the folder the chat was started in, beside (never
+/// over) a file of the same name, byte for byte, with nothing else left there.
+#[test]
+fn a_shared_document_is_one_line_and_ctrl_s_saves_it_here() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let scene = Scene::start();
+    let tmux = &scene.tmux;
+    tmux.wait_for("the conversation with bob", |s| {
+        s.contains("Message to bob")
+    });
+    let data: Vec<u8> = (0..200_000).map(|i| (i * 7 % 251) as u8).collect();
+    let source = scene._dir.path().join("offer v2.pdf");
+    std::fs::write(&source, &data).unwrap();
+    scene.parley(
+        &scene.bob,
+        &["send-file", "alice", source.to_str().unwrap()],
+    );
+    let line = "bob [unverified]: [document] offer v2.pdf (200.0 KB) id ";
+    let screen = tmux.wait_for_within(LIVE_TIMEOUT, "the document's line", |s| {
+        s.contains(line) && s.contains("Ctrl-S save a document")
+    });
+    assert_eq!(rows_with(&screen, "[document]").len(), 1, "{screen}");
+
+    // A file of that name is there already: it stays as it is.
+    let downloads = &scene.downloads;
+    std::fs::write(downloads.join("offer v2.pdf"), b"mine").unwrap();
+    tmux.press("C-s");
+    tmux.wait_for("the list of documents", |s| {
+        s.contains("Save which document?") && s.contains("> offer v2.pdf (200.0 KB) from bob")
+    });
+    tmux.press("Enter");
+    let saved = downloads.join("offer v2 (2).pdf");
+    let status = format!("Saved offer v2.pdf (200.0 KB) to {}.", saved.display());
+    tmux.wait_for("where it was saved", |s| s.contains(&status));
+    assert_eq!(std::fs::read(&saved).unwrap(), data);
+    assert_eq!(
+        std::fs::read(downloads.join("offer v2.pdf")).unwrap(),
+        b"mine"
+    );
+    assert_eq!(names_in(downloads), ["offer v2 (2).pdf", "offer v2.pdf"]);
+
+    // The list closes with Esc and the chat goes on as before.
+    tmux.press("C-s");
+    tmux.wait_for("the list again", |s| s.contains("Save which document?"));
+    tmux.press("Escape");
+    tmux.wait_for("the list closed", |s| !s.contains("Save which document?"));
+    tmux.type_text("got it");
+    tmux.press("Enter");
+    tmux.wait_for("the sent message", |s| s.contains("alice: got it"));
+    tmux.press("Escape");
+    scene.assert_ended_cleanly();
+    assert_eq!(names_in(downloads), ["offer v2 (2).pdf", "offer v2.pdf"]);
 }

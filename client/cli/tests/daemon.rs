@@ -8,53 +8,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use support::follower::Follower;
 use support::{Person, TestRelay};
-
-/// A `parley read --follow` whose lines arrive on a channel.
-struct Follower {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Follower {
-    fn start(person: &Person, args: &[&str]) -> Follower {
-        let mut command = person.command(&[&["read", "--follow"], args].concat());
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if tx.send(line.unwrap()).is_err() {
-                    return;
-                }
-            }
-        });
-        Follower { child, lines }
-    }
-
-    fn next(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the follower printed nothing within 30 s")
-    }
-}
-
-impl Drop for Follower {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The daemon's process id as `parley daemon status --json` reports it, if it runs.
 fn daemon_pid(person: &Person) -> Option<u32> {

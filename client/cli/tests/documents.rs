@@ -10,7 +10,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{Person, Run, TestRelay};
+use support::{names_in, Person, Run, TestRelay};
 use tempfile::TempDir;
 
 /// A few hundred KB that are not all alike.
@@ -28,16 +28,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
 /// `parley ARGS` as `person`, run in the folder `dir`.
 fn run_in(person: &Person, dir: &Path, args: &[&str]) -> Run {
     Run::from_output(person.command(args).current_dir(dir).output().unwrap())
-}
-
-/// The names in a folder, sorted.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// The `files --json` objects of `person`.

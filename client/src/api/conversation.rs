@@ -109,6 +109,8 @@ pub struct ConversationInfo {
     pub epoch: u64,
     /// Whether we may still write in it; see [`ConversationState::can_post`].
     pub state: ConversationState,
+    /// How long its messages and documents are kept, as its members agreed.
+    pub retention: parley_crypto::retention::Retention,
 }
 
 /// Whether a conversation can still be written in, or only read.

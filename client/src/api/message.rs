@@ -91,14 +91,23 @@ pub enum MessageBody {
         /// Who was removed.
         removed: Vec<Handle>,
     },
+    /// The sender changed how long the conversation keeps messages; every member's client
+    /// applies it from now on.
+    RetentionChanged {
+        /// The new retention.
+        retention: parley_crypto::retention::Retention,
+    },
 }
 
 impl MessageBody {
-    /// Whether this is a change of members rather than something someone wrote.
+    /// Whether this is a change of members (or of the conversation's retention) rather than
+    /// something someone wrote.
     pub fn is_membership(&self) -> bool {
         matches!(
             self,
-            MessageBody::Joined { .. } | MessageBody::MembershipChanged { .. }
+            MessageBody::Joined { .. }
+                | MessageBody::MembershipChanged { .. }
+                | MessageBody::RetentionChanged { .. }
         )
     }
 }

@@ -170,11 +170,22 @@ async fn accept_application(
     ctx.stage_mls(&mut batch);
     batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
     batch.mark_seen(hash);
+    // A message older than the conversation's retention is not kept, nor shown: it would
+    // be deleted at once (a member offline past the retention, or a relay that served it
+    // late).
+    let expired = body
+        .as_ref()
+        .is_some_and(|(sent_at_ms, _)| crate::retention::expired_on_arrival(ctx, gid, *sent_at_ms));
+    if expired {
+        ctx.store.apply(batch).await?;
+        return Ok(());
+    }
     let message = match (&conv, body) {
         (Some(conv), Some((sent_at_ms, body))) => Some(ctx.stage_history(
             &mut batch,
             conv,
             HistoryEntry {
+                stored_at_ms: 0,
                 sender: sender.handle.to_string(),
                 sent_at_ms,
                 body,
@@ -262,6 +273,7 @@ async fn accept_commit(
         }
     }
     let removes_us = commit.removes_us();
+    let retention = commit.retention();
     let added: Vec<String> = commit
         .added()
         .iter()
@@ -292,9 +304,21 @@ async fn accept_commit(
         ctx.stage_conversation(&mut batch, &conv)?;
         if !added.is_empty() || !removed.is_empty() {
             let change = HistoryEntry {
+                stored_at_ms: 0,
                 sender: committer.clone().unwrap_or_default(),
                 sent_at_ms: ctx.now_ms(),
                 body: StoredBody::Membership { added, removed },
+            };
+            message = Some(ctx.stage_history(&mut batch, &conv, change)?);
+        } else if let Some(retention) = retention {
+            // Every member is told, in the history, who changed how long messages live.
+            let change = HistoryEntry {
+                stored_at_ms: 0,
+                sender: committer.clone().unwrap_or_default(),
+                sent_at_ms: ctx.now_ms(),
+                body: StoredBody::Retention {
+                    secs: retention.as_secs(),
+                },
             };
             message = Some(ctx.stage_history(&mut batch, &conv, change)?);
         }

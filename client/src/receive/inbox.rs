@@ -279,6 +279,7 @@ async fn accept_welcome(
     batch.mark_seen(hash);
     let message = if announce {
         let entry = HistoryEntry {
+            stored_at_ms: 0,
             sender: sender.to_string(),
             sent_at_ms: ctx.now_ms(),
             body: StoredBody::Joined {

@@ -4,6 +4,7 @@
 
 use parley_crypto::handle::Handle;
 use parley_crypto::mls::GroupId;
+use parley_crypto::retention::Retention;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -30,6 +31,8 @@ enum Change {
     Remove(Vec<Handle>),
     /// Our leaf from the previous identity to the current one, after a key rotation.
     MoveIdentity,
+    /// The conversation's agreed retention.
+    Retention(Retention),
 }
 
 /// Moves our leaf in a group to our current identity key (after a rotation), by a commit
@@ -45,15 +48,42 @@ pub(crate) async fn move_to_current_identity(
     commit_change(ctx, gid, &Change::MoveIdentity, &name, None).await
 }
 
-/// Creates a group called `name` with these members; returns its id.
+/// Creates a group called `name` with these members and `retention`; returns its id.
 pub(crate) async fn create_group(
     ctx: &mut Ctx<'_>,
     name: &str,
     members: &[Handle],
+    retention: Retention,
 ) -> Result<ConversationId, ClientError> {
     check_own_group_name(name)?;
     check_name_is_free(ctx, name)?;
-    create_named(ctx, name, name, members).await
+    create_named(ctx, name, name, members, retention).await
+}
+
+/// Changes a conversation's agreed retention by a commit every member processes (and is
+/// told of); then tells the relay, so that it drops the group's ciphertext as soon.
+pub(crate) async fn set_retention(
+    ctx: &mut Ctx<'_>,
+    id: &ConversationId,
+    retention: Retention,
+) -> Result<(), ClientError> {
+    let conv = match id {
+        // Changing it for a 1:1 not started yet starts it.
+        ConversationId::Direct(peer) => match ctx.direct_with(peer)? {
+            Some(conv) => conv,
+            None => start_direct(ctx, peer).await?,
+        },
+        ConversationId::Group(_) => ctx.require_conversation(id)?,
+    };
+    if !conv.active || conv.retired {
+        return Err(ctx.not_a_member());
+    }
+    if ctx.session.mls.retention(&conv.group_id)? != retention {
+        let name = welcome_name(ctx, &conv);
+        let change = Change::Retention(retention);
+        commit_change(ctx, &conv.group_id, &change, &name, None).await?;
+    }
+    crate::retention::tell_relay(ctx, &conv.group_id).await
 }
 
 /// Creates a group whose members see it as `title` and we call `name` (checked by the
@@ -63,6 +93,7 @@ pub(crate) async fn create_named(
     title: &str,
     name: &str,
     members: &[Handle],
+    retention: Retention,
 ) -> Result<ConversationId, ClientError> {
     let mut handles: Vec<Handle> = Vec::new();
     for member in members {
@@ -71,7 +102,7 @@ pub(crate) async fn create_named(
         }
     }
     let adds = claim_all(ctx, handles).await?;
-    let gid = new_group(ctx).await?;
+    let gid = new_group(ctx, retention).await?;
     let conv = Conversation {
         group_id: gid,
         kind: StoredKind::Group,
@@ -93,9 +124,12 @@ pub(crate) async fn create_named(
         ctx.events.push(Event::MembershipChanged {
             conversation: id.clone(),
         });
-        return Ok(id);
+    } else {
+        commit_change(ctx, &gid, &Change::Add(adds), title, Some(conv)).await?;
     }
-    commit_change(ctx, &gid, &Change::Add(adds), title, Some(conv)).await?;
+    if retention != Retention::Off {
+        crate::retention::tell_relay(ctx, &gid).await?;
+    }
     Ok(id)
 }
 
@@ -128,7 +162,7 @@ pub(crate) async fn start_direct(
         return Err(ClientError::CannotMessageSelf);
     }
     let adds = claim_all(ctx, vec![peer.clone()]).await?;
-    let gid = new_group(ctx).await?;
+    let gid = new_group(ctx, Retention::Off).await?;
     let own = ctx.session.handle.to_string();
     let conv = Conversation {
         group_id: gid,
@@ -272,11 +306,11 @@ async fn claim_all(
     Ok(adds)
 }
 
-/// A new MLS group with a random id, registered on the relay at epoch 0.
-async fn new_group(ctx: &mut Ctx<'_>) -> Result<GroupId, ClientError> {
+/// A new MLS group with a random id and `retention`, registered on the relay at epoch 0.
+async fn new_group(ctx: &mut Ctx<'_>, retention: Retention) -> Result<GroupId, ClientError> {
     let mut gid: GroupId = [0u8; 32];
     OsRng.fill_bytes(&mut gid);
-    let access = ctx.session.mls.create_group(gid)?;
+    let access = ctx.session.mls.create_group(gid, retention)?;
     let now = ctx.now_ms();
     let relay = ctx.group_relay(&gid).await?;
     if let Err(e) = relay.create_group(&gid, &access, now).await {
@@ -335,6 +369,7 @@ async fn commit_change(
                 }
                 (mls.move_to_current_identity(gid), Vec::new())
             }
+            Change::Retention(retention) => (mls.set_retention(gid, *retention), Vec::new()),
         };
         let outgoing = match outgoing {
             Ok(outgoing) => outgoing,
@@ -351,11 +386,15 @@ async fn commit_change(
             recipients,
             removed: match change {
                 Change::Remove(handles) => handles.iter().map(|h| h.to_string()).collect(),
-                Change::Add(_) | Change::MoveIdentity => Vec::new(),
+                Change::Add(_) | Change::MoveIdentity | Change::Retention(_) => Vec::new(),
             },
             welcome_name: welcome_name.to_owned(),
             conversation: new_conversation.clone(),
             recorded: false,
+            retention_secs: match change {
+                Change::Retention(retention) => Some(retention.as_secs()),
+                _ => None,
+            },
         };
         pending::save(ctx, &pending).await?;
         crate::state::failpoint::hit("commit.after_persist");

@@ -138,6 +138,7 @@ async fn send_in(
     // after the post, the read that finds the entry in the log records it (see
     // `skip_seen_entry`).
     let unrecorded = HistoryEntry {
+        stored_at_ms: 0,
         sender: ctx.session.handle.to_string(),
         sent_at_ms,
         body,

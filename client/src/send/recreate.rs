@@ -43,7 +43,9 @@ pub(crate) async fn recreate_group(
     } else {
         ctx.names()?.unique(&old.title)
     };
-    let id = membership::create_named(ctx, &old.title, &name, &keep).await?;
+    // The new room keeps what its members agreed on: how long messages live.
+    let retention = ctx.session.mls.retention(&old.group_id).unwrap_or_default();
+    let id = membership::create_named(ctx, &old.title, &name, &keep, retention).await?;
     if ours {
         let mut names = StoreBatch::default();
         let retired_name = ctx.names()?.unique(&format!("{} (old)", old.title));

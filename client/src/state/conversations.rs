@@ -163,6 +163,11 @@ impl Ctx<'_> {
             },
             epoch: self.session.mls.epoch(&conv.group_id).unwrap_or(0),
             state,
+            retention: self
+                .session
+                .mls
+                .retention(&conv.group_id)
+                .unwrap_or_default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! becomes a [`Message`]. Storing an entry someone else caused also marks it unread.
 
 use parley_crypto::handle::Handle;
+use parley_crypto::retention::Retention;
 
 use crate::api::conversation::{ConversationId, GroupId as PublicGroupId};
 use crate::api::document::DocumentInfo;
@@ -9,7 +10,7 @@ use crate::api::error::{ClientError, StoreError};
 use crate::api::message::{Message, MessageBody, MessageId};
 use crate::state::naming::Names;
 use crate::state::store::records::{
-    Conversation, DocumentAt, HistoryEntry, StoredBody, UnreadMark,
+    Conversation, DocumentAt, HistoryEntry, RetentionState, StoredBody, UnreadMark,
 };
 use crate::state::store::{Key, Prefix, StoreBatch};
 use crate::state::Ctx;
@@ -21,9 +22,10 @@ impl Ctx<'_> {
         &self,
         batch: &mut StoreBatch,
         conv: &Conversation,
-        entry: HistoryEntry,
+        mut entry: HistoryEntry,
     ) -> Result<Message, ClientError> {
-        let index = self.store.next_index(Prefix::History(&conv.group_id))?;
+        entry.stored_at_ms = self.now_ms();
+        let index = self.next_history_index(&conv.group_id)?;
         batch.put(Key::History(&conv.group_id, index), &entry)?;
         if let StoredBody::Document(document) = &entry.body {
             let at = DocumentAt {
@@ -42,6 +44,14 @@ impl Ctx<'_> {
         self.message(&self.names()?, conv, index, entry)
     }
 
+    /// The index of a group's next history entry: after the last one stored, and never one
+    /// that expiry deleted (ids stay unique).
+    pub(crate) fn next_history_index(&self, gid: &[u8; 32]) -> Result<u64, ClientError> {
+        let after_last = self.store.next_index(Prefix::History(gid))?;
+        let state: Option<RetentionState> = self.store.get(Key::Retention(gid))?;
+        Ok(after_last.max(state.map_or(0, |s| s.next_history_index)))
+    }
+
     /// Records that we created `conv`, with its members as they are now.
     pub(crate) fn stage_joined(
         &self,
@@ -56,6 +66,7 @@ impl Ctx<'_> {
             .map(|m| m.handle.to_string())
             .collect();
         let entry = HistoryEntry {
+            stored_at_ms: 0,
             sender: self.session.handle.to_string(),
             sent_at_ms: self.now_ms(),
             body: StoredBody::Joined {
@@ -122,6 +133,10 @@ impl Ctx<'_> {
             StoredBody::Membership { added, removed } => MessageBody::MembershipChanged {
                 added: handles(&added)?,
                 removed: handles(&removed)?,
+            },
+            StoredBody::Retention { secs } => MessageBody::RetentionChanged {
+                retention: Retention::from_secs(secs)
+                    .map_err(|_| StoreError::Corrupt("a retention in the history"))?,
             },
         };
         Ok(Message {

@@ -146,6 +146,7 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
+    use parley_crypto::retention::Retention;
 
     /// A schema 1 conversation record, as that version wrote it.
     #[derive(Serialize)]
@@ -188,7 +189,7 @@ mod tests {
             .unwrap_or_else(|_| panic!("store"));
         let mut me = session("alice");
         // Our own group has its MLS state (we are its first leaf); the others have none.
-        me.mls.create_group([1; 32]).unwrap();
+        me.mls.create_group([1; 32], Retention::Off).unwrap();
         let written = [
             legacy("buyers", "buyers", 1, StoredKind::Group),
             legacy("dave", "dave", 2, StoredKind::Group),

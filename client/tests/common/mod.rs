@@ -6,28 +6,40 @@
 
 use std::path::Path;
 
-use parley_client::{Client, ConversationId, Handle, KdfParams, Passphrase};
+use parley_client::{Client, ClientBuilder, ConversationId, Handle, KdfParams, Passphrase};
 use parley_crypto::access::AccessKey;
 use parley_crypto::auth::{body, group_transcript, GroupMethod};
 use parley_crypto::directory::SignedRecord;
 use parley_crypto::identity::InboxPublicKey;
 use parley_crypto::padding;
 use parley_proto::v1::{CommitRequest, DepositRequest, GroupAuth, LookupRequest};
-use parley_testkit::{now_ms, TestRelay};
+use parley_testkit::{now_ms, ManualClock, TestRelay};
 use rand::rngs::OsRng;
 use rand::RngCore;
 
 /// The passphrase of every store these helpers make.
 pub(crate) const PASSPHRASE: &str = "test passphrase";
 
-/// A client of `relay` (TLS, its fingerprint pinned) with its store in `home`.
-pub(crate) async fn open(relay: &TestRelay, home: &Path) -> Client {
+/// How every client here is made: of `relay` (TLS, its fingerprint pinned), its store in
+/// `home`.
+fn builder(relay: &TestRelay, home: &Path) -> ClientBuilder {
     Client::builder()
         .home(home)
         .passphrase(Passphrase::new(PASSPHRASE.to_owned()))
         .kdf_params(KdfParams::insecure_for_tests())
         .relay(relay.url())
         .relay_fingerprint(relay.fingerprint().unwrap())
+}
+
+/// A client of `relay` (TLS, its fingerprint pinned) with its store in `home`.
+pub(crate) async fn open(relay: &TestRelay, home: &Path) -> Client {
+    builder(relay, home).build().await.unwrap()
+}
+
+/// [`open`] with the client's time read from `clock` instead of the system's.
+pub(crate) async fn open_on_clock(relay: &TestRelay, home: &Path, clock: &ManualClock) -> Client {
+    builder(relay, home)
+        .clock(std::sync::Arc::new(clock.clone()))
         .build()
         .await
         .unwrap()

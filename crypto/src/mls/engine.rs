@@ -158,10 +158,15 @@ fn signer_of(identity: &IdentitySecretKey) -> SignatureKeyPair {
 
 /// How we take part in every group, whether we created it or joined it.
 pub(crate) fn join_config() -> MlsGroupJoinConfig {
+    join_config_keeping(PAST_EPOCHS)
+}
+
+/// [`join_config`] with the secrets of `past_epochs` past epochs kept.
+pub(crate) fn join_config_keeping(past_epochs: usize) -> MlsGroupJoinConfig {
     MlsGroupJoinConfig::builder()
         .wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY)
         .padding_size(PADDING_SIZE)
-        .max_past_epochs(PAST_EPOCHS)
+        .max_past_epochs(past_epochs)
         .use_ratchet_tree_extension(true)
         .build()
 }

@@ -90,6 +90,13 @@ pub enum MlsError {
     /// An empty list was given where at least one entry is needed.
     #[error("nothing to do")]
     EmptyInput,
+    /// The group context holds a retention value that does not decode or is out of range.
+    #[error("the group's retention setting is invalid")]
+    InvalidRetention,
+    /// A member's software does not support agreed retention (its leaf does not list the
+    /// extension), so the group cannot carry one.
+    #[error("a member's software does not support disappearing messages yet")]
+    RetentionUnsupported,
     /// The in-memory key/value storage failed (e.g. a stored value did not decode).
     #[error("MLS storage error")]
     Storage,

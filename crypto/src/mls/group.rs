@@ -14,9 +14,11 @@ use super::engine::{access_key_from, join_config, Mls, PAST_EPOCHS, SUITE};
 use super::errors::MlsError;
 use super::frames::bucket_frame;
 use super::members::{collect_members, Member};
+use super::retention::{context_extensions, leaf_capabilities};
 use super::GroupId;
 use crate::access::AccessKey;
 use crate::handle::Handle;
+use crate::retention::Retention;
 
 /// A commit of ours, staged locally, to be sent to the relay. Merge it with
 /// [`Mls::merge_own_commit`] once the relay accepted it, or drop it with
@@ -46,8 +48,13 @@ impl std::fmt::Debug for OutgoingCommit {
 }
 
 impl Mls {
-    /// Creates a group with us as its only member; returns the access key of epoch 0.
-    pub fn create_group(&mut self, group_id: GroupId) -> Result<AccessKey, MlsError> {
+    /// Creates a group with us as its only member and `retention` in its context; returns
+    /// the access key of epoch 0.
+    pub fn create_group(
+        &mut self,
+        group_id: GroupId,
+        retention: Retention,
+    ) -> Result<AccessKey, MlsError> {
         if self.has_group(&group_id) {
             return Err(MlsError::GroupExists);
         }
@@ -57,6 +64,8 @@ impl Mls {
             .padding_size(join_config().padding_size())
             .max_past_epochs(PAST_EPOCHS)
             .use_ratchet_tree_extension(true)
+            .capabilities(leaf_capabilities(false))
+            .with_group_context_extensions(context_extensions(retention)?)
             .build();
         let group = MlsGroup::new_with_group_id(
             &self.provider,
@@ -263,7 +272,7 @@ impl Mls {
     /// Packages a freshly staged commit. The next access key comes straight from the
     /// staged commit's exporter: it is the secret the group will have after merging, so no
     /// scratch copy of the state is needed.
-    fn outgoing(
+    pub(crate) fn outgoing(
         &self,
         group: &MlsGroup,
         group_id: &GroupId,

@@ -12,7 +12,9 @@ use super::engine::Mls;
 use super::errors::MlsError;
 use super::frames::open_bucket_frame;
 use super::members::Member;
+use super::retention::{only_retention, retention_in};
 use super::GroupId;
+use crate::retention::Retention;
 
 /// What a processed group log entry turned out to be.
 pub enum Incoming {
@@ -54,6 +56,7 @@ pub struct IncomingCommit {
     added: Vec<Member>,
     removed: Vec<Member>,
     rekeyed: Option<Member>,
+    retention: Option<Retention>,
     staged: Box<StagedCommit>,
 }
 
@@ -81,6 +84,11 @@ impl IncomingCommit {
         self.rekeyed.as_ref()
     }
 
+    /// The group's new retention if this commit changes it (tell the members).
+    pub fn retention(&self) -> Option<Retention> {
+        self.retention
+    }
+
     /// Whether this commit removes us from the group.
     pub fn removes_us(&self) -> bool {
         self.staged.self_removed()
@@ -100,6 +108,7 @@ impl std::fmt::Debug for IncomingCommit {
             .field("added", &self.added)
             .field("removed", &self.removed)
             .field("rekeyed", &self.rekeyed)
+            .field("retention", &self.retention)
             .field("removes_us", &self.removes_us())
             .finish_non_exhaustive()
     }
@@ -204,8 +213,8 @@ fn member_at(group: &MlsGroup, index: LeafNodeIndex) -> Result<Member, MlsError>
 
 /// Lists who a commit adds and removes, and refuses what Parley never does: changing an
 /// existing member's handle, changing a member's identity key other than in its own commit's
-/// path (a rotation, which [`IncomingCommit::rekeyed`] reports), and proposals beyond
-/// add/remove/update.
+/// path (a rotation, which [`IncomingCommit::rekeyed`] reports), group context extensions
+/// other than the retention, and proposals beyond add/remove/update/extensions.
 fn describe_commit(
     group: &MlsGroup,
     group_id: GroupId,
@@ -215,6 +224,7 @@ fn describe_commit(
 ) -> Result<IncomingCommit, MlsError> {
     let mut added = Vec::new();
     let mut removed = Vec::new();
+    let mut retention = None;
     for queued in staged.queued_proposals() {
         match queued.proposal() {
             Proposal::Add(add) => added.push(Member::from_leaf(add.key_package().leaf_node())?),
@@ -228,8 +238,21 @@ fn describe_commit(
                     &Member::from_leaf(update.leaf_node())?,
                 )?;
             }
+            Proposal::GroupContextExtensions(proposal) => {
+                if sender.is_none() || !only_retention(proposal.extensions()) {
+                    return Err(MlsError::UnsupportedProposal);
+                }
+                let new = retention_in(proposal.extensions())?;
+                if new != retention_in(group.extensions())? {
+                    retention = Some(new);
+                }
+            }
             _ => return Err(MlsError::UnsupportedProposal),
         }
+    }
+    // A retention change comes alone, so that members are told of it as such.
+    if retention.is_some() && !(added.is_empty() && removed.is_empty()) {
+        return Err(MlsError::UnsupportedProposal);
     }
     let mut rekeyed = None;
     if let Some(leaf) = staged.update_path_leaf_node() {
@@ -249,6 +272,7 @@ fn describe_commit(
         added,
         removed,
         rekeyed,
+        retention,
         staged,
     })
 }

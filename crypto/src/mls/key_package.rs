@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use openmls::prelude::tls_codec::*;
 use openmls::prelude::{
-    Capabilities, ExtensionType, KeyPackage, Lifetime, MlsMessageBodyIn, MlsMessageIn,
-    MlsMessageOut, ProtocolVersion,
+    KeyPackage, Lifetime, MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, ProtocolVersion,
 };
 use openmls_traits::OpenMlsProvider;
 
@@ -18,6 +17,7 @@ use super::engine::{Mls, SUITE};
 use super::errors::MlsError;
 use super::frames::{bucket_frame, open_bucket_frame};
 use super::members::Member;
+use super::retention::leaf_capabilities;
 
 /// How long a KeyPackage of ours is valid: OpenMLS's default, twelve weeks.
 pub const KEY_PACKAGE_LIFETIME: Duration = Duration::from_secs(84 * 24 * 60 * 60);
@@ -75,14 +75,11 @@ impl Mls {
                     lifetime.not_before_secs,
                     lifetime.not_after_secs,
                 ));
+                // A KeyPackage extension must be listed in its leaf's capabilities, or the
+                // package fails validation; the retention one lets groups agree on one.
+                builder = builder.leaf_node_capabilities(leaf_capabilities(last_resort));
                 if last_resort {
-                    // A KeyPackage extension must be listed in its leaf's capabilities, or
-                    // the package fails validation.
-                    builder = builder.mark_as_last_resort().leaf_node_capabilities(
-                        Capabilities::builder()
-                            .extensions(vec![ExtensionType::LastResort])
-                            .build(),
-                    );
+                    builder = builder.mark_as_last_resort();
                 }
                 let bundle = builder
                     .build(SUITE, &self.provider, &self.signer, self.credential())

@@ -17,6 +17,7 @@ mod group;
 mod incoming;
 mod key_package;
 mod members;
+mod retention;
 mod storage;
 mod welcome;
 

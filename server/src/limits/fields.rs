@@ -99,6 +99,18 @@ pub(crate) fn padded(field: &str, value: &[u8], max: usize) -> Result<(), Invali
     }
 }
 
+/// A conversation's agreed retention in seconds: 0 (none) or within the bounds clients
+/// use (`parley_crypto::retention`).
+pub(crate) fn retention_secs(field: &str, value: u64) -> Result<u64, InvalidField> {
+    match parley_crypto::retention::Retention::from_secs(value) {
+        Ok(_) => Ok(value),
+        Err(_) => Err(InvalidField::new(
+            field,
+            "must be 0 or between 60 and 316224000 (ten years)",
+        )),
+    }
+}
+
 /// A present sub-message.
 pub(crate) fn present<'a, T>(field: &str, value: Option<&'a T>) -> Result<&'a T, InvalidField> {
     value.ok_or_else(|| InvalidField::new(field, "is required"))

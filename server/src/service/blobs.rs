@@ -3,13 +3,18 @@
 //! Both calls answer at once with a stream and then work in a task of their own, so that the
 //! relay's per-call deadline (which runs until the response headers) bounds only their start;
 //! an upload that sends nothing for [`IDLE`] is ended instead.
+//!
+//! Neither holds more than a few chunks: an upload stores each chunk before it reads the
+//! next message (HTTP/2 flow control, a 1 MiB window per stream and per connection by
+//! hyper's defaults, stops the sender meanwhile), and a download reads one chunk from disk
+//! at a time into a channel of [`QUEUE`] that waits for the peer.
 
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parley_crypto::document::capability_hash;
+use parley_crypto::document::{capability_hash, CHUNK_LEN, CHUNK_OVERHEAD};
 use parley_proto::v1::blobs_server::Blobs;
 use parley_proto::v1::{DownloadChunk, DownloadRequest, UploadProgress, UploadRequest};
 use subtle::ConstantTimeEq;
@@ -21,7 +26,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::{status, RelayState};
 use crate::limits::{self, InvalidField};
 use crate::metrics::Rejection;
-use crate::store::{Begun, BlobMeta};
+use crate::store::{Begun, BlobMeta, BlobWrite};
 
 /// Longest silence within an upload before the relay ends it.
 const IDLE: Duration = Duration::from_secs(60);
@@ -68,6 +73,7 @@ impl Blobs for BlobsService {
         let write = limits::exact::<32>("begin.write_capability", &begin.write_capability)?;
         let read_hash =
             limits::exact::<32>("begin.read_capability_hash", &begin.read_capability_hash)?;
+        let ttl_secs = limits::retention_secs("begin.ttl_seconds", begin.ttl_seconds)?;
         let max = self.state.limits.max_blob_bytes;
         if begin.padded_size > max {
             self.state.metrics.rejected(Rejection::BlobSize);
@@ -88,11 +94,13 @@ impl Blobs for BlobsService {
                 "begin.padded_size",
                 "is not a bucket size (PROTOCOL.md section 14)",
             ))
-        })?;
+        })?
+        .with_ttl(ttl_secs);
         let meta = match self
             .state
             .store
             .begin_blob(&blob_id, meta)
+            .await
             .map_err(status::storage)?
         {
             Begun::Ready(meta) => meta,
@@ -104,6 +112,9 @@ impl Blobs for BlobsService {
             source,
             blob_id,
             meta,
+            committed: meta.stored,
+            pending: Vec::new(),
+            pending_count: 0,
             tx,
         };
         tokio::spawn(upload.run(first, inbound));
@@ -137,7 +148,7 @@ impl Blobs for BlobsService {
         let state = self.state.clone();
         tokio::spawn(async move {
             for index in request.from_chunk..meta.chunks {
-                let item = match state.store.blob_chunk(&blob_id, index) {
+                let item = match state.store.load_chunk(&blob_id, index).await {
                     Ok(Some(chunk)) => Ok(DownloadChunk {
                         index,
                         chunk,
@@ -178,24 +189,46 @@ struct ChunkUpload {
     state: Arc<RelayState>,
     source: IpAddr,
     blob_id: [u8; 32],
+    /// The blob as this upload has written it (`stored` counts chunks not yet committed).
     meta: BlobMeta,
+    /// Chunks known to be durable and counted in the store.
+    committed: u32,
+    /// Checked chunks after `meta.stored`, back to back, not written yet: they go to the
+    /// file in one write at the next durable point (at most [`FLUSH_EVERY`] of them, 1 MiB),
+    /// not one blocking call each.
+    pending: Vec<u8>,
+    /// How many chunks `pending` holds.
+    pending_count: u32,
     tx: mpsc::Sender<Result<UploadProgress, Status>>,
 }
 
 impl ChunkUpload {
-    async fn run(mut self, first: UploadRequest, mut inbound: Streaming<UploadRequest>) {
+    async fn run(mut self, first: UploadRequest, inbound: Streaming<UploadRequest>) {
+        let ended = self.receive(first, inbound).await;
+        // However the upload ended (done, broken, idle, refused, shutdown), the chunks it
+        // wrote are kept for a resumption to go on from; the answer waits for that.
+        let ended = ended.and(self.commit().await);
+        if let Err(status) = ended {
+            let _ = self.tx.send(Err(status)).await;
+        }
+    }
+
+    /// Stores chunks until the sender is done (`Ok`) or the upload must end (`Err`, to tell
+    /// the uploader if it is still there).
+    async fn receive(
+        &mut self,
+        first: UploadRequest,
+        mut inbound: Streaming<UploadRequest>,
+    ) -> Result<(), Status> {
         if !self.progress().await {
-            return;
+            return Err(Status::cancelled("the uploader went away"));
         }
         let mut message = Some(first);
         loop {
             if let Some(request) = message.take() {
                 // The first message may carry no chunk (a resumption asking where to go on).
                 if !(request.begin.is_some() && request.chunk.is_empty()) {
-                    if let Err(status) = self.store_chunk(request).await {
-                        let _ = self.tx.send(Err(status)).await;
-                        return;
-                    }
+                    self.store_chunk(request).await?;
                 }
             }
             let shutdown = self.state.shutdown.clone();
@@ -208,24 +241,49 @@ impl ChunkUpload {
             match next {
                 Ok(Some(request)) => message = Some(request),
                 // The sender is done: nothing more to say (a progress message went with the
-                // last chunk stored).
-                Ok(None) => return,
-                Err(status) => {
-                    let _ = self.tx.send(Err(status)).await;
-                    return;
-                }
+                // last chunk committed; later ones are committed without one).
+                Ok(None) => return Ok(()),
+                Err(status) => return Err(status),
             }
         }
     }
 
+    /// Makes the chunks written since the last commit durable and counted.
+    async fn commit(&mut self) -> Result<(), Status> {
+        self.write_pending(false).await?;
+        if self.meta.stored == self.committed {
+            return Ok(());
+        }
+        let written = self
+            .state
+            .store
+            .commit_blob(&self.blob_id, &self.meta)
+            .await
+            .map_err(status::storage)?;
+        self.committed_if(written)
+    }
+
+    /// Records a commit's outcome: the count is durable, or the blob is gone.
+    fn committed_if(&mut self, written: BlobWrite) -> Result<(), Status> {
+        match written {
+            BlobWrite::Done => {
+                self.committed = self.meta.stored;
+                Ok(())
+            }
+            // Expired during the upload: the same answer a new download would get.
+            BlobWrite::Gone => Err(no_such_blob()),
+        }
+    }
+
     async fn store_chunk(&mut self, request: UploadRequest) -> Result<(), Status> {
-        if self.meta.complete() {
+        let next = self.meta.stored + self.pending_count;
+        if next >= self.meta.chunks {
             return Err(InvalidField::new("chunk", "comes after the blob's last chunk").into());
         }
-        if request.index != self.meta.stored {
+        if request.index != next {
             return Err(InvalidField::new(
                 "index",
-                format!("is not the next chunk ({} expected)", self.meta.stored),
+                format!("is not the next chunk ({next} expected)"),
             )
             .into());
         }
@@ -243,17 +301,39 @@ impl ChunkUpload {
                 "too many blob bytes uploaded from this address; resume later",
             ));
         }
-        let last = self.meta.stored + 1 == self.meta.chunks;
-        let durable = last || (self.meta.stored + 1).is_multiple_of(FLUSH_EVERY);
-        self.state
-            .store
-            .put_chunk(&self.blob_id, &mut self.meta, &request.chunk, durable)
-            .await
-            .map_err(status::storage)?;
+        let last = next + 1 == self.meta.chunks;
+        let durable = last || (next + 1).is_multiple_of(FLUSH_EVERY);
+        self.pending.extend_from_slice(&request.chunk);
+        self.pending_count += 1;
+        if durable {
+            self.write_pending(true).await?;
+        }
         if durable && !self.progress().await {
             return Err(Status::cancelled("the uploader went away"));
         }
         Ok(())
+    }
+
+    /// Writes the pending chunks to the blob's file in one write; `durable`: and commits
+    /// them (synced, counted, flushed).
+    async fn write_pending(&mut self, durable: bool) -> Result<(), Status> {
+        if self.pending_count == 0 {
+            return Ok(());
+        }
+        let batch = FLUSH_EVERY as usize * (CHUNK_LEN + CHUNK_OVERHEAD);
+        let chunks = std::mem::replace(&mut self.pending, Vec::with_capacity(batch));
+        let count = std::mem::take(&mut self.pending_count);
+        let written = self
+            .state
+            .store
+            .put_chunks(&self.blob_id, &mut self.meta, chunks, count, durable)
+            .await
+            .map_err(status::storage)?;
+        match written {
+            BlobWrite::Gone => Err(no_such_blob()),
+            BlobWrite::Done if durable => self.committed_if(written),
+            BlobWrite::Done => Ok(()),
+        }
     }
 
     /// Tells the uploader how far the blob is stored; false if it went away.

@@ -10,7 +10,8 @@ use parley_crypto::auth::{body, GroupMethod};
 use parley_proto::v1::groups_server::Groups;
 use parley_proto::v1::{
     CommitRequest, CommitResponse, CreateGroupRequest, CreateGroupResponse, Entry, GroupNotice,
-    PostRequest, PostResponse, ReadRequest, ReadResponse, SubscribeGroupsRequest,
+    PostRequest, PostResponse, ReadRequest, ReadResponse, SetRetentionRequest,
+    SetRetentionResponse, SubscribeGroupsRequest,
 };
 use tonic::{Request, Response, Status};
 
@@ -21,7 +22,7 @@ use crate::limits::{
     self, InvalidField, ID_LEN, MAX_MESSAGE_LEN, MAX_RESPONSE_PAYLOAD, MAX_SUBSCRIPTIONS,
 };
 use crate::metrics::Kind;
-use crate::store::{Appended, Created};
+use crate::store::{Appended, Created, TtlSet};
 
 /// Implements `parley.v1.Groups`.
 pub(crate) struct GroupsService {
@@ -254,6 +255,38 @@ impl Groups for GroupsService {
             current_epoch: position.epoch,
             next_seq: position.next_seq,
         }))
+    }
+
+    async fn set_retention(
+        &self,
+        request: Request<SetRetentionRequest>,
+    ) -> Result<Response<SetRetentionResponse>, Status> {
+        let source = limits::source_of(request.remote_addr());
+        let request = request.into_inner();
+        let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
+        let ttl = limits::retention_secs("ttl_seconds", request.ttl_seconds)?;
+        let proof = GroupProof::parse("auth", request.auth.as_ref(), source)?;
+        self.state.authenticate_group(
+            GroupMethod::SetRetention,
+            &group_id,
+            request.epoch,
+            &proof,
+            &body::set_retention(ttl),
+        )?;
+        // Only the current epoch's key: a member removed since still holds older ones.
+        match self
+            .state
+            .store
+            .set_group_ttl(&group_id, request.epoch, ttl)
+            .await
+            .map_err(status::storage)?
+        {
+            TtlSet::Set => Ok(Response::new(SetRetentionResponse {})),
+            TtlSet::EpochMoved => Err(Status::failed_precondition(
+                "epoch: the group is no longer at this epoch",
+            )),
+            TtlSet::NoGroup => Err(refused()),
+        }
     }
 
     type SubscribeStream = NoticeStream;

@@ -26,11 +26,11 @@ impl RelayState {
             // is decided by the relay clock (see `retention::sweep`).
             let mut last_sweep: Option<Instant> = None;
             loop {
-                if let Some(retention) = state.limits.retention() {
-                    if last_sweep.is_none_or(|at| at.elapsed() >= sweep_every) {
-                        last_sweep = Some(Instant::now());
-                        retention::sweep(&state.store, retention, state.clock.as_ref()).await;
-                    }
+                // Even with no retention of the relay's own, groups may have agreed on one.
+                if last_sweep.is_none_or(|at| at.elapsed() >= sweep_every) {
+                    last_sweep = Some(Instant::now());
+                    let retention = state.limits.retention();
+                    retention::sweep(&state.store, retention, state.clock.as_ref()).await;
                 }
                 tokio::select! {
                     () = &mut shutdown => return,

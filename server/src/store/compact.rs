@@ -5,9 +5,16 @@
 //! to `db.compacted` once complete and flushed, then `db` becomes `db.old` and `db.compacted`
 //! becomes `db`. [`recover`] finishes or discards whatever step a crash interrupted, before
 //! the database is opened.
+//!
+//! The blobs' chunk files (`db/chunks`, see [`super::chunk_files`]) are not sled's and are not
+//! copied: the swap moves the directory into `db.compacted` by one rename just before `db`
+//! is renamed away. Until `db.compacted` exists the chunks never leave `db`; once it exists
+//! the swap only goes forward, so a crash at any step leaves them in the directory that
+//! becomes `db`.
 
 use std::path::{Path, PathBuf};
 
+use super::chunk_files::{chunks_dir, sync_dir};
 use super::keys::key_suffix_u64;
 use super::StoreError;
 use crate::limits::LimitsConfig;
@@ -20,11 +27,11 @@ const COPY_BATCH: usize = 1000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Compacted {
-    /// Bytes of database files before.
+    /// Bytes of database files before (the documents' chunk files included).
     pub before_bytes: u64,
-    /// Bytes of database files after.
+    /// Bytes of database files after (the documents' chunk files included, unchanged).
     pub after_bytes: u64,
-    /// Bytes of keys and values copied (the live data).
+    /// Bytes of keys and values copied (the live data; chunk files are moved, not copied).
     pub live_bytes: u64,
 }
 
@@ -58,6 +65,25 @@ fn io(error: std::io::Error) -> StoreError {
     StoreError::Database(error.into())
 }
 
+/// Moves the chunk files of `db_dir` into the finished copy `compacted` (if they are still
+/// in `db_dir`), durably.
+fn carry_chunks(db_dir: &Path, compacted: &Path) -> Result<(), StoreError> {
+    let from = chunks_dir(db_dir);
+    if !from.exists() {
+        return Ok(());
+    }
+    // Fails (and leaves both alone) if the copy somehow has chunk files of its own.
+    std::fs::rename(&from, chunks_dir(compacted)).map_err(io)?;
+    sync_dir(compacted)?;
+    sync_dir(db_dir)
+}
+
+/// Bytes of sled's files in `db_dir`: the database's size without the chunk files, which
+/// compaction neither copies nor shrinks.
+fn sled_usage(db_dir: &Path) -> u64 {
+    disk_usage(db_dir).saturating_sub(disk_usage(&chunks_dir(db_dir)))
+}
+
 /// Completes or discards a compaction a crash interrupted.
 pub(crate) fn recover(db_dir: &Path) -> Result<(), StoreError> {
     let compacting = sibling(db_dir, ".compacting");
@@ -68,6 +94,7 @@ pub(crate) fn recover(db_dir: &Path) -> Result<(), StoreError> {
     }
     if compacted.exists() {
         if db_dir.exists() {
+            carry_chunks(db_dir, &compacted)?;
             std::fs::rename(db_dir, &old).map_err(io)?;
         }
         std::fs::rename(&compacted, db_dir).map_err(io)?;
@@ -154,9 +181,9 @@ pub(crate) fn compact_dir(db_dir: &Path) -> Result<Compacted, StoreError> {
     })
 }
 
-/// Run before opening the database: finishes an interrupted compaction, then compacts if the
-/// files exceed `limits.compact_on_open_ratio` times the live data (and
-/// `limits.compact_on_open_min_bytes`).
+/// Run before opening the database: finishes an interrupted compaction, then compacts if
+/// sled's files (not the chunk files) exceed `limits.compact_on_open_ratio` times the live
+/// data (and `limits.compact_on_open_min_bytes`).
 pub(crate) fn prepare(
     db_dir: &Path,
     limits: &LimitsConfig,
@@ -165,7 +192,7 @@ pub(crate) fn prepare(
     if limits.compact_on_open_ratio == 0 || !db_dir.exists() {
         return Ok(None);
     }
-    let on_disk = disk_usage(db_dir);
+    let on_disk = sled_usage(db_dir);
     if on_disk < limits.compact_on_open_min_bytes {
         return Ok(None);
     }
@@ -206,6 +233,33 @@ mod tests {
         assert_eq!(db.get(b"k").unwrap().unwrap(), b"new");
         assert!(!sibling(&db_dir, ".compacting").exists());
         assert!(!sibling(&db_dir, ".compacted").exists());
+    }
+
+    #[test]
+    fn the_chunk_files_follow_the_swap_at_every_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let db_dir = dir.path().join("db");
+        let compacted = sibling(&db_dir, ".compacted");
+        let chunk = |db: &Path| chunks_dir(db).join("ab");
+        for crashed_after_carrying in [false, true] {
+            open(&db_dir).unwrap().flush().unwrap();
+            std::fs::create_dir_all(chunks_dir(&db_dir)).unwrap();
+            std::fs::write(chunk(&db_dir), b"chunks").unwrap();
+            open(&compacted).unwrap().flush().unwrap();
+            if crashed_after_carrying {
+                carry_chunks(&db_dir, &compacted).unwrap();
+                assert!(chunk(&compacted).exists());
+            }
+            // Not moved by a copy in progress...
+            open(&sibling(&db_dir, ".compacting")).unwrap();
+            recover(&db_dir).unwrap();
+            // ...and moved with the copy that becomes `db`.
+            assert_eq!(std::fs::read(chunk(&db_dir)).unwrap(), b"chunks");
+            assert!(!compacted.exists());
+            assert!(!sibling(&db_dir, ".old").exists());
+            assert!(sled_usage(&db_dir) + 6 <= disk_usage(&db_dir));
+            std::fs::remove_dir_all(&db_dir).unwrap();
+        }
     }
 
     #[test]

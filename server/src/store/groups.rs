@@ -1,8 +1,9 @@
 //! Group logs: an append-only sequence of entries per group, moved from epoch to epoch by
 //! compare-and-swap commits.
 //!
-//! Layout: `group_meta`: `group_id` -> `u64 epoch | u64 next_seq | u64 bytes` (bytes of the
-//! messages held; missing, so 0, in databases written before retention);
+//! Layout: `group_meta`: `group_id` -> `u64 epoch | u64 next_seq | u64 bytes | u64
+//! ttl_secs` (bytes of the messages held, missing, so 0, in databases written before
+//! retention; the members' agreed retention, missing or 0 when they set none);
 //! `group_keys`: `group_id | u64 epoch` -> `access_key[32] | u64 first_seq` (immutable once
 //! written); `group_entries`: `group_id | u64 seq` -> `u64 epoch | u8 flags | u64 stored_at_ms |
 //! message`, where flag bit 0 marks a commit and bit 1 the presence of `stored_at_ms` (entries
@@ -31,6 +32,8 @@ pub(crate) struct GroupMeta {
     pub(crate) next_seq: u64,
     /// Bytes of the messages held.
     bytes: u64,
+    /// The members' agreed retention in seconds (0: none).
+    ttl_secs: u64,
 }
 
 /// The public access key of one epoch.
@@ -65,6 +68,17 @@ pub(crate) enum Appended {
     NoGroup,
 }
 
+/// Outcome of setting a group's retention.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TtlSet {
+    /// Stored durably.
+    Set,
+    /// The group is no longer at the epoch whose key asked; nothing was written.
+    EpochMoved,
+    /// No such group.
+    NoGroup,
+}
+
 /// One log entry.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct StoredEntry {
@@ -88,14 +102,20 @@ impl GroupMeta {
             } else {
                 0
             },
+            ttl_secs: if bytes.len() >= 32 {
+                read_u64(bytes, 24, "group meta")?
+            } else {
+                0
+            },
         })
     }
 
-    fn encode(self) -> [u8; 24] {
-        let mut out = [0u8; 24];
+    fn encode(self) -> [u8; 32] {
+        let mut out = [0u8; 32];
         out[..8].copy_from_slice(&self.epoch.to_be_bytes());
         out[8..16].copy_from_slice(&self.next_seq.to_be_bytes());
-        out[16..].copy_from_slice(&self.bytes.to_be_bytes());
+        out[16..24].copy_from_slice(&self.bytes.to_be_bytes());
+        out[24..].copy_from_slice(&self.ttl_secs.to_be_bytes());
         out
     }
 
@@ -144,6 +164,7 @@ impl Store {
             epoch: 0,
             next_seq: 0,
             bytes: 0,
+            ttl_secs: 0,
         };
         let key = EpochKey {
             key: *access_key,
@@ -218,6 +239,7 @@ impl Store {
                 epoch,
                 next_seq: seq + 1,
                 bytes: meta.bytes.saturating_add(size),
+                ttl_secs: meta.ttl_secs,
             };
             if let Some(next_key) = next_key {
                 next.epoch = epoch + 1;
@@ -276,12 +298,50 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes the entries stored before `cutoff_ms` from every group log, returning how
-    /// many. Not flushed: a crash only brings back entries the next sweep deletes again.
-    pub(crate) fn expire_entries(&self, cutoff_ms: u64) -> Result<u64, StoreError> {
+    /// Sets the members' agreed retention of a group at `epoch` (its current one), in
+    /// seconds, 0 for none.
+    pub(crate) async fn set_group_ttl(
+        &self,
+        group_id: &[u8; 32],
+        epoch: u64,
+        ttl_secs: u64,
+    ) -> Result<TtlSet, StoreError> {
+        let outcome = self.group_meta.transaction(|metas| {
+            let Some(meta) = GroupMeta::load(metas, group_id)? else {
+                return Ok(TtlSet::NoGroup);
+            };
+            if meta.epoch != epoch {
+                return Ok(TtlSet::EpochMoved);
+            }
+            metas.insert(&group_id[..], &GroupMeta { ttl_secs, ..meta }.encode()[..])?;
+            Ok(TtlSet::Set)
+        })?;
+        if outcome == TtlSet::Set {
+            self.persist().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Deletes, from every group log, the entries stored longer ago than the relay's
+    /// retention (`default_ms`, if any) or the group's own, whichever is shorter, at
+    /// `now_ms`; returns how many. Not flushed: a crash only brings back entries the next
+    /// sweep deletes again.
+    pub(crate) fn expire_entries(
+        &self,
+        now_ms: u64,
+        default_ms: Option<u64>,
+    ) -> Result<u64, StoreError> {
         let mut expired = 0u64;
         for item in self.group_meta.iter() {
-            let (group_id, _) = item?;
+            let (group_id, meta) = item?;
+            let ttl_ms = GroupMeta::decode(&meta)?.ttl_secs.saturating_mul(1000);
+            let kept_ms = match (default_ms, ttl_ms) {
+                (None, 0) => continue,
+                (Some(default), 0) => default,
+                (None, ttl) => ttl,
+                (Some(default), ttl) => default.min(ttl),
+            };
+            let cutoff_ms = now_ms.saturating_sub(kept_ms);
             loop {
                 let mut batch = Vec::new();
                 let range = with_u64(&group_id, 0)..=with_u64(&group_id, u64::MAX);

@@ -1,9 +1,11 @@
-//! The relay's durable state, over sled.
+//! The relay's durable state, over sled (documents' chunks in plain files beside it, see
+//! [`chunk_files`]).
 //!
 //! Every write method returns only after the write is flushed to disk (see [`durability`]),
 //! so an RPC that reports success never loses its effect to a crash.
 
 mod blobs;
+mod chunk_files;
 mod compact;
 mod directory;
 mod disk_reserve;
@@ -21,14 +23,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub(crate) use blobs::{Begun, BlobMeta};
+pub(crate) use blobs::{Begun, BlobMeta, BlobWrite};
 pub(crate) use directory::{Registration, Rotated, RotationWrite};
 pub use durability::FlushPolicy;
 pub(crate) use error::StoreError;
-pub(crate) use groups::{Appended, Created, EpochKey};
+pub(crate) use groups::{Appended, Created, EpochKey, TtlSet};
 pub(crate) use inbox::{Deposited, StoredDelivery};
 pub(crate) use key_packages::{Published, Upload};
 
+use chunk_files::ChunkFiles;
 use disk_reserve::DiskReserve;
 use durability::Flusher;
 
@@ -55,8 +58,8 @@ pub(crate) struct Store {
     group_entries: sled::Tree,
     /// Blob id -> what the relay knows of a blob (see [`blobs`]).
     blob_meta: sled::Tree,
-    /// Blob id and chunk index -> sealed chunk.
-    blob_chunks: sled::Tree,
+    /// The blobs' sealed chunks, a file per blob beside sled's (see [`chunk_files`]).
+    chunks: Arc<ChunkFiles>,
     db: sled::Db,
     flusher: Arc<Flusher>,
     /// Refuses new data before the disk fills (none until [`Store::with_disk_reserve`]).
@@ -65,7 +68,8 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database in `dir`, making writes durable by `flush`.
+    /// Opens (or creates) the database in `dir` (sled's files, and the blobs' chunk files in
+    /// `dir/chunks`), making writes durable by `flush`.
     pub(crate) fn open(dir: &Path, flush: FlushPolicy) -> Result<Store, StoreError> {
         let mut config = sled::Config::new().path(dir);
         if flush != FlushPolicy::Disabled {
@@ -85,12 +89,18 @@ impl Store {
             group_keys: db.open_tree("group_keys")?,
             group_entries: db.open_tree("group_entries")?,
             blob_meta: db.open_tree("blob_meta")?,
-            blob_chunks: db.open_tree("blob_chunks")?,
+            chunks: Arc::new(ChunkFiles::open(dir)?),
             flusher: Arc::new(Flusher::new(db.clone(), dir, flush)?),
             reserve: Arc::new(DiskReserve::new(dir.to_owned(), 0)),
             db,
             metrics: Metrics::new(Some(dir.to_owned())),
         };
+        // Relays before chunk files kept chunks in this tree; its blobs cannot be resumed or
+        // read any more (their records go below), so their bytes go now.
+        if store.db.drop_tree("blob_chunks")? {
+            tracing::warn!("dropped the blob_chunks tree of an older relay");
+        }
+        store.forget_lost_blobs()?;
         store.metrics.stored_set(Kind::Inbox, store.inbox_bytes()?);
         store.metrics.stored_set(Kind::Group, store.group_bytes()?);
         Ok(store)

@@ -43,6 +43,7 @@ impl Doc {
             write_capability: self.write.as_bytes().to_vec(),
             read_capability_hash: self.key.read_capability(&self.blob).hash().to_vec(),
             padded_size: padded_len(self.content.len() as u64),
+            ttl_seconds: 0,
         }
     }
 

@@ -7,7 +7,7 @@ use parley_crypto::padding;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::{
     CommitRequest, CreateGroupRequest, GroupNotice, GroupSubscription, PostRequest, ReadRequest,
-    ReadResponse, SubscribeGroupsRequest,
+    ReadResponse, SetRetentionRequest, SubscribeGroupsRequest,
 };
 use tonic::transport::Channel;
 use tonic::Streaming;
@@ -89,6 +89,31 @@ pub async fn commit(
         })
         .await
         .map(|r| r.into_inner().seq)
+}
+
+/// Sets the group's agreed retention with the key of `epoch`.
+pub async fn set_retention(
+    groups: &mut GroupsClient<Channel>,
+    group_id: &[u8; 32],
+    epoch: u64,
+    key: &AccessKey,
+    ttl_seconds: u64,
+) -> Result<(), tonic::Status> {
+    groups
+        .set_retention(SetRetentionRequest {
+            group_id: group_id.to_vec(),
+            epoch,
+            ttl_seconds,
+            auth: Some(group_auth(
+                key,
+                GroupMethod::SetRetention,
+                group_id,
+                epoch,
+                body::set_retention(ttl_seconds),
+            )),
+        })
+        .await
+        .map(|_| ())
 }
 
 /// Reads the entries of `epoch` from `from_seq` on.

@@ -25,8 +25,9 @@ use parley_proto::v1::{
     CreateGroupResponse, Delivery, DepositRequest, DepositResponse, DownloadChunk, DownloadRequest,
     Entry, FetchRequest, FetchResponse, GroupNotice, LookupRequest, LookupResponse, PostRequest,
     PostResponse, PublishKeyPackagesRequest, PublishKeyPackagesResponse, ReadRequest, ReadResponse,
-    RegisterRequest, RegisterResponse, RotateRequest, RotateResponse, SubscribeGroupsRequest,
-    SubscribeInboxRequest, UploadProgress, UploadRequest,
+    RegisterRequest, RegisterResponse, RotateRequest, RotateResponse, SetRetentionRequest,
+    SetRetentionResponse, SubscribeGroupsRequest, SubscribeInboxRequest, UploadProgress,
+    UploadRequest,
 };
 use rand::rngs::OsRng;
 use tokio::net::TcpListener;
@@ -89,6 +90,29 @@ pub(crate) struct Tamper {
     pub(crate) rewrite_chunks: Option<ChunkRewrite>,
     /// Every Download as the relay served it: (blob id, chunks).
     pub(crate) downloads: Vec<(Vec<u8>, Vec<DownloadChunk>)>,
+    /// The next this many Uploads are broken off after forwarding this many chunks: the
+    /// relay keeps what it got, the uploader sees its connection fail.
+    pub(crate) break_uploads: Option<(usize, usize)>,
+    /// The next this many Downloads are broken off after serving this many chunks.
+    pub(crate) break_downloads: Option<(usize, usize)>,
+    /// Uploads begun through this proxy (resumptions included).
+    pub(crate) uploads: usize,
+}
+
+/// Counts down one of a [`Tamper`]'s `break_*` settings: the chunks to let through if this
+/// transfer is to be broken off.
+fn take_break(setting: &mut Option<(usize, usize)>) -> Option<usize> {
+    let (count, after) = setting.as_mut()?;
+    if *count == 0 {
+        return None;
+    }
+    *count -= 1;
+    Some(*after)
+}
+
+/// What a broken connection looks like to the other end.
+fn broken_off() -> Status {
+    Status::unavailable("the tampering relay broke the connection off")
 }
 
 /// Shared, lockable [`Tamper`] state.
@@ -474,6 +498,14 @@ impl Groups for Proxy {
         Ok(Response::new(reply.into_inner()))
     }
 
+    async fn set_retention(
+        &self,
+        request: Request<SetRetentionRequest>,
+    ) -> Result<Response<SetRetentionResponse>, Status> {
+        let reply = self.up().groups.set_retention(request.into_inner()).await?;
+        Ok(Response::new(reply.into_inner()))
+    }
+
     async fn read(&self, request: Request<ReadRequest>) -> Result<Response<ReadResponse>, Status> {
         let request = request.into_inner();
         let mut reply = self.up().groups.read(request.clone()).await?.into_inner();
@@ -573,11 +605,24 @@ impl Blobs for Proxy {
         request: Request<tonic::Streaming<UploadRequest>>,
     ) -> Result<Response<Self::UploadStream>, Status> {
         // Forwarded as it comes: the client's chunks up, the relay's progress down.
+        let cut = {
+            let mut tamper = self.lock();
+            tamper.uploads += 1;
+            take_break(&mut tamper.break_uploads)
+        };
         let inbound = request
             .into_inner()
             .filter_map(|r| futures::future::ready(r.ok()));
-        let reply = self.up().blobs.upload(inbound).await?;
-        Ok(Response::new(Box::pin(reply.into_inner())))
+        let Some(after) = cut else {
+            let reply = self.up().blobs.upload(inbound).await?;
+            return Ok(Response::new(Box::pin(reply.into_inner())));
+        };
+        // The begin and `after` chunks reach the relay; then the uploader's side breaks.
+        let reply = self.up().blobs.upload(inbound.take(after + 1)).await?;
+        let progress = reply.into_inner();
+        Ok(Response::new(Box::pin(progress.chain(
+            futures::stream::once(async { Err(broken_off()) }),
+        ))))
     }
 
     async fn download(
@@ -591,16 +636,20 @@ impl Blobs for Proxy {
         while let Some(chunk) = stream.next().await {
             chunks.push(chunk?);
         }
-        let served = {
+        let (served, cut) = {
             let mut tamper = self.lock();
             tamper.downloads.push((blob_id, chunks.clone()));
             if let Some(rewrite) = tamper.rewrite_chunks.as_mut() {
                 rewrite(&mut chunks);
             }
-            chunks
+            let cut = take_break(&mut tamper.break_downloads);
+            (chunks, cut)
         };
-        Ok(Response::new(Box::pin(futures::stream::iter(
-            served.into_iter().map(Ok),
-        ))))
+        let mut items: Vec<Result<DownloadChunk, Status>> = served.into_iter().map(Ok).collect();
+        if let Some(after) = cut {
+            items.truncate(after);
+            items.push(Err(broken_off()));
+        }
+        Ok(Response::new(Box::pin(futures::stream::iter(items))))
     }
 }

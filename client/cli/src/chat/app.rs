@@ -1,12 +1,17 @@
 //! The chat's state and how keys, relay events and finished requests change it. Nothing here
 //! touches the terminal or the network, so every rule can be tested without either.
 
-use parley_client::{ClientError, ConversationId, MessageId, Verification};
+use parley_client::{
+    ClientError, ConversationId, DocumentInfo, MessageId, Retention, Verification,
+};
 
 use crate::daemon::folder::Problem;
+use crate::documents::human_size;
+use crate::sanitize::one_line;
 
 use super::line_editor::{Edit, LineEditor};
 use super::model::{Entry, Incoming, Member, Posting, Room};
+use super::picker::Picker;
 
 /// What a key asks for, once input.rs has translated it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +32,9 @@ pub(crate) enum Command {
     ScrollDown,
     /// Show or hide the help.
     ToggleHelp,
+    /// Ctrl-S: offer the documents of the conversation on screen to save; in that list,
+    /// save the one chosen.
+    SaveDocument,
     /// Esc: closes the help if it is open, quits otherwise.
     Escape,
     /// Ctrl-C: quits, always.
@@ -49,6 +57,11 @@ pub(crate) enum Action {
     Refresh {
         /// The conversation whose members may have changed.
         conversation: ConversationId,
+    },
+    /// Fetch `document` and save it in the current folder, under a name of its own.
+    Save {
+        /// The document chosen.
+        document: DocumentInfo,
     },
     /// Leave the chat.
     Quit,
@@ -104,6 +117,8 @@ pub(crate) struct Conversation {
     pub(crate) changed_key: Option<String>,
     /// Whether the person may write here.
     pub(crate) posting: Posting,
+    /// How long messages live here.
+    pub(crate) retention: Retention,
     /// What is being written here and not sent yet. It belongs to this conversation alone:
     /// switching away keeps it here, and it can never be sent anywhere else.
     draft: LineEditor,
@@ -121,6 +136,7 @@ impl Conversation {
             members: Vec::new(),
             changed_key: None,
             posting: Posting::Open,
+            retention: Retention::Off,
             draft: LineEditor::default(),
         }
     }
@@ -156,6 +172,21 @@ pub(crate) struct App {
     viewport: Viewport,
     /// Entries that came on screen and are not marked read yet.
     seen: Vec<MessageId>,
+    /// The documents offered to save, while the list is open.
+    picker: Option<Picker>,
+    /// The name of the document being saved, while one is (one at a time).
+    saving: Option<String>,
+}
+
+/// A document saved from the chat, as the status line reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Saved {
+    /// The name its sender gave.
+    pub(crate) name: String,
+    /// Its size in bytes.
+    pub(crate) size: u64,
+    /// Where it is now, as a person reads the path.
+    pub(crate) path: String,
 }
 
 impl App {
@@ -171,6 +202,8 @@ impl App {
             scroll: 0,
             viewport: Viewport::default(),
             seen: Vec::new(),
+            picker: None,
+            saving: None,
         };
         app.merge_conversations(conversations);
         app.selected = (!app.conversations.is_empty()).then_some(0);
@@ -212,6 +245,11 @@ impl App {
         self.help
     }
 
+    /// The documents offered to save, while that list is shown.
+    pub(crate) fn picker(&self) -> Option<&Picker> {
+        self.picker.as_ref()
+    }
+
     /// How many lines the message view is scrolled back from the newest message.
     pub(crate) fn scroll(&self) -> u16 {
         self.scroll
@@ -251,6 +289,7 @@ impl App {
                 conversation.group = room.group;
                 conversation.name = room.name.clone();
                 conversation.posting = room.posting;
+                conversation.retention = room.retention;
             }
         }
     }
@@ -302,6 +341,9 @@ impl App {
             self.help = false;
             return None;
         }
+        if self.picker.is_some() {
+            return self.choose(command);
+        }
         match command {
             Command::Type('?') if self.input().is_empty() => self.help = true,
             Command::Type(c) => {
@@ -325,9 +367,86 @@ impl App {
             }
             Command::ScrollDown => self.scroll = self.scroll.saturating_sub(self.page()),
             Command::ToggleHelp => self.help = true,
+            Command::SaveDocument => self.offer_documents(),
             Command::Escape | Command::Quit => return Some(Action::Quit),
         }
         None
+    }
+
+    /// Opens the list of the documents of the conversation on screen, or says why not.
+    fn offer_documents(&mut self) {
+        let Some(current) = self.current() else {
+            self.set_status(Level::Info, "No conversation on screen, so no documents.");
+            return;
+        };
+        match Picker::of(&current.messages) {
+            Some(picker) => self.picker = Some(picker),
+            None => self.set_status(
+                Level::Info,
+                "No documents in this conversation yet: Ctrl-S saves one once it is shared.",
+            ),
+        }
+    }
+
+    /// A key while the list of documents is shown: Up and Down choose, Enter (or Ctrl-S
+    /// again) saves, Esc closes it; the other keys do nothing, so nothing typed by mistake
+    /// lands in the message being written.
+    fn choose(&mut self, command: Command) -> Option<Action> {
+        let picker = self.picker.as_mut()?;
+        match command {
+            Command::NextConversation => picker.older(),
+            Command::PreviousConversation => picker.newer(),
+            Command::Submit | Command::SaveDocument => {
+                let document = self.picker.take().and_then(Picker::take)?;
+                return self.save(document);
+            }
+            Command::Escape => self.picker = None,
+            Command::Quit => return Some(Action::Quit),
+            _ => {}
+        }
+        None
+    }
+
+    /// Starts saving `document`, unless another one is being saved.
+    fn save(&mut self, document: DocumentInfo) -> Option<Action> {
+        if let Some(name) = &self.saving {
+            let text = format!("Still saving {name}; save the next one when it is done.");
+            self.set_status(Level::Info, text);
+            return None;
+        }
+        let name = one_line(&document.name);
+        self.set_status(Level::Info, format!("Saving {name}…"));
+        self.saving = Some(name);
+        Some(Action::Save { document })
+    }
+
+    /// How far the document being saved is, in percent.
+    pub(crate) fn on_save_progress(&mut self, percent: u64) {
+        let Some(name) = &self.saving else {
+            return;
+        };
+        let text = format!("Saving {name}… {percent}%");
+        // Whatever else the status line says (a failed send, an alarm) matters more.
+        if self.status.as_ref().is_none_or(|s| s.level == Level::Info) {
+            self.set_status(Level::Info, text);
+        }
+    }
+
+    /// A save finished: where the document is now, or why it was not saved.
+    pub(crate) fn on_saved(&mut self, result: Result<Saved, String>) {
+        let name = self.saving.take().unwrap_or_default();
+        match result {
+            Ok(saved) => self.set_status(
+                Level::Info,
+                format!(
+                    "Saved {} ({}) to {}.",
+                    one_line(&saved.name),
+                    human_size(saved.size),
+                    saved.path
+                ),
+            ),
+            Err(why) => self.set_status(Level::Error, format!("{name} was not saved: {why}")),
+        }
     }
 
     /// Applies something the relay's push stream reported.
@@ -590,6 +709,7 @@ pub(crate) mod tests {
             name: name.to_owned(),
             group,
             posting: Posting::Open,
+            retention: Retention::Off,
         }
     }
 
@@ -616,6 +736,31 @@ pub(crate) mod tests {
             sent_at_ms: 1_700_000_000_000,
             status: Verification::Unverified,
             membership: false,
+            document: None,
+        }
+    }
+
+    /// A document of 2.4 MB called `name`, with `id` for an id.
+    pub(crate) fn document(name: &str, id: &str) -> DocumentInfo {
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "name": name,
+            "size": 2_400_000,
+            "media_type": "application/pdf",
+        }))
+        .unwrap()
+    }
+
+    /// `sender` sharing the document `name` (id `id`) in `conversation`, as its line.
+    pub(crate) fn shared(conversation: &str, sender: &str, name: &str, id: &str) -> Entry {
+        let document = document(name, id);
+        Entry {
+            document: Some(Box::new(document.clone())),
+            ..message(
+                conversation,
+                sender,
+                &crate::message_view::document_text(&document),
+            )
         }
     }
 
@@ -1070,5 +1215,164 @@ pub(crate) mod tests {
         app.on_event(Incoming::Entry(sent.clone()));
         app.on_sent(&id("bob"), "sent here".to_owned(), Ok(sent));
         assert_eq!(app.conversations()[0].messages.len(), 1);
+    }
+
+    /// Ctrl-S, then Enter: the newest document of the conversation on screen.
+    #[test]
+    fn ctrl_s_and_enter_save_the_newest_document_here() {
+        let mut app = app();
+        app.on_event(Incoming::Entry(shared("bob", "bob", "old.pdf", "aa11")));
+        app.on_event(Incoming::Entry(message("bob", "bob", "and the new one")));
+        app.on_event(Incoming::Entry(shared("bob", "bob", "budget.pdf", "bb22")));
+        // Another conversation's documents are not offered here.
+        app.on_event(Incoming::Entry(shared(
+            "team",
+            "carol",
+            "agenda.pdf",
+            "cc33",
+        )));
+        type_text(&mut app, "draft");
+        assert_eq!(app.handle(Command::SaveDocument), None);
+        let picker = app.picker().unwrap();
+        let names: Vec<&str> = picker
+            .choices()
+            .iter()
+            .map(|c| c.document.name.as_str())
+            .collect();
+        assert_eq!(names, ["budget.pdf", "old.pdf"]);
+        assert_eq!(
+            app.handle(Command::Submit),
+            Some(Action::Save {
+                document: document("budget.pdf", "bb22")
+            })
+        );
+        assert_eq!(app.picker(), None);
+        assert_eq!(app.input(), "draft", "Enter saved; it sent nothing");
+        assert_eq!(
+            app.status().map(|s| s.text.as_str()),
+            Some("Saving budget.pdf…")
+        );
+    }
+
+    #[test]
+    fn an_older_document_is_chosen_with_the_arrows() {
+        let mut app = app();
+        app.set_history(
+            &id("bob"),
+            vec![
+                shared("bob", "bob", "first.pdf", "aa11"),
+                shared("bob", "alice", "second.pdf", "bb22"),
+                shared("bob", "bob", "third.pdf", "cc33"),
+            ],
+        );
+        app.handle(Command::SaveDocument);
+        app.handle(Command::NextConversation);
+        app.handle(Command::NextConversation);
+        app.handle(Command::PreviousConversation);
+        assert_eq!(app.picker().map(|p| p.chosen()), Some(1));
+        assert_eq!(
+            app.handle(Command::SaveDocument),
+            Some(Action::Save {
+                document: document("second.pdf", "bb22")
+            })
+        );
+        // The arrows switch conversations again once the list is closed.
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("bob"));
+        app.handle(Command::NextConversation);
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("team"));
+    }
+
+    #[test]
+    fn the_list_of_documents_takes_no_typing_and_esc_only_closes_it() {
+        let mut app = app();
+        app.on_event(Incoming::Entry(shared("bob", "bob", "budget.pdf", "bb22")));
+        app.handle(Command::SaveDocument);
+        type_text(&mut app, "x?");
+        app.handle(Command::Edit(Edit::Backspace));
+        app.handle(Command::ToggleHelp);
+        assert!(!app.help_visible());
+        assert!(app.picker().is_some());
+        assert_eq!(app.handle(Command::Escape), None, "Esc closes, not quits");
+        assert_eq!(app.picker(), None);
+        assert_eq!(app.input(), "");
+        assert_eq!(app.current().map(|c| c.name.as_str()), Some("bob"));
+        app.handle(Command::SaveDocument);
+        assert_eq!(app.handle(Command::Quit), Some(Action::Quit));
+    }
+
+    #[test]
+    fn nothing_to_save_is_said_in_the_status_line() {
+        let mut app = app();
+        app.on_event(Incoming::Entry(message("bob", "bob", "no documents here")));
+        app.on_event(Incoming::Entry(shared(
+            "team",
+            "carol",
+            "agenda.pdf",
+            "cc33",
+        )));
+        assert_eq!(app.handle(Command::SaveDocument), None);
+        assert_eq!(app.picker(), None);
+        let status = app.status().cloned().unwrap();
+        assert_eq!(status.level, Level::Info);
+        assert!(status.text.starts_with("No documents in this conversation"));
+        let mut empty = App::new("alice".to_owned(), &[]);
+        assert_eq!(empty.handle(Command::SaveDocument), None);
+        assert_eq!(empty.picker(), None);
+        assert_eq!(empty.status().map(|s| s.level), Some(Level::Info));
+    }
+
+    #[test]
+    fn one_save_at_a_time_and_its_end_is_reported() {
+        let mut app = app();
+        app.on_event(Incoming::Entry(shared("bob", "bob", "budget.pdf", "bb22")));
+        app.handle(Command::SaveDocument);
+        assert!(app.handle(Command::Submit).is_some());
+        app.on_save_progress(42);
+        assert_eq!(
+            app.status().map(|s| s.text.as_str()),
+            Some("Saving budget.pdf… 42%")
+        );
+        // A second one waits for the first.
+        app.handle(Command::SaveDocument);
+        assert_eq!(app.handle(Command::Submit), None);
+        assert!(app
+            .status()
+            .unwrap()
+            .text
+            .starts_with("Still saving budget.pdf"));
+        app.on_saved(Ok(Saved {
+            name: "budget.pdf".to_owned(),
+            size: 2_400_000,
+            path: "/home/alice/budget (2).pdf".to_owned(),
+        }));
+        assert_eq!(
+            app.status().cloned(),
+            Some(Status {
+                text: "Saved budget.pdf (2.4 MB) to /home/alice/budget (2).pdf.".to_owned(),
+                level: Level::Info,
+            })
+        );
+        // Then the next one can go, and a failure says why.
+        app.handle(Command::SaveDocument);
+        assert!(app.handle(Command::Submit).is_some());
+        app.on_saved(Err("the relay could not be reached".to_owned()));
+        assert_eq!(
+            app.status().cloned(),
+            Some(Status {
+                text: "budget.pdf was not saved: the relay could not be reached".to_owned(),
+                level: Level::Error,
+            })
+        );
+    }
+
+    #[test]
+    fn save_progress_does_not_hide_an_alarm() {
+        let mut app = app();
+        app.on_event(Incoming::Entry(shared("bob", "bob", "budget.pdf", "bb22")));
+        app.handle(Command::SaveDocument);
+        app.handle(Command::Submit);
+        app.on_event(Incoming::Alert("carol was removed from team".to_owned()));
+        app.on_save_progress(50);
+        assert_eq!(app.status().map(|s| s.level), Some(Level::Alarm));
     }
 }

@@ -20,6 +20,9 @@ pub(super) fn command(key: KeyEvent) -> Option<Command> {
         KeyCode::Char('c') | KeyCode::Char('d') if control => Command::Quit,
         KeyCode::Char('n') if control => Command::NextConversation,
         KeyCode::Char('p') if control => Command::PreviousConversation,
+        // "Save", as everywhere; raw mode turns off the terminal's flow control, so the
+        // key reaches the chat rather than pausing the screen.
+        KeyCode::Char('s') if control => Command::SaveDocument,
         // Ctrl and Alt together may be AltGr typing a character; it is not an edit.
         KeyCode::Char(c) if control && !alt => Command::Edit(control_edit(c)?),
         KeyCode::Char('b') if alt && !control => Command::Edit(Edit::WordLeft),
@@ -110,6 +113,10 @@ mod tests {
         assert_eq!(key(KeyCode::PageUp, none), Some(Command::ScrollUp));
         assert_eq!(key(KeyCode::PageDown, none), Some(Command::ScrollDown));
         assert_eq!(key(KeyCode::F(1), none), Some(Command::ToggleHelp));
+        assert_eq!(
+            key(KeyCode::Char('s'), KeyModifiers::CONTROL),
+            Some(Command::SaveDocument)
+        );
         assert_eq!(key(KeyCode::Char('x'), KeyModifiers::ALT), None);
         assert_eq!(key(KeyCode::Char('x'), KeyModifiers::CONTROL), None);
         assert_eq!(key(KeyCode::F(5), none), None);

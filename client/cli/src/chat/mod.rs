@@ -3,7 +3,7 @@
 //! The state and its rules live in `app` (testable without a terminal), the drawing in `ui`
 //! (the panes placed by `layout`), the keys in `input`, the line being written in
 //! `line_editor` (shown by `wrap`), the library calls in `worker`, the terminal's care in
-//! `terminal`.
+//! `terminal`; the list of documents to save in `picker`, and the saving itself in `save`.
 //! This file only wires them: keys, relay events and finished requests in; frames out.
 
 mod app;
@@ -11,6 +11,8 @@ mod input;
 mod layout;
 mod line_editor;
 mod model;
+mod picker;
+mod save;
 mod terminal;
 mod ui;
 mod worker;
@@ -119,8 +121,12 @@ async fn chat(
     let _worker = Worker(tokio::spawn(worker::run(
         client.clone(),
         request_rx,
-        outcome_tx,
+        outcome_tx.clone(),
     )));
+    // Held only to be dropped: at the end of the chat, a save still under way is stopped
+    // and leaves nothing behind. The app starts one save at a time, so the one replaced by
+    // the next has ended.
+    let mut _saving: Option<save::Saving> = None;
     let mut events = Box::pin(events).fuse();
     let mut keys = EventStream::new().fuse();
     let mut stop = Termination::new();
@@ -160,6 +166,9 @@ async fn chat(
                 requests_now.push(Request::Refresh { conversation });
             }
             Some(Action::MarkRead(ids)) => requests_now.push(Request::MarkRead(ids)),
+            Some(Action::Save { document }) => {
+                _saving = Some(save::start(client.clone(), document, outcome_tx.clone()));
+            }
         }
         if let Some(Action::MarkRead(ids)) = app.take_seen() {
             requests_now.push(Request::MarkRead(ids));
@@ -209,6 +218,14 @@ fn apply(app: &mut App, me: &Handle, outcome: Outcome) -> Option<Action> {
                 let rooms: Vec<Room> = infos.iter().map(Room::from).collect();
                 app.merge_conversations(&rooms);
             }
+            None
+        }
+        Outcome::SaveProgress(percent) => {
+            app.on_save_progress(percent);
+            None
+        }
+        Outcome::Saved(result) => {
+            app.on_saved(result);
             None
         }
         Outcome::NotMarked(error) => {

@@ -2,8 +2,8 @@
 //! so that the chat's rules can be tested with values a test writes by hand.
 
 use parley_client::{
-    Alert, ConversationId, ConversationInfo, ConversationKind, ConversationState, Event, Handle,
-    MemberInfo, Message, MessageId, Verification,
+    Alert, ConversationId, ConversationInfo, ConversationKind, ConversationState, DocumentInfo,
+    Event, Handle, MemberInfo, Message, MessageBody, MessageId, Retention, Verification,
 };
 
 use crate::message_view;
@@ -27,6 +27,9 @@ pub(crate) struct Entry {
     pub(crate) status: Verification,
     /// A change of members rather than a message.
     pub(crate) membership: bool,
+    /// The document it shares, if it shares one (its text is then the one line `read`
+    /// shows for it). Boxed: most entries share none, and every entry carries the field.
+    pub(crate) document: Option<Box<DocumentInfo>>,
 }
 
 impl Entry {
@@ -46,6 +49,10 @@ impl Entry {
             sent_at_ms: message.sent_at_ms,
             status: message.sender_status,
             membership: message.body.is_membership(),
+            document: match &message.body {
+                MessageBody::Document(document) => Some(Box::new(document.clone())),
+                _ => None,
+            },
         }
     }
 }
@@ -79,6 +86,8 @@ pub(crate) struct Room {
     pub(crate) group: bool,
     /// Whether the person may write in it.
     pub(crate) posting: Posting,
+    /// How long its messages live, as its members agreed.
+    pub(crate) retention: Retention,
 }
 
 impl From<&ConversationInfo> for Room {
@@ -88,6 +97,7 @@ impl From<&ConversationInfo> for Room {
             name: info.name.clone(),
             group: info.kind == ConversationKind::Group,
             posting: Posting::of(info.state),
+            retention: info.retention,
         }
     }
 }

@@ -13,8 +13,10 @@ use ratatui::Frame;
 use super::app::{App, Conversation, Level, Viewport};
 use super::layout;
 use super::model::{Entry, Member, Posting};
+use super::picker::Picker;
 use super::wrap::{wrap, Wrapped};
-use crate::sanitize::for_terminal;
+use crate::documents::human_size;
+use crate::sanitize::{for_terminal, one_line};
 use crate::time::utc_minute;
 
 /// The keys, as the help shows them; input.rs is the authority on what they do.
@@ -32,6 +34,10 @@ const HELP: &[(&str, &str)] = &[
     ("Backspace, Delete", "delete before or at the cursor"),
     ("Ctrl-W", "delete the word before the cursor"),
     ("Ctrl-U, Ctrl-K", "delete to the start, to the end"),
+    (
+        "Ctrl-S",
+        "save a document of this conversation in the current folder",
+    ),
     ("? or F1", "show or hide this help (? in a message types ?)"),
     ("Esc, Ctrl-C, Ctrl-D", "quit"),
 ];
@@ -54,6 +60,9 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, now_ms: u64) -> Viewport {
     }
     draw_compose(frame, app, &compose, panes.compose);
     draw_status(frame, app, panes.status);
+    if let Some(picker) = app.picker() {
+        draw_picker(frame, picker, now_ms);
+    }
     if app.help_visible() {
         draw_help(frame);
     }
@@ -205,6 +214,12 @@ fn messages_title(app: &App, conversation: &Conversation, hidden: Hidden) -> Str
     if hidden.members && conversation.group && !conversation.members.is_empty() {
         title.push_str(&format!(" · {} members", conversation.members.len()));
     }
+    if conversation.retention.duration().is_some() {
+        title.push_str(&format!(
+            " · disappears after {}",
+            crate::message_view::retention_words(conversation.retention)
+        ));
+    }
     let count = app.conversations().len();
     if hidden.list && count > 1 {
         let position = app.selected().map_or(0, |i| i + 1);
@@ -328,7 +343,8 @@ fn draw_compose(frame: &mut Frame<'_>, app: &App, compose: &Compose, area: Rect)
         .map(|row| Line::raw(row.as_str()))
         .collect();
     frame.render_widget(Paragraph::new(rows), inner);
-    if !app.help_visible() {
+    // Under an overlay, the cursor would blink in the middle of it.
+    if !app.help_visible() && app.picker().is_none() {
         let row = u16::try_from(wrapped.cursor_row.saturating_sub(first)).unwrap_or(0);
         frame.set_cursor_position(Position::new(
             inner.x.saturating_add(wrapped.cursor_column),
@@ -346,6 +362,16 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 Level::Alarm => alarm_style(),
             };
             Line::styled(for_terminal(&status.text), style)
+        }
+        // Ctrl-S is pointed out where it has something to save.
+        None if app
+            .current()
+            .is_some_and(|c| c.messages.iter().any(|m| m.document.is_some())) =>
+        {
+            Line::styled(
+                "? help · Enter send · Ctrl-S save a document · Tab next conversation · Esc quit",
+                Style::new().fg(Color::DarkGray),
+            )
         }
         None => Line::styled(
             "? help · Enter send · Tab next conversation · Esc quit",
@@ -398,6 +424,41 @@ fn draw_help(frame: &mut Frame<'_>) {
     frame.render_widget(help, area);
 }
 
+/// The documents of the conversation on screen, newest first, the chosen one highlighted:
+/// "budget.pdf (2.4 MB) from bob, 10:31".
+fn draw_picker(frame: &mut Frame<'_>, picker: &Picker, now_ms: u64) {
+    let items: Vec<ListItem<'_>> = picker
+        .choices()
+        .iter()
+        .map(|choice| {
+            ListItem::new(Line::from(vec![
+                Span::raw(format!(
+                    "{} ({})",
+                    one_line(&choice.document.name),
+                    human_size(choice.document.size)
+                )),
+                Span::styled(
+                    format!(
+                        " from {}, {}",
+                        for_terminal(&choice.sender),
+                        short_time(choice.sent_at_ms, now_ms)
+                    ),
+                    Style::new().fg(Color::DarkGray),
+                ),
+            ]))
+        })
+        .collect();
+    let rows = u16::try_from(items.len()).unwrap_or(u16::MAX);
+    let area = centered(frame.area(), 76, rows.saturating_add(2));
+    let list = List::new(items)
+        .block(Block::bordered().title(" Save which document? · Enter saves · Esc closes "))
+        .highlight_symbol("> ")
+        .highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = ListState::default().with_selected(Some(picker.chosen()));
+    frame.render_widget(Clear, area);
+    frame.render_stateful_widget(list, area, &mut state);
+}
+
 fn status_span(status: Verification) -> Span<'static> {
     match status {
         Verification::Verified => Span::styled("[verified]", Style::new().fg(Color::Green)),
@@ -437,6 +498,7 @@ mod tests {
 
     use crate::chat::line_editor::Edit;
     use crate::chat::model::{Incoming, Room};
+    use parley_client::Retention;
 
     const NOW: u64 = 1_700_000_000_000;
 
@@ -497,12 +559,14 @@ mod tests {
                 name: "bob".to_owned(),
                 group: false,
                 posting: Posting::Open,
+                retention: Retention::Off,
             },
             Room {
                 id: id("team"),
                 name: "team".to_owned(),
                 group: true,
                 posting: Posting::Open,
+                retention: Retention::Off,
             },
         ];
         App::new("alice".to_owned(), &rooms)
@@ -557,6 +621,31 @@ mod tests {
         let shown = screen(&app);
         assert!(shown.contains("press any key to close"), "{shown}");
         assert!(shown.contains("next conversation"), "{shown}");
+    }
+
+    #[test]
+    fn a_document_is_one_line_and_ctrl_s_lists_the_documents() {
+        let mut app = app();
+        assert!(!screen(&app).contains("Ctrl-S"), "nothing to save yet");
+        let shared = Entry {
+            sent_at_ms: NOW - 60_000,
+            ..crate::chat::app::tests::shared("bob", "bob", "budget.pdf", "7f3c1a2b9d")
+        };
+        app.on_event(Incoming::Entry(shared));
+        // Wide enough for the line not to wrap.
+        let shown = screen_of(&app, 200, 30).0;
+        assert!(
+            shown.contains("22:12 bob [unverified]: [document] budget.pdf (2.4 MB) id 7f3c1a2b"),
+            "{shown}"
+        );
+        assert!(shown.contains("Ctrl-S save a document"), "{shown}");
+        app.handle(Command::SaveDocument);
+        let shown = screen(&app);
+        assert!(shown.contains("Save which document?"), "{shown}");
+        assert!(
+            row_of(&shown, "> budget.pdf (2.4 MB) from bob, 22:12").contains("│"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -688,6 +777,7 @@ mod tests {
             name: "team".to_owned(),
             group: true,
             posting: Posting::Removed,
+            retention: Retention::Off,
         }]);
         app.handle(Command::NextConversation);
         let (shown, _) = screen_of(&app, 80, 24);

@@ -5,6 +5,7 @@
 use parley_client::{ConversationId, ConversationInfo, MemberInfo, Message, MessageId};
 use tokio::sync::mpsc;
 
+use super::app::Saved;
 use crate::daemon::folder::{Folder, Problem};
 
 /// What the chat asks for.
@@ -49,6 +50,10 @@ pub(super) enum Outcome {
     Conversations(Result<Vec<ConversationInfo>, Problem>),
     /// Entries on screen could not be marked read (they will be shown again by `read`).
     NotMarked(Problem),
+    /// How far the document being saved is, in percent (see `save`).
+    SaveProgress(u64),
+    /// The document was saved (where it is), or not (why).
+    Saved(Result<Saved, String>),
 }
 
 /// Serves requests until the chat drops its sender or stops listening.

@@ -1,4 +1,4 @@
-//! `parley conversations`: every conversation with its kind and size.
+//! `parley conversations`: every conversation with its kind, size and retention.
 
 use anyhow::Result;
 use parley_client::{ConversationInfo, ConversationKind};
@@ -21,6 +21,7 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
                 "kind": kind(conversation),
                 "members": conversation.members,
                 "epoch": conversation.epoch,
+                "retention": conversation.retention.to_string(),
             }))?;
         }
         return Ok(());
@@ -37,12 +38,19 @@ pub(super) async fn run(ctx: &Ctx) -> Result<()> {
         .max()
         .unwrap_or(0);
     print_lines(conversations.iter().map(|c| {
-        format!(
+        let line = format!(
             "{:<width$}  {:<6}  {}",
             for_terminal(&c.name),
             kind(c),
             members(c.members)
-        )
+        );
+        match c.retention.duration() {
+            Some(_) => format!(
+                "{line}  messages disappear after {}",
+                crate::message_view::retention_words(c.retention)
+            ),
+            None => line,
+        }
     }))?;
     Ok(())
 }

@@ -2,31 +2,27 @@
 //! without being asked, never outside the folder chosen, and never leaving part of a
 //! document behind.
 
-use std::fs::OpenOptions;
-use std::io::ErrorKind;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use parley_client::{ClientError, DocumentInfo, MessageBody, Transfer};
 use serde_json::json;
 
-use super::send_file::io_reason;
 use crate::args::GetFileArgs;
 use crate::context::Ctx;
 use crate::daemon::folder::Folder;
 use crate::documents::{human_size, safe_file_name, short_id};
-use crate::failure::Failure;
-use crate::output::{emit_json, success, Meter};
+use crate::failure::{io_reason, Failure};
+use crate::output::{emit_json, success};
+use crate::partial_file::{exists, FileError, TempFile};
+use crate::progress::Meter;
 use crate::sanitize::{for_terminal, one_line};
 
 /// The fewest characters of an id that `get-file` takes.
 const MIN_ID_PREFIX: usize = 8;
 /// The characters of a whole id (a blob id, hex).
 const FULL_ID: usize = 64;
-/// How a temporary file ends: `.NAME.parley-partial`, next to where the document goes.
-const PARTIAL_SUFFIX: &str = "parley-partial";
 
 /// Finds the document, chooses where it goes, fetches it into a temporary file next to that
 /// place and gives it its name only once it was checked whole. With a daemon, the daemon
@@ -39,13 +35,16 @@ pub(super) async fn run(args: GetFileArgs, ctx: &Ctx) -> Result<()> {
     let document = find(&folder, &args.id, &prefix, &cmd).await?;
     let out = destination(args.out.as_deref(), &document.name)?;
     refuse_existing(&out, args.force)?;
-    let temp = TempFile::create_next_to(&out)?;
+    let temp = TempFile::create_next_to(&out).map_err(described)?;
 
-    let mut meter = Meter::new(format!("Fetching {}", one_line(&document.name)));
-    let mut progress = |t: Transfer| meter.update(t.done, t.total);
+    let mut meter = Meter::new(
+        &format!("Fetching {}", one_line(&document.name)),
+        document.size,
+    );
+    let mut progress = |t: Transfer| meter.update(t);
     // Ctrl-C is listened to so that the temporary file is removed then too.
     let fetched = tokio::select! {
-        fetched = folder.fetch_file(&document.id, &temp.path, &mut progress) => Some(fetched),
+        fetched = folder.fetch_file(&document.id, temp.path(), &mut progress) => Some(fetched),
         _ = tokio::signal::ctrl_c() => None,
     };
     drop(meter);
@@ -55,7 +54,7 @@ pub(super) async fn run(args: GetFileArgs, ctx: &Ctx) -> Result<()> {
         return Err(Failure::new("stopped before the document was saved; nothing was kept").into());
     };
     let info = fetched?;
-    temp.put_in_place(&out, args.force)?;
+    temp.put_in_place(&out, args.force).map_err(described)?;
 
     if ctx.json() {
         emit_json(&json!({
@@ -175,95 +174,21 @@ fn refuse_existing(out: &Path, force: bool) -> Result<()> {
     if force {
         return Ok(());
     }
-    Err(exists(out))
+    Err(described(exists(out)))
 }
 
-/// The failure for a file that is there already.
-fn exists(out: &Path) -> anyhow::Error {
-    Failure::new(format!(
-        "{} exists already; nothing was saved",
-        for_terminal(&out.display().to_string())
-    ))
-    .hint("add --force to replace it, or choose another name with --out PATH")
-    .into()
-}
-
-/// The hidden file a document is written to before it takes its name; removed when
-/// dropped unless it took it.
-struct TempFile {
-    path: PathBuf,
-    kept: bool,
-}
-
-impl TempFile {
-    /// Creates `.NAME.parley-partial` next to `out` (or `.NAME.2.parley-partial`, ... if
-    /// that one is taken by another download), readable by its owner only: a document
-    /// shared in a conversation is nobody else's business on this computer either.
-    fn create_next_to(out: &Path) -> Result<TempFile> {
-        let dir = out.parent().unwrap_or(Path::new("/"));
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut last_error = None;
-        for attempt in 1..=20u32 {
-            let temp_name = match attempt {
-                1 => format!(".{name}.{PARTIAL_SUFFIX}"),
-                n => format!(".{name}.{n}.{PARTIAL_SUFFIX}"),
-            };
-            let path = dir.join(temp_name);
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-            {
-                Ok(_) => return Ok(TempFile { path, kept: false }),
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => last_error = Some(e),
-                Err(e) => {
-                    last_error = Some(e);
-                    break;
-                }
-            }
+/// A failure to write the file, in the words and with the hints of `get-file`.
+fn described(error: FileError) -> anyhow::Error {
+    let hint = match &error {
+        FileError::Create { .. } => Some("choose another place with --out PATH"),
+        FileError::Exists { .. } => {
+            Some("add --force to replace it, or choose another name with --out PATH")
         }
-        let reason = last_error.map_or_else(String::new, |e| io_reason(&e));
-        Err(Failure::new(format!(
-            "cannot create a file in {}: {reason}",
-            for_terminal(&dir.display().to_string())
-        ))
-        .hint("choose another place with --out PATH")
-        .into())
-    }
-
-    /// Gives the document its name: replacing what is there with `force`, otherwise only
-    /// if nothing is (checked by the file system itself where it can, by a hard link).
-    fn put_in_place(mut self, out: &Path, force: bool) -> Result<()> {
-        if !force {
-            match std::fs::hard_link(&self.path, out) {
-                // In place under its name; the temporary name goes when `self` is dropped.
-                Ok(()) => return Ok(()),
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => return Err(exists(out)),
-                Err(_) if std::fs::symlink_metadata(out).is_ok() => return Err(exists(out)),
-                // A file system without hard links, and nothing there: renamed below.
-                Err(_) => {}
-            }
-        }
-        std::fs::rename(&self.path, out).map_err(|e| {
-            Failure::new(format!(
-                "cannot save {}: {}",
-                for_terminal(&out.display().to_string()),
-                io_reason(&e)
-            ))
-        })?;
-        self.kept = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.kept {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        FileError::Save { .. } => None,
+    };
+    let failure = Failure::new(error.to_string());
+    match hint {
+        Some(hint) => failure.hint(hint).into(),
+        None => failure.into(),
     }
 }

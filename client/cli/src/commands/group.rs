@@ -14,22 +14,44 @@ use crate::sanitize::for_terminal;
 /// Runs one group command.
 pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
     match command {
-        GroupCommand::Create { name, members } => {
+        GroupCommand::Create {
+            name,
+            members,
+            retention,
+        } => {
             let members = clean_handles(&members)?;
             // Opened before the handles are checked, so that a mistyped one can be matched
             // against the contacts.
             let client = ctx.open().await?;
             let created: Result<ConversationId> = async {
                 let handles = crate::names::handles(&members)?;
-                Ok(client.create_group(&name, &handles).await?)
+                Ok(client.create_group(&name, &handles, retention).await?)
             }
             .await;
             let typed: Vec<Typed> = members.iter().map(|m| Typed::person(m)).collect();
             or_near_miss(created, &client, ctx.home(), &typed).await?;
+            let disappearing = match retention.duration() {
+                Some(_) => format!(
+                    "; messages disappear after {}",
+                    crate::message_view::retention_words(retention)
+                ),
+                None => String::new(),
+            };
             success(&format!(
-                "Created the group '{name}' with {}.",
+                "Created the group '{name}' with {}{disappearing}.",
                 members.join(", ")
             ));
+        }
+        GroupCommand::Retention { name, retention } => {
+            let client = ctx.open().await?;
+            let changed: Result<()> = async {
+                let group = crate::names::conversation(&client, &name).await?;
+                Ok(client.set_retention(&group, retention).await?)
+            }
+            .await;
+            let typed = [Typed::conversation(&name)];
+            or_near_miss(changed, &client, ctx.home(), &typed).await?;
+            success(&crate::commands::retention::changed_words(&name, retention));
         }
         GroupCommand::Add { name, handle } => {
             let client = ctx.open().await?;

@@ -16,6 +16,7 @@ mod man;
 mod outbox;
 mod passphrase;
 mod read;
+mod retention;
 mod rotate_keys;
 mod safety_number;
 mod send;
@@ -44,6 +45,7 @@ pub(crate) async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Conversations => conversations::run(ctx).await,
         Command::Chat(args) => crate::chat::run(args, ctx).await,
         Command::Group(group_command) => group::run(group_command, ctx).await,
+        Command::Retention(args) => retention::run(args, ctx).await,
         Command::SafetyNumber(args) => safety_number::run(args, ctx).await,
         Command::Verify(args) => verify::run(args, ctx).await,
         Command::Contact(contact_command) => contact::run(contact_command, ctx).await,

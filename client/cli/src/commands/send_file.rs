@@ -8,10 +8,11 @@ use parley_client::{Message, MessageBody, Transfer};
 use crate::args::SendFileArgs;
 use crate::context::Ctx;
 use crate::documents::{human_size, media_type_of};
-use crate::failure::Failure;
+use crate::failure::{io_reason, Failure};
 use crate::message_view::message_json;
 use crate::names::{or_near_miss, Typed};
-use crate::output::{emit_json, success, Meter};
+use crate::output::{emit_json, success};
+use crate::progress::Meter;
 use crate::sanitize::{for_terminal, one_line};
 
 /// The longest name a document may have, in bytes (the format's limit).
@@ -35,8 +36,8 @@ pub(super) async fn run(args: SendFileArgs, ctx: &Ctx) -> Result<()> {
     check_name(&name)?;
     let media_type = media_type_of(&args.path);
     let folder = ctx.open().await?;
-    let mut meter = Meter::new(format!("Sending {}", one_line(&name)));
-    let mut progress = |t: Transfer| meter.update(t.done, t.total);
+    let mut meter = Meter::new(&format!("Sending {}", one_line(&name)), size);
+    let mut progress = |t: Transfer| meter.update(t);
     let sent: Result<Message> = async {
         let to = crate::names::conversation(&folder, &args.to).await?;
         Ok(folder
@@ -104,13 +105,4 @@ fn check_name(name: &str) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// An I/O error in words, without the "(os error 2)" people have no use for.
-pub(super) fn io_reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    }
 }

@@ -9,7 +9,7 @@ use futures::{Stream, StreamExt};
 use parley_client::Passphrase;
 use parley_client::{
     Alert, Client, ClientError, ContactInfo, ConversationId, ConversationInfo, DocumentInfo, Event,
-    GroupCode, Handle, MemberInfo, Message, MessageId, OutboxReport, QuarantinedMessage,
+    GroupCode, Handle, MemberInfo, Message, MessageId, OutboxReport, QuarantinedMessage, Retention,
     RotationReport, SafetyNumberView, SendOutcome, SyncReport, Transfer, WhoAmI,
 };
 use zeroize::Zeroizing;
@@ -165,18 +165,38 @@ impl Folder {
         )
     }
 
-    /// See `Client::create_group`.
+    /// See `Client::create_group_with_retention`.
     pub(crate) async fn create_group(
         &self,
         name: &str,
         members: &[Handle],
+        retention: Retention,
     ) -> Result<ConversationId, Problem> {
         both!(
             self,
-            |c| c.create_group(name, members).await?,
+            |c| c
+                .create_group_with_retention(name, members, retention)
+                .await?,
             Request::CreateGroup {
                 name: name.to_owned(),
-                members: members.to_vec()
+                members: members.to_vec(),
+                retention
+            }
+        )
+    }
+
+    /// See `Client::set_retention`.
+    pub(crate) async fn set_retention(
+        &self,
+        conversation: &ConversationId,
+        retention: Retention,
+    ) -> Result<(), Problem> {
+        both!(
+            self,
+            |c| c.set_retention(conversation, retention).await?,
+            Request::SetRetention {
+                conversation: conversation.clone(),
+                retention
             }
         )
     }

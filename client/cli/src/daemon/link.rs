@@ -1,5 +1,5 @@
-//! A command's side of the daemon: one connection for calls (one at a time, in order) and
-//! one more for each event stream.
+//! A command's side of the daemon: one connection for calls (one at a time, in order), and
+//! one more for each event stream and for each transfer of a document.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -88,18 +88,22 @@ impl Link {
     }
 
     /// Asks for a transfer of a document, calling `progress` for each report of how far it
-    /// is, and decodes its result.
+    /// is, and decodes its result. A transfer may take minutes, so it has a connection of
+    /// its own: the other calls of this command (the chat's sends while it saves a
+    /// document) are not held up behind it.
     pub(crate) async fn call_with_progress<T: DeserializeOwned>(
         &self,
         request: Request,
         progress: &mut (dyn FnMut(Transfer) + Send),
     ) -> Result<T, Problem> {
-        let mut stream = self.calls.lock().await;
-        write_frame(&mut *stream, &request)
+        let (mut stream, _) = open(&self.socket)
+            .await?
+            .ok_or_else(|| DaemonError::Lost(closed()))?;
+        write_frame(&mut stream, &request)
             .await
             .map_err(DaemonError::Lost)?;
         loop {
-            let reply: Reply = read_frame(&mut *stream)
+            let reply: Reply = read_frame(&mut stream)
                 .await
                 .map_err(DaemonError::Lost)?
                 .ok_or_else(|| DaemonError::Lost(closed()))?;

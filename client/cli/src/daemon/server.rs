@@ -453,10 +453,24 @@ async fn answer(shared: &Shared, request: Request) -> Result<serde_json::Value, 
         }
         Request::Outbox => json(client.outbox().await?),
         Request::CancelQueued { id } => json(client.cancel_queued(id).await?),
-        Request::CreateGroup { name, members } => {
-            let created = client.create_group(&name, &members).await?;
+        Request::CreateGroup {
+            name,
+            members,
+            retention,
+        } => {
+            let created = client
+                .create_group_with_retention(&name, &members, retention)
+                .await?;
             announce_members(shared, &created);
             json(created)
+        }
+        Request::SetRetention {
+            conversation,
+            retention,
+        } => {
+            client.set_retention(&conversation, retention).await?;
+            announce_members(shared, &conversation);
+            json(())
         }
         Request::RecreateGroup { group, without } => {
             let created = client.recreate_group(&group, &without).await?;

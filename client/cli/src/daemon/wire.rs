@@ -14,7 +14,7 @@
 //! the file to send; it makes the temporary file to fetch into, renames it on success and
 //! removes it on failure), so that it behaves the same with the library opened here.
 
-use parley_client::{ConversationId, Handle, MessageId};
+use parley_client::{ConversationId, Handle, MessageId, Retention};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 use super::remote_error::RemoteError;
 
 /// The protocol version; both sides must speak the same.
-pub(crate) const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 3;
 /// The largest frame either side accepts (a long history is the biggest answer).
 const MAX_FRAME: u32 = 64 * 1024 * 1024;
 
@@ -67,8 +67,17 @@ pub(crate) enum Request {
     Outbox,
     /// `Client::cancel_queued`.
     CancelQueued { id: u64 },
-    /// `Client::create_group`.
-    CreateGroup { name: String, members: Vec<Handle> },
+    /// `Client::create_group_with_retention`.
+    CreateGroup {
+        name: String,
+        members: Vec<Handle>,
+        retention: Retention,
+    },
+    /// `Client::set_retention`.
+    SetRetention {
+        conversation: ConversationId,
+        retention: Retention,
+    },
     /// `Client::recreate_group`.
     RecreateGroup {
         group: ConversationId,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tempfile::TempDir;
 
+pub(crate) mod follower;
 pub(crate) mod tmux;
 
 /// What one run of the binary produced.
@@ -183,4 +184,14 @@ pub(crate) fn dead_relay_url() -> String {
 
 pub(crate) fn lines(text: &str) -> Vec<&str> {
     text.lines().collect()
+}
+
+/// The names in a folder, sorted.
+pub(crate) fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }

@@ -1,6 +1,7 @@
 //! A terminal for tests: a tmux server of our own running one program in a session named
 //! "main"; the test types with `tmux send-keys` and reads the screen with `capture-pane`.
 
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -37,6 +38,30 @@ impl Tmux {
             String::from_utf8_lossy(&output.stderr)
         );
         output
+    }
+
+    /// Starts `/bin/sh -c script` in the session "main", on a terminal of this size.
+    pub(crate) fn start(&self, width: u16, height: u16, script: &str) {
+        self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "/bin/sh",
+            "-c",
+            script,
+        ]);
+    }
+
+    /// Appends everything the program writes to the terminal from now on (escape sequences
+    /// included, and what is rewritten in place before any screen could be read) to `log`.
+    pub(crate) fn record(&self, log: &Path) {
+        let command = format!("cat >> {}", quoted(&log.display().to_string()));
+        self.run(&["pipe-pane", "-o", "-t", "main", &command]);
     }
 
     pub(crate) fn screen(&self) -> String {
@@ -103,4 +128,9 @@ pub(crate) fn tmux_installed() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|status| status.success())
+}
+
+/// `text` as one single-quoted shell word.
+pub(crate) fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }

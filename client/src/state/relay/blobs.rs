@@ -1,11 +1,14 @@
-//! Blob RPCs: a document's sealed chunks up and down, each on a connection of its own.
+//! Blob RPCs: a document's sealed chunks up and down, each on a connection of its own, and
+//! when a broken transfer is taken up again.
+
+use std::time::Duration;
 
 use parley_proto::v1 as proto;
 use tokio_stream::Stream;
 use tonic::Streaming;
 
 use super::RelayConnection;
-use crate::api::error::RelayError;
+use crate::api::error::{ClientError, RelayError};
 
 impl RelayConnection {
     /// Starts an upload: the relay reads `requests` (begin first, then chunks in order) and
@@ -34,4 +37,27 @@ impl RelayConnection {
             .await?
             .into_inner())
     }
+}
+
+/// How many times in a row a transfer is taken up again after its connection broke without
+/// anything more getting through; progress resets the count.
+pub(crate) const MAX_RESUMES: u32 = 5;
+
+/// Whether a transfer that failed with `error` may go on over a new connection: the
+/// connection broke, or the relay asked for it (idle, shutting down). What the relay refused
+/// (a wrong capability, a quota, a malformed chunk) is final.
+pub(crate) fn resumable(error: &ClientError) -> bool {
+    match error {
+        ClientError::RelayUnreachable(_) | ClientError::Relay(RelayError::Unreachable(_)) => true,
+        ClientError::Relay(RelayError::Other { code, .. }) => matches!(
+            code.as_str(),
+            "Cancelled" | "DeadlineExceeded" | "Aborted" | "Unknown" | "Internal"
+        ),
+        _ => false,
+    }
+}
+
+/// How long to wait before the `attempt`th resumption (1-based): a quarter second, growing.
+pub(crate) fn resume_delay(attempt: u32) -> Duration {
+    Duration::from_millis(250 * u64::from(attempt.min(8)))
 }

@@ -106,6 +106,35 @@ impl RelayConnection {
         Ok(response.into_inner().seq)
     }
 
+    /// Tells the relay the group's agreed retention (`ttl_secs`, 0 for none) with the key
+    /// of `epoch`, which must be the current one (`EpochConflict` otherwise).
+    pub(crate) async fn set_retention(
+        &self,
+        group_id: &GroupId,
+        epoch: u64,
+        access: &AccessKey,
+        ttl_secs: u64,
+        now_ms: u64,
+    ) -> Result<(), RelayError> {
+        let auth = group_auth(
+            GroupMethod::SetRetention,
+            group_id,
+            epoch,
+            access,
+            now_ms,
+            &body::set_retention(ttl_secs),
+        );
+        self.groups()
+            .set_retention(proto::SetRetentionRequest {
+                group_id: group_id.to_vec(),
+                epoch,
+                ttl_seconds: ttl_secs,
+                auth: Some(auth),
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Reads up to `limit` entries of `epoch` from `from_seq` on (0 lets the relay choose).
     pub(crate) async fn read(
         &self,

@@ -37,6 +37,7 @@ use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use tonic::transport::{Channel, Endpoint};
 
+pub(crate) use blobs::{resumable, resume_delay, MAX_RESUMES};
 pub(crate) use groups::MAX_SUBSCRIBED_GROUPS;
 pub(crate) use types::{Entry, GroupSubscriptionRequest, ReadPage};
 

@@ -67,6 +67,8 @@ pub(crate) enum Key<'a> {
     Document(&'a [u8; 32]),
     /// The tally of refused inbox deliveries, by cause (one record).
     InboxRefusals,
+    /// What enforcing a conversation's agreed retention keeps track of, by group.
+    Retention(&'a GroupId),
 }
 
 /// A range of records scanned together, in key order.
@@ -122,6 +124,7 @@ mod kind {
     pub(super) const OUTBOX: &[u8] = b"outbox";
     pub(super) const INBOX_REFUSALS: &[u8] = b"inbox_refusals";
     pub(super) const DOCUMENT: &[u8] = b"document";
+    pub(super) const RETENTION: &[u8] = b"retention";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -161,6 +164,7 @@ impl Key<'_> {
             Key::Outbox(idx) => (kind::OUTBOX, None, Some(*idx)),
             Key::InboxRefusals => (kind::INBOX_REFUSALS, None, None),
             Key::Document(blob_id) => (kind::DOCUMENT, Some(&blob_id[..]), None),
+            Key::Retention(gid) => (kind::RETENTION, Some(&gid[..]), None),
         };
         Slot {
             kind,

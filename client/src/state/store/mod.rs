@@ -16,6 +16,7 @@
 //! flushed, so that one processed message changes MLS state, history and cursor together or
 //! not at all.
 
+mod compact;
 mod key_file;
 mod keys;
 pub(crate) mod records;
@@ -152,6 +153,7 @@ impl Store {
             None => None,
         };
         make_private_dir(home).map_err(StoreError::from)?;
+        compact::if_requested(home)?;
         make_private_dir(&home.join("store")).map_err(StoreError::from)?;
         let db = sled::open(home.join("store"))?;
         let tree = db.open_tree(TREE)?;
@@ -170,6 +172,14 @@ impl Store {
             keys: Arc::new(keys),
             home: home.to_path_buf(),
         })
+    }
+
+    /// Notes that records were deleted for good (expiry): the next opening compacts the
+    /// database so that their old copies leave the disk. A failure only delays that.
+    pub(crate) fn note_deletions(&self) {
+        if let Err(e) = compact::request(&self.home) {
+            tracing::warn!(error = %e, "could not ask for the store to be compacted");
+        }
     }
 
     /// Wraps the store key under `new` (same KDF parameters) and replaces the key file in
@@ -362,6 +372,21 @@ impl Store {
             .await
             .map_err(|_| StoreError::Interrupted)??;
         Ok(())
+    }
+
+    /// The sealed bytes of every history record of a group, as they lie on disk, for tests
+    /// that search the disk for them once they expired.
+    #[cfg(feature = "test-support")]
+    pub(crate) fn sealed_history_for_tests(
+        &self,
+        gid: &[u8; 32],
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let start = Prefix::History(gid).encode(&self.keys.vault);
+        self.tree
+            .scan_prefix(&start)
+            .values()
+            .map(|v| Ok(v?.to_vec()))
+            .collect()
     }
 
     /// The raw store key, for tests that search the disk for it.

@@ -113,6 +113,10 @@ pub(crate) enum StoredBody {
         added: Vec<String>,
         removed: Vec<String>,
     },
+    /// The sender changed the conversation's retention (seconds, 0 for off).
+    Retention {
+        secs: u64,
+    },
 }
 
 /// One entry of a conversation's history: a message or a change of members.
@@ -183,6 +187,26 @@ pub(crate) struct HistoryEntry {
     pub(crate) sender: String,
     pub(crate) sent_at_ms: u64,
     pub(crate) body: StoredBody,
+    /// When it was stored here (our clock; 0 in entries stored before retention existed):
+    /// an entry expires by the earlier of this and `sent_at_ms`, so a sender's clock set
+    /// ahead cannot keep a message past the conversation's retention.
+    #[serde(default)]
+    pub(crate) stored_at_ms: u64,
+}
+
+/// What enforcing a conversation's agreed retention keeps track of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RetentionState {
+    /// The MLS epoch last seen, and when we first saw it (our clock).
+    pub(crate) epoch: u64,
+    pub(crate) epoch_seen_ms: u64,
+    /// The past epochs' secrets were dropped while in `epoch`.
+    pub(crate) past_forgotten: bool,
+    /// The retention the relay was last told, in seconds (0: none).
+    pub(crate) told_relay_secs: u64,
+    /// The index the next history entry gets at least: expiry may delete the latest ones,
+    /// and an index is never given twice.
+    pub(crate) next_history_index: u64,
 }
 
 /// A history entry not yet shown by `read`, `read --follow` or `chat`.
@@ -214,6 +238,9 @@ pub(crate) struct PendingCommit {
     /// The change is in the history already (merged, Welcomes perhaps not yet sent).
     #[serde(default)]
     pub(crate) recorded: bool,
+    /// The retention the commit sets, in seconds (0: off), if it changes it.
+    #[serde(default)]
+    pub(crate) retention_secs: Option<u64>,
 }
 
 /// A security alert as stored: structured since schema 2; the words of an earlier version
