@@ -7,13 +7,14 @@
 //! when it was stored here: a sender's clock set ahead cannot keep a message longer, and
 //! one set behind only shortens the life of that sender's own message.
 
+use parley_crypto::document::{BlobId, DocumentKey};
 use parley_crypto::mls::GroupId;
 use parley_crypto::retention::Retention;
 
 use crate::api::error::{ClientError, RelayError};
 use crate::api::event::Event;
 use crate::state::store::records::{
-    Conversation, HistoryEntry, RetentionState, StoredBody, UnreadMark,
+    Conversation, HistoryEntry, RetentionState, StoredBody, StoredDocument, UnreadMark,
 };
 use crate::state::store::{Key, Prefix, StoreBatch};
 use crate::state::Ctx;
@@ -88,6 +89,9 @@ pub(crate) async fn tell_relay(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), C
     };
     match told {
         Ok(()) => {
+            if !shorten_documents(ctx, gid, retention).await? {
+                return Ok(());
+            }
             state.told_relay_secs = retention.as_secs();
             save(ctx, gid, &state).await
         }
@@ -97,6 +101,50 @@ pub(crate) async fn tell_relay(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), C
             Ok(())
         }
     }
+}
+
+/// Asks the relay to delete the blob of every document the conversation still holds once
+/// `retention` has passed since its upload: those uploaded under a longer retention (or
+/// none) would outlive it otherwise. Over one connection of its own, which the relay can link
+/// to the group only by timing. Returns false if the relay could not be reached (asked again
+/// at the next sync); a blob already gone is fine.
+async fn shorten_documents(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    retention: Retention,
+) -> Result<bool, ClientError> {
+    if retention == Retention::Off {
+        return Ok(true);
+    }
+    let entries: Vec<(u64, HistoryEntry)> = ctx.store.scan_positioned(Prefix::History(gid))?;
+    let documents: Vec<&StoredDocument> = entries
+        .iter()
+        .filter_map(|(_, entry)| match &entry.body {
+            StoredBody::Document(document) => Some(document),
+            _ => None,
+        })
+        .collect();
+    if documents.is_empty() {
+        return Ok(true);
+    }
+    let relay = match ctx.one_off_relay().await {
+        Ok(relay) => relay,
+        Err(e) if e.is_transient() => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    for document in documents {
+        let blob_id = BlobId::from_bytes(document.blob_id);
+        let read = DocumentKey::from_bytes(document.key).read_capability(&blob_id);
+        match relay
+            .shorten_blob(&document.blob_id, read.as_bytes(), retention.as_secs())
+            .await
+        {
+            Ok(_) => {}
+            Err(RelayError::Unreachable(_)) => return Ok(false),
+            Err(e) => tracing::debug!(error = %e, "the relay did not shorten a document's blob"),
+        }
+    }
+    Ok(true)
 }
 
 /// Deletes the entries of `conv` that expired before `cutoff_ms`, their document records

@@ -105,7 +105,7 @@ async fn a_room_forgets_on_schedule_on_every_device_and_at_the_relay() {
 
     alice.send_text(&summit, "the old position").await.unwrap();
     let doc = b"an old non-paper".to_vec();
-    alice
+    let sent = alice
         .send_file(
             &summit,
             &mut doc.as_slice(),
@@ -114,6 +114,14 @@ async fn a_room_forgets_on_schedule_on_every_device_and_at_the_relay() {
         )
         .await
         .unwrap();
+    let MessageBody::Document(info) = &sent.body else {
+        panic!("{sent:?}")
+    };
+    let old_blob = relay_dir.path().join("db").join("chunks").join(&info.id);
+    assert!(
+        old_blob.exists(),
+        "the test looks where the relay keeps chunks"
+    );
     let got = bob.sync().await.unwrap().messages;
     assert_eq!(texts(&got), ["the old position"]);
     assert_eq!(bob.documents(None).await.unwrap().len(), 1);
@@ -133,6 +141,16 @@ async fn a_room_forgets_on_schedule_on_every_device_and_at_the_relay() {
     assert_eq!(texts(&history), ["the new position"]);
     assert!(bob.documents(None).await.unwrap().is_empty());
     assert_eq!(bob.conversations().await.unwrap()[0].retention, r("1h"));
+    // The document went up under 7 days; the members asked the relay to keep it no longer
+    // than 1 h from its upload, which has passed: the sweeper (every second) deletes it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while old_blob.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the document outlived the shortened retention at the relay"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // carol, back online, learns of the change and never keeps what expired.
     let got = carol.sync().await.unwrap().messages;

@@ -503,6 +503,28 @@ fn main() {
                 .encode_to_vec()
             }),
         ),
+        (
+            "download",
+            req(14, &|| {
+                v1::DownloadRequest {
+                    blob_id: vec![1; 32],
+                    read_capability: vec![2; 32],
+                    from_chunk: 0,
+                }
+                .encode_to_vec()
+            }),
+        ),
+        (
+            "shorten",
+            req(15, &|| {
+                v1::ShortenRequest {
+                    blob_id: vec![1; 32],
+                    read_capability: vec![2; 32],
+                    ttl_seconds: 3600,
+                }
+                .encode_to_vec()
+            }),
+        ),
     ];
     for (name, bytes) in seeds {
         write("relay_handlers", name, &bytes);

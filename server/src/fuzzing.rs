@@ -7,13 +7,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use parley_crypto::handle::Handle;
+use parley_proto::v1::blobs_server::Blobs;
 use parley_proto::v1::directory_server::Directory;
 use parley_proto::v1::groups_server::Groups;
 use parley_proto::v1::inbox_server::Inbox;
 use parley_proto::v1::{
     AckRequest, ChallengeRequest, ClaimKeyPackageRequest, CommitRequest, CreateGroupRequest,
-    DepositRequest, FetchRequest, LookupRequest, PostRequest, PublishKeyPackagesRequest,
-    ReadRequest, RegisterRequest, RotateRequest, SetRetentionRequest,
+    DepositRequest, DownloadRequest, FetchRequest, LookupRequest, PostRequest,
+    PublishKeyPackagesRequest, ReadRequest, RegisterRequest, RotateRequest, SetRetentionRequest,
+    ShortenRequest,
 };
 use prost::Message;
 use tonic::Request;
@@ -21,7 +23,7 @@ use tonic::Request;
 use crate::clock::SystemClock;
 use crate::error::RelayError;
 use crate::limits::LimitsConfig;
-use crate::service::{DirectoryService, GroupsService, InboxService, RelayState};
+use crate::service::{BlobsService, DirectoryService, GroupsService, InboxService, RelayState};
 use crate::shutdown::{self, ShutdownTrigger};
 use crate::store::{FlushPolicy, Store};
 
@@ -86,6 +88,7 @@ pub struct Handlers {
     directory: DirectoryService,
     inbox: InboxService,
     groups: GroupsService,
+    blobs: BlobsService,
     // Dropping the trigger would read as a shutdown to the services.
     _shutdown: ShutdownTrigger,
 }
@@ -105,13 +108,14 @@ impl Handlers {
         Ok(Handlers {
             directory: DirectoryService::new(state.clone()),
             inbox: InboxService::new(state.clone()),
-            groups: GroupsService::new(state),
+            groups: GroupsService::new(state.clone()),
+            blobs: BlobsService::new(state),
             _shutdown: trigger,
         })
     }
 
     /// Number of unary methods [`Handlers::call`] dispatches to.
-    pub const METHODS: u8 = 14;
+    pub const METHODS: u8 = 16;
 
     /// Decodes `body` as the request of unary method `method % METHODS` and calls its handler.
     /// Returns `None` if the bytes are not that request, else whether the handler accepted it.
@@ -169,9 +173,19 @@ impl Handlers {
                 .rotate(req::<RotateRequest>(body)?)
                 .await
                 .is_ok(),
-            _ => self
+            13 => self
                 .groups
                 .set_retention(req::<SetRetentionRequest>(body)?)
+                .await
+                .is_ok(),
+            14 => self
+                .blobs
+                .download(req::<DownloadRequest>(body)?)
+                .await
+                .is_ok(),
+            _ => self
+                .blobs
+                .shorten(req::<ShortenRequest>(body)?)
                 .await
                 .is_ok(),
         };

@@ -187,3 +187,58 @@ async fn blobs_are_swept_with_the_retention_of_messages() {
     let kept = download(&mut blobs, young.download(0)).await.unwrap();
     assert_eq!(young.open(&kept), young.content);
 }
+
+#[tokio::test]
+async fn a_read_capability_shortens_a_blobs_life_and_nothing_lengthens_it() {
+    let clock = ManualClock::new();
+    let relay = TestRelay::builder()
+        .plaintext()
+        .clock(clock.clone())
+        .limits(LimitsConfig {
+            retention_secs: 0,
+            sweep_interval_secs: 1,
+            source_requests_per_second: 0,
+            ..LimitsConfig::default()
+        })
+        .start();
+    let mut blobs = relay.blobs().await;
+    let (doc, other) = (Doc::new(1000), Doc::new(1000));
+    upload(&mut blobs, doc.messages(0, 1)).await.unwrap();
+    upload(&mut blobs, other.messages(0, 1)).await.unwrap();
+
+    // Another document's read capability, or none of the right length: as for a download.
+    let mut stolen = doc.shorten(60);
+    stolen.read_capability = other.shorten(60).read_capability;
+    assert_eq!(code(blobs.shorten(stolen).await), Code::NotFound);
+    let mut unknown = doc.shorten(60);
+    unknown.blob_id = random::<32>().to_vec();
+    assert_eq!(code(blobs.shorten(unknown).await), Code::NotFound);
+    for ttl in [0, 59, 316_224_001] {
+        let refused = blobs.shorten(doc.shorten(ttl)).await;
+        assert_eq!(code(refused), Code::InvalidArgument, "ttl {ttl}");
+    }
+
+    let answer = blobs.shorten(doc.shorten(3600)).await.unwrap().into_inner();
+    assert_eq!(answer.ttl_seconds, 3600);
+    // Asking for longer keeps the shorter.
+    let answer = blobs.shorten(doc.shorten(7200)).await.unwrap().into_inner();
+    assert_eq!(answer.ttl_seconds, 3600);
+
+    clock.advance(Duration::from_secs(3601));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while download(&mut blobs, doc.download(0)).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the shortened blob was never swept"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The other document, never shortened, is still there.
+    let kept = download(&mut blobs, other.download(0)).await.unwrap();
+    assert_eq!(other.open(&kept), other.content);
+    assert_eq!(
+        code(blobs.shorten(doc.shorten(60)).await),
+        Code::NotFound,
+        "gone"
+    );
+}

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use parley_crypto::document::{capability_hash, CHUNK_LEN, CHUNK_OVERHEAD};
 use parley_proto::v1::blobs_server::Blobs;
-use parley_proto::v1::{DownloadChunk, DownloadRequest, UploadProgress, UploadRequest};
+use parley_proto::v1::{
+    DownloadChunk, DownloadRequest, ShortenRequest, ShortenResponse, UploadProgress, UploadRequest,
+};
 use subtle::ConstantTimeEq;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -168,6 +170,35 @@ impl Blobs for BlobsService {
         Ok(Response::new(Box::pin(
             self.state.shutdown.guard(ReceiverStream::new(rx)),
         )))
+    }
+
+    async fn shorten(
+        &self,
+        request: Request<ShortenRequest>,
+    ) -> Result<Response<ShortenResponse>, Status> {
+        let request = request.into_inner();
+        let blob_id = limits::exact::<32>("blob_id", &request.blob_id)?;
+        let read = limits::exact::<32>("read_capability", &request.read_capability)?;
+        // 0 would mean "no retention of its own": not a shortening.
+        let ttl = match limits::retention_secs("ttl_seconds", request.ttl_seconds)? {
+            0 => {
+                return Err(Status::from(InvalidField::new(
+                    "ttl_seconds",
+                    "must be between 60 and 316224000 (ten years)",
+                )))
+            }
+            ttl => ttl,
+        };
+        let shortened = self
+            .state
+            .store
+            .shorten_blob(&blob_id, &capability_hash(&read), ttl)
+            .await
+            .map_err(status::storage)?
+            .ok_or_else(no_such_blob)?;
+        Ok(Response::new(ShortenResponse {
+            ttl_seconds: shortened.ttl_secs,
+        }))
     }
 }
 

@@ -13,6 +13,8 @@
 
 use parley_crypto::document::{chunk_count, padded_len, CHUNK_LEN, CHUNK_OVERHEAD};
 
+use subtle::ConstantTimeEq;
+
 use super::keys::read_u64;
 use super::{Store, StoreError};
 
@@ -306,10 +308,15 @@ impl Store {
             if held.stored >= meta.stored {
                 break;
             }
+            // The record's own retention stays: it may have been shortened meanwhile.
+            let counted = BlobMeta {
+                stored: meta.stored,
+                ..held
+            };
             let swapped = self.blob_meta.compare_and_swap(
                 blob_id,
                 Some(current),
-                Some(&meta.encode()[..]),
+                Some(&counted.encode()[..]),
             )?;
             if swapped.is_ok() {
                 break;
@@ -352,6 +359,46 @@ impl Store {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let (store, id) = (self.clone(), *blob_id);
         blocking(move || store.blob_chunk(&id, index)).await
+    }
+
+    /// Gives `blob_id` the shorter of its own retention and `ttl_secs` (0 = none: the relay's
+    /// alone) and returns its record as it now stands, or `None` if there is no such blob or
+    /// its read capability's hash is not `read_hash` (compared in constant time, on the
+    /// record it changes: an id that expired and was taken again names another blob).
+    /// Never lengthens a blob's life; the sweeper deletes it once it is past. Flushed
+    /// before it returns, so that a shortening the caller was told of survives a crash.
+    pub(crate) async fn shorten_blob(
+        &self,
+        blob_id: &[u8; 32],
+        read_hash: &[u8; 32],
+        ttl_secs: u64,
+    ) -> Result<Option<BlobMeta>, StoreError> {
+        loop {
+            let Some(current) = self.blob_meta.get(blob_id)? else {
+                return Ok(None);
+            };
+            let held = BlobMeta::decode(&current)?;
+            if !bool::from(held.read_hash.ct_eq(read_hash)) {
+                return Ok(None);
+            }
+            let shorter = match held.ttl_secs {
+                0 => ttl_secs,
+                own => own.min(ttl_secs),
+            };
+            if shorter == held.ttl_secs || ttl_secs == 0 {
+                return Ok(Some(held));
+            }
+            let shortened = held.with_ttl(shorter);
+            let swapped = self.blob_meta.compare_and_swap(
+                blob_id,
+                Some(current),
+                Some(&shortened.encode()[..]),
+            )?;
+            if swapped.is_ok() {
+                self.persist().await?;
+                return Ok(Some(shortened));
+            }
+        }
     }
 
     /// Deletes the blobs (complete or not) begun longer ago than the relay's retention
@@ -546,6 +593,61 @@ mod tests {
         let mut old = short.with_ttl(60).encode().to_vec();
         old.truncate(OLD_META_LEN);
         assert_eq!(BlobMeta::decode(&old).unwrap().ttl_secs, 0);
+    }
+
+    #[tokio::test]
+    async fn shortening_a_blob_never_lengthens_it_and_survives_an_upload_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let (meta, chunks) = three_chunks(0);
+        let Begun::Ready(mut held) = store
+            .begin_blob(&[1; 32], meta.with_ttl(3600))
+            .await
+            .unwrap()
+        else {
+            panic!("taken");
+        };
+        let shortened = store
+            .shorten_blob(&[1; 32], &meta.read_hash, 600)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(shortened.ttl_secs, 600);
+        // Longer or none: the shorter stays.
+        for ask in [7200, 0] {
+            let kept = store
+                .shorten_blob(&[1; 32], &meta.read_hash, ask)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(kept.ttl_secs, 600, "asked {ask}");
+        }
+        // The upload goes on with the retention it began with; its counts keep the shorter.
+        for chunk in &chunks {
+            let written = store.put_chunk(&[1; 32], &mut held, chunk.clone(), true);
+            assert_eq!(written.await.unwrap(), BlobWrite::Done);
+        }
+        assert_eq!(held.ttl_secs, 3600);
+        let stored = store.blob(&[1; 32]).unwrap().unwrap();
+        assert_eq!((stored.stored, stored.ttl_secs), (3, 600));
+        assert_eq!(store.expire_blobs(600_000, None).unwrap(), 0);
+        assert_eq!(store.expire_blobs(600_001, None).unwrap(), 1);
+        // Another read capability's hash: as if there were no such blob, nothing changed.
+        upload(&store, &[2; 32], meta, &chunks).await;
+        let wrong = store.shorten_blob(&[2; 32], &[0xaa; 32], 60).await.unwrap();
+        assert_eq!(wrong, None);
+        assert_eq!(store.blob(&[2; 32]).unwrap().unwrap().ttl_secs, 0);
+        // A blob with no retention of its own takes the one asked; an unknown one is None.
+        let given = store
+            .shorten_blob(&[2; 32], &meta.read_hash, 60)
+            .await
+            .unwrap();
+        assert_eq!(given.unwrap().ttl_secs, 60);
+        let unknown = store
+            .shorten_blob(&[9; 32], &meta.read_hash, 60)
+            .await
+            .unwrap();
+        assert_eq!(unknown, None);
     }
 
     #[tokio::test]

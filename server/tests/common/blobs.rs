@@ -5,7 +5,7 @@ use parley_crypto::document::{
     padded_len, BlobId, DocumentKey, DocumentOpener, DocumentSealer, WriteCapability,
 };
 use parley_proto::v1::blobs_client::BlobsClient;
-use parley_proto::v1::{BlobBegin, DownloadRequest, UploadProgress, UploadRequest};
+use parley_proto::v1::{BlobBegin, DownloadRequest, ShortenRequest, UploadProgress, UploadRequest};
 use rand::rngs::OsRng;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
@@ -67,6 +67,14 @@ impl Doc {
             blob_id: self.blob.as_bytes().to_vec(),
             read_capability: self.key.read_capability(&self.blob).as_bytes().to_vec(),
             from_chunk,
+        }
+    }
+
+    pub fn shorten(&self, ttl_seconds: u64) -> ShortenRequest {
+        ShortenRequest {
+            blob_id: self.blob.as_bytes().to_vec(),
+            read_capability: self.key.read_capability(&self.blob).as_bytes().to_vec(),
+            ttl_seconds,
         }
     }
 

@@ -37,6 +37,29 @@ impl RelayConnection {
             .await?
             .into_inner())
     }
+
+    /// Asks the relay to delete the blob `ttl_secs` after its upload began, unless it is
+    /// to go sooner already. `Ok(false)`: the relay has no such blob (gone already).
+    pub(crate) async fn shorten_blob(
+        &self,
+        blob_id: &[u8; 32],
+        read_capability: &[u8; 32],
+        ttl_secs: u64,
+    ) -> Result<bool, RelayError> {
+        let answer = self
+            .blobs()
+            .shorten(proto::ShortenRequest {
+                blob_id: blob_id.to_vec(),
+                read_capability: read_capability.to_vec(),
+                ttl_seconds: ttl_secs,
+            })
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(status) if status.code() == tonic::Code::NotFound => Ok(false),
+            Err(status) => Err(status.into()),
+        }
+    }
 }
 
 /// How many times in a row a transfer is taken up again after its connection broke without
