@@ -43,7 +43,10 @@ use parley_crypto::document::{
 };
 use parley_proto::v1::blobs_client::BlobsClient;
 use parley_proto::v1::blobs_server::{Blobs, BlobsServer};
-use parley_proto::v1::{BlobBegin, DownloadChunk, DownloadRequest, UploadProgress, UploadRequest};
+use parley_proto::v1::{
+    BlobBegin, DownloadChunk, DownloadRequest, ShortenRequest, ShortenResponse, UploadProgress,
+    UploadRequest,
+};
 use parley_testkit::{LimitsConfig, TestRelay};
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -214,6 +217,13 @@ impl Blobs for RawBlobs {
             })
         }));
         Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn shorten(
+        &self,
+        _request: Request<ShortenRequest>,
+    ) -> Result<Response<ShortenResponse>, Status> {
+        Err(Status::unimplemented("not measured"))
     }
 }
 

@@ -26,8 +26,8 @@ use parley_proto::v1::{
     Entry, FetchRequest, FetchResponse, GroupNotice, LookupRequest, LookupResponse, PostRequest,
     PostResponse, PublishKeyPackagesRequest, PublishKeyPackagesResponse, ReadRequest, ReadResponse,
     RegisterRequest, RegisterResponse, RotateRequest, RotateResponse, SetRetentionRequest,
-    SetRetentionResponse, SubscribeGroupsRequest, SubscribeInboxRequest, UploadProgress,
-    UploadRequest,
+    SetRetentionResponse, ShortenRequest, ShortenResponse, SubscribeGroupsRequest,
+    SubscribeInboxRequest, UploadProgress, UploadRequest,
 };
 use rand::rngs::OsRng;
 use tokio::net::TcpListener;
@@ -651,5 +651,12 @@ impl Blobs for Proxy {
             items.push(Err(broken_off()));
         }
         Ok(Response::new(Box::pin(futures::stream::iter(items))))
+    }
+
+    async fn shorten(
+        &self,
+        request: Request<ShortenRequest>,
+    ) -> Result<Response<ShortenResponse>, Status> {
+        self.up().blobs.shorten(request.into_inner()).await
     }
 }
