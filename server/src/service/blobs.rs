@@ -4,11 +4,10 @@
 //! relay's per-call deadline (which runs until the response headers) bounds only their start;
 //! an upload that sends nothing for [`IDLE`] is ended instead.
 //!
-//! Neither holds more than a few chunks: an upload holds at most three batches of
-//! [`FLUSH_EVERY`] chunks (one being received, one queued, one being made durable; HTTP/2
-//! flow control, a 1 MiB window per stream and per connection by hyper's defaults, stops the
-//! sender beyond that), and a download reads one chunk from disk at a time into a channel of
-//! [`QUEUE`] that waits for the peer.
+//! Neither holds more than a few chunks: an upload stores each chunk before it reads the
+//! next message (HTTP/2 flow control, a 1 MiB window per stream and per connection by
+//! hyper's defaults, stops the sender meanwhile), and a download reads one chunk from disk
+//! at a time into a channel of [`QUEUE`] that waits for the peer.
 
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -110,8 +109,17 @@ impl Blobs for BlobsService {
             Begun::Taken => return Err(Status::already_exists("blob id is taken")),
         };
         let (tx, rx) = mpsc::channel(QUEUE);
-        let (upload, writer) = ChunkUpload::new(self.state.clone(), source, blob_id, meta, tx);
-        tokio::spawn(upload.run(writer, first, inbound));
+        let upload = ChunkUpload {
+            state: self.state.clone(),
+            source,
+            blob_id,
+            meta,
+            committed: meta.stored,
+            pending: Vec::new(),
+            pending_count: 0,
+            tx,
+        };
+        tokio::spawn(upload.run(first, inbound));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
@@ -207,154 +215,99 @@ async fn next_message(
     }
 }
 
-/// One upload after its begin: chunks checked, stored and acknowledged in order, by two
-/// halves that run at once in the upload's task: [`ChunkUpload::receive`] checks each chunk
-/// and gathers [`FLUSH_EVERY`] of them into a batch; [`BatchWriter`] writes each batch to the
-/// blob's file, syncs it, counts it and says so. While a batch is being made durable the next
-/// one is being received, so the uploader is not held up by the disk (at most three batches,
-/// 3 MiB, are in the relay: one gathering, one queued, one being written).
+/// One upload after its begin: chunks checked, stored and acknowledged in order.
 struct ChunkUpload {
     state: Arc<RelayState>,
     source: IpAddr,
-    /// The blob as it was when the upload began: sizes, and where it resumes.
+    blob_id: [u8; 32],
+    /// The blob as this upload has written it (`stored` counts chunks not yet committed).
     meta: BlobMeta,
-    /// The index the next chunk must have.
-    next: u32,
-    /// Checked chunks not handed to the writer yet, back to back.
+    /// Chunks known to be durable and counted in the store.
+    committed: u32,
+    /// Checked chunks after `meta.stored`, back to back, not written yet: they go to the
+    /// file in one write at the next durable point (at most [`FLUSH_EVERY`] of them, 1 MiB),
+    /// not one blocking call each.
     pending: Vec<u8>,
     /// How many chunks `pending` holds.
     pending_count: u32,
-}
-
-/// Checked chunks from the writer's count on, back to back, to be written in one go and
-/// made durable.
-struct Batch {
-    chunks: Vec<u8>,
-    count: u32,
-}
-
-/// The half of an upload that stores batches and reports progress.
-struct BatchWriter {
-    state: Arc<RelayState>,
-    blob_id: [u8; 32],
-    /// The blob as this upload has written it: `stored` counts the chunks made durable.
-    meta: BlobMeta,
     tx: mpsc::Sender<Result<UploadProgress, Status>>,
 }
 
 impl ChunkUpload {
-    /// The two halves of an upload of `blob_id` (begun as `meta`) from `source`, which
-    /// answers on `tx`.
-    fn new(
-        state: Arc<RelayState>,
-        source: IpAddr,
-        blob_id: [u8; 32],
-        meta: BlobMeta,
-        tx: mpsc::Sender<Result<UploadProgress, Status>>,
-    ) -> (ChunkUpload, BatchWriter) {
-        let writer = BatchWriter {
-            state: state.clone(),
-            blob_id,
-            meta,
-            tx,
-        };
-        let receiver = ChunkUpload {
-            state,
-            source,
-            meta,
-            next: meta.stored,
-            pending: Vec::new(),
-            pending_count: 0,
-        };
-        (receiver, writer)
-    }
-
-    /// Runs the upload: says where it starts, then receives and writes at once.
-    async fn run(
-        mut self,
-        writer: BatchWriter,
-        first: UploadRequest,
-        inbound: Streaming<UploadRequest>,
-    ) {
-        if !writer.progress().await {
-            return;
-        }
-        let (batches, queue) = mpsc::channel::<Batch>(1);
-        let tx = writer.tx.clone();
+    async fn run(mut self, first: UploadRequest, inbound: Streaming<UploadRequest>) {
+        let ended = self.receive(first, inbound).await;
         // However the upload ended (done, broken, idle, refused, shutdown), the chunks it
-        // received are written and made durable for a resumption to go on from, and the
-        // answer waits for that. A failure to store ends the upload with that failure.
-        let (received, written) =
-            tokio::join!(self.receive(first, inbound, batches), writer.run(queue));
-        if let Err(status) = written.and(received) {
-            let _ = tx.send(Err(status)).await;
+        // wrote are kept for a resumption to go on from; the answer waits for that.
+        let ended = ended.and(self.commit().await);
+        if let Err(status) = ended {
+            let _ = self.tx.send(Err(status)).await;
         }
     }
 
-    /// Checks chunks and hands them to the writer in batches until the sender is done
-    /// (`Ok`) or the upload must end (`Err`, to tell the uploader if it is still there);
-    /// what was received is handed over either way.
+    /// Stores chunks until the sender is done (`Ok`) or the upload must end (`Err`, to tell
+    /// the uploader if it is still there).
     async fn receive(
         &mut self,
         first: UploadRequest,
         mut inbound: Streaming<UploadRequest>,
-        batches: mpsc::Sender<Batch>,
     ) -> Result<(), Status> {
-        let received = self.receive_all(first, &mut inbound, &batches).await;
-        let rest = self.take_batch();
-        if rest.count > 0 && batches.send(rest).await.is_err() {
-            return Err(writer_stopped());
+        if !self.progress().await {
+            return Err(Status::cancelled("the uploader went away"));
         }
-        received
-    }
-
-    async fn receive_all(
-        &mut self,
-        first: UploadRequest,
-        inbound: &mut Streaming<UploadRequest>,
-        batches: &mpsc::Sender<Batch>,
-    ) -> Result<(), Status> {
         let mut message = Some(first);
         loop {
             if let Some(request) = message.take() {
                 // The first message may carry no chunk (a resumption asking where to go on).
                 if !(request.begin.is_some() && request.chunk.is_empty()) {
-                    self.check_chunk(request)?;
+                    self.store_chunk(request).await?;
                 }
-            }
-            let durable_point = self.pending_count > 0
-                && (self.next == self.meta.chunks || self.next.is_multiple_of(FLUSH_EVERY));
-            if durable_point && batches.send(self.take_batch()).await.is_err() {
-                return Err(writer_stopped());
             }
             let shutdown = self.state.shutdown.clone();
             let next = tokio::select! {
-                next = next_message(inbound) => next,
+                next = next_message(&mut inbound) => next,
                 () = shutdown.wait() => Err(Status::unavailable(
                     "the relay is shutting down; resume the upload",
                 )),
             };
             match next {
                 Ok(Some(request)) => message = Some(request),
-                // The sender is done.
+                // The sender is done: nothing more to say (a progress message went with the
+                // last chunk committed; later ones are committed without one).
                 Ok(None) => return Ok(()),
                 Err(status) => return Err(status),
             }
         }
     }
 
-    fn take_batch(&mut self) -> Batch {
-        let capacity = FLUSH_EVERY as usize * (CHUNK_LEN + CHUNK_OVERHEAD);
-        Batch {
-            chunks: std::mem::replace(&mut self.pending, Vec::with_capacity(capacity)),
-            count: std::mem::take(&mut self.pending_count),
+    /// Makes the chunks written since the last commit durable and counted.
+    async fn commit(&mut self) -> Result<(), Status> {
+        self.write_pending(false).await?;
+        if self.meta.stored == self.committed {
+            return Ok(());
+        }
+        let written = self
+            .state
+            .store
+            .commit_blob(&self.blob_id, &self.meta)
+            .await
+            .map_err(status::storage)?;
+        self.committed_if(written)
+    }
+
+    /// Records a commit's outcome: the count is durable, or the blob is gone.
+    fn committed_if(&mut self, written: BlobWrite) -> Result<(), Status> {
+        match written {
+            BlobWrite::Done => {
+                self.committed = self.meta.stored;
+                Ok(())
+            }
+            // Expired during the upload: the same answer a new download would get.
+            BlobWrite::Gone => Err(no_such_blob()),
         }
     }
 
-    /// Checks that `request` holds the next chunk, of its exact length, within the source's
-    /// quota, and adds it to the batch being gathered.
-    fn check_chunk(&mut self, request: UploadRequest) -> Result<(), Status> {
-        let next = self.next;
+    async fn store_chunk(&mut self, request: UploadRequest) -> Result<(), Status> {
+        let next = self.meta.stored + self.pending_count;
         if next >= self.meta.chunks {
             return Err(InvalidField::new("chunk", "comes after the blob's last chunk").into());
         }
@@ -379,50 +332,38 @@ impl ChunkUpload {
                 "too many blob bytes uploaded from this address; resume later",
             ));
         }
+        let last = next + 1 == self.meta.chunks;
+        let durable = last || (next + 1).is_multiple_of(FLUSH_EVERY);
         self.pending.extend_from_slice(&request.chunk);
         self.pending_count += 1;
-        self.next += 1;
-        Ok(())
-    }
-}
-
-/// What the receiving half ends with when the writing half stopped first (with its own
-/// failure, which is the one reported).
-fn writer_stopped() -> Status {
-    Status::internal("the upload's writer stopped")
-}
-
-impl BatchWriter {
-    /// Writes and commits every batch handed over, reporting progress after each, until the
-    /// receiving half is done; stops at the first failure (dropping `queue`, which stops the
-    /// receiving half at its next batch).
-    async fn run(mut self, mut queue: mpsc::Receiver<Batch>) -> Result<(), Status> {
-        while let Some(batch) = queue.recv().await {
-            self.write(batch).await?;
-            // An uploader that went away can resume: what it sent is still written.
-            let _ = self.progress().await;
+        if durable {
+            self.write_pending(true).await?;
+        }
+        if durable && !self.progress().await {
+            return Err(Status::cancelled("the uploader went away"));
         }
         Ok(())
     }
 
-    /// Writes `batch` to the blob's file in one write, syncs it, and counts it.
-    async fn write(&mut self, batch: Batch) -> Result<(), Status> {
+    /// Writes the pending chunks to the blob's file in one write; `durable`: and commits
+    /// them (synced, counted, flushed).
+    async fn write_pending(&mut self, durable: bool) -> Result<(), Status> {
+        if self.pending_count == 0 {
+            return Ok(());
+        }
+        let batch = FLUSH_EVERY as usize * (CHUNK_LEN + CHUNK_OVERHEAD);
+        let chunks = std::mem::replace(&mut self.pending, Vec::with_capacity(batch));
+        let count = std::mem::take(&mut self.pending_count);
         let written = self
             .state
             .store
-            .put_chunks(
-                &self.blob_id,
-                &mut self.meta,
-                batch.chunks,
-                batch.count,
-                true,
-            )
+            .put_chunks(&self.blob_id, &mut self.meta, chunks, count, durable)
             .await
             .map_err(status::storage)?;
         match written {
-            BlobWrite::Done => Ok(()),
-            // Expired during the upload: the same answer a new download would get.
             BlobWrite::Gone => Err(no_such_blob()),
+            BlobWrite::Done if durable => self.committed_if(written),
+            BlobWrite::Done => Ok(()),
         }
     }
 

@@ -277,9 +277,7 @@ impl Store {
 
     /// Makes the chunks written so far durable: syncs the blob's file, then stores and flushes
     /// `meta.stored`, in that order. A count another upload of the same blob already took
-    /// further is left as it is. (The upload service makes every batch durable as it writes
-    /// it; tests write without syncing to play a crash between the two.)
-    #[cfg(test)]
+    /// further is left as it is.
     pub(crate) async fn commit_blob(
         &self,
         blob_id: &[u8; 32],

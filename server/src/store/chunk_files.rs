@@ -112,7 +112,6 @@ impl ChunkFiles {
     }
 
     /// Makes the data written to the file of `blob_id` durable. False if the file is gone.
-    #[cfg(test)]
     pub(super) fn sync(&self, blob_id: &[u8; 32]) -> Result<bool, StoreError> {
         let Some(file) = self.open_existing(blob_id, true)? else {
             return Ok(false);
