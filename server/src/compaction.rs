@@ -35,6 +35,6 @@ pub fn release_handle(data_dir: &Path, handle: &str) -> Result<Released, RelayEr
         )));
     }
     store::recover(&db)?;
-    let store = store::Store::open(&db, FlushPolicy::PerWrite)?;
+    let store = store::SledStore::open(&db, FlushPolicy::PerWrite)?;
     Ok(store.release_handle(&handle)?)
 }

@@ -17,13 +17,13 @@ use crate::limits::LimitsConfig;
 use crate::metrics::Metrics;
 use crate::service::{self, RelayState};
 use crate::shutdown;
-use crate::store::{self as db, Store};
+use crate::store::{self as db, SharedStore, SledStore};
 use crate::tls;
 use crate::tls_reload::TlsReloader;
 
 /// A relay with its database open and its TLS identity loaded, ready to serve.
 pub struct Relay {
-    store: Store,
+    store: SharedStore,
     tls: Option<TlsReloader>,
     shutdown_grace: Duration,
     limits: LimitsConfig,
@@ -48,8 +48,10 @@ impl Relay {
         config.limits.validate().map_err(RelayError::Limits)?;
         // Finishes an interrupted compaction, and compacts a bloated database, before opening.
         db::prepare(&config.data_dir.join("db"), &config.limits)?;
-        let store = Store::open(&config.data_dir.join("db"), config.flush)?
-            .with_disk_reserve(config.limits.min_free_disk_bytes);
+        let store: SharedStore = Arc::new(
+            SledStore::open(&config.data_dir.join("db"), config.flush)?
+                .with_disk_reserve(config.limits.min_free_disk_bytes),
+        );
         let tls = tls::load(&config.tls, &config.data_dir)?.map(|identity| {
             TlsReloader::new(config.tls.clone(), config.data_dir.clone(), identity)
         });

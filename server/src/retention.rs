@@ -6,35 +6,37 @@ use std::time::Duration;
 
 use parley_crypto::clock::Clock;
 
-use crate::store::Store;
+use crate::store::{SharedStore, StoreError};
 
 /// Deletes everything stored more than `retention` (if any) before `clock`'s now (the
 /// clock that stamped arrivals), and each group's entries older than its own retention.
 /// Failures are logged and retried at the next sweep.
-pub(crate) async fn sweep(store: &Store, retention: Option<Duration>, clock: &dyn Clock) {
+pub(crate) async fn sweep(store: &SharedStore, retention: Option<Duration>, clock: &dyn Clock) {
     let now_ms = clock.now_ms();
     let retention_ms = retention.map(|r| u64::try_from(r.as_millis()).unwrap_or(u64::MAX));
-    let store = store.clone();
-    // sled calls block; a large sweep must not stall a runtime worker.
-    let swept = tokio::task::spawn_blocking(move || {
-        let entries = store.expire_entries(now_ms, retention_ms)?;
+    let swept = async {
+        let entries = store.expire_entries(now_ms, retention_ms).await?;
         let mut blobs = 0;
         loop {
-            let batch = store.expire_blobs(now_ms, retention_ms)?;
+            let batch = store.expire_blobs(now_ms, retention_ms).await?;
             blobs += batch;
             if batch == 0 {
                 break;
             }
         }
         let deliveries = match retention_ms {
-            Some(retention_ms) => store.expire_deliveries(now_ms.saturating_sub(retention_ms))?,
+            Some(retention_ms) => {
+                store
+                    .expire_deliveries(now_ms.saturating_sub(retention_ms))
+                    .await?
+            }
             None => 0,
         };
-        Ok::<_, crate::store::StoreError>((deliveries, entries, blobs))
-    })
+        Ok::<_, StoreError>((deliveries, entries, blobs))
+    }
     .await;
     match swept {
-        Ok(Ok((deliveries, entries, blobs))) => {
+        Ok((deliveries, entries, blobs)) => {
             if deliveries > 0 || entries > 0 || blobs > 0 {
                 tracing::info!(
                     deliveries,
@@ -44,7 +46,6 @@ pub(crate) async fn sweep(store: &Store, retention: Option<Duration>, clock: &dy
                 );
             }
         }
-        Ok(Err(error)) => tracing::error!(%error, "retention sweep failed"),
-        Err(_) => tracing::error!("retention sweep task failed"),
+        Err(error) => tracing::error!(%error, "retention sweep failed"),
     }
 }

@@ -134,6 +134,7 @@ impl Blobs for BlobsService {
             .state
             .store
             .blob(&blob_id)
+            .await
             .map_err(status::storage)?
             .ok_or_else(no_such_blob)?;
         let allowed: bool = capability_hash(&read).ct_eq(&meta.read_hash).into();

@@ -88,12 +88,14 @@ impl Directory for DirectoryService {
             .state
             .store
             .lookup(&handle)
+            .await
             .map_err(status::storage)?
             .ok_or_else(|| Status::not_found("handle is not registered"))?;
         let rotations = self
             .state
             .store
             .rotations(&handle)
+            .await
             .map_err(status::storage)?;
         Ok(Response::new(LookupResponse { record, rotations }))
     }
@@ -186,7 +188,8 @@ impl Directory for DirectoryService {
             body::publish_key_packages(&request.key_packages, &request.last_resort)
         };
         self.state
-            .verify_owner(OwnerMethod::PublishKeyPackages, &handle, &proof, &digest)?;
+            .verify_owner(OwnerMethod::PublishKeyPackages, &handle, &proof, &digest)
+            .await?;
 
         let last_resort =
             (!request.last_resort.is_empty()).then_some(request.last_resort.as_slice());
@@ -244,6 +247,7 @@ impl Directory for DirectoryService {
             self.state
                 .store
                 .claim_last_resort(&handle)
+                .await
                 .map_err(status::storage)?
                 .ok_or_else(|| {
                     Status::resource_exhausted(

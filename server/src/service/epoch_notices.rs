@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tonic::Status;
 
 use super::status;
-use crate::store::Store;
+use crate::store::SharedStore;
 
 /// What the watch of one group heard.
 enum Heard {
@@ -25,7 +25,7 @@ enum Heard {
 
 /// One group watched at one epoch.
 pub(super) struct EpochWatch {
-    store: Store,
+    store: SharedStore,
     group_id: [u8; 32],
     epoch: u64,
     wake: watch::Receiver<u64>,
@@ -37,7 +37,7 @@ impl EpochWatch {
     /// Watches `epoch` of `group_id`; `wake` must have been subscribed before the caller
     /// checked that the epoch exists, so that no commit falls between the two.
     pub(super) fn new(
-        store: Store,
+        store: SharedStore,
         group_id: [u8; 32],
         epoch: u64,
         wake: watch::Receiver<u64>,
@@ -53,13 +53,14 @@ impl EpochWatch {
 
     /// The sequence number of the commit that closed the epoch, once there is one: the
     /// next epoch's key is written in the same transaction as that commit.
-    fn closing_commit(&self) -> Result<Option<u64>, Status> {
+    async fn closing_commit(&self) -> Result<Option<u64>, Status> {
         let Some(next) = self.epoch.checked_add(1) else {
             return Ok(None);
         };
         let key = self
             .store
             .epoch_key(&self.group_id, next)
+            .await
             .map_err(status::storage)?;
         Ok(key.map(|key| key.first_seq.saturating_sub(1)))
     }
@@ -76,7 +77,7 @@ impl EpochWatch {
             // Taken before the store is read: if the epoch is still open after that read,
             // the entry this names belongs to it.
             let seq = *self.wake.borrow_and_update();
-            match self.closing_commit() {
+            match self.closing_commit().await {
                 Err(status) => return Some((Err(status), None)),
                 Ok(Some(commit)) => return Some((Ok(Heard::Closed(commit)), None)),
                 // The first look only checks that the epoch is still open: entries already

@@ -81,7 +81,7 @@ impl RelayState {
     /// timestamp, a signature by that epoch's key, a transcript not accepted before. Returns
     /// the epoch's key record. A group or epoch that does not exist is [`refused`] exactly
     /// like a wrong signature.
-    pub(super) fn authenticate_group(
+    pub(super) async fn authenticate_group(
         &self,
         method: GroupMethod,
         group_id: &[u8; 32],
@@ -93,6 +93,7 @@ impl RelayState {
         let stored = self
             .store
             .epoch_key(group_id, epoch)
+            .await
             .map_err(status::storage)?;
         let transcript = group_transcript(
             method,

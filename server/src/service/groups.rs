@@ -61,10 +61,11 @@ impl RelayState {
     /// epoch is current; once a commit closed it, the epoch that commit opened and the
     /// sequence number after it, which the commit (an entry of the reader's epoch) tells
     /// anyway. Nothing later shows: not how many entries, nor how many epochs, followed.
-    fn position_for(&self, group_id: &[u8; 32], epoch: u64) -> Result<Position, Status> {
+    async fn position_for(&self, group_id: &[u8; 32], epoch: u64) -> Result<Position, Status> {
         let meta = self
             .store
             .group_meta(group_id)
+            .await
             .map_err(status::storage)?
             .ok_or_else(refused)?;
         if meta.epoch == epoch {
@@ -81,6 +82,7 @@ impl RelayState {
         let key = self
             .store
             .epoch_key(group_id, next)
+            .await
             .map_err(status::storage)?
             .ok_or_else(|| {
                 tracing::error!(
@@ -109,7 +111,8 @@ impl RelayState {
             Some(next) => body::commit(message, next),
             None => body::post(message),
         };
-        self.authenticate_group(method, group_id, epoch, proof, &digest)?;
+        self.authenticate_group(method, group_id, epoch, proof, &digest)
+            .await?;
         let appended = self
             .store
             .append(group_id, epoch, message, next_key, self.clock.now_ms())
@@ -151,6 +154,7 @@ impl Groups for GroupsService {
             .state
             .store
             .epoch_key(&group_id, 0)
+            .await
             .map_err(status::storage)?
             .is_some()
         {
@@ -220,13 +224,16 @@ impl Groups for GroupsService {
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
         let limit = limits::batch_limit("limit", request.limit)?;
         let proof = GroupProof::parse("auth", request.auth.as_ref(), source)?;
-        let key = self.state.authenticate_group(
-            GroupMethod::Read,
-            &group_id,
-            request.epoch,
-            &proof,
-            &body::read(request.from_seq, request.limit),
-        )?;
+        let key = self
+            .state
+            .authenticate_group(
+                GroupMethod::Read,
+                &group_id,
+                request.epoch,
+                &proof,
+                &body::read(request.from_seq, request.limit),
+            )
+            .await?;
         let entries = self
             .state
             .store
@@ -238,10 +245,11 @@ impl Groups for GroupsService {
                 limit,
                 MAX_RESPONSE_PAYLOAD,
             )
+            .await
             .map_err(status::storage)?;
         self.state.metrics.delivered(Kind::Group, entries.len());
         // Read after the entries, so next_seq is never below an entry returned.
-        let position = self.state.position_for(&group_id, request.epoch)?;
+        let position = self.state.position_for(&group_id, request.epoch).await?;
         Ok(Response::new(ReadResponse {
             entries: entries
                 .into_iter()
@@ -266,13 +274,15 @@ impl Groups for GroupsService {
         let group_id = limits::exact::<ID_LEN>("group_id", &request.group_id)?;
         let ttl = limits::retention_secs("ttl_seconds", request.ttl_seconds)?;
         let proof = GroupProof::parse("auth", request.auth.as_ref(), source)?;
-        self.state.authenticate_group(
-            GroupMethod::SetRetention,
-            &group_id,
-            request.epoch,
-            &proof,
-            &body::set_retention(ttl),
-        )?;
+        self.state
+            .authenticate_group(
+                GroupMethod::SetRetention,
+                &group_id,
+                request.epoch,
+                &proof,
+                &body::set_retention(ttl),
+            )
+            .await?;
         // Only the current epoch's key: a member removed since still holds older ones.
         match self
             .state
@@ -311,13 +321,15 @@ impl Groups for GroupsService {
             // Subscribed before the epoch is found open, so a commit landing in between
             // still wakes the watch.
             let wake = self.state.group_wakeups.subscribe(group_id);
-            self.state.authenticate_group(
-                GroupMethod::Subscribe,
-                group_id,
-                *epoch,
-                proof,
-                &body::empty(),
-            )?;
+            self.state
+                .authenticate_group(
+                    GroupMethod::Subscribe,
+                    group_id,
+                    *epoch,
+                    proof,
+                    &body::empty(),
+                )
+                .await?;
             if watched.insert((*group_id, *epoch)) {
                 watches.push(EpochWatch::new(
                     self.state.store.clone(),

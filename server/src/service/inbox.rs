@@ -21,7 +21,7 @@ use crate::limits::{
     self, QuotaExceeded, DEFAULT_BATCH, MAX_BATCH, MAX_MESSAGE_LEN, MAX_RESPONSE_PAYLOAD,
 };
 use crate::metrics::{Kind, Metrics, Rejection};
-use crate::store::{Deposited, Store, StoredDelivery};
+use crate::store::{Deposited, SharedStore, StoredDelivery};
 
 /// Implements `parley.v1.Inbox`.
 pub(crate) struct InboxService {
@@ -55,7 +55,12 @@ impl Inbox for InboxService {
         let handle = limits::handle("handle", &request.handle)?;
         limits::padded("envelope", &request.envelope, MAX_MESSAGE_LEN)?;
         let store = &self.state.store;
-        if store.lookup(&handle).map_err(status::storage)?.is_none() {
+        if store
+            .lookup(&handle)
+            .await
+            .map_err(status::storage)?
+            .is_none()
+        {
             return Err(Status::not_found("handle is not registered"));
         }
         let quota = self.state.limits.inbox_quota();
@@ -95,16 +100,19 @@ impl Inbox for InboxService {
         let handle = limits::handle("handle", &request.handle)?;
         let limit = limits::batch_limit("limit", request.limit)?;
         let proof = OwnerProof::parse(request.auth.as_ref())?;
-        self.state.verify_owner(
-            OwnerMethod::Fetch,
-            &handle,
-            &proof,
-            &body::fetch(request.limit),
-        )?;
+        self.state
+            .verify_owner(
+                OwnerMethod::Fetch,
+                &handle,
+                &proof,
+                &body::fetch(request.limit),
+            )
+            .await?;
         let deliveries = self
             .state
             .store
             .pending_deliveries(&handle, 0, limit, MAX_RESPONSE_PAYLOAD)
+            .await
             .map_err(status::storage)?;
         self.state.metrics.delivered(Kind::Inbox, deliveries.len());
         Ok(Response::new(FetchResponse {
@@ -118,7 +126,8 @@ impl Inbox for InboxService {
         limits::count("ids", request.ids.len(), 1, MAX_BATCH)?;
         let proof = OwnerProof::parse(request.auth.as_ref())?;
         self.state
-            .verify_owner(OwnerMethod::Ack, &handle, &proof, &body::ack(&request.ids))?;
+            .verify_owner(OwnerMethod::Ack, &handle, &proof, &body::ack(&request.ids))
+            .await?;
         self.state
             .store
             .acknowledge(&handle, &request.ids)
@@ -138,7 +147,8 @@ impl Inbox for InboxService {
         let handle = limits::handle("handle", &request.handle)?;
         let proof = OwnerProof::parse(request.auth.as_ref())?;
         self.state
-            .verify_owner(OwnerMethod::SubscribeInbox, &handle, &proof, &body::empty())?;
+            .verify_owner(OwnerMethod::SubscribeInbox, &handle, &proof, &body::empty())
+            .await?;
         let slot = self.state.subscriptions.open(Kind::Inbox, source)?;
         // Subscribe before the first read, so a deposit landing in between still wakes us.
         let wake = self.state.inbox_wakeups.subscribe(&handle);
@@ -163,7 +173,7 @@ impl Inbox for InboxService {
 
 /// Position of one subscriber in its inbox.
 struct Cursor {
-    store: Store,
+    store: SharedStore,
     metrics: Metrics,
     handle: Handle,
     /// Smallest id not yet sent.
@@ -184,12 +194,16 @@ impl Cursor {
             // Mark the current wake-up as seen before reading, so any deposit after the read
             // wakes us again.
             self.wake.borrow_and_update();
-            match self.store.pending_deliveries(
-                &self.handle,
-                self.next_id,
-                DEFAULT_BATCH,
-                MAX_RESPONSE_PAYLOAD,
-            ) {
+            let batch = self
+                .store
+                .pending_deliveries(
+                    &self.handle,
+                    self.next_id,
+                    DEFAULT_BATCH,
+                    MAX_RESPONSE_PAYLOAD,
+                )
+                .await;
+            match batch {
                 Err(error) => return Some((Err(status::storage(error)), None)),
                 Ok(batch) => {
                     if let Some(last) = batch.last() {

@@ -29,7 +29,7 @@ use crate::limits::{KeyedLimiter, LimitsConfig, SourceLimiter};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::shutdown::Shutdown;
-use crate::store::Store;
+use crate::store::SharedStore;
 
 pub(crate) use blobs::BlobsService;
 pub(crate) use directory::DirectoryService;
@@ -45,7 +45,7 @@ use subscriptions::Subscriptions;
 
 /// State shared by all services of one running relay.
 pub(crate) struct RelayState {
-    store: Store,
+    store: SharedStore,
     challenges: Challenges,
     replay: ReplayCache,
     /// What an unknown group's requests are verified against (see [`group_auth`]).
@@ -70,7 +70,7 @@ pub(crate) struct RelayState {
 impl RelayState {
     /// Fresh in-memory state over `store`, enforcing `limits`, reading time from `clock`.
     pub(crate) fn new(
-        store: Store,
+        store: SharedStore,
         shutdown: Shutdown,
         limits: &LimitsConfig,
         clock: Arc<dyn Clock>,

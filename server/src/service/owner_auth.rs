@@ -32,7 +32,7 @@ impl RelayState {
     ///
     /// The challenge is consumed first, so it is spent even when the signature then fails:
     /// a captured challenge can never be tried twice.
-    pub(super) fn verify_owner(
+    pub(super) async fn verify_owner(
         &self,
         method: OwnerMethod,
         handle: &Handle,
@@ -47,6 +47,7 @@ impl RelayState {
         let record = self
             .store
             .lookup(handle)
+            .await
             .map_err(status::storage)?
             .ok_or_else(|| Status::not_found("handle is not registered"))?;
         let record = SignedRecord::decode_and_verify(&record).map_err(|error| {

@@ -7,7 +7,7 @@
 //!
 //! `stored` in sled counts only chunks whose data is synced: chunks are written to the file
 //! as they come, and every few of them (and when the upload ends) the file is synced and only
-//! then the count is written and flushed ([`Store::commit_blob`]). So after a crash the count
+//! then the count is written and flushed ([`SledStore::commit_blob`]). So after a crash the count
 //! never claims a chunk that is missing, and an upload resumes from it, overwriting whatever
 //! uncounted chunks the file held.
 
@@ -16,7 +16,7 @@ use parley_crypto::document::{chunk_count, padded_len, CHUNK_LEN, CHUNK_OVERHEAD
 use subtle::ConstantTimeEq;
 
 use super::keys::read_u64;
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 
 /// Bytes of a `blob_meta` value.
 const META_LEN: usize = 32 + 32 + 8 + 4 + 4 + 8 + 8;
@@ -195,7 +195,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| StoreError::FlushTask)?
 }
 
-impl Store {
+impl SledStore {
     /// Creates the blob `blob_id` as `meta` describes, or finds the one an earlier upload with
     /// the same capabilities and size began.
     pub(crate) async fn begin_blob(
@@ -237,7 +237,7 @@ impl Store {
     }
 
     /// Stores chunk `meta.stored` of `blob_id` (checked by the caller: index and length) and
-    /// counts it; see [`Store::put_chunks`]. (The upload service writes chunks in batches.)
+    /// counts it; see [`SledStore::put_chunks`]. (The upload service writes chunks in batches.)
     #[cfg(test)]
     pub(crate) async fn put_chunk(
         &self,
@@ -351,7 +351,7 @@ impl Store {
         }
     }
 
-    /// [`Store::blob_chunk`] on the blocking pool, for async callers.
+    /// [`SledStore::blob_chunk`] on the blocking pool, for async callers.
     pub(crate) async fn load_chunk(
         &self,
         blob_id: &[u8; 32],
@@ -481,7 +481,7 @@ mod tests {
         (meta, chunks)
     }
 
-    async fn upload(store: &Store, id: &[u8; 32], meta: BlobMeta, chunks: &[Vec<u8>]) {
+    async fn upload(store: &SledStore, id: &[u8; 32], meta: BlobMeta, chunks: &[Vec<u8>]) {
         let Begun::Ready(mut meta) = store.begin_blob(id, meta).await.unwrap() else {
             panic!("taken");
         };
@@ -492,7 +492,7 @@ mod tests {
         }
     }
 
-    fn read_all(store: &Store, id: &[u8; 32]) -> Vec<Vec<u8>> {
+    fn read_all(store: &SledStore, id: &[u8; 32]) -> Vec<Vec<u8>> {
         let meta = store.blob(id).unwrap().unwrap();
         (0..meta.chunks)
             .map(|i| store.blob_chunk(id, i).unwrap().unwrap())
@@ -502,7 +502,7 @@ mod tests {
     #[tokio::test]
     async fn chunks_go_to_their_offsets_in_the_blob_file_and_come_back() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         let (meta, chunks) = three_chunks(0);
         let id = [9; 32];
         upload(&store, &id, meta, &chunks).await;
@@ -526,7 +526,7 @@ mod tests {
         let (meta, chunks) = three_chunks(0);
         let id = [9; 32];
         {
-            let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+            let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
             let Begun::Ready(mut held) = store.begin_blob(&id, meta).await.unwrap() else {
                 panic!("taken");
             };
@@ -541,7 +541,7 @@ mod tests {
             assert_eq!(store.blob_chunk(&id, 1).unwrap(), None);
             store.flush().await.unwrap();
         }
-        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         assert_eq!(
             store.begin_blob(&id, meta).await.unwrap(),
             Begun::Ready(BlobMeta { stored: 1, ..meta })
@@ -575,7 +575,7 @@ mod tests {
     #[tokio::test]
     async fn a_blob_goes_after_its_own_retention_even_when_the_relay_keeps_all() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         let (kept, chunks) = three_chunks(0);
         upload(&store, &[1; 32], kept, &chunks).await;
         let (short, _) = three_chunks(0);
@@ -598,7 +598,7 @@ mod tests {
     #[tokio::test]
     async fn shortening_a_blob_never_lengthens_it_and_survives_an_upload_in_progress() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         let (meta, chunks) = three_chunks(0);
         let Begun::Ready(mut held) = store
             .begin_blob(&[1; 32], meta.with_ttl(3600))
@@ -653,7 +653,7 @@ mod tests {
     #[tokio::test]
     async fn expiry_deletes_the_record_and_the_file_and_stops_an_upload() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         let (old, chunks) = three_chunks(10);
         upload(&store, &[1; 32], old, &chunks).await;
         let (young, _) = three_chunks(30);
@@ -690,7 +690,7 @@ mod tests {
         let (meta, chunks) = three_chunks(0);
         let orphan = chunks_dir(dir.path()).join(hex::encode([5; 32]));
         {
-            let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+            let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
             upload(&store, &[1; 32], meta, &chunks).await;
             // Begun, nothing stored yet: kept, file or not.
             store.begin_blob(&[2; 32], meta).await.unwrap();
@@ -710,7 +710,7 @@ mod tests {
                 .unwrap();
             store.flush().await.unwrap();
         }
-        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         assert!(!orphan.exists());
         assert!(chunks_dir(dir.path()).join("README").exists());
         assert_eq!(read_all(&store, &[1; 32]), chunks);
@@ -732,13 +732,13 @@ mod tests {
         let db_dir = dir.path().join("db");
         let (meta, chunks) = three_chunks(0);
         {
-            let store = Store::open(&db_dir, FlushPolicy::GroupCommit).unwrap();
+            let store = SledStore::open(&db_dir, FlushPolicy::GroupCommit).unwrap();
             upload(&store, &[1; 32], meta, &chunks).await;
             store.flush().await.unwrap();
         }
         let compacted = compact_dir(&db_dir).unwrap();
         assert!(compacted.after_bytes > (192 << 10));
-        let store = Store::open(&db_dir, FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(&db_dir, FlushPolicy::GroupCommit).unwrap();
         assert_eq!(read_all(&store, &[1; 32]), chunks);
         let entries: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

@@ -11,7 +11,7 @@
 //! upload overwrites from the stored count on.
 //!
 //! Why inside the database directory: whatever opens the database (the relay, the tests'
-//! `Store::open(tempdir)`, the offline commands) owns exactly one directory, and everything
+//! `SledStore::open(tempdir)`, the offline commands) owns exactly one directory, and everything
 //! the store creates stays in it; a backup or snapshot of `db/` holds records and chunks
 //! together. sled ignores entries it does not know (it scans only `blobs/` and `snap.*`, so
 //! the name is not `blobs`). Compaction rebuilds only sled's files: it moves `chunks/` into
@@ -20,7 +20,7 @@
 //!
 //! Crash safety: a file is created (and its directory entry synced) before any chunk is
 //! written to it, and its data is synced before the count that covers it is written to sled
-//! (`Store::commit_blob`). A file without a record (a crash between the two deletions of an
+//! (`SledStore::commit_blob`). A file without a record (a crash between the two deletions of an
 //! expiry, or before a new record reached the disk) is removed when the store opens.
 
 use std::fs::{File, OpenOptions};

@@ -5,7 +5,7 @@ use parley_crypto::handle::Handle;
 use sled::transaction::{ConflictableTransactionResult, Transactional};
 
 use super::keys::{handle_prefix, with_u64};
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 
 /// Outcome of registering a handle.
 #[derive(Debug, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub(crate) enum Registration {
     Taken,
 }
 
-impl Store {
+impl SledStore {
     /// Stores `record` for `handle` unless the handle is taken.
     pub(crate) async fn register(
         &self,
@@ -71,7 +71,7 @@ pub(crate) struct RotationWrite<'a> {
     pub(crate) rotation: &'a [u8],
 }
 
-impl Store {
+impl SledStore {
     /// Replaces `handle`'s record if it is still `old_record`, and keeps the rotation in the
     /// same transaction: a crash leaves either both or neither, so the chain a lookup serves
     /// always ends at the record it serves. The handle's KeyPackages, signed by the key that

@@ -15,7 +15,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use sled::Transactional;
 
 use super::keys::{key_suffix_u64, read_u64, with_u64};
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 use crate::metrics::Kind;
 
 /// Entry flag: the entry is a commit.
@@ -152,7 +152,7 @@ impl EpochKey {
     }
 }
 
-impl Store {
+impl SledStore {
     /// Creates a group log at epoch 0 with its access key.
     pub(crate) async fn create_group(
         &self,

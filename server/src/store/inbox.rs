@@ -20,7 +20,7 @@ use sled::Transactional;
 
 use super::inbox_locks::lock;
 use super::keys::{handle_prefix, key_suffix_u64, read_u64, with_u64};
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 use crate::limits::{InboxQuota, QuotaExceeded};
 use crate::metrics::Kind;
 
@@ -85,7 +85,7 @@ fn envelope_len(value: &[u8]) -> u64 {
     u64::try_from(value.len().saturating_sub(8)).unwrap_or(u64::MAX)
 }
 
-impl Store {
+impl SledStore {
     /// Appends an envelope to `handle`'s inbox unless that would exceed `quota`.
     pub(crate) async fn deposit(
         &self,
@@ -302,7 +302,7 @@ mod tests {
         max_bytes: 1 << 20,
     };
 
-    fn stored_counters(store: &Store, prefix: &[u8]) -> (u64, u64, u64) {
+    fn stored_counters(store: &SledStore, prefix: &[u8]) -> (u64, u64, u64) {
         let meta = InboxMeta::decode(&store.inbox_meta.get(prefix).unwrap().unwrap()).unwrap();
         (meta.next_id, meta.pending, meta.pending_bytes)
     }
@@ -313,7 +313,7 @@ mod tests {
         let handle = Handle::parse("alice").unwrap();
         let prefix = handle_prefix(&handle);
         {
-            let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+            let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
             let first = store.deposit(&handle, b"one", 1, QUOTA).await.unwrap();
             assert_eq!(first, Deposited::Stored(1));
             // What a crash between a deposit's two writes leaves: its delivery, not its counters.
@@ -323,7 +323,7 @@ mod tests {
             store.flush().await.unwrap();
             assert_eq!(stored_counters(&store, &prefix), (2, 1, 3));
         }
-        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         let third = store.deposit(&handle, b"three", 3, QUOTA).await.unwrap();
         assert_eq!(third, Deposited::Stored(3));
         assert_eq!(stored_counters(&store, &prefix), (4, 3, 11));
@@ -336,7 +336,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_deposits_take_consecutive_ids_and_keep_the_counters_exact() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         let handle = Handle::parse("bob").unwrap();
         let quota = InboxQuota {
             max_messages: 1000,

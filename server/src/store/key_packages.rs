@@ -3,7 +3,7 @@
 use parley_crypto::handle::Handle;
 
 use super::keys::{handle_prefix, with_u64};
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 
 /// Outcome of publishing KeyPackages.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub(crate) struct Upload<'a> {
     pub(crate) replace: bool,
 }
 
-/// A KeyPackage handed out by [`Store::claim_key_package`].
+/// A KeyPackage handed out by [`SledStore::claim_key_package`].
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Claimed {
     /// The KeyPackage as published.
@@ -34,7 +34,7 @@ pub(crate) struct Claimed {
     pub(crate) last_resort: bool,
 }
 
-impl Store {
+impl SledStore {
     /// Adds one-time KeyPackages (after dropping those held, with `upload.replace`) and
     /// optionally replaces the last-resort one.
     ///

@@ -1,4 +1,5 @@
-//! The relay's durable state, over sled (documents' chunks in plain files beside it, see
+//! The relay's durable state: the [`contract::Store`] interface every service uses, and its
+//! embedded backend [`SledStore`], over sled (documents' chunks in plain files beside it, see
 //! [`chunk_files`]).
 //!
 //! Every write method returns only after the write is flushed to disk (see [`durability`]),
@@ -7,6 +8,7 @@
 mod blobs;
 mod chunk_files;
 mod compact;
+mod contract;
 mod directory;
 mod disk_reserve;
 mod durability;
@@ -18,12 +20,14 @@ mod inbox_locks;
 mod key_packages;
 mod keys;
 mod release;
+mod sled_backend;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 pub(crate) use blobs::{Begun, BlobMeta, BlobWrite};
+pub(crate) use contract::SharedStore;
 pub(crate) use directory::{Registration, Rotated, RotationWrite};
 pub use durability::FlushPolicy;
 pub(crate) use error::StoreError;
@@ -41,9 +45,9 @@ pub use release::Released;
 
 use crate::metrics::{Kind, Metrics, Rejection};
 
-/// Handle to the relay database; cheap to clone.
+/// Handle to the embedded relay database; cheap to clone.
 #[derive(Clone)]
-pub(crate) struct Store {
+pub(crate) struct SledStore {
     directory: sled::Tree,
     /// `handle prefix | u64 BE new record_version` -> encoded rotation, the last few per handle.
     rotations: sled::Tree,
@@ -62,22 +66,22 @@ pub(crate) struct Store {
     chunks: Arc<ChunkFiles>,
     db: sled::Db,
     flusher: Arc<Flusher>,
-    /// Refuses new data before the disk fills (none until [`Store::with_disk_reserve`]).
+    /// Refuses new data before the disk fills (none until [`SledStore::with_disk_reserve`]).
     reserve: Arc<DiskReserve>,
     metrics: Metrics,
 }
 
-impl Store {
+impl SledStore {
     /// Opens (or creates) the database in `dir` (sled's files, and the blobs' chunk files in
     /// `dir/chunks`), making writes durable by `flush`.
-    pub(crate) fn open(dir: &Path, flush: FlushPolicy) -> Result<Store, StoreError> {
+    pub(crate) fn open(dir: &Path, flush: FlushPolicy) -> Result<SledStore, StoreError> {
         let mut config = sled::Config::new().path(dir);
         if flush != FlushPolicy::Disabled {
             // Every write is flushed explicitly; sled's timer would only compete for the disk.
             config = config.flush_every_ms(None);
         }
         let db = config.open()?;
-        let store = Store {
+        let store = SledStore {
             directory: db.open_tree("directory")?,
             rotations: db.open_tree("rotations")?,
             key_packages: db.open_tree("key_packages")?,
@@ -108,7 +112,7 @@ impl Store {
 
     /// Refuses writes that add data (deposits, group messages, registrations, KeyPackages)
     /// while the disk holding the database has less than `min_free` bytes free.
-    pub(crate) fn with_disk_reserve(mut self, min_free: u64) -> Store {
+    pub(crate) fn with_disk_reserve(mut self, min_free: u64) -> SledStore {
         self.reserve = Arc::new(self.reserve.with_min_free(min_free));
         self
     }

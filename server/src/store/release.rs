@@ -9,7 +9,7 @@
 use parley_crypto::handle::Handle;
 
 use super::keys::handle_prefix;
-use super::{Store, StoreError};
+use super::{SledStore, StoreError};
 
 /// What releasing a handle removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct Released {
     pub deliveries: u64,
 }
 
-impl Store {
+impl SledStore {
     /// Removes `handle`'s record, KeyPackages and inbox, then flushes. Offline use only: the
     /// in-memory inbox counters of a running relay would not see the removal.
     pub(crate) fn release_handle(&self, handle: &Handle) -> Result<Released, StoreError> {
