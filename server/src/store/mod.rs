@@ -8,6 +8,8 @@
 mod blobs;
 mod chunk_files;
 mod compact;
+#[cfg(test)]
+mod conformance;
 mod contract;
 mod directory;
 mod disk_reserve;

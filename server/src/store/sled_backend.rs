@@ -208,3 +208,20 @@ impl Store for SledStore {
         sweep(self, move |store| store.expire_blobs(now_ms, default_ms)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::conformance::conformance_suite;
+    use super::super::{FlushPolicy, SharedStore, SledStore};
+
+    /// A fresh database in a temporary directory, flushed as the relay runs it.
+    fn open() -> (SharedStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        (Arc::new(store), dir)
+    }
+
+    conformance_suite!(open());
+}

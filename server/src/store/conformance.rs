@@ -1,0 +1,429 @@
+//! One suite every storage backend must pass, played through the [`Store`] interface the
+//! services use: the races a relay meets under load (a handle registered twice at once, a
+//! KeyPackage claimed by 100 at once, N commits racing for one epoch), quotas, paging,
+//! acknowledgement and the retention sweeps. `conformance_suite!` instantiates it for a
+//! backend; each backend's module calls it with how to open a fresh, empty store.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use parley_crypto::handle::Handle;
+
+use super::blobs::{Begun, BlobMeta, BlobWrite};
+use super::directory::{Registration, Rotated, RotationWrite};
+use super::groups::{Appended, Created, TtlSet};
+use super::inbox::Deposited;
+use super::key_packages::{Published, Upload};
+use super::SharedStore;
+use crate::limits::{InboxQuota, QuotaExceeded};
+
+fn handle(name: &str) -> Handle {
+    Handle::parse(name).unwrap()
+}
+
+const ROOMY: InboxQuota = InboxQuota {
+    max_messages: 1000,
+    max_bytes: 1 << 20,
+};
+
+/// Runs `n` copies of `work` at once (each given its index) and collects the results.
+async fn race<T, F, Fut>(store: &SharedStore, n: usize, work: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(SharedStore, usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n)
+        .map(|i| tokio::spawn(work(Arc::clone(store), i)))
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+pub(super) async fn a_handle_raced_for_is_registered_once(store: SharedStore) {
+    let results = race(&store, 32, |store, i| async move {
+        let record = format!("record {i}").into_bytes();
+        let outcome = store.register(&handle("contested"), &record).await.unwrap();
+        (outcome, record)
+    })
+    .await;
+    let winners: Vec<_> = results
+        .iter()
+        .filter(|(outcome, _)| *outcome == Registration::Created)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one registration wins");
+    let held = store.lookup(&handle("contested")).await.unwrap();
+    assert_eq!(
+        held.as_ref(),
+        Some(&winners[0].1),
+        "the winner's record is held"
+    );
+    assert_eq!(store.lookup(&handle("nobody")).await.unwrap(), None);
+}
+
+pub(super) async fn a_rotation_replaces_only_the_record_it_names(store: SharedStore) {
+    let alice = handle("alice");
+    let write = |old: &'static [u8], new: &'static [u8], version| RotationWrite {
+        old_record: old,
+        new_record: new,
+        new_version: version,
+        rotation: new,
+    };
+    let unknown = store.rotate(&alice, write(b"r1", b"r2", 2), 4).await;
+    assert_eq!(unknown.unwrap(), Rotated::Unknown);
+    store.register(&alice, b"r1").await.unwrap();
+    let done = store.rotate(&alice, write(b"r1", b"r2", 2), 4).await;
+    assert_eq!(done.unwrap(), Rotated::Done);
+    // Replayed: it names a record no longer held.
+    let stale = store.rotate(&alice, write(b"r1", b"r3", 3), 4).await;
+    assert_eq!(stale.unwrap(), Rotated::Stale);
+    assert_eq!(
+        store.lookup(&alice).await.unwrap().as_deref(),
+        Some(&b"r2"[..])
+    );
+    assert_eq!(store.rotations(&alice).await.unwrap(), vec![b"r2".to_vec()]);
+}
+
+pub(super) async fn a_key_package_is_claimed_at_most_once_by_100_at_once(store: SharedStore) {
+    let bob = handle("bob");
+    let one_time: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 64]).collect();
+    let upload = Upload {
+        key_packages: &one_time,
+        last_resort: Some(b"last resort"),
+        replace: false,
+    };
+    assert_eq!(
+        store.publish_key_packages(&bob, upload, 100).await.unwrap(),
+        Published::Held(40)
+    );
+    let claims = race(&store, 100, |store, _| async move {
+        store
+            .claim_key_package(&handle("bob"))
+            .await
+            .unwrap()
+            .unwrap()
+    })
+    .await;
+    let mut handed: Vec<Vec<u8>> = claims
+        .iter()
+        .filter(|c| !c.last_resort)
+        .map(|c| c.key_package.clone())
+        .collect();
+    handed.sort();
+    let distinct: BTreeSet<_> = handed.iter().cloned().collect();
+    assert_eq!(handed.len(), 40, "every one-time KeyPackage handed out");
+    assert_eq!(distinct.len(), 40, "none handed out twice");
+    assert!(claims
+        .iter()
+        .filter(|c| c.last_resort)
+        .all(|c| c.key_package == b"last resort"));
+    // The last resort stays; more than the cap is refused.
+    let last = store.claim_last_resort(&bob).await.unwrap().unwrap();
+    assert!(last.last_resort);
+    let too_many: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 8]).collect();
+    let upload = Upload {
+        key_packages: &too_many,
+        last_resort: None,
+        replace: false,
+    };
+    assert_eq!(
+        store.publish_key_packages(&bob, upload, 2).await.unwrap(),
+        Published::TooMany
+    );
+    assert_eq!(
+        store.claim_key_package(&handle("nobody")).await.unwrap(),
+        None
+    );
+}
+
+pub(super) async fn exactly_one_of_racing_commits_moves_the_epoch(store: SharedStore) {
+    let group = [7u8; 32];
+    assert_eq!(
+        store.create_group(&group, &[1; 32]).await.unwrap(),
+        Created::Created
+    );
+    assert_eq!(
+        store.create_group(&group, &[2; 32]).await.unwrap(),
+        Created::Exists
+    );
+    let outcomes = race(&store, 20, move |store, i| async move {
+        let next = [i as u8 + 10; 32];
+        let message = format!("commit {i}").into_bytes();
+        store
+            .append(&group, 0, &message, Some(&next), 1_000)
+            .await
+            .unwrap()
+    })
+    .await;
+    let won: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, Appended::At(_)))
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one commit wins: {outcomes:?}");
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, Appended::At(_) | Appended::EpochMoved { current: 1 })));
+    let meta = store.group_meta(&group).await.unwrap().unwrap();
+    assert_eq!(meta.epoch, 1);
+    let key = store.epoch_key(&group, 1).await.unwrap().unwrap();
+    assert_eq!(key.first_seq, meta.next_seq);
+    // A post to the old epoch is refused; to the new one, taken.
+    let late = store.append(&group, 0, b"late", None, 1_000).await.unwrap();
+    assert_eq!(late, Appended::EpochMoved { current: 1 });
+    let posted = store
+        .append(&group, 1, b"hello", None, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(posted, Appended::At(meta.next_seq));
+    let none = store.append(&[9; 32], 0, b"x", None, 1_000).await.unwrap();
+    assert_eq!(none, Appended::NoGroup);
+    // The retention is set from the current epoch only.
+    assert_eq!(
+        store.set_group_ttl(&group, 0, 60).await.unwrap(),
+        TtlSet::EpochMoved
+    );
+    assert_eq!(
+        store.set_group_ttl(&group, 1, 60).await.unwrap(),
+        TtlSet::Set
+    );
+    assert_eq!(
+        store.set_group_ttl(&[9; 32], 0, 60).await.unwrap(),
+        TtlSet::NoGroup
+    );
+}
+
+pub(super) async fn a_group_log_pages_by_count_and_bytes(store: SharedStore) {
+    let group = [3u8; 32];
+    store.create_group(&group, &[1; 32]).await.unwrap();
+    for i in 0..10u8 {
+        store
+            .append(&group, 0, &[i; 100], None, 1_000)
+            .await
+            .unwrap();
+    }
+    let first = store
+        .read_entries(&group, 0, 0, 0, 4, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
+    let rest = store
+        .read_entries(&group, 0, 0, 4, 100, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 6);
+    assert_eq!(rest[5].message, vec![9u8; 100]);
+    // A byte budget stops early, but never returns nothing.
+    let small = store.read_entries(&group, 0, 0, 0, 100, 250).await.unwrap();
+    assert_eq!(small.len(), 2);
+    let tiny = store.read_entries(&group, 0, 0, 0, 100, 1).await.unwrap();
+    assert_eq!(tiny.len(), 1);
+}
+
+pub(super) async fn an_inbox_keeps_its_quota_pages_and_forgets_what_is_acknowledged(
+    store: SharedStore,
+) {
+    let carol = handle("carol");
+    let quota = InboxQuota {
+        max_messages: 3,
+        max_bytes: 1 << 20,
+    };
+    let mut ids = Vec::new();
+    for i in 0..3u8 {
+        match store.deposit(&carol, &[i; 32], 1_000, quota).await.unwrap() {
+            Deposited::Stored(id) => ids.push(id),
+            full => panic!("{full:?}"),
+        }
+    }
+    assert_eq!(
+        store
+            .deposit(&carol, b"one too many", 1_000, quota)
+            .await
+            .unwrap(),
+        Deposited::Full(QuotaExceeded::Messages)
+    );
+    let bytes = InboxQuota {
+        max_messages: 100,
+        max_bytes: 100,
+    };
+    assert_eq!(
+        store
+            .deposit(&carol, &[0; 101], 1_000, bytes)
+            .await
+            .unwrap(),
+        Deposited::Full(QuotaExceeded::Bytes)
+    );
+    let page = store
+        .pending_deliveries(&carol, 0, 2, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(page.iter().map(|d| d.id).collect::<Vec<_>>(), ids[..2]);
+    let next = store
+        .pending_deliveries(&carol, page[1].id + 1, 2, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(next.iter().map(|d| d.id).collect::<Vec<_>>(), ids[2..]);
+    assert_eq!(next[0].envelope, vec![2u8; 32]);
+
+    store.acknowledge(&carol, &ids[..2]).await.unwrap();
+    let left = store
+        .pending_deliveries(&carol, 0, 10, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(left.iter().map(|d| d.id).collect::<Vec<_>>(), ids[2..]);
+    // Room again, under a new id.
+    let Deposited::Stored(id) = store.deposit(&carol, b"again", 1_000, quota).await.unwrap() else {
+        panic!("refused after acknowledgement")
+    };
+    assert!(id > ids[2], "ids are never reused");
+    // Acknowledging what is gone, or another inbox's ids, changes nothing.
+    store.acknowledge(&carol, &ids[..2]).await.unwrap();
+    store.acknowledge(&handle("dave"), &[id]).await.unwrap();
+    assert_eq!(
+        store
+            .pending_deliveries(&carol, 0, 10, 1 << 20)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+pub(super) async fn sweeps_delete_what_is_past_its_retention_and_nothing_else(store: SharedStore) {
+    let erin = handle("erin");
+    store.deposit(&erin, b"old", 1_000, ROOMY).await.unwrap();
+    store.deposit(&erin, b"new", 5_000, ROOMY).await.unwrap();
+    assert_eq!(store.expire_deliveries(2_000).await.unwrap(), 1);
+    let left = store
+        .pending_deliveries(&erin, 0, 10, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].envelope, b"new");
+
+    // Group entries: the relay's retention, and a group's own.
+    let (kept, short) = ([1u8; 32], [2u8; 32]);
+    for group in [&kept, &short] {
+        store.create_group(group, &[1; 32]).await.unwrap();
+        store
+            .append(group, 0, b"at 1 s", None, 1_000)
+            .await
+            .unwrap();
+        store
+            .append(group, 0, b"at 100 s", None, 100_000)
+            .await
+            .unwrap();
+    }
+    store.set_group_ttl(&short, 0, 60).await.unwrap();
+    // At 70 s, without a relay retention: only the short group's first entry has expired.
+    assert_eq!(store.expire_entries(70_000, None).await.unwrap(), 1);
+    let kept_entries = store
+        .read_entries(&kept, 0, 0, 0, 10, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(kept_entries.len(), 2);
+    let short_entries = store
+        .read_entries(&short, 0, 0, 0, 10, 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(short_entries.len(), 1);
+    assert_eq!(short_entries[0].message, b"at 100 s");
+    // The relay's retention reaches every group.
+    assert_eq!(
+        store.expire_entries(101_000, Some(50_000)).await.unwrap(),
+        1
+    );
+
+    // Blobs: their own retention, and the relay's.
+    let meta = |ttl| {
+        BlobMeta::new([1; 32], [2; 32], 64 << 10, 1 << 30, 1_000)
+            .unwrap()
+            .with_ttl(ttl)
+    };
+    for (id, ttl) in [([1u8; 32], 0), ([2u8; 32], 60)] {
+        assert!(matches!(
+            store.begin_blob(&id, meta(ttl)).await.unwrap(),
+            Begun::Ready(_)
+        ));
+    }
+    assert_eq!(store.expire_blobs(50_000, None).await.unwrap(), 0);
+    assert_eq!(store.expire_blobs(62_000, None).await.unwrap(), 1);
+    assert!(store.blob(&[2; 32]).await.unwrap().is_none());
+    assert!(store.blob(&[1; 32]).await.unwrap().is_some());
+    assert_eq!(store.expire_blobs(62_000, Some(10_000)).await.unwrap(), 1);
+    assert!(store.blob(&[1; 32]).await.unwrap().is_none());
+}
+
+pub(super) async fn a_blob_goes_up_in_order_comes_back_and_is_shortened(store: SharedStore) {
+    let id = [5u8; 32];
+    let meta = BlobMeta::new([1; 32], [2; 32], 192 << 10, 1 << 30, 1_000).unwrap();
+    let Begun::Ready(mut held) = store.begin_blob(&id, meta).await.unwrap() else {
+        panic!("taken")
+    };
+    // Another write capability for the same id: taken.
+    let squatter = BlobMeta::new([9; 32], [2; 32], 192 << 10, 1 << 30, 1_000).unwrap();
+    assert_eq!(store.begin_blob(&id, squatter).await.unwrap(), Begun::Taken);
+    let chunks: Vec<Vec<u8>> = (0..meta.chunks)
+        .map(|i| vec![i as u8 + 1; meta.chunk_len(i)])
+        .collect();
+    let first_two = [chunks[0].clone(), chunks[1].clone()].concat();
+    let written = store.put_chunks(&id, &mut held, first_two, 2, true).await;
+    assert_eq!(written.unwrap(), BlobWrite::Done);
+    // Resuming finds the count where it was.
+    let Begun::Ready(resumed) = store.begin_blob(&id, meta).await.unwrap() else {
+        panic!("taken")
+    };
+    assert_eq!(resumed.stored, 2);
+    let written = store
+        .put_chunks(&id, &mut held, chunks[2].clone(), 1, false)
+        .await;
+    assert_eq!(written.unwrap(), BlobWrite::Done);
+    assert_eq!(
+        store.commit_blob(&id, &held).await.unwrap(),
+        BlobWrite::Done
+    );
+    assert!(store.blob(&id).await.unwrap().unwrap().complete());
+    for (index, chunk) in chunks.iter().enumerate() {
+        let loaded = store.load_chunk(&id, index as u32).await.unwrap();
+        assert_eq!(loaded.as_ref(), Some(chunk));
+    }
+    assert_eq!(store.load_chunk(&id, 3).await.unwrap(), None);
+    // Shortened by the read capability's hash only, never lengthened.
+    assert_eq!(store.shorten_blob(&id, &[3; 32], 60).await.unwrap(), None);
+    let shortened = store.shorten_blob(&id, &[2; 32], 600).await.unwrap();
+    assert_eq!(shortened.unwrap().ttl_secs, 600);
+    let kept = store.shorten_blob(&id, &[2; 32], 6000).await.unwrap();
+    assert_eq!(kept.unwrap().ttl_secs, 600);
+}
+
+/// Instantiates every test of the suite for one backend: `$open` is an async expression
+/// giving a fresh store and whatever must live as long as it.
+macro_rules! conformance_suite {
+    ($open:expr) => {
+        conformance_suite!(@tests $open;
+            a_handle_raced_for_is_registered_once,
+            a_rotation_replaces_only_the_record_it_names,
+            a_key_package_is_claimed_at_most_once_by_100_at_once,
+            exactly_one_of_racing_commits_moves_the_epoch,
+            a_group_log_pages_by_count_and_bytes,
+            an_inbox_keeps_its_quota_pages_and_forgets_what_is_acknowledged,
+            sweeps_delete_what_is_past_its_retention_and_nothing_else,
+            a_blob_goes_up_in_order_comes_back_and_is_shortened,
+        );
+    };
+    (@tests $open:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let (store, _guard) = $open;
+                $crate::store::conformance::$name(store).await;
+            }
+        )*
+    };
+}
+pub(super) use conformance_suite;
