@@ -14,9 +14,12 @@ use crate::store::FlushPolicy;
 /// Where a relay keeps its data and how it secures connections.
 #[derive(Clone)]
 pub struct RelayConfig {
-    /// Directory holding the database and, with [`TlsSetting::SelfSigned`], the certificate.
-    /// Created if missing.
+    /// Directory holding the embedded database and, with [`TlsSetting::SelfSigned`], the
+    /// certificate. Created if missing.
     pub data_dir: PathBuf,
+    /// Where the relay's data lives: the embedded database in `data_dir` (the default) or a
+    /// PostgreSQL database that several relay nodes may share.
+    pub store: StoreSetting,
     /// Transport security.
     pub tls: TlsSetting,
     /// When writes reach the disk. Always [`FlushPolicy::GroupCommit`] in production; the
@@ -39,6 +42,7 @@ impl fmt::Debug for RelayConfig {
         // useful Debug form.
         let RelayConfig {
             data_dir,
+            store,
             tls,
             flush,
             shutdown_grace,
@@ -47,6 +51,7 @@ impl fmt::Debug for RelayConfig {
         } = self;
         f.debug_struct("RelayConfig")
             .field("data_dir", data_dir)
+            .field("store", store)
             .field("tls", tls)
             .field("flush", flush)
             .field("shutdown_grace", shutdown_grace)
@@ -61,12 +66,72 @@ impl Default for RelayConfig {
     fn default() -> Self {
         RelayConfig {
             data_dir: PathBuf::from("./parley-relay-data"),
+            store: StoreSetting::Sled,
             tls: TlsSetting::SelfSigned,
             flush: FlushPolicy::GroupCommit,
             shutdown_grace: Duration::ZERO,
             limits: LimitsConfig::default(),
             clock: Arc::new(SystemClock),
         }
+    }
+}
+
+/// Where a relay keeps its data.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreSetting {
+    /// The embedded database (sled) in `<data_dir>/db`: one relay process.
+    Sled,
+    /// A PostgreSQL database, by URL (`postgres://user@host/db`, TLS as its `sslmode` asks,
+    /// verified against the system's roots): one or several relay processes.
+    Postgres(String),
+}
+
+impl StoreSetting {
+    /// Reads a store as the configuration writes it: `sled`, or a `postgres://` (or
+    /// `postgresql://`) URL.
+    pub fn parse(text: &str) -> Result<StoreSetting, String> {
+        if text == "sled" {
+            return Ok(StoreSetting::Sled);
+        }
+        if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+            return Err(
+                "expected `sled` or a URL such as postgres://user@host/database".to_owned(),
+            );
+        }
+        text.parse::<tokio_postgres::Config>()
+            .map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+        Ok(StoreSetting::Postgres(text.to_owned()))
+    }
+
+    /// The store as the configuration writes it, with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match self {
+            StoreSetting::Sled => "sled".to_owned(),
+            StoreSetting::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+impl fmt::Debug for StoreSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A database password must not reach logs through a Debug print.
+        f.write_str(&self.redacted())
+    }
+}
+
+/// `url` with the password of its user part, if any, replaced by `***`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
     }
 }
 

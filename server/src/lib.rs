@@ -48,7 +48,7 @@ mod tls_reload;
 
 pub use clock::SystemClock;
 pub use compaction::{compact, release_handle};
-pub use config::{RelayConfig, TlsSetting};
+pub use config::{RelayConfig, StoreSetting, TlsSetting};
 pub use error::RelayError;
 pub use limits::LimitsConfig;
 pub use metrics::{serve_metrics, Metrics};

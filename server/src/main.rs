@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use parley_relay::settings::Settings;
-use parley_relay::{logging, Relay, RelayError, TlsReloader};
+use parley_relay::{logging, Relay, RelayError, StoreSetting, TlsReloader};
 
 /// The Parley relay: stores directory records, KeyPackages, sealed inbox envelopes and
 /// encrypted group logs. It never sees plaintext and holds no secret of any user.
@@ -40,6 +40,12 @@ struct Cli {
     /// [default: ./parley-relay-data].
     #[arg(long, value_name = "DIR", global = true)]
     data: Option<String>,
+
+    /// Where the relay keeps its data: `sled`, the embedded database in the data directory
+    /// (one relay process), or a PostgreSQL URL such as postgres://parley@db.example/parley
+    /// that several relay processes may share [default: sled].
+    #[arg(long, value_name = "STORE", global = true)]
+    store: Option<String>,
 
     /// PEM certificate chain to serve instead of the self-signed certificate.
     #[arg(long, value_name = "PEM", global = true)]
@@ -108,6 +114,7 @@ impl Cli {
         };
         add("listen", &self.listen);
         add("data", &self.data);
+        add("store", &self.store);
         add("tls_cert", &self.tls_cert);
         add("tls_key", &self.tls_key);
         add("metrics_listen", &self.metrics_listen);
@@ -156,8 +163,25 @@ fn check_config(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses an operation on the embedded database when the relay's store is PostgreSQL.
+fn embedded_only(settings: &Settings, operation: &str, instead: &str) -> anyhow::Result<()> {
+    if let StoreSetting::Postgres(_) = settings.store.value {
+        anyhow::bail!(
+            "{operation} works on the embedded database, but this relay's store is PostgreSQL \
+             (set by {}); {instead}",
+            settings.store.source
+        );
+    }
+    Ok(())
+}
+
 /// Compacts the database in the configured data directory.
 fn compact(settings: &Settings) -> anyhow::Result<()> {
+    embedded_only(
+        settings,
+        "compact",
+        "PostgreSQL reclaims the space itself (autovacuum, or VACUUM FULL)",
+    )?;
     let data_dir = settings.relay_config().data_dir;
     let compacted = parley_relay::compact(&data_dir)
         .with_context(|| format!("cannot compact the database in {}", data_dir.display()))?;
@@ -173,6 +197,11 @@ fn compact(settings: &Settings) -> anyhow::Result<()> {
 
 /// Frees a handle in the configured data directory.
 fn release(settings: &Settings, handle: &str) -> anyhow::Result<()> {
+    embedded_only(
+        settings,
+        "release",
+        "releasing a handle in PostgreSQL is not supported yet",
+    )?;
     let data_dir = settings.relay_config().data_dir;
     let released = parley_relay::release_handle(&data_dir, handle)
         .with_context(|| format!("cannot release {handle} in {}", data_dir.display()))?;

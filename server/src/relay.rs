@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tonic::transport::Server;
 
 use crate::config::RelayConfig;
+use crate::config::StoreSetting;
 use crate::error::RelayError;
 use crate::health;
 use crate::incoming;
@@ -17,7 +18,7 @@ use crate::limits::LimitsConfig;
 use crate::metrics::Metrics;
 use crate::service::{self, RelayState};
 use crate::shutdown;
-use crate::store::{self as db, SharedStore, SledStore};
+use crate::store::{self as db, PgStore, SharedStore, SledStore};
 use crate::tls;
 use crate::tls_reload::TlsReloader;
 
@@ -46,12 +47,19 @@ impl Relay {
     pub fn open(config: RelayConfig) -> Result<Relay, RelayError> {
         std::fs::create_dir_all(&config.data_dir)?;
         config.limits.validate().map_err(RelayError::Limits)?;
-        // Finishes an interrupted compaction, and compacts a bloated database, before opening.
-        db::prepare(&config.data_dir.join("db"), &config.limits)?;
-        let store: SharedStore = Arc::new(
-            SledStore::open(&config.data_dir.join("db"), config.flush)?
-                .with_disk_reserve(config.limits.min_free_disk_bytes),
-        );
+        let store: SharedStore = match &config.store {
+            StoreSetting::Sled => {
+                // Finishes an interrupted compaction, and compacts a bloated database, before
+                // opening.
+                db::prepare(&config.data_dir.join("db"), &config.limits)?;
+                Arc::new(
+                    SledStore::open(&config.data_dir.join("db"), config.flush)?
+                        .with_disk_reserve(config.limits.min_free_disk_bytes),
+                )
+            }
+            // Connects (and migrates) when serving starts, on the runtime that serves.
+            StoreSetting::Postgres(url) => Arc::new(PgStore::new(url)?),
+        };
         let tls = tls::load(&config.tls, &config.data_dir)?.map(|identity| {
             TlsReloader::new(config.tls.clone(), config.data_dir.clone(), identity)
         });
@@ -107,6 +115,8 @@ impl Relay {
         if self.tls.is_none() && !local.ip().is_loopback() {
             return Err(RelayError::PlaintextNotLoopback(local));
         }
+        // A database that cannot be reached or migrated stops the relay before it serves.
+        self.store.start().await?;
         let (trigger, signal) = shutdown::channel();
         let (health_control, health_service) = health::health(signal.clone()).await;
         let (reflection_v1, reflection_v1alpha) = health::reflection()?;

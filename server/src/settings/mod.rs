@@ -21,7 +21,7 @@ use std::time::Duration;
 pub use error::SettingsError;
 pub use source::{Setting, Source};
 
-use crate::config::{RelayConfig, TlsSetting};
+use crate::config::{RelayConfig, StoreSetting, TlsSetting};
 use crate::limits::LimitsConfig;
 use crate::logging::LogFormat;
 use value::Raw;
@@ -32,9 +32,10 @@ pub const ENV_PREFIX: &str = "PARLEY_RELAY_";
 pub const CONFIG_ENV: &str = "PARLEY_RELAY_CONFIG";
 
 /// Every top-level key, in the order the effective configuration lists them.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 10] = [
     "listen",
     "data",
+    "store",
     "tls_cert",
     "tls_key",
     "plaintext",
@@ -63,6 +64,8 @@ pub struct Settings {
     pub listen: Setting<SocketAddr>,
     /// Data directory. Default `./parley-relay-data`.
     pub data: Setting<PathBuf>,
+    /// Where the data lives: `sled` in the data directory (default) or a PostgreSQL URL.
+    pub store: Setting<StoreSetting>,
     /// PEM certificate chain to serve instead of the self-signed certificate.
     pub tls_cert: Setting<Option<PathBuf>>,
     /// PEM private key of `tls_cert`.
@@ -144,6 +147,7 @@ impl Settings {
             config_file: None,
             listen: Setting::default_value(SocketAddr::from(([127, 0, 0, 1], 7443))),
             data: Setting::default_value(relay.data_dir),
+            store: Setting::default_value(relay.store),
             tls_cert: Setting::default_value(None),
             tls_key: Setting::default_value(None),
             plaintext: Setting::default_value(false),
@@ -179,6 +183,7 @@ impl Settings {
         match key {
             "listen" => set(&mut self.listen, value::socket_addr(raw), key, source),
             "data" => set(&mut self.data, value::path(raw), key, source),
+            "store" => set(&mut self.store, value::store(raw), key, source),
             "tls_cert" => set(&mut self.tls_cert, value::optional_path(raw), key, source),
             "tls_key" => set(&mut self.tls_key, value::optional_path(raw), key, source),
             "plaintext" => set(&mut self.plaintext, value::boolean(raw), key, source),
@@ -260,6 +265,7 @@ impl Settings {
     pub fn relay_config(&self) -> RelayConfig {
         RelayConfig {
             data_dir: self.data.value.clone(),
+            store: self.store.value.clone(),
             tls: self.tls(),
             shutdown_grace: self.shutdown_grace.value,
             limits: self.limits.clone(),

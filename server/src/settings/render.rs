@@ -31,6 +31,12 @@ pub(super) fn render(settings: &Settings) -> String {
         &path(&settings.data.value),
         &settings.data.source,
     );
+    line(
+        &mut out,
+        "store",
+        &text(settings.store.value.redacted()),
+        &settings.store.source,
+    );
     optional(
         &mut out,
         "tls_cert",

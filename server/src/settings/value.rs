@@ -51,6 +51,11 @@ pub(crate) fn path(raw: &Raw) -> Result<PathBuf, String> {
     }
 }
 
+/// Where the relay keeps its data: `sled` or a PostgreSQL URL.
+pub(crate) fn store(raw: &Raw) -> Result<crate::config::StoreSetting, String> {
+    crate::config::StoreSetting::parse(raw.text("`sled` or a postgres:// URL")?)
+}
+
 /// An optional path: the empty string unsets it.
 pub(crate) fn optional_path(raw: &Raw) -> Result<Option<PathBuf>, String> {
     match raw.text("a path string")? {

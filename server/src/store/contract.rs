@@ -31,6 +31,10 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// Makes every write so far durable.
     async fn flush(&self) -> Result<(), StoreError>;
 
+    /// Gets ready to serve: a network database is reached and its schema brought up to
+    /// date. Called once, before the first request.
+    async fn start(&self) -> Result<(), StoreError>;
+
     // Directory.
 
     /// Registers `record` under `handle` if the handle is free.

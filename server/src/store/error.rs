@@ -20,6 +20,9 @@ pub(crate) enum StoreError {
     /// written.
     #[error("data disk below its free-space reserve")]
     DiskReserve,
+    /// The PostgreSQL backend failed (connection, query, schema).
+    #[error(transparent)]
+    Postgres(#[from] super::postgres::PgError),
 }
 
 impl From<sled::transaction::TransactionError<StoreError>> for StoreError {

@@ -93,6 +93,16 @@ pub(crate) struct StoredEntry {
 }
 
 impl GroupMeta {
+    /// A group's position as a backend that does not count its bytes reports it.
+    pub(crate) fn at(epoch: u64, next_seq: u64, ttl_secs: u64) -> GroupMeta {
+        GroupMeta {
+            epoch,
+            next_seq,
+            bytes: 0,
+            ttl_secs,
+        }
+    }
+
     fn decode(bytes: &[u8]) -> Result<GroupMeta, StoreError> {
         Ok(GroupMeta {
             epoch: read_u64(bytes, 0, "group meta")?,

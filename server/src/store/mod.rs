@@ -21,6 +21,7 @@ mod inbox;
 mod inbox_locks;
 mod key_packages;
 mod keys;
+mod postgres;
 mod release;
 mod sled_backend;
 
@@ -36,6 +37,7 @@ pub(crate) use error::StoreError;
 pub(crate) use groups::{Appended, Created, EpochKey, TtlSet};
 pub(crate) use inbox::{Deposited, StoredDelivery};
 pub(crate) use key_packages::{Published, Upload};
+pub(crate) use postgres::PgStore;
 
 use chunk_files::ChunkFiles;
 use disk_reserve::DiskReserve;

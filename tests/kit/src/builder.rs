@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parley_crypto::clock::Clock;
-use parley_relay::{LimitsConfig, RelayConfig, TlsSetting};
+use parley_relay::{LimitsConfig, RelayConfig, StoreSetting, TlsSetting};
 use tempfile::TempDir;
 
 use crate::files;
@@ -38,6 +38,13 @@ impl TestRelayBuilder {
             certificate_from: None,
             recorder: None,
         }
+    }
+
+    /// Keeps the relay's data in `store` (a PostgreSQL database, say) instead of the data
+    /// directory's embedded one.
+    pub fn store(mut self, store: StoreSetting) -> Self {
+        self.config.store = store;
+        self
     }
 
     /// No TLS: `http://` URLs, no fingerprint.

@@ -30,6 +30,7 @@ mod builder;
 mod channel;
 mod clock;
 mod files;
+pub mod postgres;
 mod recorder;
 mod relay;
 mod serving;

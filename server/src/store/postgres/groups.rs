@@ -1,0 +1,242 @@
+//! Group logs: entries in order, epochs moved by exactly one commit each.
+
+use super::super::groups::{Appended, Created, EpochKey, GroupMeta, StoredEntry, TtlSet};
+use super::super::StoreError;
+use super::{signed, unsigned, PgError, PgStore};
+
+pub(super) async fn create(
+    store: &PgStore,
+    group_id: &[u8; 32],
+    access_key: &[u8; 32],
+) -> Result<Created, StoreError> {
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.map_err(PgError::from)?;
+    let inserted = tx
+        .execute(
+            "INSERT INTO groups (group_id, epoch, next_seq, ttl_secs) VALUES ($1, 0, 0, 0)
+             ON CONFLICT DO NOTHING",
+            &[&&group_id[..]],
+        )
+        .await
+        .map_err(PgError::from)?;
+    if inserted == 0 {
+        return Ok(Created::Exists);
+    }
+    tx.execute(
+        "INSERT INTO epoch_keys (group_id, epoch, access_key, first_seq) VALUES ($1, 0, $2, 0)",
+        &[&&group_id[..], &&access_key[..]],
+    )
+    .await
+    .map_err(PgError::from)?;
+    tx.commit().await.map_err(PgError::from)?;
+    Ok(Created::Created)
+}
+
+pub(super) async fn meta(
+    store: &PgStore,
+    group_id: &[u8; 32],
+) -> Result<Option<GroupMeta>, StoreError> {
+    let client = store.client().await?;
+    let row = client
+        .query_opt(
+            "SELECT epoch, next_seq, ttl_secs FROM groups WHERE group_id = $1",
+            &[&&group_id[..]],
+        )
+        .await
+        .map_err(PgError::from)?;
+    row.map(|row| {
+        Ok(GroupMeta::at(
+            unsigned(row.try_get(0).map_err(PgError::from)?, "epoch")?,
+            unsigned(row.try_get(1).map_err(PgError::from)?, "sequence number")?,
+            unsigned(row.try_get(2).map_err(PgError::from)?, "retention")?,
+        ))
+    })
+    .transpose()
+}
+
+pub(super) async fn epoch_key(
+    store: &PgStore,
+    group_id: &[u8; 32],
+    epoch: u64,
+) -> Result<Option<EpochKey>, StoreError> {
+    let client = store.client().await?;
+    let row = client
+        .query_opt(
+            "SELECT access_key, first_seq FROM epoch_keys WHERE group_id = $1 AND epoch = $2",
+            &[&&group_id[..], &signed(epoch)],
+        )
+        .await
+        .map_err(PgError::from)?;
+    row.map(|row| {
+        let key: Vec<u8> = row.try_get(0).map_err(PgError::from)?;
+        Ok(EpochKey {
+            key: key
+                .try_into()
+                .map_err(|_| PgError::OutOfRange("access key"))?,
+            first_seq: unsigned(row.try_get(1).map_err(PgError::from)?, "sequence number")?,
+        })
+    })
+    .transpose()
+}
+
+/// Appends `message` if the group is at `epoch`, holding the group's row: racing appends,
+/// on any node, queue on it, so exactly one commit moves each epoch.
+pub(super) async fn append(
+    store: &PgStore,
+    group_id: &[u8; 32],
+    epoch: u64,
+    message: &[u8],
+    next_key: Option<&[u8; 32]>,
+    stored_at_ms: u64,
+) -> Result<Appended, StoreError> {
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.map_err(PgError::from)?;
+    let id = &group_id[..];
+    let row = tx
+        .query_opt(
+            "SELECT epoch, next_seq FROM groups WHERE group_id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .map_err(PgError::from)?;
+    let Some(row) = row else {
+        return Ok(Appended::NoGroup);
+    };
+    let current = unsigned(row.try_get(0).map_err(PgError::from)?, "epoch")?;
+    if current != epoch {
+        return Ok(Appended::EpochMoved { current });
+    }
+    let seq: i64 = row.try_get(1).map_err(PgError::from)?;
+    let epoch = signed(epoch);
+    tx.execute(
+        "INSERT INTO entries (group_id, seq, epoch, is_commit, stored_at_ms, message)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &id,
+            &seq,
+            &epoch,
+            &next_key.is_some(),
+            &signed(stored_at_ms),
+            &message,
+        ],
+    )
+    .await
+    .map_err(PgError::from)?;
+    let next_epoch = match next_key {
+        Some(key) => {
+            tx.execute(
+                "INSERT INTO epoch_keys (group_id, epoch, access_key, first_seq)
+                 VALUES ($1, $2, $3, $4)",
+                &[&id, &(epoch + 1), &&key[..], &(seq + 1)],
+            )
+            .await
+            .map_err(PgError::from)?;
+            epoch + 1
+        }
+        None => epoch,
+    };
+    tx.execute(
+        "UPDATE groups SET epoch = $2, next_seq = $3 WHERE group_id = $1",
+        &[&id, &next_epoch, &(seq + 1)],
+    )
+    .await
+    .map_err(PgError::from)?;
+    tx.commit().await.map_err(PgError::from)?;
+    Ok(Appended::At(unsigned(seq, "sequence number")?))
+}
+
+/// Entries of `epoch` from `from_seq` on: at most `limit`, stopping before `max_bytes` of
+/// messages (but always at least one).
+pub(super) async fn read(
+    store: &PgStore,
+    group_id: &[u8; 32],
+    epoch: u64,
+    from_seq: u64,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let client = store.client().await?;
+    let rows = client
+        .query(
+            "SELECT seq, is_commit, message FROM entries
+             WHERE group_id = $1 AND epoch = $2 AND seq >= $3 ORDER BY seq LIMIT $4",
+            &[
+                &&group_id[..],
+                &signed(epoch),
+                &signed(from_seq),
+                &i64::try_from(limit).unwrap_or(i64::MAX),
+            ],
+        )
+        .await
+        .map_err(PgError::from)?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut bytes = 0usize;
+    for row in rows {
+        let message: Vec<u8> = row.try_get(2).map_err(PgError::from)?;
+        bytes = bytes.saturating_add(message.len());
+        if bytes > max_bytes && !out.is_empty() {
+            break;
+        }
+        out.push(StoredEntry {
+            seq: unsigned(row.try_get(0).map_err(PgError::from)?, "sequence number")?,
+            epoch,
+            commit: row.try_get(1).map_err(PgError::from)?,
+            message,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) async fn set_ttl(
+    store: &PgStore,
+    group_id: &[u8; 32],
+    epoch: u64,
+    ttl_secs: u64,
+) -> Result<TtlSet, StoreError> {
+    let client = store.client().await?;
+    let id = &group_id[..];
+    let updated = client
+        .execute(
+            "UPDATE groups SET ttl_secs = $3 WHERE group_id = $1 AND epoch = $2",
+            &[&id, &signed(epoch), &signed(ttl_secs)],
+        )
+        .await
+        .map_err(PgError::from)?;
+    if updated == 1 {
+        return Ok(TtlSet::Set);
+    }
+    let exists = client
+        .query_opt("SELECT 1 FROM groups WHERE group_id = $1", &[&id])
+        .await
+        .map_err(PgError::from)?;
+    Ok(if exists.is_some() {
+        TtlSet::EpochMoved
+    } else {
+        TtlSet::NoGroup
+    })
+}
+
+/// Deletes the entries stored longer ago than the relay's retention (`default_ms`) or
+/// their group's own, whichever is shorter, at `now_ms`; returns how many.
+pub(super) async fn expire(
+    store: &PgStore,
+    now_ms: u64,
+    default_ms: Option<u64>,
+) -> Result<u64, StoreError> {
+    let client = store.client().await?;
+    let default_ms = default_ms.map(signed);
+    // A group with no retention of its own, on a relay that keeps everything, keeps all:
+    // the CASE is NULL and the comparison with it false.
+    let deleted = client
+        .execute(
+            "DELETE FROM entries e USING groups g
+             WHERE e.group_id = g.group_id AND e.stored_at_ms < $1 - (CASE
+                 WHEN g.ttl_secs = 0 THEN $2::BIGINT
+                 WHEN $2::BIGINT IS NULL THEN g.ttl_secs * 1000
+                 ELSE LEAST($2::BIGINT, g.ttl_secs * 1000) END)",
+            &[&signed(now_ms), &default_ms],
+        )
+        .await
+        .map_err(PgError::from)?;
+    Ok(deleted)
+}

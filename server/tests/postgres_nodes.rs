@@ -1,0 +1,90 @@
+//! Two relay nodes on one PostgreSQL database, over real gRPC: what one node stored the other
+//! serves (a registration, a deposit, a group log), a handle taken on one is taken on the
+//! other, and of two commits racing for one epoch on the two nodes exactly one wins. Skipped
+//! (in one line) where no PostgreSQL server runs, unless `PARLEY_REQUIRE_POSTGRES=1`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::groups::{commit, create, frame, post, read};
+use common::{access_key, fetch, random, User};
+use parley_proto::v1::DepositRequest;
+use parley_relay::StoreSetting;
+use parley_testkit::postgres::scratch_database;
+use parley_testkit::TestRelay;
+use tonic::Code;
+
+fn node(url: &str) -> TestRelay {
+    TestRelay::builder()
+        .plaintext()
+        .store(StoreSetting::Postgres(url.to_owned()))
+        .start()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_database_serve_the_same_data_and_race_fairly() {
+    let Some((url, _database)) = scratch_database().await else {
+        return;
+    };
+    let (mut one, mut two) = (node(&url), node(&url));
+    let (mut dir_one, mut dir_two) = (one.directory().await, two.directory().await);
+
+    // Registered through node 1, known to node 2; taken on both.
+    let bob = User::new("bob");
+    bob.register(&mut dir_one).await;
+    let impostor = User::new("bob");
+    let taken = dir_two
+        .register(parley_proto::v1::RegisterRequest {
+            record: impostor.record().to_bytes(),
+        })
+        .await;
+    assert_eq!(taken.unwrap_err().code(), Code::AlreadyExists);
+
+    // Deposited on node 1, fetched by its owner from node 2.
+    let mut inbox_one = one.inbox().await;
+    inbox_one
+        .deposit(DepositRequest {
+            handle: "bob".into(),
+            envelope: vec![7; 256],
+        })
+        .await
+        .unwrap();
+    let mut inbox_two = two.inbox().await;
+    let fetched = fetch(&mut dir_two, &mut inbox_two, &bob).await;
+    assert_eq!(fetched.len(), 1);
+    assert_eq!(fetched[0].envelope, vec![7; 256]);
+
+    // A group made on node 1, posted to on node 2, read on node 1.
+    let (mut groups_one, mut groups_two) = (one.groups().await, two.groups().await);
+    let group = random::<32>();
+    let key = access_key();
+    create(&mut groups_one, &group, &key).await;
+    post(&mut groups_two, &group, 0, &key, &frame("from node 2"))
+        .await
+        .unwrap();
+    let entries = read(&mut groups_one, &group, 0, &key, 0)
+        .await
+        .unwrap()
+        .entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].message, frame("from node 2"));
+
+    // Two commits for epoch 0, one through each node at once: exactly one wins.
+    let (next_one, next_two) = (access_key(), access_key());
+    let (commit_one, commit_two) = (frame("commit 1"), frame("commit 2"));
+    let (first, second) = tokio::join!(
+        commit(&mut groups_one, &group, 0, &key, &commit_one, &next_one),
+        commit(&mut groups_two, &group, 0, &key, &commit_two, &next_two),
+    );
+    let won = [&first, &second].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{first:?} {second:?}");
+    let lost = if first.is_ok() { &second } else { &first };
+    assert_eq!(
+        lost.as_ref().unwrap_err().code(),
+        Code::FailedPrecondition,
+        "the loser is told the epoch moved"
+    );
+    one.stop().await;
+    two.stop().await;
+}
