@@ -36,6 +36,16 @@ impl<K: Eq + Hash + Clone> Notifier<K> {
             .subscribe()
     }
 
+    /// The keys someone is subscribed to.
+    pub(crate) fn keys(&self) -> Vec<K> {
+        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels
+            .iter()
+            .filter(|(_, sender)| sender.receiver_count() > 0)
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
     /// Wakes the subscribers of `key`, telling them the latest sequence number.
     pub(crate) fn notify(&self, key: &K, seq: u64) {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);

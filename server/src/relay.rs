@@ -115,12 +115,12 @@ impl Relay {
         if self.tls.is_none() && !local.ip().is_loopback() {
             return Err(RelayError::PlaintextNotLoopback(local));
         }
-        // A database that cannot be reached or migrated stops the relay before it serves.
-        self.store.start().await?;
         let (trigger, signal) = shutdown::channel();
         let (health_control, health_service) = health::health(signal.clone()).await;
         let (reflection_v1, reflection_v1alpha) = health::reflection()?;
         let state = RelayState::new(self.store.clone(), signal, &self.limits, self.clock.clone());
+        // A database that cannot be reached or migrated stops the relay before it serves.
+        self.store.start(state.change_sink()).await?;
         let housekeeping = state.start_housekeeping();
 
         let acceptor = self.tls.as_ref().map(TlsReloader::acceptor).transpose()?;

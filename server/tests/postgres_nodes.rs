@@ -1,13 +1,16 @@
 //! Two relay nodes on one PostgreSQL database, over real gRPC: what one node stored the other
 //! serves (a registration, a deposit, a group log), a handle taken on one is taken on the
-//! other, and of two commits racing for one epoch on the two nodes exactly one wins. Skipped
+//! other, of two commits racing for one epoch on the two nodes exactly one wins, and a
+//! subscriber on one node is pushed what is posted through the other. Skipped
 //! (in one line) where no PostgreSQL server runs, unless `PARLEY_REQUIRE_POSTGRES=1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::groups::{commit, create, frame, post, read};
+use std::time::Duration;
+
+use common::groups::{commit, create, frame, post, read, subscribe, subscription};
 use common::{access_key, fetch, random, User};
 use parley_proto::v1::DepositRequest;
 use parley_relay::StoreSetting;
@@ -85,6 +88,79 @@ async fn two_nodes_on_one_database_serve_the_same_data_and_race_fairly() {
         Code::FailedPrecondition,
         "the loser is told the epoch moved"
     );
+    one.stop().await;
+    two.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_on_one_node_is_pushed_what_is_posted_on_another() {
+    let Some((url, _database)) = scratch_database().await else {
+        return;
+    };
+    let (mut one, mut two) = (node(&url), node(&url));
+    let (mut groups_one, mut groups_two) = (one.groups().await, two.groups().await);
+    let group = random::<32>();
+    let key = access_key();
+    create(&mut groups_two, &group, &key).await;
+    let mut notices = subscribe(&mut groups_one, vec![subscription(&group, 0, &key)])
+        .await
+        .unwrap();
+
+    for (i, text) in ["first", "second"].into_iter().enumerate() {
+        let seq = post(&mut groups_two, &group, 0, &key, &frame(text))
+            .await
+            .unwrap();
+        let notice = tokio::time::timeout(Duration::from_secs(5), notices.message())
+            .await
+            .unwrap_or_else(|_| panic!("post {i} on node 2 never reached node 1's subscriber"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((notice.group_id.as_slice(), notice.seq), (&group[..], seq));
+    }
+    one.stop().await;
+    two.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_lost_its_database_listener_catches_up_on_what_it_missed() {
+    let Some((url, _database)) = scratch_database().await else {
+        return;
+    };
+    let (mut one, mut two) = (node(&url), node(&url));
+    let (mut groups_one, mut groups_two) = (one.groups().await, two.groups().await);
+    let group = random::<32>();
+    let key = access_key();
+    create(&mut groups_two, &group, &key).await;
+    let mut notices = subscribe(&mut groups_one, vec![subscription(&group, 0, &key)])
+        .await
+        .unwrap();
+
+    // Every node's notification connection is cut (as a database restart or a network cut
+    // would), and an entry is posted while they are down.
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let cut = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(cut.len(), 2, "each node listens on a connection of its own");
+    let seq = post(&mut groups_two, &group, 0, &key, &frame("while cut off"))
+        .await
+        .unwrap();
+
+    // Node 1 listens again and has its subscriber look again: the entry is announced.
+    let notice = tokio::time::timeout(Duration::from_secs(10), notices.message())
+        .await
+        .expect("node 1 never caught up after its listener was cut")
+        .unwrap()
+        .unwrap();
+    assert_eq!(notice.seq, seq);
     one.stop().await;
     two.stop().await;
 }

@@ -29,7 +29,7 @@ use crate::limits::{KeyedLimiter, LimitsConfig, SourceLimiter};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::shutdown::Shutdown;
-use crate::store::SharedStore;
+use crate::store::{Change, ChangeSink, SharedStore};
 
 pub(crate) use blobs::BlobsService;
 pub(crate) use directory::DirectoryService;
@@ -118,6 +118,45 @@ impl RelayState {
             metrics,
             clock,
         })
+    }
+}
+
+impl RelayState {
+    /// Where the store reports writes made through other relay nodes: their subscribers
+    /// here are woken as if the write had been made on this node. Holds the state weakly, so
+    /// the reporting ends once the relay has stopped.
+    pub(crate) fn change_sink(self: &Arc<Self>) -> ChangeSink {
+        let state = Arc::downgrade(self);
+        Arc::new(move |change| {
+            let Some(state) = state.upgrade() else {
+                return false;
+            };
+            match change {
+                Change::Inbox(handle, id) => state.inbox_wakeups.notify(&handle, id),
+                Change::Group(group_id, seq) => state.group_wakeups.notify(&group_id, seq),
+                Change::Missed => {
+                    tokio::spawn(state.look_again());
+                }
+            }
+            true
+        })
+    }
+
+    /// Wakes every subscriber to read the store again, each group's with the sequence number
+    /// of its latest entry: for changes that may have been missed.
+    async fn look_again(self: Arc<Self>) {
+        for handle in self.inbox_wakeups.keys() {
+            self.inbox_wakeups.notify(&handle, 0);
+        }
+        for group_id in self.group_wakeups.keys() {
+            match self.store.group_meta(&group_id).await {
+                Ok(Some(meta)) if meta.next_seq > 0 => {
+                    self.group_wakeups.notify(&group_id, meta.next_seq - 1);
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "cannot look a group up again"),
+            }
+        }
     }
 }
 

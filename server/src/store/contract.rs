@@ -21,6 +21,22 @@ use crate::metrics::Metrics;
 /// The store the services share.
 pub(crate) type SharedStore = Arc<dyn Store>;
 
+/// A write made through another relay node sharing the store, for this node's subscribers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// A delivery was stored in this inbox under this id.
+    Inbox(Handle, u64),
+    /// An entry was appended to this group's log at this sequence number.
+    Group([u8; 32], u64),
+    /// Changes may have been missed (the store's connection was lost): every subscriber
+    /// should look again.
+    Missed,
+}
+
+/// Where a store shared by several nodes reports the others' writes; returns false once
+/// nobody listens any more (the relay stopped), which ends the reporting.
+pub(crate) type ChangeSink = Arc<dyn Fn(Change) -> bool + Send + Sync>;
+
 /// The relay's storage: directory records, KeyPackages, inboxes, group logs and blobs, all
 /// ciphertext or public material (docs/PROTOCOL.md section 8).
 #[tonic::async_trait]
@@ -32,8 +48,9 @@ pub(crate) trait Store: Send + Sync + 'static {
     async fn flush(&self) -> Result<(), StoreError>;
 
     /// Gets ready to serve: a network database is reached and its schema brought up to
-    /// date. Called once, before the first request.
-    async fn start(&self) -> Result<(), StoreError>;
+    /// date, and writes other nodes make are reported to `changes` from then on. Called
+    /// once, before the first request.
+    async fn start(&self, changes: ChangeSink) -> Result<(), StoreError>;
 
     // Directory.
 

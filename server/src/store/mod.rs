@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub(crate) use blobs::{Begun, BlobMeta, BlobWrite};
-pub(crate) use contract::SharedStore;
+pub(crate) use contract::{Change, ChangeSink, SharedStore};
 pub(crate) use directory::{Registration, Rotated, RotationWrite};
 pub use durability::FlushPolicy;
 pub(crate) use error::StoreError;

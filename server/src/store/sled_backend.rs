@@ -4,7 +4,7 @@
 use parley_crypto::handle::Handle;
 
 use super::blobs::{Begun, BlobMeta, BlobWrite};
-use super::contract::Store;
+use super::contract::{ChangeSink, Store};
 use super::directory::{Registration, Rotated, RotationWrite};
 use super::groups::{Appended, Created, EpochKey, GroupMeta, StoredEntry, TtlSet};
 use super::inbox::{Deposited, StoredDelivery};
@@ -34,8 +34,9 @@ impl Store for SledStore {
         SledStore::flush(self).await
     }
 
-    async fn start(&self) -> Result<(), StoreError> {
-        // Opened, checked and, if need be, compacted before the relay was built.
+    async fn start(&self, _changes: ChangeSink) -> Result<(), StoreError> {
+        // Opened, checked and, if need be, compacted before the relay was built; and no other
+        // process writes to it.
         Ok(())
     }
 

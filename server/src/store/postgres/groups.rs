@@ -2,6 +2,7 @@
 
 use super::super::groups::{Appended, Created, EpochKey, GroupMeta, StoredEntry, TtlSet};
 use super::super::StoreError;
+use super::listener::GROUP_CHANNEL;
 use super::{signed, unsigned, PgError, PgStore};
 
 pub(super) async fn create(
@@ -138,6 +139,13 @@ pub(super) async fn append(
     tx.execute(
         "UPDATE groups SET epoch = $2, next_seq = $3 WHERE group_id = $1",
         &[&id, &next_epoch, &(seq + 1)],
+    )
+    .await
+    .map_err(PgError::from)?;
+    // Delivered to every node's listener when (and only if) the transaction commits.
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&GROUP_CHANNEL, &format!("{}:{seq}", hex::encode(group_id))],
     )
     .await
     .map_err(PgError::from)?;

@@ -4,6 +4,7 @@ use parley_crypto::handle::Handle;
 
 use super::super::inbox::{Deposited, StoredDelivery};
 use super::super::StoreError;
+use super::listener::INBOX_CHANNEL;
 use super::{signed, unsigned, PgError, PgStore};
 use crate::limits::InboxQuota;
 
@@ -58,6 +59,13 @@ pub(super) async fn deposit(
     tx.execute(
         "UPDATE inboxes SET next_id = $2 WHERE handle = $1",
         &[&name, &(next + 1)],
+    )
+    .await
+    .map_err(PgError::from)?;
+    // Delivered to every node's listener when (and only if) the transaction commits.
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&INBOX_CHANNEL, &format!("{name}:{next}")],
     )
     .await
     .map_err(PgError::from)?;

@@ -7,6 +7,7 @@ mod blobs;
 mod directory;
 mod groups;
 mod inbox;
+mod listener;
 mod schema;
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use parley_crypto::handle::Handle;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::blobs::{Begun, BlobMeta, BlobWrite};
-use super::contract::Store;
+use super::contract::{ChangeSink, Store};
 use super::directory::{Registration, Rotated, RotationWrite};
 use super::groups::{Appended, Created, EpochKey, GroupMeta, StoredEntry, TtlSet};
 use super::inbox::{Deposited, StoredDelivery};
@@ -54,6 +55,9 @@ pub(crate) enum PgError {
 #[derive(Clone)]
 pub(crate) struct PgStore {
     pool: Pool,
+    /// How to open the connection that listens for other nodes' writes.
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     metrics: Metrics,
 }
 
@@ -67,8 +71,8 @@ impl PgStore {
             .map_err(|e: tokio_postgres::Error| PgError::Config(e.to_string()))?;
         let tls = MakeRustlsConnect::new(tls_config());
         let manager = Manager::from_config(
-            config,
-            tls,
+            config.clone(),
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -80,6 +84,8 @@ impl PgStore {
             .map_err(|e| PgError::Config(e.to_string()))?;
         Ok(PgStore {
             pool,
+            config,
+            tls,
             metrics: Metrics::new(None),
         })
     }
@@ -88,7 +94,7 @@ impl PgStore {
     #[cfg(test)]
     pub(crate) async fn connect(url: &str) -> Result<PgStore, StoreError> {
         let store = PgStore::new(url)?;
-        store.start().await?;
+        store.start(Arc::new(|_| false)).await?;
         Ok(store)
     }
 
@@ -136,9 +142,15 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn start(&self) -> Result<(), StoreError> {
+    async fn start(&self, changes: ChangeSink) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        Ok(schema::migrate(&mut client).await?)
+        schema::migrate(&mut client).await?;
+        tokio::spawn(listener::run(
+            self.config.clone(),
+            self.tls.clone(),
+            changes,
+        ));
+        Ok(())
     }
 
     async fn register(&self, handle: &Handle, record: &[u8]) -> Result<Registration, StoreError> {
