@@ -12,17 +12,75 @@ use std::time::Duration;
 
 use common::groups::{commit, create, frame, post, read, subscribe, subscription};
 use common::{access_key, fetch, random, User};
+use parley_crypto::access::AccessKey;
+use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::DepositRequest;
+use parley_proto::v1::GroupNotice;
 use parley_relay::StoreSetting;
-use parley_testkit::postgres::scratch_database;
+use parley_testkit::postgres::{scratch_database, ScratchDatabase};
 use parley_testkit::TestRelay;
-use tonic::Code;
+use tonic::transport::Channel;
+use tonic::{Code, Streaming};
 
 fn node(url: &str) -> TestRelay {
     TestRelay::builder()
         .plaintext()
         .store(StoreSetting::Postgres(url.to_owned()))
         .start()
+}
+
+/// A group made through node 2, with a subscriber to it on node 1.
+struct SubscribedRoom {
+    url: String,
+    _database: ScratchDatabase,
+    one: TestRelay,
+    two: TestRelay,
+    groups_two: GroupsClient<Channel>,
+    group: [u8; 32],
+    key: AccessKey,
+    notices: Streaming<GroupNotice>,
+}
+
+impl SubscribedRoom {
+    async fn set_up() -> Option<SubscribedRoom> {
+        let (url, database) = scratch_database().await?;
+        let (one, two) = (node(&url), node(&url));
+        let (mut groups_one, mut groups_two) = (one.groups().await, two.groups().await);
+        let group = random::<32>();
+        let key = access_key();
+        create(&mut groups_two, &group, &key).await;
+        let notices = subscribe(&mut groups_one, vec![subscription(&group, 0, &key)])
+            .await
+            .unwrap();
+        Some(SubscribedRoom {
+            url,
+            _database: database,
+            one,
+            two,
+            groups_two,
+            group,
+            key,
+            notices,
+        })
+    }
+
+    /// Posts `text` through node 2; its sequence number.
+    async fn post_on_two(&mut self, text: &str) -> u64 {
+        post(
+            &mut self.groups_two,
+            &self.group,
+            0,
+            &self.key,
+            &frame(text),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn stop(mut self) {
+        self.one.stop().await;
+        self.two.stop().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,50 +152,34 @@ async fn two_nodes_on_one_database_serve_the_same_data_and_race_fairly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_on_one_node_is_pushed_what_is_posted_on_another() {
-    let Some((url, _database)) = scratch_database().await else {
+    let Some(mut room) = SubscribedRoom::set_up().await else {
         return;
     };
-    let (mut one, mut two) = (node(&url), node(&url));
-    let (mut groups_one, mut groups_two) = (one.groups().await, two.groups().await);
-    let group = random::<32>();
-    let key = access_key();
-    create(&mut groups_two, &group, &key).await;
-    let mut notices = subscribe(&mut groups_one, vec![subscription(&group, 0, &key)])
-        .await
-        .unwrap();
 
     for (i, text) in ["first", "second"].into_iter().enumerate() {
-        let seq = post(&mut groups_two, &group, 0, &key, &frame(text))
-            .await
-            .unwrap();
-        let notice = tokio::time::timeout(Duration::from_secs(5), notices.message())
+        let seq = room.post_on_two(text).await;
+        let notice = tokio::time::timeout(Duration::from_secs(5), room.notices.message())
             .await
             .unwrap_or_else(|_| panic!("post {i} on node 2 never reached node 1's subscriber"))
             .unwrap()
             .unwrap();
-        assert_eq!((notice.group_id.as_slice(), notice.seq), (&group[..], seq));
+        assert_eq!(
+            (notice.group_id.as_slice(), notice.seq),
+            (&room.group[..], seq)
+        );
     }
-    one.stop().await;
-    two.stop().await;
+    room.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_lost_its_database_listener_catches_up_on_what_it_missed() {
-    let Some((url, _database)) = scratch_database().await else {
+    let Some(mut room) = SubscribedRoom::set_up().await else {
         return;
     };
-    let (mut one, mut two) = (node(&url), node(&url));
-    let (mut groups_one, mut groups_two) = (one.groups().await, two.groups().await);
-    let group = random::<32>();
-    let key = access_key();
-    create(&mut groups_two, &group, &key).await;
-    let mut notices = subscribe(&mut groups_one, vec![subscription(&group, 0, &key)])
-        .await
-        .unwrap();
 
     // Every node's notification connection is cut (as a database restart or a network cut
     // would), and an entry is posted while they are down.
-    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+    let (admin, connection) = tokio_postgres::connect(&room.url, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
@@ -150,17 +192,14 @@ async fn a_node_that_lost_its_database_listener_catches_up_on_what_it_missed() {
         .await
         .unwrap();
     assert_eq!(cut.len(), 2, "each node listens on a connection of its own");
-    let seq = post(&mut groups_two, &group, 0, &key, &frame("while cut off"))
-        .await
-        .unwrap();
+    let seq = room.post_on_two("while cut off").await;
 
     // Node 1 listens again and has its subscriber look again: the entry is announced.
-    let notice = tokio::time::timeout(Duration::from_secs(10), notices.message())
+    let notice = tokio::time::timeout(Duration::from_secs(10), room.notices.message())
         .await
         .expect("node 1 never caught up after its listener was cut")
         .unwrap()
         .unwrap();
     assert_eq!(notice.seq, seq);
-    one.stop().await;
-    two.stop().await;
+    room.stop().await;
 }

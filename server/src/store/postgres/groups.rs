@@ -3,7 +3,7 @@
 use super::super::groups::{Appended, Created, EpochKey, GroupMeta, StoredEntry, TtlSet};
 use super::super::StoreError;
 use super::listener::GROUP_CHANNEL;
-use super::{signed, unsigned, PgError, PgStore};
+use super::{signed, unsigned, within_budget, PgError, PgStore};
 
 pub(super) async fn create(
     store: &PgStore,
@@ -177,22 +177,14 @@ pub(super) async fn read(
         )
         .await
         .map_err(PgError::from)?;
-    let mut out = Vec::with_capacity(rows.len());
-    let mut bytes = 0usize;
-    for row in rows {
-        let message: Vec<u8> = row.try_get(2).map_err(PgError::from)?;
-        bytes = bytes.saturating_add(message.len());
-        if bytes > max_bytes && !out.is_empty() {
-            break;
-        }
-        out.push(StoredEntry {
+    within_budget(rows, 2, max_bytes, |row, message| {
+        Ok(StoredEntry {
             seq: unsigned(row.try_get(0).map_err(PgError::from)?, "sequence number")?,
             epoch,
             commit: row.try_get(1).map_err(PgError::from)?,
             message,
-        });
-    }
-    Ok(out)
+        })
+    })
 }
 
 pub(super) async fn set_ttl(

@@ -5,7 +5,7 @@ use parley_crypto::handle::Handle;
 use super::super::inbox::{Deposited, StoredDelivery};
 use super::super::StoreError;
 use super::listener::INBOX_CHANNEL;
-use super::{signed, unsigned, PgError, PgStore};
+use super::{signed, unsigned, within_budget, PgError, PgStore};
 use crate::limits::InboxQuota;
 
 /// Stores `envelope` under the inbox's next id unless that would exceed `quota`: one
@@ -95,21 +95,13 @@ pub(super) async fn pending(
         )
         .await
         .map_err(PgError::from)?;
-    let mut out = Vec::with_capacity(rows.len());
-    let mut bytes = 0usize;
-    for row in rows {
-        let envelope: Vec<u8> = row.try_get(2).map_err(PgError::from)?;
-        bytes = bytes.saturating_add(envelope.len());
-        if bytes > max_bytes && !out.is_empty() {
-            break;
-        }
-        out.push(StoredDelivery {
+    within_budget(rows, 2, max_bytes, |row, envelope| {
+        Ok(StoredDelivery {
             id: unsigned(row.try_get(0).map_err(PgError::from)?, "inbox id")?,
             received_at_ms: unsigned(row.try_get(1).map_err(PgError::from)?, "delivery time")?,
             envelope,
-        });
-    }
-    Ok(out)
+        })
+    })
 }
 
 /// Deletes the given deliveries; unknown ids are ignored (acks are idempotent).

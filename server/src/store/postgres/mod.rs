@@ -121,6 +121,28 @@ fn tls_config() -> rustls::ClientConfig {
         })
 }
 
+/// Turns `rows` (each with its payload in column `payload`) into records with `make`,
+/// stopping before the payloads pass `max_bytes`, but always taking the first: a page as the
+/// services serve it.
+fn within_budget<T>(
+    rows: Vec<tokio_postgres::Row>,
+    payload: usize,
+    max_bytes: usize,
+    mut make: impl FnMut(&tokio_postgres::Row, Vec<u8>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut bytes = 0usize;
+    for row in rows {
+        let body: Vec<u8> = row.try_get(payload).map_err(PgError::from)?;
+        bytes = bytes.saturating_add(body.len());
+        if bytes > max_bytes && !out.is_empty() {
+            break;
+        }
+        out.push(make(&row, body)?);
+    }
+    Ok(out)
+}
+
 /// A count or time kept as BIGINT, back to the unsigned value the relay uses.
 fn unsigned(value: i64, what: &'static str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| PgError::OutOfRange(what).into())
