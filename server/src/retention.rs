@@ -32,6 +32,8 @@ pub(crate) async fn sweep(store: &SharedStore, retention: Option<Duration>, cloc
             }
             None => 0,
         };
+        // Spent challenges and remembered requests of a store nodes share.
+        store.expire_tokens(now_ms).await?;
         Ok::<_, StoreError>((deliveries, entries, blobs))
     }
     .await;

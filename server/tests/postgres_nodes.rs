@@ -1,7 +1,8 @@
 //! Two relay nodes on one PostgreSQL database, over real gRPC: what one node stored the other
 //! serves (a registration, a deposit, a group log), a handle taken on one is taken on the
 //! other, of two commits racing for one epoch on the two nodes exactly one wins, and a
-//! subscriber on one node is pushed what is posted through the other. Skipped
+//! subscriber on one node is pushed what is posted through the other; a challenge or a group
+//! request is good once across all nodes. Skipped
 //! (in one line) where no PostgreSQL server runs, unless `PARLEY_REQUIRE_POSTGRES=1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,11 +12,12 @@ mod common;
 use std::time::Duration;
 
 use common::groups::{commit, create, frame, post, read, subscribe, subscription};
-use common::{access_key, fetch, random, User};
+use common::{access_key, challenge_for, fetch, group_auth, random, User};
 use parley_crypto::access::AccessKey;
+use parley_crypto::auth::{body, GroupMethod, OwnerMethod};
 use parley_proto::v1::groups_client::GroupsClient;
-use parley_proto::v1::DepositRequest;
 use parley_proto::v1::GroupNotice;
+use parley_proto::v1::{DepositRequest, FetchRequest, PostRequest};
 use parley_relay::StoreSetting;
 use parley_testkit::postgres::{scratch_database, ScratchDatabase};
 use parley_testkit::TestRelay;
@@ -202,4 +204,62 @@ async fn a_node_that_lost_its_database_listener_catches_up_on_what_it_missed() {
         .unwrap();
     assert_eq!(notice.seq, seq);
     room.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_challenge_or_a_group_request_is_good_once_across_all_nodes() {
+    let Some((url, _database)) = scratch_database().await else {
+        return;
+    };
+    let mut nodes = [node(&url), node(&url), node(&url)];
+    let mut dir_one = nodes[0].directory().await;
+    let bob = User::new("bob");
+    bob.register(&mut dir_one).await;
+
+    // A challenge issued by node 1 is spent on node 2, and then nowhere else.
+    let challenge = challenge_for(&mut dir_one, "bob").await;
+    let auth = bob.sign_owner(OwnerMethod::Fetch, challenge, body::fetch(10));
+    let fetch_on = |auth| FetchRequest {
+        handle: "bob".into(),
+        limit: 10,
+        auth: Some(auth),
+    };
+    let mut inbox_two = nodes[1].inbox().await;
+    inbox_two.fetch(fetch_on(auth.clone())).await.unwrap();
+    for node in &nodes {
+        let spent = node.inbox().await.fetch(fetch_on(auth.clone())).await;
+        assert_eq!(spent.unwrap_err().code(), Code::Unauthenticated);
+    }
+
+    // A group request accepted by node 1 is refused as a replay by every node.
+    let mut groups_one = nodes[0].groups().await;
+    let group = random::<32>();
+    let key = access_key();
+    create(&mut groups_one, &group, &key).await;
+    let message = frame("said once");
+    let request = PostRequest {
+        group_id: group.to_vec(),
+        epoch: 0,
+        message: message.clone(),
+        auth: Some(group_auth(
+            &key,
+            GroupMethod::Post,
+            &group,
+            0,
+            body::post(&message),
+        )),
+    };
+    groups_one.post(request.clone()).await.unwrap();
+    for node in &nodes {
+        let replayed = node.groups().await.post(request.clone()).await;
+        assert_eq!(replayed.unwrap_err().code(), Code::PermissionDenied);
+    }
+    let entries = read(&mut groups_one, &group, 0, &key, 0)
+        .await
+        .unwrap()
+        .entries;
+    assert_eq!(entries.len(), 1, "stored once");
+    for node in &mut nodes {
+        node.stop().await;
+    }
 }

@@ -18,7 +18,7 @@ use crate::limits::forget_one;
 
 /// How long a challenge stays valid, in milliseconds of the relay clock: one issued at `t` is
 /// accepted while the clock reads less than `t + CHALLENGE_TTL_MS`.
-const CHALLENGE_TTL_MS: u64 = 120_000;
+pub(super) const CHALLENGE_TTL_MS: u64 = 120_000;
 /// Challenges issued within one TTL; beyond that the relay refuses to issue more, so memory
 /// stays bounded whatever the request rate.
 const MAX_CHALLENGES: usize = 100_000;

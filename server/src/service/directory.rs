@@ -13,6 +13,7 @@ use parley_proto::v1::{
 };
 use tonic::{Request, Response, Status};
 
+use super::challenges::CHALLENGE_TTL_MS;
 use super::owner_auth::OwnerProof;
 use super::{status, RelayState};
 use crate::limits::{
@@ -150,6 +151,15 @@ impl Directory for DirectoryService {
                 self.state.metrics.rejected(Rejection::Challenges);
                 Status::resource_exhausted(exhausted.to_string())
             })?;
+        // Other nodes may be asked to spend it.
+        if self.state.store.shared() {
+            let expires_at_ms = self.state.clock.now_ms().saturating_add(CHALLENGE_TTL_MS);
+            self.state
+                .store
+                .record_challenge(&challenge, &handle, expires_at_ms)
+                .await
+                .map_err(status::storage)?;
+        }
         Ok(Response::new(ChallengeResponse {
             challenge: challenge.to_vec(),
         }))

@@ -15,7 +15,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tonic::Status;
 
-use super::replay::ReplayError;
+use super::replay::{ReplayError, REMEMBER_FOR_MS};
 use super::{status, RelayState};
 use crate::limits::{self, InvalidField, SIGNATURE_LEN};
 use crate::store::EpochKey;
@@ -111,13 +111,13 @@ impl RelayState {
             Some(stored) if verified => stored,
             _ => return Err(refused()),
         };
-        self.check_not_replayed(&transcript, proof.source)?;
+        self.check_not_replayed(&transcript, proof.source).await?;
         Ok(stored)
     }
 
     /// Authenticates a Create, whose key comes with the request (the group has none yet):
     /// proof that the creator holds the epoch-0 key it registers.
-    pub(super) fn authenticate_create(
+    pub(super) async fn authenticate_create(
         &self,
         group_id: &[u8; 32],
         access_key: &AccessPublicKey,
@@ -136,7 +136,7 @@ impl RelayState {
         access_key
             .verify(&transcript, &proof.signature)
             .map_err(|_| refused())?;
-        self.check_not_replayed(&transcript, proof.source)
+        self.check_not_replayed(&transcript, proof.source).await
     }
 
     /// Refuses a timestamp too far from the relay clock. It depends on nothing stored, so it
@@ -151,20 +151,38 @@ impl RelayState {
     }
 
     /// Records an authenticated transcript, refusing one accepted before.
-    fn check_not_replayed(&self, transcript: &[u8], source: IpAddr) -> Result<(), Status> {
+    async fn check_not_replayed(&self, transcript: &[u8], source: IpAddr) -> Result<(), Status> {
         // Keyed on the whole transcript, so a replay is refused whatever signature bytes it
         // carries.
         let digest: [u8; 32] = Sha256::digest(transcript).into();
         self.replay
             .check_and_insert(digest, source)
             .map_err(|error| match error {
-                ReplayError::Replayed => Status::permission_denied("request replayed"),
+                ReplayError::Replayed => replayed(),
                 ReplayError::SourceFull => Status::resource_exhausted(
                     "too many recent group requests from this address, try again later",
                 ),
                 _ => Status::resource_exhausted("too many recent group requests, try again later"),
-            })
+            })?;
+        // Another node may have accepted it: the store that nodes share remembers for all.
+        if self.store.shared() {
+            let now_ms = self.clock.now_ms();
+            let first = self
+                .store
+                .first_sighting(&digest, now_ms, now_ms.saturating_add(REMEMBER_FOR_MS))
+                .await
+                .map_err(status::storage)?;
+            if !first {
+                return Err(replayed());
+            }
+        }
+        Ok(())
     }
+}
+
+/// The answer to a group request accepted before, on this node or another.
+fn replayed() -> Status {
+    Status::permission_denied("request replayed")
 }
 
 #[cfg(test)]

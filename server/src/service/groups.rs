@@ -161,7 +161,8 @@ impl Groups for GroupsService {
             return Err(Status::already_exists("group_id is already taken"));
         }
         self.state
-            .authenticate_create(&group_id, &public, &proof, &body::create(&key))?;
+            .authenticate_create(&group_id, &public, &proof, &body::create(&key))
+            .await?;
         match self
             .state
             .store

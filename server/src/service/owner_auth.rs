@@ -39,7 +39,16 @@ impl RelayState {
         proof: &OwnerProof,
         body_digest: &[u8; 32],
     ) -> Result<(), Status> {
-        if !self.challenges.consume(&proof.challenge, handle) {
+        // Spent in the store when other nodes share it (one of them may have issued it).
+        let spent = if self.store.shared() {
+            self.store
+                .spend_challenge(&proof.challenge, handle, self.clock.now_ms())
+                .await
+                .map_err(status::storage)?
+        } else {
+            self.challenges.consume(&proof.challenge, handle)
+        };
+        if !spent {
             return Err(Status::unauthenticated(
                 "auth.challenge is unknown, expired, already used or for another handle",
             ));

@@ -24,7 +24,7 @@ use crate::limits::forget_one;
 
 /// A transcript stays acceptable for at most twice the allowed skew after the relay first
 /// sees it; remembering it that long is enough to refuse every replay.
-const REMEMBER_FOR_MS: u64 = 2 * MAX_CLOCK_SKEW_MS;
+pub(super) const REMEMBER_FOR_MS: u64 = 2 * MAX_CLOCK_SKEW_MS;
 /// Bounds memory; when full, group-auth requests are refused until entries expire, because
 /// forgetting early would let replays through.
 const MAX_REMEMBERED: usize = 1_000_000;

@@ -52,6 +52,43 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// once, before the first request.
     async fn start(&self, changes: ChangeSink) -> Result<(), StoreError>;
 
+    // Owner challenges and group-request replays, for a store several nodes share.
+
+    /// Whether other relay nodes share this store: then challenges and accepted group
+    /// requests are kept in it (below), so that a challenge issued by one node is spent once
+    /// on any, and a request accepted by one is refused as a replay by all. A store of one
+    /// node's own leaves them to the node's memory, and the three methods below are unused.
+    fn shared(&self) -> bool;
+
+    /// Keeps `challenge`, issued for `handle`, spendable until `expires_at_ms`.
+    async fn record_challenge(
+        &self,
+        challenge: &[u8; 32],
+        handle: &Handle,
+        expires_at_ms: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Spends `challenge`: true if it was recorded for `handle` and `now_ms` is before its
+    /// expiry. Gone afterwards either way (a challenge is never tried twice).
+    async fn spend_challenge(
+        &self,
+        challenge: &[u8; 32],
+        handle: &Handle,
+        now_ms: u64,
+    ) -> Result<bool, StoreError>;
+
+    /// Records an accepted group request's transcript `digest`, remembered until
+    /// `forget_at_ms`: true the first time, false if it is remembered already at `now_ms`.
+    async fn first_sighting(
+        &self,
+        digest: &[u8; 32],
+        now_ms: u64,
+        forget_at_ms: u64,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes the challenges and remembered requests past their time at `now_ms`.
+    async fn expire_tokens(&self, now_ms: u64) -> Result<u64, StoreError>;
+
     // Directory.
 
     /// Registers `record` under `handle` if the handle is free.

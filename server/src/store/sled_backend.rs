@@ -40,6 +40,44 @@ impl Store for SledStore {
         Ok(())
     }
 
+    fn shared(&self) -> bool {
+        // sled's lock on its files keeps it to one process.
+        false
+    }
+
+    async fn record_challenge(
+        &self,
+        _challenge: &[u8; 32],
+        _handle: &Handle,
+        _expires_at_ms: u64,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn spend_challenge(
+        &self,
+        _challenge: &[u8; 32],
+        _handle: &Handle,
+        _now_ms: u64,
+    ) -> Result<bool, StoreError> {
+        // Never asked (not shared): the node's memory holds its challenges.
+        Ok(false)
+    }
+
+    async fn first_sighting(
+        &self,
+        _digest: &[u8; 32],
+        _now_ms: u64,
+        _forget_at_ms: u64,
+    ) -> Result<bool, StoreError> {
+        // Never asked (not shared): the node's replay cache decides.
+        Ok(true)
+    }
+
+    async fn expire_tokens(&self, _now_ms: u64) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
     async fn register(&self, handle: &Handle, record: &[u8]) -> Result<Registration, StoreError> {
         SledStore::register(self, handle, record).await
     }

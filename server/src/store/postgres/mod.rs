@@ -9,6 +9,7 @@ mod groups;
 mod inbox;
 mod listener;
 mod schema;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -173,6 +174,41 @@ impl Store for PgStore {
             changes,
         ));
         Ok(())
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn record_challenge(
+        &self,
+        challenge: &[u8; 32],
+        handle: &Handle,
+        expires_at_ms: u64,
+    ) -> Result<(), StoreError> {
+        tokens::record_challenge(self, challenge, handle, expires_at_ms).await
+    }
+
+    async fn spend_challenge(
+        &self,
+        challenge: &[u8; 32],
+        handle: &Handle,
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
+        tokens::spend_challenge(self, challenge, handle, now_ms).await
+    }
+
+    async fn first_sighting(
+        &self,
+        digest: &[u8; 32],
+        now_ms: u64,
+        forget_at_ms: u64,
+    ) -> Result<bool, StoreError> {
+        tokens::first_sighting(self, digest, now_ms, forget_at_ms).await
+    }
+
+    async fn expire_tokens(&self, now_ms: u64) -> Result<u64, StoreError> {
+        tokens::expire(self, now_ms).await
     }
 
     async fn register(&self, handle: &Handle, record: &[u8]) -> Result<Registration, StoreError> {
@@ -369,6 +405,64 @@ mod tests {
     }
 
     conformance_suite!(open().await);
+
+    #[tokio::test]
+    async fn challenges_and_remembered_requests_are_good_once_until_their_time() {
+        let Some((store, _database)) = open().await else {
+            return;
+        };
+        let alice = parley_crypto::handle::Handle::parse("alice").unwrap();
+        let bob = parley_crypto::handle::Handle::parse("bob").unwrap();
+        assert!(store.shared());
+        store
+            .record_challenge(&[1; 32], &alice, 1_000)
+            .await
+            .unwrap();
+        store
+            .record_challenge(&[2; 32], &alice, 1_000)
+            .await
+            .unwrap();
+        store
+            .record_challenge(&[3; 32], &alice, 1_000)
+            .await
+            .unwrap();
+        assert!(store.spend_challenge(&[1; 32], &alice, 999).await.unwrap());
+        assert!(
+            !store.spend_challenge(&[1; 32], &alice, 999).await.unwrap(),
+            "spent"
+        );
+        assert!(
+            !store.spend_challenge(&[2; 32], &bob, 999).await.unwrap(),
+            "another's"
+        );
+        assert!(
+            !store.spend_challenge(&[2; 32], &alice, 999).await.unwrap(),
+            "tried once"
+        );
+        assert!(
+            !store
+                .spend_challenge(&[3; 32], &alice, 1_000)
+                .await
+                .unwrap(),
+            "expired"
+        );
+
+        assert!(store.first_sighting(&[7; 32], 0, 600).await.unwrap());
+        assert!(!store.first_sighting(&[7; 32], 600, 1_200).await.unwrap());
+        assert!(
+            store.first_sighting(&[7; 32], 601, 1_201).await.unwrap(),
+            "forgotten"
+        );
+        store
+            .record_challenge(&[4; 32], &alice, 2_000)
+            .await
+            .unwrap();
+        assert_eq!(store.expire_tokens(2_000).await.unwrap(), 2);
+        assert!(!store
+            .spend_challenge(&[4; 32], &alice, 1_500)
+            .await
+            .unwrap());
+    }
 
     #[tokio::test]
     async fn migrations_apply_once_and_a_newer_schema_is_refused() {

@@ -10,9 +10,10 @@ use super::PgError;
 const MIGRATION_LOCK: i64 = 0x7061_726c_6579;
 
 /// The migrations, in order; a migration once released is never edited, only followed.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE directory (
     handle TEXT PRIMARY KEY,
     record BYTEA NOT NULL
@@ -85,10 +86,27 @@ CREATE TABLE blob_chunks (
     PRIMARY KEY (blob_id, idx)
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+CREATE TABLE challenges (
+    challenge BYTEA PRIMARY KEY,
+    handle TEXT NOT NULL,
+    expires_at_ms BIGINT NOT NULL
+);
+CREATE INDEX challenges_by_expiry ON challenges (expires_at_ms);
+CREATE TABLE replays (
+    digest BYTEA PRIMARY KEY,
+    forget_at_ms BIGINT NOT NULL
+);
+CREATE INDEX replays_by_expiry ON replays (forget_at_ms);
+"#,
+    ),
+];
 
 /// The newest schema version this relay knows.
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 2;
 
 /// Applies the migrations the database lacks; refuses a database migrated by a newer relay.
 pub(super) async fn migrate(client: &mut Client) -> Result<(), PgError> {
