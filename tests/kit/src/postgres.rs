@@ -9,7 +9,8 @@ use rand::RngCore;
 
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 
-fn server() -> String {
+/// The test server's URL, for administration (its maintenance database).
+pub fn server() -> String {
     std::env::var("PARLEY_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
 }
 
