@@ -96,9 +96,27 @@ impl BlobMeta {
         u64::from(index) * SEALED_CHUNK
     }
 
+    /// Whether a new upload described by `begun` may go on with this blob: the same
+    /// capabilities and size (a resumption), not another uploader's blob under the same id.
+    pub(crate) fn resumed_by(&self, begun: &BlobMeta) -> bool {
+        self.write_hash == begun.write_hash
+            && self.read_hash == begun.read_hash
+            && self.padded_size == begun.padded_size
+    }
+
+    /// The blob with the shorter of its own retention and `ttl_secs` (0: no retention of its
+    /// own), or `None` if that changes nothing: a retention is never lengthened.
+    pub(crate) fn shortened_to(&self, ttl_secs: u64) -> Option<BlobMeta> {
+        let shorter = match self.ttl_secs {
+            0 => ttl_secs,
+            own => own.min(ttl_secs),
+        };
+        (ttl_secs != 0 && shorter != self.ttl_secs).then(|| self.with_ttl(shorter))
+    }
+
     /// Whether `other` describes the same upload (its count aside): an id reused after an
     /// expiry names another blob.
-    fn same_blob(&self, other: &BlobMeta) -> bool {
+    pub(crate) fn same_blob(&self, other: &BlobMeta) -> bool {
         self.write_hash == other.write_hash
             && self.read_hash == other.read_hash
             && self.padded_size == other.padded_size
@@ -216,13 +234,7 @@ impl SledStore {
                     .map(BlobMeta::decode)
                     .transpose()?;
                 match held {
-                    Some(held)
-                        if held.write_hash == meta.write_hash
-                            && held.read_hash == meta.read_hash
-                            && held.padded_size == meta.padded_size =>
-                    {
-                        held
-                    }
+                    Some(held) if held.resumed_by(&meta) => held,
                     _ => return Ok(Begun::Taken),
                 }
             }
@@ -381,14 +393,9 @@ impl SledStore {
             if !bool::from(held.read_hash.ct_eq(read_hash)) {
                 return Ok(None);
             }
-            let shorter = match held.ttl_secs {
-                0 => ttl_secs,
-                own => own.min(ttl_secs),
-            };
-            if shorter == held.ttl_secs || ttl_secs == 0 {
+            let Some(shortened) = held.shortened_to(ttl_secs) else {
                 return Ok(Some(held));
-            }
-            let shortened = held.with_ttl(shorter);
+            };
             let swapped = self.blob_meta.compare_and_swap(
                 blob_id,
                 Some(current),

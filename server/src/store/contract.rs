@@ -57,7 +57,8 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// Whether other relay nodes share this store: then challenges and accepted group
     /// requests are kept in it (below), so that a challenge issued by one node is spent once
     /// on any, and a request accepted by one is refused as a replay by all. A store of one
-    /// node's own leaves them to the node's memory, and the three methods below are unused.
+    /// node's own leaves them to the node's memory: it is never asked to record, spend or
+    /// sight, and has nothing to expire.
     fn shared(&self) -> bool;
 
     /// Keeps `challenge`, issued for `handle`, spendable until `expires_at_ms`.

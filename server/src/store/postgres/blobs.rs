@@ -73,13 +73,7 @@ pub(super) async fn begin(
         .await
         .map_err(PgError::from)?;
     match held.as_ref().map(decode).transpose()? {
-        Some(held)
-            if held.write_hash == meta.write_hash
-                && held.read_hash == meta.read_hash
-                && held.padded_size == meta.padded_size =>
-        {
-            Ok(Begun::Ready(held))
-        }
+        Some(held) if held.resumed_by(&meta) => Ok(Begun::Ready(held)),
         _ => Ok(Begun::Taken),
     }
 }
@@ -101,7 +95,7 @@ pub(super) async fn put(
     let Some(held) = held.as_ref().map(decode).transpose()? else {
         return Ok(BlobWrite::Gone);
     };
-    if held.created_at_ms != meta.created_at_ms || held.write_hash != meta.write_hash {
+    if !held.same_blob(meta) {
         return Ok(BlobWrite::Gone);
     }
     let mut at = 0usize;
@@ -195,21 +189,17 @@ pub(super) async fn shorten(
     if !bool::from(held.read_hash.ct_eq(read_hash)) {
         return Ok(None);
     }
-    let shorter = match held.ttl_secs {
-        0 => ttl_secs,
-        own => own.min(ttl_secs),
-    };
-    if shorter == held.ttl_secs || ttl_secs == 0 {
+    let Some(shortened) = held.shortened_to(ttl_secs) else {
         return Ok(Some(held));
-    }
+    };
     tx.execute(
         "UPDATE blobs SET ttl_secs = $2 WHERE blob_id = $1",
-        &[&id, &signed(shorter)],
+        &[&id, &signed(shortened.ttl_secs)],
     )
     .await
     .map_err(PgError::from)?;
     tx.commit().await.map_err(PgError::from)?;
-    Ok(Some(held.with_ttl(shorter)))
+    Ok(Some(shortened))
 }
 
 /// Deletes the blobs (complete or not) begun longer ago than the relay's retention or
