@@ -47,12 +47,12 @@ mod tls;
 mod tls_reload;
 
 pub use clock::SystemClock;
-pub use compaction::{compact, release_handle};
+pub use compaction::{compact, probe_postgres, release_handle, release_handle_postgres};
 pub use config::{RelayConfig, StoreSetting, TlsSetting};
 pub use error::RelayError;
 pub use limits::LimitsConfig;
 pub use metrics::{serve_metrics, Metrics};
 pub use relay::Relay;
-pub use store::{Compacted, FlushPolicy, Released};
+pub use store::{Compacted, FlushPolicy, Released, StoreProbe};
 pub use tls::{check_tls, TlsError};
 pub use tls_reload::TlsReloader;

@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -85,7 +86,8 @@ enum Command {
     /// Return the disk space of deleted data to the file system: copy the live data of the
     /// database to a fresh one and swap it in. Stop the relay first.
     Compact,
-    /// Manage handles in the directory. Stop the relay first.
+    /// Manage handles in the directory. On the embedded store, stop the relay first; on
+    /// PostgreSQL, nodes may keep serving.
     #[command(subcommand)]
     Handle(HandleCommand),
 }
@@ -152,15 +154,61 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints the effective configuration, after checking that configured TLS files load.
+/// How long `check-config` waits for the PostgreSQL store to answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prints the effective configuration, after checking that configured TLS files load and
+/// that a PostgreSQL store answers with a schema this relay can use.
 fn check_config(settings: &Settings) -> anyhow::Result<()> {
     let fingerprint = parley_relay::check_tls(&settings.relay_config())
         .context("the TLS certificate or key is not usable")?;
+    let store = match &settings.store.value {
+        StoreSetting::Postgres(url) => Some(probe_store(url, &settings.store.value.redacted())?),
+        _ => None,
+    };
     print!("{}", settings.render());
     if let Some(fingerprint) = fingerprint {
         println!("\n# TLS certificate SHA-256 fingerprint: {fingerprint}");
     }
+    if let Some(store) = store {
+        println!("\n# {store}");
+    }
     Ok(())
+}
+
+/// Connects to the PostgreSQL store and describes what it found, or says why it cannot be used.
+fn probe_store(url: &str, shown: &str) -> anyhow::Result<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let probe = runtime
+        .block_on(async {
+            tokio::time::timeout(PROBE_TIMEOUT, parley_relay::probe_postgres(url)).await
+        })
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "the PostgreSQL store {shown} did not answer within {}s",
+                PROBE_TIMEOUT.as_secs()
+            )
+        })?
+        .with_context(|| format!("cannot reach the PostgreSQL store {shown}"))?;
+    let ours = probe.relay_schema_version;
+    match probe.schema_version {
+        None => Ok(format!(
+            "PostgreSQL store reachable; no Parley schema yet (the relay creates version {ours} at start)"
+        )),
+        Some(version) if version > ours => anyhow::bail!(
+            "the PostgreSQL store {shown} is at schema version {version}, newer than this relay \
+             knows ({ours}); upgrade the relay"
+        ),
+        Some(version) if version < ours => Ok(format!(
+            "PostgreSQL store reachable; schema version {version} (the relay migrates it to {ours} at start)"
+        )),
+        Some(version) => Ok(format!(
+            "PostgreSQL store reachable; schema version {version}, this relay's"
+        )),
+    }
 }
 
 /// Refuses an operation on the embedded database when the relay's store is PostgreSQL.
@@ -195,16 +243,24 @@ fn compact(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Frees a handle in the configured data directory.
+/// Frees a handle in the configured store.
 fn release(settings: &Settings, handle: &str) -> anyhow::Result<()> {
-    embedded_only(
-        settings,
-        "release",
-        "releasing a handle in PostgreSQL is not supported yet",
-    )?;
-    let data_dir = settings.relay_config().data_dir;
-    let released = parley_relay::release_handle(&data_dir, handle)
-        .with_context(|| format!("cannot release {handle} in {}", data_dir.display()))?;
+    let released = match &settings.store.value {
+        StoreSetting::Postgres(url) => {
+            let shown = settings.store.value.redacted();
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?
+                .block_on(parley_relay::release_handle_postgres(url, handle))
+                .with_context(|| format!("cannot release {handle} in {shown}"))?
+        }
+        _ => {
+            let data_dir = settings.relay_config().data_dir;
+            parley_relay::release_handle(&data_dir, handle)
+                .with_context(|| format!("cannot release {handle} in {}", data_dir.display()))?
+        }
+    };
     if released.record {
         println!(
             "released {handle}: its record, {} KeyPackages and {} waiting deliveries were \

@@ -38,6 +38,7 @@ pub(crate) use groups::{Appended, Created, EpochKey, TtlSet};
 pub(crate) use inbox::{Deposited, StoredDelivery};
 pub(crate) use key_packages::{Published, Upload};
 pub(crate) use postgres::PgStore;
+pub use postgres::StoreProbe;
 
 use chunk_files::ChunkFiles;
 use disk_reserve::DiskReserve;

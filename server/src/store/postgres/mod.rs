@@ -3,6 +3,7 @@
 //! nodes as well as across tasks. Queries are plain SQL checked by the conformance suite
 //! against a real server, never by a database at build time.
 
+mod admin;
 mod blobs;
 mod directory;
 mod groups;
@@ -23,10 +24,11 @@ use super::directory::{Registration, Rotated, RotationWrite};
 use super::groups::{Appended, Created, EpochKey, GroupMeta, StoredEntry, TtlSet};
 use super::inbox::{Deposited, StoredDelivery};
 use super::key_packages::{Claimed, Published, Upload};
-use super::StoreError;
+use super::{Released, StoreError};
 use crate::limits::InboxQuota;
 use crate::metrics::Metrics;
 
+pub use admin::StoreProbe;
 pub(crate) use schema::SCHEMA_VERSION;
 
 /// Connections a relay node keeps to the database at most.
@@ -97,6 +99,16 @@ impl PgStore {
         let store = PgStore::new(url)?;
         store.start(Arc::new(|_| false)).await?;
         Ok(store)
+    }
+
+    /// Connects and reads the schema version, changing nothing (`check-config`).
+    pub(crate) async fn probe(&self) -> Result<StoreProbe, StoreError> {
+        admin::probe(self).await
+    }
+
+    /// Frees `handle`: see [`crate::release_handle_postgres`].
+    pub(crate) async fn release_handle(&self, handle: &Handle) -> Result<Released, StoreError> {
+        admin::release_handle(self, handle).await
     }
 
     /// A connection from the pool.
