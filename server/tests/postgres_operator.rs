@@ -63,7 +63,7 @@ async fn check_config_connects_to_the_database_and_reads_its_schema() {
     let migrated = relay_command(&["check-config", "--data", data, "--store", &url]);
     assert!(migrated.status.success(), "{}", stderr(&migrated));
     assert!(
-        stdout(&migrated).contains("# PostgreSQL store reachable; schema version 2, this relay's"),
+        stdout(&migrated).contains("# PostgreSQL store reachable; schema version 3, this relay's"),
         "{}",
         stdout(&migrated)
     );
@@ -81,7 +81,7 @@ async fn check_config_connects_to_the_database_and_reads_its_schema() {
     let newer = relay_command(&["check-config", "--data", data, "--store", &url]);
     assert!(!newer.status.success());
     assert!(
-        stderr(&newer).contains("is at schema version 99, newer than this relay knows (2)"),
+        stderr(&newer).contains("is at schema version 99, newer than this relay knows (3)"),
         "{}",
         stderr(&newer)
     );

@@ -294,6 +294,84 @@ pub(super) async fn an_inbox_keeps_its_quota_pages_and_forgets_what_is_acknowled
     );
 }
 
+/// An inbox's quota counts exactly what waits in it: parallel deposits stop at the limit,
+/// two racing acknowledgements of the same deliveries free their room once, and a sweep
+/// frees what it deletes.
+pub(super) async fn an_inbox_quota_counts_exactly_what_waits(store: SharedStore) {
+    let frank = handle("frank");
+    let quota = InboxQuota {
+        max_messages: 10,
+        max_bytes: 1 << 20,
+    };
+    let deposits = (0..40u8).map(|i| {
+        let store = store.clone();
+        let frank = frank.clone();
+        tokio::spawn(async move { store.deposit(&frank, &[i; 32], 1_000, quota).await })
+    });
+    let mut stored = Vec::new();
+    for deposit in deposits.collect::<Vec<_>>() {
+        if let Deposited::Stored(id) = deposit.await.unwrap().unwrap() {
+            stored.push(id);
+        }
+    }
+    assert_eq!(stored.len(), 10, "parallel deposits stop at the quota");
+
+    let acks = (0..2).map(|_| {
+        let store = store.clone();
+        let frank = frank.clone();
+        let ids = stored[..3].to_vec();
+        tokio::spawn(async move { store.acknowledge(&frank, &ids).await })
+    });
+    for ack in acks.collect::<Vec<_>>() {
+        ack.await.unwrap().unwrap();
+    }
+    for _ in 0..3 {
+        assert!(matches!(
+            store.deposit(&frank, b"room", 2_000, quota).await.unwrap(),
+            Deposited::Stored(_)
+        ));
+    }
+    assert_eq!(
+        store.deposit(&frank, b"full", 2_000, quota).await.unwrap(),
+        Deposited::Full(QuotaExceeded::Messages),
+        "an acknowledgement raced twice frees its room once"
+    );
+
+    assert_eq!(store.expire_deliveries(1_500).await.unwrap(), 7);
+    for _ in 0..7 {
+        assert!(matches!(
+            store
+                .deposit(&frank, b"after the sweep", 3_000, quota)
+                .await
+                .unwrap(),
+            Deposited::Stored(_)
+        ));
+    }
+    assert_eq!(
+        store.deposit(&frank, b"full", 3_000, quota).await.unwrap(),
+        Deposited::Full(QuotaExceeded::Messages)
+    );
+
+    let bytes = InboxQuota {
+        max_messages: 100,
+        max_bytes: 100,
+    };
+    let grace = handle("grace");
+    let Deposited::Stored(first) = store.deposit(&grace, &[1; 60], 1_000, bytes).await.unwrap()
+    else {
+        panic!("an empty inbox refused 60 bytes")
+    };
+    assert_eq!(
+        store.deposit(&grace, &[2; 60], 1_000, bytes).await.unwrap(),
+        Deposited::Full(QuotaExceeded::Bytes)
+    );
+    store.acknowledge(&grace, &[first]).await.unwrap();
+    assert!(matches!(
+        store.deposit(&grace, &[3; 60], 1_000, bytes).await.unwrap(),
+        Deposited::Stored(_)
+    ));
+}
+
 pub(super) async fn sweeps_delete_what_is_past_its_retention_and_nothing_else(store: SharedStore) {
     let erin = handle("erin");
     store.deposit(&erin, b"old", 1_000, ROOMY).await.unwrap();
@@ -413,6 +491,7 @@ macro_rules! conformance_suite {
             exactly_one_of_racing_commits_moves_the_epoch,
             a_group_log_pages_by_count_and_bytes,
             an_inbox_keeps_its_quota_pages_and_forgets_what_is_acknowledged,
+            an_inbox_quota_counts_exactly_what_waits,
             sweeps_delete_what_is_past_its_retention_and_nothing_else,
             a_blob_goes_up_in_order_comes_back_and_is_shortened,
         );

@@ -72,6 +72,12 @@ pub(crate) async fn release_handle(
         .execute("DELETE FROM deliveries WHERE handle = $1", &[&name])
         .await
         .map_err(PgError::from)?;
+    tx.execute(
+        "UPDATE inboxes SET pending = 0, pending_bytes = 0 WHERE handle = $1",
+        &[&name],
+    )
+    .await
+    .map_err(PgError::from)?;
     tx.commit().await.map_err(PgError::from)?;
     Ok(Released {
         record: record > 0,

@@ -80,6 +80,69 @@ pub(super) async fn epoch_key(
     .transpose()
 }
 
+/// Appends an application message if the group is at `epoch`, in one statement: the update
+/// holds the group's row (so a racing commit on any node queues behind it or goes first),
+/// takes the next sequence number and stores the entry; the notification leaves with the
+/// commit. No row means no group or another epoch.
+const POST: &str = "
+WITH taken AS (
+    UPDATE groups SET next_seq = next_seq + 1 WHERE group_id = $1 AND epoch = $2
+    RETURNING next_seq - 1 AS seq
+), stored AS (
+    INSERT INTO entries (group_id, seq, epoch, is_commit, stored_at_ms, message)
+    SELECT $1, seq, $2, FALSE, $3, $4 FROM taken
+    RETURNING seq
+)
+SELECT seq, pg_notify($5, $6 || ':' || seq::text) FROM stored";
+
+/// How often a post that found the group at its epoch after being refused is tried again.
+const POST_ATTEMPTS: usize = 3;
+
+/// Appends the application message `message` at `epoch`.
+async fn post(
+    store: &PgStore,
+    group_id: &[u8; 32],
+    epoch: u64,
+    message: &[u8],
+    stored_at_ms: u64,
+) -> Result<Appended, StoreError> {
+    let client = store.client().await?;
+    let statement = client.prepare_cached(POST).await.map_err(PgError::from)?;
+    let id = &group_id[..];
+    let group = hex::encode(group_id);
+    for _ in 0..POST_ATTEMPTS {
+        let row = client
+            .query_opt(
+                &statement,
+                &[
+                    &id,
+                    &signed(epoch),
+                    &signed(stored_at_ms),
+                    &message,
+                    &GROUP_CHANNEL,
+                    &group,
+                ],
+            )
+            .await
+            .map_err(PgError::from)?;
+        if let Some(row) = row {
+            let seq: i64 = row.try_get(0).map_err(PgError::from)?;
+            return Ok(Appended::At(unsigned(seq, "sequence number")?));
+        }
+        match meta(store, group_id).await? {
+            None => return Ok(Appended::NoGroup),
+            Some(meta) if meta.epoch != epoch => {
+                return Ok(Appended::EpochMoved {
+                    current: meta.epoch,
+                })
+            }
+            // Epochs only grow, so the group was created after the statement looked: again.
+            Some(_) => continue,
+        }
+    }
+    Ok(Appended::NoGroup)
+}
+
 /// Appends `message` if the group is at `epoch`, holding the group's row: racing appends,
 /// on any node, queue on it, so exactly one commit moves each epoch.
 pub(super) async fn append(
@@ -90,6 +153,9 @@ pub(super) async fn append(
     next_key: Option<&[u8; 32]>,
     stored_at_ms: u64,
 ) -> Result<Appended, StoreError> {
+    if next_key.is_none() {
+        return post(store, group_id, epoch, message, stored_at_ms).await;
+    }
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(PgError::from)?;
     let id = &group_id[..];

@@ -103,13 +103,31 @@ CREATE TABLE replays (
 CREATE INDEX replays_by_expiry ON replays (forget_at_ms);
 "#,
     ),
+    (
+        3,
+        r#"
+ALTER TABLE inboxes ADD COLUMN pending BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE inboxes ADD COLUMN pending_bytes BIGINT NOT NULL DEFAULT 0;
+UPDATE inboxes i SET pending = d.n, pending_bytes = d.bytes
+FROM (
+    SELECT handle, COUNT(*) AS n, SUM(octet_length(envelope))::BIGINT AS bytes
+    FROM deliveries GROUP BY handle
+) d
+WHERE i.handle = d.handle;
+"#,
+    ),
 ];
 
 /// The newest schema version this relay knows.
-pub(crate) const SCHEMA_VERSION: i32 = 2;
+pub(crate) const SCHEMA_VERSION: i32 = 3;
 
 /// Applies the migrations the database lacks; refuses a database migrated by a newer relay.
 pub(super) async fn migrate(client: &mut Client) -> Result<(), PgError> {
+    migrate_to(client, SCHEMA_VERSION).await
+}
+
+/// Applies the migrations up to `target`, as a relay of that schema version would.
+async fn migrate_to(client: &mut Client, target: i32) -> Result<(), PgError> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
@@ -127,7 +145,10 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), PgError> {
     if current > SCHEMA_VERSION {
         return Err(PgError::NewerSchema(current));
     }
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+    for (version, sql) in MIGRATIONS
+        .iter()
+        .filter(|(v, _)| *v > current && *v <= target)
+    {
         tx.batch_execute(sql).await?;
         tx.execute(
             "INSERT INTO parley_schema (version) VALUES ($1)",
@@ -137,4 +158,49 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), PgError> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use parley_testkit::postgres::scratch_database;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn version_3_counts_the_deliveries_already_waiting() {
+        let Some((url, _database)) = scratch_database().await else {
+            return;
+        };
+        let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        migrate_to(&mut client, 2).await.unwrap();
+        client
+            .batch_execute(
+                "INSERT INTO inboxes (handle, next_id) VALUES ('alice', 3), ('bob', 1);
+                 INSERT INTO deliveries (handle, id, received_at_ms, envelope) VALUES
+                     ('alice', 1, 0, '\\x0102'), ('alice', 2, 0, '\\x030405');",
+            )
+            .await
+            .unwrap();
+        migrate(&mut client).await.unwrap();
+        let rows = client
+            .query(
+                "SELECT handle, next_id, pending, pending_bytes FROM inboxes ORDER BY handle",
+                &[],
+            )
+            .await
+            .unwrap();
+        let rows: Vec<(String, i64, i64, i64)> = rows
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
+            .collect();
+        assert_eq!(
+            rows,
+            [("alice".to_owned(), 3, 2, 5), ("bob".to_owned(), 1, 0, 0)]
+        );
+    }
 }
