@@ -50,7 +50,7 @@ pub use clock::SystemClock;
 pub use compaction::{compact, probe_postgres, release_handle, release_handle_postgres};
 pub use config::{RelayConfig, StoreSetting, TlsSetting};
 pub use error::RelayError;
-pub use limits::LimitsConfig;
+pub use limits::{InvalidLimit, LimitsConfig};
 pub use metrics::{serve_metrics, Metrics};
 pub use relay::Relay;
 pub use store::{Compacted, FlushPolicy, Released, StoreProbe};

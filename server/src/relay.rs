@@ -46,7 +46,10 @@ impl Relay {
     /// the TLS identity.
     pub fn open(config: RelayConfig) -> Result<Relay, RelayError> {
         std::fs::create_dir_all(&config.data_dir)?;
-        config.limits.validate().map_err(RelayError::Limits)?;
+        config
+            .limits
+            .validate()
+            .map_err(|error| RelayError::Limits(error.to_string()))?;
         let store: SharedStore = match &config.store {
             StoreSetting::Sled => {
                 // Finishes an interrupted compaction, and compacts a bloated database, before

@@ -234,6 +234,34 @@ fn bad_values_name_the_key_and_the_source() {
 }
 
 #[test]
+fn overridden_bad_values_and_limit_rules_name_their_own_layer() {
+    // A bad value is refused even where a later layer overrides it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "data = \"\"\n");
+    let err = message(load(Some(&file), &[("PARLEY_RELAY_DATA", "/srv")], &[]));
+    assert!(err.contains("`data`"), "{err}");
+    assert!(err.contains("relay.toml"), "{err}");
+
+    // A rule between two fields blames the field it constrains, and the layer that set it.
+    let err = message(load(
+        None,
+        &[("PARLEY_RELAY_LIMITS_SOURCE_BURST", "0")],
+        &[],
+    ));
+    assert!(
+        err.starts_with(
+            "invalid value for `limits.source_burst` from environment variable PARLEY_RELAY_LIMITS_SOURCE_BURST:"
+        ),
+        "{err}"
+    );
+    let both_off = [
+        ("PARLEY_RELAY_LIMITS_SOURCE_BURST", "0"),
+        ("PARLEY_RELAY_LIMITS_SOURCE_REQUESTS_PER_SECOND", "0"),
+    ];
+    assert_eq!(load(None, &both_off, &[]).unwrap().limits.source_burst, 0);
+}
+
+#[test]
 fn inconsistent_settings_are_refused() {
     let err = message(load(None, &[], &[("tls_cert", "/c.pem")]));
     assert!(err.contains("tls_key"), "{err}");

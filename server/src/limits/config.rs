@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use parley_crypto::document::CHUNK_LEN;
 
+use super::invalid::InvalidLimit;
 use super::quota::InboxQuota;
 
 /// Abuse limits of a relay. Every field has a default suited to a relay serving an
@@ -13,7 +14,9 @@ use super::quota::InboxQuota;
 /// Per-source limits key on the peer's IP address (IPv6 addresses by their /64 prefix). Behind
 /// a proxy or load balancer every client shares the proxy's address: set
 /// `source_requests_per_second = 0` there and limit at the proxy instead.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+// Serialize: the configuration layer lists the fields (in declaration order) and their
+// defaults from the serialized form.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Requests per second one source address may sustain, over all RPCs (a Subscribe counts
@@ -150,54 +153,69 @@ const MAX_MESSAGE_BYTES: usize = 64 << 20;
 const MAX_REFUSAL_DELAY_MS: u64 = 10_000;
 
 impl LimitsConfig {
-    /// Checks that every value is usable; the error names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks that every value is usable; the error names the field at fault, so that the
+    /// configuration layer can say which layer set it without reading the message.
+    pub fn validate(&self) -> Result<(), InvalidLimit> {
+        let fail = InvalidLimit::new;
         if self.source_requests_per_second > 0 && self.source_burst == 0 {
-            return Err(
+            return Err(fail(
+                "source_burst",
                 "limits.source_burst must be at least 1 when source_requests_per_second is set"
                     .to_owned(),
-            );
+            ));
         }
         if self.key_package_claims_per_minute > 0 && self.key_package_claim_burst == 0 {
-            return Err("limits.key_package_claim_burst must be at least 1 when key_package_claims_per_minute is set".to_owned());
+            return Err(fail("key_package_claim_burst", "limits.key_package_claim_burst must be at least 1 when key_package_claims_per_minute is set".to_owned()));
         }
         if self.key_package_claims_per_source_per_minute > 0
             && self.key_package_claim_source_burst == 0
         {
-            return Err("limits.key_package_claim_source_burst must be at least 1 when key_package_claims_per_source_per_minute is set".to_owned());
+            return Err(fail("key_package_claim_source_burst", "limits.key_package_claim_source_burst must be at least 1 when key_package_claims_per_source_per_minute is set".to_owned()));
         }
         if self.refusal_delay_ms > MAX_REFUSAL_DELAY_MS {
-            return Err(format!(
-                "limits.refusal_delay_ms must be 0 to {MAX_REFUSAL_DELAY_MS}, got {}",
-                self.refusal_delay_ms
+            return Err(fail(
+                "refusal_delay_ms",
+                format!(
+                    "limits.refusal_delay_ms must be 0 to {MAX_REFUSAL_DELAY_MS}, got {}",
+                    self.refusal_delay_ms
+                ),
             ));
         }
-        if self.inbox_max_messages == 0 {
-            return Err("limits.inbox_max_messages must be at least 1".to_owned());
-        }
-        if self.inbox_max_bytes == 0 {
-            return Err("limits.inbox_max_bytes must be at least 1".to_owned());
-        }
-        if self.max_concurrent_streams == 0 {
-            return Err("limits.max_concurrent_streams must be at least 1".to_owned());
-        }
-        if self.max_subscriptions == 0 {
-            return Err("limits.max_subscriptions must be at least 1".to_owned());
+        let at_least_one = [
+            ("inbox_max_messages", self.inbox_max_messages),
+            ("inbox_max_bytes", self.inbox_max_bytes),
+            (
+                "max_concurrent_streams",
+                u64::from(self.max_concurrent_streams),
+            ),
+            ("max_subscriptions", u64::from(self.max_subscriptions)),
+        ];
+        if let Some((field, _)) = at_least_one.into_iter().find(|(_, value)| *value == 0) {
+            return Err(fail(field, format!("limits.{field} must be at least 1")));
         }
         if !(MIN_MESSAGE_BYTES..=MAX_MESSAGE_BYTES).contains(&self.max_message_bytes) {
-            return Err(format!(
-                "limits.max_message_bytes must be {MIN_MESSAGE_BYTES} to {MAX_MESSAGE_BYTES}, got {}",
-                self.max_message_bytes
+            return Err(fail(
+                "max_message_bytes",
+                format!(
+                    "limits.max_message_bytes must be {MIN_MESSAGE_BYTES} to {MAX_MESSAGE_BYTES}, got {}",
+                    self.max_message_bytes
+                ),
             ));
         }
         if self.max_blob_bytes < CHUNK_LEN as u64 {
-            return Err(format!(
-                "limits.max_blob_bytes must be at least {CHUNK_LEN} (one chunk), got {}",
-                self.max_blob_bytes
+            return Err(fail(
+                "max_blob_bytes",
+                format!(
+                    "limits.max_blob_bytes must be at least {CHUNK_LEN} (one chunk), got {}",
+                    self.max_blob_bytes
+                ),
             ));
         }
         if self.sweep_interval_secs == 0 {
-            return Err("limits.sweep_interval_secs must be at least 1".to_owned());
+            return Err(fail(
+                "sweep_interval_secs",
+                "limits.sweep_interval_secs must be at least 1".to_owned(),
+            ));
         }
         Ok(())
     }
@@ -257,15 +275,16 @@ mod tests {
             max_message_bytes: 10,
             ..LimitsConfig::default()
         };
-        assert!(bad.validate().unwrap_err().contains("max_message_bytes"));
+        let error = bad.validate().unwrap_err();
+        assert_eq!(error.field, "max_message_bytes");
+        assert!(error.to_string().contains("max_message_bytes"));
         let bad = LimitsConfig {
             max_concurrent_streams: 0,
             ..LimitsConfig::default()
         };
-        assert!(bad
-            .validate()
-            .unwrap_err()
-            .contains("max_concurrent_streams"));
+        let error = bad.validate().unwrap_err();
+        assert_eq!(error.field, "max_concurrent_streams");
+        assert!(error.to_string().contains("max_concurrent_streams"));
     }
 
     #[test]

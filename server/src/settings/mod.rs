@@ -6,16 +6,28 @@
 //! in the environment and `--tls-cert` on the command line. Keys of the `[limits]` table are
 //! `PARLEY_RELAY_LIMITS_<FIELD>` in the environment. Unknown keys are errors, and a bad value
 //! is reported with its key and the layer that set it.
+//!
+//! The layers are merged by figment; the layer of each value is read back from the metadata
+//! of the figment provider that set it.
 
+mod conflicts;
+mod defaults;
+mod env;
 mod error;
+mod figment_error;
+mod file;
+mod keys;
+mod layers;
 mod limits;
+mod origin;
 mod render;
 mod source;
 mod value;
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use error::SettingsError;
@@ -24,7 +36,11 @@ pub use source::{Setting, Source};
 use crate::config::{RelayConfig, StoreSetting, TlsSetting};
 use crate::limits::LimitsConfig;
 use crate::logging::LogFormat;
-use value::Raw;
+use env::EnvLayer;
+use figment::Figment;
+use file::FileLayer;
+use keys::TopLevel;
+use layers::Layers;
 
 /// Prefix of every environment variable the relay reads.
 pub const ENV_PREFIX: &str = "PARLEY_RELAY_";
@@ -84,7 +100,7 @@ pub struct Settings {
     /// Abuse limits, the `[limits]` table.
     pub limits: LimitsConfig,
     /// The layer of each `[limits]` field that is not at its default.
-    limits_sources: std::collections::BTreeMap<String, Source>,
+    limits_sources: BTreeMap<String, Source>,
 }
 
 impl Settings {
@@ -96,153 +112,45 @@ impl Settings {
         env: impl IntoIterator<Item = (OsString, OsString)>,
         flags: &[(&str, String)],
     ) -> Result<Settings, SettingsError> {
-        let env = relay_env(env)?;
-        let config_file = config_flag.or_else(|| {
-            env.iter()
-                .find(|(name, _)| name == CONFIG_ENV)
-                .map(|(_, value)| PathBuf::from(value))
-        });
-        let mut settings = Settings::defaults();
-        settings.config_file.clone_from(&config_file);
-
-        let mut file_limits = None;
-        if let Some(path) = &config_file {
-            let (entries, limits) = read_file(path)?;
-            file_limits = limits;
-            for (key, value) in entries {
-                settings.apply(&key, &Raw::Toml(value), Source::File(path.clone()))?;
-            }
+        let (env, config_from_env) = EnvLayer::read(env)?;
+        let config_file = config_flag.or(config_from_env);
+        let file = config_file.as_deref().map(FileLayer::read).transpose()?;
+        let layers = Layers::new(file, env, flags);
+        // Each layer that a later one can override is first read alone over the defaults: a
+        // bad value is an error even where it is overridden, so that dropping the override
+        // (a flag, a variable) never brings a broken value into effect.
+        for alone in layers.overridable() {
+            Settings::read(&alone, None)?;
         }
-        let mut env_limits = Vec::new();
-        for (name, value) in env {
-            if name == CONFIG_ENV {
-                continue;
-            }
-            let source = Source::Env(name.clone());
-            if let Some(field) = name.strip_prefix(limits::ENV_PREFIX) {
-                env_limits.push((field.to_ascii_lowercase(), value, source));
-                continue;
-            }
-            let key = name
-                .strip_prefix(ENV_PREFIX)
-                .unwrap_or(&name)
-                .to_ascii_lowercase();
-            settings.apply(&key, &Raw::Text(value), source)?;
-        }
-        for (key, value) in flags {
-            let source = Source::Flag(flag_name(key));
-            settings.apply(key, &Raw::Text(value.clone()), source)?;
-        }
-        let resolved = limits::resolve(file_limits, env_limits)?;
-        settings.limits = resolved.limits;
-        settings.limits_sources = resolved.sources;
-        settings.check()?;
+        let settings = Settings::read(&layers.merged(), config_file)?;
+        limits::validate(&settings.limits, &settings.limits_sources)?;
+        conflicts::check(&settings)?;
         Ok(settings)
     }
 
-    /// The documented defaults.
-    fn defaults() -> Settings {
-        let relay = RelayConfig::default();
-        Settings {
-            config_file: None,
-            listen: Setting::default_value(SocketAddr::from(([127, 0, 0, 1], 7443))),
-            data: Setting::default_value(relay.data_dir),
-            store: Setting::default_value(relay.store),
-            tls_cert: Setting::default_value(None),
-            tls_key: Setting::default_value(None),
-            plaintext: Setting::default_value(false),
-            metrics_listen: Setting::default_value(None),
-            log_format: Setting::default_value(LogFormat::Human),
-            log_level: Setting::default_value("info".to_owned()),
-            shutdown_grace: Setting::default_value(relay.shutdown_grace),
+    /// The settings in `figment`, each value parsed and typed but not checked against the
+    /// others.
+    fn read(figment: &Figment, config_file: Option<PathBuf>) -> Result<Settings, SettingsError> {
+        let top = TopLevel::of(figment)?;
+        let mut settings = Settings {
+            config_file,
+            listen: top.get("listen", value::socket_addr)?,
+            data: top.get("data", value::path)?,
+            store: top.get("store", value::store)?,
+            tls_cert: top.get("tls_cert", value::optional_path)?,
+            tls_key: top.get("tls_key", value::optional_path)?,
+            plaintext: top.get("plaintext", value::boolean)?,
+            metrics_listen: top.get("metrics_listen", value::optional_socket_addr)?,
+            log_format: top.get("log_format", value::log_format)?,
+            log_level: top.get("log_level", value::log_level)?,
+            shutdown_grace: top.get("shutdown_grace", value::duration)?,
             limits: LimitsConfig::default(),
-            limits_sources: std::collections::BTreeMap::new(),
-        }
-    }
-
-    /// Sets `key` from one layer's raw value.
-    fn apply(&mut self, key: &str, raw: &Raw, source: Source) -> Result<(), SettingsError> {
-        fn set<T>(
-            slot: &mut Setting<T>,
-            parsed: Result<T, String>,
-            key: &str,
-            source: Source,
-        ) -> Result<(), SettingsError> {
-            match parsed {
-                Ok(value) => {
-                    *slot = Setting { value, source };
-                    Ok(())
-                }
-                Err(reason) => Err(SettingsError::Invalid {
-                    key: key.to_owned(),
-                    origin: source,
-                    reason,
-                }),
-            }
-        }
-        match key {
-            "listen" => set(&mut self.listen, value::socket_addr(raw), key, source),
-            "data" => set(&mut self.data, value::path(raw), key, source),
-            "store" => set(&mut self.store, value::store(raw), key, source),
-            "tls_cert" => set(&mut self.tls_cert, value::optional_path(raw), key, source),
-            "tls_key" => set(&mut self.tls_key, value::optional_path(raw), key, source),
-            "plaintext" => set(&mut self.plaintext, value::boolean(raw), key, source),
-            "metrics_listen" => set(
-                &mut self.metrics_listen,
-                value::optional_socket_addr(raw),
-                key,
-                source,
-            ),
-            "log_format" => set(&mut self.log_format, value::log_format(raw), key, source),
-            "log_level" => set(&mut self.log_level, value::log_level(raw), key, source),
-            "shutdown_grace" => set(&mut self.shutdown_grace, value::duration(raw), key, source),
-            _ => Err(SettingsError::UnknownKey {
-                key: key.to_owned(),
-                origin: source,
-            }),
-        }
-    }
-
-    /// Checks the values that depend on each other.
-    fn check(&self) -> Result<(), SettingsError> {
-        let origin = |setting: &Setting<Option<PathBuf>>| setting.source.clone();
-        match (&self.tls_cert.value, &self.tls_key.value) {
-            (Some(_), None) => {
-                return Err(SettingsError::Conflict(format!(
-                    "`tls_cert` is set (by {}) but `tls_key` is not; set both or neither",
-                    origin(&self.tls_cert)
-                )))
-            }
-            (None, Some(_)) => {
-                return Err(SettingsError::Conflict(format!(
-                    "`tls_key` is set (by {}) but `tls_cert` is not; set both or neither",
-                    origin(&self.tls_key)
-                )))
-            }
-            _ => {}
-        }
-        if self.plaintext.value {
-            if self.tls_cert.value.is_some() {
-                return Err(SettingsError::Conflict(format!(
-                    "`plaintext` (set by {}) conflicts with `tls_cert` (set by {})",
-                    self.plaintext.source,
-                    origin(&self.tls_cert)
-                )));
-            }
-            if !self.listen.value.ip().is_loopback() {
-                return Err(SettingsError::Conflict(format!(
-                    "`plaintext` (set by {}) is only allowed on a loopback address, but `listen` is {} (set by {})",
-                    self.plaintext.source, self.listen.value, self.listen.source
-                )));
-            }
-        }
-        if self.metrics_listen.value == Some(self.listen.value) && self.listen.value.port() != 0 {
-            return Err(SettingsError::Conflict(format!(
-                "`metrics_listen` (set by {}) and `listen` (set by {}) are the same address",
-                self.metrics_listen.source, self.listen.source
-            )));
-        }
-        Ok(())
+            limits_sources: BTreeMap::new(),
+        };
+        let resolved = limits::resolve(figment)?;
+        settings.limits = resolved.limits;
+        settings.limits_sources = resolved.sources;
+        Ok(settings)
     }
 
     /// Transport security as configured.
@@ -278,65 +186,4 @@ impl Settings {
     pub fn render(&self) -> String {
         render::render(self)
     }
-}
-
-/// The `PARLEY_RELAY_*` variables of `env`, sorted by name for a stable order of errors.
-fn relay_env(
-    env: impl IntoIterator<Item = (OsString, OsString)>,
-) -> Result<Vec<(String, String)>, SettingsError> {
-    let mut relay = Vec::new();
-    for (name, value) in env {
-        let Some(name) = name.to_str().filter(|name| name.starts_with(ENV_PREFIX)) else {
-            continue;
-        };
-        let value = value.into_string().map_err(|_| SettingsError::Invalid {
-            key: name.to_owned(),
-            origin: Source::Env(name.to_owned()),
-            reason: "the value is not valid UTF-8".to_owned(),
-        })?;
-        relay.push((name.to_owned(), value));
-    }
-    relay.sort();
-    Ok(relay)
-}
-
-/// Top-level entries of the file, and its `[limits]` table if present.
-type FileEntries = (Vec<(String, toml::Value)>, Option<(toml::Table, Source)>);
-
-fn read_file(path: &Path) -> Result<FileEntries, SettingsError> {
-    let text = std::fs::read_to_string(path).map_err(|error| SettingsError::Read {
-        path: path.to_owned(),
-        reason: error.to_string(),
-    })?;
-    let table: toml::Table =
-        text.parse()
-            .map_err(|error: toml::de::Error| SettingsError::Syntax {
-                path: path.to_owned(),
-                reason: error.to_string().trim_end().to_owned(),
-            })?;
-    let source = Source::File(path.to_owned());
-    let mut entries = Vec::new();
-    let mut limits = None;
-    for (key, value) in table {
-        if key == "limits" {
-            match value {
-                toml::Value::Table(table) => limits = Some((table, source.clone())),
-                other => {
-                    return Err(SettingsError::Invalid {
-                        key,
-                        origin: source,
-                        reason: format!("expected a table, found a {}", other.type_str()),
-                    })
-                }
-            }
-        } else if KEYS.contains(&key.as_str()) {
-            entries.push((key, value));
-        } else {
-            return Err(SettingsError::UnknownKey {
-                key,
-                origin: source,
-            });
-        }
-    }
-    Ok((entries, limits))
 }

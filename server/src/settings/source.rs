@@ -49,13 +49,3 @@ pub struct Setting<T> {
     /// The layer that set it.
     pub source: Source,
 }
-
-impl<T> Setting<T> {
-    /// A built-in default.
-    pub(crate) fn default_value(value: T) -> Self {
-        Setting {
-            value,
-            source: Source::Default,
-        }
-    }
-}
