@@ -21,7 +21,8 @@
 //! `cargo bench -p parley-relay --bench store_nodes` (`PARLEY_BENCH_SECONDS`, default 6
 //! windows per subject and workload). Without `--bench` (as `cargo test --benches` runs it)
 //! it only checks, briefly, that every subject serves; without a PostgreSQL server it says so
-//! and stops.
+//! and stops. `PARLEY_BENCH_ONLY=b-deposit` (subject letter, workload) runs one load alone,
+//! for a profiler.
 
 // A benchmark binary: a failed setup step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -163,6 +164,24 @@ fn main() {
         client_runtime.block_on(prepare(subject, i));
     }
 
+    // For a profiler: `PARLEY_BENCH_ONLY=b-deposit` loads only subject (b) with deposits,
+    // for the windows asked, and measures nothing else.
+    let only = std::env::var("PARLEY_BENCH_ONLY").ok();
+    if let Some(only) = &only {
+        for _ in 0..plan.rounds {
+            for subject in &subjects {
+                for workload in [Workload::Deposit, Workload::Post] {
+                    let name = format!("{}-{workload:?}", &subject.name[1..2]).to_lowercase();
+                    if name == *only {
+                        let (done, elapsed) =
+                            client_runtime.block_on(load(subject, workload, &plan));
+                        println!("{name}: {:.0}/s", done as f64 / elapsed.as_secs_f64());
+                    }
+                }
+            }
+        }
+        return;
+    }
     for _ in 0..plan.rounds {
         for workload in [Workload::Deposit, Workload::Post] {
             for subject in &mut subjects {

@@ -13,11 +13,14 @@ pub(super) async fn register(
     record: &[u8],
 ) -> Result<Registration, StoreError> {
     let client = store.client().await?;
-    let inserted = client
-        .execute(
+    let statement = client
+        .prepare_cached(
             "INSERT INTO directory (handle, record) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&handle.as_str(), &record],
         )
+        .await
+        .map_err(PgError::from)?;
+    let inserted = client
+        .execute(&statement, &[&handle.as_str(), &record])
         .await
         .map_err(PgError::from)?;
     Ok(if inserted == 1 {
@@ -32,11 +35,12 @@ pub(super) async fn lookup(
     handle: &Handle,
 ) -> Result<Option<Vec<u8>>, StoreError> {
     let client = store.client().await?;
+    let statement = client
+        .prepare_cached("SELECT record FROM directory WHERE handle = $1")
+        .await
+        .map_err(PgError::from)?;
     let row = client
-        .query_opt(
-            "SELECT record FROM directory WHERE handle = $1",
-            &[&handle.as_str()],
-        )
+        .query_opt(&statement, &[&handle.as_str()])
         .await
         .map_err(PgError::from)?;
     Ok(row
@@ -108,11 +112,12 @@ pub(super) async fn rotations(
     handle: &Handle,
 ) -> Result<Vec<Vec<u8>>, StoreError> {
     let client = store.client().await?;
+    let statement = client
+        .prepare_cached("SELECT rotation FROM rotations WHERE handle = $1 ORDER BY version")
+        .await
+        .map_err(PgError::from)?;
     let rows = client
-        .query(
-            "SELECT rotation FROM rotations WHERE handle = $1 ORDER BY version",
-            &[&handle.as_str()],
-        )
+        .query(&statement, &[&handle.as_str()])
         .await
         .map_err(PgError::from)?;
     rows.iter()
@@ -186,14 +191,17 @@ pub(super) async fn claim_key_package(
     handle: &Handle,
 ) -> Result<Option<Claimed>, StoreError> {
     let client = store.client().await?;
-    let row = client
-        .query_opt(
+    let statement = client
+        .prepare_cached(
             "DELETE FROM key_packages WHERE id = (
                 SELECT id FROM key_packages WHERE handle = $1
                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
              ) RETURNING key_package",
-            &[&handle.as_str()],
         )
+        .await
+        .map_err(PgError::from)?;
+    let row = client
+        .query_opt(&statement, &[&handle.as_str()])
         .await
         .map_err(PgError::from)?;
     match row {

@@ -38,11 +38,12 @@ pub(super) async fn meta(
     group_id: &[u8; 32],
 ) -> Result<Option<GroupMeta>, StoreError> {
     let client = store.client().await?;
+    let statement = client
+        .prepare_cached("SELECT epoch, next_seq, ttl_secs FROM groups WHERE group_id = $1")
+        .await
+        .map_err(PgError::from)?;
     let row = client
-        .query_opt(
-            "SELECT epoch, next_seq, ttl_secs FROM groups WHERE group_id = $1",
-            &[&&group_id[..]],
-        )
+        .query_opt(&statement, &[&&group_id[..]])
         .await
         .map_err(PgError::from)?;
     row.map(|row| {
@@ -61,11 +62,14 @@ pub(super) async fn epoch_key(
     epoch: u64,
 ) -> Result<Option<EpochKey>, StoreError> {
     let client = store.client().await?;
-    let row = client
-        .query_opt(
+    let statement = client
+        .prepare_cached(
             "SELECT access_key, first_seq FROM epoch_keys WHERE group_id = $1 AND epoch = $2",
-            &[&&group_id[..], &signed(epoch)],
         )
+        .await
+        .map_err(PgError::from)?;
+    let row = client
+        .query_opt(&statement, &[&&group_id[..], &signed(epoch)])
         .await
         .map_err(PgError::from)?;
     row.map(|row| {
@@ -230,10 +234,16 @@ pub(super) async fn read(
     max_bytes: usize,
 ) -> Result<Vec<StoredEntry>, StoreError> {
     let client = store.client().await?;
-    let rows = client
-        .query(
+    let statement = client
+        .prepare_cached(
             "SELECT seq, is_commit, message FROM entries
              WHERE group_id = $1 AND epoch = $2 AND seq >= $3 ORDER BY seq LIMIT $4",
+        )
+        .await
+        .map_err(PgError::from)?;
+    let rows = client
+        .query(
+            &statement,
             &[
                 &&group_id[..],
                 &signed(epoch),

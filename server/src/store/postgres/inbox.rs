@@ -95,10 +95,16 @@ pub(super) async fn pending(
     max_bytes: usize,
 ) -> Result<Vec<StoredDelivery>, StoreError> {
     let client = store.client().await?;
-    let rows = client
-        .query(
+    let statement = client
+        .prepare_cached(
             "SELECT id, received_at_ms, envelope FROM deliveries
              WHERE handle = $1 AND id >= $2 ORDER BY id LIMIT $3",
+        )
+        .await
+        .map_err(PgError::from)?;
+    let rows = client
+        .query(
+            &statement,
             &[
                 &handle.as_str(),
                 &signed(from_id),
@@ -149,9 +155,8 @@ pub(super) async fn acknowledge(
 /// counters; returns how many.
 pub(super) async fn expire(store: &PgStore, cutoff_ms: u64) -> Result<u64, StoreError> {
     let client = store.client().await?;
-    let row = client
-        .query_one(
-            "WITH gone AS (
+    let statement = client
+        .prepare_cached("WITH gone AS (
                 DELETE FROM deliveries WHERE received_at_ms < $1
                 RETURNING handle, octet_length(envelope) AS len
             ), per_inbox AS (
@@ -161,9 +166,11 @@ pub(super) async fn expire(store: &PgStore, cutoff_ms: u64) -> Result<u64, Store
                 FROM per_inbox p WHERE i.handle = p.handle
                 RETURNING p.n
             )
-            SELECT COALESCE(SUM(n), 0)::BIGINT FROM counted",
-            &[&signed(cutoff_ms)],
-        )
+            SELECT COALESCE(SUM(n), 0)::BIGINT FROM counted")
+        .await
+        .map_err(PgError::from)?;
+    let row = client
+        .query_one(&statement, &[&signed(cutoff_ms)])
         .await
         .map_err(PgError::from)?;
     unsigned(row.try_get(0).map_err(PgError::from)?, "expired deliveries")

@@ -12,10 +12,16 @@ pub(super) async fn record_challenge(
     expires_at_ms: u64,
 ) -> Result<(), StoreError> {
     let client = store.client().await?;
-    client
-        .execute(
+    let statement = client
+        .prepare_cached(
             "INSERT INTO challenges (challenge, handle, expires_at_ms) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
+        )
+        .await
+        .map_err(PgError::from)?;
+    client
+        .execute(
+            &statement,
             &[&&challenge[..], &handle.as_str(), &signed(expires_at_ms)],
         )
         .await
@@ -32,11 +38,14 @@ pub(super) async fn spend_challenge(
     now_ms: u64,
 ) -> Result<bool, StoreError> {
     let client = store.client().await?;
-    let row = client
-        .query_opt(
+    let statement = client
+        .prepare_cached(
             "DELETE FROM challenges WHERE challenge = $1 RETURNING handle, expires_at_ms",
-            &[&&challenge[..]],
         )
+        .await
+        .map_err(PgError::from)?;
+    let row = client
+        .query_opt(&statement, &[&&challenge[..]])
         .await
         .map_err(PgError::from)?;
     let Some(row) = row else {
@@ -56,11 +65,17 @@ pub(super) async fn first_sighting(
     forget_at_ms: u64,
 ) -> Result<bool, StoreError> {
     let client = store.client().await?;
-    let written = client
-        .execute(
+    let statement = client
+        .prepare_cached(
             "INSERT INTO replays (digest, forget_at_ms) VALUES ($1, $2)
              ON CONFLICT (digest) DO UPDATE SET forget_at_ms = EXCLUDED.forget_at_ms
              WHERE replays.forget_at_ms < $3",
+        )
+        .await
+        .map_err(PgError::from)?;
+    let written = client
+        .execute(
+            &statement,
             &[&&digest[..], &signed(forget_at_ms), &signed(now_ms)],
         )
         .await
