@@ -2,7 +2,8 @@
 //! serves (a registration, a deposit, a group log), a handle taken on one is taken on the
 //! other, of two commits racing for one epoch on the two nodes exactly one wins, and a
 //! subscriber on one node is pushed what is posted through the other; a challenge or a group
-//! request is good once across all nodes. Skipped
+//! request is good once across all nodes; on three nodes, 100 parallel claims hand out each
+//! KeyPackage once and one of nine racing commits wins. Skipped
 //! (in one line) where no PostgreSQL server runs, unless `PARLEY_REQUIRE_POSTGRES=1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -259,6 +260,123 @@ async fn a_challenge_or_a_group_request_is_good_once_across_all_nodes() {
         .unwrap()
         .entries;
     assert_eq!(entries.len(), 1, "stored once");
+    for node in &mut nodes {
+        node.stop().await;
+    }
+}
+
+/// A node with the per-handle and per-source claim limits off: the race below is about the
+/// database, not the limiter (which is per node).
+fn unlimited_node(url: &str) -> TestRelay {
+    TestRelay::builder()
+        .plaintext()
+        .store(StoreSetting::Postgres(url.to_owned()))
+        .limits(parley_relay::LimitsConfig {
+            source_requests_per_second: 0,
+            key_package_claims_per_minute: 0,
+            key_package_claims_per_source_per_minute: 0,
+            ..Default::default()
+        })
+        .start()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_hand_out_each_key_package_once_and_let_one_commit_win() {
+    use parley_proto::v1::{ClaimKeyPackageRequest, PublishKeyPackagesRequest};
+    use std::collections::HashSet;
+
+    let Some((url, _database)) = scratch_database().await else {
+        return;
+    };
+    let mut nodes: Vec<TestRelay> = (0..3).map(|_| unlimited_node(&url)).collect();
+    let alice = User::new("alice");
+    let mut directory = nodes[0].directory().await;
+    alice.register(&mut directory).await;
+    let key_packages: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 256]).collect();
+    let last_resort = vec![0xee; 256];
+    let auth = alice
+        .owner_auth(
+            &mut directory,
+            OwnerMethod::PublishKeyPackages,
+            body::publish_key_packages(&key_packages, &last_resort),
+        )
+        .await;
+    directory
+        .publish_key_packages(PublishKeyPackagesRequest {
+            replace: false,
+            handle: "alice".into(),
+            key_packages: key_packages.clone(),
+            last_resort: last_resort.clone(),
+            auth: Some(auth),
+        })
+        .await
+        .unwrap();
+
+    // 100 claims at once, spread over the three nodes.
+    let mut clients = Vec::new();
+    for i in 0..100 {
+        clients.push(nodes[i % 3].directory().await);
+    }
+    let claims = clients.into_iter().map(|mut client| {
+        tokio::spawn(async move {
+            client
+                .claim_key_package(ClaimKeyPackageRequest {
+                    handle: "alice".into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+        })
+    });
+    let mut one_time = Vec::new();
+    let mut last_resorts = 0;
+    for claim in claims.collect::<Vec<_>>() {
+        let claimed = claim.await.unwrap();
+        if claimed.last_resort {
+            assert_eq!(claimed.key_package, last_resort);
+            last_resorts += 1;
+        } else {
+            one_time.push(claimed.key_package);
+        }
+    }
+    let distinct: HashSet<Vec<u8>> = one_time.iter().cloned().collect();
+    assert_eq!(one_time.len(), 40, "every one-time KeyPackage handed out");
+    assert_eq!(distinct.len(), 40, "none handed out twice, on any node");
+    assert_eq!(distinct, key_packages.into_iter().collect::<HashSet<_>>());
+    assert_eq!(last_resorts, 60);
+
+    // Nine commits for epoch 0, three through each node, at once: exactly one wins.
+    let group = random::<32>();
+    let secret = random::<32>();
+    let key = AccessKey::from_exporter_secret(&secret);
+    create(&mut nodes[1].groups().await, &group, &key).await;
+    let mut racers = Vec::new();
+    for i in 0..9usize {
+        let mut groups = nodes[i % 3].groups().await;
+        let key = AccessKey::from_exporter_secret(&secret);
+        racers.push(tokio::spawn(async move {
+            let message = frame(&format!("commit {i}"));
+            commit(&mut groups, &group, 0, &key, &message, &access_key())
+                .await
+                .map(|_| message)
+        }));
+    }
+    let mut winners = Vec::new();
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(message) => winners.push(message),
+            Err(status) => assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one of nine racing commits wins");
+    for node in &nodes {
+        let entries = read(&mut node.groups().await, &group, 0, &key, 0)
+            .await
+            .unwrap()
+            .entries;
+        assert_eq!(entries.len(), 1, "every node holds the one commit");
+        assert_eq!(entries[0].message, winners[0]);
+    }
     for node in &mut nodes {
         node.stop().await;
     }
