@@ -278,6 +278,35 @@ impl Client {
             .await)
     }
 
+    /// Makes `member` an admin of a group too; only an admin may (every member's software
+    /// refuses anyone else's change), and every member is told
+    /// ([`MessageBody::Promoted`](crate::MessageBody)).
+    pub async fn promote(
+        &self,
+        group: &ConversationId,
+        member: &Handle,
+    ) -> Result<(), ClientError> {
+        with_ctx!(self, |ctx| membership::promote(&mut ctx, group, member)
+            .await)
+    }
+
+    /// Leaves a group: every member is told, an admin's client removes us from it, and this
+    /// client stops reading it. [`ClientError::LastAdmin`] if we are its only admin and
+    /// others are still in it.
+    pub async fn leave_group(&self, group: &ConversationId) -> Result<(), ClientError> {
+        with_ctx!(self, |ctx| crate::send::leave::leave_group(&mut ctx, group)
+            .await)
+    }
+
+    /// The admins of a group (who may add, remove and promote); empty for a 1:1 and for a
+    /// group made before roles existed, where any member may.
+    pub async fn admins(&self, conversation: &ConversationId) -> Result<Vec<Handle>, ClientError> {
+        with_ctx!(self, |ctx| {
+            let conv = ctx.require_conversation(conversation)?;
+            Ok(ctx.session.mls.admins(&conv.group_id)?.unwrap_or_default())
+        })
+    }
+
     /// Removes `member` from a group; they cannot read what follows.
     pub async fn remove_member(
         &self,

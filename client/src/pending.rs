@@ -225,6 +225,17 @@ fn stage_own_change(
         };
         return ctx.stage_history(batch, conv, entry).map(Some);
     }
+    if !pending.promoted.is_empty() {
+        let entry = HistoryEntry {
+            stored_at_ms: 0,
+            sender: ctx.session.handle.to_string(),
+            sent_at_ms: ctx.now_ms(),
+            body: StoredBody::Promoted {
+                admins: pending.promoted.clone(),
+            },
+        };
+        return ctx.stage_history(batch, conv, entry).map(Some);
+    }
     if conv.kind == StoredKind::Direct {
         return Ok(None);
     }
@@ -312,6 +323,7 @@ mod tests {
             conversation: None,
             recorded: false,
             retention_secs: None,
+            promoted: Vec::new(),
         }
     }
 

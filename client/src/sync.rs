@@ -24,7 +24,7 @@ pub(crate) async fn sync_events(
 }
 
 /// One full sync: expiry, unfinished commits, the inbox, held deliveries the user decided
-/// about, every active group, retired 1:1s to close, retentions the relay was not told,
+/// about, every active group, retired 1:1s to close, members who asked to leave, retentions the relay was not told,
 /// expiry again (what a commit just changed), a key rotation to finish, the KeyPackage top-up.
 pub(crate) async fn sync_all(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
     // First, and without the relay: what expired goes even when the relay cannot be reached.
@@ -46,6 +46,7 @@ pub(crate) async fn sync_all(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
         }
     }
     membership::close_retired_directs(ctx).await?;
+    crate::send::leave::remove_leavers(ctx).await?;
     crate::retention::tell_relay_all(ctx).await?;
     crate::retention::expire(ctx).await?;
     crate::rotation::continue_rotation(ctx).await?;

@@ -700,6 +700,11 @@ async fn concurrent_commits_and_posts_are_retried() {
     let dave = registered(&relay, dirs[3].path(), "dave").await;
 
     alice.create_group("team", &[h("bob")]).await.unwrap();
+    // Two admins, so that both may change who is in the room.
+    alice
+        .promote(&to(&alice, "team").await, &h("bob"))
+        .await
+        .unwrap();
     bob.sync().await.unwrap();
     // Both commit in the same epoch: one loses the race, syncs and retries.
     let (team_a, team_b) = (to(&alice, "team").await, to(&bob, "alice/team").await);

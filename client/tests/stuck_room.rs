@@ -203,9 +203,11 @@ async fn a_member_racing_her_own_removal_with_a_commit_does_not_break_the_room()
             .create_group(room, &[h("bob"), h("mallory")])
             .await
             .unwrap();
+        let ours = to(&alice, room).await;
+        // An admin, so that her commits count: a non-admin's would be refused by everyone.
+        alice.promote(&ours, &h("mallory")).await.unwrap();
         bob.sync().await.unwrap();
         mallory.sync().await.unwrap();
-        let ours = to(&alice, room).await;
         let hers = to(&mallory, &format!("alice/{room}")).await;
         if room == "summit" {
             // Both commit at once in the same epoch: alice removing mallory, mallory adding

@@ -391,6 +391,11 @@ async fn group_code_is_shared_by_all_members_and_changes_with_the_roster() {
         );
     }
 
+    alice
+        .promote(&to(&alice, "team").await, &h("bob"))
+        .await
+        .unwrap();
+    bob.sync().await.unwrap();
     bob.remove_member(&to(&bob, "alice/team").await, &h("carol"))
         .await
         .unwrap();

@@ -19,6 +19,7 @@ pub mod inbox_message;
 pub mod padding;
 pub mod payload;
 pub mod retention;
+pub mod roles;
 pub mod rotation;
 pub mod safety_number;
 pub mod vault;

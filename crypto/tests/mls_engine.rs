@@ -134,6 +134,19 @@ impl Peer {
     }
 }
 
+/// alice, the group's admin, makes bob an admin too; bob and carol merge it.
+fn promote_bob(alice: &mut Peer, bob: &mut Peer, carol: &mut Peer) {
+    let out = alice.mls.promote(&GROUP, &bob.handle).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    for peer in [bob, carol] {
+        let commit = peer.staged_commit(&out.commit);
+        assert_eq!(commit.promoted(), [Handle::parse("bob").unwrap()]);
+        peer.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+        peer.persist();
+    }
+}
+
 /// alice creates the group and adds bob and carol in one commit; everyone at epoch 1.
 fn trio() -> (Peer, Peer, Peer) {
     let mut alice = Peer::new("alice", 1);
@@ -333,7 +346,8 @@ fn access_keys_follow_epochs_and_committer_knows_the_next_one() {
         carol.mls.epoch_authenticator(&GROUP).unwrap()
     );
 
-    // A commit by a non-creator: bob's next key is what the others derive after merging.
+    // A commit by another admin: bob's next key is what the others derive after merging.
+    promote_bob(&mut alice, &mut bob, &mut carol);
     let out = bob
         .mls
         .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
@@ -349,11 +363,12 @@ fn access_keys_follow_epochs_and_committer_knows_the_next_one() {
 #[test]
 fn racing_commits_converge_after_the_loser_retries() {
     let (mut alice, mut bob, mut carol) = trio();
+    promote_bob(&mut alice, &mut bob, &mut carol);
     let mut dave = Peer::new("dave", 4);
     let dave_kp = dave.key_package();
     dave.persist();
 
-    // Both commit on epoch 1; the relay takes alice's.
+    // Both admins commit on epoch 2; the relay takes alice's.
     let winner = alice
         .mls
         .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
@@ -362,11 +377,11 @@ fn racing_commits_converge_after_the_loser_retries() {
         .mls
         .add_members(&GROUP, std::slice::from_ref(&dave_kp))
         .unwrap();
-    assert_eq!((winner.epoch, loser.epoch), (1, 1));
+    assert_eq!((winner.epoch, loser.epoch), (2, 2));
     alice.mls.merge_own_commit(&GROUP).unwrap();
     alice.persist();
 
-    // Bob is refused: he drops his commit, catches up, and retries on epoch 2.
+    // Bob is refused: he drops his commit, catches up, and retries on epoch 3.
     bob.mls.abort_own_commit(&GROUP).unwrap();
     assert_err!(bob.mls.merge_own_commit(&GROUP), MlsError::NoPendingCommit);
     let (added, removed) = bob.apply_commit(&winner.commit);
@@ -376,7 +391,7 @@ fn racing_commits_converge_after_the_loser_retries() {
         .mls
         .add_members(&GROUP, std::slice::from_ref(&dave_kp))
         .unwrap();
-    assert_eq!(retry.epoch, 2);
+    assert_eq!(retry.epoch, 3);
     bob.mls.merge_own_commit(&GROUP).unwrap();
     bob.persist();
 
@@ -394,7 +409,7 @@ fn racing_commits_converge_after_the_loser_retries() {
     );
 
     for peer in [&alice, &bob, &dave] {
-        assert_eq!(peer.mls.epoch(&GROUP).unwrap(), 3);
+        assert_eq!(peer.mls.epoch(&GROUP).unwrap(), 4);
         assert_eq!(peer.mls.members(&GROUP).unwrap(), expected);
         assert_eq!(
             peer.access_public(),

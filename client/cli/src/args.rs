@@ -507,6 +507,27 @@ pub(crate) enum GroupCommand {
         handle: String,
     },
 
+    /// Make a member an admin too. Only admins may add and remove people and make other
+    /// admins; everyone else's software refuses such a change from anyone else.
+    #[command(after_help = help::GROUP_PROMOTE)]
+    Promote {
+        /// The group's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The handle of the member to make an admin.
+        #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
+        handle: String,
+    },
+
+    /// Leave a group: everyone in it is told, an admin's software removes you, and you stop
+    /// receiving its messages. If you are its only admin, make someone else one first.
+    #[command(after_help = help::GROUP_LEAVE)]
+    Leave {
+        /// The group's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+    },
+
     /// Start a group again when it cannot go on (parley alerts says it is stuck): a new
     /// group with the same members, less those given with --without, checked against your
     /// contacts' keys; the old one is kept, renamed 'NAME (old)'.
@@ -520,7 +541,7 @@ pub(crate) enum GroupCommand {
         without: Vec<String>,
     },
 
-    /// List who is in a group, one handle per line.
+    /// List who is in a group, one handle per line (admins marked in --json).
     #[command(after_help = help::GROUP_MEMBERS)]
     Members {
         /// The group's name.

@@ -214,6 +214,21 @@ pub(crate) const GROUP_REMOVE: &str = "\
 Example:
   parley group remove buyers dave";
 
+/// `parley group promote --help`.
+pub(crate) const GROUP_PROMOTE: &str = "\
+Example:
+  parley group promote buyers carol
+
+A group starts with its creator as its only admin. Every member is told who was made an
+admin, and by whom.";
+
+/// `parley group leave --help`.
+pub(crate) const GROUP_LEAVE: &str = "\
+Example:
+  parley group leave buyers
+
+The others see that you left; the next admin to sync removes you from the group.";
+
 /// `parley group recreate --help`.
 pub(crate) const GROUP_RECREATE: &str = "\
 Example:

@@ -88,6 +88,9 @@ pub(crate) fn text(message: &Message, me: &Handle) -> String {
                 None => format!("turned off disappearing messages in {place}"),
             }
         }
+        MessageBody::Promoted { admins } => {
+            format!("made {} an admin of {conversation}", people(admins))
+        }
         _ => "[an entry this version of parley cannot show]".to_owned(),
     }
 }
@@ -231,6 +234,13 @@ pub(crate) fn message_json(message: &Message) -> serde_json::Value {
             "added": names(added),
             "removed": names(removed),
             "direct": direct,
+            "at": message.sent_at_ms,
+        }),
+        MessageBody::Promoted { admins } => json!({
+            "event": "promoted",
+            "conversation": message.conversation_name,
+            "by": message.sender.as_str(),
+            "admins": names(admins),
             "at": message.sent_at_ms,
         }),
         MessageBody::RetentionChanged { retention } => json!({

@@ -9,6 +9,24 @@ use super::proxy_url::ProxyUrlError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
+    /// Only the group's admins may add or remove people or name other admins.
+    #[error(
+        "only an admin of {conversation} can change who is in it or who its admins are; ask {}",
+        list_handles(admins)
+    )]
+    NotAdmin {
+        /// The group.
+        conversation: String,
+        /// Its admins.
+        admins: Vec<Handle>,
+    },
+    /// We are the only admin of a group others are still in: leaving would leave it with
+    /// nobody who can change it.
+    #[error("you are the only admin of {0}; make another member an admin before you leave")]
+    LastAdmin(String),
+    /// The member is an admin already.
+    #[error("{0} is already an admin")]
+    AlreadyAdmin(Handle),
     /// No handle has been registered in this home directory yet.
     #[error("this client has no identity yet; register a handle first")]
     NotInitialized,
@@ -219,6 +237,21 @@ pub enum CryptoError {
     /// A key rotation could not be made.
     #[error("a key rotation could not be made")]
     Rotation(#[from] parley_crypto::rotation::RotationError),
+}
+
+/// Handles as a person reads a list of them: `alice`, `alice or bob`, `alice, bob or carol`.
+fn list_handles(handles: &[Handle]) -> String {
+    match handles {
+        [] => "nobody".to_owned(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!(
+            "{} or {last}",
+            rest.iter()
+                .map(Handle::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 impl From<parley_crypto::mls::MlsError> for ClientError {

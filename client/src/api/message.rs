@@ -97,6 +97,11 @@ pub enum MessageBody {
         /// The new retention.
         retention: parley_crypto::retention::Retention,
     },
+    /// The sender, an admin, made these members admins too.
+    Promoted {
+        /// The new admins.
+        admins: Vec<Handle>,
+    },
 }
 
 impl MessageBody {
@@ -108,6 +113,7 @@ impl MessageBody {
             MessageBody::Joined { .. }
                 | MessageBody::MembershipChanged { .. }
                 | MessageBody::RetentionChanged { .. }
+                | MessageBody::Promoted { .. }
         )
     }
 }

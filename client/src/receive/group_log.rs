@@ -1,5 +1,6 @@
 //! Group logs: reading every group's new entries and processing them in order.
 
+use parley_crypto::handle::Handle;
 use parley_crypto::mls::{GroupId, Incoming, IncomingCommit, Member};
 use parley_crypto::payload::Payload;
 use sha2::{Digest, Sha256};
@@ -110,6 +111,9 @@ async fn process_foreign_entry(
             accept_application(ctx, gid, entry, &hash, &sender, &payload).await
         }
         Ok(Incoming::Commit(commit)) => accept_commit(ctx, gid, entry, &hash, commit).await,
+        Ok(Incoming::LeaveRequest(member)) => {
+            accept_leave_request(ctx, gid, entry, &hash, &member).await
+        }
         Ok(_) => {
             let mut batch = StoreBatch::default();
             ctx.stage_mls(&mut batch);
@@ -212,6 +216,43 @@ async fn accept_application(
     Ok(())
 }
 
+/// Records a member's request to leave: every member sees that they left, and an admin's
+/// client removes them after the sync ([`crate::send::leave::remove_leavers`]).
+async fn accept_leave_request(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    entry: &Entry,
+    hash: &[u8; 32],
+    member: &Member,
+) -> Result<(), ClientError> {
+    let mut batch = StoreBatch::default();
+    ctx.stage_mls(&mut batch);
+    batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
+    batch.mark_seen(hash);
+    stage_leave_request(ctx, &mut batch, gid, &member.handle)?;
+    let message = match ctx.conversation_of(gid)? {
+        Some(conv) => Some(ctx.stage_history(
+            &mut batch,
+            &conv,
+            HistoryEntry {
+                stored_at_ms: 0,
+                sender: member.handle.to_string(),
+                sent_at_ms: ctx.now_ms(),
+                body: StoredBody::Membership {
+                    added: Vec::new(),
+                    removed: vec![member.handle.to_string()],
+                },
+            },
+        )?),
+        None => None,
+    };
+    ctx.store.apply(batch).await?;
+    if let Some(message) = message {
+        ctx.events.push(Event::Message(message));
+    }
+    Ok(())
+}
+
 /// Checks the members a commit adds, then merges it and records the change in the
 /// history, where every member sees it.
 async fn accept_commit(
@@ -274,6 +315,7 @@ async fn accept_commit(
     }
     let removes_us = commit.removes_us();
     let retention = commit.retention();
+    let promoted: Vec<String> = commit.promoted().iter().map(|h| h.to_string()).collect();
     let added: Vec<String> = commit
         .added()
         .iter()
@@ -319,6 +361,14 @@ async fn accept_commit(
                 body: StoredBody::Retention {
                     secs: retention.as_secs(),
                 },
+            };
+            message = Some(ctx.stage_history(&mut batch, &conv, change)?);
+        } else if !promoted.is_empty() {
+            let change = HistoryEntry {
+                stored_at_ms: 0,
+                sender: committer.clone().unwrap_or_default(),
+                sent_at_ms: ctx.now_ms(),
+                body: StoredBody::Promoted { admins: promoted },
             };
             message = Some(ctx.stage_history(&mut batch, &conv, change)?);
         }
@@ -438,4 +488,19 @@ async fn report_stuck(ctx: &mut Ctx<'_>, gid: &GroupId, epoch: u64) -> Result<()
         Alert::RoomStuck { conversation },
     )
     .await
+}
+
+/// Records that `member` asked to leave `gid` (read from the group log).
+fn stage_leave_request(
+    ctx: &Ctx<'_>,
+    batch: &mut StoreBatch,
+    gid: &GroupId,
+    member: &Handle,
+) -> Result<(), ClientError> {
+    let mut requests: Vec<String> = ctx.store.get(Key::LeaveRequests(gid))?.unwrap_or_default();
+    if !requests.iter().any(|h| h == member.as_str()) {
+        requests.push(member.to_string());
+    }
+    batch.put(Key::LeaveRequests(gid), &requests)?;
+    Ok(())
 }

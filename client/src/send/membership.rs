@@ -33,6 +33,8 @@ enum Change {
     MoveIdentity,
     /// The conversation's agreed retention.
     Retention(Retention),
+    /// Another admin.
+    Promote(Handle),
 }
 
 /// Moves our leaf in a group to our current identity key (after a rotation), by a commit
@@ -102,7 +104,7 @@ pub(crate) async fn create_named(
         }
     }
     let adds = claim_all(ctx, handles).await?;
-    let gid = new_group(ctx, retention).await?;
+    let gid = new_group(ctx, retention, StoredKind::Group).await?;
     let conv = Conversation {
         group_id: gid,
         kind: StoredKind::Group,
@@ -162,7 +164,7 @@ pub(crate) async fn start_direct(
         return Err(ClientError::CannotMessageSelf);
     }
     let adds = claim_all(ctx, vec![peer.clone()]).await?;
-    let gid = new_group(ctx, Retention::Off).await?;
+    let gid = new_group(ctx, Retention::Off, StoredKind::Direct).await?;
     let own = ctx.session.handle.to_string();
     let conv = Conversation {
         group_id: gid,
@@ -202,6 +204,7 @@ pub(crate) async fn add_member(
     member: &Handle,
 ) -> Result<(), ClientError> {
     let conv = require_group(ctx, group)?;
+    require_admin(ctx, &conv)?;
     let members = ctx.session.mls.members(&conv.group_id)?;
     if members.iter().any(|m| m.handle == *member) {
         return Err(ClientError::AlreadyAMember(member.clone()));
@@ -223,9 +226,39 @@ pub(crate) async fn remove_member(
     if *member == ctx.session.handle {
         return Err(ClientError::CannotRemoveSelf);
     }
+    require_admin(ctx, &conv)?;
     let welcome_name = welcome_name(ctx, &conv);
     let change = Change::Remove(vec![member.clone()]);
     commit_change(ctx, &conv.group_id, &change, &welcome_name, None).await
+}
+
+/// Makes `member` an admin of a group too (admins only); every member is told.
+pub(crate) async fn promote(
+    ctx: &mut Ctx<'_>,
+    group: &ConversationId,
+    member: &Handle,
+) -> Result<(), ClientError> {
+    let conv = require_group(ctx, group)?;
+    require_admin(ctx, &conv)?;
+    let admins = ctx.session.mls.admins(&conv.group_id)?.unwrap_or_default();
+    if admins.contains(member) {
+        return Err(ClientError::AlreadyAdmin(member.clone()));
+    }
+    let welcome_name = welcome_name(ctx, &conv);
+    let change = Change::Promote(member.clone());
+    commit_change(ctx, &conv.group_id, &change, &welcome_name, None).await
+}
+
+/// Refuses, before anything is claimed or sent, a change only the group's admins may make
+/// when we are not one (every other member's software would refuse the commit anyway).
+fn require_admin(ctx: &Ctx<'_>, conv: &Conversation) -> Result<(), ClientError> {
+    match ctx.session.mls.admins(&conv.group_id)? {
+        Some(admins) if !admins.contains(&ctx.session.handle) => Err(ClientError::NotAdmin {
+            conversation: ctx.display_name(conv)?,
+            admins,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Closes every retired 1:1 whose closing did not reach the relay yet. An unreachable
@@ -306,11 +339,19 @@ async fn claim_all(
     Ok(adds)
 }
 
-/// A new MLS group with a random id and `retention`, registered on the relay at epoch 0.
-async fn new_group(ctx: &mut Ctx<'_>, retention: Retention) -> Result<GroupId, ClientError> {
+/// A new MLS group with a random id and `retention`, registered on the relay at epoch 0: a
+/// group with us as its admin, or a 1:1 without admins (either side may close it).
+async fn new_group(
+    ctx: &mut Ctx<'_>,
+    retention: Retention,
+    kind: StoredKind,
+) -> Result<GroupId, ClientError> {
     let mut gid: GroupId = [0u8; 32];
     OsRng.fill_bytes(&mut gid);
-    let access = ctx.session.mls.create_group(gid, retention)?;
+    let access = match kind {
+        StoredKind::Group => ctx.session.mls.create_group(gid, retention)?,
+        StoredKind::Direct => ctx.session.mls.create_direct(gid, retention)?,
+    };
     let now = ctx.now_ms();
     let relay = ctx.group_relay(&gid).await?;
     if let Err(e) = relay.create_group(&gid, &access, now).await {
@@ -370,6 +411,12 @@ async fn commit_change(
                 (mls.move_to_current_identity(gid), Vec::new())
             }
             Change::Retention(retention) => (mls.set_retention(gid, *retention), Vec::new()),
+            Change::Promote(handle) => {
+                if !members.iter().any(|m| m.handle == *handle) {
+                    return Err(ClientError::NotAMember(handle.clone()));
+                }
+                (mls.promote(gid, handle), Vec::new())
+            }
         };
         let outgoing = match outgoing {
             Ok(outgoing) => outgoing,
@@ -386,7 +433,10 @@ async fn commit_change(
             recipients,
             removed: match change {
                 Change::Remove(handles) => handles.iter().map(|h| h.to_string()).collect(),
-                Change::Add(_) | Change::MoveIdentity | Change::Retention(_) => Vec::new(),
+                Change::Add(_)
+                | Change::MoveIdentity
+                | Change::Retention(_)
+                | Change::Promote(_) => Vec::new(),
             },
             welcome_name: welcome_name.to_owned(),
             conversation: new_conversation.clone(),
@@ -394,6 +444,10 @@ async fn commit_change(
             retention_secs: match change {
                 Change::Retention(retention) => Some(retention.as_secs()),
                 _ => None,
+            },
+            promoted: match change {
+                Change::Promote(handle) => vec![handle.to_string()],
+                _ => Vec::new(),
             },
         };
         pending::save(ctx, &pending).await?;

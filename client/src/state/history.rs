@@ -138,6 +138,9 @@ impl Ctx<'_> {
                 retention: Retention::from_secs(secs)
                     .map_err(|_| StoreError::Corrupt("a retention in the history"))?,
             },
+            StoredBody::Promoted { admins } => MessageBody::Promoted {
+                admins: handles(&admins)?,
+            },
         };
         Ok(Message {
             id: MessageId::new(PublicGroupId::from_bytes(conv.group_id), index),

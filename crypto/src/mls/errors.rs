@@ -97,6 +97,22 @@ pub enum MlsError {
     /// extension), so the group cannot carry one.
     #[error("a member's software does not support disappearing messages yet")]
     RetentionUnsupported,
+    /// The group context holds a list of admins that does not decode.
+    #[error("the group's list of admins is invalid")]
+    InvalidRoles,
+    /// A change only an admin may make (adding, removing, promoting) was asked for, or
+    /// committed, by a member who is not one.
+    #[error(
+        "only an admin can change who is in the group or who its admins are ({0} is not an admin)"
+    )]
+    NotAdmin(Handle),
+    /// The change would leave the group without an admin, or name as admin someone who
+    /// would not be a member.
+    #[error("a group keeps at least one admin, and its admins are members")]
+    AdminsNotMembers,
+    /// The group was made before roles existed: it has no admins to promote to.
+    #[error("this group was made before roles existed; start it again to have admins")]
+    NoRoles,
     /// The in-memory key/value storage failed (e.g. a stored value did not decode).
     #[error("MLS storage error")]
     Storage,

@@ -10,15 +10,16 @@ use openmls::prelude::{
 use openmls_rust_crypto::MemoryStorageError;
 use openmls_traits::OpenMlsProvider;
 
+use super::context::{leaf_capabilities, Context};
 use super::engine::{access_key_from, join_config, Mls, PAST_EPOCHS, SUITE};
 use super::errors::MlsError;
 use super::frames::bucket_frame;
 use super::members::{collect_members, Member};
-use super::retention::{context_extensions, leaf_capabilities};
 use super::GroupId;
 use crate::access::AccessKey;
 use crate::handle::Handle;
 use crate::retention::Retention;
+use crate::roles::GroupRoles;
 
 /// A commit of ours, staged locally, to be sent to the relay. Merge it with
 /// [`Mls::merge_own_commit`] once the relay accepted it, or drop it with
@@ -48,13 +49,34 @@ impl std::fmt::Debug for OutgoingCommit {
 }
 
 impl Mls {
-    /// Creates a group with us as its only member and `retention` in its context; returns
-    /// the access key of epoch 0.
+    /// Creates a group with us as its only member and only admin, and `retention` in its
+    /// context; returns the access key of epoch 0.
     pub fn create_group(
         &mut self,
         group_id: GroupId,
         retention: Retention,
     ) -> Result<AccessKey, MlsError> {
+        let roles = Some(GroupRoles::created_by(self.handle.clone()));
+        self.create_with(group_id, Context { retention, roles })
+    }
+
+    /// Creates a group for a 1:1 conversation: no admins, so that either of the two may
+    /// close it (nobody can add a third: the client refuses any add to a 1:1).
+    pub fn create_direct(
+        &mut self,
+        group_id: GroupId,
+        retention: Retention,
+    ) -> Result<AccessKey, MlsError> {
+        self.create_with(
+            group_id,
+            Context {
+                retention,
+                roles: None,
+            },
+        )
+    }
+
+    fn create_with(&mut self, group_id: GroupId, context: Context) -> Result<AccessKey, MlsError> {
         if self.has_group(&group_id) {
             return Err(MlsError::GroupExists);
         }
@@ -65,7 +87,7 @@ impl Mls {
             .max_past_epochs(PAST_EPOCHS)
             .use_ratchet_tree_extension(true)
             .capabilities(leaf_capabilities(false))
-            .with_group_context_extensions(context_extensions(retention)?)
+            .with_group_context_extensions(context.extensions()?)
             .build();
         let group = MlsGroup::new_with_group_id(
             &self.provider,
@@ -92,6 +114,8 @@ impl Mls {
             return Err(MlsError::EmptyInput);
         }
         let mut group = self.load_active(group_id)?;
+        let context = Context::read(group.extensions())?;
+        self.require_admin(&context)?;
         let mut present = collect_members(group.members())?;
         let mut parsed = Vec::with_capacity(key_packages.len());
         for bytes in key_packages {
@@ -114,7 +138,8 @@ impl Mls {
         self.outgoing(&group, group_id, &commit, Some(&welcome))
     }
 
-    /// Stages a commit removing the members with these handles.
+    /// Stages a commit removing the members with these handles; an admin among them stops
+    /// being one in the same commit.
     pub fn remove_members(
         &mut self,
         group_id: &GroupId,
@@ -124,7 +149,10 @@ impl Mls {
             return Err(MlsError::EmptyInput);
         }
         let mut group = self.load_active(group_id)?;
+        let context = Context::read(group.extensions())?;
+        self.require_admin(&context)?;
         let mut leaves = Vec::with_capacity(handles.len());
+        let mut roles = context.roles.clone();
         for handle in handles {
             if *handle == self.handle {
                 return Err(MlsError::CannotRemoveSelf);
@@ -137,11 +165,100 @@ impl Mls {
             if !leaves.contains(&index) {
                 leaves.push(index);
             }
+            if let Some(current) = &roles {
+                if current.is_admin(handle) {
+                    roles = Some(
+                        current
+                            .without(handle)
+                            .map_err(|_| MlsError::AdminsNotMembers)?,
+                    );
+                }
+            }
         }
-        let (commit, welcome, _) = group
-            .remove_members(&self.provider, self.signer_for(&group), &leaves)
-            .map_err(remove_error)?;
+        if roles == context.roles {
+            let (commit, welcome, _) = group
+                .remove_members(&self.provider, self.signer_for(&group), &leaves)
+                .map_err(remove_error)?;
+            return self.outgoing(&group, group_id, &commit, welcome.as_ref());
+        }
+        let extensions = Context { roles, ..context }.extensions()?;
+        let signer = self.signer_for(&group);
+        let bundle = group
+            .commit_builder()
+            .propose_removals(leaves)
+            .propose_group_context_extensions(extensions)
+            .map_err(|_| MlsError::Internal("removing an admin"))?
+            .load_psks(self.provider.storage())
+            .map_err(|_| MlsError::Internal("removing an admin"))?
+            .build(self.provider.rand(), self.provider.crypto(), signer, |_| {
+                true
+            })
+            .map_err(|_| MlsError::Internal("removing an admin"))?
+            .stage_commit(&self.provider)
+            .map_err(|_| MlsError::Internal("removing an admin"))?;
+        let welcome = bundle.to_welcome_msg();
+        let (commit, _, _) = bundle.into_contents();
         self.outgoing(&group, group_id, &commit, welcome.as_ref())
+    }
+
+    /// The group's admins; `None` for a group made before roles (anyone may change it).
+    pub fn admins(&self, group_id: &GroupId) -> Result<Option<Vec<Handle>>, MlsError> {
+        let context = Context::read(self.load(group_id)?.extensions())?;
+        Ok(context.roles.map(|roles| roles.admins().to_vec()))
+    }
+
+    /// Stages a commit making the member `handle` an admin too (admins only).
+    pub fn promote(
+        &mut self,
+        group_id: &GroupId,
+        handle: &Handle,
+    ) -> Result<OutgoingCommit, MlsError> {
+        let mut group = self.load_active(group_id)?;
+        let context = Context::read(group.extensions())?;
+        self.require_admin(&context)?;
+        let roles = context.roles.as_ref().ok_or(MlsError::NoRoles)?;
+        if !collect_members(group.members())?
+            .iter()
+            .any(|m| m.handle == *handle)
+        {
+            return Err(MlsError::UnknownMember(handle.clone()));
+        }
+        let promoted = roles
+            .with_admin(handle.clone())
+            .map_err(|_| MlsError::AdminsNotMembers)?;
+        let extensions = Context {
+            roles: Some(promoted),
+            ..context
+        }
+        .extensions()?;
+        let (commit, welcome, _) = group
+            .update_group_context_extensions(&self.provider, extensions, self.signer_for(&group))
+            .map_err(|_| MlsError::Internal("promoting a member"))?;
+        self.outgoing(&group, group_id, &commit, welcome.as_ref())
+    }
+
+    /// A proposal removing ourselves, as a padded frame for the group log: we ask to leave,
+    /// and an admin's next commit removes us (a member cannot commit its own removal).
+    pub fn leave(&mut self, group_id: &GroupId) -> Result<Vec<u8>, MlsError> {
+        let mut group = self.load_active(group_id)?;
+        let message = group
+            .leave_group(&self.provider, self.signer_for(&group))
+            .map_err(|e| match e {
+                openmls::prelude::LeaveGroupError::GroupStateError(s) => MlsError::from(s),
+                openmls::prelude::LeaveGroupError::StorageError(_) => MlsError::Storage,
+                _ => MlsError::Internal("leaving"),
+            })?;
+        frame(&message)
+    }
+
+    /// Refuses a change only admins may make when we are not one.
+    fn require_admin(&self, context: &Context) -> Result<(), MlsError> {
+        match &context.roles {
+            Some(roles) if !roles.is_admin(&self.handle) => {
+                Err(MlsError::NotAdmin(self.handle.clone()))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Whether our leaf in this group still carries the identity a key rotation replaced.

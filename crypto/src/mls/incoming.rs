@@ -8,12 +8,13 @@ use openmls::prelude::{
     Proposal, Sender, StagedCommit,
 };
 
+use super::context::Context;
 use super::engine::Mls;
 use super::errors::MlsError;
 use super::frames::open_bucket_frame;
-use super::members::Member;
-use super::retention::{only_retention, retention_in};
+use super::members::{collect_members, Member};
 use super::GroupId;
+use crate::handle::Handle;
 use crate::retention::Retention;
 
 /// What a processed group log entry turned out to be.
@@ -27,6 +28,8 @@ pub enum Incoming {
     },
     /// A commit of another member, staged but not merged.
     Commit(IncomingCommit),
+    /// A member asks to leave (a proposal removing itself): an admin's commit removes it.
+    LeaveRequest(Member),
     /// Nothing to act on: a standalone proposal (Parley sends none), or a message of our
     /// own echoed by the relay (it cannot be decrypted by its author).
     Ignored,
@@ -42,6 +45,7 @@ impl std::fmt::Debug for Incoming {
                 .field("payload_len", &payload.len())
                 .finish(),
             Incoming::Commit(commit) => f.debug_tuple("Commit").field(commit).finish(),
+            Incoming::LeaveRequest(member) => f.debug_tuple("LeaveRequest").field(member).finish(),
             Incoming::Ignored => f.write_str("Ignored"),
         }
     }
@@ -57,6 +61,7 @@ pub struct IncomingCommit {
     removed: Vec<Member>,
     rekeyed: Option<Member>,
     retention: Option<Retention>,
+    promoted: Vec<Handle>,
     staged: Box<StagedCommit>,
 }
 
@@ -89,6 +94,11 @@ impl IncomingCommit {
         self.retention
     }
 
+    /// The members this commit makes admins (tell the members).
+    pub fn promoted(&self) -> &[Handle] {
+        &self.promoted
+    }
+
     /// Whether this commit removes us from the group.
     pub fn removes_us(&self) -> bool {
         self.staged.self_removed()
@@ -109,6 +119,7 @@ impl std::fmt::Debug for IncomingCommit {
             .field("removed", &self.removed)
             .field("rekeyed", &self.rekeyed)
             .field("retention", &self.retention)
+            .field("promoted", &self.promoted)
             .field("removes_us", &self.removes_us())
             .finish_non_exhaustive()
     }
@@ -160,6 +171,16 @@ impl Mls {
             ProcessedMessageContent::StagedCommitMessage(staged) => {
                 let sender = sender_index.map(|i| member_at(&group, i)).transpose()?;
                 describe_commit(&group, *group_id, epoch, sender, staged).map(Incoming::Commit)
+            }
+            // Never stored: a proposal left in the store would ride along in our next commit.
+            // Only a member's request to remove itself means anything to Parley.
+            ProcessedMessageContent::ProposalMessage(queued) => {
+                match (queued.proposal(), sender_index) {
+                    (Proposal::Remove(remove), Some(index)) if remove.removed() == index => {
+                        Ok(Incoming::LeaveRequest(member_at(&group, index)?))
+                    }
+                    _ => Err(MlsError::UnsupportedProposal),
+                }
             }
             _ => Ok(Incoming::Ignored),
         }
@@ -214,7 +235,9 @@ fn member_at(group: &MlsGroup, index: LeafNodeIndex) -> Result<Member, MlsError>
 /// Lists who a commit adds and removes, and refuses what Parley never does: changing an
 /// existing member's handle, changing a member's identity key other than in its own commit's
 /// path (a rotation, which [`IncomingCommit::rekeyed`] reports), group context extensions
-/// other than the retention, and proposals beyond add/remove/update/extensions.
+/// other than the retention and the admins, and proposals beyond add/remove/update/extensions.
+/// In a group with admins, only an admin may add, remove or change the admins, and every
+/// admin after the commit is a member.
 fn describe_commit(
     group: &MlsGroup,
     group_id: GroupId,
@@ -222,9 +245,10 @@ fn describe_commit(
     sender: Option<Member>,
     staged: Box<StagedCommit>,
 ) -> Result<IncomingCommit, MlsError> {
+    let current = Context::read(group.extensions())?;
     let mut added = Vec::new();
     let mut removed = Vec::new();
-    let mut retention = None;
+    let mut proposed = None;
     for queued in staged.queued_proposals() {
         match queued.proposal() {
             Proposal::Add(add) => added.push(Member::from_leaf(add.key_package().leaf_node())?),
@@ -239,21 +263,44 @@ fn describe_commit(
                 )?;
             }
             Proposal::GroupContextExtensions(proposal) => {
-                if sender.is_none() || !only_retention(proposal.extensions()) {
+                if sender.is_none() || proposed.is_some() {
                     return Err(MlsError::UnsupportedProposal);
                 }
-                let new = retention_in(proposal.extensions())?;
-                if new != retention_in(group.extensions())? {
-                    retention = Some(new);
-                }
+                proposed = Some(current.read_proposed(proposal.extensions())?);
             }
             _ => return Err(MlsError::UnsupportedProposal),
         }
     }
+    let retention = proposed
+        .as_ref()
+        .map(|p| p.retention)
+        .filter(|r| *r != current.retention);
     // A retention change comes alone, so that members are told of it as such.
     if retention.is_some() && !(added.is_empty() && removed.is_empty()) {
         return Err(MlsError::UnsupportedProposal);
     }
+    let promoted = match &current.roles {
+        None => Vec::new(),
+        Some(roles) => {
+            let after = proposed
+                .and_then(|p| p.roles)
+                .unwrap_or_else(|| roles.clone());
+            let committer = sender.as_ref().ok_or(MlsError::UnsupportedProposal)?;
+            let changes_roster = !added.is_empty() || !removed.is_empty() || after != *roles;
+            if changes_roster && !roles.is_admin(&committer.handle) {
+                return Err(MlsError::NotAdmin(committer.handle.clone()));
+            }
+            let staying: Vec<Handle> = collect_members(group.members())?
+                .into_iter()
+                .filter(|m| !removed.contains(m))
+                .map(|m| m.handle)
+                .collect();
+            if after.admins().iter().any(|admin| !staying.contains(admin)) {
+                return Err(MlsError::AdminsNotMembers);
+            }
+            after.promoted_since(roles)
+        }
+    };
     let mut rekeyed = None;
     if let Some(leaf) = staged.update_path_leaf_node() {
         let committer = sender.as_ref().ok_or(MlsError::UnsupportedProposal)?;
@@ -273,6 +320,7 @@ fn describe_commit(
         removed,
         rekeyed,
         retention,
+        promoted,
         staged,
     })
 }

@@ -13,11 +13,11 @@ use openmls::prelude::{
 };
 use openmls_traits::OpenMlsProvider;
 
+use super::context::leaf_capabilities;
 use super::engine::{Mls, SUITE};
 use super::errors::MlsError;
 use super::frames::{bucket_frame, open_bucket_frame};
 use super::members::Member;
-use super::retention::leaf_capabilities;
 
 /// How long a KeyPackage of ours is valid: OpenMLS's default, twelve weeks.
 pub const KEY_PACKAGE_LIFETIME: Duration = Duration::from_secs(84 * 24 * 60 * 60);

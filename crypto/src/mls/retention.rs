@@ -1,86 +1,27 @@
 //! The agreed retention in the group context: reading it, changing it by a commit, and
-//! dropping the secrets of past epochs once what they protected has expired.
-//!
-//! Every leaf of ours (KeyPackages and the leaf of a group we create) lists the retention
-//! extension among its capabilities: RFC 9420 lets a group context carry an extension only
-//! if every member supports it, so a member whose leaf lacks it (software from before this
-//! feature) makes the change fail with [`MlsError::RetentionUnsupported`] instead of being
-//! silently left out.
+//! dropping the secrets of past epochs once what they protected has expired. A member whose
+//! leaf does not list the extension (software from before it) makes the change fail with
+//! [`MlsError::RetentionUnsupported`].
 
 use openmls::prelude::{
-    Capabilities, CreateCommitError, CreateGroupContextExtProposalError, Extension, ExtensionType,
-    Extensions, GroupContext, GroupContextExtensionsProposalValidationError, MlsGroup,
-    RequiredCapabilitiesExtension, UnknownExtension,
+    CreateCommitError, CreateGroupContextExtProposalError,
+    GroupContextExtensionsProposalValidationError, MlsGroup,
 };
 use openmls::treesync::errors::LeafNodeValidationError;
 use openmls_rust_crypto::MemoryStorageError;
 use openmls_traits::OpenMlsProvider;
 
+use super::context::Context;
 use super::engine::{join_config, join_config_keeping, Mls};
 use super::errors::MlsError;
 use super::group::OutgoingCommit;
 use super::GroupId;
-use crate::retention::{Retention, RETENTION_EXTENSION_TYPE};
-
-/// The capabilities of every leaf of ours: the retention extension, and `LastResort` for
-/// a last-resort KeyPackage (an extension a KeyPackage carries must be listed too).
-pub(crate) fn leaf_capabilities(last_resort: bool) -> Capabilities {
-    let mut extensions = vec![ExtensionType::Unknown(RETENTION_EXTENSION_TYPE)];
-    if last_resort {
-        extensions.push(ExtensionType::LastResort);
-    }
-    Capabilities::builder().extensions(extensions).build()
-}
-
-/// The extension that makes every member's leaf support the retention: RFC 9420 (and
-/// OpenMLS) accept an application's group context extension only when the group's required
-/// capabilities list it.
-fn required_capabilities() -> Extension {
-    Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
-        &[ExtensionType::Unknown(RETENTION_EXTENSION_TYPE)],
-        &[],
-        &[],
-    ))
-}
-
-/// The group context extensions that say `retention`: the required capabilities, and the
-/// retention unless it is [`Retention::Off`].
-pub(crate) fn context_extensions(
-    retention: Retention,
-) -> Result<Extensions<GroupContext>, MlsError> {
-    let mut extensions = vec![required_capabilities()];
-    if let Retention::After(_) = retention {
-        extensions.push(Extension::Unknown(
-            RETENTION_EXTENSION_TYPE,
-            UnknownExtension(retention.encode().to_vec()),
-        ));
-    }
-    Extensions::from_vec(extensions).map_err(|_| MlsError::Internal("retention extension"))
-}
-
-/// The retention a group context says; an undecodable value is refused, not read as off.
-pub(crate) fn retention_in(extensions: &Extensions<GroupContext>) -> Result<Retention, MlsError> {
-    match extensions.unknown(RETENTION_EXTENSION_TYPE) {
-        None => Ok(Retention::Off),
-        Some(UnknownExtension(bytes)) => {
-            Retention::decode(bytes).map_err(|_| MlsError::InvalidRetention)
-        }
-    }
-}
-
-/// Whether the group context extensions hold nothing but what [`context_extensions`]
-/// writes: a member may change the retention, not make the group require other things.
-pub(crate) fn only_retention(extensions: &Extensions<GroupContext>) -> bool {
-    let required = required_capabilities();
-    extensions.iter().all(|e| {
-        *e == required || e.extension_type() == ExtensionType::Unknown(RETENTION_EXTENSION_TYPE)
-    })
-}
+use crate::retention::Retention;
 
 impl Mls {
     /// The group's agreed retention.
     pub fn retention(&self, group_id: &GroupId) -> Result<Retention, MlsError> {
-        retention_in(self.load(group_id)?.extensions())
+        Ok(Context::read(self.load(group_id)?.extensions())?.retention)
     }
 
     /// Stages a commit changing the group's retention (every member processes it, and the
@@ -92,7 +33,13 @@ impl Mls {
         retention: Retention,
     ) -> Result<OutgoingCommit, MlsError> {
         let mut group = self.load_active(group_id)?;
-        let extensions = context_extensions(retention)?;
+        let current = Context::read(group.extensions())?;
+        // The admins stay as they are: only the retention changes.
+        let extensions = Context {
+            retention,
+            ..current
+        }
+        .extensions()?;
         let (commit, welcome, _) = group
             .update_group_context_extensions(&self.provider, extensions, self.signer_for(&group))
             .map_err(retention_error)?;

@@ -1,4 +1,5 @@
-//! `parley group ...`: create a group, add or remove people, list its members.
+//! `parley group ...`: create a group, add or remove people, make admins, leave, list its
+//! members.
 
 use anyhow::Result;
 use parley_client::{ConversationId, MemberInfo, Verification};
@@ -79,6 +80,33 @@ pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
                 "Removed {handle} from '{name}'; they cannot read anything sent from now on."
             ));
         }
+        GroupCommand::Promote { name, handle } => {
+            let client = ctx.open().await?;
+            let promoted: Result<()> = async {
+                let member = crate::names::handle(&handle)?;
+                let group = crate::names::conversation(&client, &name).await?;
+                Ok(client.promote(&group, &member).await?)
+            }
+            .await;
+            let typed = [Typed::conversation(&name), Typed::person(&handle)];
+            or_near_miss(promoted, &client, ctx.home(), &typed).await?;
+            success(&format!(
+                "{handle} is now an admin of '{name}': they can add and remove people."
+            ));
+        }
+        GroupCommand::Leave { name } => {
+            let client = ctx.open().await?;
+            let left: Result<()> = async {
+                let group = crate::names::conversation(&client, &name).await?;
+                Ok(client.leave_group(&group).await?)
+            }
+            .await;
+            let typed = [Typed::conversation(&name)];
+            or_near_miss(left, &client, ctx.home(), &typed).await?;
+            success(&format!(
+                "You left '{name}'; you will not receive what is sent there from now on."
+            ));
+        }
         GroupCommand::Recreate { name, without } => {
             let client = ctx.open().await?;
             let without: Vec<String> = without
@@ -126,9 +154,12 @@ pub(super) async fn run(command: GroupCommand, ctx: &Ctx) -> Result<()> {
             let typed = [Typed::conversation(&name)];
             let members = or_near_miss(members, &client, ctx.home(), &typed).await?;
             if ctx.json() {
+                let id = crate::names::conversation(&client, &name).await?;
+                let admins = client.admins(&id).await?;
                 for member in &members {
                     emit_json(&json!({
                         "handle": member.handle.as_str(),
+                        "admin": admins.contains(&member.handle),
                         "status": member.status.to_string(),
                         "verified": member.status == Verification::Verified,
                         "identity_key": member.identity_key,

@@ -249,6 +249,47 @@ impl Folder {
         )
     }
 
+    /// See `Client::promote`.
+    pub(crate) async fn promote(
+        &self,
+        group: &ConversationId,
+        member: &Handle,
+    ) -> Result<(), Problem> {
+        both!(
+            self,
+            |c| c.promote(group, member).await?,
+            Request::Promote {
+                group: group.clone(),
+                member: member.clone()
+            }
+        )
+    }
+
+    /// See `Client::leave_group`.
+    pub(crate) async fn leave_group(&self, group: &ConversationId) -> Result<(), Problem> {
+        both!(
+            self,
+            |c| c.leave_group(group).await?,
+            Request::LeaveGroup {
+                group: group.clone()
+            }
+        )
+    }
+
+    /// See `Client::admins`.
+    pub(crate) async fn admins(
+        &self,
+        conversation: &ConversationId,
+    ) -> Result<Vec<Handle>, Problem> {
+        both!(
+            self,
+            |c| c.admins(conversation).await?,
+            Request::Admins {
+                conversation: conversation.clone()
+            }
+        )
+    }
+
     /// See `Client::send_file`: sends the file at `path` (absolute, for a daemon), checked
     /// by the caller, as a document called `name`. A daemon reads the file itself (see
     /// [`super::wire`]) and reports its progress.

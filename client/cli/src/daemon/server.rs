@@ -487,6 +487,17 @@ async fn answer(shared: &Shared, request: Request) -> Result<serde_json::Value, 
             announce_members(shared, &group);
             json(())
         }
+        Request::Promote { group, member } => {
+            client.promote(&group, &member).await?;
+            announce_members(shared, &group);
+            json(())
+        }
+        Request::LeaveGroup { group } => {
+            client.leave_group(&group).await?;
+            announce_members(shared, &group);
+            json(())
+        }
+        Request::Admins { conversation } => json(client.admins(&conversation).await?),
         Request::Sync => {
             let report = client.sync().await?;
             announce_report(shared, &report);

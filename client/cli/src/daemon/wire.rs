@@ -93,6 +93,15 @@ pub(crate) enum Request {
         group: ConversationId,
         member: Handle,
     },
+    /// `Client::promote`.
+    Promote {
+        group: ConversationId,
+        member: Handle,
+    },
+    /// `Client::leave_group`.
+    LeaveGroup { group: ConversationId },
+    /// `Client::admins`.
+    Admins { conversation: ConversationId },
     /// `Client::send_file` with the content of the file at `path`.
     SendFile {
         to: ConversationId,

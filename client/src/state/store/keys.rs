@@ -69,6 +69,8 @@ pub(crate) enum Key<'a> {
     InboxRefusals,
     /// What enforcing a conversation's agreed retention keeps track of, by group.
     Retention(&'a GroupId),
+    /// Members who asked to leave a group and whom no commit has removed yet, by group.
+    LeaveRequests(&'a GroupId),
 }
 
 /// A range of records scanned together, in key order.
@@ -125,6 +127,7 @@ mod kind {
     pub(super) const INBOX_REFUSALS: &[u8] = b"inbox_refusals";
     pub(super) const DOCUMENT: &[u8] = b"document";
     pub(super) const RETENTION: &[u8] = b"retention";
+    pub(super) const LEAVE_REQUESTS: &[u8] = b"leave_requests";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -165,6 +168,7 @@ impl Key<'_> {
             Key::InboxRefusals => (kind::INBOX_REFUSALS, None, None),
             Key::Document(blob_id) => (kind::DOCUMENT, Some(&blob_id[..]), None),
             Key::Retention(gid) => (kind::RETENTION, Some(&gid[..]), None),
+            Key::LeaveRequests(gid) => (kind::LEAVE_REQUESTS, Some(&gid[..]), None),
         };
         Slot {
             kind,

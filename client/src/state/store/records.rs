@@ -117,6 +117,10 @@ pub(crate) enum StoredBody {
     Retention {
         secs: u64,
     },
+    /// The sender made these members admins.
+    Promoted {
+        admins: Vec<String>,
+    },
 }
 
 /// One entry of a conversation's history: a message or a change of members.
@@ -241,6 +245,9 @@ pub(crate) struct PendingCommit {
     /// The retention the commit sets, in seconds (0: off), if it changes it.
     #[serde(default)]
     pub(crate) retention_secs: Option<u64>,
+    /// Handles the commit makes admins.
+    #[serde(default)]
+    pub(crate) promoted: Vec<String>,
 }
 
 /// A security alert as stored: structured since schema 2; the words of an earlier version
