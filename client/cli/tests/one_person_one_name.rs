@@ -400,6 +400,18 @@ fn adds_and_removes_are_shown_to_every_member() {
         .run(&["group", "create", "team", "--members", "bob,carol"])
         .ok();
     alice.run(&["group", "add", "team", "dave"]).ok();
+    // Only admins change who is in a group: carol, not one, is refused before anything is sent.
+    let refused = carol
+        .run(&["group", "remove", "alice/team", "dave"])
+        .fails_with(1);
+    assert!(
+        refused
+            .stderr
+            .contains("only an admin of alice/team can change who is in it or who its admins are; ask alice"),
+        "{}",
+        refused.stderr
+    );
+    alice.run(&["group", "promote", "team", "bob"]).ok();
     bob.run(&["group", "remove", "alice/team", "carol"]).ok();
 
     let bob_reads = read(&bob);
@@ -408,7 +420,8 @@ fn adds_and_removes_are_shown_to_every_member() {
         [
             "* alice added you to alice/team (members: alice, you, carol); alice was not one of \
              your contacts before",
-            "* alice added dave to alice/team"
+            "* alice added dave to alice/team",
+            "* alice made you an admin of alice/team"
         ]
     );
     let carol_reads = read(&carol);

@@ -204,7 +204,7 @@ pub(crate) async fn add_member(
     member: &Handle,
 ) -> Result<(), ClientError> {
     let conv = require_group(ctx, group)?;
-    require_admin(ctx, &conv)?;
+    require_admin(ctx, &conv).await?;
     let members = ctx.session.mls.members(&conv.group_id)?;
     if members.iter().any(|m| m.handle == *member) {
         return Err(ClientError::AlreadyAMember(member.clone()));
@@ -226,7 +226,7 @@ pub(crate) async fn remove_member(
     if *member == ctx.session.handle {
         return Err(ClientError::CannotRemoveSelf);
     }
-    require_admin(ctx, &conv)?;
+    require_admin(ctx, &conv).await?;
     let welcome_name = welcome_name(ctx, &conv);
     let change = Change::Remove(vec![member.clone()]);
     commit_change(ctx, &conv.group_id, &change, &welcome_name, None).await
@@ -239,7 +239,7 @@ pub(crate) async fn promote(
     member: &Handle,
 ) -> Result<(), ClientError> {
     let conv = require_group(ctx, group)?;
-    require_admin(ctx, &conv)?;
+    require_admin(ctx, &conv).await?;
     let admins = ctx.session.mls.admins(&conv.group_id)?.unwrap_or_default();
     if admins.contains(member) {
         return Err(ClientError::AlreadyAdmin(member.clone()));
@@ -250,8 +250,10 @@ pub(crate) async fn promote(
 }
 
 /// Refuses, before anything is claimed or sent, a change only the group's admins may make
-/// when we are not one (every other member's software would refuse the commit anyway).
-fn require_admin(ctx: &Ctx<'_>, conv: &Conversation) -> Result<(), ClientError> {
+/// when we are not one (every other member's software would refuse the commit anyway). The
+/// group is read first: we may have been made an admin since the last sync.
+async fn require_admin(ctx: &mut Ctx<'_>, conv: &Conversation) -> Result<(), ClientError> {
+    group_log::sync_group(ctx, &conv.group_id).await?;
     match ctx.session.mls.admins(&conv.group_id)? {
         Some(admins) if !admins.contains(&ctx.session.handle) => Err(ClientError::NotAdmin {
             conversation: ctx.display_name(conv)?,
