@@ -376,7 +376,7 @@ impl RawMember {
                         moved = true;
                         break;
                     }
-                    Incoming::Ignored => {}
+                    Incoming::LeaveRequest(_) | Incoming::Ignored => {}
                 }
             }
             if !moved {
