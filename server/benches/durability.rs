@@ -14,19 +14,18 @@
 // A benchmark binary: a failed setup step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use parley_crypto::directory::DirectoryRecord;
-use parley_crypto::handle::Handle;
-use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{DepositRequest, RegisterRequest};
+use parley_proto::v1::DepositRequest;
 use parley_relay::{FlushPolicy, LimitsConfig, Relay, RelayConfig, TlsSetting};
-use rand::rngs::OsRng;
+use support::register;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -234,26 +233,4 @@ async fn load(subject: &Subject, plan: &Plan) -> (u64, Duration) {
         worker.await.unwrap();
     }
     (done, elapsed)
-}
-
-async fn register(directory: &mut DirectoryClient<Channel>, handle: &str) {
-    let identity = IdentitySecretKey::generate(&mut OsRng);
-    let record = DirectoryRecord {
-        handle: Handle::parse(handle).unwrap(),
-        identity_key: identity.public_key(),
-        inbox_key: InboxSecretKey::generate(&mut OsRng).public_key(),
-        record_version: 1,
-        created_at_ms: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64,
-    }
-    .sign(&identity)
-    .unwrap();
-    directory
-        .register(RegisterRequest {
-            record: record.to_bytes(),
-        })
-        .await
-        .unwrap();
 }

@@ -27,28 +27,28 @@
 // A benchmark binary: a failed setup step should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use parley_crypto::access::AccessKey;
 use parley_crypto::auth::{body, group_transcript, GroupMethod};
-use parley_crypto::directory::DirectoryRecord;
-use parley_crypto::handle::Handle;
-use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
 use parley_crypto::padding;
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::{
-    CreateGroupRequest, DepositRequest, GroupAuth, GroupSubscription, PostRequest, RegisterRequest,
+    CreateGroupRequest, DepositRequest, GroupAuth, GroupSubscription, PostRequest,
     SubscribeGroupsRequest,
 };
 use parley_relay::{LimitsConfig, Relay, RelayConfig, StoreSetting, TlsSetting};
 use parley_testkit::postgres::{scratch_database, ScratchDatabase};
 use rand::rngs::OsRng;
 use rand::RngCore;
+use support::{now_ms, register};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -442,13 +442,6 @@ fn percentile(samples: &[f64], q: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
 /// Signs a group request of `method` at epoch 0 with a fresh nonce.
 fn auth(key: &AccessKey, method: GroupMethod, group_id: &[u8; 32], digest: [u8; 32]) -> GroupAuth {
     let mut nonce = [0u8; 16];
@@ -501,23 +494,4 @@ async fn post(
         })
         .await
         .map(|_| ())
-}
-
-async fn register(directory: &mut DirectoryClient<Channel>, handle: &str) {
-    let identity = IdentitySecretKey::generate(&mut OsRng);
-    let record = DirectoryRecord {
-        handle: Handle::parse(handle).unwrap(),
-        identity_key: identity.public_key(),
-        inbox_key: InboxSecretKey::generate(&mut OsRng).public_key(),
-        record_version: 1,
-        created_at_ms: now_ms(),
-    }
-    .sign(&identity)
-    .unwrap();
-    directory
-        .register(RegisterRequest {
-            record: record.to_bytes(),
-        })
-        .await
-        .unwrap();
 }

@@ -282,7 +282,7 @@ fn unlimited_node(url: &str) -> TestRelay {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_hand_out_each_key_package_once_and_let_one_commit_win() {
-    use parley_proto::v1::{ClaimKeyPackageRequest, PublishKeyPackagesRequest};
+    use parley_proto::v1::ClaimKeyPackageRequest;
     use std::collections::HashSet;
 
     let Some((url, _database)) = scratch_database().await else {
@@ -294,23 +294,13 @@ async fn three_nodes_hand_out_each_key_package_once_and_let_one_commit_win() {
     alice.register(&mut directory).await;
     let key_packages: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 256]).collect();
     let last_resort = vec![0xee; 256];
-    let auth = alice
-        .owner_auth(
-            &mut directory,
-            OwnerMethod::PublishKeyPackages,
-            body::publish_key_packages(&key_packages, &last_resort),
-        )
-        .await;
-    directory
-        .publish_key_packages(PublishKeyPackagesRequest {
-            replace: false,
-            handle: "alice".into(),
-            key_packages: key_packages.clone(),
-            last_resort: last_resort.clone(),
-            auth: Some(auth),
-        })
-        .await
-        .unwrap();
+    common::publish_key_packages(
+        &mut directory,
+        &alice,
+        key_packages.clone(),
+        last_resort.clone(),
+    )
+    .await;
 
     // 100 claims at once, spread over the three nodes.
     let mut clients = Vec::new();

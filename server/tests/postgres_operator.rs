@@ -12,8 +12,7 @@ use std::process::{Command, Output};
 
 use common::process::RelayProcess;
 use common::User;
-use parley_crypto::auth::{body, OwnerMethod};
-use parley_proto::v1::{DepositRequest, LookupRequest, PublishKeyPackagesRequest};
+use parley_proto::v1::{DepositRequest, LookupRequest};
 use parley_testkit::postgres::scratch_database;
 use tonic::Code;
 
@@ -126,23 +125,7 @@ async fn a_handle_released_on_postgres_is_free_on_every_node_while_they_serve() 
     alice.register(&mut directory).await;
     let key_packages: Vec<Vec<u8>> = (0u8..3).map(|i| vec![i; 512]).collect();
     let last_resort = vec![0xaa; 512];
-    let auth = alice
-        .owner_auth(
-            &mut directory,
-            OwnerMethod::PublishKeyPackages,
-            body::publish_key_packages(&key_packages, &last_resort),
-        )
-        .await;
-    directory
-        .publish_key_packages(PublishKeyPackagesRequest {
-            replace: false,
-            handle: "alice".into(),
-            key_packages,
-            last_resort,
-            auth: Some(auth),
-        })
-        .await
-        .unwrap();
+    common::publish_key_packages(&mut directory, &alice, key_packages, last_resort).await;
     let mut inbox = nodes[1].inbox().await;
     for i in 0..2u8 {
         inbox

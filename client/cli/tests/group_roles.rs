@@ -10,33 +10,8 @@
 
 mod support;
 
+use support::scenario::{assert_has, people, read};
 use support::{Person, TestRelay};
-
-fn people<const N: usize>(relay: &TestRelay, handles: [&str; N]) -> [Person; N] {
-    handles.map(|handle| {
-        let person = Person::new();
-        person.init(relay, handle);
-        person
-    })
-}
-
-fn read(person: &Person) -> Vec<String> {
-    person
-        .run(&["read"])
-        .ok()
-        .stdout
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-#[track_caller]
-fn assert_has(lines: &[String], line: &str) {
-    assert!(
-        lines.iter().any(|l| l == line),
-        "{line:?} is missing from {lines:#?}"
-    );
-}
 
 fn members(person: &Person, group: &str) -> String {
     person.run(&["group", "members", group]).ok().stdout
@@ -68,7 +43,10 @@ fn only_admins_change_the_room_anyone_may_leave_and_a_leaver_hears_nothing_after
         );
     }
     assert_eq!(members(&alice, "talks"), "alice\nbob\ncarol\n");
-    let json = alice.run(&["--json", "group", "members", "talks"]).ok().stdout;
+    let json = alice
+        .run(&["--json", "group", "members", "talks"])
+        .ok()
+        .stdout;
     let admins: Vec<String> = json
         .lines()
         .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
@@ -80,16 +58,20 @@ fn only_admins_change_the_room_anyone_may_leave_and_a_leaver_hears_nothing_after
     // The only admin cannot leave the others without one.
     let alone = alice.run(&["group", "leave", "talks"]).fails_with(1);
     assert!(
-        alone
-            .stderr
-            .contains("you are the only admin of talks; make another member an admin before you leave"),
+        alone.stderr.contains(
+            "you are the only admin of talks; make another member an admin before you leave"
+        ),
         "{}",
         alone.stderr
     );
 
     // bob leaves; alice's software removes him at her next sync; everyone is told.
     let left = bob.run(&["group", "leave", "alice/talks"]).ok();
-    assert!(left.stderr.contains("You left 'alice/talks'"), "{}", left.stderr);
+    assert!(
+        left.stderr.contains("You left 'alice/talks'"),
+        "{}",
+        left.stderr
+    );
     let alice_reads = read(&alice);
     assert_has(&alice_reads, "* bob left talks");
     assert_eq!(members(&alice, "talks"), "alice\ncarol\n");

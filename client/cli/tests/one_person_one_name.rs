@@ -10,38 +10,11 @@ mod support;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use support::scenario::{assert_has, people, read};
 use support::{Person, TestRelay};
-
-/// People registered on `relay`, in the order of `handles`.
-fn people<const N: usize>(relay: &TestRelay, handles: [&str; N]) -> [Person; N] {
-    handles.map(|handle| {
-        let person = Person::new();
-        person.init(relay, handle);
-        person
-    })
-}
-
-/// The lines `read` printed.
-fn read(person: &Person) -> Vec<String> {
-    person
-        .run(&["read"])
-        .ok()
-        .stdout
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
 
 fn history(person: &Person, conversation: &str) -> String {
     person.run(&["history", conversation]).ok().stdout
-}
-
-#[track_caller]
-fn assert_has(lines: &[String], line: &str) {
-    assert!(
-        lines.iter().any(|l| l == line),
-        "{line:?} is missing from {lines:#?}"
-    );
 }
 
 #[track_caller]
@@ -405,9 +378,9 @@ fn adds_and_removes_are_shown_to_every_member() {
         .run(&["group", "remove", "alice/team", "dave"])
         .fails_with(1);
     assert!(
-        refused
-            .stderr
-            .contains("only an admin of alice/team can change who is in it or who its admins are; ask alice"),
+        refused.stderr.contains(
+            "only an admin of alice/team can change who is in it or who its admins are; ask alice"
+        ),
         "{}",
         refused.stderr
     );

@@ -161,3 +161,29 @@ pub fn resigned_rotation(rotation: &[u8], signer: &User) -> Vec<u8> {
     forged[unsigned..].copy_from_slice(&signature);
     forged
 }
+
+/// Publishes `key_packages` and a `last_resort` one for `user`, signed as the owner.
+pub async fn publish_key_packages(
+    directory: &mut DirectoryClient<Channel>,
+    user: &User,
+    key_packages: Vec<Vec<u8>>,
+    last_resort: Vec<u8>,
+) {
+    let auth = user
+        .owner_auth(
+            directory,
+            OwnerMethod::PublishKeyPackages,
+            body::publish_key_packages(&key_packages, &last_resort),
+        )
+        .await;
+    directory
+        .publish_key_packages(parley_proto::v1::PublishKeyPackagesRequest {
+            replace: false,
+            handle: user.handle.as_str().to_owned(),
+            key_packages,
+            last_resort,
+            auth: Some(auth),
+        })
+        .await
+        .unwrap();
+}

@@ -13,6 +13,7 @@ use std::process::{Command, Output, Stdio};
 use tempfile::TempDir;
 
 pub(crate) mod follower;
+pub(crate) mod scenario;
 pub(crate) mod tmux;
 
 /// What one run of the binary produced.
