@@ -34,6 +34,17 @@
 //! member in the same order as the messages around them. Anyone may be removed and added
 //! back; the group then continues for them from the moment they are back.
 //!
+//! Only a group's admins change who is in it. The creator starts as the only admin;
+//! [`Client::promote`](crate::Client::promote) makes another
+//! ([`MessageBody::Promoted`](crate::MessageBody::Promoted) tells everyone), and
+//! [`Client::admins`](crate::Client::admins) lists them. Adding, removing or promoting as
+//! anyone else fails with [`ClientError::NotAdmin`](crate::ClientError::NotAdmin), which names
+//! whom to ask; a commit doing so from a member's modified software is refused by every
+//! other member's client. Anyone may [`leave`](crate::Client::leave_group): the others see
+//! that they left, and the next admin to sync removes them. The only admin of a group others
+//! are still in must promote someone first
+//! ([`ClientError::LastAdmin`](crate::ClientError::LastAdmin)). 1:1s have no admins.
+//!
 //! A conversation can become read-only: a group we were removed from, or a 1:1 retired after
 //! the person's key changed and the new key was accepted (listed as `bob (old key)`; the
 //! person is written to under their handle, in a new 1:1). Its history stays readable.
