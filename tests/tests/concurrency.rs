@@ -26,6 +26,10 @@ async fn concurrent_commits_converge() {
     amy.create("race", &["bud".to_owned(), "cyd".to_owned()])
         .await
         .unwrap();
+    // bud an admin too, so that both may change the room.
+    amy.make_admin(&common::local(amy, "race").await, "bud")
+        .await
+        .unwrap();
     settle(&[bud, cyd]).await;
     assert_eq!(member_handles(bud, "race").await, ["amy", "bud", "cyd"]);
 

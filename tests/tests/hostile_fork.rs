@@ -21,6 +21,11 @@ async fn forked_group_is_detected_by_group_code_and_reported() {
     let _carol = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "carol").await;
     let _dave = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "dave").await;
     alice.create("f", &["bob".to_owned()]).await.unwrap();
+    // bob an admin too: both may change the room, and each does on its side of the fork.
+    alice
+        .make_admin(&common::local(&alice, "f").await, "bob")
+        .await
+        .unwrap();
     alice
         .say(&common::local(&alice, "f").await, "before the fork")
         .await

@@ -305,6 +305,11 @@ async fn members_injected_by_a_removed_member_or_an_outsider_are_refused() {
         .add(&common::local(&r.alice, "g").await, "rex")
         .await
         .unwrap();
+    // An admin, so that his software would make the commit below at all.
+    r.alice
+        .make_admin(&common::local(&r.alice, "g").await, "rex")
+        .await
+        .unwrap();
     let gid = rex.accept_welcomes().await[0].1;
     rex.catch_up(&gid).await;
     r.bob.fetch().await.unwrap();

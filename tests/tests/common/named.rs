@@ -32,6 +32,8 @@ pub(crate) trait Named {
     async fn add(&self, group: &str, who: &str) -> Result<(), ClientError>;
     /// Removes a person from a group.
     async fn remove(&self, group: &str, who: &str) -> Result<(), ClientError>;
+    /// Makes a member of a group an admin too.
+    async fn make_admin(&self, group: &str, who: &str) -> Result<(), ClientError>;
     /// The members of a conversation.
     async fn members_of(&self, name: &str) -> Result<Vec<MemberInfo>, ClientError>;
     /// The history of a conversation.
@@ -91,6 +93,11 @@ impl Named for Client {
     async fn remove(&self, group: &str, who: &str) -> Result<(), ClientError> {
         let group = self.resolve(group).await?;
         self.remove_member(&group, &person(who)?).await
+    }
+
+    async fn make_admin(&self, group: &str, who: &str) -> Result<(), ClientError> {
+        let group = self.resolve(group).await?;
+        self.promote(&group, &person(who)?).await
     }
 
     async fn members_of(&self, name: &str) -> Result<Vec<MemberInfo>, ClientError> {
