@@ -154,6 +154,7 @@ async fn finish(
         if let Some(conv) = conv {
             message = stage_own_change(ctx, &mut batch, &conv, &pending, created)?;
         }
+        ctx.stage_forget_leave_requests(&mut batch, &gid, Some(&pending.removed))?;
         pending.recorded = true;
     }
     // Kept (without the conversation, now saved) until every Welcome is delivered.

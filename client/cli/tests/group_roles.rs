@@ -105,3 +105,35 @@ fn only_admins_change_the_room_anyone_may_leave_and_a_leaver_hears_nothing_after
     let alices = alice.run(&["read"]).ok().stdout;
     assert!(!alices.contains("just us"), "{alices}");
 }
+
+/// A request to leave is answered by the removal: someone who left and was added back is not
+/// taken out again by a member who read both only later, and was made an admin since.
+#[test]
+fn a_member_who_left_and_came_back_is_not_removed_by_an_old_request() {
+    let relay = TestRelay::plaintext();
+    let [alice, bob, carol] = people(&relay, ["alice", "bob", "carol"]);
+    alice
+        .run(&["group", "create", "talks", "--members", "bob,carol"])
+        .ok();
+    read(&bob);
+    read(&carol);
+    bob.run(&["group", "leave", "alice/talks"]).ok();
+    read(&alice);
+    assert_eq!(members(&alice, "talks"), "alice\ncarol\n");
+    alice.run(&["group", "add", "talks", "bob"]).ok();
+    read(&bob);
+    alice.run(&["group", "promote", "talks", "carol"]).ok();
+
+    // carol reads it all at once, as an admin by the end of it.
+    let carol_reads = read(&carol);
+    assert_has(&carol_reads, "* bob left alice/talks");
+    assert_has(&carol_reads, "* alice removed bob from alice/talks");
+    assert_has(&carol_reads, "* alice added bob to alice/talks");
+    assert_has(&carol_reads, "* alice made you an admin of alice/talks");
+    read(&carol);
+    let mut seen = members(&carol, "alice/talks");
+    seen.retain(|c| c != '\n');
+    assert!(seen.contains("bob"), "{seen}");
+    alice.run(&["send", "talks", "welcome back"]).ok();
+    assert_has(&read(&bob), "alice: welcome back");
+}

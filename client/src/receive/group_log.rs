@@ -1,6 +1,5 @@
 //! Group logs: reading every group's new entries and processing them in order.
 
-use parley_crypto::handle::Handle;
 use parley_crypto::mls::{GroupId, Incoming, IncomingCommit, Member};
 use parley_crypto::payload::Payload;
 use sha2::{Digest, Sha256};
@@ -229,7 +228,7 @@ async fn accept_leave_request(
     ctx.stage_mls(&mut batch);
     batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
     batch.mark_seen(hash);
-    stage_leave_request(ctx, &mut batch, gid, &member.handle)?;
+    ctx.stage_leave_request(&mut batch, gid, &member.handle)?;
     let message = match ctx.conversation_of(gid)? {
         Some(conv) => Some(ctx.stage_history(
             &mut batch,
@@ -337,6 +336,9 @@ async fn accept_commit(
     ctx.stage_mls(&mut batch);
     batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
     batch.mark_seen(hash);
+    // A removal answers a request to leave: were they added back later, the old request
+    // must not take them out again.
+    ctx.stage_forget_leave_requests(&mut batch, gid, Some(&removed))?;
     let mut message = None;
     if let Some(conv) = &conv {
         let conv = Conversation {
@@ -488,19 +490,4 @@ async fn report_stuck(ctx: &mut Ctx<'_>, gid: &GroupId, epoch: u64) -> Result<()
         Alert::RoomStuck { conversation },
     )
     .await
-}
-
-/// Records that `member` asked to leave `gid` (read from the group log).
-fn stage_leave_request(
-    ctx: &Ctx<'_>,
-    batch: &mut StoreBatch,
-    gid: &GroupId,
-    member: &Handle,
-) -> Result<(), ClientError> {
-    let mut requests: Vec<String> = ctx.store.get(Key::LeaveRequests(gid))?.unwrap_or_default();
-    if !requests.iter().any(|h| h == member.as_str()) {
-        requests.push(member.to_string());
-    }
-    batch.put(Key::LeaveRequests(gid), &requests)?;
-    Ok(())
 }

@@ -187,7 +187,15 @@ async fn accept_welcome(
     hash: &[u8; 32],
 ) -> Result<(), ClientError> {
     let sender = invitation.sender;
-    let staged = match ctx.session.mls.stage_welcome(welcome) {
+    // Groups we left are still active in our MLS state (we stopped reading before an admin
+    // removed us): being added back replaces that state, as it does for a removal.
+    let left: Vec<_> = ctx
+        .conversations()?
+        .into_iter()
+        .filter(|c| !c.active && !c.retired)
+        .map(|c| c.group_id)
+        .collect();
+    let staged = match ctx.session.mls.stage_welcome_replacing(welcome, &left) {
         Ok(staged) => staged,
         // The same Welcome again (e.g. re-sent after a crash): already joined.
         Err(MlsError::GroupExists) => {

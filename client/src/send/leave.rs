@@ -12,7 +12,7 @@ use crate::api::event::Event;
 use crate::receive::group_log;
 use crate::send::membership::{self, require_group, MAX_TRIES};
 use crate::state::store::records::{Conversation, HistoryEntry, StoredBody};
-use crate::state::store::{Key, StoreBatch};
+use crate::state::store::StoreBatch;
 use crate::state::Ctx;
 
 /// Leaves a group: asks its admins to remove us, then stops reading it. The only admin of a
@@ -102,9 +102,10 @@ async fn post_leave_request(ctx: &mut Ctx<'_>, conv: &Conversation) -> Result<()
 pub(crate) async fn remove_leavers(ctx: &mut Ctx<'_>) -> Result<(), ClientError> {
     for conv in ctx.conversations()? {
         let gid = conv.group_id;
-        let Some(requests) = ctx.store.get::<Vec<String>>(Key::LeaveRequests(&gid))? else {
+        let requests = ctx.leave_requests(&gid)?;
+        if requests.is_empty() {
             continue;
-        };
+        }
         let members = if conv.active {
             ctx.session.mls.members(&gid)?
         } else {
@@ -117,7 +118,7 @@ pub(crate) async fn remove_leavers(ctx: &mut Ctx<'_>) -> Result<(), ClientError>
             .collect();
         if still.is_empty() {
             let mut batch = StoreBatch::default();
-            batch.remove(Key::LeaveRequests(&gid));
+            ctx.stage_forget_leave_requests(&mut batch, &gid, None)?;
             ctx.store.apply(batch).await?;
             continue;
         }

@@ -10,6 +10,7 @@ pub(crate) mod clock;
 pub(crate) mod conversations;
 pub(crate) mod failpoint;
 pub(crate) mod history;
+pub(crate) mod leave_requests;
 pub(crate) mod migration;
 pub(crate) mod naming;
 pub(crate) mod pins;

@@ -50,6 +50,17 @@ impl Mls {
     /// one for a group we are still in fails with [`MlsError::GroupExists`]. This consumes that KeyPackage's private keys in the state (unless it is
     /// the last-resort one), so callers abandoning the join should `discard_changes`.
     pub fn stage_welcome(&mut self, welcome: &[u8]) -> Result<IncomingWelcome, MlsError> {
+        self.stage_welcome_replacing(welcome, &[])
+    }
+
+    /// [`Mls::stage_welcome`], where a Welcome for one of `left` (groups we asked to leave,
+    /// whose state stays active until an admin's commit we no longer read removes us) also
+    /// replaces the old state: we are added back.
+    pub fn stage_welcome_replacing(
+        &mut self,
+        welcome: &[u8],
+        left: &[GroupId],
+    ) -> Result<IncomingWelcome, MlsError> {
         let message =
             MlsMessageIn::tls_deserialize_exact_bytes(welcome).map_err(|_| MlsError::Malformed)?;
         let MlsMessageBodyIn::Welcome(welcome) = message.extract() else {
@@ -69,7 +80,9 @@ impl Mls {
         // state goes, so nothing of the earlier membership mixes with the new one. Until the
         // caller takes the changes, `discard_changes` brings the old state back.
         match self.load(&group_id) {
-            Ok(group) if group.is_active() => return Err(MlsError::GroupExists),
+            Ok(group) if group.is_active() && !left.contains(&group_id) => {
+                return Err(MlsError::GroupExists)
+            }
             Ok(mut group) => group
                 .delete(self.provider.storage())
                 .map_err(|_| MlsError::Internal("deleting a left group"))?,
