@@ -11,7 +11,7 @@ use crate::api::error::{ClientError, RelayError};
 use crate::api::event::Event;
 use crate::receive::group_log;
 use crate::send::membership::{self, require_group, MAX_TRIES};
-use crate::state::store::records::{Conversation, HistoryEntry, StoredBody};
+use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
 use crate::state::store::StoreBatch;
 use crate::state::Ctx;
 
@@ -106,7 +106,8 @@ pub(crate) async fn remove_leavers(ctx: &mut Ctx<'_>) -> Result<(), ClientError>
         if requests.is_empty() {
             continue;
         }
-        let members = if conv.active {
+        // A 1:1 is closed, not left: a request there (which no Parley sends) is dropped.
+        let members = if conv.active && conv.kind == StoredKind::Group {
             ctx.session.mls.members(&gid)?
         } else {
             Vec::new()
