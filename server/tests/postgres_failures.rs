@@ -18,7 +18,7 @@ use common::{drain, User};
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::DepositRequest;
 use parley_relay::StoreSetting;
-use parley_testkit::postgres::{scratch_database, server};
+use parley_testkit::postgres::scratch_database;
 use parley_testkit::TestRelay;
 use tonic::transport::Channel;
 use tonic::Code;
@@ -116,7 +116,7 @@ async fn a_node_killed_under_load_loses_nothing_it_acknowledged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_refuses_connections_gives_unavailable_and_service_comes_back() {
-    let Some((url, _database)) = scratch_database().await else {
+    let Some((url, database)) = scratch_database().await else {
         return;
     };
     let mut relay = TestRelay::builder()
@@ -134,25 +134,7 @@ async fn a_database_that_refuses_connections_gives_unavailable_and_service_comes
     inbox.deposit(deposit(1)).await.unwrap();
 
     // The database goes away for this relay: no new connections, the open ones cut.
-    let (admin, connection) = tokio_postgres::connect(&server(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let name = url
-        .rsplit('/')
-        .next()
-        .and_then(|tail| tail.split('?').next())
-        .unwrap()
-        .to_owned();
-    let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
-    admin.batch_execute(&allow(false)).await.unwrap();
-    admin
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-            &[&name],
-        )
-        .await
-        .unwrap();
+    database.set_reachable(false).await;
     for n in 2..5 {
         let refused = inbox.deposit(deposit(n)).await;
         assert_eq!(
@@ -163,7 +145,7 @@ async fn a_database_that_refuses_connections_gives_unavailable_and_service_comes
     }
 
     // Back: the relay serves again without a restart, and holds exactly what it acknowledged.
-    admin.batch_execute(&allow(true)).await.unwrap();
+    database.set_reachable(true).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         match inbox.deposit(deposit(5)).await {

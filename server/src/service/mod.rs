@@ -11,7 +11,7 @@ mod housekeeping;
 mod inbox;
 mod owner_auth;
 mod replay;
-mod status;
+pub(crate) mod status;
 mod subscriptions;
 
 use std::net::IpAddr;

@@ -5,7 +5,7 @@ use tonic::Status;
 use crate::store::StoreError;
 
 /// Logs a storage failure for the operator and returns a generic status for the client.
-pub(super) fn storage(error: StoreError) -> Status {
+pub(crate) fn storage(error: StoreError) -> Status {
     // A refusal for want of disk space is logged once when it starts, by the store.
     if !matches!(error, StoreError::DiskReserve) {
         tracing::error!(%error, "storage failure");

@@ -1,8 +1,9 @@
 //! One suite every storage backend must pass, played through the [`Store`] interface the
 //! services use: the races a relay meets under load (a handle registered twice at once, a
 //! KeyPackage claimed by 100 at once, N commits racing for one epoch), quotas, paging,
-//! acknowledgement and the retention sweeps. `conformance_suite!` instantiates it for a
-//! backend; each backend's module calls it with how to open a fresh, empty store.
+//! acknowledgement, the retention sweeps, and storage going away under a running store.
+//! `conformance_suite!` instantiates it for a backend; each backend's module calls it with how
+//! to open a fresh, empty store and how to take its storage away ([`Outage`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -14,8 +15,9 @@ use super::directory::{Registration, Rotated, RotationWrite};
 use super::groups::{Appended, Created, TtlSet};
 use super::inbox::Deposited;
 use super::key_packages::{Published, Upload};
-use super::SharedStore;
+use super::{SharedStore, StoreError};
 use crate::limits::{InboxQuota, QuotaExceeded};
+use crate::service::status;
 
 fn handle(name: &str) -> Handle {
     Handle::parse(name).unwrap()
@@ -25,6 +27,16 @@ const ROOMY: InboxQuota = InboxQuota {
     max_messages: 1000,
     max_bytes: 1 << 20,
 };
+
+/// How a test takes a backend's storage away from a store in use, and gives it back: a full
+/// disk for sled, a database refusing connections for PostgreSQL.
+#[tonic::async_trait]
+pub(super) trait Outage: Send + Sync {
+    /// From now on the storage is gone.
+    async fn begin(&self);
+    /// The storage is back; the store must serve again without being reopened.
+    async fn end(&self);
+}
 
 /// Runs `n` copies of `work` at once (each given its index) and collects the results.
 async fn race<T, F, Fut>(store: &SharedStore, n: usize, work: F) -> Vec<T>
@@ -479,9 +491,101 @@ pub(super) async fn a_blob_goes_up_in_order_comes_back_and_is_shortened(store: S
     assert_eq!(kept.unwrap().ttl_secs, 600);
 }
 
+/// Asserts that `result` failed as a client must see a storage outage: UNAVAILABLE (worth a
+/// retry), with nothing of the cause in the message.
+fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, StoreError>) {
+    let error = result.expect_err(what);
+    let status = status::storage(error);
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{what}: {status}");
+    assert_eq!(status.message(), "storage unavailable, try again later");
+}
+
+/// Storage gone under a running store (database down, disk full): every write that adds data
+/// fails as UNAVAILABLE and leaves nothing behind; once it is back the same store serves again,
+/// holding exactly what it acknowledged.
+pub(super) async fn a_store_without_its_storage_refuses_keeps_nothing_and_comes_back(
+    store: SharedStore,
+    outage: &dyn Outage,
+) {
+    let (bob, carol) = (handle("bob"), handle("carol"));
+    let group = [7u8; 32];
+    store.register(&bob, b"bob's record").await.unwrap();
+    store.create_group(&group, &[1; 32]).await.unwrap();
+    let before = store.deposit(&bob, b"before", 1_000, ROOMY).await.unwrap();
+    assert!(matches!(before, Deposited::Stored(_)), "{before:?}");
+    store
+        .append(&group, 0, b"before", None, 1_000)
+        .await
+        .unwrap();
+
+    outage.begin().await;
+    refused("deposit", store.deposit(&bob, b"lost", 1_000, ROOMY).await);
+    refused(
+        "group message",
+        store.append(&group, 0, b"lost", None, 1_000).await,
+    );
+    refused("registration", store.register(&carol, b"record").await);
+    let packages = [b"kp".to_vec()];
+    let upload = Upload {
+        key_packages: &packages,
+        last_resort: None,
+        replace: false,
+    };
+    refused(
+        "KeyPackages",
+        store.publish_key_packages(&carol, upload, 10).await,
+    );
+    refused("new group", store.create_group(&[8; 32], &[1; 32]).await);
+    let meta = BlobMeta::new([1; 32], [2; 32], 192 << 10, 1 << 30, 1_000).unwrap();
+    refused("new document", store.begin_blob(&[9; 32], meta).await);
+
+    outage.end().await;
+    // A pool reconnects on demand; give it the time a client's retries would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let after = loop {
+        match store.deposit(&bob, b"after", 1_000, ROOMY).await {
+            Ok(deposited) => break deposited,
+            Err(error) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the store never served again: {error}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert!(matches!(after, Deposited::Stored(_)), "{after:?}");
+    store
+        .append(&group, 0, b"after", None, 1_000)
+        .await
+        .unwrap();
+
+    let waiting: Vec<Vec<u8>> = store
+        .pending_deliveries(&bob, 0, 100, 1 << 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.envelope)
+        .collect();
+    assert_eq!(waiting, [b"before".to_vec(), b"after".to_vec()]);
+    let logged: Vec<Vec<u8>> = store
+        .read_entries(&group, 0, 0, 0, 100, 1 << 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert_eq!(logged, [b"before".to_vec(), b"after".to_vec()]);
+    assert_eq!(store.lookup(&carol).await.unwrap(), None);
+    assert_eq!(store.claim_key_package(&carol).await.unwrap(), None);
+    assert!(store.group_meta(&[8; 32]).await.unwrap().is_none());
+    assert!(store.blob(&[9; 32]).await.unwrap().is_none());
+}
+
 /// Instantiates every test of the suite for one backend: `$open` is an expression (it may
-/// `.await`) giving a fresh store and whatever must live as long as it, or `None` when the
-/// backend cannot run here (the backend says why, once).
+/// `.await`) giving a fresh store and an [`Outage`] for it (which keeps alive whatever must
+/// live as long as the store), or `None` when the backend cannot run here (the backend says
+/// why, once).
 macro_rules! conformance_suite {
     ($open:expr) => {
         conformance_suite!(@tests $open;
@@ -495,15 +599,29 @@ macro_rules! conformance_suite {
             sweeps_delete_what_is_past_its_retention_and_nothing_else,
             a_blob_goes_up_in_order_comes_back_and_is_shortened,
         );
+        conformance_suite!(@outages $open;
+            a_store_without_its_storage_refuses_keeps_nothing_and_comes_back,
+        );
     };
     (@tests $open:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
-                let Some((store, _guard)) = $open else {
+                let Some((store, _backend)) = $open else {
                     return;
                 };
                 $crate::store::conformance::$name(store).await;
+            }
+        )*
+    };
+    (@outages $open:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let Some((store, backend)) = $open else {
+                    return;
+                };
+                $crate::store::conformance::$name(store, &backend).await;
             }
         )*
     };

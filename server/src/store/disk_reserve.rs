@@ -7,15 +7,16 @@
 //! the room for acknowledgements, deletions and sled's own bookkeeping.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::StoreError;
 
 /// The free-space floor of one database directory.
 pub(super) struct DiskReserve {
     dir: PathBuf,
-    /// Bytes that must stay free; 0 disables the check.
-    min_free: u64,
+    /// Bytes that must stay free; 0 disables the check. Atomic so that a test can take the
+    /// disk away from a running store and give it back.
+    min_free: AtomicU64,
     /// Whether the last check found the disk below the reserve, so that the operator is told
     /// once when it happens and once when it ends, not on every refused call.
     short: AtomicBool,
@@ -26,7 +27,7 @@ impl DiskReserve {
     pub(super) fn new(dir: PathBuf, min_free: u64) -> DiskReserve {
         DiskReserve {
             dir,
-            min_free,
+            min_free: AtomicU64::new(min_free),
             short: AtomicBool::new(false),
         }
     }
@@ -36,21 +37,28 @@ impl DiskReserve {
         DiskReserve::new(self.dir.clone(), min_free)
     }
 
+    /// Changes the reserve of a store in use (a test's way to make its disk full).
+    #[cfg(test)]
+    pub(super) fn set_min_free(&self, min_free: u64) {
+        self.min_free.store(min_free, Ordering::Relaxed);
+    }
+
     /// Succeeds when a write that adds data may go ahead. A file system that cannot be asked
     /// counts as full: refusing a write is recoverable, a full disk under sled is not.
     pub(super) fn admit(&self) -> Result<(), StoreError> {
-        if self.min_free == 0 {
+        let min_free = self.min_free.load(Ordering::Relaxed);
+        if min_free == 0 {
             return Ok(());
         }
         let free = rustix::fs::statvfs(&self.dir)
             .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
             .unwrap_or(0);
-        let short = free < self.min_free;
+        let short = free < min_free;
         if self.short.swap(short, Ordering::Relaxed) != short {
             if short {
                 tracing::error!(
                     free_bytes = free,
-                    reserve_bytes = self.min_free,
+                    reserve_bytes = min_free,
                     "data disk is below its free-space reserve: refusing new data until space is freed"
                 );
             } else {

@@ -122,6 +122,13 @@ impl SledStore {
         self
     }
 
+    /// Sets the disk reserve of a store in use: `u64::MAX` makes every write that adds data
+    /// fail as on a full disk, 0 lifts it.
+    #[cfg(test)]
+    pub(crate) fn set_disk_reserve(&self, min_free: u64) {
+        self.reserve.set_min_free(min_free);
+    }
+
     /// Fails with [`StoreError::DiskReserve`] (and counts the refusal) when the disk is below
     /// its reserve; called before a write that adds data.
     fn admit_new_data(&self) -> Result<(), StoreError> {

@@ -257,14 +257,35 @@ impl Store for SledStore {
 mod tests {
     use std::sync::Arc;
 
-    use super::super::conformance::conformance_suite;
+    use super::super::conformance::{conformance_suite, Outage};
     use super::super::{FlushPolicy, SharedStore, SledStore};
 
+    /// A store's database directory, and its disk made full on demand.
+    struct FullDisk {
+        store: SledStore,
+        _dir: tempfile::TempDir,
+    }
+
+    #[tonic::async_trait]
+    impl Outage for FullDisk {
+        async fn begin(&self) {
+            self.store.set_disk_reserve(u64::MAX);
+        }
+
+        async fn end(&self) {
+            self.store.set_disk_reserve(0);
+        }
+    }
+
     /// A fresh database in a temporary directory, flushed as the relay runs it.
-    fn open() -> (SharedStore, tempfile::TempDir) {
+    fn open() -> (SharedStore, FullDisk) {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
-        (Arc::new(store), dir)
+        let disk = FullDisk {
+            store: store.clone(),
+            _dir: dir,
+        };
+        (Arc::new(store), disk)
     }
 
     conformance_suite!(Some(open()));

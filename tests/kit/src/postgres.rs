@@ -23,6 +23,31 @@ pub struct ScratchDatabase {
     name: String,
 }
 
+impl ScratchDatabase {
+    /// Takes the database away from its clients (`false`: new connections refused, open ones
+    /// cut), or gives it back (`true`), as an outage or a restart would.
+    pub async fn set_reachable(&self, reachable: bool) {
+        let (admin, connection) = tokio_postgres::connect(&server(), tokio_postgres::NoTls)
+            .await
+            .expect("the test server answers its administrator");
+        tokio::spawn(connection);
+        let allow = format!("ALTER DATABASE {} ALLOW_CONNECTIONS {reachable}", self.name);
+        admin
+            .batch_execute(&allow)
+            .await
+            .expect("the test server lets us close a database");
+        if !reachable {
+            admin
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    &[&self.name],
+                )
+                .await
+                .expect("the test server lets us cut connections");
+        }
+    }
+}
+
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);

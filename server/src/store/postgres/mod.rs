@@ -406,14 +406,28 @@ mod tests {
 
     use parley_testkit::postgres::{scratch_database, ScratchDatabase};
 
-    use super::super::conformance::conformance_suite;
+    use super::super::conformance::{conformance_suite, Outage};
     use super::super::SharedStore;
     use super::{PgStore, SCHEMA_VERSION};
 
-    async fn open() -> Option<(SharedStore, ScratchDatabase)> {
+    /// A store's database, made to refuse connections on demand.
+    struct Down(ScratchDatabase);
+
+    #[tonic::async_trait]
+    impl Outage for Down {
+        async fn begin(&self) {
+            self.0.set_reachable(false).await;
+        }
+
+        async fn end(&self) {
+            self.0.set_reachable(true).await;
+        }
+    }
+
+    async fn open() -> Option<(SharedStore, Down)> {
         let (url, database) = scratch_database().await?;
         let store = PgStore::connect(&url).await.unwrap();
-        Some((Arc::new(store), database))
+        Some((Arc::new(store), Down(database)))
     }
 
     conformance_suite!(open().await);
