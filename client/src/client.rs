@@ -23,6 +23,7 @@ use crate::api::relay_url::RelayUrl;
 use crate::api::trust::{
     ContactInfo, GroupCode, QuarantinedMessage, RotationReport, SafetyNumberView, WhoAmI,
 };
+use crate::api::workshop::{RosterEdit, TextCommentInfo, TextVersionInfo, Workshop, WorkshopPlan};
 use crate::builder::ClientBuilder;
 use crate::receive::inbox;
 use crate::send::{membership, message, outbox};
@@ -317,6 +318,124 @@ impl Client {
             &mut ctx, group, member
         )
         .await)
+    }
+
+    /// Creates the workshop `name` from `plan` (we must be one of its facilitators): the
+    /// plenary (everyone), the facilitators' room and a caucus per side (that side and the
+    /// facilitators), each an MLS group whose context holds the roster and policies. Rooms
+    /// are named `name`, `name:facilitators` and `name:<side>`. Returns the plenary.
+    pub async fn create_workshop(
+        &self,
+        name: &str,
+        plan: &WorkshopPlan,
+    ) -> Result<ConversationId, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::create::create_workshop(
+            &mut ctx, name, plan
+        )
+        .await)
+    }
+
+    /// The workshop `room` is a room of (any room), as its plenary's MLS state says.
+    pub async fn workshop(&self, room: &ConversationId) -> Result<Workshop, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::view::workshop(&ctx, room))
+    }
+
+    /// Every workshop we are in.
+    pub async fn workshops(&self) -> Result<Vec<Workshop>, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::view::workshops(&ctx))
+    }
+
+    /// Changes a workshop's roster or policies (facilitators only): each room gets the
+    /// change by a commit that every member's software checks (and refuses from anyone but
+    /// a facilitator) and announces ([`MessageBody::RosterChanged`](crate::MessageBody)).
+    pub async fn change_workshop(
+        &self,
+        room: &ConversationId,
+        edit: &RosterEdit,
+    ) -> Result<(), ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::change::change_workshop(
+            &mut ctx, room, edit
+        )
+        .await)
+    }
+
+    /// Publishes the next version of a workshop's negotiating text (facilitators only),
+    /// carrying the previous version's hash; returns its number.
+    pub async fn propose_text(
+        &self,
+        room: &ConversationId,
+        text: &str,
+    ) -> Result<u32, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::negotiating::propose(
+            &mut ctx, room, text
+        )
+        .await)
+    }
+
+    /// A version of a workshop's negotiating text (the latest without `version`).
+    pub async fn negotiating_text(
+        &self,
+        room: &ConversationId,
+        version: Option<u32>,
+    ) -> Result<TextVersionInfo, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::negotiating::version(
+            &ctx, room, version
+        ))
+    }
+
+    /// Every version of a workshop's negotiating text, oldest first.
+    pub async fn text_versions(
+        &self,
+        room: &ConversationId,
+    ) -> Result<Vec<TextVersionInfo>, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::negotiating::versions(
+            &ctx, room
+        ))
+    }
+
+    /// How version `to` of a workshop's text differs from version `from`, by paragraph.
+    pub async fn text_diff(
+        &self,
+        room: &ConversationId,
+        from: u32,
+        to: u32,
+    ) -> Result<Vec<crate::workshop::diff::ParagraphChange>, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::negotiating::compare(
+            &ctx, room, from, to
+        ))
+    }
+
+    /// Comments on paragraph `para` (from 1) of the latest version of a workshop's text,
+    /// attributed as the policy says; returns the version commented on.
+    pub async fn comment_text(
+        &self,
+        room: &ConversationId,
+        para: u32,
+        text: &str,
+    ) -> Result<u32, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::negotiating::comment(
+            &mut ctx, room, para, text
+        )
+        .await)
+    }
+
+    /// The comments on a version of a workshop's text (on every version without `version`).
+    pub async fn text_comments(
+        &self,
+        room: &ConversationId,
+        version: Option<u32>,
+    ) -> Result<Vec<TextCommentInfo>, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::negotiating::comments(
+            &ctx, room, version
+        ))
+    }
+
+    /// The workshop's record as Markdown (facilitators only): the final text and its
+    /// version chain, the comments and the plenary under the attribution policy. The room is
+    /// told that a facilitator exported it.
+    pub async fn export_workshop(&self, room: &ConversationId) -> Result<String, ClientError> {
+        with_ctx!(self, |ctx| crate::workshop::record::export(&mut ctx, room)
+            .await)
     }
 
     /// Rotates our keys: a new identity and inbox key, published in a directory record our

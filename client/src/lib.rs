@@ -69,6 +69,7 @@ mod sync;
 #[cfg(feature = "test-support")]
 mod test_support;
 mod trust;
+pub mod workshop;
 
 pub use api::alert::Alert;
 pub use api::conversation::{
@@ -79,7 +80,7 @@ pub use api::document::{DocumentInfo, DocumentMeta, Transfer};
 pub use api::error::{ClientError, CryptoError, RelayError, StoreError};
 pub use api::event::{Event, SyncReport};
 pub use api::fingerprint::Fingerprint;
-pub use api::message::{Message, MessageBody, MessageId};
+pub use api::message::{Message, MessageBody, MessageId, Sender};
 pub use api::outbox::{OutboxReport, QueuedMessage, SendOutcome};
 pub use api::proxy_url::{ProxyUrl, ProxyUrlError};
 pub use api::relay_url::{RelayUrl, DEFAULT_PORT};
@@ -87,6 +88,11 @@ pub use api::trust::{
     ContactInfo, GroupCode, QuarantinedMessage, RotationReport, SafetyNumberView, WhoAmI,
 };
 pub use api::verification::Verification;
+pub use api::workshop::{
+    attribution_promise, Attribution, Participant, Role, Room, RosterEdit, Side, TextCommentInfo,
+    TextVersionInfo, Workshop, WorkshopPlan, WorkshopRoom,
+};
+pub use api::workshop_error::WorkshopError;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use parley_crypto::clock::Clock;

@@ -240,6 +240,17 @@ fn stage_own_change(
     if conv.kind == StoredKind::Direct {
         return Ok(None);
     }
+    if !pending.roster_changes.is_empty() && !created {
+        let entry = HistoryEntry {
+            stored_at_ms: 0,
+            sender: ctx.session.handle.to_string(),
+            sent_at_ms: ctx.now_ms(),
+            body: StoredBody::RosterChanged {
+                changes: pending.roster_changes.clone(),
+            },
+        };
+        return ctx.stage_history(batch, conv, entry).map(Some);
+    }
     if created {
         return ctx.stage_joined(batch, conv).map(Some);
     }
@@ -325,6 +336,7 @@ mod tests {
             recorded: false,
             retention_secs: None,
             promoted: Vec::new(),
+            roster_changes: Vec::new(),
         }
     }
 

@@ -23,6 +23,7 @@ pub mod roles;
 pub mod rotation;
 pub mod safety_number;
 pub mod vault;
+pub mod workshop;
 
 #[cfg(feature = "mls")]
 pub mod mls;

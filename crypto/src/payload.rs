@@ -1,9 +1,12 @@
 //! Application payloads: the plaintext of MLS application messages, versioned and kind-tagged.
 //!
 //! `0x01 | u8 kind | u64 BE sent_at_ms | body`; kind 1 (Text) has a UTF-8 body of
-//! 1..=65536 bytes; kind 2 (Document) a [`DocumentReference`]. Unknown kinds decode to
-//! [`Payload::Unknown`] so the user sees that something arrived even when this version cannot
-//! show it.
+//! 1..=65536 bytes; kind 2 (Document) a [`DocumentReference`]. A workshop's single
+//! negotiating text adds kind 3 (TextVersion: `u32 BE number | [32] previous | text`, text
+//! as for kind 1), kind 4 (TextComment: `u32 BE version | u32 BE para | text`, text of
+//! 1..=4096 bytes; both numbers count from 1) and kind 5 (RecordExported: empty body).
+//! Unknown kinds decode to [`Payload::Unknown`] so the user sees that something arrived even
+//! when this version cannot show it.
 //!
 //! A document payload carries the document's key: `Payload` has no `Clone` or `PartialEq`, and
 //! its `Debug` leaves the key out.
@@ -18,8 +21,25 @@ pub const PAYLOAD_VERSION_V1: u8 = 0x01;
 pub const KIND_TEXT: u8 = 1;
 /// Kind byte of a shared document.
 pub const KIND_DOCUMENT: u8 = 2;
-/// Longest text, in bytes.
+/// Kind byte of a version of a workshop's negotiating text.
+pub const KIND_TEXT_VERSION: u8 = 3;
+/// Kind byte of a comment on a paragraph of a version of the negotiating text.
+pub const KIND_TEXT_COMMENT: u8 = 4;
+/// Kind byte of the notice that someone exported the workshop's record.
+pub const KIND_RECORD_EXPORTED: u8 = 5;
+/// Longest text, in bytes (of a text message or a version of the negotiating text).
 pub const MAX_TEXT_LEN: usize = 65536;
+/// Longest comment on the negotiating text, in bytes.
+pub const MAX_COMMENT_LEN: usize = 4096;
+
+// Every kind this version decodes to something other than `Unknown`.
+const KNOWN_KINDS: [u8; 5] = [
+    KIND_TEXT,
+    KIND_DOCUMENT,
+    KIND_TEXT_VERSION,
+    KIND_TEXT_COMMENT,
+    KIND_RECORD_EXPORTED,
+];
 
 /// A decoded application payload.
 pub enum Payload {
@@ -36,6 +56,33 @@ pub enum Payload {
         sent_at_ms: u64,
         /// Where it is, how to open it and how to check it.
         reference: DocumentReference,
+    },
+    /// A version of a workshop's single negotiating text, replacing the one before it.
+    TextVersion {
+        /// When the sender sent it (sender's clock).
+        sent_at_ms: u64,
+        /// Its number (from 1).
+        number: u32,
+        /// Identifies the version this one revises, as the workshop code computes it.
+        previous: [u8; 32],
+        /// The whole text (1..=65536 UTF-8 bytes).
+        text: String,
+    },
+    /// A comment on one paragraph of a version of the negotiating text.
+    TextComment {
+        /// When the sender sent it (sender's clock).
+        sent_at_ms: u64,
+        /// The number of the version commented on (from 1).
+        version: u32,
+        /// The paragraph commented on (from 1).
+        para: u32,
+        /// The comment (1..=4096 UTF-8 bytes).
+        text: String,
+    },
+    /// Someone exported the workshop's record (told to the room, so no one does it unseen).
+    RecordExported {
+        /// When the sender sent it (sender's clock).
+        sent_at_ms: u64,
     },
     /// A kind this version does not understand.
     Unknown {
@@ -58,6 +105,15 @@ pub enum EncodeError {
     /// The text is longer than 65536 bytes.
     #[error("text longer than {MAX_TEXT_LEN} bytes")]
     TextTooLong,
+    /// A comment on the negotiating text is longer than 4096 bytes.
+    #[error("comment longer than {MAX_COMMENT_LEN} bytes")]
+    CommentTooLong,
+    /// A version of the negotiating text numbered 0 (versions count from 1).
+    #[error("versions of the text are numbered from 1")]
+    ZeroVersion,
+    /// A comment on paragraph 0 (paragraphs count from 1).
+    #[error("paragraphs are numbered from 1")]
+    ZeroParagraph,
     /// `Unknown` was given a kind this version defines, which would not decode back to it.
     #[error("kind {0} is a known kind and cannot be encoded as unknown")]
     ReservedKind(u8),
@@ -82,6 +138,17 @@ pub enum DecodeError {
     /// A document payload whose reference does not decode.
     #[error("invalid document payload: {0}")]
     InvalidDocument(ReferenceError),
+    /// A version of the negotiating text that is cut short, numbered 0, or whose text is
+    /// empty, too long or not UTF-8.
+    #[error("invalid version of the negotiating text")]
+    InvalidTextVersion,
+    /// A comment on the negotiating text that is cut short, has a version or paragraph 0, or
+    /// whose text is empty, too long or not UTF-8.
+    #[error("invalid comment on the negotiating text")]
+    InvalidTextComment,
+    /// A notice of an exported record with a body (it has none).
+    #[error("invalid notice of an exported record")]
+    InvalidRecordExported,
 }
 
 impl fmt::Debug for Payload {
@@ -100,6 +167,34 @@ impl fmt::Debug for Payload {
                 .debug_struct("Document")
                 .field("sent_at_ms", sent_at_ms)
                 .field("reference", reference)
+                .finish(),
+            Payload::TextVersion {
+                sent_at_ms,
+                number,
+                previous,
+                text,
+            } => f
+                .debug_struct("TextVersion")
+                .field("sent_at_ms", sent_at_ms)
+                .field("number", number)
+                .field("previous", previous)
+                .field("text", text)
+                .finish(),
+            Payload::TextComment {
+                sent_at_ms,
+                version,
+                para,
+                text,
+            } => f
+                .debug_struct("TextComment")
+                .field("sent_at_ms", sent_at_ms)
+                .field("version", version)
+                .field("para", para)
+                .field("text", text)
+                .finish(),
+            Payload::RecordExported { sent_at_ms } => f
+                .debug_struct("RecordExported")
+                .field("sent_at_ms", sent_at_ms)
                 .finish(),
             Payload::Unknown {
                 kind,
@@ -121,6 +216,9 @@ impl Payload {
         match self {
             Payload::Text { sent_at_ms, .. }
             | Payload::Document { sent_at_ms, .. }
+            | Payload::TextVersion { sent_at_ms, .. }
+            | Payload::TextComment { sent_at_ms, .. }
+            | Payload::RecordExported { sent_at_ms }
             | Payload::Unknown { sent_at_ms, .. } => *sent_at_ms,
         }
     }
@@ -128,14 +226,10 @@ impl Payload {
     /// Encodes the payload.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let encoded_reference;
+        let encoded_body;
         let (kind, sent_at_ms, body) = match self {
             Payload::Text { sent_at_ms, text } => {
-                if text.is_empty() {
-                    return Err(EncodeError::EmptyText);
-                }
-                if text.len() > MAX_TEXT_LEN {
-                    return Err(EncodeError::TextTooLong);
-                }
+                check_text(text, MAX_TEXT_LEN, EncodeError::TextTooLong)?;
                 (KIND_TEXT, *sent_at_ms, text.as_bytes())
             }
             Payload::Document {
@@ -146,12 +240,47 @@ impl Payload {
                     zeroize::Zeroizing::new(reference.encode().map_err(EncodeError::Document)?);
                 (KIND_DOCUMENT, *sent_at_ms, encoded_reference.as_slice())
             }
+            Payload::TextVersion {
+                sent_at_ms,
+                number,
+                previous,
+                text,
+            } => {
+                if *number == 0 {
+                    return Err(EncodeError::ZeroVersion);
+                }
+                check_text(text, MAX_TEXT_LEN, EncodeError::TextTooLong)?;
+                encoded_body = [&number.to_be_bytes()[..], previous, text.as_bytes()].concat();
+                (KIND_TEXT_VERSION, *sent_at_ms, encoded_body.as_slice())
+            }
+            Payload::TextComment {
+                sent_at_ms,
+                version,
+                para,
+                text,
+            } => {
+                if *version == 0 {
+                    return Err(EncodeError::ZeroVersion);
+                }
+                if *para == 0 {
+                    return Err(EncodeError::ZeroParagraph);
+                }
+                check_text(text, MAX_COMMENT_LEN, EncodeError::CommentTooLong)?;
+                encoded_body = [
+                    &version.to_be_bytes()[..],
+                    &para.to_be_bytes(),
+                    text.as_bytes(),
+                ]
+                .concat();
+                (KIND_TEXT_COMMENT, *sent_at_ms, encoded_body.as_slice())
+            }
+            Payload::RecordExported { sent_at_ms } => (KIND_RECORD_EXPORTED, *sent_at_ms, &[][..]),
             Payload::Unknown {
                 kind,
                 sent_at_ms,
                 body,
             } => {
-                if *kind == KIND_TEXT || *kind == KIND_DOCUMENT {
+                if KNOWN_KINDS.contains(kind) {
                     return Err(EncodeError::ReservedKind(*kind));
                 }
                 (*kind, *sent_at_ms, body.as_slice())
@@ -177,30 +306,83 @@ impl Payload {
             .split_first_chunk::<8>()
             .ok_or(DecodeError::Truncated)?;
         let sent_at_ms = u64::from_be_bytes(*sent_at_ms);
-        if kind == KIND_DOCUMENT {
-            let reference =
-                DocumentReference::decode(body).map_err(DecodeError::InvalidDocument)?;
-            return Ok(Payload::Document {
+        match kind {
+            KIND_TEXT => Ok(Payload::Text {
                 sent_at_ms,
-                reference,
-            });
-        }
-        if kind != KIND_TEXT {
-            return Ok(Payload::Unknown {
+                text: read_text(body, MAX_TEXT_LEN).ok_or(DecodeError::InvalidText)?,
+            }),
+            KIND_DOCUMENT => {
+                let reference =
+                    DocumentReference::decode(body).map_err(DecodeError::InvalidDocument)?;
+                Ok(Payload::Document {
+                    sent_at_ms,
+                    reference,
+                })
+            }
+            KIND_TEXT_VERSION => {
+                let invalid = DecodeError::InvalidTextVersion;
+                let (number, rest) = body.split_first_chunk::<4>().ok_or(invalid.clone())?;
+                let (previous, text) = rest.split_first_chunk::<32>().ok_or(invalid.clone())?;
+                let number = u32::from_be_bytes(*number);
+                if number == 0 {
+                    return Err(invalid);
+                }
+                Ok(Payload::TextVersion {
+                    sent_at_ms,
+                    number,
+                    previous: *previous,
+                    text: read_text(text, MAX_TEXT_LEN).ok_or(invalid)?,
+                })
+            }
+            KIND_TEXT_COMMENT => {
+                let invalid = DecodeError::InvalidTextComment;
+                let (version, rest) = body.split_first_chunk::<4>().ok_or(invalid.clone())?;
+                let (para, text) = rest.split_first_chunk::<4>().ok_or(invalid.clone())?;
+                let version = u32::from_be_bytes(*version);
+                let para = u32::from_be_bytes(*para);
+                if version == 0 || para == 0 {
+                    return Err(invalid);
+                }
+                Ok(Payload::TextComment {
+                    sent_at_ms,
+                    version,
+                    para,
+                    text: read_text(text, MAX_COMMENT_LEN).ok_or(invalid)?,
+                })
+            }
+            KIND_RECORD_EXPORTED => {
+                // Anything after the header would be lost on re-encoding: refused, so the
+                // format stays canonical.
+                if !body.is_empty() {
+                    return Err(DecodeError::InvalidRecordExported);
+                }
+                Ok(Payload::RecordExported { sent_at_ms })
+            }
+            _ => Ok(Payload::Unknown {
                 kind,
                 sent_at_ms,
                 body: body.to_vec(),
-            });
+            }),
         }
-        if body.is_empty() || body.len() > MAX_TEXT_LEN {
-            return Err(DecodeError::InvalidText);
-        }
-        let text = std::str::from_utf8(body).map_err(|_| DecodeError::InvalidText)?;
-        Ok(Payload::Text {
-            sent_at_ms,
-            text: text.to_owned(),
-        })
     }
+}
+
+fn check_text(text: &str, max: usize, too_long: EncodeError) -> Result<(), EncodeError> {
+    if text.is_empty() {
+        return Err(EncodeError::EmptyText);
+    }
+    if text.len() > max {
+        return Err(too_long);
+    }
+    Ok(())
+}
+
+// The text of a text-bearing kind: 1..=max bytes of UTF-8, running to the end of the body.
+fn read_text(body: &[u8], max: usize) -> Option<String> {
+    if body.is_empty() || body.len() > max {
+        return None;
+    }
+    std::str::from_utf8(body).ok().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -320,5 +502,213 @@ mod tests {
             body: vec![],
         };
         assert_eq!(reserved.encode().err(), Some(EncodeError::ReservedKind(2)));
+    }
+
+    #[test]
+    fn text_version_layout_and_round_trip() {
+        let p = Payload::TextVersion {
+            sent_at_ms: 0x0102,
+            number: 0x0304,
+            previous: [0xee; 32],
+            text: "Article 1".into(),
+        };
+        let bytes = p.encode().unwrap();
+        let mut expected = vec![1, KIND_TEXT_VERSION, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4];
+        expected.extend_from_slice(&[0xee; 32]);
+        expected.extend_from_slice(b"Article 1");
+        assert_eq!(bytes, expected);
+        let back = Payload::decode(&bytes).unwrap();
+        assert!(matches!(
+            &back,
+            Payload::TextVersion { sent_at_ms: 0x0102, number: 0x0304, previous, text }
+                if previous == &[0xee; 32] && text == "Article 1"
+        ));
+        assert_eq!(back.encode().unwrap(), bytes);
+        assert_eq!(back.sent_at_ms(), 0x0102);
+        let max = Payload::TextVersion {
+            sent_at_ms: 0,
+            number: u32::MAX,
+            previous: [0; 32],
+            text: "a".repeat(MAX_TEXT_LEN),
+        };
+        let encoded = max.encode().unwrap();
+        assert_eq!(
+            Payload::decode(&encoded).unwrap().encode().unwrap(),
+            encoded
+        );
+    }
+
+    #[test]
+    fn text_version_limits() {
+        let version = |number: u32, text: String| Payload::TextVersion {
+            sent_at_ms: 0,
+            number,
+            previous: [0; 32],
+            text,
+        };
+        assert_eq!(
+            version(0, "a".into()).encode(),
+            Err(EncodeError::ZeroVersion)
+        );
+        assert_eq!(
+            version(1, String::new()).encode(),
+            Err(EncodeError::EmptyText)
+        );
+        assert_eq!(
+            version(1, "a".repeat(MAX_TEXT_LEN + 1)).encode(),
+            Err(EncodeError::TextTooLong)
+        );
+        let good = version(1, "ab".into()).encode().unwrap();
+        let invalid = Some(DecodeError::InvalidTextVersion);
+        // Cut anywhere inside the number, the previous version or before any text.
+        for len in 10..good.len() - 1 {
+            assert_eq!(Payload::decode(&good[..len]).err(), invalid, "{len}");
+        }
+        let mut zero = good.clone();
+        zero[13] = 0;
+        assert_eq!(Payload::decode(&zero).err(), invalid);
+        let mut not_utf8 = good.clone();
+        not_utf8.push(0xc3);
+        assert_eq!(Payload::decode(&not_utf8).err(), invalid);
+        let mut too_long = good[..46].to_vec();
+        too_long.resize(46 + MAX_TEXT_LEN + 1, b'a');
+        assert_eq!(Payload::decode(&too_long).err(), invalid);
+    }
+
+    #[test]
+    fn text_comment_layout_and_round_trip() {
+        let p = Payload::TextComment {
+            sent_at_ms: 7,
+            version: 2,
+            para: 0x0105,
+            text: "no".into(),
+        };
+        let bytes = p.encode().unwrap();
+        assert_eq!(
+            bytes,
+            [
+                1,
+                KIND_TEXT_COMMENT,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                7,
+                0,
+                0,
+                0,
+                2,
+                0,
+                0,
+                1,
+                5,
+                b'n',
+                b'o'
+            ]
+        );
+        let back = Payload::decode(&bytes).unwrap();
+        assert!(matches!(
+            &back,
+            Payload::TextComment { sent_at_ms: 7, version: 2, para: 0x0105, text } if text == "no"
+        ));
+        assert_eq!(back.encode().unwrap(), bytes);
+        assert_eq!(back.sent_at_ms(), 7);
+        let max = Payload::TextComment {
+            sent_at_ms: 0,
+            version: 1,
+            para: 1,
+            text: "a".repeat(MAX_COMMENT_LEN),
+        };
+        let encoded = max.encode().unwrap();
+        assert_eq!(
+            Payload::decode(&encoded).unwrap().encode().unwrap(),
+            encoded
+        );
+    }
+
+    #[test]
+    fn text_comment_limits() {
+        let comment = |version: u32, para: u32, text: String| Payload::TextComment {
+            sent_at_ms: 0,
+            version,
+            para,
+            text,
+        };
+        assert_eq!(
+            comment(0, 1, "a".into()).encode(),
+            Err(EncodeError::ZeroVersion)
+        );
+        assert_eq!(
+            comment(1, 0, "a".into()).encode(),
+            Err(EncodeError::ZeroParagraph)
+        );
+        assert_eq!(
+            comment(1, 1, String::new()).encode(),
+            Err(EncodeError::EmptyText)
+        );
+        assert_eq!(
+            comment(1, 1, "a".repeat(MAX_COMMENT_LEN + 1)).encode(),
+            Err(EncodeError::CommentTooLong)
+        );
+        let good = comment(1, 1, "ab".into()).encode().unwrap();
+        let invalid = Some(DecodeError::InvalidTextComment);
+        for len in 10..good.len() - 1 {
+            assert_eq!(Payload::decode(&good[..len]).err(), invalid, "{len}");
+        }
+        let mut zero_version = good.clone();
+        zero_version[13] = 0;
+        assert_eq!(Payload::decode(&zero_version).err(), invalid);
+        let mut zero_para = good.clone();
+        zero_para[17] = 0;
+        assert_eq!(Payload::decode(&zero_para).err(), invalid);
+        let mut not_utf8 = good.clone();
+        not_utf8.push(0xc3);
+        assert_eq!(Payload::decode(&not_utf8).err(), invalid);
+        let mut too_long = good[..18].to_vec();
+        too_long.resize(18 + MAX_COMMENT_LEN + 1, b'a');
+        assert_eq!(Payload::decode(&too_long).err(), invalid);
+    }
+
+    #[test]
+    fn record_exported_has_no_body() {
+        let p = Payload::RecordExported { sent_at_ms: 3 };
+        let bytes = p.encode().unwrap();
+        assert_eq!(bytes, [1, KIND_RECORD_EXPORTED, 0, 0, 0, 0, 0, 0, 0, 3]);
+        let back = Payload::decode(&bytes).unwrap();
+        assert!(matches!(back, Payload::RecordExported { sent_at_ms: 3 }));
+        assert_eq!(back.encode().unwrap(), bytes);
+        assert_eq!(back.sent_at_ms(), 3);
+        assert_eq!(format!("{back:?}"), "RecordExported { sent_at_ms: 3 }");
+        let mut with_body = bytes.clone();
+        with_body.push(0);
+        assert_eq!(
+            Payload::decode(&with_body).err(),
+            Some(DecodeError::InvalidRecordExported)
+        );
+    }
+
+    #[test]
+    fn workshop_kinds_are_not_unknown() {
+        for kind in [KIND_TEXT_VERSION, KIND_TEXT_COMMENT, KIND_RECORD_EXPORTED] {
+            let reserved = Payload::Unknown {
+                kind,
+                sent_at_ms: 0,
+                body: vec![],
+            };
+            assert_eq!(reserved.encode(), Err(EncodeError::ReservedKind(kind)));
+        }
+        let next = Payload::Unknown {
+            kind: KIND_RECORD_EXPORTED + 1,
+            sent_at_ms: 0,
+            body: vec![1],
+        };
+        let bytes = next.encode().unwrap();
+        assert!(matches!(
+            Payload::decode(&bytes).unwrap(),
+            Payload::Unknown { kind: 6, .. }
+        ));
     }
 }

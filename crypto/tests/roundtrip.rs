@@ -25,9 +25,25 @@ fn payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         (any::<u64>(), ".{1,200}")
             .prop_map(|(sent_at_ms, text)| Payload::Text { sent_at_ms, text }),
+        (any::<u64>(), 1..=u32::MAX, any::<[u8; 32]>(), ".{1,200}").prop_map(
+            |(sent_at_ms, number, previous, text)| Payload::TextVersion {
+                sent_at_ms,
+                number,
+                previous,
+                text
+            }
+        ),
+        (any::<u64>(), 1..=u32::MAX, 1..=u32::MAX, ".{1,200}").prop_map(
+            |(sent_at_ms, version, para, text)| Payload::TextComment {
+                sent_at_ms,
+                version,
+                para,
+                text
+            }
+        ),
+        any::<u64>().prop_map(|sent_at_ms| Payload::RecordExported { sent_at_ms }),
         (
-            any::<u8>().prop_filter("kinds 1 and 2 are Text and Document", |k| *k != 1
-                && *k != 2),
+            any::<u8>().prop_filter("kinds 1 to 5 are known", |k| !(1..=5).contains(k)),
             any::<u64>(),
             proptest::collection::vec(any::<u8>(), 0..300)
         )

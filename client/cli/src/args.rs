@@ -149,6 +149,20 @@ pub(crate) enum Command {
     #[command(subcommand, after_help = help::GROUP)]
     Group(GroupCommand),
 
+    /// Run a Track II workshop: a plenary, a caucus per side and a facilitators' room, with
+    /// roles every member's software enforces and the Chatham House rule in the plenary.
+    #[command(subcommand, after_help = help::WORKSHOP)]
+    Workshop(WorkshopCommand),
+
+    /// List the workshops you are in, with your role in each.
+    #[command(after_help = help::WORKSHOPS)]
+    Workshops,
+
+    /// The single negotiating text of a workshop: publish versions (facilitators), read,
+    /// compare and comment on a paragraph.
+    #[command(subcommand, after_help = help::TEXT)]
+    Text(TextCommand),
+
     /// Change how long your private conversation with a person keeps messages (they are
     /// told).
     ///
@@ -547,5 +561,190 @@ pub(crate) enum GroupCommand {
         /// The group's name.
         #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
         name: String,
+    },
+}
+
+/// The `parley workshop ...` commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum WorkshopCommand {
+    /// Create a workshop you facilitate: the plenary (everyone), a caucus per side (that
+    /// side and the facilitators) and the facilitators' room.
+    #[command(after_help = help::WORKSHOP_CREATE)]
+    Create {
+        /// The workshop's name; its rooms are NAME, NAME:facilitators and NAME:<side>.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// The facilitators' handles, separated by commas; you must be one of them.
+        #[arg(long, value_name = "HANDLES", value_delimiter = ',', required = true)]
+        facilitators: Vec<String>,
+        /// A side and its participants: --side north:carol,dave (give at least two sides).
+        #[arg(long = "side", value_name = "SIDE:HANDLES", required = true)]
+        sides: Vec<String>,
+        /// Observers, separated by commas: they read the plenary and nothing else.
+        #[arg(long, value_name = "HANDLES", value_delimiter = ',')]
+        observers: Vec<String>,
+        /// How the plenary shows who said what: person (the default), side (the Chatham
+        /// House rule by side) or none (everyone is "participant").
+        #[arg(long, value_name = "POLICY", default_value = "person")]
+        attribution: String,
+        /// Make messages disappear this long after they are sent, in every room: e.g. 30d.
+        #[arg(long, value_name = "DURATION", default_value = "off")]
+        retention: Retention,
+    },
+
+    /// Show a workshop: its rooms, everyone by side and role with their verification
+    /// status, and its policies.
+    #[command(after_help = help::WORKSHOP_SHOW)]
+    Show {
+        /// The workshop's name (or the name of any of its rooms).
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+    },
+
+    /// Add a person to a workshop (facilitators): ROLE is a side's name, observer or
+    /// facilitator. Every room they belong in adds them, and is told.
+    #[command(after_help = help::WORKSHOP_ADD)]
+    Add {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The person's handle.
+        #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
+        handle: String,
+        /// Their role: a side's name, observer or facilitator.
+        #[arg(value_name = "ROLE")]
+        role: String,
+    },
+
+    /// Take a person out of every room of a workshop (facilitators); every room is told.
+    #[command(after_help = help::WORKSHOP_REMOVE)]
+    Remove {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The person's handle.
+        #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
+        handle: String,
+    },
+
+    /// Move a participant to another side (facilitators): they leave their caucus and join
+    /// the other side's; every room is told.
+    #[command(after_help = help::WORKSHOP_MOVE)]
+    Move {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The person's handle.
+        #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
+        handle: String,
+        /// The side they move to.
+        #[arg(value_name = "SIDE")]
+        side: String,
+    },
+
+    /// Give a person another role (facilitators): a side's name, observer or facilitator.
+    #[command(after_help = help::WORKSHOP_ROLE)]
+    Role {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The person's handle.
+        #[arg(value_name = "HANDLE", add = ArgValueCandidates::new(crate::completion::handles))]
+        handle: String,
+        /// The new role.
+        #[arg(value_name = "ROLE")]
+        role: String,
+    },
+
+    /// Change how the plenary shows who said what (facilitators): person, side or none.
+    /// Every room is told; what was kept before stays as it was kept.
+    #[command(after_help = help::WORKSHOP_ATTRIBUTION)]
+    Attribution {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// person, side or none.
+        #[arg(value_name = "POLICY")]
+        policy: String,
+    },
+
+    /// Write the workshop's record to a Markdown file (facilitators): the final text, its
+    /// version chain, the comments and the plenary under the attribution policy. The room is
+    /// told that a facilitator exported it.
+    #[command(after_help = help::WORKSHOP_EXPORT)]
+    Export {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The file to write (refused if it exists).
+        #[arg(long, value_name = "FILE.md")]
+        out: PathBuf,
+    },
+}
+
+/// The `parley text ...` commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TextCommand {
+    /// Publish the next version of the workshop's text from a file (facilitators; '-' reads
+    /// it from the keyboard or a pipe). Paragraphs are separated by blank lines.
+    #[command(after_help = help::TEXT_PROPOSE)]
+    Propose {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The file holding the text.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+
+    /// Show a version of the text (the latest by default), paragraphs numbered.
+    #[command(after_help = help::TEXT_SHOW)]
+    Show {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// Which version.
+        #[arg(long, value_name = "N")]
+        version: Option<u32>,
+    },
+
+    /// Show what changed between two versions, paragraph by paragraph.
+    #[command(after_help = help::TEXT_DIFF)]
+    Diff {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The older version.
+        #[arg(value_name = "N")]
+        from: u32,
+        /// The newer version.
+        #[arg(value_name = "M")]
+        to: u32,
+    },
+
+    /// Comment on a paragraph of the latest version (shown as the plenary's attribution
+    /// policy says).
+    #[command(after_help = help::TEXT_COMMENT)]
+    Comment {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// The paragraph's number, as `parley text show` gives it.
+        #[arg(long, value_name = "K")]
+        para: u32,
+        /// The comment.
+        #[arg(value_name = "TEXT")]
+        text: String,
+    },
+
+    /// List the comments on the text (on one version with --version).
+    #[command(after_help = help::TEXT_COMMENTS)]
+    Comments {
+        /// The workshop's name.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(crate::completion::conversations))]
+        name: String,
+        /// Only the comments on this version.
+        #[arg(long, value_name = "N")]
+        version: Option<u32>,
     },
 }

@@ -18,6 +18,7 @@ Examples:
   parley contacts
   parley conversations
   parley group create buyers --members bob,carol
+  parley workshop create talks --facilitators me,ann --side north:bob --side south:eve
   parley verify bob
   parley alerts                    (security alerts and messages set aside)
   parley daemon start              (several windows at once; commands start instantly)
@@ -341,3 +342,121 @@ and all can run at the same time. `parley chat` and `parley read --follow` start
 is not running (it then stops after 10 minutes unused); set PARLEY_NO_DAEMON=1 to keep every
 command on its own instead. It listens on a socket inside your Parley folder that only your
 user can open, and logs (without message text or names) to daemon/daemon.log there.";
+
+/// `parley workshop --help`.
+pub(crate) const WORKSHOP: &str = "\
+Examples:
+  parley workshop create talks --facilitators ann,ben --side north:carol,dave --side south:eve,fay
+  parley workshop show talks
+  parley workshop move talks dave south
+  parley text propose talks draft.txt
+  parley workshop export talks --out record.md
+
+A workshop is a set of linked conversations: the plenary (everyone), one caucus per side (that
+side and the facilitators) and the facilitators' room. Who is in which room, and the policies,
+are part of every room's encrypted state: every member's software refuses a change made by
+anyone but a facilitator, and tells the room about every change it accepts. The relay sees
+only ordinary groups. A facilitator's guide: docs/WORKSHOPS.md.";
+
+/// `parley workshops --help`.
+pub(crate) const WORKSHOPS: &str = "\
+Example:
+  parley workshops
+
+One line per workshop: its name, your role, how many people are in it and the latest version
+of its text.";
+
+/// `parley workshop create --help`.
+pub(crate) const WORKSHOP_CREATE: &str = "\
+Example:
+  parley workshop create talks --facilitators ann,ben --side north:carol,dave \\
+      --side south:eve,fay --observers gil --attribution side --retention 30d
+
+Everyone must have opened Parley recently (the relay hands out their keys to add them). Each
+person has one role. With --attribution side the plenary shows \"north: text\"; with none,
+\"participant: text\". That binds honest software and the record it keeps: MLS still tells
+every member's software who sent each message (see parley workshop show).";
+
+/// `parley workshop show --help`.
+pub(crate) const WORKSHOP_SHOW: &str = "\
+Example:
+  parley workshop show talks
+
+Lists the rooms, everyone by side and role with their verification status (compare safety
+numbers with parley verify HANDLE), the policies, and any disagreement your software found
+between the rooms (a change a facilitator did not finish).";
+
+/// `parley workshop add --help`.
+pub(crate) const WORKSHOP_ADD: &str = "\
+Example:
+  parley workshop add talks hal north";
+
+/// `parley workshop remove --help`.
+pub(crate) const WORKSHOP_REMOVE: &str = "\
+Example:
+  parley workshop remove talks hal
+
+They cannot read anything sent in any room afterwards.";
+
+/// `parley workshop move --help`.
+pub(crate) const WORKSHOP_MOVE: &str = "\
+Example:
+  parley workshop move talks dave south
+
+Dave leaves the north caucus (and cannot read it any more) and joins the south caucus.";
+
+/// `parley workshop role --help`.
+pub(crate) const WORKSHOP_ROLE: &str = "\
+Example:
+  parley workshop role talks gil facilitator";
+
+/// `parley workshop attribution --help`.
+pub(crate) const WORKSHOP_ATTRIBUTION: &str = "\
+Example:
+  parley workshop attribution talks side";
+
+/// `parley workshop export --help`.
+pub(crate) const WORKSHOP_EXPORT: &str = "\
+Example:
+  parley workshop export talks --out record.md
+
+The record holds the final text with its hash, every version with the hash of the one before
+(so anyone can check which text the room saw), the comments, and the plenary as kept under
+the attribution policy.";
+
+/// `parley text --help`.
+pub(crate) const TEXT: &str = "\
+Examples:
+  parley text propose talks draft.txt
+  parley text show talks
+  parley text diff talks 1 2
+  parley text comment talks --para 3 'We cannot accept the second sentence.'
+  parley text comments talks --version 2";
+
+/// `parley text propose --help`.
+pub(crate) const TEXT_PROPOSE: &str = "\
+Example:
+  parley text propose talks draft-v2.txt
+
+Each version carries the hash of the one before, so a member can prove which text the room
+saw. Texts up to 64 KiB.";
+
+/// `parley text show --help`.
+pub(crate) const TEXT_SHOW: &str = "\
+Example:
+  parley text show talks --version 2";
+
+/// `parley text diff --help`.
+pub(crate) const TEXT_DIFF: &str = "\
+Example:
+  parley text diff talks 1 3";
+
+/// `parley text comment --help`.
+pub(crate) const TEXT_COMMENT: &str = "\
+Example:
+  parley text comment talks --para 3 'Replace \"shall\" by \"may\".'";
+
+/// `parley text comments --help`.
+pub(crate) const TEXT_COMMENTS: &str = "\
+Example:
+  parley text comments talks --version 2";

@@ -29,6 +29,7 @@ mod sanitize;
 mod strength;
 mod text_input;
 mod time;
+mod workshop_names;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;

@@ -46,10 +46,13 @@ pub(crate) fn text(message: &Message, me: &Handle) -> String {
         MessageBody::MembershipChanged { added, removed } => {
             let others: Vec<Handle> = removed
                 .iter()
-                .filter(|h| **h != message.sender)
+                .filter(|h| !message.sender.is(h))
                 .cloned()
                 .collect();
-            let left = removed.contains(&message.sender);
+            let left = message
+                .sender
+                .handle()
+                .is_some_and(|sender| removed.contains(sender));
             let place = if direct {
                 "an earlier private conversation, now closed".to_owned()
             } else {
@@ -90,6 +93,21 @@ pub(crate) fn text(message: &Message, me: &Handle) -> String {
         }
         MessageBody::Promoted { admins } => {
             format!("made {} an admin of {conversation}", people(admins))
+        }
+        MessageBody::RosterChanged { changes } => {
+            format!("changed the workshop {conversation}: {}", changes.join("; "))
+        }
+        MessageBody::TextVersion { number, hash } => format!(
+            "[text] published version {number} of the negotiating text (hash {}); read it with: parley text show {conversation} --version {number}",
+            hash.get(..16).unwrap_or(hash)
+        ),
+        MessageBody::TextComment {
+            version,
+            para,
+            text,
+        } => format!("[comment on ¶{para} of version {version}] {text}"),
+        MessageBody::RecordExported => {
+            format!("exported the record of {conversation} (the text, its versions and the plenary)")
         }
         _ => "[an entry this version of parley cannot show]".to_owned(),
     }
@@ -199,9 +217,18 @@ pub(crate) fn history_line(message: &Message, me: &Handle) -> String {
         "{}  {} [{}]: {}",
         utc_minute(message.sent_at_ms),
         for_terminal(message.sender.as_str()),
-        message.sender_status,
+        status_word(message),
         shown_text(message, me)
     )
+}
+
+/// The sender's status, or `unattributed` for a message kept under a side or role (the
+/// Chatham House rule): nobody in particular to verify.
+fn status_word(message: &Message) -> String {
+    match message.sender.handle() {
+        Some(_) => message.sender_status.to_string(),
+        None => "unattributed".to_owned(),
+    }
 }
 
 /// The `--json` form: `sent_at` is milliseconds since 1970-01-01 UTC, as the sender's clock
@@ -210,8 +237,20 @@ pub(crate) fn history_line(message: &Message, me: &Handle) -> String {
 /// `"event": "membership"` (with `by`, `added` and `removed`) or `"event": "retention"` (with
 /// `by`, `retention` and `retention_secs`). A shared document has its
 /// one-line description as `text` and the document itself as `document` (see
-/// [`document_json`]).
+/// [`document_json`]). A message the Chatham House rule keeps under a side or role has that
+/// as `sender` and `"attributed": true`.
 pub(crate) fn message_json(message: &Message) -> serde_json::Value {
+    let mut value = entry_json(message);
+    // Only a message kept under a side or role says so: every other line stays as it was.
+    if message.sender.handle().is_none() {
+        if let Some(object) = value.as_object_mut() {
+            object.insert("attributed".to_owned(), serde_json::Value::Bool(true));
+        }
+    }
+    value
+}
+
+fn entry_json(message: &Message) -> serde_json::Value {
     let direct = matches!(message.conversation, ConversationId::Direct(_));
     let names = |list: &[Handle]| list.iter().map(Handle::to_string).collect::<Vec<_>>();
     match &message.body {
@@ -234,6 +273,27 @@ pub(crate) fn message_json(message: &Message) -> serde_json::Value {
             "added": names(added),
             "removed": names(removed),
             "direct": direct,
+            "at": message.sent_at_ms,
+        }),
+        MessageBody::RosterChanged { changes } => json!({
+            "event": "roster",
+            "conversation": message.conversation_name,
+            "by": message.sender.as_str(),
+            "changes": changes,
+            "at": message.sent_at_ms,
+        }),
+        MessageBody::TextVersion { number, hash } => json!({
+            "event": "text_version",
+            "conversation": message.conversation_name,
+            "by": message.sender.as_str(),
+            "version": number,
+            "hash": hash,
+            "at": message.sent_at_ms,
+        }),
+        MessageBody::RecordExported => json!({
+            "event": "record_exported",
+            "conversation": message.conversation_name,
+            "by": message.sender.as_str(),
             "at": message.sent_at_ms,
         }),
         MessageBody::Promoted { admins } => json!({
@@ -262,6 +322,20 @@ pub(crate) fn message_json(message: &Message) -> serde_json::Value {
             "status": message.sender_status.to_string(),
             "direct": direct,
         }),
+        MessageBody::TextComment {
+            version,
+            para,
+            text,
+        } => json!({
+            "conversation": message.conversation_name,
+            "sender": message.sender.as_str(),
+            "text": text,
+            "comment": { "version": version, "para": para },
+            "sent_at": message.sent_at_ms,
+            "verified": message.sender_status == Verification::Verified,
+            "status": status_word(message),
+            "direct": direct,
+        }),
         _ => json!({
             "conversation": message.conversation_name,
             "sender": message.sender.as_str(),
@@ -273,7 +347,7 @@ pub(crate) fn message_json(message: &Message) -> serde_json::Value {
             },
             "sent_at": message.sent_at_ms,
             "verified": message.sender_status == Verification::Verified,
-            "status": message.sender_status.to_string(),
+            "status": status_word(message),
             "direct": direct,
         }),
     }

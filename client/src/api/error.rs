@@ -3,6 +3,7 @@
 
 use parley_crypto::handle::Handle;
 
+use super::handle_list::list_handles;
 use super::proxy_url::ProxyUrlError;
 
 /// Why a client operation failed. Each message is one sentence meant for the end user.
@@ -27,6 +28,9 @@ pub enum ClientError {
     /// The member is an admin already.
     #[error("{0} is already an admin")]
     AlreadyAdmin(Handle),
+    /// A workshop operation failed (see [`WorkshopError`](crate::WorkshopError)).
+    #[error(transparent)]
+    Workshop(#[from] super::workshop_error::WorkshopError),
     /// No handle has been registered in this home directory yet.
     #[error("this client has no identity yet; register a handle first")]
     NotInitialized,
@@ -237,21 +241,6 @@ pub enum CryptoError {
     /// A key rotation could not be made.
     #[error("a key rotation could not be made")]
     Rotation(#[from] parley_crypto::rotation::RotationError),
-}
-
-/// Handles as a person reads a list of them: `alice`, `alice or bob`, `alice, bob or carol`.
-fn list_handles(handles: &[Handle]) -> String {
-    match handles {
-        [] => "nobody".to_owned(),
-        [one] => one.to_string(),
-        [rest @ .., last] => format!(
-            "{} or {last}",
-            rest.iter()
-                .map(Handle::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
 }
 
 impl From<parley_crypto::mls::MlsError> for ClientError {

@@ -164,11 +164,49 @@ async fn accept_application(
             sent_at_ms,
             StoredBody::Document(StoredDocument::from(reference)),
         )),
+        Ok(Payload::TextVersion {
+            sent_at_ms,
+            number,
+            previous,
+            text,
+        }) => Some((
+            sent_at_ms,
+            StoredBody::TextVersion {
+                number,
+                previous,
+                text,
+            },
+        )),
+        Ok(Payload::TextComment {
+            sent_at_ms,
+            version,
+            para,
+            text,
+        }) => Some((
+            sent_at_ms,
+            StoredBody::TextComment {
+                version,
+                para,
+                text,
+            },
+        )),
+        Ok(Payload::RecordExported { sent_at_ms }) => {
+            Some((sent_at_ms, StoredBody::RecordExported))
+        }
         Ok(Payload::Unknown {
             kind, sent_at_ms, ..
         }) => Some((sent_at_ms, StoredBody::Unsupported { kind })),
         Err(_) => None,
     };
+    // What only a workshop's facilitators may say, or only about the text the room holds,
+    // is set aside (with an alert) when it comes from anyone else or does not fit.
+    if let Some((_, body)) = &body {
+        if let Err(reason) = crate::workshop::vetting::vet(ctx, gid, &sender.handle, body) {
+            ctx.session.mls.discard_changes();
+            return ctx.quarantine_entry(gid, entry, hash, reason, false).await;
+        }
+    }
+    let stored_sender = crate::workshop::attribution::stored_sender(ctx, gid, &sender.handle)?;
     let mut batch = StoreBatch::default();
     ctx.stage_mls(&mut batch);
     batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
@@ -184,15 +222,16 @@ async fn accept_application(
         return Ok(());
     }
     let message = match (&conv, body) {
-        (Some(conv), Some((sent_at_ms, body))) => Some(ctx.stage_history(
+        (Some(conv), Some((sent_at_ms, body))) => Some(ctx.stage_history_as(
             &mut batch,
             conv,
             HistoryEntry {
                 stored_at_ms: 0,
-                sender: sender.handle.to_string(),
+                sender: stored_sender,
                 sent_at_ms,
                 body,
             },
+            false,
         )?),
         _ => None,
     };
@@ -314,6 +353,11 @@ async fn accept_commit(
     }
     let removes_us = commit.removes_us();
     let retention = commit.retention();
+    let roster: Vec<String> = commit
+        .roster_changes()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let promoted: Vec<String> = commit.promoted().iter().map(|h| h.to_string()).collect();
     let added: Vec<String> = commit
         .added()
@@ -346,7 +390,16 @@ async fn accept_commit(
             ..conv.clone()
         };
         ctx.stage_conversation(&mut batch, &conv)?;
-        if !added.is_empty() || !removed.is_empty() {
+        if !roster.is_empty() {
+            // A workshop's change says who joined, left or moved, and as what.
+            let change = HistoryEntry {
+                stored_at_ms: 0,
+                sender: committer.clone().unwrap_or_default(),
+                sent_at_ms: ctx.now_ms(),
+                body: StoredBody::RosterChanged { changes: roster },
+            };
+            message = Some(ctx.stage_history(&mut batch, &conv, change)?);
+        } else if !added.is_empty() || !removed.is_empty() {
             let change = HistoryEntry {
                 stored_at_ms: 0,
                 sender: committer.clone().unwrap_or_default(),
@@ -467,8 +520,17 @@ pub(crate) async fn skip_seen_entry(
     batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
     batch.mark_seen(hash);
     let conv = ctx.conversation_of(gid)?;
+    // A version of ours that lost its place to another facilitator's is not recorded: the
+    // room did not take it.
+    let unrecorded = match unrecorded {
+        Some(u) if !crate::workshop::vetting::fits_chain(ctx, gid, &u.body)? => None,
+        other => other,
+    };
     let message = match (unrecorded, &conv) {
-        (Some(unrecorded), Some(conv)) => Some(ctx.stage_history(&mut batch, conv, unrecorded)?),
+        // Ours by definition (it carries our mark), even when kept under a side or role.
+        (Some(unrecorded), Some(conv)) => {
+            Some(ctx.stage_history_as(&mut batch, conv, unrecorded, true)?)
+        }
         _ => None,
     };
     ctx.store.apply(batch).await?;

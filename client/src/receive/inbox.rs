@@ -214,6 +214,7 @@ async fn accept_welcome(
     let earlier = ctx.conversation_of(&group_id)?;
     let members = staged.members().to_vec();
     let committer = staged.sender().cloned();
+    let workshop = staged.workshop().cloned();
     // A group we were removed from comes back as what it was.
     let direct = match &earlier {
         Some(earlier) => earlier.kind == StoredKind::Direct,
@@ -225,6 +226,9 @@ async fn accept_welcome(
             || (direct && members.len() != 2)
         {
             return Err(ClientError::UntrustedMember(sender.clone()));
+        }
+        if let Some(spec) = &workshop {
+            crate::workshop::vetting::vet_welcome(spec, &group_id, sender, &members)?;
         }
         for member in &members {
             pin_vouched(ctx, member, invitation.member_records).await?;

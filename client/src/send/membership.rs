@@ -5,6 +5,7 @@
 use parley_crypto::handle::Handle;
 use parley_crypto::mls::GroupId;
 use parley_crypto::retention::Retention;
+use parley_crypto::workshop::WorkshopSpec;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -25,7 +26,7 @@ use crate::trust::{contacts, verification};
 pub(crate) const MAX_TRIES: usize = 5;
 
 /// A membership change.
-enum Change {
+pub(crate) enum Change {
     /// Members with the KeyPackage claimed (and checked) for each.
     Add(Vec<(Handle, Vec<u8>)>),
     Remove(Vec<Handle>),
@@ -35,6 +36,14 @@ enum Change {
     Retention(Retention),
     /// Another admin.
     Promote(Handle),
+    /// A workshop room's new roster and policies, with who joins and who leaves the room
+    /// by it, in one commit; `announced` says what changed, a sentence each.
+    Workshop {
+        spec: Box<WorkshopSpec>,
+        adds: Vec<(Handle, Vec<u8>)>,
+        removes: Vec<Handle>,
+        announced: Vec<String>,
+    },
 }
 
 /// Moves our leaf in a group to our current identity key (after a rotation), by a commit
@@ -137,7 +146,7 @@ pub(crate) async fn create_named(
 
 /// A name for a group of ours must not be what a person or another conversation is
 /// called here: the handle of a contact or of a 1:1, or one of our other groups.
-fn check_name_is_free(ctx: &Ctx<'_>, name: &str) -> Result<(), ClientError> {
+pub(crate) fn check_name_is_free(ctx: &Ctx<'_>, name: &str) -> Result<(), ClientError> {
     let names = ctx.names()?;
     let taken = names.records().iter().any(|r| {
         (r.is_direct() && r.peer() == name)
@@ -318,7 +327,7 @@ async fn close_retired(ctx: &mut Ctx<'_>, conv: &Conversation) -> Result<(), Cli
 }
 
 /// The conversation name our Welcomes carry: our handle for a 1:1, else the group's name.
-fn welcome_name(ctx: &Ctx<'_>, conv: &Conversation) -> String {
+pub(crate) fn welcome_name(ctx: &Ctx<'_>, conv: &Conversation) -> String {
     match conv.kind {
         StoredKind::Direct => ctx.session.handle.to_string(),
         StoredKind::Group => conv.title.clone(),
@@ -326,7 +335,7 @@ fn welcome_name(ctx: &Ctx<'_>, conv: &Conversation) -> String {
 }
 
 /// Checks each handle against the directory and claims a verified KeyPackage for it.
-async fn claim_all(
+pub(crate) async fn claim_all(
     ctx: &mut Ctx<'_>,
     handles: Vec<Handle>,
 ) -> Result<Vec<(Handle, Vec<u8>)>, ClientError> {
@@ -354,22 +363,33 @@ async fn new_group(
         StoredKind::Group => ctx.session.mls.create_group(gid, retention)?,
         StoredKind::Direct => ctx.session.mls.create_direct(gid, retention)?,
     };
+    register_group(ctx, &gid, &access).await?;
+    Ok(gid)
+}
+
+/// Registers a group just created in our MLS state on the relay at epoch 0, and saves it;
+/// a refusal drops it again.
+pub(crate) async fn register_group(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    access: &parley_crypto::access::AccessKey,
+) -> Result<(), ClientError> {
     let now = ctx.now_ms();
-    let relay = ctx.group_relay(&gid).await?;
-    if let Err(e) = relay.create_group(&gid, &access, now).await {
+    let relay = ctx.group_relay(gid).await?;
+    if let Err(e) = relay.create_group(gid, access, now).await {
         ctx.session.mls.discard_changes();
         return Err(e.into());
     }
     let mut batch = StoreBatch::default();
     ctx.stage_mls(&mut batch);
-    batch.put_u64(Key::Cursor(&gid), 0);
+    batch.put_u64(Key::Cursor(gid), 0);
     ctx.store.apply(batch).await?;
     ctx.announce_new_group();
-    Ok(gid)
+    Ok(())
 }
 
 /// Sends a membership change as a commit, retrying when another commit won the epoch.
-async fn commit_change(
+pub(crate) async fn commit_change(
     ctx: &mut Ctx<'_>,
     gid: &GroupId,
     change: &Change,
@@ -419,6 +439,31 @@ async fn commit_change(
                 }
                 (mls.promote(gid, handle), Vec::new())
             }
+            Change::Workshop {
+                spec,
+                adds,
+                removes,
+                ..
+            } => {
+                // Someone joined or left the room meanwhile (a request to leave answered,
+                // say): only what is still to do is committed.
+                let adds: Vec<&(Handle, Vec<u8>)> = adds
+                    .iter()
+                    .filter(|(h, _)| !members.iter().any(|m| m.handle == *h))
+                    .collect();
+                let removes: Vec<Handle> = removes
+                    .iter()
+                    .filter(|h| members.iter().any(|m| m.handle == **h))
+                    .cloned()
+                    .collect();
+                let key_packages: Vec<Vec<u8>> = adds.iter().map(|(_, kp)| kp.clone()).collect();
+                let recipients = adds.iter().map(|(h, _)| h.to_string()).collect();
+                let spec = (**spec).clone();
+                (
+                    mls.change_workshop(gid, spec, &key_packages, &removes),
+                    recipients,
+                )
+            }
         };
         let outgoing = match outgoing {
             Ok(outgoing) => outgoing,
@@ -434,7 +479,10 @@ async fn commit_change(
             welcome: outgoing.welcome.as_ref().map(hex::encode),
             recipients,
             removed: match change {
-                Change::Remove(handles) => handles.iter().map(|h| h.to_string()).collect(),
+                Change::Remove(handles)
+                | Change::Workshop {
+                    removes: handles, ..
+                } => handles.iter().map(|h| h.to_string()).collect(),
                 Change::Add(_)
                 | Change::MoveIdentity
                 | Change::Retention(_)
@@ -449,6 +497,10 @@ async fn commit_change(
             },
             promoted: match change {
                 Change::Promote(handle) => vec![handle.to_string()],
+                _ => Vec::new(),
+            },
+            roster_changes: match change {
+                Change::Workshop { announced, .. } => announced.clone(),
                 _ => Vec::new(),
             },
         };

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::api::conversation::ConversationId;
 use crate::api::error::{ClientError, CryptoError, RelayError};
 use crate::api::message::Message;
+use crate::api::workshop_error::WorkshopError;
 use crate::receive::group_log;
 use crate::send::membership::{self, MAX_TRIES};
 use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
@@ -62,6 +63,27 @@ fn payload_of(body: &StoredBody, sent_at_ms: u64) -> Result<Vec<u8>, ClientError
             sent_at_ms,
             reference: document.reference(),
         },
+        StoredBody::TextVersion {
+            number,
+            previous,
+            text,
+        } => Payload::TextVersion {
+            sent_at_ms,
+            number: *number,
+            previous: *previous,
+            text: text.clone(),
+        },
+        StoredBody::TextComment {
+            version,
+            para,
+            text,
+        } => Payload::TextComment {
+            sent_at_ms,
+            version: *version,
+            para: *para,
+            text: text.clone(),
+        },
+        StoredBody::RecordExported => Payload::RecordExported { sent_at_ms },
         _ => return Err(ClientError::EmptyMessage),
     };
     Ok(payload.encode().map_err(CryptoError::from)?)
@@ -126,7 +148,7 @@ async fn explain_lost_direct(ctx: &mut Ctx<'_>, conv: &Conversation) -> ClientEr
 }
 
 /// Encrypts and posts `body` in `conv`, retrying after an epoch conflict.
-async fn send_in(
+pub(crate) async fn send_in(
     ctx: &mut Ctx<'_>,
     conv: Conversation,
     body: StoredBody,
@@ -137,9 +159,10 @@ async fn send_in(
     // The mark of a post carries the unrecorded message: if we die (or lose the answer)
     // after the post, the read that finds the entry in the log records it (see
     // `skip_seen_entry`).
+    let own = ctx.session.handle.clone();
     let unrecorded = HistoryEntry {
         stored_at_ms: 0,
-        sender: ctx.session.handle.to_string(),
+        sender: crate::workshop::attribution::stored_sender(ctx, &gid, &own)?,
         sent_at_ms,
         body,
     };
@@ -169,11 +192,22 @@ async fn send_in(
         let now = ctx.now_ms();
         let relay = ctx.group_relay(&gid).await?;
         match relay.post(&gid, epoch, &access, &frame, now).await {
-            Ok(_) => {
+            Ok(seq) => {
                 crate::state::failpoint::hit("send.after_post");
+                if let StoredBody::TextVersion { number, .. } = &unrecorded.body {
+                    // Another facilitator's version may have gone into the log just ahead of
+                    // ours: the room takes whichever came first, and so must we.
+                    group_log::catch_up_to(ctx, &gid, seq).await?;
+                    if !crate::workshop::vetting::fits_chain(ctx, &gid, &unrecorded.body)? {
+                        let mut batch = StoreBatch::default();
+                        batch.mark_seen(&hash);
+                        ctx.store.apply(batch).await?;
+                        return Err(WorkshopError::TextConflict(*number).into());
+                    }
+                }
                 let conv = ctx.conversation_of(&gid)?.unwrap_or(conv);
                 let mut batch = StoreBatch::default();
-                let message = ctx.stage_history(&mut batch, &conv, unrecorded)?;
+                let message = ctx.stage_history_as(&mut batch, &conv, unrecorded, true)?;
                 batch.mark_seen(&hash);
                 ctx.store.apply(batch).await?;
                 return Ok(message);

@@ -7,7 +7,8 @@ use parley_crypto::retention::Retention;
 use crate::api::conversation::{ConversationId, GroupId as PublicGroupId};
 use crate::api::document::DocumentInfo;
 use crate::api::error::{ClientError, StoreError};
-use crate::api::message::{Message, MessageBody, MessageId};
+use crate::api::message::{Message, MessageBody, MessageId, Sender};
+use crate::api::verification::Verification;
 use crate::state::naming::Names;
 use crate::state::store::records::{
     Conversation, DocumentAt, HistoryEntry, RetentionState, StoredBody, UnreadMark,
@@ -22,9 +23,24 @@ impl Ctx<'_> {
         &self,
         batch: &mut StoreBatch,
         conv: &Conversation,
+        entry: HistoryEntry,
+    ) -> Result<Message, ClientError> {
+        let ours = entry.sender == self.session.handle.as_str();
+        self.stage_history_as(batch, conv, entry, ours)
+    }
+
+    /// [`Ctx::stage_history`] for an entry we know to be ours or not (one kept under a side
+    /// or role does not say). A version of a workshop's text, or a comment on one, also
+    /// goes into the text's chain or comments, in the same batch.
+    pub(crate) fn stage_history_as(
+        &self,
+        batch: &mut StoreBatch,
+        conv: &Conversation,
         mut entry: HistoryEntry,
+        ours: bool,
     ) -> Result<Message, ClientError> {
         entry.stored_at_ms = self.now_ms();
+        self.stage_text_entry(batch, &conv.group_id, &entry)?;
         let index = self.next_history_index(&conv.group_id)?;
         batch.put(Key::History(&conv.group_id, index), &entry)?;
         if let StoredBody::Document(document) = &entry.body {
@@ -34,7 +50,7 @@ impl Ctx<'_> {
             };
             batch.put(Key::Document(&document.blob_id), &at)?;
         }
-        if entry.sender != self.session.handle.as_str() {
+        if !ours {
             let mark = UnreadMark {
                 group_id: conv.group_id,
                 index,
@@ -116,7 +132,7 @@ impl Ctx<'_> {
         index: u64,
         entry: HistoryEntry,
     ) -> Result<Message, ClientError> {
-        let sender = handle(&entry.sender)?;
+        let sender = stored_sender(&entry.sender)?;
         let body = match entry.body {
             StoredBody::Text(text) => MessageBody::Text(text),
             StoredBody::Document(document) => MessageBody::Document(DocumentInfo {
@@ -141,16 +157,52 @@ impl Ctx<'_> {
             StoredBody::Promoted { admins } => MessageBody::Promoted {
                 admins: handles(&admins)?,
             },
+            StoredBody::RosterChanged { changes } => MessageBody::RosterChanged { changes },
+            StoredBody::TextVersion {
+                number,
+                previous,
+                text,
+            } => MessageBody::TextVersion {
+                number,
+                hash: hex::encode(crate::workshop::text::version_hash(
+                    number, &previous, &text,
+                )),
+            },
+            StoredBody::TextComment {
+                version,
+                para,
+                text,
+            } => MessageBody::TextComment {
+                version,
+                para,
+                text,
+            },
+            StoredBody::RecordExported => MessageBody::RecordExported,
+        };
+        let sender_status = match &sender {
+            Sender::Member(handle) => self.status_of(handle),
+            _ => Verification::Unverified,
         };
         Ok(Message {
             id: MessageId::new(PublicGroupId::from_bytes(conv.group_id), index),
             conversation: conv.id(),
             conversation_name: names.display(conv),
-            sender_status: self.status_of(&sender),
+            sender_status,
             sender,
             sent_at_ms: entry.sent_at_ms,
             body,
         })
+    }
+}
+
+/// How a stored sender is written: a handle, or [`ATTRIBUTED_MARK`] and the side or role an
+/// entry is attributed to (no handle starts with it).
+pub(crate) const ATTRIBUTED_MARK: char = '~';
+
+fn stored_sender(text: &str) -> Result<Sender, StoreError> {
+    match text.strip_prefix(ATTRIBUTED_MARK) {
+        Some(label) => Ok(Sender::Attributed(label.to_owned())),
+        None => handle(text).map(Sender::Member),
     }
 }
 

@@ -20,6 +20,7 @@ pub(crate) mod relay;
 pub(crate) mod session;
 pub(crate) mod store;
 pub(crate) mod unread;
+pub(crate) mod workshop_text;
 
 use std::sync::Arc;
 

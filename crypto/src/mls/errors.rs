@@ -113,6 +113,21 @@ pub enum MlsError {
     /// The group was made before roles existed: it has no admins to promote to.
     #[error("this group was made before roles existed; start it again to have admins")]
     NoRoles,
+    /// The group context holds a workshop that does not decode (or a list of admins beside
+    /// it: a room's facilitators are its admins).
+    #[error("the workshop this room belongs to is described invalidly")]
+    InvalidWorkshop,
+    /// A change to a workshop's room only a facilitator may make (adding, removing, moving
+    /// someone, changing a role or a policy) was asked for, or committed, by someone else.
+    #[error("only a facilitator can change the room ({0} is not a facilitator)")]
+    NotFacilitator(Handle),
+    /// After the change, the room would hold someone the workshop's roster does not put in
+    /// it (a member of another side in a caucus, an observer outside the plenary).
+    #[error("{0} does not belong in this room by the workshop's roster")]
+    NotInRoster(Handle),
+    /// The group is not a room of a workshop.
+    #[error("this group is not a room of a workshop")]
+    NotAWorkshop,
     /// The in-memory key/value storage failed (e.g. a stored value did not decode).
     #[error("MLS storage error")]
     Storage,

@@ -57,7 +57,14 @@ impl Mls {
         retention: Retention,
     ) -> Result<AccessKey, MlsError> {
         let roles = Some(GroupRoles::created_by(self.handle.clone()));
-        self.create_with(group_id, Context { retention, roles })
+        self.create_with(
+            group_id,
+            Context {
+                retention,
+                roles,
+                workshop: None,
+            },
+        )
     }
 
     /// Creates a group for a 1:1 conversation: no admins, so that either of the two may
@@ -72,11 +79,16 @@ impl Mls {
             Context {
                 retention,
                 roles: None,
+                workshop: None,
             },
         )
     }
 
-    fn create_with(&mut self, group_id: GroupId, context: Context) -> Result<AccessKey, MlsError> {
+    pub(crate) fn create_with(
+        &mut self,
+        group_id: GroupId,
+        context: Context,
+    ) -> Result<AccessKey, MlsError> {
         if self.has_group(&group_id) {
             return Err(MlsError::GroupExists);
         }
@@ -131,6 +143,10 @@ impl Mls {
             }
             present.push(member);
             parsed.push(key_package);
+        }
+        if let Some(spec) = &context.workshop {
+            let handles: Vec<Handle> = present.iter().map(|m| m.handle.clone()).collect();
+            super::workshop::check_roster(spec, &handles)?;
         }
         let (commit, welcome, _) = group
             .add_members(&self.provider, self.signer_for(&group), &parsed)
@@ -201,10 +217,11 @@ impl Mls {
         self.outgoing(&group, group_id, &commit, welcome.as_ref())
     }
 
-    /// The group's admins; `None` for a group made before roles (anyone may change it).
+    /// Who may change the group: its admins, or a workshop room's facilitators; `None` for
+    /// a group made before roles (anyone may change it).
     pub fn admins(&self, group_id: &GroupId) -> Result<Option<Vec<Handle>>, MlsError> {
         let context = Context::read(self.load(group_id)?.extensions())?;
-        Ok(context.roles.map(|roles| roles.admins().to_vec()))
+        Ok(context.changers())
     }
 
     /// Stages a commit making the member `handle` an admin too (admins only).
@@ -251,13 +268,14 @@ impl Mls {
         frame(&message)
     }
 
-    /// Refuses a change only admins may make when we are not one.
-    fn require_admin(&self, context: &Context) -> Result<(), MlsError> {
-        match &context.roles {
-            Some(roles) if !roles.is_admin(&self.handle) => {
-                Err(MlsError::NotAdmin(self.handle.clone()))
-            }
-            _ => Ok(()),
+    /// Refuses a change only admins (a room's facilitators) may make when we are not one.
+    pub(crate) fn require_admin(&self, context: &Context) -> Result<(), MlsError> {
+        if context.may_change(&self.handle) {
+            Ok(())
+        } else if context.workshop.is_some() {
+            Err(MlsError::NotFacilitator(self.handle.clone()))
+        } else {
+            Err(MlsError::NotAdmin(self.handle.clone()))
         }
     }
 

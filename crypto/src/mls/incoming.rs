@@ -16,6 +16,7 @@ use super::members::{collect_members, Member};
 use super::GroupId;
 use crate::handle::Handle;
 use crate::retention::Retention;
+use crate::workshop::{RosterChange, WorkshopSpec};
 
 /// What a processed group log entry turned out to be.
 pub enum Incoming {
@@ -62,6 +63,8 @@ pub struct IncomingCommit {
     rekeyed: Option<Member>,
     retention: Option<Retention>,
     promoted: Vec<Handle>,
+    workshop: Option<Box<WorkshopSpec>>,
+    roster_changes: Vec<RosterChange>,
     staged: Box<StagedCommit>,
 }
 
@@ -99,6 +102,16 @@ impl IncomingCommit {
         &self.promoted
     }
 
+    /// The room's workshop after this commit, if it changes it (its roster or policies).
+    pub fn workshop(&self) -> Option<&WorkshopSpec> {
+        self.workshop.as_deref()
+    }
+
+    /// What this commit changes in the workshop's roster and policies (tell the room).
+    pub fn roster_changes(&self) -> &[RosterChange] {
+        &self.roster_changes
+    }
+
     /// Whether this commit removes us from the group.
     pub fn removes_us(&self) -> bool {
         self.staged.self_removed()
@@ -120,6 +133,7 @@ impl std::fmt::Debug for IncomingCommit {
             .field("rekeyed", &self.rekeyed)
             .field("retention", &self.retention)
             .field("promoted", &self.promoted)
+            .field("roster_changes", &self.roster_changes)
             .field("removes_us", &self.removes_us())
             .finish_non_exhaustive()
     }
@@ -235,9 +249,11 @@ fn member_at(group: &MlsGroup, index: LeafNodeIndex) -> Result<Member, MlsError>
 /// Lists who a commit adds and removes, and refuses what Parley never does: changing an
 /// existing member's handle, changing a member's identity key other than in its own commit's
 /// path (a rotation, which [`IncomingCommit::rekeyed`] reports), group context extensions
-/// other than the retention and the admins, and proposals beyond add/remove/update/extensions.
-/// In a group with admins, only an admin may add, remove or change the admins, and every
-/// admin after the commit is a member.
+/// other than the retention, the admins and the workshop, and proposals beyond
+/// add/remove/update/extensions. In a group with admins, only an admin may add, remove or
+/// change the admins, and every admin after the commit is a member. In a workshop's room only
+/// a facilitator may change anything (who is in it, the roster, a policy, the retention), and
+/// after the commit everyone in it belongs there by the roster.
 fn describe_commit(
     group: &MlsGroup,
     group_id: GroupId,
@@ -279,26 +295,62 @@ fn describe_commit(
     if retention.is_some() && !(added.is_empty() && removed.is_empty()) {
         return Err(MlsError::UnsupportedProposal);
     }
+    let changes_context = proposed
+        .as_ref()
+        .is_some_and(|p| p.roles != current.roles || p.workshop != current.workshop);
+    let changes_room = !added.is_empty() || !removed.is_empty() || changes_context;
+    if changes_room || retention.is_some() {
+        let committer = sender.as_ref().ok_or(MlsError::UnsupportedProposal)?;
+        let is_workshop = current.workshop.is_some();
+        // In a workshop every change of the room or its policies is the facilitators'; in
+        // a plain group the retention stays anyone's to change, the roster the admins'.
+        if (changes_room || is_workshop) && !current.may_change(&committer.handle) {
+            return Err(if is_workshop {
+                MlsError::NotFacilitator(committer.handle.clone())
+            } else {
+                MlsError::NotAdmin(committer.handle.clone())
+            });
+        }
+    }
+    let staying: Vec<Member> = collect_members(group.members())?
+        .into_iter()
+        .filter(|m| !removed.contains(m))
+        .collect();
     let promoted = match &current.roles {
         None => Vec::new(),
         Some(roles) => {
             let after = proposed
-                .and_then(|p| p.roles)
+                .as_ref()
+                .and_then(|p| p.roles.clone())
                 .unwrap_or_else(|| roles.clone());
-            let committer = sender.as_ref().ok_or(MlsError::UnsupportedProposal)?;
-            let changes_roster = !added.is_empty() || !removed.is_empty() || after != *roles;
-            if changes_roster && !roles.is_admin(&committer.handle) {
-                return Err(MlsError::NotAdmin(committer.handle.clone()));
-            }
-            let staying: Vec<Handle> = collect_members(group.members())?
-                .into_iter()
-                .filter(|m| !removed.contains(m))
-                .map(|m| m.handle)
-                .collect();
-            if after.admins().iter().any(|admin| !staying.contains(admin)) {
+            if after
+                .admins()
+                .iter()
+                .any(|admin| !staying.iter().any(|m| m.handle == *admin))
+            {
                 return Err(MlsError::AdminsNotMembers);
             }
             after.promoted_since(roles)
+        }
+    };
+    let (workshop, roster_changes) = match &current.workshop {
+        None => (None, Vec::new()),
+        Some(before) => {
+            let after = proposed
+                .and_then(|p| p.workshop)
+                .unwrap_or_else(|| before.clone());
+            let members: Vec<Handle> = staying
+                .iter()
+                .chain(added.iter())
+                .map(|m| m.handle.clone())
+                .collect();
+            super::workshop::check_roster(&after, &members)?;
+            let changes = after.changes_since(before);
+            if after == *before {
+                (None, changes)
+            } else {
+                (Some(Box::new(after)), changes)
+            }
         }
     };
     let mut rekeyed = None;
@@ -321,6 +373,8 @@ fn describe_commit(
         rekeyed,
         retention,
         promoted,
+        workshop,
+        roster_changes,
         staged,
     })
 }

@@ -21,6 +21,7 @@ mod members;
 mod retention;
 mod storage;
 mod welcome;
+mod workshop;
 
 pub use engine::Mls;
 pub use errors::MlsError;

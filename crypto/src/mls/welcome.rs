@@ -5,16 +5,19 @@ use openmls::prelude::tls_codec::*;
 use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, StagedWelcome};
 use openmls_traits::OpenMlsProvider;
 
+use super::context::Context;
 use super::engine::{group_id_of, join_config, Mls, SUITE};
 use super::errors::MlsError;
 use super::members::{collect_members, Member};
 use super::GroupId;
+use crate::workshop::WorkshopSpec;
 
 /// A decrypted, validated Welcome not yet turned into a group.
 pub struct IncomingWelcome {
     group_id: GroupId,
     members: Vec<Member>,
     sender: Option<Member>,
+    workshop: Option<WorkshopSpec>,
     staged: Box<StagedWelcome>,
 }
 
@@ -32,6 +35,11 @@ impl IncomingWelcome {
     /// The member who added us.
     pub fn sender(&self) -> Option<&Member> {
         self.sender.as_ref()
+    }
+
+    /// The workshop the group is a room of, if it is one.
+    pub fn workshop(&self) -> Option<&WorkshopSpec> {
+        self.workshop.as_ref()
     }
 }
 
@@ -98,10 +106,14 @@ impl Mls {
             .ok()
             .map(Member::from_leaf)
             .transpose()?;
+        // A group whose context we cannot read is not joined: we could not tell who may
+        // change it.
+        let workshop = Context::read(staged.group_context().extensions())?.workshop;
         Ok(IncomingWelcome {
             group_id,
             members,
             sender,
+            workshop,
             staged: Box::new(staged),
         })
     }

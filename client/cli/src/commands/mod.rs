@@ -21,8 +21,10 @@ mod rotate_keys;
 mod safety_number;
 mod send;
 mod send_file;
+mod text;
 mod verify;
 mod whoami;
+mod workshop;
 
 use anyhow::Result;
 
@@ -45,6 +47,9 @@ pub(crate) async fn dispatch(command: Command, ctx: &Ctx) -> Result<()> {
         Command::Conversations => conversations::run(ctx).await,
         Command::Chat(args) => crate::chat::run(args, ctx).await,
         Command::Group(group_command) => group::run(group_command, ctx).await,
+        Command::Workshop(command) => workshop::run(command, ctx).await,
+        Command::Workshops => workshop::list(ctx).await,
+        Command::Text(command) => text::run(command, ctx).await,
         Command::Retention(args) => retention::run(args, ctx).await,
         Command::SafetyNumber(args) => safety_number::run(args, ctx).await,
         Command::Verify(args) => verify::run(args, ctx).await,

@@ -112,15 +112,16 @@ impl Shown<'_> {
         }
         let mut warned: Vec<&Handle> = Vec::new();
         for message in &messages {
-            if message.sender_status == Verification::Changed && !warned.contains(&&message.sender)
-            {
-                warned.push(&message.sender);
+            let Some(sender) = message.sender.handle() else {
+                continue;
+            };
+            if message.sender_status == Verification::Changed && !warned.contains(&sender) {
+                warned.push(sender);
                 to_stderr(&format!(
-                    "warning: the identity key of {} has CHANGED; compare safety numbers before \
+                    "warning: the identity key of {sender} has CHANGED; compare safety numbers before \
                      trusting their messages: {} verify {}",
-                    message.sender,
                     self.ctx.home().command(),
-                    shell_quote(message.sender.as_str())
+                    shell_quote(sender.as_str())
                 ));
             }
         }

@@ -91,6 +91,7 @@ macro_rules! both {
         }
     };
 }
+pub(super) use both;
 
 impl Folder {
     /// See `Client::rotate_keys`.

@@ -16,6 +16,7 @@
 //! inside a 0700 directory, and the daemon checks each peer's user id.
 
 pub(crate) mod folder;
+mod folder_workshop;
 pub(crate) mod link;
 pub(crate) mod paths;
 pub(crate) mod remote_error;

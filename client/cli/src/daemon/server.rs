@@ -498,6 +498,30 @@ async fn answer(shared: &Shared, request: Request) -> Result<serde_json::Value, 
             json(())
         }
         Request::Admins { conversation } => json(client.admins(&conversation).await?),
+        Request::CreateWorkshop { name, plan } => {
+            let created = client.create_workshop(&name, &plan).await?;
+            announce_members(shared, &created);
+            json(created)
+        }
+        Request::Workshop { room } => json(client.workshop(&room).await?),
+        Request::Workshops => json(client.workshops().await?),
+        Request::ChangeWorkshop { room, edit } => {
+            client.change_workshop(&room, &edit).await?;
+            announce_members(shared, &room);
+            json(())
+        }
+        Request::ProposeText { room, text } => json(client.propose_text(&room, &text).await?),
+        Request::NegotiatingText { room, version } => {
+            json(client.negotiating_text(&room, version).await?)
+        }
+        Request::TextDiff { room, from, to } => json(client.text_diff(&room, from, to).await?),
+        Request::CommentText { room, para, text } => {
+            json(client.comment_text(&room, para, &text).await?)
+        }
+        Request::TextComments { room, version } => {
+            json(client.text_comments(&room, version).await?)
+        }
+        Request::ExportWorkshop { room } => json(client.export_workshop(&room).await?),
         Request::Sync => {
             let report = client.sync().await?;
             announce_report(shared, &report);

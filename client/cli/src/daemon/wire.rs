@@ -14,7 +14,7 @@
 //! the file to send; it makes the temporary file to fetch into, renames it on success and
 //! removes it on failure), so that it behaves the same with the library opened here.
 
-use parley_client::{ConversationId, Handle, MessageId, Retention};
+use parley_client::{ConversationId, Handle, MessageId, Retention, RosterEdit, WorkshopPlan};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 use super::remote_error::RemoteError;
 
 /// The protocol version; both sides must speak the same.
-pub(crate) const VERSION: u32 = 3;
+pub(crate) const VERSION: u32 = 4;
 /// The largest frame either side accepts (a long history is the biggest answer).
 const MAX_FRAME: u32 = 64 * 1024 * 1024;
 
@@ -102,6 +102,43 @@ pub(crate) enum Request {
     LeaveGroup { group: ConversationId },
     /// `Client::admins`.
     Admins { conversation: ConversationId },
+    /// `Client::create_workshop`.
+    CreateWorkshop { name: String, plan: WorkshopPlan },
+    /// `Client::workshop`.
+    Workshop { room: ConversationId },
+    /// `Client::workshops`.
+    Workshops,
+    /// `Client::change_workshop`.
+    ChangeWorkshop {
+        room: ConversationId,
+        edit: RosterEdit,
+    },
+    /// `Client::propose_text`.
+    ProposeText { room: ConversationId, text: String },
+    /// `Client::negotiating_text`.
+    NegotiatingText {
+        room: ConversationId,
+        version: Option<u32>,
+    },
+    /// `Client::text_diff`.
+    TextDiff {
+        room: ConversationId,
+        from: u32,
+        to: u32,
+    },
+    /// `Client::comment_text`.
+    CommentText {
+        room: ConversationId,
+        para: u32,
+        text: String,
+    },
+    /// `Client::text_comments`.
+    TextComments {
+        room: ConversationId,
+        version: Option<u32>,
+    },
+    /// `Client::export_workshop`.
+    ExportWorkshop { room: ConversationId },
     /// `Client::send_file` with the content of the file at `path`.
     SendFile {
         to: ConversationId,

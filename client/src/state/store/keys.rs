@@ -71,6 +71,10 @@ pub(crate) enum Key<'a> {
     Retention(&'a GroupId),
     /// Members who asked to leave a group and whom no commit has removed yet, by group.
     LeaveRequests(&'a GroupId),
+    /// The versions of a workshop's negotiating text, by plenary group.
+    WorkshopText(&'a GroupId),
+    /// The comments on a workshop's negotiating text, by plenary group.
+    WorkshopComments(&'a GroupId),
 }
 
 /// A range of records scanned together, in key order.
@@ -128,6 +132,8 @@ mod kind {
     pub(super) const DOCUMENT: &[u8] = b"document";
     pub(super) const RETENTION: &[u8] = b"retention";
     pub(super) const LEAVE_REQUESTS: &[u8] = b"leave_requests";
+    pub(super) const WORKSHOP_TEXT: &[u8] = b"workshop_text";
+    pub(super) const WORKSHOP_COMMENTS: &[u8] = b"workshop_comments";
 }
 
 /// A record key before hashing, owned so that it can wait in a batch until the vault seals it.
@@ -169,6 +175,8 @@ impl Key<'_> {
             Key::Document(blob_id) => (kind::DOCUMENT, Some(&blob_id[..]), None),
             Key::Retention(gid) => (kind::RETENTION, Some(&gid[..]), None),
             Key::LeaveRequests(gid) => (kind::LEAVE_REQUESTS, Some(&gid[..]), None),
+            Key::WorkshopText(gid) => (kind::WORKSHOP_TEXT, Some(&gid[..]), None),
+            Key::WorkshopComments(gid) => (kind::WORKSHOP_COMMENTS, Some(&gid[..]), None),
         };
         Slot {
             kind,
@@ -209,6 +217,8 @@ impl Slot {
             kind::ALERT,
             kind::PENDING_COMMIT,
             kind::INBOX_REFUSALS,
+            kind::WORKSHOP_TEXT,
+            kind::WORKSHOP_COMMENTS,
         ]
         .contains(&self.kind)
     }

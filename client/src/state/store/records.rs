@@ -121,6 +121,24 @@ pub(crate) enum StoredBody {
     Promoted {
         admins: Vec<String>,
     },
+    /// The sender, a facilitator, changed a workshop's roster or policies (a sentence each).
+    RosterChanged {
+        changes: Vec<String>,
+    },
+    /// A version of a workshop's negotiating text (also kept in its chain).
+    TextVersion {
+        number: u32,
+        previous: [u8; 32],
+        text: String,
+    },
+    /// A comment on a paragraph of a version of the negotiating text.
+    TextComment {
+        version: u32,
+        para: u32,
+        text: String,
+    },
+    /// A facilitator exported the workshop's record.
+    RecordExported,
 }
 
 /// One entry of a conversation's history: a message or a change of members.
@@ -248,6 +266,9 @@ pub(crate) struct PendingCommit {
     /// Handles the commit makes admins.
     #[serde(default)]
     pub(crate) promoted: Vec<String>,
+    /// What the commit changes in a workshop's roster or policies, a sentence each.
+    #[serde(default)]
+    pub(crate) roster_changes: Vec<String>,
 }
 
 /// A security alert as stored: structured since schema 2; the words of an earlier version

@@ -1,0 +1,137 @@
+//! The rooms of a workshop: groups whose context carries the workshop (its rooms, roster and
+//! policies, see [`crate::workshop`]). Only a facilitator changes a room; a change of the
+//! roster and the matching change of who is in the room go in one commit, so that every
+//! member always finds the room holding only people the roster puts there.
+
+use openmls::prelude::LeafNodeIndex;
+use openmls_traits::OpenMlsProvider;
+
+use super::context::Context;
+use super::engine::Mls;
+use super::errors::MlsError;
+use super::group::OutgoingCommit;
+use super::members::{collect_members, Member};
+use super::GroupId;
+use crate::access::AccessKey;
+use crate::handle::Handle;
+use crate::retention::Retention;
+use crate::workshop::{Role, WorkshopSpec};
+
+/// Refuses a room that would hold someone its workshop's roster does not put in it.
+pub(crate) fn check_roster(spec: &WorkshopSpec, members: &[Handle]) -> Result<(), MlsError> {
+    let expected = spec.expected_members();
+    match members.iter().find(|m| !expected.contains(m)) {
+        Some(stranger) => Err(MlsError::NotInRoster(stranger.clone())),
+        None => Ok(()),
+    }
+}
+
+impl Mls {
+    /// Creates the room of a workshop that `spec` describes (its `room`), with us, a
+    /// facilitator, as its only member; returns the access key of epoch 0.
+    pub fn create_workshop_room(
+        &mut self,
+        group_id: GroupId,
+        retention: Retention,
+        spec: WorkshopSpec,
+    ) -> Result<AccessKey, MlsError> {
+        if spec.role_of(&self.handle) != Some(&Role::Facilitator) {
+            return Err(MlsError::NotFacilitator(self.handle.clone()));
+        }
+        if spec.room_id(spec.room()) != Some(group_id) {
+            return Err(MlsError::InvalidWorkshop);
+        }
+        self.create_with(
+            group_id,
+            Context {
+                retention,
+                roles: None,
+                workshop: Some(spec),
+            },
+        )
+    }
+
+    /// The workshop a group is a room of, as its context says; `None` for other groups.
+    pub fn workshop(&self, group_id: &GroupId) -> Result<Option<WorkshopSpec>, MlsError> {
+        Ok(Context::read(self.load(group_id)?.extensions())?.workshop)
+    }
+
+    /// Stages one commit (facilitators only) that gives the room the roster and policies of
+    /// `spec`, adds the owners of `key_packages` and removes the members `remove`; refused
+    /// if the room would then hold someone the roster does not put in it.
+    pub fn change_workshop(
+        &mut self,
+        group_id: &GroupId,
+        spec: WorkshopSpec,
+        key_packages: &[Vec<u8>],
+        remove: &[Handle],
+    ) -> Result<OutgoingCommit, MlsError> {
+        let mut group = self.load_active(group_id)?;
+        let context = Context::read(group.extensions())?;
+        if context.workshop.is_none() {
+            return Err(MlsError::NotAWorkshop);
+        }
+        self.require_admin(&context)?;
+        let present = collect_members(group.members())?;
+        let mut leaves: Vec<LeafNodeIndex> = Vec::with_capacity(remove.len());
+        for handle in remove {
+            if *handle == self.handle {
+                return Err(MlsError::CannotRemoveSelf);
+            }
+            let index = group
+                .members()
+                .find(|m| matches!(Member::from_openmls(m), Ok(member) if member.handle == *handle))
+                .map(|m| m.index)
+                .ok_or_else(|| MlsError::UnknownMember(handle.clone()))?;
+            if !leaves.contains(&index) {
+                leaves.push(index);
+            }
+        }
+        let mut after: Vec<Handle> = present
+            .iter()
+            .map(|m| m.handle.clone())
+            .filter(|h| !remove.contains(h))
+            .collect();
+        let mut parsed = Vec::with_capacity(key_packages.len());
+        for bytes in key_packages {
+            let key_package = self.parse_key_package(bytes)?;
+            let member = Member::from_leaf(key_package.leaf_node())?;
+            if present
+                .iter()
+                .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
+                || after.contains(&member.handle)
+            {
+                return Err(MlsError::AlreadyMember(member.handle));
+            }
+            after.push(member.handle);
+            parsed.push(key_package);
+        }
+        check_roster(&spec, &after)?;
+        let extensions = Context {
+            workshop: Some(spec),
+            ..context
+        }
+        // Checked against the current context as every member will: the same room of the
+        // same workshop.
+        .extensions()?;
+        Context::read(group.extensions())?.read_proposed(&extensions)?;
+        let signer = self.signer_for(&group);
+        let bundle = group
+            .commit_builder()
+            .propose_removals(leaves)
+            .propose_adds(parsed)
+            .propose_group_context_extensions(extensions)
+            .map_err(|_| MlsError::Internal("changing a workshop room"))?
+            .load_psks(self.provider.storage())
+            .map_err(|_| MlsError::Internal("changing a workshop room"))?
+            .build(self.provider.rand(), self.provider.crypto(), signer, |_| {
+                true
+            })
+            .map_err(|_| MlsError::Internal("changing a workshop room"))?
+            .stage_commit(&self.provider)
+            .map_err(|_| MlsError::Internal("changing a workshop room"))?;
+        let welcome = bundle.to_welcome_msg();
+        let (commit, _, _) = bundle.into_contents();
+        self.outgoing(&group, group_id, &commit, welcome.as_ref())
+    }
+}
