@@ -119,7 +119,7 @@ pub(super) async fn run(command: TextCommand, ctx: &Ctx) -> Result<()> {
 
 /// Fetches what is new first, so that a version or comment that just arrived is shown; an
 /// unreachable relay leaves what is kept here.
-async fn refresh(client: &crate::daemon::folder::Folder) {
+pub(super) async fn refresh(client: &crate::daemon::folder::Folder) {
     if let Err(e) = client.sync().await {
         note(&format!("Showing what is kept on this computer: {e}"));
     }

@@ -45,6 +45,7 @@ pub(super) async fn run(command: WorkshopCommand, ctx: &Ctx) -> Result<()> {
         }
         WorkshopCommand::Show { name } => {
             let client = ctx.open().await?;
+            crate::commands::text::refresh(&client).await;
             let room = workshop_room(&client, ctx.home(), &name).await?;
             let workshop = client.workshop(&room).await?;
             if ctx.json() {
@@ -152,6 +153,7 @@ pub(super) async fn run(command: WorkshopCommand, ctx: &Ctx) -> Result<()> {
 /// `parley workshops`: one line per workshop.
 pub(super) async fn list(ctx: &Ctx) -> Result<()> {
     let client = ctx.open().await?;
+    crate::commands::text::refresh(&client).await;
     let workshops = client.workshops().await?;
     if ctx.json() {
         for workshop in &workshops {

@@ -1,0 +1,291 @@
+//! A Track II workshop played with the real `parley` binary by ten people on a real relay:
+//! two facilitators, two sides of three, an observer (and someone outside). What a caucus says
+//! never reaches the other side nor the observer; a participant cannot add anyone or change a
+//! role; the plenary is shown under the attribution policy in `read`, `history` and the
+//! export; the text goes through three versions with comments and a diff; a facilitator moves
+//! someone between sides, and the old caucus is closed to them from then on.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use support::scenario::{assert_has, people, read};
+use support::{Person, TestRelay};
+
+const VERSION_1: &str = "Article 1. The parties agree to meet again.\n\n\
+Article 2. A ceasefire holds along the line of contact.\n\n\
+Article 3. Prisoners are exchanged within a month.\n";
+const VERSION_2: &str = "Article 1. The parties agree to meet again.\n\n\
+Article 2. A ceasefire holds along the whole line of contact, monitored jointly.\n\n\
+Article 3. Prisoners are exchanged within a month.\n";
+const VERSION_3: &str = "Article 1. The parties agree to meet again.\n\n\
+Article 2. A ceasefire holds along the whole line of contact, monitored jointly.\n\n\
+Article 3. Prisoners are exchanged within two weeks.\n\n\
+Article 4. A working group reports by the next round.\n";
+
+fn shown(person: &Person, args: &[&str]) -> String {
+    person.run(args).ok().stdout
+}
+
+#[test]
+fn a_two_side_workshop_runs_from_creation_to_the_record() {
+    let relay = TestRelay::plaintext();
+    let [ann, ben, carol, dave, erin, fay, gus, hal, ivy, zed] = people(
+        &relay,
+        [
+            "ann", "ben", "carol", "dave", "erin", "fay", "gus", "hal", "ivy", "zed",
+        ],
+    );
+    let created = ann
+        .run(&[
+            "workshop",
+            "create",
+            "talks",
+            "--facilitators",
+            "ann,ben",
+            "--side",
+            "north:carol,dave,erin",
+            "--side",
+            "south:fay,gus,hal",
+            "--observers",
+            "ivy",
+            "--attribution",
+            "side",
+        ])
+        .ok();
+    assert!(
+        created.stderr.contains("Created the workshop 'talks'"),
+        "{}",
+        created.stderr
+    );
+    let everyone = [&ben, &carol, &dave, &erin, &fay, &gus, &hal, &ivy];
+    for person in everyone {
+        read(person);
+    }
+
+    // Everyone sees the same roster; a participant addresses the workshop by its name.
+    let carols_view = shown(&carol, &["workshop", "show", "talks"]);
+    for line in [
+        "Workshop ann/talks",
+        "Your role: north",
+        "Attribution in the plenary: side",
+        "Facilitators:",
+        "Side north:",
+        "Side south:",
+        "Observers:",
+    ] {
+        assert!(carols_view.contains(line), "{line:?} in {carols_view}");
+    }
+    assert!(
+        carols_view.contains("caucus south     (you are not in it)"),
+        "{carols_view}"
+    );
+    assert!(
+        carols_view.contains("a modified client"),
+        "the policy says what it does not protect: {carols_view}"
+    );
+    let listed = shown(&fay, &["workshops"]);
+    assert!(
+        listed.starts_with("ann/talks  you: south  9 people"),
+        "{listed}"
+    );
+
+    // A caucus stays with its side and the facilitators.
+    carol
+        .run(&["send", "ann/talks:north", "we can live with article 2"])
+        .ok();
+    assert_has(
+        &read(&dave),
+        "[ann/talks:north] carol: we can live with article 2",
+    );
+    assert_has(
+        &read(&ben),
+        "[ann/talks:north] carol: we can live with article 2",
+    );
+    for outsider in [&fay, &ivy, &zed] {
+        let seen = outsider.run(&["read"]).ok().stdout;
+        assert!(!seen.contains("article 2"), "{seen}");
+    }
+
+    // The plenary under the side policy: nobody's handle is shown or kept.
+    carol
+        .run(&["send", "ann/talks", "we propose a ceasefire"])
+        .ok();
+    fay.run(&["send", "ann/talks", "we accept in principle"])
+        .ok();
+    let fays = read(&fay);
+    assert_has(&fays, "[ann/talks] north: we propose a ceasefire");
+    let ivys = read(&ivy);
+    assert_has(&ivys, "north: we propose a ceasefire");
+    assert_has(&ivys, "south: we accept in principle");
+    let history = shown(&ivy, &["history", "ann/talks"]);
+    assert!(
+        history.contains("north [unattributed]: we propose a ceasefire"),
+        "{history}"
+    );
+    // Who is in the room is visible to everyone in it; who said what is not.
+    assert!(!history.contains("carol ["), "{history}");
+    assert!(!history.contains("fay ["), "{history}");
+    // Even the author's own record keeps the side, not the person.
+    let own = shown(&carol, &["history", "ann/talks"]);
+    assert!(
+        own.contains("north [unattributed]: we propose a ceasefire"),
+        "{own}"
+    );
+
+    // A participant cannot add anyone nor change a role.
+    for attempt in [
+        vec!["workshop", "add", "talks", "zed", "north"],
+        vec!["workshop", "move", "talks", "dave", "south"],
+        vec!["workshop", "role", "talks", "carol", "facilitator"],
+        vec!["workshop", "attribution", "talks", "person"],
+    ] {
+        let refused = carol.run(&attempt).fails_with(1);
+        assert!(
+            refused
+                .stderr
+                .contains("only a facilitator of ann/talks can do this; ask ann or ben"),
+            "{attempt:?}: {}",
+            refused.stderr
+        );
+    }
+
+    // Three versions of the text, with comments and a diff.
+    let v1 = ann.file("v1.txt", VERSION_1);
+    let published = ann
+        .run(&["text", "propose", "talks", v1.to_str().unwrap()])
+        .ok();
+    assert!(
+        published.stderr.contains("Published version 1"),
+        "{}",
+        published.stderr
+    );
+    let refused = carol
+        .run(&["text", "propose", "talks", v1.to_str().unwrap()])
+        .fails_with(1);
+    assert!(
+        refused.stderr.contains("only a facilitator"),
+        "{}",
+        refused.stderr
+    );
+    read(&dave);
+    dave.run(&["text", "comment", "talks", "--para", "2", "which line?"])
+        .ok();
+    let v2 = ben.file("v2.txt", VERSION_2);
+    read(&ben);
+    ben.run(&["text", "propose", "talks", v2.to_str().unwrap()])
+        .ok();
+    fay.run(&[
+        "text",
+        "comment",
+        "talks",
+        "--para",
+        "3",
+        "two weeks, not a month",
+    ])
+    .ok();
+    let v3 = ann.file("v3.txt", VERSION_3);
+    ann.run(&["text", "propose", "talks", v3.to_str().unwrap()])
+        .ok();
+
+    let latest = shown(&hal, &["text", "show", "talks"]);
+    assert!(latest.contains("Version 3 of the text"), "{latest}");
+    assert!(latest.contains("[4] Article 4."), "{latest}");
+    let diff = shown(&hal, &["text", "diff", "talks", "1", "3"]);
+    assert!(
+        diff.contains("Changes from version 1 to version 3:"),
+        "{diff}"
+    );
+    assert!(diff.contains("¶2 changed"), "{diff}");
+    assert!(diff.contains("+ Article 4. A working group"), "{diff}");
+    let comments = shown(&gus, &["text", "comments", "talks"]);
+    assert!(comments.contains("v1 ¶2  north: which line?"), "{comments}");
+    assert!(
+        comments.contains("v2 ¶3  south: two weeks, not a month"),
+        "{comments}"
+    );
+    let out_of_range = gus
+        .run(&["text", "comment", "talks", "--para", "9", "?"])
+        .fails_with(1);
+    assert!(
+        out_of_range
+            .stderr
+            .contains("version 3 of the text has 4 paragraphs; there is no paragraph 9"),
+        "{}",
+        out_of_range.stderr
+    );
+
+    // A facilitator moves dave to the other side: told in every room, the north caucus is
+    // closed to him and the south caucus open.
+    ben.run(&["workshop", "move", "talks", "dave", "south"])
+        .ok();
+    let daves = read(&dave);
+    assert!(
+        daves
+            .iter()
+            .any(|l| l.contains("dave moved from north to south")),
+        "{daves:#?}"
+    );
+    carol
+        .run(&["send", "ann/talks:north", "after dave left"])
+        .ok();
+    fay.run(&["send", "ann/talks:south", "welcome dave"]).ok();
+    let daves = dave.run(&["read"]).ok().stdout;
+    assert!(!daves.contains("after dave left"), "{daves}");
+    assert!(daves.contains("fay: welcome dave"), "{daves}");
+    let roster = shown(&erin, &["workshop", "show", "talks"]);
+    let south = roster.split("Side south:").nth(1).unwrap();
+    assert!(south.contains("dave"), "{roster}");
+    assert!(roster.contains("Negotiating text: version 3"), "{roster}");
+    // `workshop show` fetched what was new for erin: `read` still shows it to her, once.
+    let erins = read(&erin);
+    assert_has(&erins, "[ann/talks] south: we accept in principle");
+    assert!(
+        erins
+            .iter()
+            .any(|l| l.contains("published version 3 of the negotiating text")),
+        "{erins:#?}"
+    );
+    assert!(
+        erins
+            .iter()
+            .any(|l| l.contains("dave moved from north to south")),
+        "{erins:#?}"
+    );
+    assert!(read(&erin).is_empty());
+
+    // The record: the final text, its chain, the plenary under the policy; the room is told.
+    let record_path = ann.path().join("record.md");
+    ann.run(&[
+        "workshop",
+        "export",
+        "talks",
+        "--out",
+        record_path.to_str().unwrap(),
+    ])
+    .ok();
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    assert!(record.contains("Final text (version 3)"), "{record}");
+    assert!(record.contains("Article 4. A working group"), "{record}");
+    assert!(record.contains("we propose a ceasefire"), "{record}");
+    assert!(!record.contains("carol:"), "{record}");
+    assert_has(
+        &read(&ivy),
+        "* facilitator exported the record of ann/talks (the text, its versions and the plenary)",
+    );
+    let again = ann
+        .run(&[
+            "workshop",
+            "export",
+            "talks",
+            "--out",
+            record_path.to_str().unwrap(),
+        ])
+        .fails_with(1);
+    assert!(
+        again.stderr.contains("cannot write the record"),
+        "{}",
+        again.stderr
+    );
+}
