@@ -8,52 +8,27 @@
 #![cfg(feature = "mls")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use openmls::prelude::tls_codec::{Deserialize, Serialize};
+mod support;
+
 use openmls::prelude::{
-    BasicCredential, Capabilities, Ciphersuite, CredentialWithKey, Extension, ExtensionType,
-    Extensions, GroupContext, KeyPackage, LeafNodeIndex, MlsGroup, MlsGroupJoinConfig,
-    MlsMessageBodyIn, MlsMessageIn, MlsMessageOut, ProtocolVersion, RequiredCapabilitiesExtension,
-    StagedWelcome, UnknownExtension, PURE_CIPHERTEXT_WIRE_FORMAT_POLICY,
+    Extension, ExtensionType, Extensions, GroupContext, RequiredCapabilitiesExtension,
+    UnknownExtension,
 };
-use openmls_basic_credential::SignatureKeyPair;
-use openmls_rust_crypto::OpenMlsRustCrypto;
-use openmls_traits::OpenMlsProvider;
-use parley_crypto::handle::Handle;
-use parley_crypto::identity::IdentitySecretKey;
-use parley_crypto::mls::{GroupId, Incoming, Mls, MlsError};
-use parley_crypto::padding;
+use parley_crypto::mls::{GroupId, Incoming, MlsError};
 use parley_crypto::retention::{Retention, RETENTION_EXTENSION_TYPE};
 use parley_crypto::roles::{GroupRoles, ROLES_EXTENSION_TYPE};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
+use support::{handle, honest, key_package_of, validated, Mallory};
 
 const GROUP: GroupId = [7u8; 32];
-const SUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519;
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-fn handle(name: &str) -> Handle {
-    Handle::parse(name).unwrap()
-}
-
-fn honest(name: &str, seed: u64) -> Mls {
-    let secret = IdentitySecretKey::generate(&mut StdRng::seed_from_u64(seed));
-    Mls::new(handle(name), &secret, Vec::new()).unwrap()
-}
-
-fn frame(message: &MlsMessageOut) -> Vec<u8> {
-    padding::pad(&message.tls_serialize_detached().unwrap(), 0).unwrap()
-}
-
-fn key_package_of(mls: &mut Mls) -> Vec<u8> {
-    mls.generate_key_packages(1, false, now_ms())
-        .unwrap()
-        .remove(0)
+/// Asserts that `member` refuses `commit` with one of `refusals` and stays at its epoch.
+fn refused(
+    member: &mut parley_crypto::mls::Mls,
+    commit: &[u8],
+    what: &str,
+    refusal: fn(&MlsError) -> bool,
+) {
+    support::refused_in(&GROUP, member, commit, what, refusal);
 }
 
 /// The group context Parley writes for a group with admins.
@@ -72,160 +47,6 @@ fn context(roles: Option<&GroupRoles>) -> Extensions<GroupContext> {
         Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(&required, &[], &[])),
     );
     Extensions::from_vec(extensions).unwrap()
-}
-
-/// mallory: a member whose software is OpenMLS driven by hand.
-struct Mallory {
-    provider: OpenMlsRustCrypto,
-    signer: SignatureKeyPair,
-    group: Option<MlsGroup>,
-}
-
-impl Mallory {
-    fn new() -> Mallory {
-        Mallory {
-            provider: OpenMlsRustCrypto::default(),
-            signer: SignatureKeyPair::new(SUITE.signature_algorithm()).unwrap(),
-            group: None,
-        }
-    }
-
-    /// A KeyPackage as Parley's would be: her handle, both extensions among her capabilities.
-    fn key_package(&self) -> Vec<u8> {
-        let credential = CredentialWithKey {
-            credential: BasicCredential::new(b"mallory".to_vec()).into(),
-            signature_key: self.signer.public().to_vec().into(),
-        };
-        let bundle = KeyPackage::builder()
-            .leaf_node_capabilities(
-                Capabilities::builder()
-                    .extensions(vec![
-                        ExtensionType::Unknown(RETENTION_EXTENSION_TYPE),
-                        ExtensionType::Unknown(ROLES_EXTENSION_TYPE),
-                    ])
-                    .build(),
-            )
-            .build(SUITE, &self.provider, &self.signer, credential)
-            .unwrap();
-        frame(&MlsMessageOut::from(bundle.key_package().clone()))
-    }
-
-    fn join(&mut self, welcome: &[u8]) {
-        let MlsMessageBodyIn::Welcome(welcome) = MlsMessageIn::tls_deserialize_exact(welcome)
-            .unwrap()
-            .extract()
-        else {
-            panic!("not a Welcome")
-        };
-        let config = MlsGroupJoinConfig::builder()
-            .wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY)
-            .use_ratchet_tree_extension(true)
-            .build();
-        let group = StagedWelcome::new_from_welcome(&self.provider, &config, welcome, None)
-            .unwrap()
-            .into_group(&self.provider)
-            .unwrap();
-        self.group = Some(group);
-    }
-
-    fn group(&mut self) -> &mut MlsGroup {
-        self.group.as_mut().unwrap()
-    }
-
-    /// Processes and merges an honest member's commit.
-    fn apply(&mut self, commit: &[u8]) {
-        let bytes = padding::unpad_exact(commit, 0).unwrap();
-        let message = MlsMessageIn::tls_deserialize_exact(bytes)
-            .unwrap()
-            .try_into_protocol_message()
-            .unwrap();
-        let processed = self
-            .group
-            .as_mut()
-            .unwrap()
-            .process_message(&self.provider, message)
-            .unwrap();
-        let openmls::prelude::ProcessedMessageContent::StagedCommitMessage(staged) =
-            processed.into_content()
-        else {
-            panic!("not a commit")
-        };
-        self.group
-            .as_mut()
-            .unwrap()
-            .merge_staged_commit(&self.provider, *staged)
-            .unwrap();
-    }
-
-    /// A commit with these proposals; left pending, so the next one starts from the same
-    /// epoch.
-    fn commit(
-        &mut self,
-        removals: Vec<LeafNodeIndex>,
-        adds: Vec<KeyPackage>,
-        extensions: Option<Extensions<GroupContext>>,
-    ) -> Vec<u8> {
-        let Mallory {
-            provider,
-            signer,
-            group,
-        } = self;
-        let group = group.as_mut().unwrap();
-        let mut builder = group
-            .commit_builder()
-            .propose_removals(removals)
-            .propose_adds(adds);
-        if let Some(extensions) = extensions {
-            builder = builder
-                .propose_group_context_extensions(extensions)
-                .unwrap();
-        }
-        let bundle = builder
-            .load_psks(provider.storage())
-            .unwrap()
-            .build(provider.rand(), provider.crypto(), &*signer, |_| true)
-            .unwrap()
-            .stage_commit(&*provider)
-            .unwrap();
-        let (commit, _, _) = bundle.into_messages();
-        group.clear_pending_commit(provider.storage()).unwrap();
-        frame(&commit)
-    }
-
-    fn leaf_of(&mut self, name: &str) -> LeafNodeIndex {
-        self.group()
-            .members()
-            .find(|m| {
-                BasicCredential::try_from(m.credential.clone())
-                    .is_ok_and(|c| c.identity() == name.as_bytes())
-            })
-            .unwrap()
-            .index
-    }
-}
-
-fn validated(bytes: &[u8], provider: &OpenMlsRustCrypto) -> KeyPackage {
-    let bytes = padding::unpad_exact(bytes, 0).unwrap();
-    let MlsMessageBodyIn::KeyPackage(package) = MlsMessageIn::tls_deserialize_exact(bytes)
-        .unwrap()
-        .extract()
-    else {
-        panic!("not a KeyPackage")
-    };
-    package
-        .validate(provider.crypto(), ProtocolVersion::Mls10)
-        .unwrap()
-}
-
-/// Asserts that `member` refuses `commit` with one of `refusals` and stays at its epoch.
-fn refused(member: &mut Mls, commit: &[u8], what: &str, refusal: fn(&MlsError) -> bool) {
-    let epoch = member.epoch(&GROUP).unwrap();
-    match member.process(&GROUP, commit) {
-        Err(e) if refusal(&e) => {}
-        other => panic!("{what}: expected a refusal, got {other:?}"),
-    }
-    member.discard_changes();
-    assert_eq!(member.epoch(&GROUP).unwrap(), epoch, "{what}: moved on");
 }
 
 #[test]

@@ -34,6 +34,10 @@ impl Mls {
     ) -> Result<OutgoingCommit, MlsError> {
         let mut group = self.load_active(group_id)?;
         let current = Context::read(group.extensions())?;
+        // In a workshop's room a policy is the facilitators' to change.
+        if current.workshop.is_some() {
+            self.require_admin(&current)?;
+        }
         // The admins stay as they are: only the retention changes.
         let extensions = Context {
             retention,
