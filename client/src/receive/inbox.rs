@@ -228,7 +228,7 @@ async fn accept_welcome(
             return Err(ClientError::UntrustedMember(sender.clone()));
         }
         if let Some(spec) = &workshop {
-            crate::workshop::vetting::vet_welcome(spec, &group_id, sender, &members)?;
+            crate::workshop::vetting::vet_welcome(ctx, spec, &group_id, sender, &members)?;
         }
         for member in &members {
             pin_vouched(ctx, member, invitation.member_records).await?;

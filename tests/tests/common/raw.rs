@@ -359,11 +359,11 @@ impl RawMember {
                 };
                 match incoming {
                     Incoming::Application { sender, payload } => {
-                        let text = match Payload::decode(&payload).unwrap() {
-                            Payload::Text { text, .. } => text,
-                            _ => panic!("unexpected payload that is not text"),
-                        };
-                        seen.texts.push((sender.handle.as_str().to_owned(), text));
+                        // Texts are what the tests compare; a workshop's text versions and
+                        // the like are not.
+                        if let Payload::Text { text, .. } = Payload::decode(&payload).unwrap() {
+                            seen.texts.push((sender.handle.as_str().to_owned(), text));
+                        }
                     }
                     Incoming::Commit(commit) => {
                         let removed = commit.removes_us();
