@@ -52,6 +52,8 @@ fn a_two_side_workshop_runs_from_creation_to_the_record() {
             "ivy",
             "--attribution",
             "side",
+            "--retention",
+            "30d",
         ])
         .ok();
     assert!(
@@ -70,6 +72,7 @@ fn a_two_side_workshop_runs_from_creation_to_the_record() {
         "Workshop ann/talks",
         "Your role: north",
         "Attribution in the plenary: side",
+        "Retention: 30 days",
         "Facilitators:",
         "Side north:",
         "Side south:",
@@ -287,5 +290,138 @@ fn a_two_side_workshop_runs_from_creation_to_the_record() {
         again.stderr.contains("cannot write the record"),
         "{}",
         again.stderr
+    );
+}
+
+/// A plan that cannot be a workshop is refused in words a facilitator can act on, before
+/// anything is made: no room, no conversation, nothing for anyone to join.
+#[test]
+fn a_plan_that_cannot_be_a_workshop_is_refused_in_words_and_nothing_is_made() {
+    let relay = TestRelay::plaintext();
+    let [ann, bob, carol] = people(&relay, ["ann", "bob", "carol"]);
+    let create = |extra: &[&str]| {
+        let mut args = vec!["workshop", "create", "talks"];
+        args.extend_from_slice(extra);
+        ann.run(&args).fails_with(1).stderr
+    };
+    for (extra, expected) in [
+        (
+            vec![
+                "--facilitators",
+                "bob",
+                "--side",
+                "north:carol",
+                "--side",
+                "south:bob",
+            ],
+            "you must be one of the facilitators of a workshop you create",
+        ),
+        (
+            vec![
+                "--facilitators",
+                "ann",
+                "--side",
+                "north:carol",
+                "--side",
+                "south:carol",
+            ],
+            "carol is listed twice, as north and as south; give each person one role",
+        ),
+        (
+            vec!["--facilitators", "ann", "--side", "north:carol"],
+            "a workshop has at least 2 sides",
+        ),
+        (
+            vec![
+                "--facilitators",
+                "ann",
+                "--side",
+                "north",
+                "--side",
+                "south:bob",
+            ],
+            "--side north does not say who is on the side",
+        ),
+        (
+            vec![
+                "--facilitators",
+                "ann",
+                "--side",
+                "plenary:carol",
+                "--side",
+                "south:bob",
+            ],
+            "\"plenary\" cannot be a side's name",
+        ),
+        (
+            vec![
+                "--facilitators",
+                "ann",
+                "--side",
+                "north:carol",
+                "--side",
+                "south:bob",
+                "--attribution",
+                "anonymous",
+            ],
+            "\"anonymous\" is not an attribution policy",
+        ),
+        (
+            vec![
+                "--facilitators",
+                "ann",
+                "--side",
+                "north:carol",
+                "--side",
+                "south:nobody",
+            ],
+            "the relay does not know anyone called nobody",
+        ),
+    ] {
+        let said = create(&extra);
+        assert!(said.contains(expected), "{extra:?}: {said}");
+    }
+    let none = ann.run(&["workshops"]).ok();
+    assert!(none.stdout.is_empty(), "{}", none.stdout);
+    assert!(
+        none.stderr.contains("You are in no workshop yet."),
+        "{}",
+        none.stderr
+    );
+    assert!(read(&bob).is_empty());
+    assert!(read(&carol).is_empty());
+
+    // Made properly, a move to a side the workshop does not have is refused in words too.
+    ann.run(&[
+        "workshop",
+        "create",
+        "talks",
+        "--facilitators",
+        "ann",
+        "--side",
+        "north:carol",
+        "--side",
+        "south:bob",
+    ])
+    .ok();
+    let refused = ann
+        .run(&["workshop", "move", "talks", "carol", "east"])
+        .fails_with(1);
+    assert!(
+        refused
+            .stderr
+            .contains("the workshop has no side east; its sides are north, south"),
+        "{}",
+        refused.stderr
+    );
+    let refused = ann
+        .run(&["workshop", "move", "talks", "ann", "south"])
+        .fails_with(1);
+    assert!(
+        refused
+            .stderr
+            .contains("you cannot change your own place in the workshop; ask another facilitator"),
+        "{}",
+        refused.stderr
     );
 }

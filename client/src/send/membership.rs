@@ -126,22 +126,34 @@ pub(crate) async fn create_named(
         close_pending: false,
     };
     let id = conv.id();
-    if adds.is_empty() {
-        let mut batch = StoreBatch::default();
-        ctx.stage_conversation(&mut batch, &conv)?;
-        let message = ctx.stage_joined(&mut batch, &conv)?;
-        ctx.store.apply(batch).await?;
-        ctx.events.push(Event::Message(message));
-        ctx.events.push(Event::MembershipChanged {
-            conversation: id.clone(),
-        });
-    } else {
-        commit_change(ctx, &gid, &Change::Add(adds), title, Some(conv)).await?;
-    }
+    open_new_group(ctx, conv, adds, title).await?;
     if retention != Retention::Off {
         crate::retention::tell_relay(ctx, &gid).await?;
     }
     Ok(id)
+}
+
+/// Makes a group we just created visible as `conv`: with the members of `adds` added by its
+/// first commit (the Welcomes carrying `title`), or at once when there is nobody to add.
+pub(crate) async fn open_new_group(
+    ctx: &mut Ctx<'_>,
+    conv: Conversation,
+    adds: Vec<(Handle, Vec<u8>)>,
+    title: &str,
+) -> Result<(), ClientError> {
+    if !adds.is_empty() {
+        let gid = conv.group_id;
+        return commit_change(ctx, &gid, &Change::Add(adds), title, Some(conv)).await;
+    }
+    let mut batch = StoreBatch::default();
+    ctx.stage_conversation(&mut batch, &conv)?;
+    let message = ctx.stage_joined(&mut batch, &conv)?;
+    ctx.store.apply(batch).await?;
+    ctx.events.push(Event::Message(message));
+    ctx.events.push(Event::MembershipChanged {
+        conversation: conv.id(),
+    });
+    Ok(())
 }
 
 /// A name for a group of ours must not be what a person or another conversation is

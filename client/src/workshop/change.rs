@@ -5,7 +5,7 @@
 //! same change again finishes it.
 
 use parley_crypto::handle::Handle;
-use parley_crypto::workshop::{Room, WorkshopSpec};
+use parley_crypto::workshop::{Role, Room, WorkshopSpec};
 
 use crate::api::conversation::ConversationId;
 use crate::api::error::ClientError;
@@ -14,7 +14,7 @@ use crate::api::workshop_error::WorkshopError;
 use crate::receive::group_log;
 use crate::send::membership::{self, Change};
 use crate::state::Ctx;
-use crate::workshop::locate::{plenary_of, require_facilitator};
+use crate::workshop::locate::{member_handles, plenary_of, require_facilitator};
 
 /// Makes `edit` to the workshop `id` is a room of.
 pub(crate) async fn change_workshop(
@@ -46,13 +46,7 @@ pub(crate) async fn change_workshop(
         let room_spec = new
             .for_room(&room)
             .map_err(|e| WorkshopError::InvalidPlan(e.to_string()))?;
-        let present: Vec<Handle> = ctx
-            .session
-            .mls
-            .members(&gid)?
-            .into_iter()
-            .map(|m| m.handle)
-            .collect();
+        let present = member_handles(ctx, &gid)?;
         let expected = room_spec.expected_members();
         let removes: Vec<Handle> = present
             .iter()
@@ -100,6 +94,24 @@ fn edited(
         }
         Ok(())
     };
+    if let RosterEdit::Add {
+        role: Role::Side(side),
+        ..
+    }
+    | RosterEdit::SetRole {
+        role: Role::Side(side),
+        ..
+    } = edit
+    {
+        if !spec.sides().contains(side) {
+            let sides: Vec<&str> = spec.sides().iter().map(|s| s.as_str()).collect();
+            return Err(WorkshopError::InvalidPlan(format!(
+                "the workshop has no side {side}; its sides are {}",
+                sides.join(", ")
+            ))
+            .into());
+        }
+    }
     let new = match edit {
         RosterEdit::Add { handle, role } => {
             if let Some(current) = spec.role_of(handle) {

@@ -9,13 +9,11 @@ use rand::RngCore;
 
 use crate::api::conversation::ConversationId;
 use crate::api::error::ClientError;
-use crate::api::event::Event;
 use crate::api::workshop::WorkshopPlan;
 use crate::api::workshop_error::WorkshopError;
-use crate::send::membership::{self, Change};
+use crate::send::membership;
 use crate::state::naming::check_own_group_name;
 use crate::state::store::records::{Conversation, StoredKind};
-use crate::state::store::StoreBatch;
 use crate::state::Ctx;
 use crate::workshop::locate::room_title;
 
@@ -65,18 +63,7 @@ pub(crate) async fn create_workshop(
             retired: false,
             close_pending: false,
         };
-        if adds.is_empty() {
-            let mut batch = StoreBatch::default();
-            ctx.stage_conversation(&mut batch, &conv)?;
-            let message = ctx.stage_joined(&mut batch, &conv)?;
-            ctx.store.apply(batch).await?;
-            ctx.events.push(Event::Message(message));
-            ctx.events.push(Event::MembershipChanged {
-                conversation: conv.id(),
-            });
-        } else {
-            membership::commit_change(ctx, &gid, &Change::Add(adds), &title, Some(conv)).await?;
-        }
+        membership::open_new_group(ctx, conv, adds, &title).await?;
         if plan.retention != Retention::Off {
             crate::retention::tell_relay(ctx, &gid).await?;
         }

@@ -63,3 +63,17 @@ pub(crate) fn room_title(name: &str, room: &Room) -> String {
         Room::Caucus(side) => format!("{name}:{side}"),
     }
 }
+
+/// Who is in the group `gid` now, as its MLS state says.
+pub(crate) fn member_handles(
+    ctx: &Ctx<'_>,
+    gid: &parley_crypto::mls::GroupId,
+) -> Result<Vec<parley_crypto::handle::Handle>, ClientError> {
+    Ok(ctx
+        .session
+        .mls
+        .members(gid)?
+        .into_iter()
+        .map(|m| m.handle)
+        .collect())
+}

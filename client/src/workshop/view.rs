@@ -10,7 +10,7 @@ use crate::api::verification::Verification;
 use crate::api::workshop::{Participant, Workshop, WorkshopRoom};
 use crate::api::workshop_error::WorkshopError;
 use crate::state::Ctx;
-use crate::workshop::locate::plenary_of;
+use crate::workshop::locate::{member_handles, plenary_of};
 
 /// The workshop `id` is a room of.
 pub(crate) fn workshop(ctx: &Ctx<'_>, id: &ConversationId) -> Result<Workshop, ClientError> {
@@ -36,13 +36,7 @@ pub(crate) fn workshop(ctx: &Ctx<'_>, id: &ConversationId) -> Result<Workshop, C
             });
             continue;
         };
-        let members: Vec<Handle> = ctx
-            .session
-            .mls
-            .members(&gid)?
-            .into_iter()
-            .map(|m| m.handle)
-            .collect();
+        let members = member_handles(ctx, &gid)?;
         let agreed = ctx.session.mls.workshop(&gid)?;
         if !agreed.as_ref().is_some_and(|s| s.same_workshop(&spec)) {
             problems.push(format!(

@@ -3,9 +3,10 @@
 
 use openmls::prelude::tls_codec::*;
 use openmls::prelude::{
-    AddMembersError, CreateCommitError, CreateMessageError, GroupId as MlsGroupId, LeafNodeIndex,
-    LeafNodeParameters, MlsGroup, MlsGroupCreateConfig, MlsMessageOut, NewGroupError,
-    NewSignerBundle, RemoveMembersError, SelfUpdateError,
+    AddMembersError, CreateCommitError, CreateMessageError, Extensions, GroupContext,
+    GroupId as MlsGroupId, KeyPackage, LeafNodeIndex, LeafNodeParameters, MlsGroup,
+    MlsGroupCreateConfig, MlsMessageOut, NewGroupError, NewSignerBundle, RemoveMembersError,
+    SelfUpdateError,
 };
 use openmls_rust_crypto::MemoryStorageError;
 use openmls_traits::OpenMlsProvider;
@@ -198,23 +199,45 @@ impl Mls {
             return self.outgoing(&group, group_id, &commit, welcome.as_ref());
         }
         let extensions = Context { roles, ..context }.extensions()?;
-        let signer = self.signer_for(&group);
+        self.commit_with(
+            &mut group,
+            group_id,
+            leaves,
+            Vec::new(),
+            extensions,
+            "removing an admin",
+        )
+    }
+
+    /// Stages one commit removing `leaves`, adding `adds` and setting the group context to
+    /// `extensions` (the change itself named by `what` in errors).
+    pub(crate) fn commit_with(
+        &self,
+        group: &mut MlsGroup,
+        group_id: &GroupId,
+        leaves: Vec<LeafNodeIndex>,
+        adds: Vec<KeyPackage>,
+        extensions: Extensions<GroupContext>,
+        what: &'static str,
+    ) -> Result<OutgoingCommit, MlsError> {
+        let signer = self.signer_for(group);
         let bundle = group
             .commit_builder()
             .propose_removals(leaves)
+            .propose_adds(adds)
             .propose_group_context_extensions(extensions)
-            .map_err(|_| MlsError::Internal("removing an admin"))?
+            .map_err(|_| MlsError::Internal(what))?
             .load_psks(self.provider.storage())
-            .map_err(|_| MlsError::Internal("removing an admin"))?
+            .map_err(|_| MlsError::Internal(what))?
             .build(self.provider.rand(), self.provider.crypto(), signer, |_| {
                 true
             })
-            .map_err(|_| MlsError::Internal("removing an admin"))?
+            .map_err(|_| MlsError::Internal(what))?
             .stage_commit(&self.provider)
-            .map_err(|_| MlsError::Internal("removing an admin"))?;
+            .map_err(|_| MlsError::Internal(what))?;
         let welcome = bundle.to_welcome_msg();
         let (commit, _, _) = bundle.into_contents();
-        self.outgoing(&group, group_id, &commit, welcome.as_ref())
+        self.outgoing(group, group_id, &commit, welcome.as_ref())
     }
 
     /// Who may change the group: its admins, or a workshop room's facilitators; `None` for

@@ -4,7 +4,6 @@
 //! member always finds the room holding only people the roster puts there.
 
 use openmls::prelude::LeafNodeIndex;
-use openmls_traits::OpenMlsProvider;
 
 use super::context::Context;
 use super::engine::Mls;
@@ -115,23 +114,13 @@ impl Mls {
         // same workshop.
         .extensions()?;
         Context::read(group.extensions())?.read_proposed(&extensions)?;
-        let signer = self.signer_for(&group);
-        let bundle = group
-            .commit_builder()
-            .propose_removals(leaves)
-            .propose_adds(parsed)
-            .propose_group_context_extensions(extensions)
-            .map_err(|_| MlsError::Internal("changing a workshop room"))?
-            .load_psks(self.provider.storage())
-            .map_err(|_| MlsError::Internal("changing a workshop room"))?
-            .build(self.provider.rand(), self.provider.crypto(), signer, |_| {
-                true
-            })
-            .map_err(|_| MlsError::Internal("changing a workshop room"))?
-            .stage_commit(&self.provider)
-            .map_err(|_| MlsError::Internal("changing a workshop room"))?;
-        let welcome = bundle.to_welcome_msg();
-        let (commit, _, _) = bundle.into_contents();
-        self.outgoing(&group, group_id, &commit, welcome.as_ref())
+        self.commit_with(
+            &mut group,
+            group_id,
+            leaves,
+            parsed,
+            extensions,
+            "changing a workshop room",
+        )
     }
 }
