@@ -9,6 +9,7 @@
 //! - [`trust`]: pinned keys, safety numbers, group codes, and what a changed key blocks.
 //! - [`conversations`]: 1:1s and groups, their names, the one resolver, membership.
 //! - [`receiving`]: sync, the event stream, unread marks.
+//! - [`workshops`]: Track II workshops: rooms, roster, the negotiating text, the record.
 //! - [`errors`]: what fails, what to show, what to retry.
 //! - [`testing`]: running against a relay in tests, and moving time.
 
@@ -18,3 +19,4 @@ pub mod identity;
 pub mod receiving;
 pub mod testing;
 pub mod trust;
+pub mod workshops;
