@@ -708,3 +708,108 @@ fn a_shared_document_is_one_line_and_ctrl_s_saves_it_here() {
     scene.assert_ended_cleanly();
     assert_eq!(names_in(downloads), ["offer v2 (2).pdf", "offer v2.pdf"]);
 }
+
+/// carol, on the north side of ann's workshop, opens the chat: its rooms are listed together
+/// under the workshop (the plenary, then her caucus; not the facilitators' room, which she is
+/// not in), the plenary's members show their roles, what dave said there shows under his
+/// side alone, and Ctrl-T shows the text's latest version, numbered as `parley text show`
+/// numbers it, until Esc.
+#[test]
+fn a_workshop_is_grouped_with_its_roles_and_its_text_one_key_away() {
+    if !tmux_installed() {
+        eprintln!("SKIPPED: tmux is not installed, so the chat screen cannot be tested here");
+        return;
+    }
+    let relay = TestRelay::plaintext();
+    let [ann, ben, carol, dave] =
+        support::scenario::people(&relay, ["ann", "ben", "carol", "dave"]);
+    ann.run(&[
+        "workshop",
+        "create",
+        "talks",
+        "--facilitators",
+        "ann,ben",
+        "--side",
+        "north:carol",
+        "--side",
+        "south:dave",
+        "--attribution",
+        "side",
+    ])
+    .ok();
+    for person in [&ben, &carol, &dave] {
+        support::scenario::read(person);
+    }
+    let text = ann.file(
+        "text.txt",
+        "Article 1. The parties agree to meet again.\n\nArticle 2. A ceasefire holds.\n",
+    );
+    ann.run(&["text", "propose", "talks", text.to_str().unwrap()])
+        .ok();
+    dave.run(&["send", "ann/talks", "we accept in principle"])
+        .ok();
+    ben.run(&["send", "carol", "welcome, carol"]).ok();
+    support::scenario::read(&carol);
+
+    let tmux = Tmux::new();
+    let script = format!(
+        "PARLEY_HOME={home} PARLEY_PASSPHRASE_FILE={pass} {bin} chat; sleep 600",
+        home = quoted(&carol.home()),
+        pass = quoted(&carol.passphrase_file()),
+        bin = quoted(Path::new(env!("CARGO_BIN_EXE_parley"))),
+    );
+    tmux.start(120, 40, &script);
+    let screen = tmux.wait_for("the workshop in the list", |s| {
+        s.contains("ann/talks (workshop)") && s.contains("caucus north")
+    });
+    // The workshop's line, then its rooms under it in their order; the 1:1 as before.
+    let row = |needle: &str| screen.lines().position(|r| r.contains(needle));
+    let (header, plenary, caucus) = (
+        row("ann/talks (workshop)").unwrap(),
+        row("  plenary").unwrap(),
+        row("  caucus north").unwrap(),
+    );
+    assert!(header < plenary && plenary < caucus, "{screen}");
+    assert!(row("ben").is_some(), "{screen}");
+    assert!(!screen.contains("facilitators"), "{screen}");
+    let list: Vec<String> = screen
+        .lines()
+        .map(|r| r.chars().take(26).collect())
+        .collect();
+    assert!(!list.iter().any(|r| r.contains("#ann/talks")), "{screen}");
+
+    // Selecting the plenary: members with their roles, dave's words under his side.
+    let mut screen = tmux.screen();
+    for _ in 0..4 {
+        if screen.contains("Message to ann/talks ·") {
+            break;
+        }
+        tmux.press("Tab");
+        std::thread::sleep(Duration::from_millis(300));
+        screen = tmux.screen();
+    }
+    let screen = tmux.wait_for("the plenary with its roles", |s| {
+        s.contains("Message to ann/talks ·")
+            && s.contains("dave  south  [unverified]")
+            && s.contains("ann  facilitator")
+            && s.contains("carol  north  (you)")
+    });
+    assert!(screen.contains("south: we accept in principle"), "{screen}");
+    assert!(!screen.contains("dave [unverified]: we accept"), "{screen}");
+    assert!(screen.contains("Ctrl-T"), "{screen}");
+
+    // Ctrl-T: the latest version, its paragraphs numbered; Esc goes back to the messages.
+    tmux.press("C-t");
+    let screen = tmux.wait_for("the text", |s| {
+        s.contains("[1] Article 1. The parties agree to meet again.")
+            && s.contains("[2] Article 2. A ceasefire holds.")
+    });
+    assert!(screen.contains("Text of ann/talks · version 1"), "{screen}");
+    assert!(!screen.contains("south: we accept"), "{screen}");
+    tmux.press("Escape");
+    tmux.wait_for("the messages again", |s| {
+        !s.contains("[1] Article 1") && s.contains("south: we accept in principle")
+    });
+    tmux.press("Escape");
+    tmux.wait_for("the normal screen", |s| !s.contains("Conversations"));
+}

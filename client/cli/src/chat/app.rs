@@ -2,7 +2,7 @@
 //! touches the terminal or the network, so every rule can be tested without either.
 
 use parley_client::{
-    ClientError, ConversationId, DocumentInfo, MessageId, Retention, Verification,
+    ClientError, ConversationId, DocumentInfo, MessageId, Retention, TextVersionInfo, Verification,
 };
 
 use crate::daemon::folder::Problem;
@@ -12,6 +12,8 @@ use crate::sanitize::one_line;
 use super::line_editor::{Edit, LineEditor};
 use super::model::{Entry, Incoming, Member, Posting, Room};
 use super::picker::Picker;
+use super::text_view::TextView;
+use super::workshop::{arrange, Group};
 
 /// What a key asks for, once input.rs has translated it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,9 @@ pub(crate) enum Command {
     /// Ctrl-S: offer the documents of the conversation on screen to save; in that list,
     /// save the one chosen.
     SaveDocument,
+    /// Ctrl-T: show the latest version of the negotiating text of the workshop on screen;
+    /// while it is shown, close it.
+    ShowText,
     /// Esc: closes the help if it is open, quits otherwise.
     Escape,
     /// Ctrl-C: quits, always.
@@ -62,6 +67,11 @@ pub(crate) enum Action {
     Save {
         /// The document chosen.
         document: DocumentInfo,
+    },
+    /// Load the latest version of the negotiating text of the workshop whose plenary this is.
+    ShowText {
+        /// The workshop's plenary.
+        plenary: ConversationId,
     },
     /// Leave the chat.
     Quit,
@@ -94,6 +104,10 @@ pub(crate) struct Viewport {
     pub(crate) rows: u16,
     /// How many rows the view can be scrolled back before the oldest message is at the top.
     pub(crate) max_scroll: u16,
+    /// Rows of the negotiating text on screen, while it is shown.
+    pub(crate) text_rows: u16,
+    /// How far the negotiating text can be scrolled down before its end is at the bottom.
+    pub(crate) text_max_scroll: u16,
 }
 
 /// One conversation as the chat shows it.
@@ -176,6 +190,10 @@ pub(crate) struct App {
     picker: Option<Picker>,
     /// The name of the document being saved, while one is (one at a time).
     saving: Option<String>,
+    /// The workshops whose rooms the list brings together, as last loaded.
+    workshops: Vec<Group>,
+    /// The negotiating text, while it is shown.
+    text: Option<TextView>,
 }
 
 /// A document saved from the chat, as the status line reports it.
@@ -204,6 +222,8 @@ impl App {
             seen: Vec::new(),
             picker: None,
             saving: None,
+            workshops: Vec::new(),
+            text: None,
         };
         app.merge_conversations(conversations);
         app.selected = (!app.conversations.is_empty()).then_some(0);
@@ -250,6 +270,39 @@ impl App {
         self.picker.as_ref()
     }
 
+    /// The negotiating text, while it is shown.
+    pub(crate) fn text(&self) -> Option<&TextView> {
+        self.text.as_ref()
+    }
+
+    /// The workshop room `id` belongs to, if it is a workshop's.
+    pub(crate) fn workshop_of(&self, id: &ConversationId) -> Option<&Group> {
+        self.workshops.iter().find(|g| g.room_label(id).is_some())
+    }
+
+    /// The workshop of the conversation on screen, if it is a workshop's room.
+    pub(crate) fn current_workshop(&self) -> Option<&Group> {
+        self.current().and_then(|c| self.workshop_of(&c.id))
+    }
+
+    /// Puts freshly loaded workshops in place: their rooms are listed together from now on.
+    pub(crate) fn set_workshops(&mut self, workshops: Vec<Group>) {
+        self.workshops = workshops;
+        self.arrange();
+    }
+
+    /// The library's answer to [`Action::ShowText`]; dropped if the person closed the text,
+    /// or opened another workshop's, meanwhile.
+    pub(crate) fn on_text(
+        &mut self,
+        plenary: &ConversationId,
+        result: Result<Option<TextVersionInfo>, Problem>,
+    ) {
+        if let Some(view) = self.text.as_mut().filter(|t| t.plenary == *plenary) {
+            view.answer(result);
+        }
+    }
+
     /// How many lines the message view is scrolled back from the newest message.
     pub(crate) fn scroll(&self) -> u16 {
         self.scroll
@@ -260,6 +313,9 @@ impl App {
     pub(crate) fn set_viewport(&mut self, viewport: Viewport) {
         self.viewport = viewport;
         self.scroll = self.scroll.min(viewport.max_scroll);
+        if let Some(text) = self.text.as_mut() {
+            text.scroll = text.scroll.min(viewport.text_max_scroll);
+        }
     }
 
     /// Sets the status line.
@@ -344,6 +400,9 @@ impl App {
         if self.picker.is_some() {
             return self.choose(command);
         }
+        if self.text.is_some() {
+            return self.read_text(command);
+        }
         match command {
             Command::Type('?') if self.input().is_empty() => self.help = true,
             Command::Type(c) => {
@@ -368,7 +427,41 @@ impl App {
             Command::ScrollDown => self.scroll = self.scroll.saturating_sub(self.page()),
             Command::ToggleHelp => self.help = true,
             Command::SaveDocument => self.offer_documents(),
+            Command::ShowText => return self.show_text(),
             Command::Escape | Command::Quit => return Some(Action::Quit),
+        }
+        None
+    }
+
+    /// Opens the negotiating text of the workshop on screen (loading), or says why not.
+    fn show_text(&mut self) -> Option<Action> {
+        let Some(workshop) = self.current_workshop() else {
+            self.set_status(
+                Level::Info,
+                "Ctrl-T shows a workshop's negotiating text; this conversation is not a room of a workshop.",
+            );
+            return None;
+        };
+        let plenary = workshop.plenary.clone();
+        self.text = Some(TextView::loading(&workshop.name, plenary.clone()));
+        Some(Action::ShowText { plenary })
+    }
+
+    /// A key while the text is shown: PageUp and PageDown (and the arrows) scroll it, Esc
+    /// or Ctrl-T close it; the other keys do nothing, so nothing typed by mistake lands in
+    /// the message being written.
+    fn read_text(&mut self, command: Command) -> Option<Action> {
+        let rows = self.viewport.text_rows.saturating_sub(1).max(1);
+        let max = self.viewport.text_max_scroll;
+        let text = self.text.as_mut()?;
+        match command {
+            Command::ScrollDown => text.scroll = text.scroll.saturating_add(rows).min(max),
+            Command::ScrollUp => text.scroll = text.scroll.saturating_sub(rows),
+            Command::NextConversation => text.scroll = text.scroll.saturating_add(1).min(max),
+            Command::PreviousConversation => text.scroll = text.scroll.saturating_sub(1),
+            Command::Escape | Command::ShowText => self.text = None,
+            Command::Quit => return Some(Action::Quit),
+            _ => {}
         }
         None
     }
@@ -651,9 +744,31 @@ impl App {
                 };
                 self.conversations
                     .push(Conversation::new(id.clone(), &name));
-                self.conversations.len() - 1
+                self.arrange();
+                self.index_of(id)
+                    .unwrap_or(self.conversations.len().saturating_sub(1))
             }
         }
+    }
+
+    /// Puts the rooms of each workshop together (see [`arrange`]); the conversation on
+    /// screen stays on screen.
+    fn arrange(&mut self) {
+        let ids: Vec<ConversationId> = self.conversations.iter().map(|c| c.id.clone()).collect();
+        let order = arrange(&ids, &self.workshops);
+        if order == ids {
+            return;
+        }
+        let selected = self.current().map(|c| c.id.clone());
+        let mut rest = std::mem::take(&mut self.conversations);
+        for id in &order {
+            if let Some(at) = rest.iter().position(|c| c.id == *id) {
+                self.conversations.push(rest.swap_remove(at));
+            }
+        }
+        // arrange never drops a conversation; should it ever, it is still listed.
+        self.conversations.append(&mut rest);
+        self.selected = selected.and_then(|id| self.index_of(&id));
     }
 }
 
@@ -732,6 +847,7 @@ pub(crate) mod tests {
             conversation: id(conversation),
             conversation_name: conversation.to_owned(),
             sender: sender.to_owned(),
+            attributed: false,
             text: text.to_owned(),
             sent_at_ms: 1_700_000_000_000,
             status: Verification::Unverified,
@@ -1175,6 +1291,7 @@ pub(crate) mod tests {
         app.set_viewport(Viewport {
             rows: 20,
             max_scroll: 50,
+            ..Viewport::default()
         });
         app.handle(Command::ScrollUp);
         assert_eq!(app.scroll(), 19);
@@ -1187,6 +1304,7 @@ pub(crate) mod tests {
         app.set_viewport(Viewport {
             rows: 20,
             max_scroll: 10,
+            ..Viewport::default()
         });
         assert_eq!(app.scroll(), 10);
         app.handle(Command::ScrollDown);
@@ -1374,5 +1492,74 @@ pub(crate) mod tests {
         app.on_event(Incoming::Alert("carol was removed from team".to_owned()));
         app.on_save_progress(50);
         assert_eq!(app.status().map(|s| s.level), Some(Level::Alarm));
+    }
+
+    /// A room of the test workshop "ann/talks" (see `workshop::tests::talks`).
+    fn workshop_room(name: &str, label: &str) -> Room {
+        Room {
+            id: crate::chat::workshop::tests::room(label),
+            name: name.to_owned(),
+            group: true,
+            posting: Posting::Open,
+            retention: Retention::Off,
+        }
+    }
+
+    #[test]
+    fn a_workshop_s_rooms_are_listed_together_and_ctrl_t_asks_for_its_text() {
+        use crate::chat::text_view::Content;
+        use crate::chat::workshop::tests::{room, talks};
+        let mut app = App::new(
+            "carol".to_owned(),
+            &[
+                workshop_room("ann/talks:north", "north"),
+                info("bob", false),
+                workshop_room("ann/talks", "plenary"),
+            ],
+        );
+        app.set_workshops(vec![talks()]);
+        let names: Vec<&str> = app
+            .conversations()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["ann/talks", "ann/talks:north", "bob"]);
+        assert_eq!(
+            app.current().map(|c| c.name.as_str()),
+            Some("ann/talks:north")
+        );
+
+        // From a caucus, the workshop's text; typing goes nowhere while it is shown.
+        assert_eq!(
+            app.handle(Command::ShowText),
+            Some(Action::ShowText {
+                plenary: room("plenary")
+            })
+        );
+        assert_eq!(app.text().map(|t| &t.content), Some(&Content::Loading));
+        type_text(&mut app, "x");
+        assert_eq!(app.input(), "");
+        app.on_text(&room("plenary"), Ok(None));
+        assert_eq!(app.text().map(|t| &t.content), Some(&Content::NoneYet));
+        assert_eq!(app.handle(Command::Escape), None, "Esc closes, not quits");
+        assert_eq!(app.text(), None);
+        // A late answer is not shown once the text is closed.
+        app.on_text(&room("plenary"), Ok(None));
+        assert_eq!(app.text(), None);
+
+        // Elsewhere, Ctrl-T says why it shows nothing.
+        select(&mut app, "bob");
+        assert_eq!(app.handle(Command::ShowText), None);
+        assert_eq!(app.text(), None);
+        assert!(app
+            .status()
+            .is_some_and(|s| s.text.contains("not a room of a workshop")));
+
+        // Without workshops (they could not be loaded), the rooms are plain conversations.
+        let plain = App::new(
+            "carol".to_owned(),
+            &[workshop_room("ann/talks:north", "north")],
+        );
+        assert_eq!(plain.current_workshop(), None);
     }
 }

@@ -23,6 +23,9 @@ pub(super) fn command(key: KeyEvent) -> Option<Command> {
         // "Save", as everywhere; raw mode turns off the terminal's flow control, so the
         // key reaches the chat rather than pausing the screen.
         KeyCode::Char('s') if control => Command::SaveDocument,
+        // "Text": the workshop's negotiating text; no editing key of a shell's line that
+        // this chat offers takes it.
+        KeyCode::Char('t') if control => Command::ShowText,
         // Ctrl and Alt together may be AltGr typing a character; it is not an edit.
         KeyCode::Char(c) if control && !alt => Command::Edit(control_edit(c)?),
         KeyCode::Char('b') if alt && !control => Command::Edit(Edit::WordLeft),
@@ -116,6 +119,10 @@ mod tests {
         assert_eq!(
             key(KeyCode::Char('s'), KeyModifiers::CONTROL),
             Some(Command::SaveDocument)
+        );
+        assert_eq!(
+            key(KeyCode::Char('t'), KeyModifiers::CONTROL),
+            Some(Command::ShowText)
         );
         assert_eq!(key(KeyCode::Char('x'), KeyModifiers::ALT), None);
         assert_eq!(key(KeyCode::Char('x'), KeyModifiers::CONTROL), None);

@@ -3,7 +3,9 @@
 //! The state and its rules live in `app` (testable without a terminal), the drawing in `ui`
 //! (the panes placed by `layout`), the keys in `input`, the line being written in
 //! `line_editor` (shown by `wrap`), the library calls in `worker`, the terminal's care in
-//! `terminal`; the list of documents to save in `picker`, and the saving itself in `save`.
+//! `terminal`; the list of documents to save in `picker`, and the saving itself in `save`;
+//! the rooms of a workshop and its roles in `workshop`, its negotiating text in `text_view`
+//! (drawn by `ui_text`).
 //! This file only wires them: keys, relay events and finished requests in; frames out.
 
 mod app;
@@ -14,8 +16,11 @@ mod model;
 mod picker;
 mod save;
 mod terminal;
+mod text_view;
 mod ui;
+mod ui_text;
 mod worker;
+mod workshop;
 mod wrap;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -35,6 +40,7 @@ use app::{Action, App, Level};
 use model::{Entry, Incoming, Member, Room};
 use terminal::{Screen, Session};
 use worker::{Outcome, Request};
+use workshop::Group;
 
 /// How many stored messages of each conversation are shown when the chat opens.
 const HISTORY_LIMIT: usize = 500;
@@ -56,6 +62,10 @@ pub(crate) async fn run(args: ChatArgs, ctx: &Ctx) -> Result<()> {
         .map(Room::from)
         .collect();
     let mut app = App::new(me.to_string(), &rooms);
+    // Without the workshops the chat still works: their rooms are listed as plain groups.
+    if let Ok(workshops) = client.workshops().await {
+        app.set_workshops(workshops.iter().map(Group::from).collect());
+    }
     load(&client, &me, &mut app).await;
     // Fetched earlier by another command and not shown yet: counted, and marked read once on
     // screen.
@@ -166,6 +176,7 @@ async fn chat(
                 requests_now.push(Request::Refresh { conversation });
             }
             Some(Action::MarkRead(ids)) => requests_now.push(Request::MarkRead(ids)),
+            Some(Action::ShowText { plenary }) => requests_now.push(Request::Text { plenary }),
             Some(Action::Save { document }) => {
                 _saving = Some(save::start(client.clone(), document, outcome_tx.clone()));
             }
@@ -218,6 +229,17 @@ fn apply(app: &mut App, me: &Handle, outcome: Outcome) -> Option<Action> {
                 let rooms: Vec<Room> = infos.iter().map(Room::from).collect();
                 app.merge_conversations(&rooms);
             }
+            None
+        }
+        Outcome::Workshops(result) => {
+            // A failure keeps the grouping last loaded: nothing on screen depends on it.
+            if let Ok(workshops) = result {
+                app.set_workshops(workshops.iter().map(Group::from).collect());
+            }
+            None
+        }
+        Outcome::Text { plenary, result } => {
+            app.on_text(&plenary, result);
             None
         }
         Outcome::SaveProgress(percent) => {

@@ -17,8 +17,12 @@ pub(crate) struct Entry {
     pub(crate) conversation: ConversationId,
     /// That conversation's local name.
     pub(crate) conversation_name: String,
-    /// Who wrote it, or made the change.
+    /// Who wrote it, or made the change; in a plenary under the Chatham House rule, the
+    /// side or role it is kept under.
     pub(crate) sender: String,
+    /// Kept under a side or role, not a person: no status to show, as nobody in particular
+    /// vouches for it.
+    pub(crate) attributed: bool,
     /// What it says, in words (for a change of members: "added erin to team").
     pub(crate) text: String,
     /// When it was sent (ms since 1970, sender's clock).
@@ -45,6 +49,7 @@ impl Entry {
             conversation: message.conversation.clone(),
             conversation_name: message.conversation_name.clone(),
             sender: message.sender.to_string(),
+            attributed: message.sender.handle().is_none(),
             text,
             sent_at_ms: message.sent_at_ms,
             status: message.sender_status,

@@ -38,6 +38,7 @@ const HELP: &[(&str, &str)] = &[
         "Ctrl-S",
         "save a document of this conversation in the current folder",
     ),
+    ("Ctrl-T", "the workshop's negotiating text (Esc closes)"),
     ("? or F1", "show or hide this help (? in a message types ?)"),
     ("Esc, Ctrl-C, Ctrl-D", "quit"),
 ];
@@ -54,7 +55,12 @@ pub(super) fn draw(frame: &mut Frame<'_>, app: &App, now_ms: u64) -> Viewport {
         list: panes.list.is_none(),
         members: panes.members.is_none(),
     };
-    let viewport = draw_messages(frame, app, panes.messages, side, now_ms);
+    let mut viewport = draw_messages(frame, app, panes.messages, side, now_ms);
+    // In place of the messages, so the rooms and the members stay in view beside it.
+    if let Some(text) = app.text() {
+        (viewport.text_rows, viewport.text_max_scroll) =
+            super::ui_text::draw(frame, text, panes.messages);
+    }
     if let Some(members) = panes.members {
         draw_members(frame, app, members);
     }
@@ -114,36 +120,60 @@ impl Compose {
     }
 }
 
+/// The conversations, the rooms of each workshop indented under a line with its name (not
+/// a conversation itself, so never selected).
 fn draw_conversations(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let items: Vec<ListItem<'_>> = app
-        .conversations()
-        .iter()
-        .map(|c| {
-            let mut spans = vec![Span::raw(if c.group { "#" } else { " " })];
-            // Conversations that can only be read are dimmed.
-            let name_style = match c.posting {
-                Posting::Open => Style::new(),
-                _ => Style::new().fg(Color::DarkGray),
-            };
-            spans.push(Span::styled(for_terminal(&c.name), name_style));
-            if c.unread > 0 {
-                spans.push(Span::styled(
-                    format!(" ({})", c.unread),
-                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                ));
+    let mut items: Vec<ListItem<'_>> = Vec::with_capacity(app.conversations().len());
+    let mut selected_row = None;
+    let mut last_workshop = None;
+    for (index, c) in app.conversations().iter().enumerate() {
+        let workshop = app.workshop_of(&c.id);
+        let label = workshop.and_then(|w| w.room_label(&c.id));
+        if let Some(w) = workshop {
+            if last_workshop != Some(&w.plenary) {
+                items.push(ListItem::new(Line::styled(
+                    format!(" {} (workshop)", for_terminal(&w.name)),
+                    Style::new().add_modifier(Modifier::BOLD),
+                )));
             }
-            if c.key_alarm().is_some() {
-                spans.push(Span::styled(" !", alarm_style()));
-            }
-            ListItem::new(Line::from(spans))
-        })
-        .collect();
+        }
+        last_workshop = workshop.map(|w| &w.plenary);
+        if app.selected() == Some(index) {
+            selected_row = Some(items.len());
+        }
+        items.push(conversation_item(c, label));
+    }
     let list = List::new(items)
         .block(Block::bordered().title(" Conversations "))
         .highlight_symbol("> ")
         .highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = ListState::default().with_selected(app.selected());
+    let mut state = ListState::default().with_selected(selected_row);
     frame.render_stateful_widget(list, area, &mut state);
+}
+
+/// One conversation of the list: `#name`, or for a workshop's room its label (`plenary`,
+/// `caucus north`) indented under the workshop; then what is new, and the alarm.
+fn conversation_item<'a>(c: &Conversation, label: Option<&str>) -> ListItem<'a> {
+    let (marker, name) = match label {
+        Some(label) => ("   ", label.to_owned()),
+        None => (if c.group { "#" } else { " " }, for_terminal(&c.name)),
+    };
+    // Conversations that can only be read are dimmed.
+    let name_style = match c.posting {
+        Posting::Open => Style::new(),
+        _ => Style::new().fg(Color::DarkGray),
+    };
+    let mut spans = vec![Span::raw(marker), Span::styled(name, name_style)];
+    if c.unread > 0 {
+        spans.push(Span::styled(
+            format!(" ({})", c.unread),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if c.key_alarm().is_some() {
+        spans.push(Span::styled(" !", alarm_style()));
+    }
+    ListItem::new(Line::from(spans))
 }
 
 fn draw_messages(
@@ -200,6 +230,7 @@ fn draw_messages(
     Viewport {
         rows: inner.height,
         max_scroll: u16::try_from(bottom).unwrap_or(u16::MAX),
+        ..Viewport::default()
     }
 }
 
@@ -266,7 +297,8 @@ fn message_lines(app: &App, message: &Entry, now_ms: u64) -> Vec<Line<'static>> 
                 }),
         ),
     ];
-    if message.sender != app.me() {
+    // A side or role speaks for nobody in particular: there is no one's key to vouch for.
+    if message.sender != app.me() && !message.attributed {
         header.push(Span::raw(" "));
         header.push(status_span(message.status));
     }
@@ -290,19 +322,39 @@ fn short_time(sent_at_ms: u64, now_ms: u64) -> String {
     }
 }
 
+/// The members with their status; in a workshop's room, with their role or side too
+/// (`carol  north  [unverified]`; the status goes to a line of its own where the pane is too
+/// narrow for both, so that a changed key is never cut off).
 fn draw_members(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let members: &[Member] = app.current().map_or(&[], |c| &c.members);
+    let workshop = app.current_workshop();
+    let width = usize::from(area.width.saturating_sub(2));
     let items: Vec<ListItem<'_>> = members
         .iter()
         .map(|m| {
-            let name = Span::raw(format!("{} ", for_terminal(&m.handle)));
-            if m.handle == app.me() {
-                ListItem::new(Line::from(vec![
-                    name,
-                    Span::styled("(you)", Style::new().fg(Color::DarkGray)),
-                ]))
+            let role = workshop.and_then(|w| w.role_of(&m.handle));
+            let mut name = vec![Span::raw(for_terminal(&m.handle))];
+            if let Some(role) = role {
+                name.push(Span::raw("  "));
+                name.push(Span::styled(role.to_owned(), Style::new().fg(Color::Cyan)));
+                name.push(Span::raw("  "));
             } else {
-                ListItem::new(Line::from(vec![name, status_span(m.status)]))
+                name.push(Span::raw(" "));
+            }
+            let status = if m.handle == app.me() {
+                Span::styled("(you)", Style::new().fg(Color::DarkGray))
+            } else {
+                status_span(m.status)
+            };
+            let used: usize = name.iter().map(Span::width).sum();
+            if role.is_some() && used + status.width() > width {
+                ListItem::new(vec![
+                    Line::from(name),
+                    Line::from(vec![Span::raw("  "), status]),
+                ])
+            } else {
+                name.push(status);
+                ListItem::new(Line::from(name))
             }
         })
         .collect();
@@ -344,7 +396,7 @@ fn draw_compose(frame: &mut Frame<'_>, app: &App, compose: &Compose, area: Rect)
         .collect();
     frame.render_widget(Paragraph::new(rows), inner);
     // Under an overlay, the cursor would blink in the middle of it.
-    if !app.help_visible() && app.picker().is_none() {
+    if !app.help_visible() && app.picker().is_none() && app.text().is_none() {
         let row = u16::try_from(wrapped.cursor_row.saturating_sub(first)).unwrap_or(0);
         frame.set_cursor_position(Position::new(
             inner.x.saturating_add(wrapped.cursor_column),
@@ -373,6 +425,11 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 Style::new().fg(Color::DarkGray),
             )
         }
+        // Ctrl-T is pointed out in a workshop's rooms, where it has a text to show.
+        None if app.current_workshop().is_some() => Line::styled(
+            "? help · Enter send · Ctrl-T the text · Tab next conversation · Esc quit",
+            Style::new().fg(Color::DarkGray),
+        ),
         None => Line::styled(
             "? help · Enter send · Tab next conversation · Esc quit",
             Style::new().fg(Color::DarkGray),
@@ -812,5 +869,78 @@ mod tests {
         // 24 rows less the compose box (3), the status line (2) and the borders (2).
         assert_eq!(viewport.rows, 17);
         assert_eq!(viewport.max_scroll, 100 - 17);
+    }
+
+    #[test]
+    fn a_workshop_is_grouped_with_roles_and_its_text_numbered() {
+        use crate::chat::workshop::tests::{room, talks};
+        let rooms = [
+            Room {
+                id: room("plenary"),
+                name: "ann/talks".to_owned(),
+                group: true,
+                posting: Posting::Open,
+                retention: Retention::Off,
+            },
+            Room {
+                id: room("north"),
+                name: "ann/talks:north".to_owned(),
+                group: true,
+                posting: Posting::Open,
+                retention: Retention::Off,
+            },
+        ];
+        let mut app = App::new("carol".to_owned(), &rooms);
+        app.set_workshops(vec![talks()]);
+        app.set_members(
+            &room("plenary"),
+            vec![
+                member("ann", Verification::Unverified),
+                member("carol", Verification::Verified),
+                member("dave", Verification::Changed),
+            ],
+        );
+        let said = Entry {
+            attributed: true,
+            conversation: room("plenary"),
+            conversation_name: "ann/talks".to_owned(),
+            ..message("bob", "south", "we accept", Verification::Unverified)
+        };
+        app.on_event(Incoming::Entry(said));
+        let shown = screen(&app);
+        assert!(shown.contains(" ann/talks (workshop)"), "{shown}");
+        assert!(row_of(&shown, "> ").contains("   plenary"), "{shown}");
+        assert!(shown.contains("│     caucus north"), "{shown}");
+        assert!(shown.contains("22:12 south: we accept"), "{shown}");
+        assert!(shown.contains("carol  north  (you)"), "{shown}");
+        assert!(shown.contains("dave  south  [CHANGED]"), "{shown}");
+        // Too wide for one row: the status goes below, never cut off.
+        assert!(shown.contains("ann  facilitator "), "{shown}");
+        assert!(shown.contains("│  [unverified]"), "{shown}");
+
+        app.handle(Command::ShowText);
+        assert!(screen(&app).contains("Loading the text"));
+        let version: parley_client::TextVersionInfo = serde_json::from_value(serde_json::json!({
+            "number": 2,
+            "hash": "ab",
+            "previous": "cd",
+            "text": "Article 1. Meet again.\n\nArticle 2. A ceasefire\nholds.\n",
+            "published_by": "facilitator",
+            "published_at_ms": NOW,
+        }))
+        .unwrap();
+        app.on_text(&room("plenary"), Ok(Some(version)));
+        let shown = screen(&app);
+        assert!(shown.contains("Text of ann/talks · version 2"), "{shown}");
+        assert!(shown.contains("[1] Article 1. Meet again."), "{shown}");
+        assert!(shown.contains("[2] Article 2. A ceasefire"), "{shown}");
+        assert!(shown.contains("    holds."), "{shown}");
+        assert!(!shown.contains("south: we accept"), "{shown}");
+        app.on_text(&room("plenary"), Ok(None));
+        let shown = screen(&app);
+        assert!(
+            shown.contains("No version of the text has been published yet."),
+            "{shown}"
+        );
     }
 }

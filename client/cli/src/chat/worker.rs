@@ -2,7 +2,9 @@
 //! a send may wait for the relay, and the screen must keep answering keys meanwhile. One at a
 //! time keeps messages in the order they were typed.
 
-use parley_client::{ConversationId, ConversationInfo, MemberInfo, Message, MessageId};
+use parley_client::{
+    ConversationId, ConversationInfo, MemberInfo, Message, MessageId, TextVersionInfo, Workshop,
+};
 use tokio::sync::mpsc;
 
 use super::app::Saved;
@@ -20,10 +22,15 @@ pub(super) enum Request {
     },
     /// Mark these entries read: they were on screen.
     MarkRead(Vec<MessageId>),
-    /// Reload one conversation's members and the list of conversations.
+    /// Reload one conversation's members, the list of conversations and the workshops.
     Refresh {
         /// The conversation to reload.
         conversation: ConversationId,
+    },
+    /// Load the latest version of a workshop's negotiating text.
+    Text {
+        /// The workshop's plenary.
+        plenary: ConversationId,
     },
 }
 
@@ -48,6 +55,16 @@ pub(super) enum Outcome {
     },
     /// The list of conversations was loaded.
     Conversations(Result<Vec<ConversationInfo>, Problem>),
+    /// The workshops were loaded.
+    Workshops(Result<Vec<Workshop>, Problem>),
+    /// A workshop's negotiating text was loaded: its latest version, or None if none was
+    /// published.
+    Text {
+        /// The workshop's plenary.
+        plenary: ConversationId,
+        /// The version, none, or why it could not be loaded.
+        result: Result<Option<TextVersionInfo>, Problem>,
+    },
     /// Entries on screen could not be marked read (they will be shown again by `read`).
     NotMarked(Problem),
     /// How far the document being saved is, in percent (see `save`).
@@ -85,6 +102,11 @@ pub(super) async fn run(
                     result: members,
                 });
                 results.push(Outcome::Conversations(client.conversations().await));
+                results.push(Outcome::Workshops(client.workshops().await));
+            }
+            Request::Text { plenary } => {
+                let result = latest_text(&client, &plenary).await;
+                results.push(Outcome::Text { plenary, result });
             }
         }
         for outcome in results {
@@ -93,4 +115,17 @@ pub(super) async fn run(
             }
         }
     }
+}
+
+/// The latest version of the text of the workshop whose plenary is `plenary`, or None when
+/// none was published yet. The workshop is asked first: through the daemon, "no text yet" is
+/// only words, and the workshop says it plainly.
+async fn latest_text(
+    client: &Folder,
+    plenary: &ConversationId,
+) -> Result<Option<TextVersionInfo>, Problem> {
+    if client.workshop(plenary).await?.text_version.is_none() {
+        return Ok(None);
+    }
+    client.negotiating_text(plenary, None).await.map(Some)
 }
