@@ -68,6 +68,12 @@ pub enum WorkshopError {
     /// anyone.
     #[error("another facilitator published version {0} first, so yours was not taken; read it, then publish yours again")]
     TextConflict(u32),
+    /// A workshop's room cannot be started again as a plain group.
+    #[error("{0} is a room of a workshop and cannot be started again as a plain group; a facilitator can create a new workshop")]
+    NotRecreatable(String),
+    /// Observers read the plenary; they do not speak in it.
+    #[error("observers read the plenary of {0}; they do not write in it")]
+    ObserverSilent(String),
     /// The text is too long to go inline.
     #[error(
         "the text is longer than {0} bytes; shorten it (texts that size do not go inline yet)"

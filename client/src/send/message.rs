@@ -109,6 +109,7 @@ pub(crate) fn check_can_send(ctx: &Ctx<'_>, conv: &Conversation) -> Result<(), C
     if conv.retired {
         return Err(ClientError::Retired(ctx.display_name(conv)?));
     }
+    crate::workshop::vetting::may_speak(ctx, &conv.group_id)?;
     verification::require_trusted_members(ctx, conv)
 }
 

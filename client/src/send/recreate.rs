@@ -8,6 +8,7 @@ use parley_crypto::handle::Handle;
 
 use crate::api::conversation::ConversationId;
 use crate::api::error::ClientError;
+use crate::api::workshop_error::WorkshopError;
 use crate::send::{membership, message};
 use crate::state::store::StoreBatch;
 use crate::state::Ctx;
@@ -20,6 +21,10 @@ pub(crate) async fn recreate_group(
     without: &[Handle],
 ) -> Result<ConversationId, ClientError> {
     let old = membership::require_group(ctx, group)?;
+    // A workshop's room started again as a plain group would lose its roster and its rules.
+    if ctx.session.mls.workshop(&old.group_id)?.is_some() {
+        return Err(WorkshopError::NotRecreatable(ctx.display_name(&old)?).into());
+    }
     let members: Vec<Handle> = ctx
         .session
         .mls

@@ -2,7 +2,8 @@
 //! commit of its own, which also adds and removes whoever the new roster puts in or takes
 //! out of that room. The plenary goes last, so that a change cut short (an unreachable relay)
 //! leaves the plenary, which is what everyone reads the workshop from, as it was: making the
-//! same change again finishes it.
+//! same change again finishes it. A change already in the roster brings every room in line
+//! with it (adding whoever a room is missing).
 
 use parley_crypto::handle::Handle;
 use parley_crypto::workshop::{Role, Room, WorkshopSpec};
@@ -113,6 +114,14 @@ fn edited(
         }
     }
     let new = match edit {
+        // Already so: the rooms are brought in line with the roster again (a change cut
+        // short is finished by making it again).
+        RosterEdit::Add { handle, role } | RosterEdit::SetRole { handle, role }
+            if spec.role_of(handle) == Some(role) =>
+        {
+            spec.clone()
+        }
+        RosterEdit::Attribution(attribution) if spec.attribution() == *attribution => spec.clone(),
         RosterEdit::Add { handle, role } => {
             if let Some(current) = spec.role_of(handle) {
                 return Err(WorkshopError::AlreadyInRoster {
@@ -147,15 +156,7 @@ fn edited(
                     .map_err(invalid)?,
             }
         }
-        RosterEdit::Attribution(attribution) => {
-            if spec.attribution() == *attribution {
-                return Err(WorkshopError::InvalidPlan(format!(
-                    "the attribution is {attribution} already"
-                ))
-                .into());
-            }
-            spec.with_attribution(*attribution)
-        }
+        RosterEdit::Attribution(attribution) => spec.with_attribution(*attribution),
     };
     Ok(new)
 }

@@ -35,6 +35,7 @@ pub(crate) fn vet(
             ))
         }
     };
+    observer_silent(ctx, gid, sender)?;
     let facilitator = spec.role_of(sender) == Some(&Role::Facilitator);
     let chain = ctx.text_chain(gid).map_err(|e| e.to_string())?;
     match body {
@@ -74,6 +75,35 @@ pub(crate) fn vet(
         _ => {}
     }
     Ok(())
+}
+
+/// Refuses what an observer writes in a workshop's room: observers read the plenary and
+/// say nothing.
+fn observer_silent(ctx: &Ctx<'_>, gid: &GroupId, sender: &Handle) -> Result<(), String> {
+    match ctx.session.mls.workshop(gid) {
+        Ok(Some(spec)) if spec.role_of(sender) == Some(&Role::Observer) => Err(format!(
+            "{sender}, an observer, wrote in the {}; observers do not speak, so it was set aside",
+            spec.room()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses to send in a workshop's room when we only observe it.
+pub(crate) fn may_speak(
+    ctx: &Ctx<'_>,
+    gid: &GroupId,
+) -> Result<(), crate::api::error::ClientError> {
+    match ctx.session.mls.workshop(gid)? {
+        Some(spec) if spec.role_of(&ctx.session.handle) == Some(&Role::Observer) => {
+            let name = match ctx.conversation_of(gid)? {
+                Some(conv) => ctx.display_name(&conv)?,
+                None => String::new(),
+            };
+            Err(crate::api::workshop_error::WorkshopError::ObserverSilent(name).into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Whether a version of the text still follows the chain the room `gid` holds here (true

@@ -25,7 +25,7 @@ pub(crate) fn workshop(ctx: &Ctx<'_>, id: &ConversationId) -> Result<Workshop, C
         let Some(conv) = conv else {
             if belongs {
                 problems.push(format!(
-                    "you are not in the {room}, where the roster puts you; ask a facilitator to add you again"
+                    "you are not in the {room}, where the roster puts you; ask a facilitator to make the change that put you there again: it adds everyone a room is missing"
                 ));
             }
             rooms.push(WorkshopRoom {
