@@ -434,3 +434,65 @@ fn a_plan_that_cannot_be_a_workshop_is_refused_in_words_and_nothing_is_made() {
         refused.stderr
     );
 }
+
+/// The same commands through a folder's daemon (as while `parley chat` runs): a facilitator
+/// creates and changes the workshop and publishes the text, a participant reads, compares and
+/// comments, and a refusal crosses the socket in the same words.
+#[test]
+fn a_workshop_runs_the_same_through_the_daemon() {
+    let relay = TestRelay::plaintext();
+    let [ann, carol, fay, gil] = people(&relay, ["ann", "carol", "fay", "gil"]);
+    for person in [&ann, &carol] {
+        person.run(&["daemon", "start"]).ok();
+    }
+    ann.run(&[
+        "workshop",
+        "create",
+        "talks",
+        "--facilitators",
+        "ann",
+        "--side",
+        "north:carol",
+        "--side",
+        "south:fay",
+        "--attribution",
+        "none",
+    ])
+    .ok();
+    read(&fay);
+    let v1 = ann.file("v1.txt", VERSION_1);
+    ann.run(&["text", "propose", "talks", v1.to_str().unwrap()])
+        .ok();
+    let v2 = ann.file("v2.txt", VERSION_2);
+    ann.run(&["text", "propose", "talks", v2.to_str().unwrap()])
+        .ok();
+    ann.run(&["workshop", "add", "talks", "gil", "observer"])
+        .ok();
+
+    let shown = carol.run(&["workshop", "show", "talks"]).ok().stdout;
+    assert!(shown.contains("Negotiating text: version 2"), "{shown}");
+    assert!(shown.contains("Observers:\n  gil"), "{shown}");
+    let diff = carol.run(&["text", "diff", "talks", "1", "2"]).ok().stdout;
+    assert!(diff.contains("¶2 changed"), "{diff}");
+    carol
+        .run(&["text", "comment", "talks", "--para", "1", "agreed"])
+        .ok();
+    carol.run(&["send", "ann/talks", "a plenary remark"]).ok();
+    let refused = carol
+        .run(&["workshop", "remove", "talks", "fay"])
+        .fails_with(1);
+    assert!(
+        refused
+            .stderr
+            .contains("only a facilitator of ann/talks can do this; ask ann"),
+        "{}",
+        refused.stderr
+    );
+    let comments = fay.run(&["text", "comments", "talks"]).ok().stdout;
+    assert_eq!(comments, "v2 ¶1  participant: agreed\n");
+    assert_has(&read(&fay), "[ann/talks] participant: a plenary remark");
+    assert_has(&read(&gil), "participant: a plenary remark");
+    for person in [&ann, &carol] {
+        person.run(&["daemon", "stop"]).ok();
+    }
+}
