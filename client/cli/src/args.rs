@@ -571,7 +571,7 @@ pub(crate) enum WorkshopCommand {
     /// side and the facilitators) and the facilitators' room.
     #[command(after_help = help::WORKSHOP_CREATE)]
     Create {
-        /// The workshop's name; its rooms are NAME, NAME:facilitators and NAME:<side>.
+        /// The workshop's name; its rooms are NAME, NAME:facilitators and NAME:SIDE for each side.
         #[arg(value_name = "NAME")]
         name: String,
         /// The facilitators' handles, separated by commas; you must be one of them.
