@@ -360,16 +360,53 @@ impl Client {
     }
 
     /// Publishes the next version of a workshop's negotiating text (facilitators only),
-    /// carrying the previous version's hash; returns its number.
+    /// carrying the previous version's hash; returns its number. A text over 64 KiB is
+    /// shared as a document (uploaded first, then announced), at most 8 MiB.
     pub async fn propose_text(
         &self,
         room: &ConversationId,
         text: &str,
     ) -> Result<u32, ClientError> {
-        with_ctx!(self, |ctx| crate::workshop::negotiating::propose(
-            &mut ctx, room, text
+        use crate::workshop::negotiating::{self, MAX_INLINE_TEXT, MAX_TEXT};
+        if text.len() <= MAX_INLINE_TEXT {
+            return with_ctx!(self, |ctx| negotiating::propose(&mut ctx, room, text).await);
+        }
+        if text.len() > MAX_TEXT {
+            return Err(crate::api::workshop_error::WorkshopError::TextTooLong(MAX_TEXT).into());
+        }
+        let (gid, retention, relay) = with_ctx!(self, |ctx| {
+            let (gid, retention) = negotiating::prepare_document(&mut ctx, room).await?;
+            (gid, retention, ctx.one_off_relay().await?)
+        });
+        let meta = DocumentMeta::new(
+            "negotiating-text.txt",
+            text.len() as u64,
+            "text/plain;charset=utf-8",
+        );
+        let mut reader = text.as_bytes();
+        let document =
+            crate::send::document::upload(relay, &mut reader, &meta, retention, &mut |_| {})
+                .await?;
+        with_ctx!(self, |ctx| negotiating::publish_document(
+            &mut ctx, &gid, document
         )
         .await)
+    }
+
+    /// Fetches (and checks against the chain's hashes) the versions of a workshop's text
+    /// shared as documents and not fetched yet.
+    async fn fetch_texts(&self, room: &ConversationId) -> Result<(), ClientError> {
+        let pending = with_ctx!(self, |ctx| crate::workshop::negotiating::pending_texts(
+            &ctx, room
+        )?);
+        for (gid, number, document) in pending {
+            let relay = with_ctx!(self, |ctx| ctx.one_off_relay().await?);
+            let mut bytes: Vec<u8> = Vec::new();
+            crate::receive::document::download(relay, &document, &mut bytes, &mut |_| {}).await?;
+            let text = String::from_utf8(bytes).map_err(|_| ClientError::DocumentDamaged)?;
+            with_ctx!(self, |ctx| ctx.fill_text(&gid, number, text).await?);
+        }
+        Ok(())
     }
 
     /// A version of a workshop's negotiating text (the latest without `version`).
@@ -378,6 +415,7 @@ impl Client {
         room: &ConversationId,
         version: Option<u32>,
     ) -> Result<TextVersionInfo, ClientError> {
+        self.fetch_texts(room).await?;
         with_ctx!(self, |ctx| crate::workshop::negotiating::version(
             &ctx, room, version
         ))
@@ -388,6 +426,7 @@ impl Client {
         &self,
         room: &ConversationId,
     ) -> Result<Vec<TextVersionInfo>, ClientError> {
+        self.fetch_texts(room).await?;
         with_ctx!(self, |ctx| crate::workshop::negotiating::versions(
             &ctx, room
         ))
@@ -400,6 +439,7 @@ impl Client {
         from: u32,
         to: u32,
     ) -> Result<Vec<crate::workshop::diff::ParagraphChange>, ClientError> {
+        self.fetch_texts(room).await?;
         with_ctx!(self, |ctx| crate::workshop::negotiating::compare(
             &ctx, room, from, to
         ))
@@ -413,6 +453,7 @@ impl Client {
         para: u32,
         text: &str,
     ) -> Result<u32, ClientError> {
+        self.fetch_texts(room).await?;
         with_ctx!(self, |ctx| crate::workshop::negotiating::comment(
             &mut ctx, room, para, text
         )
@@ -434,6 +475,7 @@ impl Client {
     /// version chain, the comments and the plenary under the attribution policy. The room is
     /// told that a facilitator exported it.
     pub async fn export_workshop(&self, room: &ConversationId) -> Result<String, ClientError> {
+        self.fetch_texts(room).await?;
         with_ctx!(self, |ctx| crate::workshop::record::export(&mut ctx, room)
             .await)
     }

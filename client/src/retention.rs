@@ -14,7 +14,7 @@ use parley_crypto::retention::Retention;
 use crate::api::error::{ClientError, RelayError};
 use crate::api::event::Event;
 use crate::state::store::records::{
-    Conversation, HistoryEntry, RetentionState, StoredBody, StoredDocument, UnreadMark,
+    Conversation, HistoryEntry, RetentionState, StoredDocument, UnreadMark,
 };
 use crate::state::store::{Key, Prefix, StoreBatch};
 use crate::state::Ctx;
@@ -119,10 +119,7 @@ async fn shorten_documents(
     let entries: Vec<(u64, HistoryEntry)> = ctx.store.scan_positioned(Prefix::History(gid))?;
     let documents: Vec<&StoredDocument> = entries
         .iter()
-        .filter_map(|(_, entry)| match &entry.body {
-            StoredBody::Document(document) => Some(document),
-            _ => None,
-        })
+        .filter_map(|(_, entry)| entry.body.document())
         .collect();
     if documents.is_empty() {
         return Ok(true);
@@ -165,7 +162,7 @@ async fn expire_history(
             continue;
         }
         batch.remove(Key::History(&gid, *index));
-        if let StoredBody::Document(document) = &entry.body {
+        if let Some(document) = entry.body.document() {
             batch.remove(Key::Document(&document.blob_id));
         }
         expired.push(*index);

@@ -27,18 +27,22 @@ pub const KIND_TEXT_VERSION: u8 = 3;
 pub const KIND_TEXT_COMMENT: u8 = 4;
 /// Kind byte of the notice that someone exported the workshop's record.
 pub const KIND_RECORD_EXPORTED: u8 = 5;
+/// Kind byte of a version of the negotiating text too long to go inline, shared as a
+/// document.
+pub const KIND_TEXT_VERSION_DOCUMENT: u8 = 6;
 /// Longest text, in bytes (of a text message or a version of the negotiating text).
 pub const MAX_TEXT_LEN: usize = 65536;
 /// Longest comment on the negotiating text, in bytes.
 pub const MAX_COMMENT_LEN: usize = 4096;
 
 // Every kind this version decodes to something other than `Unknown`.
-const KNOWN_KINDS: [u8; 5] = [
+const KNOWN_KINDS: [u8; 6] = [
     KIND_TEXT,
     KIND_DOCUMENT,
     KIND_TEXT_VERSION,
     KIND_TEXT_COMMENT,
     KIND_RECORD_EXPORTED,
+    KIND_TEXT_VERSION_DOCUMENT,
 ];
 
 /// A decoded application payload.
@@ -83,6 +87,18 @@ pub enum Payload {
     RecordExported {
         /// When the sender sent it (sender's clock).
         sent_at_ms: u64,
+    },
+    /// A version of the negotiating text too long to go inline: its text is a document
+    /// (UTF-8), whose SHA-256 the reference carries.
+    TextVersionDocument {
+        /// When the sender sent it (sender's clock).
+        sent_at_ms: u64,
+        /// Its number (from 1).
+        number: u32,
+        /// Identifies the version this one revises, as the workshop code computes it.
+        previous: [u8; 32],
+        /// Where the text is, how to open it and how to check it.
+        reference: DocumentReference,
     },
     /// A kind this version does not understand.
     Unknown {
@@ -149,6 +165,10 @@ pub enum DecodeError {
     /// A notice of an exported record with a body (it has none).
     #[error("invalid notice of an exported record")]
     InvalidRecordExported,
+    /// A version of the negotiating text as a document that is cut short, numbered 0, or
+    /// whose reference is invalid.
+    #[error("invalid version of the negotiating text shared as a document")]
+    InvalidTextVersionDocument,
 }
 
 impl fmt::Debug for Payload {
@@ -196,6 +216,19 @@ impl fmt::Debug for Payload {
                 .debug_struct("RecordExported")
                 .field("sent_at_ms", sent_at_ms)
                 .finish(),
+            // The reference's own Debug leaves its key out.
+            Payload::TextVersionDocument {
+                sent_at_ms,
+                number,
+                previous,
+                reference,
+            } => f
+                .debug_struct("TextVersionDocument")
+                .field("sent_at_ms", sent_at_ms)
+                .field("number", number)
+                .field("previous", previous)
+                .field("reference", reference)
+                .finish(),
             Payload::Unknown {
                 kind,
                 sent_at_ms,
@@ -219,6 +252,7 @@ impl Payload {
             | Payload::TextVersion { sent_at_ms, .. }
             | Payload::TextComment { sent_at_ms, .. }
             | Payload::RecordExported { sent_at_ms }
+            | Payload::TextVersionDocument { sent_at_ms, .. }
             | Payload::Unknown { sent_at_ms, .. } => *sent_at_ms,
         }
     }
@@ -275,6 +309,26 @@ impl Payload {
                 (KIND_TEXT_COMMENT, *sent_at_ms, encoded_body.as_slice())
             }
             Payload::RecordExported { sent_at_ms } => (KIND_RECORD_EXPORTED, *sent_at_ms, &[][..]),
+            Payload::TextVersionDocument {
+                sent_at_ms,
+                number,
+                previous,
+                reference,
+            } => {
+                if *number == 0 {
+                    return Err(EncodeError::ZeroVersion);
+                }
+                let reference =
+                    zeroize::Zeroizing::new(reference.encode().map_err(EncodeError::Document)?);
+                encoded_reference = zeroize::Zeroizing::new(
+                    [&number.to_be_bytes()[..], previous, reference.as_slice()].concat(),
+                );
+                (
+                    KIND_TEXT_VERSION_DOCUMENT,
+                    *sent_at_ms,
+                    encoded_reference.as_slice(),
+                )
+            }
             Payload::Unknown {
                 kind,
                 sent_at_ms,
@@ -357,6 +411,22 @@ impl Payload {
                     return Err(DecodeError::InvalidRecordExported);
                 }
                 Ok(Payload::RecordExported { sent_at_ms })
+            }
+            KIND_TEXT_VERSION_DOCUMENT => {
+                let invalid = DecodeError::InvalidTextVersionDocument;
+                let (number, rest) = body.split_first_chunk::<4>().ok_or(invalid.clone())?;
+                let (previous, reference) =
+                    rest.split_first_chunk::<32>().ok_or(invalid.clone())?;
+                let number = u32::from_be_bytes(*number);
+                if number == 0 {
+                    return Err(invalid);
+                }
+                Ok(Payload::TextVersionDocument {
+                    sent_at_ms,
+                    number,
+                    previous: *previous,
+                    reference: DocumentReference::decode(reference).map_err(|_| invalid)?,
+                })
             }
             _ => Ok(Payload::Unknown {
                 kind,
@@ -692,7 +762,12 @@ mod tests {
 
     #[test]
     fn workshop_kinds_are_not_unknown() {
-        for kind in [KIND_TEXT_VERSION, KIND_TEXT_COMMENT, KIND_RECORD_EXPORTED] {
+        for kind in [
+            KIND_TEXT_VERSION,
+            KIND_TEXT_COMMENT,
+            KIND_RECORD_EXPORTED,
+            KIND_TEXT_VERSION_DOCUMENT,
+        ] {
             let reserved = Payload::Unknown {
                 kind,
                 sent_at_ms: 0,
@@ -701,14 +776,51 @@ mod tests {
             assert_eq!(reserved.encode(), Err(EncodeError::ReservedKind(kind)));
         }
         let next = Payload::Unknown {
-            kind: KIND_RECORD_EXPORTED + 1,
+            kind: KIND_TEXT_VERSION_DOCUMENT + 1,
             sent_at_ms: 0,
             body: vec![1],
         };
         let bytes = next.encode().unwrap();
         assert!(matches!(
             Payload::decode(&bytes).unwrap(),
-            Payload::Unknown { kind: 6, .. }
+            Payload::Unknown { kind: 7, .. }
         ));
+    }
+
+    #[test]
+    fn a_text_version_as_a_document_round_trips_and_refuses_the_rest() {
+        use crate::document::{BlobId, DocumentKey};
+        let version = |number: u32| Payload::TextVersionDocument {
+            sent_at_ms: 4,
+            number,
+            previous: [6; 32],
+            reference: DocumentReference {
+                blob_id: BlobId::from_bytes([1; 32]),
+                key: DocumentKey::from_bytes([0xab; 32]),
+                sha256: [3; 32],
+                size: 100_000,
+                name: "text-v2.txt".into(),
+                media_type: "text/plain".into(),
+            },
+        };
+        assert_eq!(version(0).encode().err(), Some(EncodeError::ZeroVersion));
+        let bytes = version(2).encode().unwrap();
+        assert_eq!(bytes[1], KIND_TEXT_VERSION_DOCUMENT);
+        assert_eq!(&bytes[10..14], &[0, 0, 0, 2]);
+        assert_eq!(&bytes[14..46], &[6; 32]);
+        let back = Payload::decode(&bytes).unwrap();
+        assert_eq!(back.encode().unwrap(), bytes);
+        assert_eq!(back.sent_at_ms(), 4);
+        assert!(
+            !format!("{back:?}").contains("171"),
+            "the key stays out of Debug"
+        );
+        let invalid = Some(DecodeError::InvalidTextVersionDocument);
+        for len in 10..bytes.len() {
+            assert_eq!(Payload::decode(&bytes[..len]).err(), invalid, "{len}");
+        }
+        let mut zero = bytes.clone();
+        zero[13] = 0;
+        assert_eq!(Payload::decode(&zero).err(), invalid);
     }
 }

@@ -43,7 +43,7 @@ fn payload() -> impl Strategy<Value = Payload> {
         ),
         any::<u64>().prop_map(|sent_at_ms| Payload::RecordExported { sent_at_ms }),
         (
-            any::<u8>().prop_filter("kinds 1 to 5 are known", |k| !(1..=5).contains(k)),
+            any::<u8>().prop_filter("kinds 1 to 6 are known", |k| !(1..=6).contains(k)),
             any::<u64>(),
             proptest::collection::vec(any::<u8>(), 0..300)
         )

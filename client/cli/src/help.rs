@@ -439,7 +439,7 @@ Example:
   parley text propose talks draft-v2.txt
 
 Each version carries the hash of the one before, so a member can prove which text the room
-saw. Texts up to 64 KiB.";
+saw. Texts up to 8 MiB: over 64 KiB a version is uploaded as an encrypted document first.";
 
 /// `parley text show --help`.
 pub(crate) const TEXT_SHOW: &str = "\

@@ -468,14 +468,40 @@ fn a_workshop_runs_the_same_through_the_daemon() {
         .ok();
     ann.run(&["workshop", "add", "talks", "gil", "observer"])
         .ok();
+    // A text too long to go inline is shared as a document, and read like any other.
+    let long: String = (1..=1500)
+        .map(|k| format!("Paragraph {k}. The parties note the points agreed in round {k}.\n\n"))
+        .collect();
+    assert!(long.len() > 64 * 1024);
+    let v3 = ann.file("v3.txt", &long);
+    ann.run(&["text", "propose", "talks", v3.to_str().unwrap()])
+        .ok();
+    for reader in [&carol, &fay] {
+        let shown = reader
+            .run(&["text", "show", "talks", "--version", "3"])
+            .ok()
+            .stdout;
+        assert!(shown.contains("Version 3 of the text"), "{shown}");
+        assert!(
+            shown.contains("[1500] Paragraph 1500. The parties note"),
+            "{}",
+            &shown[shown.len().saturating_sub(300)..]
+        );
+    }
+    let diff = fay.run(&["text", "diff", "talks", "2", "3"]).ok().stdout;
+    assert!(
+        diff.contains("added as ¶1500"),
+        "{}",
+        &diff[diff.len().saturating_sub(300)..]
+    );
 
     let shown = carol.run(&["workshop", "show", "talks"]).ok().stdout;
-    assert!(shown.contains("Negotiating text: version 2"), "{shown}");
+    assert!(shown.contains("Negotiating text: version 3"), "{shown}");
     assert!(shown.contains("Observers:\n  gil"), "{shown}");
     let diff = carol.run(&["text", "diff", "talks", "1", "2"]).ok().stdout;
     assert!(diff.contains("¶2 changed"), "{diff}");
     carol
-        .run(&["text", "comment", "talks", "--para", "1", "agreed"])
+        .run(&["text", "comment", "talks", "--para", "1500", "agreed"])
         .ok();
     carol.run(&["send", "ann/talks", "a plenary remark"]).ok();
     let refused = carol
@@ -489,7 +515,7 @@ fn a_workshop_runs_the_same_through_the_daemon() {
         refused.stderr
     );
     let comments = fay.run(&["text", "comments", "talks"]).ok().stdout;
-    assert_eq!(comments, "v2 ¶1  participant: agreed\n");
+    assert_eq!(comments, "v3 ¶1500  participant: agreed\n");
     assert_has(&read(&fay), "[ann/talks] participant: a plenary remark");
     assert_has(&read(&gil), "participant: a plenary remark");
     for person in [&ann, &carol] {

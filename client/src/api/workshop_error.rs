@@ -74,7 +74,7 @@ pub enum WorkshopError {
     /// Observers read the plenary; they do not speak in it.
     #[error("observers read the plenary of {0}; they do not write in it")]
     ObserverSilent(String),
-    /// The text is too long to go inline.
+    /// The text is longer than a version may be.
     #[error(
         "the text is longer than {0} bytes; shorten it (texts that size do not go inline yet)"
     )]

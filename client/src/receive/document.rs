@@ -32,7 +32,9 @@ pub(crate) fn find(ctx: &Ctx<'_>, id: &str) -> Result<StoredDocument, ClientErro
         .get(Key::History(&at.group_id, at.index))?
         .ok_or_else(unknown)?;
     match entry.body {
-        StoredBody::Document(document) => Ok(document),
+        StoredBody::Document(document) | StoredBody::TextVersionDocument { document, .. } => {
+            Ok(document)
+        }
         _ => Err(unknown()),
     }
 }

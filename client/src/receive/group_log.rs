@@ -193,6 +193,19 @@ async fn accept_application(
         Ok(Payload::RecordExported { sent_at_ms }) => {
             Some((sent_at_ms, StoredBody::RecordExported))
         }
+        Ok(Payload::TextVersionDocument {
+            sent_at_ms,
+            number,
+            previous,
+            reference,
+        }) => Some((
+            sent_at_ms,
+            StoredBody::TextVersionDocument {
+                number,
+                previous,
+                document: StoredDocument::from(reference),
+            },
+        )),
         Ok(Payload::Unknown {
             kind, sent_at_ms, ..
         }) => Some((sent_at_ms, StoredBody::Unsupported { kind })),

@@ -84,6 +84,16 @@ fn payload_of(body: &StoredBody, sent_at_ms: u64) -> Result<Vec<u8>, ClientError
             text: text.clone(),
         },
         StoredBody::RecordExported => Payload::RecordExported { sent_at_ms },
+        StoredBody::TextVersionDocument {
+            number,
+            previous,
+            document,
+        } => Payload::TextVersionDocument {
+            sent_at_ms,
+            number: *number,
+            previous: *previous,
+            reference: document.reference(),
+        },
         _ => return Err(ClientError::EmptyMessage),
     };
     Ok(payload.encode().map_err(CryptoError::from)?)
@@ -195,7 +205,9 @@ pub(crate) async fn send_in(
         match relay.post(&gid, epoch, &access, &frame, now).await {
             Ok(seq) => {
                 crate::state::failpoint::hit("send.after_post");
-                if let StoredBody::TextVersion { number, .. } = &unrecorded.body {
+                if let StoredBody::TextVersion { number, .. }
+                | StoredBody::TextVersionDocument { number, .. } = &unrecorded.body
+                {
                     // Another facilitator's version may have gone into the log just ahead of
                     // ours: the room takes whichever came first, and so must we.
                     group_log::catch_up_to(ctx, &gid, seq).await?;

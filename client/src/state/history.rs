@@ -43,7 +43,7 @@ impl Ctx<'_> {
         self.stage_text_entry(batch, &conv.group_id, &entry)?;
         let index = self.next_history_index(&conv.group_id)?;
         batch.put(Key::History(&conv.group_id, index), &entry)?;
-        if let StoredBody::Document(document) = &entry.body {
+        if let Some(document) = entry.body.document() {
             let at = DocumentAt {
                 group_id: conv.group_id,
                 index,
@@ -178,6 +178,18 @@ impl Ctx<'_> {
                 text,
             },
             StoredBody::RecordExported => MessageBody::RecordExported,
+            StoredBody::TextVersionDocument {
+                number,
+                previous,
+                document,
+            } => MessageBody::TextVersion {
+                number,
+                hash: hex::encode(crate::workshop::text::version_hash_of_digest(
+                    number,
+                    &previous,
+                    &document.sha256,
+                )),
+            },
         };
         let sender_status = match &sender {
             Sender::Member(handle) => self.status_of(handle),

@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::api::error::ClientError;
 use crate::api::workshop_error::WorkshopError;
 use crate::workshop::export::Comment;
-use crate::workshop::text::{TextChain, TextVersion};
+use crate::workshop::text::{PendingText, TextChain, TextVersion};
 
 impl Ctx<'_> {
     /// The versions of the text published in the plenary `gid`.
@@ -49,6 +49,28 @@ impl Ctx<'_> {
                         text: text.clone(),
                         published_by: author,
                         published_at_ms: entry.sent_at_ms,
+                        pending: None,
+                    })
+                    .map_err(|_| WorkshopError::TextConflict(*number))?;
+                batch.put(Key::WorkshopText(gid), &chain)?;
+            }
+            StoredBody::TextVersionDocument {
+                number,
+                previous,
+                document,
+            } => {
+                let mut chain = self.text_chain(gid)?;
+                chain
+                    .append(TextVersion {
+                        number: *number,
+                        previous: *previous,
+                        text: String::new(),
+                        published_by: author,
+                        published_at_ms: entry.sent_at_ms,
+                        pending: Some(PendingText {
+                            document: hex::encode(document.blob_id),
+                            sha256: document.sha256,
+                        }),
                     })
                     .map_err(|_| WorkshopError::TextConflict(*number))?;
                 batch.put(Key::WorkshopText(gid), &chain)?;
@@ -80,4 +102,24 @@ pub(crate) fn shown_author(stored: &str) -> String {
         .strip_prefix(super::history::ATTRIBUTED_MARK)
         .unwrap_or(stored)
         .to_owned()
+}
+
+impl Ctx<'_> {
+    /// Puts the fetched text of version `number` of the plenary `gid`'s chain in place,
+    /// after checking it against the hash the chain holds for it.
+    pub(crate) async fn fill_text(
+        &self,
+        gid: &GroupId,
+        number: u32,
+        text: String,
+    ) -> Result<(), ClientError> {
+        let mut chain = self.text_chain(gid)?;
+        chain
+            .fill(number, text)
+            .map_err(|_| ClientError::DocumentDamaged)?;
+        let mut batch = StoreBatch::default();
+        batch.put(Key::WorkshopText(gid), &chain)?;
+        self.store.apply(batch).await?;
+        Ok(())
+    }
 }

@@ -1,20 +1,26 @@
 //! The single negotiating text: facilitators publish numbered versions in the plenary, each
 //! carrying the hash of the one before; members read, compare and comment on a paragraph.
 
+use parley_crypto::mls::GroupId;
+use parley_crypto::retention::Retention;
+
 use crate::api::conversation::ConversationId;
 use crate::api::error::ClientError;
 use crate::api::workshop::{TextCommentInfo, TextVersionInfo};
 use crate::api::workshop_error::WorkshopError;
 use crate::receive::group_log;
 use crate::send::message::send_body;
-use crate::state::store::records::{Conversation, StoredBody};
+use crate::state::store::records::{Conversation, StoredBody, StoredDocument};
 use crate::state::Ctx;
 use crate::workshop::diff::{diff, ParagraphChange};
 use crate::workshop::locate::{plenary_of, require_facilitator};
 use crate::workshop::text::{paragraphs, TextChain, TextVersion};
 
-/// Longest text that goes inline, in bytes (the payload format's limit).
+/// Longest text that goes inline, in bytes (the payload format's limit); a longer one is
+/// shared as a document.
 pub(crate) const MAX_INLINE_TEXT: usize = 64 * 1024;
+/// Longest text at all, in bytes: what members' software holds in memory to show and compare.
+pub(crate) const MAX_TEXT: usize = 8 * 1024 * 1024;
 /// Longest comment, in bytes (the payload format's limit).
 const MAX_COMMENT: usize = 4096;
 
@@ -42,6 +48,61 @@ pub(crate) async fn propose(
     };
     send_body(ctx, plenary, body).await?;
     Ok(number)
+}
+
+/// Before a text too long to go inline is uploaded: the plenary of `id`, read up to now,
+/// where we are a facilitator and may send, and its retention (the document's too).
+pub(crate) async fn prepare_document(
+    ctx: &mut Ctx<'_>,
+    id: &ConversationId,
+) -> Result<(GroupId, Retention), ClientError> {
+    let plenary = synced_plenary(ctx, id).await?;
+    let (plenary, spec) = plenary_of(ctx, &plenary.id())?;
+    require_facilitator(ctx, &plenary, &spec)?;
+    crate::send::message::check_can_send(ctx, &plenary)?;
+    Ok((
+        plenary.group_id,
+        ctx.session.mls.retention(&plenary.group_id)?,
+    ))
+}
+
+/// Publishes the uploaded `document` as the next version of the text of the plenary `gid`;
+/// returns its number. The number is taken now, after the upload: another facilitator may
+/// have published meanwhile.
+pub(crate) async fn publish_document(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    document: StoredDocument,
+) -> Result<u32, ClientError> {
+    let plenary = ctx
+        .conversation_of(gid)?
+        .ok_or_else(|| ctx.not_a_member())?;
+    crate::send::message::check_can_send(ctx, &plenary)?;
+    let (number, previous) = ctx.text_chain(gid)?.next();
+    let body = StoredBody::TextVersionDocument {
+        number,
+        previous,
+        document,
+    };
+    send_body(ctx, plenary, body).await?;
+    Ok(number)
+}
+
+/// The versions of the text of `id`'s workshop still to be fetched, with their documents.
+pub(crate) fn pending_texts(
+    ctx: &Ctx<'_>,
+    id: &ConversationId,
+) -> Result<Vec<(GroupId, u32, StoredDocument)>, ClientError> {
+    let (plenary, _) = plenary_of(ctx, id)?;
+    let chain = ctx.text_chain(&plenary.group_id)?;
+    let mut pending = Vec::new();
+    for version in chain.pending() {
+        if let Some(text) = &version.pending {
+            let document = crate::receive::document::find(ctx, &text.document)?;
+            pending.push((plenary.group_id, version.number, document));
+        }
+    }
+    Ok(pending)
 }
 
 /// Comments on paragraph `para` of the latest version.

@@ -16,33 +16,55 @@ pub struct TextVersion {
     pub number: u32,
     /// The hash of the version before, all zeros for the first.
     pub previous: [u8; 32],
-    /// The text itself.
+    /// The text itself; empty while a text published as a document (too long to go inline)
+    /// has not been fetched yet, see [`TextVersion::pending`].
     pub text: String,
     /// Who published it (a handle).
     pub published_by: String,
     /// When, in milliseconds since the Unix epoch.
     pub published_at_ms: u64,
+    /// A text published as a document and not fetched yet: where it is and what it hashes
+    /// to. The chain holds on its hash alone; the text is fetched, and checked against it,
+    /// when someone reads it.
+    #[serde(default)]
+    pub pending: Option<PendingText>,
+}
+
+/// A version's text kept at the relay as a document, not fetched yet.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingText {
+    /// The document's id (hex), as the documents of a conversation are known.
+    pub document: String,
+    /// The SHA-256 of the text's UTF-8 bytes, which the document carries.
+    pub sha256: [u8; 32],
 }
 
 impl TextVersion {
     /// The version's hash, see [`version_hash`]. Publisher and time are not covered: they
     /// are facts about delivery, and the chain vouches only for which text came after which.
     pub fn hash(&self) -> [u8; 32] {
-        version_hash(self.number, &self.previous, &self.text)
+        let digest = match &self.pending {
+            Some(pending) => pending.sha256,
+            None => Sha256::digest(self.text.as_bytes()).into(),
+        };
+        version_hash_of_digest(self.number, &self.previous, &digest)
     }
 }
 
-/// SHA-256 over `b"parley text version v1" || u32 BE number || previous || u64 BE text
-/// length || text bytes`. The length prefix keeps the encoding unambiguous should fields
-/// ever follow the text.
+/// SHA-256 over `b"parley text version v1" || u32 BE number || previous || SHA-256(text)`:
+/// the text enters by its own hash (fixed length, so the encoding is unambiguous), which a
+/// text published as a document carries before anyone fetches it.
 pub fn version_hash(number: u32, previous: &[u8; 32], text: &str) -> [u8; 32] {
+    version_hash_of_digest(number, previous, &Sha256::digest(text.as_bytes()).into())
+}
+
+/// [`version_hash`] from the SHA-256 of the text.
+pub fn version_hash_of_digest(number: u32, previous: &[u8; 32], digest: &[u8; 32]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(VERSION_DOMAIN);
     hasher.update(number.to_be_bytes());
     hasher.update(previous);
-    // usize is at most 64 bits on every target Rust supports.
-    hasher.update((text.len() as u64).to_be_bytes());
-    hasher.update(text.as_bytes());
+    hasher.update(digest);
     hasher.finalize().into()
 }
 
@@ -107,8 +129,9 @@ impl TextChain {
 
     /// The version with this number.
     pub fn get(&self, number: u32) -> Option<&TextVersion> {
-        // Numbers run 1, 2, 3… without gaps (append sees to it), so number n sits at n - 1.
-        let index = usize::try_from(number.checked_sub(1)?).ok()?;
+        // Numbers run on without gaps from the first one held (append sees to it).
+        let first = self.versions.first()?.number;
+        let index = usize::try_from(number.checked_sub(first)?).ok()?;
         self.versions.get(index)
     }
 
@@ -123,25 +146,65 @@ impl TextChain {
     }
 
     /// Appends `version` if it follows on from the latest one: the next number, and the
-    /// latest version's hash as its previous.
+    /// latest version's hash as its previous. An empty chain starts with version 1 (whose
+    /// previous is all zeros) or, for a member who joined the room after earlier versions
+    /// were published (MLS gives a newcomer nothing sent before), with whatever version
+    /// comes first: from there on every link is checked.
     pub fn append(&mut self, version: TextVersion) -> Result<(), ChainError> {
-        let (expected, previous) = self.next();
-        // At u32::MAX `next` saturates to the latest number itself, still a repeat.
-        let repeats_latest = self
-            .latest()
-            .is_some_and(|latest| latest.number == version.number);
-        if version.number != expected || repeats_latest {
+        if self.accepts(version.number, &version.previous) {
+            self.versions.push(version);
+            return Ok(());
+        }
+        let (expected, _) = self.next();
+        if version.number != expected || self.latest().is_some_and(|l| l.number == version.number) {
             return Err(ChainError::OutOfOrder {
                 expected,
                 got: version.number,
             });
         }
-        if version.previous != previous {
-            return Err(ChainError::WrongPrevious {
-                number: version.number,
-            });
+        Err(ChainError::WrongPrevious {
+            number: version.number,
+        })
+    }
+
+    /// Whether a version `number` revising `previous` follows on from this chain (see
+    /// [`TextChain::append`]).
+    pub fn accepts(&self, number: u32, previous: &[u8; 32]) -> bool {
+        match self.latest() {
+            None => number > 1 || (number == 1 && *previous == [0; 32]),
+            // At u32::MAX `next` saturates to the latest number itself: a repeat, refused.
+            Some(latest) => {
+                let (expected, hash) = self.next();
+                number == expected && number != latest.number && *previous == hash
+            }
         }
-        self.versions.push(version);
+    }
+
+    /// The versions whose text is still to be fetched (published as documents).
+    pub fn pending(&self) -> impl Iterator<Item = &TextVersion> {
+        self.versions.iter().filter(|v| v.pending.is_some())
+    }
+
+    /// Puts the fetched `text` of version `number` in place; refused unless its SHA-256 is
+    /// the one the chain holds for it (the chain's hashes stay what they were).
+    pub fn fill(&mut self, number: u32, text: String) -> Result<(), ChainError> {
+        let version = self
+            .versions
+            .iter_mut()
+            .find(|v| v.number == number)
+            .ok_or(ChainError::OutOfOrder {
+                expected: number,
+                got: number,
+            })?;
+        let Some(pending) = &version.pending else {
+            return Ok(());
+        };
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        if digest != pending.sha256 {
+            return Err(ChainError::WrongPrevious { number });
+        }
+        version.text = text;
+        version.pending = None;
         Ok(())
     }
 }

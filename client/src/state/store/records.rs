@@ -139,6 +139,26 @@ pub(crate) enum StoredBody {
     },
     /// A facilitator exported the workshop's record.
     RecordExported,
+    /// A version of a workshop's negotiating text too long to go inline: a document holding
+    /// the text (also kept in the chain, by its hash, until fetched).
+    TextVersionDocument {
+        number: u32,
+        previous: [u8; 32],
+        document: StoredDocument,
+    },
+}
+
+impl StoredBody {
+    /// The document the entry shares, if it shares one (a document, or a version of the
+    /// negotiating text kept as one).
+    pub(crate) fn document(&self) -> Option<&StoredDocument> {
+        match self {
+            StoredBody::Document(document) | StoredBody::TextVersionDocument { document, .. } => {
+                Some(document)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One entry of a conversation's history: a message or a change of members.

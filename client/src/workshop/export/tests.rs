@@ -16,6 +16,7 @@ fn chain(texts: &[&str], by: &str) -> TextChain {
                 text: (*text).to_owned(),
                 published_by: by.to_owned(),
                 published_at_ms: 1_700_000_000_000 + 60_000 * k as u64,
+                pending: None,
             })
             .unwrap();
     }

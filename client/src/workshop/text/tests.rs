@@ -10,6 +10,7 @@ fn version(chain: &TextChain, text: &str) -> TextVersion {
         text: text.to_owned(),
         published_by: "north".to_owned(),
         published_at_ms: 1_700_000_000_000,
+        pending: None,
     }
 }
 
@@ -28,11 +29,11 @@ fn hash_known_answer() {
     let first = version_hash(1, &[0; 32], "Article 1.\n\nThe parties agree.");
     assert_eq!(
         hex::encode(first),
-        "0d1f12b3aa0f1b158bc519967130088c89eb0e5e30fc0cd439a7b3f83825426c"
+        "4f5295bb051178bf5f9b2f9dc26970b77cbbb03652be1b6baa4b6f71d3c7d438"
     );
     assert_eq!(
         hex::encode(version_hash(2, &[7; 32], "x")),
-        "51b8819938cb25d3158ce66944d329fb12fd4934b357f7ddcc2df410b4aa5057"
+        "43672544d9fe1a490944f930d62677bc6837abc45fccfdbd5bd3ffb05a9fc945"
     );
 }
 
@@ -199,4 +200,28 @@ fn paragraphs_of_empty_text() {
 fn printable_replaces_controls_and_bidi() {
     assert_eq!(printable("a\u{1b}[2Jb\tc"), "a\u{FFFD}[2Jb\tc");
     assert_eq!(printable("x\u{202E}y"), "x\u{FFFD}y");
+}
+
+#[test]
+fn a_newcomer_s_chain_starts_with_the_first_version_it_sees_and_checks_on() {
+    let room = chain_of(&["one", "two", "three"]);
+    let mut late = TextChain::default();
+    late.append(room.get(3).unwrap().clone()).unwrap();
+    assert_eq!(late.get(3).unwrap().text, "three");
+    assert!(late.get(1).is_none() && late.get(2).is_none());
+    let mut fourth = version(&room, "four");
+    assert_eq!(fourth.number, 4);
+    assert!(late.accepts(4, &fourth.previous));
+    late.append(fourth.clone()).unwrap();
+    fourth.number = 5;
+    fourth.previous = [2; 32];
+    assert_eq!(
+        late.append(fourth),
+        Err(ChainError::WrongPrevious { number: 5 })
+    );
+    // A first version 1 must still start from nothing.
+    assert!(!TextChain::default().accepts(1, &[1; 32]));
+    assert!(!TextChain::default().accepts(0, &[0; 32]));
+    let json = serde_json::to_string(&late).unwrap();
+    assert_eq!(serde_json::from_str::<TextChain>(&json).unwrap(), late);
 }
