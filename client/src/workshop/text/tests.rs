@@ -225,3 +225,39 @@ fn a_newcomer_s_chain_starts_with_the_first_version_it_sees_and_checks_on() {
     let json = serde_json::to_string(&late).unwrap();
     assert_eq!(serde_json::from_str::<TextChain>(&json).unwrap(), late);
 }
+
+#[test]
+fn a_text_fetched_later_is_kept_only_if_it_is_the_one_chained() {
+    let mut chain = chain_of(&["one"]);
+    let (number, previous) = chain.next();
+    let text = "two, shared as a document";
+    chain
+        .append(TextVersion {
+            number,
+            previous,
+            text: String::new(),
+            published_by: "facilitator".to_owned(),
+            published_at_ms: 0,
+            pending: Some(PendingText {
+                document: "ab".repeat(32),
+                sha256: Sha256::digest(text.as_bytes()).into(),
+            }),
+        })
+        .unwrap();
+    let chained = chain.get(2).unwrap().hash();
+    assert_eq!(chained, version_hash(2, &previous, text));
+    assert_eq!(chain.pending().count(), 1);
+    assert_eq!(
+        chain.fill(2, "another text".to_owned()),
+        Err(ChainError::WrongPrevious { number: 2 })
+    );
+    assert!(chain.get(2).unwrap().text.is_empty());
+    chain.fill(2, text.to_owned()).unwrap();
+    assert_eq!(chain.get(2).unwrap().text, text);
+    assert_eq!(chain.pending().count(), 0);
+    assert_eq!(
+        chain.get(2).unwrap().hash(),
+        chained,
+        "filling changes no hash"
+    );
+}
