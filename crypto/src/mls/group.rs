@@ -171,14 +171,7 @@ impl Mls {
         let mut leaves = Vec::with_capacity(handles.len());
         let mut roles = context.roles.clone();
         for handle in handles {
-            if *handle == self.handle {
-                return Err(MlsError::CannotRemoveSelf);
-            }
-            let index = group
-                .members()
-                .find(|m| matches!(Member::from_openmls(m), Ok(member) if member.handle == *handle))
-                .map(|m| m.index)
-                .ok_or_else(|| MlsError::UnknownMember(handle.clone()))?;
+            let index = self.leaf_to_remove(&group, handle)?;
             if !leaves.contains(&index) {
                 leaves.push(index);
             }
@@ -207,6 +200,22 @@ impl Mls {
             extensions,
             "removing an admin",
         )
+    }
+
+    /// The leaf of the member `handle`, to be removed by a commit of ours; never our own.
+    pub(crate) fn leaf_to_remove(
+        &self,
+        group: &MlsGroup,
+        handle: &Handle,
+    ) -> Result<LeafNodeIndex, MlsError> {
+        if *handle == self.handle {
+            return Err(MlsError::CannotRemoveSelf);
+        }
+        group
+            .members()
+            .find(|m| matches!(Member::from_openmls(m), Ok(member) if member.handle == *handle))
+            .map(|m| m.index)
+            .ok_or_else(|| MlsError::UnknownMember(handle.clone()))
     }
 
     /// Stages one commit removing `leaves`, adding `adds` and setting the group context to

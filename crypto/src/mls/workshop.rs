@@ -74,14 +74,7 @@ impl Mls {
         let present = collect_members(group.members())?;
         let mut leaves: Vec<LeafNodeIndex> = Vec::with_capacity(remove.len());
         for handle in remove {
-            if *handle == self.handle {
-                return Err(MlsError::CannotRemoveSelf);
-            }
-            let index = group
-                .members()
-                .find(|m| matches!(Member::from_openmls(m), Ok(member) if member.handle == *handle))
-                .map(|m| m.index)
-                .ok_or_else(|| MlsError::UnknownMember(handle.clone()))?;
+            let index = self.leaf_to_remove(&group, handle)?;
             if !leaves.contains(&index) {
                 leaves.push(index);
             }
