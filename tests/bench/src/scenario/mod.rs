@@ -1,0 +1,87 @@
+//! The scenarios, and what every one of them does around its load: find the relay, print
+//! the report, draw the plot.
+
+mod deposits;
+mod fanout;
+mod group;
+mod idle;
+mod pingpong;
+
+use anyhow::Context;
+
+use crate::cli::{Command, Common};
+use crate::relay::{self, RelayTarget};
+use crate::report::{Figure, Report};
+
+/// Runs the scenario `command` names and prints its report.
+pub(crate) async fn run(command: Command, common: Common) -> anyhow::Result<()> {
+    let relay = relay::target(&common).await?;
+    let report = match command {
+        Command::Pingpong { messages } => pingpong::run(&relay, &common, messages).await?,
+        Command::Group {
+            members,
+            rate,
+            seconds,
+        } => group::run(&relay, &common, members, rate, seconds).await?,
+        Command::Fanout { members, messages } => {
+            fanout::run(&relay, &common, members, messages).await?
+        }
+        Command::Idle {
+            subscribers,
+            seconds,
+        } => idle::run(&relay, subscribers, seconds).await?,
+        Command::Deposits { in_flight, seconds } => {
+            deposits::run(&relay, &common, in_flight, seconds).await?
+        }
+        Command::ServeRelay(_) | Command::ServeRaw => {
+            anyhow::bail!("serve-relay and serve-raw are internal")
+        }
+    };
+    if let Some(path) = &common.plot {
+        let title = format!("parley-bench {}: delivery latency", report.scenario);
+        crate::plot::latency_svg(path, &title, &report.latencies.points())
+            .with_context(|| format!("drawing {}", path.display()))?;
+    }
+    if common.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+/// How the report names the relay.
+fn relay_name(relay: &RelayTarget) -> String {
+    if relay.started_here {
+        format!("{} (started by the bench, sled)", relay.url)
+    } else {
+        relay.url.clone()
+    }
+}
+
+/// The relay's resident set and CPU over a span, as figures: the CPU per `units` (such as
+/// messages) when `units` > 0.
+fn relay_figures(
+    report: &mut Report,
+    relay: &RelayTarget,
+    before: Option<crate::procstat::Usage>,
+    units: usize,
+    unit_name: &str,
+) {
+    let Some(after) = relay.usage() else {
+        return;
+    };
+    report.push(Figure::plain(
+        "relay resident set",
+        after.rss_bytes as f64 / f64::from(1 << 20),
+        "MiB",
+    ));
+    if let (Some(before), true) = (before, units > 0) {
+        let cpu = after.cpu.saturating_sub(before.cpu);
+        report.push(Figure::plain(
+            format!("relay CPU per {unit_name}"),
+            cpu.as_secs_f64() * 1e6 / units as f64,
+            "µs",
+        ));
+    }
+}
