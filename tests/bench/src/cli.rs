@@ -25,7 +25,12 @@ pub(crate) struct Cli {
 pub(crate) struct Common {
     /// A running relay to load instead of starting one, such as https://127.0.0.1:7443.
     /// Its abuse limits must allow the load (see docs/PERFORMANCE.md).
-    #[arg(long, value_name = "URL", global = true, requires = "relay_fingerprint")]
+    #[arg(
+        long,
+        value_name = "URL",
+        global = true,
+        requires = "relay_fingerprint"
+    )]
     pub(crate) relay: Option<String>,
 
     /// The SHA-256 fingerprint of --relay's certificate (64 hex digits, as it printed).

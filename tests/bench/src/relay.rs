@@ -181,9 +181,7 @@ pub(crate) async fn serve_child(args: RelayChildArgs) -> anyhow::Result<()> {
     let serving = tokio::spawn(relay.serve(listener, async move {
         let _ = relay_stop.changed().await;
     }));
-    println!(
-        "{READY} https://{addr} {fingerprint} http://{metrics_addr}/metrics"
-    );
+    println!("{READY} https://{addr} {fingerprint} http://{metrics_addr}/metrics");
     // The parent closes our stdin (or dies) to stop us.
     let _ = tokio::task::spawn_blocking(|| {
         let mut sink = Vec::new();

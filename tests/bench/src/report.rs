@@ -146,7 +146,14 @@ impl Report {
                 ]
             })
             .collect();
-        let header = ["figure", "value", "baseline (same run)", "ratio", "target", ""];
+        let header = [
+            "figure",
+            "value",
+            "baseline (same run)",
+            "ratio",
+            "target",
+            "",
+        ];
         let mut widths = header.map(str::len);
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {

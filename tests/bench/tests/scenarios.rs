@@ -68,7 +68,10 @@ fn fanout_is_one_upload_per_message_decrypted_by_every_member() {
     assert_eq!(value(&report, "uploads per message"), 1.0);
     assert_eq!(figure(&report, "uploads per message")["met"], true);
     let p99 = value(&report, "all 3 decrypted, p99");
-    assert!(p99 >= value(&report, "one member decrypted p99"), "{report:#}");
+    assert!(
+        p99 >= value(&report, "one member decrypted p99"),
+        "{report:#}"
+    );
     assert!(figure(&report, "all 3 decrypted, p99")["met"].is_boolean());
 }
 
@@ -96,7 +99,10 @@ fn group_finds_its_maximum_then_loads_at_half_of_it() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((rate - most / 2.0).abs() < 0.1, "rate {rate}, maximum {most}");
+    assert!(
+        (rate - most / 2.0).abs() < 0.1,
+        "rate {rate}, maximum {most}"
+    );
     assert_eq!(value(&report, "uploads per message"), 1.0);
     assert!(figure(&report, "delivery p99")["met"].is_boolean());
     let svg = std::fs::read_to_string(&plot).unwrap();
@@ -136,9 +142,15 @@ fn the_table_names_figures_baselines_and_targets() {
 #[test]
 fn bad_arguments_are_refused_with_a_reason_not_a_panic() {
     for (args, reason) in [
-        (&["fanout", "--members", "1"][..], "--members must be 2 to 100"),
+        (
+            &["fanout", "--members", "1"][..],
+            "--members must be 2 to 100",
+        ),
         (&["group", "--rate", "0"][..], "--rate must be a positive"),
-        (&["deposits", "--in-flight", "0"][..], "--in-flight must be at least 1"),
+        (
+            &["deposits", "--in-flight", "0"][..],
+            "--in-flight must be at least 1",
+        ),
         (
             &["pingpong", "--relay", "https://127.0.0.1:1"][..],
             "--relay-fingerprint",

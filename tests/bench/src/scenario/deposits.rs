@@ -52,8 +52,7 @@ pub(crate) async fn run(
     }
     let deposits = sealed_deposits(&channels[0], common.payload).await?;
     let size = deposits[0].envelope.len();
-    let clients: Vec<InboxClient<Channel>> =
-        channels.into_iter().map(InboxClient::new).collect();
+    let clients: Vec<InboxClient<Channel>> = channels.into_iter().map(InboxClient::new).collect();
 
     let relay_before = relay.usage();
     let stored_before = inbox_bytes(relay).await?;
@@ -196,7 +195,8 @@ async fn load(
         .map(|i| {
             let mut client = clients[i % clients.len()].clone();
             let deposits = deposits.to_vec();
-            let (accepted, refused, counting) = (accepted.clone(), refused.clone(), counting.clone());
+            let (accepted, refused, counting) =
+                (accepted.clone(), refused.clone(), counting.clone());
             tokio::spawn(async move {
                 let mut n = i;
                 while Instant::now() < end {

@@ -84,8 +84,10 @@ pub(crate) async fn run(
     report.push(Figure::plain("deliveries/s", load.delivery_rate, "/s"));
     for (label, q) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
         let value = load.latencies.quantile(q);
-        let mut figure = Figure::plain(format!("delivery {label}"), ms(value), "ms")
-            .against("raw tonic unary call, TLS", ms(quantile_of(&raw_latencies, q)));
+        let mut figure = Figure::plain(format!("delivery {label}"), ms(value), "ms").against(
+            "raw tonic unary call, TLS",
+            ms(quantile_of(&raw_latencies, q)),
+        );
         if label == "p99" && at_half {
             figure = figure.target(
                 format!("< {} ms at half the maximum", P99_TARGET.as_millis()),
@@ -132,12 +134,19 @@ async fn run_load(
                 let due = start + Duration::from_secs_f64(i as f64 / rate);
                 tokio::time::sleep_until(due.into()).await;
                 let sender = people[i as usize % people.len()].client.clone();
-                sends.push(tokio::spawn(send(sender, room.clone(), first + i, payload, sent_at.clone())));
+                sends.push(tokio::spawn(send(
+                    sender,
+                    room.clone(),
+                    first + i,
+                    payload,
+                    sent_at.clone(),
+                )));
             }
         }
         None => {
             for (p, person) in people.iter().enumerate() {
-                let (client, room, sent_at) = (person.client.clone(), room.clone(), sent_at.clone());
+                let (client, room, sent_at) =
+                    (person.client.clone(), room.clone(), sent_at.clone());
                 sends.push(tokio::spawn(async move {
                     let mut seq = first + (p as u64) * 1_000_000;
                     while start.elapsed() < window {
@@ -153,7 +162,10 @@ async fn run_load(
         task.await??;
     }
     let send_time = start.elapsed();
-    let sent: HashMap<u64, Instant> = sent_at.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let sent: HashMap<u64, Instant> = sent_at
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     // Every member but the sender receives each message.
     let expected = sent.len() * (people.len() - 1);
     let mut arrivals = HashMap::new();

@@ -69,7 +69,9 @@ pub(crate) async fn run(
             round_trips.push(at_alice - sent);
         }
     }
-    let client_cpu = Usage::own()?.cpu.saturating_sub(cpu_before.map_or(Duration::ZERO, |u| u.cpu));
+    let client_cpu = Usage::own()?
+        .cpu
+        .saturating_sub(cpu_before.map_or(Duration::ZERO, |u| u.cpu));
     listeners.stop();
     let sent_messages = 2 * messages;
     let stored = stored_since(stored_before, relay_bytes(relay).await?);
@@ -84,14 +86,18 @@ pub(crate) async fn run(
     report.parameter("payload", common.payload);
     for (label, q) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
         report.push(
-            Figure::plain(format!("delivery {label}"), ms(delivery.quantile(q)), "ms")
-                .against("raw tonic unary call, TLS", ms(quantile_of(&raw_latencies, q))),
+            Figure::plain(format!("delivery {label}"), ms(delivery.quantile(q)), "ms").against(
+                "raw tonic unary call, TLS",
+                ms(quantile_of(&raw_latencies, q)),
+            ),
         );
     }
     round_trips.sort();
     report.push(
-        Figure::plain("round trip p50", ms(quantile_of(&round_trips, 0.5)), "ms")
-            .against("raw tonic unary call, TLS", ms(quantile_of(&raw_latencies, 0.5))),
+        Figure::plain("round trip p50", ms(quantile_of(&round_trips, 0.5)), "ms").against(
+            "raw tonic unary call, TLS",
+            ms(quantile_of(&raw_latencies, 0.5)),
+        ),
     );
     let per_message = client_cpu.as_secs_f64() * 1e6 / sent_messages as f64;
     let raw_per_message = raw_mls.as_secs_f64() * 1e6;
@@ -104,17 +110,27 @@ pub(crate) async fn run(
             ),
     );
     let aead = baseline::aead::xchacha_seal_open(common.payload, 10_000)?;
-    report.push(
-        Figure::plain("raw XChaCha20-Poly1305 seal + open", aead.as_secs_f64() * 1e6, "µs"),
-    );
+    report.push(Figure::plain(
+        "raw XChaCha20-Poly1305 seal + open",
+        aead.as_secs_f64() * 1e6,
+        "µs",
+    ));
     if let Some((count, bytes)) = stored {
         report.push(
-            Figure::plain("group messages stored per message", count / sent_messages as f64, "")
-                .target("1", (count / sent_messages as f64 - 1.0).abs() < 0.05),
+            Figure::plain(
+                "group messages stored per message",
+                count / sent_messages as f64,
+                "",
+            )
+            .target("1", (count / sent_messages as f64 - 1.0).abs() < 0.05),
         );
         report.push(
-            Figure::plain("bytes stored per message", bytes / sent_messages as f64, "B")
-                .against("payload", common.payload as f64),
+            Figure::plain(
+                "bytes stored per message",
+                bytes / sent_messages as f64,
+                "B",
+            )
+            .against("payload", common.payload as f64),
         );
     }
     super::relay_figures(&mut report, relay, relay_before, sent_messages, "message");
