@@ -507,6 +507,171 @@ fn discarded_changes_roll_the_state_back() {
     );
 }
 
+#[test]
+fn discarding_rolls_back_merges_and_decryptions_the_engine_had_already_made() {
+    let (mut alice, mut bob, mut carol) = trio();
+    // alice merges her own add, then the client abandons the operation: epoch 1 again, and
+    // what she sends is read by members who never saw the commit.
+    let mut dave = Peer::new("dave", 4);
+    let kp = dave.key_package();
+    alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    assert_eq!(alice.mls.epoch(&GROUP).unwrap(), 2);
+    alice.mls.discard_changes();
+    assert_eq!(alice.mls.epoch(&GROUP).unwrap(), 1);
+    assert_eq!(alice.mls.members(&GROUP).unwrap().len(), 3);
+    let frame = alice.send("still epoch 1");
+    assert_eq!(bob.receive(&frame).1, "still epoch 1");
+
+    // bob decrypts, then discards: the message is unread again, and reads the same.
+    let frame = alice.send("twice");
+    assert_eq!(bob.mls.epoch(&GROUP).unwrap(), 1);
+    bob.mls.process(&GROUP, &frame).unwrap();
+    bob.mls.discard_changes();
+    assert_eq!(bob.receive(&frame).1, "twice");
+    assert_err!(bob.mls.process(&GROUP, &frame), MlsError::AlreadyProcessed);
+
+    // carol merges an incoming commit, then discards: back at epoch 1, the commit applies
+    // again, and she then reads the new epoch.
+    let out = bob
+        .mls
+        .set_retention(&GROUP, Retention::parse("1h").unwrap())
+        .unwrap();
+    bob.mls.merge_own_commit(&GROUP).unwrap();
+    bob.persist();
+    let commit = carol.staged_commit(&out.commit);
+    carol.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+    assert_eq!(carol.mls.epoch(&GROUP).unwrap(), 2);
+    carol.mls.discard_changes();
+    assert_eq!(carol.mls.epoch(&GROUP).unwrap(), 1);
+    assert_eq!(carol.mls.retention(&GROUP).unwrap(), Retention::Off);
+    carol.apply_commit(&out.commit);
+    let frame = bob.send("epoch 2");
+    assert_eq!(carol.receive(&frame).1, "epoch 2");
+
+    // An encryption discarded is not a message sent: the next one reads at a peer that
+    // never saw the first.
+    carol.mls.encrypt(&GROUP, b"never sent").unwrap();
+    carol.mls.discard_changes();
+    let frame = carol.send("sent");
+    assert_eq!(bob.receive(&frame).1, "sent");
+}
+
+/// What a member's engine shows of a group: an engine rebuilt from the persisted pairs must
+/// show the same.
+fn view(mls: &Mls) -> String {
+    format!(
+        "{:?}",
+        (
+            mls.epoch(&GROUP),
+            mls.is_active(&GROUP),
+            mls.members(&GROUP),
+            mls.founder(&GROUP),
+            mls.admins(&GROUP),
+            mls.retention(&GROUP),
+            mls.access_key(&GROUP).map(|k| k.public_key().to_bytes()),
+            mls.epoch_authenticator(&GROUP),
+        )
+    )
+}
+
+impl Peer {
+    /// Persists, then checks that an engine rebuilt from the stored pairs shows the group
+    /// as the live one does and decrypts `frame` (if any) to the same plaintext; the live
+    /// engine is then replaced by the rebuilt one if `swap`.
+    fn check_twin(&mut self, frame: Option<&[u8]>, swap: bool) {
+        self.persist();
+        let state: Vec<_> = self.stored.clone().into_iter().collect();
+        let mut twin = Mls::new(self.handle.clone(), &self.secret, state).unwrap();
+        assert_eq!(
+            view(&twin),
+            view(&self.mls),
+            "{} rebuilt differs",
+            self.handle
+        );
+        if let Some(frame) = frame {
+            let read = |mls: &mut Mls| format!("{:?}", mls.process(&GROUP, frame));
+            assert_eq!(read(&mut twin), read(&mut self.mls));
+            self.persist();
+            twin.take_changes();
+            assert_eq!(view(&twin), view(&self.mls));
+        }
+        if swap {
+            self.mls = twin;
+        }
+    }
+}
+
+#[test]
+fn an_engine_rebuilt_from_the_taken_changes_matches_the_live_one_at_every_step() {
+    let (mut alice, mut bob, mut carol) = trio();
+    let mut dave = Peer::new("dave", 4);
+    // Every few steps one of them restarts from its stored pairs, so that both kept and
+    // reloaded groups carry the conversation on.
+    let mut step = 0;
+    let mut check = |peers: &mut [&mut Peer], frame: Option<&[u8]>| {
+        for peer in peers.iter_mut() {
+            step += 1;
+            peer.check_twin(frame, step % 3 == 0);
+        }
+    };
+    for round in 0..3 {
+        let frame = alice.send(&format!("alice {round}"));
+        check(&mut [&mut bob, &mut carol], Some(&frame));
+        let frame = bob.send(&format!("bob {round}"));
+        check(&mut [&mut alice, &mut carol], Some(&frame));
+        check(&mut [&mut bob], None);
+    }
+
+    let kp = dave.key_package();
+    dave.persist();
+    let out = alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    check(&mut [&mut alice], None); // a pending commit
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    check(&mut [&mut alice], None);
+    for peer in [&mut bob, &mut carol] {
+        let commit = peer.staged_commit(&out.commit);
+        peer.persist();
+        peer.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+    }
+    dave.join(&out.welcome.unwrap());
+    check(&mut [&mut bob, &mut carol, &mut dave], None);
+
+    let out = alice
+        .mls
+        .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
+        .unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    check(&mut [&mut alice], None);
+    for peer in [&mut bob, &mut dave, &mut carol] {
+        peer.apply_commit(&out.commit);
+    }
+    check(&mut [&mut bob, &mut dave, &mut carol], None);
+    assert!(!carol.mls.is_active(&GROUP).unwrap());
+
+    let out = alice.mls.promote(&GROUP, &dave.handle).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    for peer in [&mut bob, &mut dave] {
+        peer.apply_commit(&out.commit);
+    }
+    let out = dave
+        .mls
+        .set_retention(&GROUP, Retention::parse("7d").unwrap())
+        .unwrap();
+    dave.mls.merge_own_commit(&GROUP).unwrap();
+    for peer in [&mut alice, &mut bob] {
+        peer.apply_commit(&out.commit);
+    }
+    check(&mut [&mut alice, &mut bob, &mut dave], None);
+
+    for round in 0..2 {
+        let frame = dave.send(&format!("dave {round}"));
+        check(&mut [&mut alice, &mut bob], Some(&frame));
+        let frame = alice.send(&format!("alice again {round}"));
+        check(&mut [&mut bob, &mut dave], Some(&frame));
+    }
+}
+
 /// The time the engine is given: the real one, because OpenMLS checks KeyPackage lifetimes
 /// against the system clock as well.
 fn now_ms() -> u64 {

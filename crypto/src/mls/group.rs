@@ -114,7 +114,9 @@ impl Mls {
             NewGroupError::StorageError(_) => MlsError::Storage,
             _ => MlsError::Internal("group creation"),
         })?;
-        self.group_access_key(&group, &group_id)
+        let access_key = self.group_access_key(&group, &group_id)?;
+        self.keep(group_id, group);
+        Ok(access_key)
     }
 
     /// Stages a commit adding the owners of `key_packages` (each fully validated first).
@@ -126,33 +128,34 @@ impl Mls {
         if key_packages.is_empty() {
             return Err(MlsError::EmptyInput);
         }
-        let mut group = self.load_active(group_id)?;
-        let context = Context::read(group.extensions())?;
-        self.require_admin(&context)?;
-        let mut present = collect_members(group.members())?;
-        let mut parsed = Vec::with_capacity(key_packages.len());
-        for bytes in key_packages {
-            let key_package = self.parse_key_package(bytes)?;
-            // A leaf we could not name later must not get in, nor a second leaf for a handle
-            // or identity: members are addressed by handle.
-            let member = Member::from_leaf(key_package.leaf_node())?;
-            if present
-                .iter()
-                .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
-            {
-                return Err(MlsError::AlreadyMember(member.handle));
+        self.with_active(group_id, |group| {
+            let context = Context::read(group.extensions())?;
+            self.require_admin(&context)?;
+            let mut present = collect_members(group.members())?;
+            let mut parsed = Vec::with_capacity(key_packages.len());
+            for bytes in key_packages {
+                let key_package = self.parse_key_package(bytes)?;
+                // A leaf we could not name later must not get in, nor a second leaf for a handle
+                // or identity: members are addressed by handle.
+                let member = Member::from_leaf(key_package.leaf_node())?;
+                if present
+                    .iter()
+                    .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
+                {
+                    return Err(MlsError::AlreadyMember(member.handle));
+                }
+                present.push(member);
+                parsed.push(key_package);
             }
-            present.push(member);
-            parsed.push(key_package);
-        }
-        if let Some(spec) = &context.workshop {
-            let handles: Vec<Handle> = present.iter().map(|m| m.handle.clone()).collect();
-            super::workshop::check_roster(spec, &handles)?;
-        }
-        let (commit, welcome, _) = group
-            .add_members(&self.provider, self.signer_for(&group), &parsed)
-            .map_err(add_error)?;
-        self.outgoing(&group, group_id, &commit, Some(&welcome))
+            if let Some(spec) = &context.workshop {
+                let handles: Vec<Handle> = present.iter().map(|m| m.handle.clone()).collect();
+                super::workshop::check_roster(spec, &handles)?;
+            }
+            let (commit, welcome, _) = group
+                .add_members(&self.provider, self.signer_for(group), &parsed)
+                .map_err(add_error)?;
+            self.outgoing(group, group_id, &commit, Some(&welcome))
+        })
     }
 
     /// Stages a commit removing the members with these handles; an admin among them stops
@@ -165,41 +168,42 @@ impl Mls {
         if handles.is_empty() {
             return Err(MlsError::EmptyInput);
         }
-        let mut group = self.load_active(group_id)?;
-        let context = Context::read(group.extensions())?;
-        self.require_admin(&context)?;
-        let mut leaves = Vec::with_capacity(handles.len());
-        let mut roles = context.roles.clone();
-        for handle in handles {
-            let index = self.leaf_to_remove(&group, handle)?;
-            if !leaves.contains(&index) {
-                leaves.push(index);
-            }
-            if let Some(current) = &roles {
-                if current.is_admin(handle) {
-                    roles = Some(
-                        current
-                            .without(handle)
-                            .map_err(|_| MlsError::AdminsNotMembers)?,
-                    );
+        self.with_active(group_id, |group| {
+            let context = Context::read(group.extensions())?;
+            self.require_admin(&context)?;
+            let mut leaves = Vec::with_capacity(handles.len());
+            let mut roles = context.roles.clone();
+            for handle in handles {
+                let index = self.leaf_to_remove(group, handle)?;
+                if !leaves.contains(&index) {
+                    leaves.push(index);
+                }
+                if let Some(current) = &roles {
+                    if current.is_admin(handle) {
+                        roles = Some(
+                            current
+                                .without(handle)
+                                .map_err(|_| MlsError::AdminsNotMembers)?,
+                        );
+                    }
                 }
             }
-        }
-        if roles == context.roles {
-            let (commit, welcome, _) = group
-                .remove_members(&self.provider, self.signer_for(&group), &leaves)
-                .map_err(remove_error)?;
-            return self.outgoing(&group, group_id, &commit, welcome.as_ref());
-        }
-        let extensions = Context { roles, ..context }.extensions()?;
-        self.commit_with(
-            &mut group,
-            group_id,
-            leaves,
-            Vec::new(),
-            extensions,
-            "removing an admin",
-        )
+            if roles == context.roles {
+                let (commit, welcome, _) = group
+                    .remove_members(&self.provider, self.signer_for(group), &leaves)
+                    .map_err(remove_error)?;
+                return self.outgoing(group, group_id, &commit, welcome.as_ref());
+            }
+            let extensions = Context { roles, ..context }.extensions()?;
+            self.commit_with(
+                group,
+                group_id,
+                leaves,
+                Vec::new(),
+                extensions,
+                "removing an admin",
+            )
+        })
     }
 
     /// The leaf of the member `handle`, to be removed by a commit of ours; never our own.
@@ -252,8 +256,9 @@ impl Mls {
     /// Who may change the group: its admins, or a workshop room's facilitators; `None` for
     /// a group made before roles (anyone may change it).
     pub fn admins(&self, group_id: &GroupId) -> Result<Option<Vec<Handle>>, MlsError> {
-        let context = Context::read(self.load(group_id)?.extensions())?;
-        Ok(context.changers())
+        self.with_group(group_id, |group| {
+            Ok(Context::read(group.extensions())?.changers())
+        })
     }
 
     /// Stages a commit making the member `handle` an admin too (admins only).
@@ -262,42 +267,44 @@ impl Mls {
         group_id: &GroupId,
         handle: &Handle,
     ) -> Result<OutgoingCommit, MlsError> {
-        let mut group = self.load_active(group_id)?;
-        let context = Context::read(group.extensions())?;
-        self.require_admin(&context)?;
-        let roles = context.roles.as_ref().ok_or(MlsError::NoRoles)?;
-        if !collect_members(group.members())?
-            .iter()
-            .any(|m| m.handle == *handle)
-        {
-            return Err(MlsError::UnknownMember(handle.clone()));
-        }
-        let promoted = roles
-            .with_admin(handle.clone())
-            .map_err(|_| MlsError::AdminsNotMembers)?;
-        let extensions = Context {
-            roles: Some(promoted),
-            ..context
-        }
-        .extensions()?;
-        let (commit, welcome, _) = group
-            .update_group_context_extensions(&self.provider, extensions, self.signer_for(&group))
-            .map_err(|_| MlsError::Internal("promoting a member"))?;
-        self.outgoing(&group, group_id, &commit, welcome.as_ref())
+        self.with_active(group_id, |group| {
+            let context = Context::read(group.extensions())?;
+            self.require_admin(&context)?;
+            let roles = context.roles.as_ref().ok_or(MlsError::NoRoles)?;
+            if !collect_members(group.members())?
+                .iter()
+                .any(|m| m.handle == *handle)
+            {
+                return Err(MlsError::UnknownMember(handle.clone()));
+            }
+            let promoted = roles
+                .with_admin(handle.clone())
+                .map_err(|_| MlsError::AdminsNotMembers)?;
+            let extensions = Context {
+                roles: Some(promoted),
+                ..context
+            }
+            .extensions()?;
+            let (commit, welcome, _) = group
+                .update_group_context_extensions(&self.provider, extensions, self.signer_for(group))
+                .map_err(|_| MlsError::Internal("promoting a member"))?;
+            self.outgoing(group, group_id, &commit, welcome.as_ref())
+        })
     }
 
     /// A proposal removing ourselves, as a padded frame for the group log: we ask to leave,
     /// and an admin's next commit removes us (a member cannot commit its own removal).
     pub fn leave(&mut self, group_id: &GroupId) -> Result<Vec<u8>, MlsError> {
-        let mut group = self.load_active(group_id)?;
-        let message = group
-            .leave_group(&self.provider, self.signer_for(&group))
-            .map_err(|e| match e {
-                openmls::prelude::LeaveGroupError::GroupStateError(s) => MlsError::from(s),
-                openmls::prelude::LeaveGroupError::StorageError(_) => MlsError::Storage,
-                _ => MlsError::Internal("leaving"),
-            })?;
-        frame(&message)
+        self.with_active(group_id, |group| {
+            let message = group
+                .leave_group(&self.provider, self.signer_for(group))
+                .map_err(|e| match e {
+                    openmls::prelude::LeaveGroupError::GroupStateError(s) => MlsError::from(s),
+                    openmls::prelude::LeaveGroupError::StorageError(_) => MlsError::Storage,
+                    _ => MlsError::Internal("leaving"),
+                })?;
+            frame(&message)
+        })
     }
 
     /// Refuses a change only admins (a room's facilitators) may make when we are not one.
@@ -313,13 +320,14 @@ impl Mls {
 
     /// Whether our leaf in this group still carries the identity a key rotation replaced.
     pub fn on_previous_identity(&self, group_id: &GroupId) -> Result<bool, MlsError> {
-        let group = self.load_active(group_id)?;
-        let Some((key, _)) = &self.previous else {
-            return Ok(false);
-        };
-        Ok(group
-            .own_leaf_node()
-            .is_some_and(|leaf| leaf.signature_key().as_slice() == key.to_bytes().as_slice()))
+        self.with_active(group_id, |group| {
+            let Some((key, _)) = &self.previous else {
+                return Ok(false);
+            };
+            Ok(group
+                .own_leaf_node()
+                .is_some_and(|leaf| leaf.signature_key().as_slice() == key.to_bytes().as_slice()))
+        })
     }
 
     /// Stages a commit moving our leaf to the current identity key (after a rotation): signed
@@ -328,97 +336,102 @@ impl Mls {
         &mut self,
         group_id: &GroupId,
     ) -> Result<OutgoingCommit, MlsError> {
-        let mut group = self.load_active(group_id)?;
-        let Some((_, previous)) = &self.previous else {
-            return Err(MlsError::NoPreviousIdentity);
-        };
-        let bundle = group
-            .self_update_with_new_signer(
-                &self.provider,
-                previous,
-                NewSignerBundle {
-                    signer: &self.signer,
-                    credential_with_key: self.credential(),
-                },
-                LeafNodeParameters::builder()
-                    .with_credential_with_key(self.credential())
-                    .build(),
-            )
-            .map_err(|e| match e {
-                SelfUpdateError::GroupStateError(s) => s.into(),
-                SelfUpdateError::StorageError(_) => MlsError::Storage,
-                _ => MlsError::Internal("moving to the current identity"),
-            })?;
-        self.outgoing(&group, group_id, bundle.commit(), None)
+        self.with_active(group_id, |group| {
+            let Some((_, previous)) = &self.previous else {
+                return Err(MlsError::NoPreviousIdentity);
+            };
+            let bundle = group
+                .self_update_with_new_signer(
+                    &self.provider,
+                    previous,
+                    NewSignerBundle {
+                        signer: &self.signer,
+                        credential_with_key: self.credential(),
+                    },
+                    LeafNodeParameters::builder()
+                        .with_credential_with_key(self.credential())
+                        .build(),
+                )
+                .map_err(|e| match e {
+                    SelfUpdateError::GroupStateError(s) => s.into(),
+                    SelfUpdateError::StorageError(_) => MlsError::Storage,
+                    _ => MlsError::Internal("moving to the current identity"),
+                })?;
+            self.outgoing(group, group_id, bundle.commit(), None)
+        })
     }
 
     /// Merges our pending commit, after the relay accepted it: the group moves to N+1.
     pub fn merge_own_commit(&mut self, group_id: &GroupId) -> Result<(), MlsError> {
-        let mut group = self.load_active(group_id)?;
-        if group.pending_commit().is_none() {
-            return Err(MlsError::NoPendingCommit);
-        }
-        group
-            .merge_pending_commit(&self.provider)
-            .map_err(|_| MlsError::Internal("merging own commit"))
+        self.with_active(group_id, |group| {
+            if group.pending_commit().is_none() {
+                return Err(MlsError::NoPendingCommit);
+            }
+            group
+                .merge_pending_commit(&self.provider)
+                .map_err(|_| MlsError::Internal("merging own commit"))
+        })
     }
 
     /// Drops our pending commit, after the relay refused it; the group stays at epoch N.
     /// Doing so without a pending commit is harmless.
     pub fn abort_own_commit(&mut self, group_id: &GroupId) -> Result<(), MlsError> {
-        let mut group = self.load(group_id)?;
-        group.clear_pending_commit(self.provider.storage())?;
-        Ok(())
+        self.with_group(group_id, |group| {
+            group.clear_pending_commit(self.provider.storage())?;
+            Ok(())
+        })
     }
 
     /// Encrypts an application message; returns the padded frame to post to the group log.
     pub fn encrypt(&mut self, group_id: &GroupId, payload: &[u8]) -> Result<Vec<u8>, MlsError> {
-        let mut group = self.load_active(group_id)?;
-        let message = group
-            .create_message(&self.provider, self.signer_for(&group), payload)
-            .map_err(|e| match e {
-                CreateMessageError::GroupStateError(s) => MlsError::from(s),
-                _ => MlsError::Internal("message creation"),
-            })?;
-        frame(&message)
+        self.with_active(group_id, |group| {
+            let message = group
+                .create_message(&self.provider, self.signer_for(group), payload)
+                .map_err(|e| match e {
+                    CreateMessageError::GroupStateError(s) => MlsError::from(s),
+                    _ => MlsError::Internal("message creation"),
+                })?;
+            frame(&message)
+        })
     }
 
     /// The group's members, in leaf order (us included).
     pub fn members(&self, group_id: &GroupId) -> Result<Vec<Member>, MlsError> {
-        collect_members(self.load(group_id)?.members())
+        self.with_group(group_id, |group| collect_members(group.members()))
     }
 
     /// The member in the group's first leaf: its creator, unless the creator was removed
     /// and the leaf is empty (`None`) or was given to someone added later.
     pub fn founder(&self, group_id: &GroupId) -> Result<Option<Member>, MlsError> {
-        let group = self.load(group_id)?;
-        group
-            .member_at(LeafNodeIndex::new(0))
-            .map(|m| Member::from_openmls(&m))
-            .transpose()
+        self.with_group(group_id, |group| {
+            group
+                .member_at(LeafNodeIndex::new(0))
+                .map(|m| Member::from_openmls(&m))
+                .transpose()
+        })
     }
 
     /// The group's current epoch.
     pub fn epoch(&self, group_id: &GroupId) -> Result<u64, MlsError> {
-        Ok(self.load(group_id)?.epoch().as_u64())
+        self.with_group(group_id, |group| Ok(group.epoch().as_u64()))
     }
 
     /// Whether we are still a member; false once we merged a commit removing us.
     pub fn is_active(&self, group_id: &GroupId) -> Result<bool, MlsError> {
-        Ok(self.load(group_id)?.is_active())
+        self.with_group(group_id, |group| Ok(group.is_active()))
     }
 
     /// The relay access key of the current epoch.
     pub fn access_key(&self, group_id: &GroupId) -> Result<AccessKey, MlsError> {
-        let group = self.load_active(group_id)?;
-        self.group_access_key(&group, group_id)
+        self.with_active(group_id, |group| self.group_access_key(group, group_id))
     }
 
     /// The current epoch's authenticator, which members can compare out of band to detect
     /// a split view of the group.
     pub fn epoch_authenticator(&self, group_id: &GroupId) -> Result<Vec<u8>, MlsError> {
-        let group = self.load_active(group_id)?;
-        Ok(group.epoch_authenticator().as_slice().to_vec())
+        self.with_active(group_id, |group| {
+            Ok(group.epoch_authenticator().as_slice().to_vec())
+        })
     }
 
     fn group_access_key(

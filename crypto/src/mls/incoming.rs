@@ -155,49 +155,50 @@ impl Mls {
         if message.group_id().as_slice() != group_id.as_slice() {
             return Err(MlsError::WrongGroup);
         }
-        let mut group = self.load_active(group_id)?;
-        // The relay only accepts posts in the current epoch, so an entry of another epoch was
-        // displaced (reordered or delayed). Application messages of the last few epochs are
-        // still readable; a commit or a message from the future never is.
-        let past = message.epoch() < group.epoch();
-        if message.epoch() > group.epoch()
-            || (past && message.content_type() != ContentType::Application)
-        {
-            return Err(MlsError::WrongEpoch);
-        }
-        let processed = group.process_message(&self.provider, message)?;
-        if past {
-            return past_application(&group, processed);
-        }
-        let epoch = processed.epoch().as_u64();
-        let sender_index = match processed.sender() {
-            Sender::Member(index) => Some(*index),
-            _ => None,
-        };
-        match processed.into_content() {
-            ProcessedMessageContent::ApplicationMessage(message) => {
-                let index = sender_index.ok_or(MlsError::InvalidMessage)?;
-                Ok(Incoming::Application {
-                    sender: member_at(&group, index)?,
-                    payload: message.into_bytes(),
-                })
+        self.with_active(group_id, |group| {
+            // The relay only accepts posts in the current epoch, so an entry of another epoch was
+            // displaced (reordered or delayed). Application messages of the last few epochs are
+            // still readable; a commit or a message from the future never is.
+            let past = message.epoch() < group.epoch();
+            if message.epoch() > group.epoch()
+                || (past && message.content_type() != ContentType::Application)
+            {
+                return Err(MlsError::WrongEpoch);
             }
-            ProcessedMessageContent::StagedCommitMessage(staged) => {
-                let sender = sender_index.map(|i| member_at(&group, i)).transpose()?;
-                describe_commit(&group, *group_id, epoch, sender, staged).map(Incoming::Commit)
+            let processed = group.process_message(&self.provider, message)?;
+            if past {
+                return past_application(group, processed);
             }
-            // Never stored: a proposal left in the store would ride along in our next commit.
-            // Only a member's request to remove itself means anything to Parley.
-            ProcessedMessageContent::ProposalMessage(queued) => {
-                match (queued.proposal(), sender_index) {
-                    (Proposal::Remove(remove), Some(index)) if remove.removed() == index => {
-                        Ok(Incoming::LeaveRequest(member_at(&group, index)?))
-                    }
-                    _ => Err(MlsError::UnsupportedProposal),
+            let epoch = processed.epoch().as_u64();
+            let sender_index = match processed.sender() {
+                Sender::Member(index) => Some(*index),
+                _ => None,
+            };
+            match processed.into_content() {
+                ProcessedMessageContent::ApplicationMessage(message) => {
+                    let index = sender_index.ok_or(MlsError::InvalidMessage)?;
+                    Ok(Incoming::Application {
+                        sender: member_at(group, index)?,
+                        payload: message.into_bytes(),
+                    })
                 }
+                ProcessedMessageContent::StagedCommitMessage(staged) => {
+                    let sender = sender_index.map(|i| member_at(group, i)).transpose()?;
+                    describe_commit(group, *group_id, epoch, sender, staged).map(Incoming::Commit)
+                }
+                // Never stored: a proposal left in the store would ride along in our next commit.
+                // Only a member's request to remove itself means anything to Parley.
+                ProcessedMessageContent::ProposalMessage(queued) => {
+                    match (queued.proposal(), sender_index) {
+                        (Proposal::Remove(remove), Some(index)) if remove.removed() == index => {
+                            Ok(Incoming::LeaveRequest(member_at(group, index)?))
+                        }
+                        _ => Err(MlsError::UnsupportedProposal),
+                    }
+                }
+                _ => Ok(Incoming::Ignored),
             }
-            _ => Ok(Incoming::Ignored),
-        }
+        })
     }
 
     /// Merges a commit returned by [`Mls::process`] (after the client vetted its members):
@@ -210,13 +211,14 @@ impl Mls {
         if commit.group_id != *group_id {
             return Err(MlsError::WrongGroup);
         }
-        let mut group = self.load_active(group_id)?;
-        if group.epoch().as_u64() != commit.epoch {
-            return Err(MlsError::WrongEpoch);
-        }
-        group
-            .merge_staged_commit(&self.provider, *commit.staged)
-            .map_err(|_| MlsError::Internal("merging commit"))
+        self.with_active(group_id, |group| {
+            if group.epoch().as_u64() != commit.epoch {
+                return Err(MlsError::WrongEpoch);
+            }
+            group
+                .merge_staged_commit(&self.provider, *commit.staged)
+                .map_err(|_| MlsError::Internal("merging commit"))
+        })
     }
 }
 

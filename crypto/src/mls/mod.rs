@@ -20,6 +20,7 @@ mod key_package;
 mod members;
 mod retention;
 mod storage;
+mod tracked_storage;
 mod welcome;
 mod workshop;
 

@@ -21,7 +21,9 @@ use crate::retention::Retention;
 impl Mls {
     /// The group's agreed retention.
     pub fn retention(&self, group_id: &GroupId) -> Result<Retention, MlsError> {
-        Ok(Context::read(self.load(group_id)?.extensions())?.retention)
+        self.with_group(group_id, |group| {
+            Ok(Context::read(group.extensions())?.retention)
+        })
     }
 
     /// Stages a commit changing the group's retention (every member processes it, and the
@@ -32,35 +34,37 @@ impl Mls {
         group_id: &GroupId,
         retention: Retention,
     ) -> Result<OutgoingCommit, MlsError> {
-        let mut group = self.load_active(group_id)?;
-        let current = Context::read(group.extensions())?;
-        // In a workshop's room a policy is the facilitators' to change.
-        if current.workshop.is_some() {
-            self.require_admin(&current)?;
-        }
-        // The admins stay as they are: only the retention changes.
-        let extensions = Context {
-            retention,
-            ..current
-        }
-        .extensions()?;
-        let (commit, welcome, _) = group
-            .update_group_context_extensions(&self.provider, extensions, self.signer_for(&group))
-            .map_err(retention_error)?;
-        self.outgoing(&group, group_id, &commit, welcome.as_ref())
+        self.with_active(group_id, |group| {
+            let current = Context::read(group.extensions())?;
+            // In a workshop's room a policy is the facilitators' to change.
+            if current.workshop.is_some() {
+                self.require_admin(&current)?;
+            }
+            // The admins stay as they are: only the retention changes.
+            let extensions = Context {
+                retention,
+                ..current
+            }
+            .extensions()?;
+            let (commit, welcome, _) = group
+                .update_group_context_extensions(&self.provider, extensions, self.signer_for(group))
+                .map_err(retention_error)?;
+            self.outgoing(group, group_id, &commit, welcome.as_ref())
+        })
     }
 
     /// Drops the secrets of every past epoch of the group at once (they would otherwise be
     /// kept for three more epochs, to read late messages): called once everything sent in
     /// those epochs has expired.
     pub fn forget_past_epochs(&mut self, group_id: &GroupId) -> Result<(), MlsError> {
-        let mut group: MlsGroup = self.load_active(group_id)?;
-        let storage = self.provider.storage();
-        // Shrinking the window drops the stored past epochs now; widening it again only
-        // lets later epochs be kept.
-        group.set_configuration(storage, &join_config_keeping(0))?;
-        group.set_configuration(storage, &join_config())?;
-        Ok(())
+        self.with_active(group_id, |group: &mut MlsGroup| {
+            let storage = self.provider.storage();
+            // Shrinking the window drops the stored past epochs now; widening it again only
+            // lets later epochs be kept.
+            group.set_configuration(storage, &join_config_keeping(0))?;
+            group.set_configuration(storage, &join_config())?;
+            Ok(())
+        })
     }
 }
 

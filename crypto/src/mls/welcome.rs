@@ -87,10 +87,12 @@ impl Mls {
         // A group we were removed from can be joined again (someone added us back): its old
         // state goes, so nothing of the earlier membership mixes with the new one. Until the
         // caller takes the changes, `discard_changes` brings the old state back.
-        match self.load(&group_id) {
+        match self.take_group(&group_id) {
             Ok(group) if group.is_active() && !left.contains(&group_id) => {
-                return Err(MlsError::GroupExists)
+                self.keep(group_id, group);
+                return Err(MlsError::GroupExists);
             }
+            // Taken out of the kept groups for good: the storage no longer holds it.
             Ok(mut group) => group
                 .delete(self.provider.storage())
                 .map_err(|_| MlsError::Internal("deleting a left group"))?,
@@ -123,7 +125,8 @@ impl Mls {
         if self.has_group(&welcome.group_id) {
             return Err(MlsError::GroupExists);
         }
-        welcome.staged.into_group(&self.provider)?;
+        let group = welcome.staged.into_group(&self.provider)?;
+        self.keep(welcome.group_id, group);
         Ok(welcome.group_id)
     }
 }

@@ -52,7 +52,9 @@ impl Mls {
 
     /// The workshop a group is a room of, as its context says; `None` for other groups.
     pub fn workshop(&self, group_id: &GroupId) -> Result<Option<WorkshopSpec>, MlsError> {
-        Ok(Context::read(self.load(group_id)?.extensions())?.workshop)
+        self.with_group(group_id, |group| {
+            Ok(Context::read(group.extensions())?.workshop)
+        })
     }
 
     /// Stages one commit (facilitators only) that gives the room the roster and policies of
@@ -65,55 +67,56 @@ impl Mls {
         key_packages: &[Vec<u8>],
         remove: &[Handle],
     ) -> Result<OutgoingCommit, MlsError> {
-        let mut group = self.load_active(group_id)?;
-        let context = Context::read(group.extensions())?;
-        if context.workshop.is_none() {
-            return Err(MlsError::NotAWorkshop);
-        }
-        self.require_admin(&context)?;
-        let present = collect_members(group.members())?;
-        let mut leaves: Vec<LeafNodeIndex> = Vec::with_capacity(remove.len());
-        for handle in remove {
-            let index = self.leaf_to_remove(&group, handle)?;
-            if !leaves.contains(&index) {
-                leaves.push(index);
+        self.with_active(group_id, |group| {
+            let context = Context::read(group.extensions())?;
+            if context.workshop.is_none() {
+                return Err(MlsError::NotAWorkshop);
             }
-        }
-        let mut after: Vec<Handle> = present
-            .iter()
-            .map(|m| m.handle.clone())
-            .filter(|h| !remove.contains(h))
-            .collect();
-        let mut parsed = Vec::with_capacity(key_packages.len());
-        for bytes in key_packages {
-            let key_package = self.parse_key_package(bytes)?;
-            let member = Member::from_leaf(key_package.leaf_node())?;
-            if present
+            self.require_admin(&context)?;
+            let present = collect_members(group.members())?;
+            let mut leaves: Vec<LeafNodeIndex> = Vec::with_capacity(remove.len());
+            for handle in remove {
+                let index = self.leaf_to_remove(group, handle)?;
+                if !leaves.contains(&index) {
+                    leaves.push(index);
+                }
+            }
+            let mut after: Vec<Handle> = present
                 .iter()
-                .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
-                || after.contains(&member.handle)
-            {
-                return Err(MlsError::AlreadyMember(member.handle));
+                .map(|m| m.handle.clone())
+                .filter(|h| !remove.contains(h))
+                .collect();
+            let mut parsed = Vec::with_capacity(key_packages.len());
+            for bytes in key_packages {
+                let key_package = self.parse_key_package(bytes)?;
+                let member = Member::from_leaf(key_package.leaf_node())?;
+                if present
+                    .iter()
+                    .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
+                    || after.contains(&member.handle)
+                {
+                    return Err(MlsError::AlreadyMember(member.handle));
+                }
+                after.push(member.handle);
+                parsed.push(key_package);
             }
-            after.push(member.handle);
-            parsed.push(key_package);
-        }
-        check_roster(&spec, &after)?;
-        let extensions = Context {
-            workshop: Some(spec),
-            ..context
-        }
-        // Checked against the current context as every member will: the same room of the
-        // same workshop.
-        .extensions()?;
-        Context::read(group.extensions())?.read_proposed(&extensions)?;
-        self.commit_with(
-            &mut group,
-            group_id,
-            leaves,
-            parsed,
-            extensions,
-            "changing a workshop room",
-        )
+            check_roster(&spec, &after)?;
+            let extensions = Context {
+                workshop: Some(spec),
+                ..context
+            }
+            // Checked against the current context as every member will: the same room of the
+            // same workshop.
+            .extensions()?;
+            Context::read(group.extensions())?.read_proposed(&extensions)?;
+            self.commit_with(
+                group,
+                group_id,
+                leaves,
+                parsed,
+                extensions,
+                "changing a workshop room",
+            )
+        })
     }
 }
