@@ -16,7 +16,7 @@ use crate::api::event::Event;
 use crate::state::relay::channels::Channels;
 use crate::state::relay::{GroupSubscriptionRequest, MAX_SUBSCRIBED_GROUPS};
 use crate::state::Shared;
-use crate::sync::sync_events;
+use crate::sync::{sync_events, sync_group_events};
 
 /// Sync at least this often even without a push.
 const POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -49,10 +49,13 @@ pub(crate) fn spawn(client: Arc<Shared>) -> ReceiverStream<Result<Event, ClientE
     ReceiverStream::new(rx)
 }
 
-/// A relay push of either kind; only the fact that something arrived matters.
+/// A relay push of either kind.
 enum Push {
-    /// Something new (or the poll interval passed): sync.
+    /// Something new in the inbox (or the poll interval passed, or we created a group):
+    /// a full sync.
     Arrived,
+    /// Something new in this group's log: reading that log is enough.
+    InGroup(GroupId),
     /// The group subscription ended without an error: the relay ends it when a group moves
     /// past the epoch it was made at (an old epoch's key hears nothing new), so it is made
     /// again, after a sync, with the new epochs' keys. Not a failure, never shown.
@@ -89,8 +92,14 @@ async fn run(client: Arc<Shared>, tx: Events) {
             }
         };
         let mut ended = false;
+        // Right after subscribing, everything is synced.
+        let mut wanted = Wanted::Everything;
         loop {
-            match sync_and_emit(&client, &tx).await {
+            let synced = match &wanted {
+                Wanted::Everything => sync_and_emit(&client, &tx).await,
+                Wanted::Groups(groups) => sync_groups_and_emit(&client, &tx, groups).await,
+            };
+            match synced {
                 // New epochs or new groups need new subscriptions.
                 Some(groups) if groups != subscribed => {
                     stalled = Duration::from_secs(1);
@@ -117,19 +126,29 @@ async fn run(client: Arc<Shared>, tx: Events) {
                 // A group we created: the sync finds it and the loop resubscribes.
                 _ = new_groups.changed() => Some(Push::Arrived),
             };
-            // Several pushes often arrive together; one sync covers them all. Whatever is
-            // not a plain arrival is kept, to be acted on below.
-            while matches!(push, Some(Push::Arrived)) {
+            // Several pushes often arrive together; one sync covers them all: the groups
+            // named, or everything once the inbox is among them. Whatever is not an arrival
+            // is kept, to be acted on below.
+            wanted = Wanted::Groups(Vec::new());
+            let last = loop {
+                match push {
+                    Some(Push::Arrived) => wanted = Wanted::Everything,
+                    Some(Push::InGroup(group)) => wanted.add(group),
+                    other => break Some(other),
+                }
                 match pushes.next().now_or_never() {
                     Some(next) => push = next,
-                    None => break,
+                    None => break None,
                 }
-            }
-            match push {
-                Some(Push::Arrived) => {}
+            };
+            match last {
+                None | Some(Some(Push::Arrived | Push::InGroup(_))) => {}
                 // Sync first: it moves us to the new epochs, then we subscribe with them.
-                Some(Push::Ended) => ended = true,
-                Some(Push::Failed) | None => {
+                Some(Some(Push::Ended)) => {
+                    ended = true;
+                    wanted = Wanted::Everything;
+                }
+                Some(Some(Push::Failed) | None) => {
                     wait(&tx, &mut backoff).await;
                     break;
                 }
@@ -138,9 +157,46 @@ async fn run(client: Arc<Shared>, tx: Events) {
     }
 }
 
+/// What the next sync covers.
+enum Wanted {
+    /// A full sync.
+    Everything,
+    /// Only these groups' logs (pushes named them and nothing else).
+    Groups(Vec<GroupId>),
+}
+
+impl Wanted {
+    /// Adds a group named by a push (nothing to add to a full sync).
+    fn add(&mut self, group: GroupId) {
+        if let Wanted::Groups(groups) = self {
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
+        }
+    }
+}
+
 /// Syncs and forwards the results; returns the active groups, or None after an error.
 async fn sync_and_emit(client: &Shared, tx: &Events) -> Option<Subscribed> {
-    match sync_events(client).await {
+    emit(sync_events(client).await, tx).await
+}
+
+/// Syncs `groups` only (see [`sync_group_events`]) and forwards the results, like
+/// [`sync_and_emit`].
+async fn sync_groups_and_emit(
+    client: &Shared,
+    tx: &Events,
+    groups: &[GroupId],
+) -> Option<Subscribed> {
+    emit(sync_group_events(client, groups).await, tx).await
+}
+
+/// Forwards a sync's events; returns the active groups, or None after an error.
+async fn emit(
+    synced: Result<(Vec<Event>, Subscribed), ClientError>,
+    tx: &Events,
+) -> Option<Subscribed> {
+    match synced {
         Ok((events, groups)) => {
             for event in events {
                 if tx.send(Ok(event)).await.is_err() {
@@ -221,8 +277,12 @@ async fn subscribe_group(
         .await?;
     // The relay ends a group stream when the epoch it was made at is over (an old epoch's
     // key hears nothing new); it is then made again with the new epoch's key.
+    let group = request.group_id;
     Ok(pushes
-        .map(push_of)
+        .map(move |item| match push_of(item) {
+            Push::Arrived => Push::InGroup(group),
+            other => other,
+        })
         .chain(stream::once(async { Push::Ended }))
         .boxed())
 }

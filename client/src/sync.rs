@@ -23,6 +23,38 @@ pub(crate) async fn sync_events(
     Ok((std::mem::take(ctx.events), groups))
 }
 
+/// A sync of `groups` alone, for pushes that named only them: local expiry, unfinished
+/// commits, then one read of each group's log, where a full sync would also fetch the inbox,
+/// read every other group and count our KeyPackages at the relay (five calls, two of them
+/// signed challenges, for one message). Anything but new written messages (a membership
+/// change, an alert) is followed by a full sync, which does what such changes call for.
+pub(crate) async fn sync_group_events(
+    shared: &Shared,
+    groups: &[GroupId],
+) -> Result<(Vec<Event>, Vec<(GroupId, u64)>), ClientError> {
+    let mut state = shared.state.lock().await;
+    let mut ctx = state.ctx(&shared.store, &shared.clock)?;
+    crate::retention::expire(&mut ctx).await?;
+    group_log::settle_pending_commits(&mut ctx).await?;
+    let active: Vec<GroupId> = ctx
+        .conversations()?
+        .into_iter()
+        .filter(|conv| conv.active)
+        .map(|conv| conv.group_id)
+        .collect();
+    for group in groups.iter().filter(|group| active.contains(group)) {
+        group_log::sync_group_or_log(&mut ctx, group).await?;
+    }
+    let only_messages = ctx.events.iter().all(
+        |event| matches!(event, Event::Message(message) if !message.body.is_membership()),
+    );
+    if !only_messages {
+        sync_all(&mut ctx).await?;
+    }
+    let groups = ctx.active_groups()?;
+    Ok((std::mem::take(ctx.events), groups))
+}
+
 /// One full sync: expiry, unfinished commits, the inbox, held deliveries the user decided
 /// about, every active group, retired 1:1s to close, members who asked to leave, retentions the relay was not told,
 /// expiry again (what a commit just changed), a key rotation to finish, the KeyPackage top-up.
