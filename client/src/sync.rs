@@ -45,9 +45,10 @@ pub(crate) async fn sync_group_events(
     for group in groups.iter().filter(|group| active.contains(group)) {
         group_log::sync_group_or_log(&mut ctx, group).await?;
     }
-    let only_messages = ctx.events.iter().all(
-        |event| matches!(event, Event::Message(message) if !message.body.is_membership()),
-    );
+    let only_messages = ctx
+        .events
+        .iter()
+        .all(|event| matches!(event, Event::Message(message) if !message.body.is_membership()));
     if !only_messages {
         sync_all(&mut ctx).await?;
     }
