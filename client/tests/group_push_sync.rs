@@ -1,0 +1,92 @@
+//! A push from a group makes the event stream read that group's log, not sync everything:
+//! in a busy room, every message used to make every member fetch its inbox and count its
+//! KeyPackages at the relay (two signed challenges and five calls per member per message).
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{h, registered, to};
+use futures::StreamExt;
+use parley_client::Event;
+use parley_testkit::{TestRelay, Touch};
+use tempfile::TempDir;
+
+/// Owner calls (inbox, KeyPackages, challenges) the relay saw for `handle` so far.
+fn owner_calls(relay: &TestRelay, handle: &str) -> usize {
+    relay
+        .connections()
+        .iter()
+        .flat_map(|c| c.touches.iter())
+        .filter(|t| matches!(t, Touch::Owner(owner) if owner == handle))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_messages_reach_the_event_stream_without_owner_calls() {
+    const MESSAGES: usize = 8;
+    let relay = TestRelay::builder().record_connections().start();
+    let homes: Vec<TempDir> = (0..3).map(|_| TempDir::new().unwrap()).collect();
+    let alice = registered(&relay, homes[0].path(), "alice").await;
+    let bob = registered(&relay, homes[1].path(), "bob").await;
+    let carol = registered(&relay, homes[2].path(), "carol").await;
+    alice
+        .create_group("talks", &[h("bob"), h("carol")])
+        .await
+        .unwrap();
+    bob.sync().await.unwrap();
+    carol.sync().await.unwrap();
+    let room = to(&alice, "talks").await;
+
+    let mut events = Box::pin(bob.events());
+    // The stream's first full sync (and its subscriptions) happen before the count starts.
+    alice.send_text(&room, "first").await.unwrap();
+    let first = next_text(&mut events).await;
+    assert_eq!(first, "first");
+    let before = owner_calls(&relay, "bob");
+
+    for i in 0..MESSAGES {
+        let sender = if i % 2 == 0 { &alice } else { &carol };
+        let room = if i % 2 == 0 {
+            room.clone()
+        } else {
+            to(&carol, "alice/talks").await
+        };
+        sender.send_text(&room, &format!("m{i}")).await.unwrap();
+        assert_eq!(next_text(&mut events).await, format!("m{i}"));
+    }
+    let during = owner_calls(&relay, "bob") - before;
+    assert_eq!(
+        during, 0,
+        "bob's event stream made {during} owner calls for {MESSAGES} room messages"
+    );
+
+    // The inbox still syncs on its own pushes: a 1:1 from carol (an invitation to bob's
+    // inbox) arrives through the stream, with owner calls.
+    carol.send_text(&h("bob").into(), "direct").await.unwrap();
+    assert_eq!(next_text(&mut events).await, "direct");
+    assert!(owner_calls(&relay, "bob") > before);
+}
+
+/// The text of the next written message from the event stream.
+async fn next_text(
+    events: &mut (impl futures::Stream<Item = Result<Event, parley_client::ClientError>> + Unpin),
+) -> String {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.next())
+            .await
+            .expect("an event in time")
+            .expect("the stream goes on")
+            .unwrap();
+        if let Event::Message(message) = event {
+            if let Some(text) = message.text() {
+                if !message.body.is_membership() {
+                    return text.to_owned();
+                }
+            }
+        }
+    }
+}
