@@ -132,21 +132,11 @@ impl Mls {
             let context = Context::read(group.extensions())?;
             self.require_admin(&context)?;
             let mut present = collect_members(group.members())?;
-            let mut parsed = Vec::with_capacity(key_packages.len());
-            for bytes in key_packages {
-                let key_package = self.parse_key_package(bytes)?;
-                // A leaf we could not name later must not get in, nor a second leaf for a handle
-                // or identity: members are addressed by handle.
-                let member = Member::from_leaf(key_package.leaf_node())?;
-                if present
-                    .iter()
-                    .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
-                {
-                    return Err(MlsError::AlreadyMember(member.handle));
-                }
-                present.push(member);
-                parsed.push(key_package);
-            }
+            let (parsed, newcomers): (Vec<KeyPackage>, Vec<Member>) = self
+                .parse_newcomers(key_packages, &present)?
+                .into_iter()
+                .unzip();
+            present.extend(newcomers);
             if let Some(spec) = &context.workshop {
                 let handles: Vec<Handle> = present.iter().map(|m| m.handle.clone()).collect();
                 super::workshop::check_roster(spec, &handles)?;

@@ -105,6 +105,31 @@ impl Mls {
         Ok(lifetime_of(&self.parse_key_package(bytes)?))
     }
 
+    /// Parses and validates the KeyPackages of people to add, with the member each names;
+    /// refused if one's handle or identity is already among `present` or another
+    /// newcomer's: members are addressed by handle, so a second leaf for either must not
+    /// get in.
+    pub(crate) fn parse_newcomers(
+        &self,
+        frames: &[Vec<u8>],
+        present: &[Member],
+    ) -> Result<Vec<(KeyPackage, Member)>, MlsError> {
+        let mut newcomers: Vec<(KeyPackage, Member)> = Vec::with_capacity(frames.len());
+        for frame in frames {
+            let key_package = self.parse_key_package(frame)?;
+            let member = Member::from_leaf(key_package.leaf_node())?;
+            if present
+                .iter()
+                .chain(newcomers.iter().map(|(_, m)| m))
+                .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
+            {
+                return Err(MlsError::AlreadyMember(member.handle));
+            }
+            newcomers.push((key_package, member));
+        }
+        Ok(newcomers)
+    }
+
     /// Parses and fully validates a KeyPackage given as a padded frame (OpenMLS checks its
     /// lifetime against the system clock too).
     pub(crate) fn parse_key_package(&self, frame: &[u8]) -> Result<KeyPackage, MlsError> {

@@ -3,7 +3,7 @@
 //! roster and the matching change of who is in the room go in one commit, so that every
 //! member always finds the room holding only people the roster puts there.
 
-use openmls::prelude::LeafNodeIndex;
+use openmls::prelude::{KeyPackage, LeafNodeIndex};
 
 use super::context::Context;
 use super::engine::Mls;
@@ -86,20 +86,11 @@ impl Mls {
                 .map(|m| m.handle.clone())
                 .filter(|h| !remove.contains(h))
                 .collect();
-            let mut parsed = Vec::with_capacity(key_packages.len());
-            for bytes in key_packages {
-                let key_package = self.parse_key_package(bytes)?;
-                let member = Member::from_leaf(key_package.leaf_node())?;
-                if present
-                    .iter()
-                    .any(|m| m.handle == member.handle || m.identity_key == member.identity_key)
-                    || after.contains(&member.handle)
-                {
-                    return Err(MlsError::AlreadyMember(member.handle));
-                }
-                after.push(member.handle);
-                parsed.push(key_package);
-            }
+            let (parsed, newcomers): (Vec<KeyPackage>, Vec<Member>) = self
+                .parse_newcomers(key_packages, &present)?
+                .into_iter()
+                .unzip();
+            after.extend(newcomers.into_iter().map(|m| m.handle));
             check_roster(&spec, &after)?;
             let extensions = Context {
                 workshop: Some(spec),
