@@ -3,16 +3,15 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
-use parley_crypto::directory::DirectoryRecord;
+use anyhow::bail;
 use parley_crypto::envelope;
 use parley_crypto::handle::Handle;
-use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
+use parley_crypto::identity::InboxSecretKey;
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{DepositRequest, RegisterRequest};
+use parley_proto::v1::DepositRequest;
 use rand::rngs::OsRng;
 use rand::Rng;
 use tonic::transport::Channel;
@@ -139,22 +138,7 @@ async fn sealed_deposits(channel: &Channel, payload: usize) -> anyhow::Result<Ve
     let mut deposits = Vec::with_capacity(INBOXES);
     for i in 0..INBOXES {
         let handle = Handle::parse(&format!("d{run:08x}n{i}"))?;
-        let identity = IdentitySecretKey::generate(&mut OsRng);
-        let inbox = InboxSecretKey::generate(&mut OsRng);
-        let record = DirectoryRecord {
-            handle: handle.clone(),
-            identity_key: identity.public_key(),
-            inbox_key: inbox.public_key(),
-            record_version: 1,
-            created_at_ms: now_ms(),
-        }
-        .sign(&identity)?;
-        directory
-            .register(RegisterRequest {
-                record: record.to_bytes(),
-            })
-            .await
-            .context("registering a recipient")?;
+        let (_, inbox) = super::wire::register(&mut directory, &handle).await?;
         let sealed = envelope::seal(
             &mut OsRng,
             &message,
@@ -222,11 +206,4 @@ async fn load(
         rate: accepted.load(Ordering::Relaxed) as f64 / span.as_secs_f64(),
         refused: refused.load(Ordering::Relaxed),
     })
-}
-
-/// Milliseconds since the Unix epoch, as directory records carry.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -9,18 +9,16 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use futures::{stream, StreamExt, TryStreamExt};
 use parley_crypto::auth::{body, owner_transcript, OwnerMethod};
-use parley_crypto::directory::DirectoryRecord;
 use parley_crypto::handle::Handle;
-use parley_crypto::identity::{IdentitySecretKey, InboxSecretKey};
+use parley_crypto::identity::IdentitySecretKey;
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{ChallengeRequest, OwnerAuth, RegisterRequest, SubscribeInboxRequest};
-use rand::rngs::OsRng;
+use parley_proto::v1::{ChallengeRequest, OwnerAuth, SubscribeInboxRequest};
 use rand::Rng;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -146,24 +144,8 @@ async fn subscribe(
 ) -> anyhow::Result<Subscriber> {
     let channel = pinned::channel(&relay.url, &relay.fingerprint, Some(source)).await?;
     let handle = Handle::parse(handle)?;
-    let identity = IdentitySecretKey::generate(&mut OsRng);
-    let record = DirectoryRecord {
-        handle: handle.clone(),
-        identity_key: identity.public_key(),
-        inbox_key: InboxSecretKey::generate(&mut OsRng).public_key(),
-        record_version: 1,
-        created_at_ms: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
-    }
-    .sign(&identity)?;
     let mut directory = DirectoryClient::new(channel.clone());
-    directory
-        .register(RegisterRequest {
-            record: record.to_bytes(),
-        })
-        .await
-        .context("registering a subscriber")?;
+    let (identity, _) = super::wire::register(&mut directory, &handle).await?;
     let auth = owner_auth(&mut directory, &handle, &identity).await?;
     let mut stream = InboxClient::new(channel.clone())
         .subscribe(SubscribeInboxRequest {

@@ -6,6 +6,7 @@ mod fanout;
 mod group;
 mod idle;
 mod pingpong;
+mod wire;
 
 use anyhow::Context;
 
