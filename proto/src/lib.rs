@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod codec;
+
 /// Generated code for the `parley.v1` package.
 #[allow(
     missing_docs,

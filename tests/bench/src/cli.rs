@@ -99,9 +99,14 @@ pub(crate) enum Command {
         /// Subscribers.
         #[arg(long, default_value_t = 1000)]
         subscribers: usize,
-        /// Seconds to stay idle while the relay's CPU is measured.
+        /// Seconds to stay idle while the relay's CPU is measured (its HTTP/2 keep-alive
+        /// pings come every 30 s).
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Register without publishing KeyPackages, to price the subscription alone (a
+        /// client publishes 25 and a last-resort one when it registers).
+        #[arg(long)]
+        no_key_packages: bool,
     },
     /// Anonymous deposits (sealed envelopes to inboxes) with 64 calls in flight: acceptance
     /// rate against raw tonic unary calls of the same size over the same TLS.

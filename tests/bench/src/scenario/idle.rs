@@ -9,16 +9,19 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use futures::{stream, StreamExt, TryStreamExt};
 use parley_crypto::auth::{body, owner_transcript, OwnerMethod};
 use parley_crypto::handle::Handle;
 use parley_crypto::identity::IdentitySecretKey;
+use parley_crypto::mls::Mls;
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_proto::v1::{ChallengeRequest, OwnerAuth, SubscribeInboxRequest};
+use parley_proto::v1::{
+    ChallengeRequest, OwnerAuth, PublishKeyPackagesRequest, SubscribeInboxRequest,
+};
 use rand::Rng;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -34,14 +37,18 @@ const PARALLEL_SETUP: usize = 32;
 const SOURCES: u32 = 250;
 /// The target: what one idle subscriber may cost the relay's resident set.
 const TARGET_BYTES: f64 = 64.0 * 1024.0;
+/// One-time KeyPackages a client keeps published (`TARGET` in client/src/keypackages.rs).
+const KEY_PACKAGES: usize = 25;
 /// Time for the relay to settle after the last subscription opened.
 const SETTLE: Duration = Duration::from_secs(2);
 
-/// Opens `subscribers` idle subscriptions, measures the relay, stays idle `seconds`.
+/// Opens `subscribers` idle subscriptions (their owners' KeyPackages published first when
+/// `key_packages`), measures the relay, stays idle `seconds`.
 pub(crate) async fn run(
     relay: &RelayTarget,
     subscribers: usize,
     seconds: u64,
+    key_packages: bool,
 ) -> anyhow::Result<Report> {
     if subscribers == 0 {
         bail!("--subscribers must be at least 1");
@@ -57,7 +64,8 @@ pub(crate) async fn run(
             let opened = opened.clone();
             async move {
                 let source = source_address(i);
-                let subscriber = subscribe(relay, source, &format!("i{run:08x}n{i}")).await?;
+                let handle = format!("i{run:08x}n{i}");
+                let subscriber = subscribe(relay, source, &handle, key_packages).await?;
                 opened.fetch_add(1, Ordering::Relaxed);
                 anyhow::Ok(subscriber)
             }
@@ -77,6 +85,7 @@ pub(crate) async fn run(
     let mut report = Report::new("idle", super::relay_name(relay));
     report.parameter("subscribers", subscribers);
     report.parameter("idle_seconds", seconds.max(1));
+    report.parameter("key_packages", key_packages);
     report.push(Figure::plain(
         "subscriptions held open",
         still_open as f64,
@@ -135,18 +144,30 @@ impl Drop for Subscriber {
     }
 }
 
-/// Registers `handle` with fresh keys and subscribes to its inbox, both on one new
+/// Registers `handle` with fresh keys, publishes its KeyPackages as a client's first
+/// rotation does (when `key_packages`), and subscribes to its inbox, all on one new
 /// connection from `source` (the client's owner connection, which the stream keeps).
 async fn subscribe(
     relay: &RelayTarget,
     source: IpAddr,
     handle: &str,
+    key_packages: bool,
 ) -> anyhow::Result<Subscriber> {
     let channel = pinned::channel(&relay.url, &relay.fingerprint, Some(source)).await?;
     let handle = Handle::parse(handle)?;
     let mut directory = DirectoryClient::new(channel.clone());
     let (identity, _) = super::wire::register(&mut directory, &handle).await?;
-    let auth = owner_auth(&mut directory, &handle, &identity).await?;
+    if key_packages {
+        publish_key_packages(&mut directory, &handle, &identity).await?;
+    }
+    let auth = owner_auth(
+        &mut directory,
+        &handle,
+        &identity,
+        OwnerMethod::SubscribeInbox,
+        &body::empty(),
+    )
+    .await?;
     let mut stream = InboxClient::new(channel.clone())
         .subscribe(SubscribeInboxRequest {
             handle: handle.as_str().to_owned(),
@@ -163,11 +184,53 @@ async fn subscribe(
     Ok(Subscriber { task })
 }
 
-/// A fresh challenge signed for an inbox subscription, as the client's owner calls are.
+/// Publishes [`KEY_PACKAGES`] one-time KeyPackages and a last-resort one, made by the MLS
+/// engine, replacing whatever the relay holds: the client's first rotation.
+async fn publish_key_packages(
+    directory: &mut DirectoryClient<Channel>,
+    handle: &Handle,
+    identity: &IdentitySecretKey,
+) -> anyhow::Result<()> {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    // The private halves go with the engine: nobody will join with these.
+    let mut mls = Mls::new(handle.clone(), identity, Vec::new())?;
+    let fresh = mls.generate_key_packages(KEY_PACKAGES, false, now_ms)?;
+    let last_resort = mls
+        .generate_key_packages(1, true, now_ms)?
+        .pop()
+        .ok_or_else(|| anyhow!("no last-resort KeyPackage was made"))?;
+    let digest = body::publish_key_packages_replacing(&fresh, &last_resort);
+    let auth = owner_auth(
+        directory,
+        handle,
+        identity,
+        OwnerMethod::PublishKeyPackages,
+        &digest,
+    )
+    .await?;
+    directory
+        .publish_key_packages(PublishKeyPackagesRequest {
+            handle: handle.as_str().to_owned(),
+            key_packages: fresh,
+            last_resort,
+            auth: Some(auth),
+            replace: true,
+        })
+        .await
+        .context("publishing KeyPackages")?;
+    Ok(())
+}
+
+/// A fresh challenge signed for `method` over `body_digest`, as the client's owner calls
+/// are.
 async fn owner_auth(
     directory: &mut DirectoryClient<Channel>,
     handle: &Handle,
     identity: &IdentitySecretKey,
+    method: OwnerMethod,
+    body_digest: &[u8; 32],
 ) -> anyhow::Result<OwnerAuth> {
     let response = directory
         .challenge(ChallengeRequest {
@@ -182,12 +245,7 @@ async fn owner_auth(
             response.challenge.len()
         )
     })?;
-    let transcript = owner_transcript(
-        OwnerMethod::SubscribeInbox,
-        handle,
-        &challenge,
-        &body::empty(),
-    );
+    let transcript = owner_transcript(method, handle, &challenge, body_digest);
     Ok(OwnerAuth {
         challenge: challenge.to_vec(),
         signature: identity.sign(&transcript).to_vec(),

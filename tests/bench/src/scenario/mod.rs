@@ -30,7 +30,8 @@ pub(crate) async fn run(command: Command, common: Common) -> anyhow::Result<()> 
         Command::Idle {
             subscribers,
             seconds,
-        } => idle::run(&relay, subscribers, seconds).await?,
+            no_key_packages,
+        } => idle::run(&relay, subscribers, seconds, !no_key_packages).await?,
         Command::Deposits { in_flight, seconds } => {
             deposits::run(&relay, &common, in_flight, seconds).await?
         }
