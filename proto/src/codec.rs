@@ -18,7 +18,7 @@ const BUFFER_BYTES: usize = 1024;
 /// Encoded messages of a stream gathered into one write at most (tonic's default).
 const YIELD_THRESHOLD_BYTES: usize = 32 * 1024;
 
-/// prost encoding with [`BUFFER_BYTES`] first buffers.
+/// prost encoding with 1 KiB first buffers (`BUFFER_BYTES`).
 #[derive(Debug, Clone)]
 pub struct WireCodec<T, U>(ProstCodec<T, U>);
 
