@@ -267,3 +267,40 @@ async fn a_member_racing_her_own_removal_with_a_commit_does_not_break_the_room()
     assert!(stuck_alerts(&alice).await.is_empty());
     assert!(stuck_alerts(&bob).await.is_empty());
 }
+
+/// What the race above can leave behind, made certain: an admin removed before her next sync
+/// who then tries an admin's change is told she is out of the room, not that she lost her
+/// admin role (her removal took that too, but "not an admin, ask alice" would send her after
+/// the wrong fix).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_admin_is_told_she_is_no_longer_a_member() {
+    let relay = TestRelay::start();
+    let homes: Vec<TempDir> = (0..4).map(|_| TempDir::new().unwrap()).collect();
+    let alice = registered(&relay, homes[0].path(), "alice").await;
+    let _bob = registered(&relay, homes[1].path(), "bob").await;
+    let mallory = registered(&relay, homes[2].path(), "mallory").await;
+    let _dave = registered(&relay, homes[3].path(), "dave").await;
+    alice
+        .create_group("summit", &[h("bob"), h("mallory")])
+        .await
+        .unwrap();
+    let ours = to(&alice, "summit").await;
+    alice.promote(&ours, &h("mallory")).await.unwrap();
+    mallory.sync().await.unwrap();
+    let hers = to(&mallory, "alice/summit").await;
+    alice.remove_member(&ours, &h("mallory")).await.unwrap();
+
+    let outcomes = [
+        mallory.add_member(&hers, &h("dave")).await,
+        mallory.remove_member(&hers, &h("bob")).await,
+        mallory.promote(&hers, &h("bob")).await,
+    ];
+    for outcome in outcomes {
+        assert!(
+            matches!(&outcome, Err(parley_client::ClientError::NotAMember(who)) if *who == h("mallory")),
+            "{outcome:?}"
+        );
+    }
+    assert!(!is_member(&alice, "summit", "dave").await);
+    assert!(is_member(&alice, "summit", "bob").await);
+}

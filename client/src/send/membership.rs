@@ -272,9 +272,16 @@ pub(crate) async fn promote(
 
 /// Refuses, before anything is claimed or sent, a change only the group's admins may make
 /// when we are not one (every other member's software would refuse the commit anyway). The
-/// group is read first: we may have been made an admin since the last sync.
+/// group is read first: we may have been made an admin since the last sync, or removed (then
+/// we are told we are no longer a member, not that we are no longer an admin).
 async fn require_admin(ctx: &mut Ctx<'_>, conv: &Conversation) -> Result<(), ClientError> {
     group_log::sync_group(ctx, &conv.group_id).await?;
+    if !ctx
+        .conversation_of(&conv.group_id)?
+        .is_some_and(|c| c.active)
+    {
+        return Err(ctx.not_a_member());
+    }
     match ctx.session.mls.admins(&conv.group_id)? {
         Some(admins) if !admins.contains(&ctx.session.handle) => Err(ClientError::NotAdmin {
             conversation: ctx.display_name(conv)?,
