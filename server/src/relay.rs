@@ -56,7 +56,11 @@ impl Relay {
                 // opening.
                 db::prepare(&config.data_dir.join("db"), &config.limits)?;
                 Arc::new(
-                    SledStore::open(&config.data_dir.join("db"), config.flush)?
+                    SledStore::open_with_cache(
+                        &config.data_dir.join("db"),
+                        config.flush,
+                        config.limits.storage_cache_bytes,
+                    )?
                         .with_disk_reserve(config.limits.min_free_disk_bytes),
                 )
             }

@@ -104,6 +104,12 @@ pub struct LimitsConfig {
     /// this floor keeps it from ever getting there. 0 disables the check. Default 67108864
     /// (64 MiB).
     pub min_free_disk_bytes: u64,
+    /// Bytes of stored data the embedded database keeps in memory (sled's page cache; not
+    /// used with PostgreSQL). What is not cached is read from disk when asked for. sled's own
+    /// default, 1 GiB, would keep every stored KeyPackage of a few thousand people resident
+    /// (about 14 KiB each) though most are read once at most. At least 1048576 (1 MiB).
+    /// Default 67108864 (64 MiB).
+    pub storage_cache_bytes: u64,
     /// Largest blob (a document's sealed chunks, padded to its bucket) the relay stores, in
     /// bytes; a larger upload fails with OUT_OF_RANGE before any chunk is taken. Default
     /// 268435456 (256 MiB).
@@ -139,6 +145,7 @@ impl Default for LimitsConfig {
             compact_on_open_ratio: 4,
             compact_on_open_min_bytes: 256 << 20,
             min_free_disk_bytes: 64 << 20,
+            storage_cache_bytes: 64 << 20,
             max_blob_bytes: 256 << 20,
             blob_bytes_per_source_per_hour: 1 << 30,
         }
@@ -149,6 +156,8 @@ impl Default for LimitsConfig {
 const MIN_MESSAGE_BYTES: usize = 16 << 10;
 /// Largest accepted `max_message_bytes`.
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// Smallest accepted `storage_cache_bytes`: below it every read goes to the disk.
+const MIN_STORAGE_CACHE_BYTES: u64 = 1 << 20;
 /// Largest accepted `refusal_delay_ms`: longer holds would only look like an outage.
 const MAX_REFUSAL_DELAY_MS: u64 = 10_000;
 
@@ -208,6 +217,15 @@ impl LimitsConfig {
                 format!(
                     "limits.max_blob_bytes must be at least {CHUNK_LEN} (one chunk), got {}",
                     self.max_blob_bytes
+                ),
+            ));
+        }
+        if self.storage_cache_bytes < MIN_STORAGE_CACHE_BYTES {
+            return Err(fail(
+                "storage_cache_bytes",
+                format!(
+                    "limits.storage_cache_bytes must be at least {MIN_STORAGE_CACHE_BYTES}, got {}",
+                    self.storage_cache_bytes
                 ),
             ));
         }
@@ -285,6 +303,11 @@ mod tests {
         let error = bad.validate().unwrap_err();
         assert_eq!(error.field, "max_concurrent_streams");
         assert!(error.to_string().contains("max_concurrent_streams"));
+        let bad = LimitsConfig {
+            storage_cache_bytes: 4096,
+            ..LimitsConfig::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "storage_cache_bytes");
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub(crate) use compact::{compact_dir, prepare, recover};
 pub use release::Released;
 
 use crate::metrics::{Kind, Metrics, Rejection};
+use crate::limits::LimitsConfig;
 
 /// Handle to the embedded relay database; cheap to clone.
 #[derive(Clone)]
@@ -78,9 +79,18 @@ pub(crate) struct SledStore {
 
 impl SledStore {
     /// Opens (or creates) the database in `dir` (sled's files, and the blobs' chunk files in
-    /// `dir/chunks`), making writes durable by `flush`.
+    /// `dir/chunks`), making writes durable by `flush`, with the default `storage_cache_bytes`.
     pub(crate) fn open(dir: &Path, flush: FlushPolicy) -> Result<SledStore, StoreError> {
-        let mut config = sled::Config::new().path(dir);
+        SledStore::open_with_cache(dir, flush, LimitsConfig::default().storage_cache_bytes)
+    }
+
+    /// [`SledStore::open`] keeping at most `cache_bytes` of stored data in memory.
+    pub(crate) fn open_with_cache(
+        dir: &Path,
+        flush: FlushPolicy,
+        cache_bytes: u64,
+    ) -> Result<SledStore, StoreError> {
+        let mut config = sled::Config::new().path(dir).cache_capacity(cache_bytes);
         if flush != FlushPolicy::Disabled {
             // Every write is flushed explicitly; sled's timer would only compete for the disk.
             config = config.flush_every_ms(None);

@@ -54,6 +54,12 @@ pub(crate) struct Common {
     #[arg(long, value_name = "FILE.svg", global = true)]
     pub(crate) plot: Option<PathBuf>,
 
+    /// The relay's `limits.storage_cache_bytes` when it is started here (sled's page cache);
+    /// the relay's default without it. 1073741824 is sled's own default, the relay's before
+    /// it had the setting.
+    #[arg(long, value_name = "BYTES", global = true, conflicts_with = "relay")]
+    pub(crate) storage_cache_bytes: Option<u64>,
+
     /// Payload of each message, in bytes.
     #[arg(long, value_name = "BYTES", global = true, default_value_t = 1024)]
     pub(crate) payload: usize,
@@ -132,4 +138,7 @@ pub(crate) struct RelayChildArgs {
     /// Data directory of the child relay.
     #[arg(long)]
     pub(crate) data: PathBuf,
+    /// Its `limits.storage_cache_bytes`, when not the default.
+    #[arg(long)]
+    pub(crate) storage_cache_bytes: Option<u64>,
 }

@@ -92,16 +92,18 @@ pub(crate) async fn target(common: &Common) -> anyhow::Result<RelayTarget> {
             _dir: None,
         });
     }
-    start_child().await
+    start_child(common.storage_cache_bytes).await
 }
 
-async fn start_child() -> anyhow::Result<RelayTarget> {
+async fn start_child(storage_cache_bytes: Option<u64>) -> anyhow::Result<RelayTarget> {
     let dir = TempDir::new().context("creating the relay's data directory")?;
     let exe = std::env::current_exe().context("finding this program to start the relay")?;
-    let mut child = Command::new(exe)
-        .arg("serve-relay")
-        .arg("--data")
-        .arg(dir.path())
+    let mut command = Command::new(exe);
+    command.arg("serve-relay").arg("--data").arg(dir.path());
+    if let Some(bytes) = storage_cache_bytes {
+        command.arg("--storage-cache-bytes").arg(bytes.to_string());
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -159,7 +161,12 @@ pub(crate) async fn serve_child(args: RelayChildArgs) -> anyhow::Result<()> {
         data_dir: args.data,
         tls: TlsSetting::SelfSigned,
         flush: FlushPolicy::GroupCommit,
-        limits: bench_limits(),
+        limits: LimitsConfig {
+            storage_cache_bytes: args
+                .storage_cache_bytes
+                .unwrap_or(LimitsConfig::default().storage_cache_bytes),
+            ..bench_limits()
+        },
         ..RelayConfig::default()
     };
     let relay = Relay::open(config).context("opening the relay")?;
