@@ -61,7 +61,7 @@ impl Relay {
                         config.flush,
                         config.limits.storage_cache_bytes,
                     )?
-                        .with_disk_reserve(config.limits.min_free_disk_bytes),
+                    .with_disk_reserve(config.limits.min_free_disk_bytes),
                 )
             }
             // Connects (and migrates) when serving starts, on the runtime that serves.

@@ -48,8 +48,8 @@ pub use compact::Compacted;
 pub(crate) use compact::{compact_dir, prepare, recover};
 pub use release::Released;
 
-use crate::metrics::{Kind, Metrics, Rejection};
 use crate::limits::LimitsConfig;
+use crate::metrics::{Kind, Metrics, Rejection};
 
 /// Handle to the embedded relay database; cheap to clone.
 #[derive(Clone)]

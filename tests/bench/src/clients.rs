@@ -171,13 +171,55 @@ async fn joined(member: &SimClient, room: &ConversationId) -> anyhow::Result<()>
     anyhow::bail!("{} never joined the room", member.handle.as_str())
 }
 
-/// Waits for receipts until every one of `expected` (person, seq) pairs has arrived, and
-/// returns the arrival time of each.
+/// When each person first received each message, and how often one came out of someone's
+/// event stream again (a message shown twice: a defect, whatever its speed).
+#[derive(Default)]
+pub(crate) struct Arrivals {
+    /// (person, seq) -> when it first arrived.
+    pub(crate) first: HashMap<(usize, u64), Instant>,
+    /// Receipts of a (person, seq) that had arrived already.
+    pub(crate) repeated: usize,
+}
+
+impl Arrivals {
+    /// Notes `receipt`; whether it is the first of its (person, seq).
+    fn note(&mut self, receipt: Receipt) -> bool {
+        match self.first.entry((receipt.person, receipt.seq)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(receipt.at);
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.repeated += 1;
+                false
+            }
+        }
+    }
+
+    /// When `person` first received message `seq`.
+    pub(crate) fn at(&self, person: usize, seq: u64) -> anyhow::Result<Instant> {
+        self.first
+            .get(&(person, seq))
+            .copied()
+            .with_context(|| format!("person {person} never received message {seq}"))
+    }
+
+    /// Notes the receipts already waiting, without waiting for more (at the end of a run, so
+    /// that a late repeat is counted too).
+    pub(crate) fn drain(&mut self, receipts: &mut mpsc::UnboundedReceiver<Receipt>) {
+        while let Ok(receipt) = receipts.try_recv() {
+            self.note(receipt);
+        }
+    }
+}
+
+/// Waits for receipts until `expected` new (person, seq) pairs have arrived, noting each in
+/// `arrivals`.
 pub(crate) async fn await_receipts(
     receipts: &mut mpsc::UnboundedReceiver<Receipt>,
     mut expected: usize,
     within: std::time::Duration,
-    arrivals: &mut HashMap<(usize, u64), Instant>,
+    arrivals: &mut Arrivals,
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + within;
     while expected > 0 {
@@ -185,10 +227,7 @@ pub(crate) async fn await_receipts(
             .await
             .context("messages were not all delivered in time")?
             .context("the event streams ended")?;
-        if arrivals
-            .insert((receipt.person, receipt.seq), receipt.at)
-            .is_none()
-        {
+        if arrivals.note(receipt) {
             expected -= 1;
         }
     }
@@ -208,5 +247,41 @@ mod tests {
         }
         assert_eq!(message_seq("hello"), None);
         assert_eq!(message_seq("benchmark 4"), None);
+    }
+
+    #[test]
+    fn a_message_arriving_again_is_counted_and_keeps_its_first_time() {
+        let first = Instant::now();
+        let later = first + std::time::Duration::from_millis(5);
+        let mut arrivals = Arrivals::default();
+        assert!(arrivals.note(Receipt {
+            person: 1,
+            seq: 7,
+            at: first
+        }));
+        assert!(arrivals.note(Receipt {
+            person: 2,
+            seq: 7,
+            at: later
+        }));
+        assert!(!arrivals.note(Receipt {
+            person: 1,
+            seq: 7,
+            at: later
+        }));
+        assert_eq!(arrivals.repeated, 1);
+        assert_eq!(arrivals.at(1, 7).unwrap(), first);
+        assert!(arrivals.at(3, 7).is_err());
+
+        // A repeat still waiting when the run ends counts too.
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        tx.send(Receipt {
+            person: 2,
+            seq: 7,
+            at: later,
+        })
+        .unwrap();
+        arrivals.drain(&mut rx);
+        assert_eq!(arrivals.repeated, 2);
     }
 }

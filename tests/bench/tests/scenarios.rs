@@ -60,6 +60,8 @@ fn pingpong_delivers_every_message_once_and_measures_against_baselines() {
     assert_eq!(value(&report, "group messages stored per message"), 1.0);
     assert!(value(&report, "bytes stored per message") > 1024.0);
     assert!(value(&report, "relay resident set") > 0.0);
+    assert_eq!(value(&report, "messages shown twice"), 0.0);
+    assert_eq!(figure(&report, "messages shown twice")["met"], true);
 }
 
 #[test]
@@ -73,6 +75,7 @@ fn fanout_is_one_upload_per_message_decrypted_by_every_member() {
         "{report:#}"
     );
     assert!(figure(&report, "all 3 decrypted, p99")["met"].is_boolean());
+    assert_eq!(value(&report, "messages shown twice"), 0.0);
 }
 
 #[test]
@@ -105,6 +108,7 @@ fn group_finds_its_maximum_then_loads_at_half_of_it() {
     );
     assert_eq!(value(&report, "uploads per message"), 1.0);
     assert!(figure(&report, "delivery p99")["met"].is_boolean());
+    assert_eq!(value(&report, "messages shown twice"), 0.0);
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.contains("<svg"), "{svg}");
 }
@@ -164,6 +168,22 @@ fn bad_arguments_are_refused_with_a_reason_not_a_panic() {
                 "00",
             ][..],
             "64 hex digits",
+        ),
+        (
+            &[
+                "pingpong",
+                "--relay",
+                "https://127.0.0.1:1",
+                "--relay-fingerprint",
+                &"0".repeat(64),
+                "--storage-cache-bytes",
+                "67108864",
+            ][..],
+            "cannot be used with",
+        ),
+        (
+            &["pingpong", "--storage-cache-bytes", "4096"][..],
+            "storage_cache_bytes must be at least 1048576",
         ),
     ] {
         let out = bench(args);

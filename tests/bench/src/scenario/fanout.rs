@@ -1,7 +1,6 @@
 //! `fanout`: one message at a time to a room; the time until every other member has
 //! decrypted it.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
@@ -9,7 +8,7 @@ use anyhow::bail;
 use super::pingpong::{relay_bytes, stored_since};
 use crate::baseline;
 use crate::cli::Common;
-use crate::clients::{self, Listeners};
+use crate::clients::{self, Arrivals, Listeners};
 use crate::procstat::Usage;
 use crate::relay::RelayTarget;
 use crate::report::{Figure, Report};
@@ -41,7 +40,7 @@ pub(crate) async fn run(
     let recipients = members - 1;
     let mut everyone = Vec::with_capacity(messages);
     let mut deliveries = Latencies::default();
-    let mut arrivals = HashMap::new();
+    let mut arrivals = Arrivals::default();
     let start = Instant::now();
     let (mut cpu_before, mut relay_before, mut stored_before) = (None, None, None);
     for seq in 0..WARM_UP + messages as u64 {
@@ -59,7 +58,7 @@ pub(crate) async fn run(
         }
         let mut last = sent;
         for person in 1..members {
-            let at = arrivals[&(person, seq)];
+            let at = arrivals.at(person, seq)?;
             deliveries.push(start, at, at - sent);
             last = last.max(at);
         }
@@ -69,6 +68,7 @@ pub(crate) async fn run(
         .cpu
         .saturating_sub(cpu_before.map_or(Duration::ZERO, |u| u.cpu));
     listeners.stop();
+    arrivals.drain(&mut receipts);
     let stored = stored_since(stored_before, relay_bytes(relay).await?);
     let raw_mls = baseline::openmls::message_cost(members, common.payload, 100)?;
 
@@ -90,6 +90,7 @@ pub(crate) async fn run(
             .target(format!("<= {} ms", TARGET.as_millis()), p99 <= TARGET),
     );
     report.latency("one member decrypted", &deliveries);
+    report.push(super::repeats_figure(arrivals.repeated));
     let per_delivery =
         clients_cpu.as_secs_f64() * 1e6 / (messages as f64 * members as f64).max(1.0);
     report.push(

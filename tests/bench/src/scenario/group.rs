@@ -11,7 +11,7 @@ use parley_client::{Client, ConversationId};
 use super::pingpong::{relay_bytes, stored_since};
 use crate::baseline;
 use crate::cli::Common;
-use crate::clients::{self, Listeners, SimClient};
+use crate::clients::{self, Arrivals, Listeners, SimClient};
 use crate::relay::RelayTarget;
 use crate::report::{Figure, Report};
 use crate::stats::{ms, quantile_of, Latencies};
@@ -34,6 +34,8 @@ struct Run {
     delivery_rate: f64,
     /// Every delivery's latency.
     latencies: Latencies,
+    /// Deliveries that had arrived already.
+    repeated: usize,
 }
 
 /// Loads a room of `members` at `rate` messages/s (or at half the most it sustains).
@@ -58,10 +60,12 @@ pub(crate) async fn run(
     report.parameter("payload", common.payload);
     report.parameter("seconds", window.as_secs());
 
+    let mut repeated = 0;
     let (rate, at_half) = match rate {
         Some(rate) => (rate, false),
         None => {
             let most = run_load(&people, &room, common.payload, None, window, 0).await?;
+            repeated += most.repeated;
             report.push(Figure::plain(
                 "maximum: messages/s, senders back to back",
                 most.delivery_rate / (members - 1) as f64,
@@ -106,6 +110,7 @@ pub(crate) async fn run(
                 .against("payload", common.payload as f64),
         );
     }
+    report.push(super::repeats_figure(repeated + load.repeated));
     super::relay_figures(&mut report, relay, relay_before, load.sent, "message");
     report.latencies = load.latencies;
     Ok(report)
@@ -168,12 +173,13 @@ async fn run_load(
         .clone();
     // Every member but the sender receives each message.
     let expected = sent.len() * (people.len() - 1);
-    let mut arrivals = HashMap::new();
+    let mut arrivals = Arrivals::default();
     clients::await_receipts(&mut receipts, expected, PATIENCE, &mut arrivals).await?;
     listeners.stop();
+    arrivals.drain(&mut receipts);
     let mut latencies = Latencies::default();
     let mut last = start;
-    for ((_, seq), at) in &arrivals {
+    for ((_, seq), at) in &arrivals.first {
         if let Some(sent) = sent.get(seq) {
             latencies.push(start, *at, at.saturating_duration_since(*sent));
             last = last.max(*at);
@@ -184,6 +190,7 @@ async fn run_load(
         send_rate: sent.len() as f64 / send_time.as_secs_f64(),
         delivery_rate: latencies.len() as f64 / last.duration_since(start).as_secs_f64(),
         latencies,
+        repeated: arrivals.repeated,
     })
 }
 

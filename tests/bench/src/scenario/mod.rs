@@ -61,6 +61,12 @@ fn relay_name(relay: &RelayTarget) -> String {
     }
 }
 
+/// How many messages came out of a recipient's event stream again after they had arrived:
+/// each one a message shown twice to its reader.
+fn repeats_figure(repeated: usize) -> Figure {
+    Figure::plain("messages shown twice", repeated as f64, "").target("0", repeated == 0)
+}
+
 /// The relay's resident set and CPU over a span, as figures: the CPU per `units` (such as
 /// messages) when `units` > 0.
 fn relay_figures(

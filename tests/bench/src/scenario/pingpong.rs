@@ -1,14 +1,13 @@
 //! `pingpong`: two people in a 1:1, each answering the other's message as soon as it is
 //! decrypted.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 use crate::baseline;
 use crate::cli::Common;
-use crate::clients::{self, Listeners};
+use crate::clients::{self, Arrivals, Listeners};
 use crate::procstat::Usage;
 use crate::relay::RelayTarget;
 use crate::report::{Figure, Report};
@@ -45,7 +44,7 @@ pub(crate) async fn run(
     let mut delivery = Latencies::default();
     let mut round_trips = Vec::with_capacity(messages);
     let mut send_calls = Vec::with_capacity(messages);
-    let mut arrivals = HashMap::new();
+    let mut arrivals = Arrivals::default();
     let start = Instant::now();
     let mut cpu_before = None;
     let mut relay_before = None;
@@ -62,10 +61,10 @@ pub(crate) async fn run(
         alice.client.send_text(&to_bob, &text).await?;
         let send_returned = Instant::now();
         clients::await_receipts(&mut receipts, 1, PATIENCE, &mut arrivals).await?;
-        let at_bob = arrivals[&(1, seq)];
+        let at_bob = arrivals.at(1, seq)?;
         bob.client.send_text(&to_alice, &text).await?;
         clients::await_receipts(&mut receipts, 1, PATIENCE, &mut arrivals).await?;
-        let at_alice = arrivals[&(0, seq)];
+        let at_alice = arrivals.at(0, seq)?;
         if seq >= WARM_UP {
             delivery.push(start, at_bob, at_bob - sent);
             send_calls.push(send_returned - sent);
@@ -76,6 +75,7 @@ pub(crate) async fn run(
         .cpu
         .saturating_sub(cpu_before.map_or(Duration::ZERO, |u| u.cpu));
     listeners.stop();
+    arrivals.drain(&mut receipts);
     let sent_messages = 2 * messages;
     let stored = stored_since(stored_before, relay_bytes(relay).await?);
 
@@ -120,6 +120,7 @@ pub(crate) async fn run(
                 per_message <= CLIENT_TARGET * raw_per_message,
             ),
     );
+    report.push(super::repeats_figure(arrivals.repeated));
     let aead = baseline::aead::xchacha_seal_open(common.payload, 10_000)?;
     report.push(Figure::plain(
         "raw XChaCha20-Poly1305 seal + open",
