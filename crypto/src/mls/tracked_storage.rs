@@ -239,36 +239,92 @@ mod shadow {
     }
 }
 
+/// Trait methods that write or delete the one key MemoryStorage builds from `$label` and the
+/// JSON of `$key`: the key is noted, then the call passed on.
+macro_rules! logged {
+    ($(fn $name:ident<$($g:ident: $bound:ident),+>($($arg:ident: &$ty:ident),+) touches $label:ident($key:ident);)+) => {$(
+        fn $name<$($g: traits::$bound<CURRENT_VERSION>),+>(
+            &self,
+            $($arg: &$ty),+
+        ) -> Result<(), Self::Error> {
+            self.touch_key($label, $key)?;
+            self.inner.$name($($arg),+)
+        }
+    )+};
+}
+
+/// Trait methods that only read: passed on as they are.
+macro_rules! passed_on {
+    ($(fn $name:ident<$($g:ident: $bound:ident),+>($arg:ident: &$ty:ident) -> $ret:ty;)+) => {$(
+        fn $name<$($g: traits::$bound<CURRENT_VERSION>),+>(
+            &self,
+            $arg: &$ty,
+        ) -> Result<$ret, Self::Error> {
+            self.inner.$name($arg)
+        }
+    )+};
+}
+
 /// Every call goes to MemoryStorage; the mutating ones first note the keys they touch.
 impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
     type Error = MemoryStorageError;
 
-    // --- writes ---
-
-    fn write_mls_join_config<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        MlsGroupJoinConfig: traits::MlsGroupJoinConfig<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        config: &MlsGroupJoinConfig,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(JOIN_CONFIG, group_id)?;
-        self.inner.write_mls_join_config(group_id, config)
+    // Writes and deletes of one key, `label` and the JSON of one argument.
+    logged! {
+        fn write_mls_join_config<GroupId: GroupId, MlsGroupJoinConfig: MlsGroupJoinConfig>(group_id: &GroupId, config: &MlsGroupJoinConfig) touches JOIN_CONFIG(group_id);
+        fn append_own_leaf_node<GroupId: GroupId, LeafNode: LeafNode>(group_id: &GroupId, leaf_node: &LeafNode) touches OWN_LEAF_NODES(group_id);
+        fn write_tree<GroupId: GroupId, TreeSync: TreeSync>(group_id: &GroupId, tree: &TreeSync) touches TREE(group_id);
+        fn write_interim_transcript_hash<GroupId: GroupId, InterimTranscriptHash: InterimTranscriptHash>(group_id: &GroupId, interim_transcript_hash: &InterimTranscriptHash) touches INTERIM_TRANSCRIPT_HASH(group_id);
+        fn write_context<GroupId: GroupId, GroupContext: GroupContext>(group_id: &GroupId, group_context: &GroupContext) touches GROUP_CONTEXT(group_id);
+        fn write_confirmation_tag<GroupId: GroupId, ConfirmationTag: ConfirmationTag>(group_id: &GroupId, confirmation_tag: &ConfirmationTag) touches CONFIRMATION_TAG(group_id);
+        fn write_group_state<GroupState: GroupState, GroupId: GroupId>(group_id: &GroupId, group_state: &GroupState) touches GROUP_STATE(group_id);
+        fn write_message_secrets<GroupId: GroupId, MessageSecrets: MessageSecrets>(group_id: &GroupId, message_secrets: &MessageSecrets) touches MESSAGE_SECRETS(group_id);
+        fn write_resumption_psk_store<GroupId: GroupId, ResumptionPskStore: ResumptionPskStore>(group_id: &GroupId, resumption_psk_store: &ResumptionPskStore) touches RESUMPTION_PSK_STORE(group_id);
+        fn write_own_leaf_index<GroupId: GroupId, LeafNodeIndex: LeafNodeIndex>(group_id: &GroupId, own_leaf_index: &LeafNodeIndex) touches OWN_LEAF_NODE_INDEX(group_id);
+        fn write_group_epoch_secrets<GroupId: GroupId, GroupEpochSecrets: GroupEpochSecrets>(group_id: &GroupId, group_epoch_secrets: &GroupEpochSecrets) touches EPOCH_SECRETS(group_id);
+        fn write_signature_key_pair<SignaturePublicKey: SignaturePublicKey, SignatureKeyPair: SignatureKeyPair>(public_key: &SignaturePublicKey, signature_key_pair: &SignatureKeyPair) touches SIGNATURE_KEY_PAIR(public_key);
+        fn write_encryption_key_pair<EncryptionKey: EncryptionKey, HpkeKeyPair: HpkeKeyPair>(public_key: &EncryptionKey, key_pair: &HpkeKeyPair) touches ENCRYPTION_KEY_PAIR(public_key);
+        fn write_key_package<HashReference: HashReference, KeyPackage: KeyPackage>(hash_ref: &HashReference, key_package: &KeyPackage) touches KEY_PACKAGE(hash_ref);
+        fn write_psk<PskId: PskId, PskBundle: PskBundle>(psk_id: &PskId, psk: &PskBundle) touches PSK(psk_id);
+        fn delete_own_leaf_nodes<GroupId: GroupId>(group_id: &GroupId) touches OWN_LEAF_NODES(group_id);
+        fn delete_group_config<GroupId: GroupId>(group_id: &GroupId) touches JOIN_CONFIG(group_id);
+        fn delete_tree<GroupId: GroupId>(group_id: &GroupId) touches TREE(group_id);
+        fn delete_confirmation_tag<GroupId: GroupId>(group_id: &GroupId) touches CONFIRMATION_TAG(group_id);
+        fn delete_group_state<GroupId: GroupId>(group_id: &GroupId) touches GROUP_STATE(group_id);
+        fn delete_context<GroupId: GroupId>(group_id: &GroupId) touches GROUP_CONTEXT(group_id);
+        fn delete_interim_transcript_hash<GroupId: GroupId>(group_id: &GroupId) touches INTERIM_TRANSCRIPT_HASH(group_id);
+        fn delete_message_secrets<GroupId: GroupId>(group_id: &GroupId) touches MESSAGE_SECRETS(group_id);
+        fn delete_all_resumption_psk_secrets<GroupId: GroupId>(group_id: &GroupId) touches RESUMPTION_PSK_STORE(group_id);
+        fn delete_own_leaf_index<GroupId: GroupId>(group_id: &GroupId) touches OWN_LEAF_NODE_INDEX(group_id);
+        fn delete_group_epoch_secrets<GroupId: GroupId>(group_id: &GroupId) touches EPOCH_SECRETS(group_id);
+        fn delete_signature_key_pair<SignaturePublicKey: SignaturePublicKey>(public_key: &SignaturePublicKey) touches SIGNATURE_KEY_PAIR(public_key);
+        fn delete_encryption_key_pair<EncryptionKey: EncryptionKey>(public_key: &EncryptionKey) touches ENCRYPTION_KEY_PAIR(public_key);
+        fn delete_key_package<KeyPackageRef: HashReference>(hash_ref: &KeyPackageRef) touches KEY_PACKAGE(hash_ref);
+        fn delete_psk<PskKey: PskId>(psk_id: &PskKey) touches PSK(psk_id);
     }
 
-    fn append_own_leaf_node<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        LeafNode: traits::LeafNode<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        leaf_node: &LeafNode,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(OWN_LEAF_NODES, group_id)?;
-        self.inner.append_own_leaf_node(group_id, leaf_node)
+    // Reads.
+    passed_on! {
+        fn mls_group_join_config<GroupId: GroupId, MlsGroupJoinConfig: MlsGroupJoinConfig>(group_id: &GroupId) -> Option<MlsGroupJoinConfig>;
+        fn own_leaf_nodes<GroupId: GroupId, LeafNode: LeafNode>(group_id: &GroupId) -> Vec<LeafNode>;
+        fn queued_proposal_refs<GroupId: GroupId, ProposalRef: ProposalRef>(group_id: &GroupId) -> Vec<ProposalRef>;
+        fn queued_proposals<GroupId: GroupId, ProposalRef: ProposalRef, QueuedProposal: QueuedProposal>(group_id: &GroupId) -> Vec<(ProposalRef, QueuedProposal)>;
+        fn tree<GroupId: GroupId, TreeSync: TreeSync>(group_id: &GroupId) -> Option<TreeSync>;
+        fn group_context<GroupId: GroupId, GroupContext: GroupContext>(group_id: &GroupId) -> Option<GroupContext>;
+        fn interim_transcript_hash<GroupId: GroupId, InterimTranscriptHash: InterimTranscriptHash>(group_id: &GroupId) -> Option<InterimTranscriptHash>;
+        fn confirmation_tag<GroupId: GroupId, ConfirmationTag: ConfirmationTag>(group_id: &GroupId) -> Option<ConfirmationTag>;
+        fn group_state<GroupState: GroupState, GroupId: GroupId>(group_id: &GroupId) -> Option<GroupState>;
+        fn message_secrets<GroupId: GroupId, MessageSecrets: MessageSecrets>(group_id: &GroupId) -> Option<MessageSecrets>;
+        fn resumption_psk_store<GroupId: GroupId, ResumptionPskStore: ResumptionPskStore>(group_id: &GroupId) -> Option<ResumptionPskStore>;
+        fn own_leaf_index<GroupId: GroupId, LeafNodeIndex: LeafNodeIndex>(group_id: &GroupId) -> Option<LeafNodeIndex>;
+        fn group_epoch_secrets<GroupId: GroupId, GroupEpochSecrets: GroupEpochSecrets>(group_id: &GroupId) -> Option<GroupEpochSecrets>;
+        fn signature_key_pair<SignaturePublicKey: SignaturePublicKey, SignatureKeyPair: SignatureKeyPair>(public_key: &SignaturePublicKey) -> Option<SignatureKeyPair>;
+        fn encryption_key_pair<HpkeKeyPair: HpkeKeyPair, EncryptionKey: EncryptionKey>(public_key: &EncryptionKey) -> Option<HpkeKeyPair>;
+        fn key_package<KeyPackageRef: HashReference, KeyPackage: KeyPackage>(hash_ref: &KeyPackageRef) -> Option<KeyPackage>;
+        fn psk<PskBundle: PskBundle, PskId: PskId>(psk_id: &PskId) -> Option<PskBundle>;
     }
 
+    // The calls that touch more than one key, or a key of several arguments.
     fn queue_proposal<
         GroupId: traits::GroupId<CURRENT_VERSION>,
         ProposalRef: traits::ProposalRef<CURRENT_VERSION>,
@@ -282,143 +338,6 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         self.touch_proposal(group_id, proposal_ref)?;
         self.touch_key(PROPOSAL_QUEUE_REFS, group_id)?;
         self.inner.queue_proposal(group_id, proposal_ref, proposal)
-    }
-
-    fn write_tree<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        TreeSync: traits::TreeSync<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        tree: &TreeSync,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(TREE, group_id)?;
-        self.inner.write_tree(group_id, tree)
-    }
-
-    fn write_interim_transcript_hash<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        InterimTranscriptHash: traits::InterimTranscriptHash<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        interim_transcript_hash: &InterimTranscriptHash,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(INTERIM_TRANSCRIPT_HASH, group_id)?;
-        self.inner
-            .write_interim_transcript_hash(group_id, interim_transcript_hash)
-    }
-
-    fn write_context<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        GroupContext: traits::GroupContext<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        group_context: &GroupContext,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(GROUP_CONTEXT, group_id)?;
-        self.inner.write_context(group_id, group_context)
-    }
-
-    fn write_confirmation_tag<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        ConfirmationTag: traits::ConfirmationTag<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        confirmation_tag: &ConfirmationTag,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(CONFIRMATION_TAG, group_id)?;
-        self.inner
-            .write_confirmation_tag(group_id, confirmation_tag)
-    }
-
-    fn write_group_state<
-        GroupState: traits::GroupState<CURRENT_VERSION>,
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        group_state: &GroupState,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(GROUP_STATE, group_id)?;
-        self.inner.write_group_state(group_id, group_state)
-    }
-
-    fn write_message_secrets<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        MessageSecrets: traits::MessageSecrets<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        message_secrets: &MessageSecrets,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(MESSAGE_SECRETS, group_id)?;
-        self.inner.write_message_secrets(group_id, message_secrets)
-    }
-
-    fn write_resumption_psk_store<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        ResumptionPskStore: traits::ResumptionPskStore<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        resumption_psk_store: &ResumptionPskStore,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(RESUMPTION_PSK_STORE, group_id)?;
-        self.inner
-            .write_resumption_psk_store(group_id, resumption_psk_store)
-    }
-
-    fn write_own_leaf_index<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        LeafNodeIndex: traits::LeafNodeIndex<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        own_leaf_index: &LeafNodeIndex,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(OWN_LEAF_NODE_INDEX, group_id)?;
-        self.inner.write_own_leaf_index(group_id, own_leaf_index)
-    }
-
-    fn write_group_epoch_secrets<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        GroupEpochSecrets: traits::GroupEpochSecrets<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-        group_epoch_secrets: &GroupEpochSecrets,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(EPOCH_SECRETS, group_id)?;
-        self.inner
-            .write_group_epoch_secrets(group_id, group_epoch_secrets)
-    }
-
-    fn write_signature_key_pair<
-        SignaturePublicKey: traits::SignaturePublicKey<CURRENT_VERSION>,
-        SignatureKeyPair: traits::SignatureKeyPair<CURRENT_VERSION>,
-    >(
-        &self,
-        public_key: &SignaturePublicKey,
-        signature_key_pair: &SignatureKeyPair,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(SIGNATURE_KEY_PAIR, public_key)?;
-        self.inner
-            .write_signature_key_pair(public_key, signature_key_pair)
-    }
-
-    fn write_encryption_key_pair<
-        EncryptionKey: traits::EncryptionKey<CURRENT_VERSION>,
-        HpkeKeyPair: traits::HpkeKeyPair<CURRENT_VERSION>,
-    >(
-        &self,
-        public_key: &EncryptionKey,
-        key_pair: &HpkeKeyPair,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(ENCRYPTION_KEY_PAIR, public_key)?;
-        self.inner.write_encryption_key_pair(public_key, key_pair)
     }
 
     fn write_encryption_epoch_key_pairs<
@@ -437,183 +356,6 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
             .write_encryption_epoch_key_pairs(group_id, epoch, leaf_index, key_pairs)
     }
 
-    fn write_key_package<
-        HashReference: traits::HashReference<CURRENT_VERSION>,
-        KeyPackage: traits::KeyPackage<CURRENT_VERSION>,
-    >(
-        &self,
-        hash_ref: &HashReference,
-        key_package: &KeyPackage,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(KEY_PACKAGE, hash_ref)?;
-        self.inner.write_key_package(hash_ref, key_package)
-    }
-
-    fn write_psk<
-        PskId: traits::PskId<CURRENT_VERSION>,
-        PskBundle: traits::PskBundle<CURRENT_VERSION>,
-    >(
-        &self,
-        psk_id: &PskId,
-        psk: &PskBundle,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(PSK, psk_id)?;
-        self.inner.write_psk(psk_id, psk)
-    }
-
-    // --- reads ---
-
-    fn mls_group_join_config<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        MlsGroupJoinConfig: traits::MlsGroupJoinConfig<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<MlsGroupJoinConfig>, Self::Error> {
-        self.inner.mls_group_join_config(group_id)
-    }
-
-    fn own_leaf_nodes<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        LeafNode: traits::LeafNode<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Vec<LeafNode>, Self::Error> {
-        self.inner.own_leaf_nodes(group_id)
-    }
-
-    fn queued_proposal_refs<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        ProposalRef: traits::ProposalRef<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Vec<ProposalRef>, Self::Error> {
-        self.inner.queued_proposal_refs(group_id)
-    }
-
-    fn queued_proposals<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        ProposalRef: traits::ProposalRef<CURRENT_VERSION>,
-        QueuedProposal: traits::QueuedProposal<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Vec<(ProposalRef, QueuedProposal)>, Self::Error> {
-        self.inner.queued_proposals(group_id)
-    }
-
-    fn tree<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        TreeSync: traits::TreeSync<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<TreeSync>, Self::Error> {
-        self.inner.tree(group_id)
-    }
-
-    fn group_context<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        GroupContext: traits::GroupContext<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<GroupContext>, Self::Error> {
-        self.inner.group_context(group_id)
-    }
-
-    fn interim_transcript_hash<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        InterimTranscriptHash: traits::InterimTranscriptHash<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<InterimTranscriptHash>, Self::Error> {
-        self.inner.interim_transcript_hash(group_id)
-    }
-
-    fn confirmation_tag<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        ConfirmationTag: traits::ConfirmationTag<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<ConfirmationTag>, Self::Error> {
-        self.inner.confirmation_tag(group_id)
-    }
-
-    fn group_state<
-        GroupState: traits::GroupState<CURRENT_VERSION>,
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<GroupState>, Self::Error> {
-        self.inner.group_state(group_id)
-    }
-
-    fn message_secrets<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        MessageSecrets: traits::MessageSecrets<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<MessageSecrets>, Self::Error> {
-        self.inner.message_secrets(group_id)
-    }
-
-    fn resumption_psk_store<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        ResumptionPskStore: traits::ResumptionPskStore<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<ResumptionPskStore>, Self::Error> {
-        self.inner.resumption_psk_store(group_id)
-    }
-
-    fn own_leaf_index<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        LeafNodeIndex: traits::LeafNodeIndex<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<LeafNodeIndex>, Self::Error> {
-        self.inner.own_leaf_index(group_id)
-    }
-
-    fn group_epoch_secrets<
-        GroupId: traits::GroupId<CURRENT_VERSION>,
-        GroupEpochSecrets: traits::GroupEpochSecrets<CURRENT_VERSION>,
-    >(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<Option<GroupEpochSecrets>, Self::Error> {
-        self.inner.group_epoch_secrets(group_id)
-    }
-
-    fn signature_key_pair<
-        SignaturePublicKey: traits::SignaturePublicKey<CURRENT_VERSION>,
-        SignatureKeyPair: traits::SignatureKeyPair<CURRENT_VERSION>,
-    >(
-        &self,
-        public_key: &SignaturePublicKey,
-    ) -> Result<Option<SignatureKeyPair>, Self::Error> {
-        self.inner.signature_key_pair(public_key)
-    }
-
-    fn encryption_key_pair<
-        HpkeKeyPair: traits::HpkeKeyPair<CURRENT_VERSION>,
-        EncryptionKey: traits::EncryptionKey<CURRENT_VERSION>,
-    >(
-        &self,
-        public_key: &EncryptionKey,
-    ) -> Result<Option<HpkeKeyPair>, Self::Error> {
-        self.inner.encryption_key_pair(public_key)
-    }
-
     fn encryption_epoch_key_pairs<
         GroupId: traits::GroupId<CURRENT_VERSION>,
         EpochKey: traits::EpochKey<CURRENT_VERSION>,
@@ -628,25 +370,6 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
             .encryption_epoch_key_pairs(group_id, epoch, leaf_index)
     }
 
-    fn key_package<
-        KeyPackageRef: traits::HashReference<CURRENT_VERSION>,
-        KeyPackage: traits::KeyPackage<CURRENT_VERSION>,
-    >(
-        &self,
-        hash_ref: &KeyPackageRef,
-    ) -> Result<Option<KeyPackage>, Self::Error> {
-        self.inner.key_package(hash_ref)
-    }
-
-    fn psk<PskBundle: traits::PskBundle<CURRENT_VERSION>, PskId: traits::PskId<CURRENT_VERSION>>(
-        &self,
-        psk_id: &PskId,
-    ) -> Result<Option<PskBundle>, Self::Error> {
-        self.inner.psk(psk_id)
-    }
-
-    // --- deletes ---
-
     fn remove_proposal<
         GroupId: traits::GroupId<CURRENT_VERSION>,
         ProposalRef: traits::ProposalRef<CURRENT_VERSION>,
@@ -658,94 +381,6 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         self.touch_key(PROPOSAL_QUEUE_REFS, group_id)?;
         self.touch_proposal(group_id, proposal_ref)?;
         self.inner.remove_proposal(group_id, proposal_ref)
-    }
-
-    fn delete_own_leaf_nodes<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(OWN_LEAF_NODES, group_id)?;
-        self.inner.delete_own_leaf_nodes(group_id)
-    }
-
-    fn delete_group_config<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(JOIN_CONFIG, group_id)?;
-        self.inner.delete_group_config(group_id)
-    }
-
-    fn delete_tree<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(TREE, group_id)?;
-        self.inner.delete_tree(group_id)
-    }
-
-    fn delete_confirmation_tag<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(CONFIRMATION_TAG, group_id)?;
-        self.inner.delete_confirmation_tag(group_id)
-    }
-
-    fn delete_group_state<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(GROUP_STATE, group_id)?;
-        self.inner.delete_group_state(group_id)
-    }
-
-    fn delete_context<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(GROUP_CONTEXT, group_id)?;
-        self.inner.delete_context(group_id)
-    }
-
-    fn delete_interim_transcript_hash<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(INTERIM_TRANSCRIPT_HASH, group_id)?;
-        self.inner.delete_interim_transcript_hash(group_id)
-    }
-
-    fn delete_message_secrets<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(MESSAGE_SECRETS, group_id)?;
-        self.inner.delete_message_secrets(group_id)
-    }
-
-    fn delete_all_resumption_psk_secrets<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(RESUMPTION_PSK_STORE, group_id)?;
-        self.inner.delete_all_resumption_psk_secrets(group_id)
-    }
-
-    fn delete_own_leaf_index<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(OWN_LEAF_NODE_INDEX, group_id)?;
-        self.inner.delete_own_leaf_index(group_id)
-    }
-
-    fn delete_group_epoch_secrets<GroupId: traits::GroupId<CURRENT_VERSION>>(
-        &self,
-        group_id: &GroupId,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(EPOCH_SECRETS, group_id)?;
-        self.inner.delete_group_epoch_secrets(group_id)
     }
 
     fn clear_proposal_queue<
@@ -767,24 +402,6 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
             .clear_proposal_queue::<GroupId, ProposalRef>(group_id)
     }
 
-    fn delete_signature_key_pair<
-        SignaturePublicKey: traits::SignaturePublicKey<CURRENT_VERSION>,
-    >(
-        &self,
-        public_key: &SignaturePublicKey,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(SIGNATURE_KEY_PAIR, public_key)?;
-        self.inner.delete_signature_key_pair(public_key)
-    }
-
-    fn delete_encryption_key_pair<EncryptionKey: traits::EncryptionKey<CURRENT_VERSION>>(
-        &self,
-        public_key: &EncryptionKey,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(ENCRYPTION_KEY_PAIR, public_key)?;
-        self.inner.delete_encryption_key_pair(public_key)
-    }
-
     fn delete_encryption_epoch_key_pairs<
         GroupId: traits::GroupId<CURRENT_VERSION>,
         EpochKey: traits::EpochKey<CURRENT_VERSION>,
@@ -797,22 +414,6 @@ impl StorageProvider<CURRENT_VERSION> for TrackedStorage {
         self.touch(epoch_key_pairs_key(group_id, epoch, leaf_index)?);
         self.inner
             .delete_encryption_epoch_key_pairs(group_id, epoch, leaf_index)
-    }
-
-    fn delete_key_package<KeyPackageRef: traits::HashReference<CURRENT_VERSION>>(
-        &self,
-        hash_ref: &KeyPackageRef,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(KEY_PACKAGE, hash_ref)?;
-        self.inner.delete_key_package(hash_ref)
-    }
-
-    fn delete_psk<PskKey: traits::PskId<CURRENT_VERSION>>(
-        &self,
-        psk_id: &PskKey,
-    ) -> Result<(), Self::Error> {
-        self.touch_key(PSK, psk_id)?;
-        self.inner.delete_psk(psk_id)
     }
 }
 
