@@ -100,3 +100,4 @@ pub use parley_crypto::handle::{Handle, HandleError};
 pub use parley_crypto::retention::{Retention, RetentionError};
 pub use parley_crypto::vault::{KdfParams, Passphrase};
 pub use state::clock::SystemClock;
+pub use state::relay::tls::pinned_tls_config;

@@ -948,3 +948,24 @@ async fn a_third_person_is_never_added_to_a_1to1() {
         .await
         .is_err());
 }
+
+/// The TLS configuration integrators get for speaking the wire themselves trusts the pinned
+/// relay and no other certificate, as the client's own connections do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pinned_tls_config_trusts_the_pinned_relay_alone() {
+    use rustls::pki_types::ServerName;
+    use tokio_rustls::TlsConnector;
+
+    let relay = TestRelay::start();
+    let right = parley_client::Fingerprint::parse(&relay.fingerprint().unwrap()).unwrap();
+    let wrong = parley_client::Fingerprint::parse(&"ab".repeat(32)).unwrap();
+    let mut outcomes = Vec::new();
+    for pin in [&right, &wrong] {
+        let config = parley_client::pinned_tls_config(pin).await.unwrap();
+        assert_eq!(config.alpn_protocols, [b"h2".to_vec()]);
+        let tcp = tokio::net::TcpStream::connect(relay.addr()).await.unwrap();
+        let name = ServerName::IpAddress(relay.addr().ip().into());
+        outcomes.push(TlsConnector::from(config).connect(name, tcp).await.is_ok());
+    }
+    assert_eq!(outcomes, [true, false]);
+}

@@ -24,7 +24,7 @@ mod socks;
 // only #[test] functions.
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
-mod tls;
+pub(crate) mod tls;
 mod types;
 
 use std::sync::Arc;

@@ -63,6 +63,14 @@ pub(crate) async fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, Re
     Ok(Arc::new(config))
 }
 
+/// The TLS configuration this client connects to a pinned relay with: exactly the leaf
+/// certificate whose SHA-256 is `pin` is trusted (the handshake signatures are still checked,
+/// so the peer must hold its key), HTTP/2 is offered and sessions are never resumed. For
+/// tools that speak the relay's gRPC protocol directly and must trust it as `parley` does.
+pub async fn pinned_tls_config(pin: &Fingerprint) -> Result<Arc<ClientConfig>, RelayError> {
+    client_config(&Trust::Pinned(*pin)).await
+}
+
 /// Loads the operating system's trust anchors (file I/O, hence off the async threads).
 async fn system_roots() -> Result<RootCertStore, RelayError> {
     let loaded = tokio::task::spawn_blocking(rustls_native_certs::load_native_certs)
