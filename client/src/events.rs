@@ -228,7 +228,7 @@ async fn subscribe(client: &Shared) -> Result<(BoxStream<'static, Push>, Subscri
         .subscribe_inbox(&ctx.session.handle, &ctx.session.identity)
         .await?
         .map(push_of);
-    let mut keys: Vec<(GroupId, u64, AccessKey)> = Vec::new();
+    let mut keys: Vec<(GroupId, u64, Arc<AccessKey>)> = Vec::new();
     for (gid, epoch) in groups.iter().take(MAX_SUBSCRIBED_GROUPS) {
         if let Ok(access) = ctx.session.mls.access_key(gid) {
             keys.push((*gid, *epoch, access));

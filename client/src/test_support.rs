@@ -30,7 +30,7 @@ impl Client {
     pub async fn group_access_for_tests(
         &self,
         conversation: &ConversationId,
-    ) -> Result<([u8; 32], u64, AccessKey), ClientError> {
+    ) -> Result<([u8; 32], u64, std::sync::Arc<AccessKey>), ClientError> {
         let mut state = self.inner.state.lock().await;
         let ctx = state.ctx(&self.inner.store, &self.inner.clock)?;
         let conv = ctx.require_conversation(conversation)?;

@@ -431,6 +431,39 @@ fn racing_commits_converge_after_the_loser_retries() {
     assert!(commit.removes_us());
 }
 
+/// The access key is kept once derived, but never served for another state of its epoch:
+/// two admins' commits race for one epoch, carol merges the first, takes its key, rolls the
+/// merge back and merges the second; she must then sign with the second epoch's key, or the
+/// relay would refuse every call she makes to the group.
+#[test]
+fn a_kept_access_key_follows_the_epoch_state_not_its_number() {
+    let (mut alice, mut bob, mut carol) = trio();
+    promote_bob(&mut alice, &mut bob, &mut carol);
+    let first = alice
+        .mls
+        .set_retention(&GROUP, Retention::parse("1h").unwrap())
+        .unwrap();
+    let second = bob
+        .mls
+        .set_retention(&GROUP, Retention::parse("2h").unwrap())
+        .unwrap();
+    assert_eq!(first.epoch, second.epoch);
+    let before = carol.access_public();
+    assert_eq!(carol.access_public(), before, "kept within an epoch");
+
+    let commit = carol.staged_commit(&first.commit);
+    carol.mls.merge_incoming_commit(&GROUP, commit).unwrap();
+    assert_eq!(
+        carol.access_public(),
+        first.next_access_key.public_key().to_bytes()
+    );
+    carol.mls.discard_changes();
+    carol.apply_commit(&second.commit);
+    let now = carol.access_public();
+    assert_eq!(now, second.next_access_key.public_key().to_bytes());
+    assert_ne!(now, first.next_access_key.public_key().to_bytes());
+}
+
 #[test]
 fn state_survives_reload_from_taken_changes() {
     let mut alice = Peer::new("alice", 1);

@@ -12,6 +12,7 @@ use openmls_basic_credential::SignatureKeyPair;
 use openmls_traits::OpenMlsProvider;
 use zeroize::Zeroizing;
 
+use super::access_cache::AccessKeyCache;
 use super::errors::MlsError;
 use super::storage::Provider;
 use super::GroupId;
@@ -55,6 +56,8 @@ pub struct Mls {
     /// OpenMLS works) lets the read-only queries on `&self` fill it too, and keeps `Mls`
     /// `Sync`.
     groups: Mutex<HashMap<GroupId, MlsGroup>>,
+    /// Each group's relay access key, for the epoch state it was derived in.
+    pub(crate) access_keys: AccessKeyCache,
 }
 
 impl Mls {
@@ -74,6 +77,7 @@ impl Mls {
             previous: None,
             provider: Provider::new(state),
             groups: Mutex::default(),
+            access_keys: AccessKeyCache::default(),
         })
     }
 
@@ -123,6 +127,7 @@ impl Mls {
         self.provider.discard_changes();
         // Kept groups may hold what was just rolled back: the next use reloads them.
         self.cache().clear();
+        self.access_keys.clear();
     }
 
     /// Our handle.
@@ -171,12 +176,8 @@ impl Mls {
         group_id: &GroupId,
         f: impl FnOnce(&mut MlsGroup) -> Result<T, MlsError>,
     ) -> Result<T, MlsError> {
-        let mut group = self.take_group(group_id)?;
-        let result = f(&mut group);
-        if result.is_ok() {
-            self.keep(*group_id, group);
-        }
-        result
+        let group = self.take_group(group_id)?;
+        self.run_on(group_id, group, f)
     }
 
     /// [`Mls::with_group`] on a group we are still a member of.
@@ -185,12 +186,22 @@ impl Mls {
         group_id: &GroupId,
         f: impl FnOnce(&mut MlsGroup) -> Result<T, MlsError>,
     ) -> Result<T, MlsError> {
-        let mut group = self.take_group(group_id)?;
+        let group = self.take_group(group_id)?;
         if !group.is_active() {
             // Untouched: it stays loaded.
             self.keep(*group_id, group);
             return Err(MlsError::NotAMember);
         }
+        self.run_on(group_id, group, f)
+    }
+
+    /// Runs `f` on `group`, taken out of the kept ones, and keeps it again if `f` succeeded.
+    fn run_on<T>(
+        &self,
+        group_id: &GroupId,
+        mut group: MlsGroup,
+        f: impl FnOnce(&mut MlsGroup) -> Result<T, MlsError>,
+    ) -> Result<T, MlsError> {
         let result = f(&mut group);
         if result.is_ok() {
             self.keep(*group_id, group);

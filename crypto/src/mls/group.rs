@@ -10,6 +10,7 @@ use openmls::prelude::{
 };
 use openmls_rust_crypto::MemoryStorageError;
 use openmls_traits::OpenMlsProvider;
+use std::sync::Arc;
 
 use super::context::{leaf_capabilities, Context};
 use super::engine::{access_key_from, join_config, Mls, PAST_EPOCHS, SUITE};
@@ -411,9 +412,12 @@ impl Mls {
         self.with_group(group_id, |group| Ok(group.is_active()))
     }
 
-    /// The relay access key of the current epoch.
-    pub fn access_key(&self, group_id: &GroupId) -> Result<AccessKey, MlsError> {
-        self.with_active(group_id, |group| self.group_access_key(group, group_id))
+    /// The relay access key of the current epoch (derived once per epoch, then shared).
+    pub fn access_key(&self, group_id: &GroupId) -> Result<Arc<AccessKey>, MlsError> {
+        self.with_active(group_id, |group| {
+            self.access_keys
+                .get_or_derive(group_id, group, || self.group_access_key(group, group_id))
+        })
     }
 
     /// The current epoch's authenticator, which members can compare out of band to detect

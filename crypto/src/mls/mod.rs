@@ -10,6 +10,7 @@
 //! that carries it), members are [`Member`]s, and all state lives in a key/value map the
 //! caller persists through [`Mls::take_changes`].
 
+mod access_cache;
 mod context;
 mod engine;
 mod errors;

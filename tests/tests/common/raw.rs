@@ -330,7 +330,7 @@ impl RawMember {
     }
 
     /// The relay access key of the group's current epoch (as this member knows it).
-    pub(crate) fn access_key(&self, group_id: &GroupId) -> AccessKey {
+    pub(crate) fn access_key(&self, group_id: &GroupId) -> std::sync::Arc<AccessKey> {
         self.mls.access_key(group_id).unwrap()
     }
 
