@@ -9,6 +9,10 @@
 //! with [`ClientError::WrongPassphrase`](crate::ClientError::WrongPassphrase), before
 //! anything is written.
 //!
+//! A tool that speaks the relay's gRPC protocol itself (a monitor, a load generator) trusts
+//! the relay exactly as the client does with [`pinned_tls_config`](crate::pinned_tls_config):
+//! the certificate whose fingerprint was handed out, and no other.
+//!
 //! [`Client::register`](crate::Client::register) creates the identity: an Ed25519 identity
 //! key (which signs everything the person does) and an X25519 inbox key (which others seal
 //! invitations to), published in a signed directory record under the person's
