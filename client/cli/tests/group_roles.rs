@@ -137,3 +137,46 @@ fn a_member_who_left_and_came_back_is_not_removed_by_an_old_request() {
     alice.run(&["send", "talks", "welcome back"]).ok();
     assert_has(&read(&bob), "alice: welcome back");
 }
+
+/// An admin removed while she was away, who then tries an admin's change before reading, is
+/// told she is out of the room, not sent to ask an admin; nothing she tried reaches anyone.
+#[test]
+fn an_admin_removed_while_away_is_told_she_is_out_of_the_room() {
+    let relay = TestRelay::plaintext();
+    let [alice, bob, carol, dave] = people(&relay, ["alice", "bob", "carol", "dave"]);
+    alice
+        .run(&["group", "create", "talks", "--members", "bob,carol"])
+        .ok();
+    read(&bob);
+    read(&carol);
+    alice.run(&["group", "promote", "talks", "carol"]).ok();
+    assert_has(&read(&carol), "* alice made you an admin of alice/talks");
+    alice.run(&["group", "remove", "talks", "carol"]).ok();
+
+    for attempt in [
+        vec!["group", "add", "alice/talks", "dave"],
+        vec!["group", "remove", "alice/talks", "bob"],
+        vec!["group", "promote", "alice/talks", "bob"],
+    ] {
+        let refused = carol.run(&attempt).fails_with(1);
+        assert!(
+            refused
+                .stderr
+                .contains("carol is not a member of this conversation"),
+            "{attempt:?}: {}",
+            refused.stderr
+        );
+        assert!(!refused.stderr.contains("ask alice"), "{}", refused.stderr);
+    }
+    assert_eq!(members(&alice, "talks"), "alice\nbob\n");
+    let bob_reads = read(&bob);
+    assert_has(&bob_reads, "* alice removed carol from alice/talks");
+    assert!(
+        !bob_reads
+            .iter()
+            .any(|line| line.contains("made bob an admin")),
+        "{bob_reads:?}"
+    );
+    let daves = dave.run(&["read"]).ok().stdout;
+    assert!(!daves.contains("talks"), "{daves}");
+}
