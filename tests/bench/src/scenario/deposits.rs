@@ -16,7 +16,6 @@ use rand::rngs::OsRng;
 use rand::Rng;
 use tonic::transport::Channel;
 
-use super::pingpong::stored_since;
 use crate::baseline;
 use crate::cli::Common;
 use crate::pinned;
@@ -54,9 +53,9 @@ pub(crate) async fn run(
     let clients: Vec<InboxClient<Channel>> = channels.into_iter().map(InboxClient::new).collect();
 
     let relay_before = relay.usage();
-    let stored_before = inbox_bytes(relay).await?;
+    let stored_before = super::accepted(relay, "inbox").await?;
     let parley = load(&clients, &deposits, in_flight, window).await?;
-    let stored = stored_since(stored_before, inbox_bytes(relay).await?);
+    let stored = super::accepted_since(stored_before, super::accepted(relay, "inbox").await?);
     let relay_after = relay.usage();
 
     let raw = baseline::tonic_unary::RawServer::start().await?;
@@ -113,17 +112,6 @@ pub(crate) async fn run(
         "ms",
     ));
     Ok(report)
-}
-
-/// Inbox deposits and their bytes the relay accepted so far, when its metrics are known.
-async fn inbox_bytes(relay: &RelayTarget) -> anyhow::Result<Option<(f64, f64)>> {
-    let count = relay
-        .metric("parley_messages_accepted_total", "kind=\"inbox\"")
-        .await?;
-    let bytes = relay
-        .metric("parley_message_bytes_accepted_total", "kind=\"inbox\"")
-        .await?;
-    Ok(count.zip(bytes))
 }
 
 /// One real envelope per inbox, each sealed to a freshly registered recipient by a fresh

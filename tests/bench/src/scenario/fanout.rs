@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
-use super::pingpong::{relay_bytes, stored_since};
 use crate::baseline;
 use crate::cli::Common;
 use crate::clients::{self, Arrivals, Listeners};
@@ -47,7 +46,7 @@ pub(crate) async fn run(
         if seq == WARM_UP {
             cpu_before = Some(Usage::own()?);
             relay_before = relay.usage();
-            stored_before = relay_bytes(relay).await?;
+            stored_before = super::accepted(relay, "group").await?;
         }
         let text = clients::message_text(seq, common.payload);
         let sent = Instant::now();
@@ -69,7 +68,7 @@ pub(crate) async fn run(
         .saturating_sub(cpu_before.map_or(Duration::ZERO, |u| u.cpu));
     listeners.stop();
     arrivals.drain(&mut receipts);
-    let stored = stored_since(stored_before, relay_bytes(relay).await?);
+    let stored = super::accepted_since(stored_before, super::accepted(relay, "group").await?);
     let raw_mls = baseline::openmls::message_cost(members, common.payload, 100)?;
 
     let mut report = Report::new("fanout", super::relay_name(relay));

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use parley_client::{Client, ConversationId};
 
-use super::pingpong::{relay_bytes, stored_since};
 use crate::baseline;
 use crate::cli::Common;
 use crate::clients::{self, Arrivals, Listeners, SimClient};
@@ -76,9 +75,9 @@ pub(crate) async fn run(
     };
     report.parameter("rate", format!("{rate:.1}"));
     let relay_before = relay.usage();
-    let stored_before = relay_bytes(relay).await?;
+    let stored_before = super::accepted(relay, "group").await?;
     let load = run_load(&people, &room, common.payload, Some(rate), window, 1 << 40).await?;
-    let stored = stored_since(stored_before, relay_bytes(relay).await?);
+    let stored = super::accepted_since(stored_before, super::accepted(relay, "group").await?);
 
     let raw = baseline::tonic_unary::RawServer::start().await?;
     let mut raw_latencies = raw.latencies(common.payload, 500).await?;

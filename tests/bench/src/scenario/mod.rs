@@ -61,6 +61,25 @@ fn relay_name(relay: &RelayTarget) -> String {
     }
 }
 
+/// What the relay has accepted so far of messages of `kind` ("group" or "inbox"), by its
+/// metrics: their count and bytes; `None` when it exposes no metrics.
+async fn accepted(relay: &RelayTarget, kind: &str) -> anyhow::Result<Option<(f64, f64)>> {
+    let label = format!("kind=\"{kind}\"");
+    let count = relay
+        .metric("parley_messages_accepted_total", &label)
+        .await?;
+    let bytes = relay
+        .metric("parley_message_bytes_accepted_total", &label)
+        .await?;
+    Ok(count.zip(bytes))
+}
+
+/// What the relay accepted between two readings of [`accepted`].
+fn accepted_since(before: Option<(f64, f64)>, after: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    let ((count0, bytes0), (count1, bytes1)) = before.zip(after)?;
+    Some((count1 - count0, bytes1 - bytes0))
+}
+
 /// How many messages came out of a recipient's event stream again after they had arrived:
 /// each one a message shown twice to its reader.
 fn repeats_figure(repeated: usize) -> Figure {

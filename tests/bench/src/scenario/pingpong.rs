@@ -54,7 +54,7 @@ pub(crate) async fn run(
         if seq == WARM_UP {
             cpu_before = Some(Usage::own()?);
             relay_before = relay.usage();
-            stored_before = relay_bytes(relay).await?;
+            stored_before = super::accepted(relay, "group").await?;
         }
         let text = clients::message_text(seq, common.payload);
         let sent = Instant::now();
@@ -77,7 +77,7 @@ pub(crate) async fn run(
     listeners.stop();
     arrivals.drain(&mut receipts);
     let sent_messages = 2 * messages;
-    let stored = stored_since(stored_before, relay_bytes(relay).await?);
+    let stored = super::accepted_since(stored_before, super::accepted(relay, "group").await?);
 
     let raw = baseline::tonic_unary::RawServer::start().await?;
     let mut raw_latencies = raw.latencies(common.payload, messages.max(100)).await?;
@@ -148,24 +148,4 @@ pub(crate) async fn run(
     super::relay_figures(&mut report, relay, relay_before, sent_messages, "message");
     report.latencies = delivery;
     Ok(report)
-}
-
-/// Group messages and their bytes the relay accepted so far, when its metrics are known.
-pub(super) async fn relay_bytes(relay: &RelayTarget) -> anyhow::Result<Option<(f64, f64)>> {
-    let count = relay
-        .metric("parley_messages_accepted_total", "kind=\"group\"")
-        .await?;
-    let bytes = relay
-        .metric("parley_message_bytes_accepted_total", "kind=\"group\"")
-        .await?;
-    Ok(count.zip(bytes))
-}
-
-/// What the relay accepted between two readings of [`relay_bytes`].
-pub(super) fn stored_since(
-    before: Option<(f64, f64)>,
-    after: Option<(f64, f64)>,
-) -> Option<(f64, f64)> {
-    let ((count0, bytes0), (count1, bytes1)) = before.zip(after)?;
-    Some((count1 - count0, bytes1 - bytes0))
 }
