@@ -44,6 +44,20 @@ pub(crate) async fn sync_group_or_log(ctx: &mut Ctx<'_>, gid: &GroupId) -> Resul
     }
 }
 
+/// [`sync_group`] before acting in the group: fails with NotAMember when what it read
+/// removed us (or we were out already).
+pub(crate) async fn sync_group_as_member(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+) -> Result<(), ClientError> {
+    sync_group(ctx, gid).await?;
+    if ctx.session.mls.is_active(gid).unwrap_or(false) {
+        Ok(())
+    } else {
+        Err(ctx.not_a_member())
+    }
+}
+
 /// Reads and processes a group's log until we are at the relay's epoch with nothing new.
 pub(crate) async fn sync_group(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), ClientError> {
     if let Ok(epoch) = ctx.session.mls.epoch(gid) {

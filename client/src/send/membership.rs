@@ -275,13 +275,7 @@ pub(crate) async fn promote(
 /// group is read first: we may have been made an admin since the last sync, or removed (then
 /// we are told we are no longer a member, not that we are no longer an admin).
 async fn require_admin(ctx: &mut Ctx<'_>, conv: &Conversation) -> Result<(), ClientError> {
-    group_log::sync_group(ctx, &conv.group_id).await?;
-    if !ctx
-        .conversation_of(&conv.group_id)?
-        .is_some_and(|c| c.active)
-    {
-        return Err(ctx.not_a_member());
-    }
+    group_log::sync_group_as_member(ctx, &conv.group_id).await?;
     match ctx.session.mls.admins(&conv.group_id)? {
         Some(admins) if !admins.contains(&ctx.session.handle) => Err(ClientError::NotAdmin {
             conversation: ctx.display_name(conv)?,
@@ -416,10 +410,7 @@ pub(crate) async fn commit_change(
     new_conversation: Option<Conversation>,
 ) -> Result<(), ClientError> {
     for _ in 0..MAX_TRIES {
-        group_log::sync_group(ctx, gid).await?;
-        if !ctx.session.mls.is_active(gid).unwrap_or(false) {
-            return Err(ctx.not_a_member());
-        }
+        group_log::sync_group_as_member(ctx, gid).await?;
         let mls = &mut ctx.session.mls;
         let members = mls.members(gid)?;
         let access = mls.access_key(gid)?;

@@ -178,10 +178,7 @@ pub(crate) async fn send_in(
         body,
     };
     for _ in 0..MAX_TRIES {
-        group_log::sync_group(ctx, &gid).await?;
-        if !ctx.session.mls.is_active(&gid).unwrap_or(false) {
-            return Err(ctx.not_a_member());
-        }
+        group_log::sync_group_as_member(ctx, &gid).await?;
         let epoch = ctx.session.mls.epoch(&gid)?;
         let access = ctx.session.mls.access_key(&gid)?;
         let frame = match ctx.session.mls.encrypt(&gid, &payload) {
