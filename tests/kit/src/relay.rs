@@ -9,7 +9,7 @@ use parley_proto::v1::blobs_client::BlobsClient;
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::groups_client::GroupsClient;
 use parley_proto::v1::inbox_client::InboxClient;
-use parley_relay::{Metrics, RelayConfig, RelayError, Released, TlsReloader, TlsSetting};
+use parley_relay::{Metrics, RelayConfig, Released, TlsReloader, TlsSetting};
 use tempfile::TempDir;
 use tonic::transport::Channel;
 
@@ -18,7 +18,7 @@ use crate::builder::TestRelayBuilder;
 use crate::channel;
 use crate::files;
 use crate::recorder::{self, ConnectionLog, ConnectionRecorder};
-use crate::serving::{patiently, Serving, Started};
+use crate::serving::{Serving, Started};
 
 /// A real relay serving on `127.0.0.1` from a runtime of its own, with its data in a
 /// directory that outlives restarts.
@@ -263,15 +263,8 @@ impl TestRelay {
     /// [`TestRelay::restart`]). Returns what was removed.
     pub async fn release_handle(&mut self, handle: &str) -> Released {
         self.stop().await;
-        let data_dir = self.data_dir().to_owned();
-        let released = patiently(&format!("release {handle}"), || {
-            match parley_relay::release_handle(&data_dir, handle) {
-                // As at open: the database may still be closing after the stop.
-                Err(RelayError::Database(e)) => Err(e),
-                Err(other) => panic!("cannot release {handle}: {other}"),
-                Ok(released) => Ok(released),
-            }
-        });
+        let released = parley_relay::release_handle(self.data_dir(), handle)
+            .unwrap_or_else(|e| panic!("cannot release {handle}: {e}"));
         self.restart().await;
         released
     }

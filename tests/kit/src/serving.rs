@@ -5,8 +5,10 @@
 //! does: a synchronous test blocks on the `parley` binary, an async test on its own
 //! single-threaded runtime awaits its clients.
 
+use std::fs::OpenOptions;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -36,6 +38,8 @@ pub(crate) struct Started {
 
 /// A relay serving on its own runtime.
 pub(crate) struct Serving {
+    /// sled's lock file, which the relay holds while its database is open.
+    lock_file: PathBuf,
     runtime: Option<Runtime>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), RelayError>>>,
@@ -56,6 +60,7 @@ impl Serving {
             .build()
             .expect("building the test relay's runtime");
         let data_dir = config.data_dir.clone();
+        let lock_file = data_dir.join("db").join("db");
         let relay = patiently(&format!("open a relay in {}", data_dir.display()), || {
             match Relay::open(config.clone()) {
                 // sled reports the lock of a database still held by the previous run as a
@@ -90,6 +95,7 @@ impl Serving {
             let _ = stopped.await;
         }));
         let serving = Serving {
+            lock_file,
             runtime: Some(runtime),
             shutdown: Some(shutdown),
             task: Some(task),
@@ -128,7 +134,28 @@ impl Serving {
                 .await
                 .expect("shutting down the test relay's runtime");
         }
+        // sled lets go of its file lock only when its last background write ends, a moment
+        // after the database itself is dropped; whatever the test opens next needs it.
+        let lock_file = self.lock_file.clone();
+        tokio::task::spawn_blocking(move || {
+            patiently("see the relay's database closed", || unlocked(&lock_file))
+        })
+        .await
+        .expect("waiting for the test relay's database to close");
     }
+}
+
+/// Whether nobody holds sled's lock on `lock_file` (a relay on PostgreSQL has none): takes
+/// the lock and lets it go at once.
+fn unlocked(lock_file: &Path) -> Result<(), String> {
+    let file = match OpenOptions::new().read(true).write(true).open(lock_file) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("opening {}: {e}", lock_file.display())),
+    };
+    // Closing the file releases the lock.
+    file.try_lock()
+        .map_err(|e| format!("{} is still locked: {e}", lock_file.display()))
 }
 
 impl Drop for Serving {
@@ -167,5 +194,24 @@ pub(crate) fn patiently<T>(what: &str, mut attempt: impl FnMut() -> Result<T, St
             }
             Err(reason) => panic!("could not {what} within {START_PATIENCE:?}: {reason}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_held_lock_is_seen_and_a_missing_file_is_no_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock_file = dir.path().join("db");
+        assert!(unlocked(&lock_file).is_ok(), "no database, no lock");
+        let holder = std::fs::File::create(&lock_file).unwrap();
+        holder.lock().unwrap();
+        assert!(unlocked(&lock_file).is_err(), "the holder's lock is seen");
+        drop(holder);
+        assert!(unlocked(&lock_file).is_ok(), "closing the file frees it");
     }
 }

@@ -88,3 +88,32 @@ async fn stop_completes_while_the_tests_own_clients_are_connected() {
         .await
         .is_err());
 }
+
+/// `stop` promises the database is closed when it returns: an operator's offline command
+/// (here `release_handle`) opens it at once. sled lets its file lock go only when its last
+/// background write ends, a moment after the relay is gone, so this failed now and then
+/// before `stop` waited for the lock itself.
+#[tokio::test]
+async fn after_a_stop_the_database_opens_at_once() {
+    let mut relay = TestRelay::plaintext();
+    for round in 0..20 {
+        let mut directory = relay.directory().await;
+        for i in 0..8 {
+            directory
+                .register(RegisterRequest {
+                    record: record(&format!("user{round}x{i}")),
+                })
+                .await
+                .unwrap();
+        }
+        relay.stop().await;
+        let released = parley_relay::release_handle(relay.data_dir(), "nobody");
+        assert!(
+            released.is_ok(),
+            "round {round}: the database was still locked after stop: {:?}",
+            released.err().map(|e| e.to_string())
+        );
+        relay.restart().await;
+    }
+    relay.stop().await;
+}
