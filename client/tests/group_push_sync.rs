@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{h, registered, to};
+use common::{h, next_texts, registered, to};
 use futures::StreamExt;
 use parley_client::Event;
 use parley_testkit::{TestRelay, Touch};
@@ -23,6 +23,50 @@ fn owner_calls(relay: &TestRelay, handle: &str) -> usize {
         .flat_map(|c| c.touches.iter())
         .filter(|t| matches!(t, Touch::Owner(owner) if owner == handle))
         .count()
+}
+
+/// `Groups/Read` calls the relay saw since its recorder was last cleared.
+fn reads(relay: &TestRelay) -> usize {
+    relay
+        .connections()
+        .iter()
+        .flat_map(|c| c.methods.iter())
+        .filter(|method| *method == "Read")
+        .count()
+}
+
+/// A page that reaches the end of the log (the relay says which sequence number comes next)
+/// ends the sync of that group: the second, empty read each member made for every message
+/// was one signed call and one signature check at the relay more, on the way to the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_reads_a_log_once_when_a_page_reaches_its_end() {
+    let relay = TestRelay::builder().record_connections().start();
+    let homes: Vec<TempDir> = (0..2).map(|_| TempDir::new().unwrap()).collect();
+    let alice = registered(&relay, homes[0].path(), "alice").await;
+    let bob = registered(&relay, homes[1].path(), "bob").await;
+    alice.create_group("talks", &[h("bob")]).await.unwrap();
+    bob.sync().await.unwrap();
+    let room = to(&alice, "talks").await;
+
+    alice.send_text(&room, "one").await.unwrap();
+    relay.recorder().clear();
+    assert_eq!(next_texts(&bob).await, ["one"]);
+    assert_eq!(reads(&relay), 1, "one new message, one read");
+
+    relay.recorder().clear();
+    assert!(next_texts(&bob).await.is_empty());
+    assert_eq!(reads(&relay), 1, "nothing new, one read");
+
+    // Longer than a page (100 entries): the first page does not reach the end, the second
+    // does; nothing is left behind.
+    for i in 0..150 {
+        alice.send_text(&room, &format!("m{i}")).await.unwrap();
+    }
+    relay.recorder().clear();
+    let texts = next_texts(&bob).await;
+    let expected: Vec<String> = (0..150).map(|i| format!("m{i}")).collect();
+    assert_eq!(texts, expected);
+    assert_eq!(reads(&relay), 2, "two pages, no empty read after them");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

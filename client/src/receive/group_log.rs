@@ -84,13 +84,35 @@ pub(crate) async fn sync_group(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), C
         // reordering one may. They are still processed (application messages of recent
         // epochs remain readable, anything else is set aside) rather than skipped, which
         // would lose them; then reading goes on with the next epoch's access key.
+        let (current_epoch, next_seq) = (page.current_epoch, page.next_seq);
         for entry in page.entries {
             if entry.seq < cursor {
                 continue;
             }
             process_entry(ctx, gid, &entry).await?;
         }
+        if reached_the_end(ctx, gid, epoch, current_epoch, next_seq)? {
+            // What an empty read would have told: the log ended here, in our epoch.
+            pending::settle(ctx, gid, Observation::LogEnded { epoch }).await?;
+            return Ok(());
+        }
     }
+}
+
+/// Whether the page just processed ended where the log did when it was read, in the epoch
+/// it was read with and we are still in: another read would only come back empty. A relay
+/// that lies about the end only hides entries, which it can do anyway by serving fewer.
+fn reached_the_end(
+    ctx: &Ctx<'_>,
+    gid: &GroupId,
+    epoch: u64,
+    current_epoch: u64,
+    next_seq: u64,
+) -> Result<bool, ClientError> {
+    let still_in_epoch = current_epoch == epoch
+        && ctx.session.mls.is_active(gid).unwrap_or(false)
+        && ctx.session.mls.epoch(gid).ok() == Some(epoch);
+    Ok(still_in_epoch && ctx.store.get_u64(Key::Cursor(gid))? >= next_seq)
 }
 
 /// Processes one log entry.

@@ -39,6 +39,8 @@ pub struct ConnectionLog {
     pub peer: SocketAddr,
     /// What each request named.
     pub touches: Vec<Touch>,
+    /// Each request's method (`Read`, `Post`, `Deposit`...), in arrival order.
+    pub methods: Vec<String>,
 }
 
 impl ConnectionLog {
@@ -103,14 +105,20 @@ impl RequestObserver for ConnectionRecorder {
             return;
         };
         let touches = touches(&request.path, message(&request.body));
-        self.lock()
-            .entry(peer)
-            .or_insert_with(|| ConnectionLog {
-                peer,
-                touches: Vec::new(),
-            })
-            .touches
-            .extend(touches);
+        let method = request
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let mut connections = self.lock();
+        let log = connections.entry(peer).or_insert_with(|| ConnectionLog {
+            peer,
+            touches: Vec::new(),
+            methods: Vec::new(),
+        });
+        log.touches.extend(touches);
+        log.methods.push(method);
     }
 }
 
