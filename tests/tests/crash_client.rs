@@ -275,6 +275,13 @@ async fn killed_after_post_before_recording() {
     send_in_conversation("send.after_post").await;
 }
 
+/// The record of a sent message is not waited for (the mark saved before the post holds
+/// it): a power cut right after `send` returned may lose it, and the next read writes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_recording_before_the_disk_has_it() {
+    send_in_conversation("send.after_record").await;
+}
+
 /// Alice dies while starting the 1:1 with her first message (the commit adding Bob); she
 /// starts again with the same command. Each side ends with exactly one conversation.
 async fn start_conversation(point: &str, sync_first: bool) {

@@ -219,7 +219,11 @@ pub(crate) async fn send_in(
                 let mut batch = StoreBatch::default();
                 let message = ctx.stage_history_as(&mut batch, &conv, unrecorded, true)?;
                 batch.mark_seen(&hash);
-                ctx.store.apply(batch).await?;
+                // Not waited for: the mark saved before the post already holds this entry,
+                // and a crash that loses the record has the next read record it from the
+                // log (`skip_seen_entry`), as after a crash right after the post.
+                ctx.store.apply_unflushed(batch)?;
+                crate::state::failpoint::hit("send.after_record");
                 return Ok(message);
             }
             Err(RelayError::EpochConflict) => continue,

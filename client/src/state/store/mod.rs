@@ -345,6 +345,20 @@ impl Store {
 
     /// Seals and applies a batch atomically, then waits until it is on disk.
     pub(crate) async fn apply(&self, batch: StoreBatch) -> Result<(), StoreError> {
+        self.apply_unflushed(batch)?;
+        // sled's flush_async was seen to hang under concurrency; a blocking flush is reliable.
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|_| StoreError::Interrupted)??;
+        Ok(())
+    }
+
+    /// Seals and applies a batch atomically without waiting for the disk: it is durable
+    /// after the next [`Store::apply`] (sled's log is written in order, so that flush covers
+    /// it), sled's own flush within half a second, or the store's closing. Only for what a
+    /// crash may lose because the relay still holds it and the next sync writes it again.
+    pub(crate) fn apply_unflushed(&self, batch: StoreBatch) -> Result<(), StoreError> {
         let mut sealed = sled::Batch::default();
         for (slot, value) in &batch.ops {
             let key = slot.encode(&self.keys.vault);
@@ -366,11 +380,6 @@ impl Store {
             }
             self.tree.apply_batch(sealed)?;
         }
-        // sled's flush_async was seen to hang under concurrency; a blocking flush is reliable.
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|_| StoreError::Interrupted)??;
         Ok(())
     }
 
