@@ -20,6 +20,8 @@ pub(crate) async fn sync_events(
     let mut ctx = state.ctx(&shared.store, &shared.clock)?;
     sync_all(&mut ctx).await?;
     let groups = ctx.active_groups()?;
+    // Nothing is reported before it is on disk.
+    ctx.store.settle().await?;
     Ok((std::mem::take(ctx.events), groups))
 }
 
@@ -53,6 +55,8 @@ pub(crate) async fn sync_group_events(
         sync_all(&mut ctx).await?;
     }
     let groups = ctx.active_groups()?;
+    // Nothing is reported before it is on disk.
+    ctx.store.settle().await?;
     Ok((std::mem::take(ctx.events), groups))
 }
 

@@ -58,8 +58,23 @@ pub(crate) async fn sync_group_as_member(
     }
 }
 
-/// Reads and processes a group's log until we are at the relay's epoch with nothing new.
+/// Reads and processes a group's log until we are at the relay's epoch with nothing new,
+/// and waits until what it wrote is on disk: the entries are written one by one without
+/// waiting (a crash loses only what the relay still holds), so that a page costs one wait
+/// for the disk, not one per entry.
 pub(crate) async fn sync_group(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), ClientError> {
+    let cursor = ctx.store.get_u64(Key::Cursor(gid))?;
+    let read = read_log(ctx, gid).await;
+    // Only when entries were written: a read that found nothing leaves the flush of a sent
+    // message's record to the next write, as before.
+    if ctx.store.get_u64(Key::Cursor(gid))? != cursor {
+        ctx.store.settle().await?;
+    }
+    read
+}
+
+/// [`sync_group`] without the final wait for the disk.
+async fn read_log(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), ClientError> {
     if let Ok(epoch) = ctx.session.mls.epoch(gid) {
         pending::settle(ctx, gid, Observation::AtEpoch { epoch }).await?;
     }
@@ -154,7 +169,7 @@ async fn process_foreign_entry(
             ctx.stage_mls(&mut batch);
             batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
             batch.mark_seen(&hash);
-            ctx.store.apply(batch).await?;
+            ctx.store.apply_unflushed(batch)?;
             Ok(())
         }
         Err(e) => {
@@ -178,7 +193,7 @@ async fn skip_entry(
     let mut batch = StoreBatch::default();
     batch.put_u64(Key::Cursor(gid), entry.seq.saturating_add(1));
     batch.mark_seen(hash);
-    ctx.store.apply(batch).await?;
+    ctx.store.apply_unflushed(batch)?;
     Ok(())
 }
 
@@ -267,7 +282,7 @@ async fn accept_application(
         .as_ref()
         .is_some_and(|(sent_at_ms, _)| crate::retention::expired_on_arrival(ctx, gid, *sent_at_ms));
     if expired {
-        ctx.store.apply(batch).await?;
+        ctx.store.apply_unflushed(batch)?;
         return Ok(());
     }
     let message = match (&conv, body) {
@@ -285,7 +300,7 @@ async fn accept_application(
         _ => None,
     };
     crate::state::failpoint::hit("group.after_process");
-    ctx.store.apply(batch).await?;
+    ctx.store.apply_unflushed(batch)?;
     crate::state::failpoint::hit("group.after_persist");
     match message {
         Some(message) => ctx.events.push(Event::Message(message)),
@@ -582,7 +597,7 @@ pub(crate) async fn skip_seen_entry(
         }
         _ => None,
     };
-    ctx.store.apply(batch).await?;
+    ctx.store.apply_unflushed(batch)?;
     if let Some(message) = message {
         ctx.events.push(Event::Message(message));
     }

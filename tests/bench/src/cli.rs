@@ -99,6 +99,13 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 100)]
         messages: usize,
     },
+    /// Someone away while the other side of a 1:1 sent N messages comes back: the time and
+    /// the client's CPU of the one sync that brings them all, against raw OpenMLS.
+    Catchup {
+        /// Messages waiting.
+        #[arg(long, default_value_t = 300)]
+        messages: usize,
+    },
     /// K registered clients holding their inbox subscription open and doing nothing: the
     /// relay's memory and CPU per subscriber.
     Idle {

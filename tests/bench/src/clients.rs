@@ -40,6 +40,21 @@ pub(crate) async fn people(relay: &RelayTarget, count: usize) -> anyhow::Result<
         .await
 }
 
+/// Two people on `relay` in a 1:1 the first opened (with "hello") and the second joined.
+pub(crate) async fn one_to_one(relay: &RelayTarget) -> anyhow::Result<[SimClient; 2]> {
+    let [alice, bob]: [SimClient; 2] = people(relay, 2)
+        .await?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("two people were asked for"))?;
+    alice
+        .client
+        .send_text(&bob.handle.clone().into(), "hello")
+        .await
+        .context("opening the 1:1")?;
+    bob.client.sync().await?;
+    Ok([alice, bob])
+}
+
 async fn person(relay: &RelayTarget, handle: String) -> anyhow::Result<SimClient> {
     let home = TempDir::new().context("creating a client's home")?;
     let client = Client::builder()

@@ -79,6 +79,18 @@ fn fanout_is_one_upload_per_message_decrypted_by_every_member() {
 }
 
 #[test]
+fn catchup_brings_every_waiting_message_in_one_sync() {
+    // The scenario itself fails unless the sync brought all of them, in order.
+    let report = report(&["catchup", "--messages", "12"]);
+    assert_eq!(report["scenario"], "catchup");
+    assert!(value(&report, "messages brought per second") > 0.0);
+    let cpu = figure(&report, "client CPU per message brought");
+    assert!(cpu["value"].as_f64().unwrap() > 0.0);
+    assert!(cpu["baseline"]["value"].as_f64().unwrap() > 0.0);
+    assert!(value(&report, "relay CPU per message") >= 0.0);
+}
+
+#[test]
 fn group_finds_its_maximum_then_loads_at_half_of_it() {
     let dir = tempfile::tempdir().unwrap();
     let plot = dir.path().join("latency.svg");

@@ -12,9 +12,10 @@
 //! ([`parley_crypto::padding`], as the relay pads what it stores), so the files do not give
 //! away the length of each message.
 //!
-//! Writes are grouped in a [`StoreBatch`] that is sealed and applied atomically and then
-//! flushed, so that one processed message changes MLS state, history and cursor together or
-//! not at all.
+//! Writes are grouped in a [`StoreBatch`] that is sealed and applied atomically, so that one
+//! processed message changes MLS state, history and cursor together or not at all. Most
+//! batches are then flushed; what the relay still holds (entries read from a group's log,
+//! the record of a sent message) is flushed once per sync instead (`Store::settle`).
 
 mod compact;
 mod key_file;
@@ -22,6 +23,7 @@ mod keys;
 pub(crate) mod records;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use parley_crypto::padding;
@@ -85,6 +87,8 @@ pub(crate) struct Store {
     keys: Arc<Keys>,
     /// Where the key file lives.
     home: PathBuf,
+    /// Whether a batch was applied without a flush since the last one began.
+    unflushed: Arc<AtomicBool>,
 }
 
 /// The unlocked key material of a store.
@@ -171,6 +175,7 @@ impl Store {
             tree,
             keys: Arc::new(keys),
             home: home.to_path_buf(),
+            unflushed: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -346,6 +351,20 @@ impl Store {
     /// Seals and applies a batch atomically, then waits until it is on disk.
     pub(crate) async fn apply(&self, batch: StoreBatch) -> Result<(), StoreError> {
         self.apply_unflushed(batch)?;
+        self.flush().await
+    }
+
+    /// Waits until every batch applied so far is on disk, if one was applied without.
+    pub(crate) async fn settle(&self) -> Result<(), StoreError> {
+        if self.unflushed.load(Ordering::SeqCst) {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        // Cleared before the flush begins: whatever was applied before is in it.
+        self.unflushed.store(false, Ordering::SeqCst);
         // sled's flush_async was seen to hang under concurrency; a blocking flush is reliable.
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.flush())
@@ -355,9 +374,10 @@ impl Store {
     }
 
     /// Seals and applies a batch atomically without waiting for the disk: it is durable
-    /// after the next [`Store::apply`] (sled's log is written in order, so that flush covers
-    /// it), sled's own flush within half a second, or the store's closing. Only for what a
-    /// crash may lose because the relay still holds it and the next sync writes it again.
+    /// after the next [`Store::apply`] or [`Store::settle`] (sled's log is written in order,
+    /// so that flush covers it), sled's own flush within half a second, or the store's
+    /// closing. Only for what a crash may lose because the relay still holds it and the next
+    /// sync writes it again.
     pub(crate) fn apply_unflushed(&self, batch: StoreBatch) -> Result<(), StoreError> {
         let mut sealed = sled::Batch::default();
         for (slot, value) in &batch.ops {
@@ -380,6 +400,7 @@ impl Store {
             }
             self.tree.apply_batch(sealed)?;
         }
+        self.unflushed.store(true, Ordering::SeqCst);
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The scenarios, and what every one of them does around its load: find the relay, print
 //! the report, draw the plot.
 
+mod catchup;
 mod deposits;
 mod fanout;
 mod group;
@@ -32,6 +33,7 @@ pub(crate) async fn run(command: Command, common: Common) -> anyhow::Result<()> 
             seconds,
             no_key_packages,
         } => idle::run(&relay, subscribers, seconds, !no_key_packages).await?,
+        Command::Catchup { messages } => catchup::run(&relay, &common, messages).await?,
         Command::Deposits { in_flight, seconds } => {
             deposits::run(&relay, &common, in_flight, seconds).await?
         }

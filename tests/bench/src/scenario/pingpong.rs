@@ -3,8 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-
 use crate::baseline;
 use crate::cli::Common;
 use crate::clients::{self, Arrivals, Listeners};
@@ -27,15 +25,9 @@ pub(crate) async fn run(
     common: &Common,
     messages: usize,
 ) -> anyhow::Result<Report> {
-    let people = clients::people(relay, 2).await?;
+    let people = clients::one_to_one(relay).await?;
     let (alice, bob) = (&people[0], &people[1]);
     let to_bob = bob.handle.clone().into();
-    alice
-        .client
-        .send_text(&to_bob, "hello")
-        .await
-        .context("opening the 1:1")?;
-    bob.client.sync().await?;
     let to_alice = bob.client.resolve(alice.handle.as_str()).await?;
     let (listeners, mut receipts) = Listeners::start(&people);
     // Subscriptions open before the first timed message.
