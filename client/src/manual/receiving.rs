@@ -18,6 +18,7 @@
 //! the read position in one write, so a crash at any point leaves a state from which the
 //! conversation continues. The writes of a group's entries go to disk together, once per
 //! sync of that group and always before a sync or the event stream reports them: a crash
-//! before that loses only what the relay still holds, and the next sync brings it again. Input that fails to process is set aside once
+//! before that loses only what the relay still holds, and the next sync brings it again.
+//! Input that fails to process is set aside once
 //! ([`Client::quarantined`](crate::Client::quarantined)), reported as an
 //! [`Alert`](crate::Alert), and never blocks what comes after it.
