@@ -13,11 +13,13 @@ pub fn padded_len(size: u64) -> u64 {
     let chunk = CHUNK_LEN as u64;
     let mut bucket = chunk;
     while bucket < size {
-        let half_step = bucket + bucket / 2;
+        let half_step = bucket.saturating_add(bucket / 2);
         if half_step >= size {
             return half_step;
         }
-        bucket *= 2;
+        // Saturating: a size read from a damaged record may be near u64::MAX, where doubling
+        // would wrap to 0 and never end the loop.
+        bucket = bucket.saturating_mul(2);
     }
     bucket
 }
@@ -33,6 +35,15 @@ mod tests {
 
     const MB: u64 = 1_000_000;
     const MIB: u64 = 1 << 20;
+
+    #[test]
+    fn any_size_has_a_bucket_even_beyond_the_format_limit() {
+        // Found by the store_records fuzz target: a stored size above 2^63 looped forever.
+        for size in [u64::MAX, u64::MAX / 2 + 2, 1 << 63, (1 << 62) * 3 + 1] {
+            assert!(padded_len(size) >= size, "{size}");
+        }
+        assert!(chunk_count(u64::MAX) > 0);
+    }
 
     #[test]
     fn sizes_in_one_bucket_are_stored_alike_and_grow_by_at_most_half() {
