@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{h, next_texts, registered, to};
+use common::{h, next_texts, reads, registered, to};
 use futures::StreamExt;
 use parley_client::Event;
 use parley_testkit::{TestRelay, Touch};
@@ -22,16 +22,6 @@ fn owner_calls(relay: &TestRelay, handle: &str) -> usize {
         .iter()
         .flat_map(|c| c.touches.iter())
         .filter(|t| matches!(t, Touch::Owner(owner) if owner == handle))
-        .count()
-}
-
-/// `Groups/Read` calls the relay saw since its recorder was last cleared.
-fn reads(relay: &TestRelay) -> usize {
-    relay
-        .connections()
-        .iter()
-        .flat_map(|c| c.methods.iter())
-        .filter(|method| *method == "Read")
         .count()
 }
 

@@ -7,8 +7,11 @@
 //! the relay pushes a notice (and every 30 seconds), as a stream. Each entry is reported
 //! once by one of them.
 //!
-//! Other calls process incoming entries too: sending to a group first reads it. Those
-//! entries wait for the next sync or event, and, whatever reported them, every entry someone
+//! Other calls process incoming entries too: a send posts first and then reads what others
+//! posted ahead of it, so that its message follows theirs in the history as in the group's
+//! log (and a send the relay refuses because the group moved on reads the group, checks
+//! again that the message may go, and tries again). Those entries wait for the next sync
+//! or event, and, whatever reported them, every entry someone
 //! else caused keeps an unread mark until the application calls
 //! [`Client::mark_read`](crate::Client::mark_read). [`Client::unread`](crate::Client::unread)
 //! lists them in arrival order: an application that shows messages from `unread` and marks

@@ -8,6 +8,7 @@ use crate::api::conversation::ConversationId;
 use crate::api::error::{ClientError, CryptoError, RelayError};
 use crate::api::message::Message;
 use crate::api::workshop_error::WorkshopError;
+use crate::pending;
 use crate::receive::group_log;
 use crate::send::membership::{self, MAX_TRIES};
 use crate::state::store::records::{Conversation, HistoryEntry, StoredBody, StoredKind};
@@ -177,8 +178,18 @@ pub(crate) async fn send_in(
         sent_at_ms,
         body,
     };
-    for _ in 0..MAX_TRIES {
-        group_log::sync_group_as_member(ctx, &gid).await?;
+    for attempt in 0..MAX_TRIES {
+        // The first try posts without reading the log first, unless a commit of ours is
+        // still pending (the read settles it): the relay takes a post only at its current
+        // epoch, so a commit we have not read yet costs a refused post and a read, and what
+        // others posted in this epoch meanwhile is read right after ours went in, before
+        // ours is recorded, so the history keeps the log's order.
+        if attempt > 0 || pending::pending_commit(ctx, &gid)?.is_some() {
+            group_log::sync_group_as_member(ctx, &gid).await?;
+            // What the read brought (a removal, a new role) may forbid this message now.
+            let current = ctx.conversation_of(&gid)?.unwrap_or_else(|| conv.clone());
+            check_can_send(ctx, &current)?;
+        }
         let epoch = ctx.session.mls.epoch(&gid)?;
         let access = ctx.session.mls.access_key(&gid)?;
         let frame = match ctx.session.mls.encrypt(&gid, &payload) {
@@ -202,12 +213,13 @@ pub(crate) async fn send_in(
         match relay.post(&gid, epoch, &access, &frame, now).await {
             Ok(seq) => {
                 crate::state::failpoint::hit("send.after_post");
+                // Whatever others posted ahead of ours is processed (and recorded) first.
+                group_log::catch_up_to(ctx, &gid, seq).await?;
                 if let StoredBody::TextVersion { number, .. }
                 | StoredBody::TextVersionDocument { number, .. } = &unrecorded.body
                 {
                     // Another facilitator's version may have gone into the log just ahead of
                     // ours: the room takes whichever came first, and so must we.
-                    group_log::catch_up_to(ctx, &gid, seq).await?;
                     if !crate::workshop::vetting::fits_chain(ctx, &gid, &unrecorded.body)? {
                         let mut batch = StoreBatch::default();
                         batch.mark_seen(&hash);
@@ -218,6 +230,9 @@ pub(crate) async fn send_in(
                 let conv = ctx.conversation_of(&gid)?.unwrap_or(conv);
                 let mut batch = StoreBatch::default();
                 let message = ctx.stage_history_as(&mut batch, &conv, unrecorded, true)?;
+                // The read position stays before our entry: the next read fetches it back
+                // and checks it is ours (a relay that put another branch's entry in its
+                // place is noticed there, see `is_fork_sign`).
                 batch.mark_seen(&hash);
                 // Not waited for: the mark saved before the post already holds this entry,
                 // and a crash that loses the record has the next read record it from the

@@ -68,6 +68,17 @@ pub(crate) async fn next_texts(who: &Client) -> Vec<String> {
         .collect()
 }
 
+/// `Groups/Read` calls `relay` saw since its recorder was last cleared (a relay started
+/// with `record_connections`).
+pub(crate) fn reads(relay: &TestRelay) -> usize {
+    relay
+        .connections()
+        .iter()
+        .flat_map(|c| c.methods.iter())
+        .filter(|method| *method == "Read")
+        .count()
+}
+
 /// The conversation a name means, by the library's one rule.
 pub(crate) async fn to(client: &Client, name: &str) -> ConversationId {
     client.resolve(name).await.unwrap()
