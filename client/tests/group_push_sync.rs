@@ -9,11 +9,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{h, next_texts, reads, registered, to};
+use common::{group_of, h, next_texts, reads, to};
 use futures::StreamExt;
 use parley_client::Event;
 use parley_testkit::{TestRelay, Touch};
-use tempfile::TempDir;
 
 /// Owner calls (inbox, KeyPackages, challenges) the relay saw for `handle` so far.
 fn owner_calls(relay: &TestRelay, handle: &str) -> usize {
@@ -31,20 +30,19 @@ fn owner_calls(relay: &TestRelay, handle: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_reads_a_log_once_when_a_page_reaches_its_end() {
     let relay = TestRelay::builder().record_connections().start();
-    let homes: Vec<TempDir> = (0..2).map(|_| TempDir::new().unwrap()).collect();
-    let alice = registered(&relay, homes[0].path(), "alice").await;
-    let bob = registered(&relay, homes[1].path(), "bob").await;
-    alice.create_group("talks", &[h("bob")]).await.unwrap();
-    bob.sync().await.unwrap();
-    let room = to(&alice, "talks").await;
+    let people = group_of(&relay, "talks", &["alice", "bob"]).await;
+    let [alice, bob] = &people.clients[..] else {
+        unreachable!()
+    };
+    let room = to(alice, "talks").await;
 
     alice.send_text(&room, "one").await.unwrap();
     relay.recorder().clear();
-    assert_eq!(next_texts(&bob).await, ["one"]);
+    assert_eq!(next_texts(bob).await, ["one"]);
     assert_eq!(reads(&relay), 1, "one new message, one read");
 
     relay.recorder().clear();
-    assert!(next_texts(&bob).await.is_empty());
+    assert!(next_texts(bob).await.is_empty());
     assert_eq!(reads(&relay), 1, "nothing new, one read");
 
     // Longer than a page (100 entries): the first page does not reach the end, the second
@@ -53,7 +51,7 @@ async fn a_sync_reads_a_log_once_when_a_page_reaches_its_end() {
         alice.send_text(&room, &format!("m{i}")).await.unwrap();
     }
     relay.recorder().clear();
-    let texts = next_texts(&bob).await;
+    let texts = next_texts(bob).await;
     let expected: Vec<String> = (0..150).map(|i| format!("m{i}")).collect();
     assert_eq!(texts, expected);
     assert_eq!(reads(&relay), 2, "two pages, no empty read after them");
@@ -63,17 +61,11 @@ async fn a_sync_reads_a_log_once_when_a_page_reaches_its_end() {
 async fn room_messages_reach_the_event_stream_without_owner_calls() {
     const MESSAGES: usize = 8;
     let relay = TestRelay::builder().record_connections().start();
-    let homes: Vec<TempDir> = (0..3).map(|_| TempDir::new().unwrap()).collect();
-    let alice = registered(&relay, homes[0].path(), "alice").await;
-    let bob = registered(&relay, homes[1].path(), "bob").await;
-    let carol = registered(&relay, homes[2].path(), "carol").await;
-    alice
-        .create_group("talks", &[h("bob"), h("carol")])
-        .await
-        .unwrap();
-    bob.sync().await.unwrap();
-    carol.sync().await.unwrap();
-    let room = to(&alice, "talks").await;
+    let people = group_of(&relay, "talks", &["alice", "bob", "carol"]).await;
+    let [alice, bob, carol] = &people.clients[..] else {
+        unreachable!()
+    };
+    let room = to(alice, "talks").await;
 
     let mut events = Box::pin(bob.events());
     // The stream's first full sync (and its subscriptions) happen before the count starts.
@@ -87,7 +79,7 @@ async fn room_messages_reach_the_event_stream_without_owner_calls() {
         let room = if i % 2 == 0 {
             room.clone()
         } else {
-            to(&carol, "alice/talks").await
+            to(carol, "alice/talks").await
         };
         sender.send_text(&room, &format!("m{i}")).await.unwrap();
         assert_eq!(next_text(&mut events).await, format!("m{i}"));

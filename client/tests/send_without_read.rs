@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{h, next_texts, reads, registered, to};
+use common::{group_of, h, next_texts, reads, registered, to};
 use parley_client::{
     Client, ClientError, ConversationId, Role, RosterEdit, Side, WorkshopError, WorkshopPlan,
 };
@@ -28,12 +28,11 @@ async fn history(who: &Client, conversation: &ConversationId) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_with_nothing_new_to_read_makes_no_read() {
     let relay = TestRelay::builder().record_connections().start();
-    let homes: Vec<TempDir> = (0..2).map(|_| TempDir::new().unwrap()).collect();
-    let alice = registered(&relay, homes[0].path(), "alice").await;
-    let bob = registered(&relay, homes[1].path(), "bob").await;
-    alice.create_group("talks", &[h("bob")]).await.unwrap();
-    bob.sync().await.unwrap();
-    let room = to(&alice, "talks").await;
+    let people = group_of(&relay, "talks", &["alice", "bob"]).await;
+    let [alice, bob] = &people.clients[..] else {
+        unreachable!()
+    };
+    let room = to(alice, "talks").await;
 
     relay.recorder().clear();
     alice.send_text(&room, "one").await.unwrap();
@@ -43,39 +42,33 @@ async fn a_send_with_nothing_new_to_read_makes_no_read() {
     relay.recorder().clear();
     alice.send_text(&room, "two").await.unwrap();
     assert_eq!(reads(&relay), 1);
-    assert!(next_texts(&alice).await.is_empty());
+    assert!(next_texts(alice).await.is_empty());
 
-    assert_eq!(next_texts(&bob).await, ["one", "two"]);
-    let bobs_room = to(&bob, "alice/talks").await;
+    assert_eq!(next_texts(bob).await, ["one", "two"]);
+    let bobs_room = to(bob, "alice/talks").await;
     bob.send_text(&bobs_room, "three").await.unwrap();
     // A conversation: the read that brings the answer also brings our own entry back.
-    assert_eq!(next_texts(&alice).await, ["three"]);
+    assert_eq!(next_texts(alice).await, ["three"]);
     relay.recorder().clear();
     alice.send_text(&room, "four").await.unwrap();
     assert_eq!(reads(&relay), 0, "everything read already: no read");
-    assert_eq!(next_texts(&bob).await, ["four"]);
+    assert_eq!(next_texts(bob).await, ["four"]);
 
     let expected = ["alice: one", "alice: two", "bob: three", "alice: four"];
-    assert_eq!(history(&alice, &room).await, expected);
-    assert_eq!(history(&bob, &bobs_room).await, expected);
+    assert_eq!(history(alice, &room).await, expected);
+    assert_eq!(history(bob, &bobs_room).await, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_others_posted_first_is_recorded_before_our_message_and_reported_once() {
     let relay = TestRelay::builder().record_connections().start();
-    let homes: Vec<TempDir> = (0..3).map(|_| TempDir::new().unwrap()).collect();
-    let alice = registered(&relay, homes[0].path(), "alice").await;
-    let bob = registered(&relay, homes[1].path(), "bob").await;
-    let carol = registered(&relay, homes[2].path(), "carol").await;
-    alice
-        .create_group("talks", &[h("bob"), h("carol")])
-        .await
-        .unwrap();
-    bob.sync().await.unwrap();
-    carol.sync().await.unwrap();
-    let room = to(&alice, "talks").await;
-    let bobs_room = to(&bob, "alice/talks").await;
-    let carols_room = to(&carol, "alice/talks").await;
+    let people = group_of(&relay, "talks", &["alice", "bob", "carol"]).await;
+    let [alice, bob, carol] = &people.clients[..] else {
+        unreachable!()
+    };
+    let room = to(alice, "talks").await;
+    let bobs_room = to(bob, "alice/talks").await;
+    let carols_room = to(carol, "alice/talks").await;
 
     bob.send_text(&bobs_room, "b1").await.unwrap();
     carol.send_text(&carols_room, "c1").await.unwrap();
@@ -86,19 +79,16 @@ async fn what_others_posted_first_is_recorded_before_our_message_and_reported_on
     assert_eq!(reads(&relay), 1, "one read for what came first");
 
     let expected = ["bob: b1", "carol: c1", "bob: b2", "alice: a1"];
-    assert_eq!(history(&alice, &room).await, expected);
+    assert_eq!(history(alice, &room).await, expected);
     // Read during the send, they are still reported to alice, once.
-    assert_eq!(next_texts(&alice).await, ["b1", "c1", "b2"]);
-    assert!(next_texts(&alice).await.is_empty());
-    assert_eq!(next_texts(&bob).await, ["c1", "a1"]);
-    assert_eq!(history(&bob, &bobs_room).await, expected);
-    assert_eq!(
-        history(&carol, &carols_room).await,
-        ["bob: b1", "carol: c1"]
-    );
+    assert_eq!(next_texts(alice).await, ["b1", "c1", "b2"]);
+    assert!(next_texts(alice).await.is_empty());
+    assert_eq!(next_texts(bob).await, ["c1", "a1"]);
+    assert_eq!(history(bob, &bobs_room).await, expected);
+    assert_eq!(history(carol, &carols_room).await, ["bob: b1", "carol: c1"]);
     // b1, read during carol's own send, is reported with what her sync brings.
-    assert_eq!(next_texts(&carol).await, ["b1", "b2", "a1"]);
-    assert_eq!(history(&carol, &carols_room).await, expected);
+    assert_eq!(next_texts(carol).await, ["b1", "b2", "a1"]);
+    assert_eq!(history(carol, &carols_room).await, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

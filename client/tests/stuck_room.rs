@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{commit_garbage, h, next_texts, registered, to};
+use common::{commit_garbage, group_of, h, next_texts, registered, to};
 use futures::StreamExt;
 use parley_client::{Alert, Client};
 use parley_testkit::{TestRelay, Touch};
@@ -140,17 +140,11 @@ async fn a_group_is_recreated_only_without_its_members_and_never_from_a_1to1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuck_room_does_not_make_the_event_stream_spin() {
     let relay = TestRelay::builder().record_connections().start();
-    let homes: Vec<TempDir> = (0..3).map(|_| TempDir::new().unwrap()).collect();
-    let alice = registered(&relay, homes[0].path(), "alice").await;
-    let bob = registered(&relay, homes[1].path(), "bob").await;
-    let mallory = registered(&relay, homes[2].path(), "mallory").await;
-    alice
-        .create_group("summit", &[h("bob"), h("mallory")])
-        .await
-        .unwrap();
-    bob.sync().await.unwrap();
-    mallory.sync().await.unwrap();
-    let group_id = commit_garbage(&relay, &mallory, "alice/summit").await;
+    let people = group_of(&relay, "summit", &["alice", "bob", "mallory"]).await;
+    let [_alice, bob, mallory] = &people.clients[..] else {
+        unreachable!()
+    };
+    let group_id = commit_garbage(&relay, mallory, "alice/summit").await;
     bob.sync().await.unwrap();
 
     // Bob's event stream runs for 20 s with the room stuck: the relay ends its subscription

@@ -52,6 +52,36 @@ pub(crate) async fn registered(relay: &TestRelay, home: &Path, handle: &str) -> 
     client
 }
 
+/// People registered on `relay` (each its own store) in a group `name` the first of them
+/// created with all the others, who have read their invitations.
+pub(crate) struct People {
+    /// The clients, in the order named.
+    pub(crate) clients: Vec<Client>,
+    /// Their stores' directories (kept as long as the clients).
+    _homes: Vec<tempfile::TempDir>,
+}
+
+/// See [`People`].
+pub(crate) async fn group_of(relay: &TestRelay, name: &str, handles: &[&str]) -> People {
+    let homes: Vec<tempfile::TempDir> = handles
+        .iter()
+        .map(|_| tempfile::TempDir::new().unwrap())
+        .collect();
+    let mut clients = Vec::new();
+    for (handle, home) in handles.iter().zip(&homes) {
+        clients.push(registered(relay, home.path(), handle).await);
+    }
+    let others: Vec<Handle> = handles[1..].iter().map(|o| h(o)).collect();
+    clients[0].create_group(name, &others).await.unwrap();
+    for other in &clients[1..] {
+        other.sync().await.unwrap();
+    }
+    People {
+        clients,
+        _homes: homes,
+    }
+}
+
 /// A handle from test text.
 pub(crate) fn h(text: &str) -> Handle {
     text.parse().unwrap()
