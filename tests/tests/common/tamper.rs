@@ -74,6 +74,8 @@ pub(crate) struct Tamper {
     /// Every delivery of a Fetch page or inbox stream, every entry of a Read page and every
     /// group notice is served twice in a row (same id or seq, same bytes).
     pub(crate) repeat_in_page: bool,
+    /// Every Read is refused as unavailable (the relay down between two calls).
+    pub(crate) refuse_reads: bool,
     /// Acks swallowed so far.
     pub(crate) dropped_acks: usize,
     /// How many answers were substituted.
@@ -507,6 +509,9 @@ impl Groups for Proxy {
     }
 
     async fn read(&self, request: Request<ReadRequest>) -> Result<Response<ReadResponse>, Status> {
+        if self.lock().refuse_reads {
+            return Err(Status::unavailable("the tampering proxy refuses reads"));
+        }
         let request = request.into_inner();
         let mut reply = self.up().groups.read(request.clone()).await?.into_inner();
         let mut tamper = self.lock();

@@ -149,6 +149,14 @@ pub(crate) enum StoredBody {
 }
 
 impl StoredBody {
+    /// Whether this is a version of a workshop's negotiating text (inline or as a document).
+    pub(crate) fn is_text_version(&self) -> bool {
+        matches!(
+            self,
+            StoredBody::TextVersion { .. } | StoredBody::TextVersionDocument { .. }
+        )
+    }
+
     /// The document the entry shares, if it shares one (a document, or a version of the
     /// negotiating text kept as one).
     pub(crate) fn document(&self) -> Option<&StoredDocument> {

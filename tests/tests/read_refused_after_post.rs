@@ -1,0 +1,45 @@
+//! A send posts first and then reads what others wrote ahead of it, to record them first. A
+//! relay (or a network) that takes the post and then fails the read must not make the
+//! message look unsent: the person would send it again, and everyone would have it twice.
+//! It is reported sent, reaches the others once, and what came before it is recorded when
+//! the group is next read (after it, the one case where the history's order is not the
+//! log's).
+
+#[cfg(test)]
+mod common;
+
+use common::tamper::TamperProxy;
+use common::Named;
+use common::{assert_messages, said, sync_until, texts, TestClient, TestRelay};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_taken_then_a_read_refused_still_counts_as_sent_once() {
+    let relay = TestRelay::start();
+    let proxy = TamperProxy::start(&relay).await;
+    let alice = TestClient::register(&proxy.url(), None, "alice").await;
+    let bob = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "bob").await;
+    alice.create("g", &["bob".to_owned()]).await.unwrap();
+    bob.fetch().await.unwrap();
+    bob.say(&common::local(&bob, "g").await, "before yours")
+        .await
+        .unwrap();
+
+    proxy.with(|t| t.refuse_reads = true);
+    let sent = alice
+        .say("g", "once only")
+        .await
+        .expect("the relay took the post: it is sent");
+    assert_eq!(sent.text(), Some("once only"));
+    assert_messages(&sync_until(&bob, 1).await, &[("g", "alice", "once only")]);
+
+    proxy.with(|t| t.refuse_reads = false);
+    assert_eq!(texts(&said(alice.fetch().await.unwrap())), ["before yours"]);
+    assert!(said(alice.fetch().await.unwrap()).is_empty());
+    let history = alice.history_of("g", None).await.unwrap();
+    assert_eq!(texts(&history), ["once only", "before yours"]);
+    let bobs = bob
+        .history_of(&common::local(&bob, "g").await, None)
+        .await
+        .unwrap();
+    assert_eq!(texts(&bobs), ["before yours", "once only"]);
+}
