@@ -43,3 +43,33 @@ async fn a_post_taken_then_a_read_refused_still_counts_as_sent_once() {
         .unwrap();
     assert_eq!(texts(&bobs), ["before yours", "once only"]);
 }
+
+/// A relay that says it took our post at a position after a commit we had not read (so in
+/// an epoch it had closed) does not make us skip that commit: read before our message is
+/// recorded, it is processed like any other, and we go on in the group as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_ahead_of_a_post_the_relay_claims_to_have_taken_is_not_skipped() {
+    let relay = TestRelay::start();
+    let proxy = TamperProxy::start(&relay).await;
+    let alice = TestClient::register(&proxy.url(), None, "alice").await;
+    let bob = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "bob").await;
+    let carol = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "carol").await;
+    alice.create("g", &["bob".to_owned()]).await.unwrap();
+    alice.make_admin("g", "bob").await.unwrap();
+    bob.fetch().await.unwrap();
+    // Bob adds carol; alice has not read that commit when she writes, and the relay claims
+    // to have taken her message after it.
+    bob.add(&common::local(&bob, "g").await, "carol")
+        .await
+        .unwrap();
+    proxy.with(|t| t.fake_post_seq = Some(1_000));
+    alice.say("g", "into a closed epoch").await.unwrap();
+
+    let members = common::member_handles(&alice, "g").await;
+    assert_eq!(members, ["alice", "bob", "carol"]);
+    alice.say("g", "carol can read this").await.unwrap();
+    assert_messages(
+        &sync_until(&carol, 1).await,
+        &[("g", "alice", "carol can read this")],
+    );
+}

@@ -517,12 +517,23 @@ async fn accept_commit(
     Ok(())
 }
 
-/// Before our commit at `commit_seq` is merged, processes what others posted in the same
-/// epoch ahead of it: after the merge those messages could no longer be decrypted.
+/// What of ours the relay took at the position a catch-up reads up to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ours {
+    /// Our commit, not merged yet.
+    Commit,
+    /// Our application message.
+    Message,
+}
+
+/// Processes what others posted ahead of our entry at `commit_seq`: before our commit is
+/// merged (after it, those messages could no longer be decrypted), or before our message is
+/// recorded (so that the history keeps the log's order).
 pub(crate) async fn catch_up_to(
     ctx: &mut Ctx<'_>,
     gid: &GroupId,
     commit_seq: u64,
+    ours: Ours,
 ) -> Result<(), ClientError> {
     loop {
         let cursor = ctx.store.get_u64(Key::Cursor(gid))?;
@@ -540,10 +551,13 @@ pub(crate) async fn catch_up_to(
             }
             progressed = true;
             let hash: [u8; 32] = Sha256::digest(&entry.message).into();
-            if entry.commit {
+            if entry.commit && ours == Ours::Commit {
                 // The relay let no other commit into this epoch before ours.
                 skip_entry(ctx, gid, &entry, &hash).await?;
             } else {
+                // A commit ahead of our message means the relay took our post in an epoch
+                // it had closed: processed like any entry, never skipped, so that we go on
+                // in the group as it is.
                 process_foreign_entry(ctx, gid, &entry, &hash).await?;
             }
         }

@@ -535,7 +535,7 @@ pub(crate) async fn commit_change(
             Ok(seq) => {
                 // What others posted in this epoch ahead of our commit is unreadable once
                 // it is merged: read it first.
-                group_log::catch_up_to(ctx, gid, seq).await?;
+                group_log::catch_up_to(ctx, gid, seq, group_log::Ours::Commit).await?;
                 pending::settle(ctx, gid, Observation::Accepted(seq)).await?;
                 return Ok(());
             }

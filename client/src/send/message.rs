@@ -214,7 +214,9 @@ pub(crate) async fn send_in(
             Ok(seq) => {
                 crate::state::failpoint::hit("send.after_post");
                 // Whatever others posted ahead of ours is processed (and recorded) first.
-                if let Err(e) = group_log::catch_up_to(ctx, &gid, seq).await {
+                if let Err(e) =
+                    group_log::catch_up_to(ctx, &gid, seq, group_log::Ours::Message).await
+                {
                     // Ours went in: a failed read must not make it look unsent (it would be
                     // sent again). What came before it is recorded after it when next read,
                     // except before a version of the text, whose place depends on it.

@@ -76,6 +76,9 @@ pub(crate) struct Tamper {
     pub(crate) repeat_in_page: bool,
     /// Every Read is refused as unavailable (the relay down between two calls).
     pub(crate) refuse_reads: bool,
+    /// The next Post is not forwarded but answered as taken at this position (a relay
+    /// lying that it took a post in an epoch it has closed).
+    pub(crate) fake_post_seq: Option<u64>,
     /// Acks swallowed so far.
     pub(crate) dropped_acks: usize,
     /// How many answers were substituted.
@@ -485,7 +488,14 @@ impl Groups for Proxy {
 
     async fn post(&self, request: Request<PostRequest>) -> Result<Response<PostResponse>, Status> {
         let request = request.into_inner();
-        self.lock().posted.push(request.message.clone());
+        let fake = {
+            let mut tamper = self.lock();
+            tamper.posted.push(request.message.clone());
+            tamper.fake_post_seq.take()
+        };
+        if let Some(seq) = fake {
+            return Ok(Response::new(PostResponse { seq }));
+        }
         let reply = self.up().groups.post(request).await?;
         Ok(Response::new(reply.into_inner()))
     }
