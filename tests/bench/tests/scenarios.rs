@@ -80,8 +80,10 @@ fn fanout_is_one_upload_per_message_decrypted_by_every_member() {
 
 #[test]
 fn catchup_brings_every_waiting_message_in_one_sync() {
-    // The scenario itself fails unless the sync brought all of them, in order.
-    let report = report(&["catchup", "--messages", "12"]);
+    // The scenario itself fails unless the sync brought all of them, in order. Enough of
+    // them that the sync's CPU time spans several of the kernel's 10 ms accounting ticks
+    // (with 12, a CI run read 0).
+    let report = report(&["catchup", "--messages", "100"]);
     assert_eq!(report["scenario"], "catchup");
     assert!(value(&report, "messages brought per second") > 0.0);
     let cpu = figure(&report, "client CPU per message brought");
