@@ -19,8 +19,13 @@ pub(crate) async fn sync_events(
     let mut state = shared.state.lock().await;
     let mut ctx = state.ctx(&shared.store, &shared.clock)?;
     sync_all(&mut ctx).await?;
+    hand_out(&mut ctx).await
+}
+
+/// The events a sync gathered and the active groups at our epochs, once everything the sync
+/// wrote is on disk: nothing is reported before it is.
+async fn hand_out(ctx: &mut Ctx<'_>) -> Result<(Vec<Event>, Vec<(GroupId, u64)>), ClientError> {
     let groups = ctx.active_groups()?;
-    // Nothing is reported before it is on disk.
     ctx.store.settle().await?;
     Ok((std::mem::take(ctx.events), groups))
 }
@@ -54,10 +59,7 @@ pub(crate) async fn sync_group_events(
     if !only_messages {
         sync_all(&mut ctx).await?;
     }
-    let groups = ctx.active_groups()?;
-    // Nothing is reported before it is on disk.
-    ctx.store.settle().await?;
-    Ok((std::mem::take(ctx.events), groups))
+    hand_out(&mut ctx).await
 }
 
 /// One full sync: expiry, unfinished commits, the inbox, held deliveries the user decided

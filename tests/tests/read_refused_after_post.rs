@@ -12,12 +12,28 @@ use common::tamper::TamperProxy;
 use common::Named;
 use common::{assert_messages, said, sync_until, texts, TestClient, TestRelay};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_post_taken_then_a_read_refused_still_counts_as_sent_once() {
+/// A relay, a tampering proxy in front of it for alice alone, alice, and `others` registered
+/// on the relay itself.
+async fn alice_behind_a_proxy<const N: usize>(
+    others: [&str; N],
+) -> (TestRelay, TamperProxy, TestClient, [TestClient; N]) {
     let relay = TestRelay::start();
     let proxy = TamperProxy::start(&relay).await;
     let alice = TestClient::register(&proxy.url(), None, "alice").await;
-    let bob = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "bob").await;
+    let mut registered = Vec::new();
+    for handle in others {
+        registered
+            .push(TestClient::register(&relay.url(), relay.fingerprint().as_deref(), handle).await);
+    }
+    let Ok(others) = registered.try_into() else {
+        unreachable!("one client per handle")
+    };
+    (relay, proxy, alice, others)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_taken_then_a_read_refused_still_counts_as_sent_once() {
+    let (_relay, proxy, alice, [bob]) = alice_behind_a_proxy(["bob"]).await;
     alice.create("g", &["bob".to_owned()]).await.unwrap();
     bob.fetch().await.unwrap();
     bob.say(&common::local(&bob, "g").await, "before yours")
@@ -49,11 +65,7 @@ async fn a_post_taken_then_a_read_refused_still_counts_as_sent_once() {
 /// recorded, it is processed like any other, and we go on in the group as it is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_ahead_of_a_post_the_relay_claims_to_have_taken_is_not_skipped() {
-    let relay = TestRelay::start();
-    let proxy = TamperProxy::start(&relay).await;
-    let alice = TestClient::register(&proxy.url(), None, "alice").await;
-    let bob = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "bob").await;
-    let carol = TestClient::register(&relay.url(), relay.fingerprint().as_deref(), "carol").await;
+    let (_relay, proxy, alice, [bob, carol]) = alice_behind_a_proxy(["bob", "carol"]).await;
     alice.create("g", &["bob".to_owned()]).await.unwrap();
     alice.make_admin("g", "bob").await.unwrap();
     bob.fetch().await.unwrap();

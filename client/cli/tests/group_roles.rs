@@ -10,7 +10,7 @@
 
 mod support;
 
-use support::scenario::{assert_has, people, read};
+use support::scenario::{assert_has, in_a_group, people, read};
 use support::{Person, TestRelay};
 
 fn members(person: &Person, group: &str) -> String {
@@ -111,12 +111,7 @@ fn only_admins_change_the_room_anyone_may_leave_and_a_leaver_hears_nothing_after
 #[test]
 fn a_member_who_left_and_came_back_is_not_removed_by_an_old_request() {
     let relay = TestRelay::plaintext();
-    let [alice, bob, carol] = people(&relay, ["alice", "bob", "carol"]);
-    alice
-        .run(&["group", "create", "talks", "--members", "bob,carol"])
-        .ok();
-    read(&bob);
-    read(&carol);
+    let [alice, bob, carol] = in_a_group(&relay, "talks", ["alice", "bob", "carol"]);
     bob.run(&["group", "leave", "alice/talks"]).ok();
     read(&alice);
     assert_eq!(members(&alice, "talks"), "alice\ncarol\n");

@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::scenario::{people, read};
+use support::scenario::{in_a_group, read};
 use support::{Person, TestRelay};
 
 /// The lines of `history` for `conversation` that carry `texts`, in the order shown.
@@ -26,13 +26,7 @@ fn said_in_history(person: &Person, conversation: &str, texts: &[&str]) -> Vec<S
 #[test]
 fn what_a_send_read_first_is_shown_by_read_once_and_kept_before_it() {
     let relay = TestRelay::plaintext();
-    let [alice, bob, carol] = people(&relay, ["alice", "bob", "carol"]);
-    alice
-        .run(&["group", "create", "talks", "--members", "bob,carol"])
-        .ok();
-    read(&bob);
-    read(&carol);
-    read(&alice);
+    let [alice, bob, carol] = in_a_group(&relay, "talks", ["alice", "bob", "carol"]);
 
     bob.run(&["send", "alice/talks", "north agrees"]).ok();
     carol

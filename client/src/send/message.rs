@@ -220,21 +220,21 @@ pub(crate) async fn send_in(
                     // Ours went in: a failed read must not make it look unsent (it would be
                     // sent again). What came before it is recorded after it when next read,
                     // except before a version of the text, whose place depends on it.
-                    if unrecorded.body.is_text_version() || matches!(e, ClientError::Store(_)) {
+                    if unrecorded.body.text_version_number().is_some()
+                        || matches!(e, ClientError::Store(_))
+                    {
                         return Err(e);
                     }
                     tracing::warn!(kind = %e.kind(), "sent; what came before it was not read");
                 }
-                if let StoredBody::TextVersion { number, .. }
-                | StoredBody::TextVersionDocument { number, .. } = &unrecorded.body
-                {
+                if let Some(number) = unrecorded.body.text_version_number() {
                     // Another facilitator's version may have gone into the log just ahead of
                     // ours: the room takes whichever came first, and so must we.
                     if !crate::workshop::vetting::fits_chain(ctx, &gid, &unrecorded.body)? {
                         let mut batch = StoreBatch::default();
                         batch.mark_seen(&hash);
                         ctx.store.apply(batch).await?;
-                        return Err(WorkshopError::TextConflict(*number).into());
+                        return Err(WorkshopError::TextConflict(number).into());
                     }
                 }
                 let conv = ctx.conversation_of(&gid)?.unwrap_or(conv);

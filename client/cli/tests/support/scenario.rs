@@ -12,6 +12,24 @@ pub(crate) fn people<const N: usize>(relay: &TestRelay, handles: [&str; N]) -> [
     })
 }
 
+/// [`people`] in a group `name` that the first created with all the others, who have read
+/// their invitation.
+pub(crate) fn in_a_group<const N: usize>(
+    relay: &TestRelay,
+    name: &str,
+    handles: [&str; N],
+) -> [Person; N] {
+    let everyone = people(relay, handles);
+    let members = handles[1..].join(",");
+    everyone[0]
+        .run(&["group", "create", name, "--members", &members])
+        .ok();
+    for other in &everyone[1..] {
+        read(other);
+    }
+    everyone
+}
+
 /// The lines `read` printed.
 pub(crate) fn read(person: &Person) -> Vec<String> {
     person

@@ -149,12 +149,14 @@ pub(crate) enum StoredBody {
 }
 
 impl StoredBody {
-    /// Whether this is a version of a workshop's negotiating text (inline or as a document).
-    pub(crate) fn is_text_version(&self) -> bool {
-        matches!(
-            self,
-            StoredBody::TextVersion { .. } | StoredBody::TextVersionDocument { .. }
-        )
+    /// The number of a version of a workshop's negotiating text (inline or as a document);
+    /// `None` for anything else.
+    pub(crate) fn text_version_number(&self) -> Option<u32> {
+        match self {
+            StoredBody::TextVersion { number, .. }
+            | StoredBody::TextVersionDocument { number, .. } => Some(*number),
+            _ => None,
+        }
     }
 
     /// The document the entry shares, if it shares one (a document, or a version of the
