@@ -14,7 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::api::error::{ClientError, RelayError};
 use crate::api::event::Event;
 use crate::state::relay::channels::Channels;
-use crate::state::relay::{GroupSubscriptionRequest, MAX_SUBSCRIBED_GROUPS};
+use crate::state::relay::{Entry, GroupSubscriptionRequest, MAX_SUBSCRIBED_GROUPS};
 use crate::state::Shared;
 use crate::sync::{sync_events, sync_group_events};
 
@@ -26,6 +26,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Group subscriptions opened at once (each on a connection of its own, which through Tor is
 /// a circuit of its own: a few at a time keeps a client with many groups from flooding it).
 const PARALLEL_SUBSCRIBES: usize = 8;
+
+/// Entries pushed with a group's notices kept for one sync; past that, the sync reads.
+const MAX_PUSHED_KEPT: usize = 64;
 
 /// Events buffered for a slow consumer.
 const CHANNEL_CAPACITY: usize = 256;
@@ -54,8 +57,9 @@ enum Push {
     /// Something new in the inbox (or the poll interval passed, or we created a group):
     /// a full sync.
     Arrived,
-    /// Something new in this group's log: reading that log is enough.
-    InGroup(GroupId),
+    /// Something new in this group's log, maybe with the entry itself: reading that log (or
+    /// taking the entry) is enough.
+    InGroup(GroupId, Option<Entry>),
     /// The group subscription ended without an error: the relay ends it when a group moves
     /// past the epoch it was made at (an old epoch's key hears nothing new), so it is made
     /// again, after a sync, with the new epochs' keys. Not a failure, never shown.
@@ -133,7 +137,7 @@ async fn run(client: Arc<Shared>, tx: Events) {
             let last = loop {
                 match push {
                     Some(Push::Arrived) => wanted = Wanted::Everything,
-                    Some(Push::InGroup(group)) => wanted.add(group),
+                    Some(Push::InGroup(group, entry)) => wanted.add(group, entry),
                     other => break Some(other),
                 }
                 match pushes.next().now_or_never() {
@@ -142,7 +146,7 @@ async fn run(client: Arc<Shared>, tx: Events) {
                 }
             };
             match last {
-                None | Some(Some(Push::Arrived | Push::InGroup(_))) => {}
+                None | Some(Some(Push::Arrived | Push::InGroup(..))) => {}
                 // Sync first: it moves us to the new epochs, then we subscribe with them.
                 Some(Some(Push::Ended)) => {
                     ended = true;
@@ -161,16 +165,29 @@ async fn run(client: Arc<Shared>, tx: Events) {
 enum Wanted {
     /// A full sync.
     Everything,
-    /// Only these groups' logs (pushes named them and nothing else).
-    Groups(Vec<GroupId>),
+    /// Only these groups' logs (pushes named them and nothing else), with the entries
+    /// their notices carried.
+    Groups(Vec<(GroupId, Vec<Entry>)>),
 }
 
 impl Wanted {
-    /// Adds a group named by a push (nothing to add to a full sync).
-    fn add(&mut self, group: GroupId) {
-        if let Wanted::Groups(groups) = self {
-            if !groups.contains(&group) {
-                groups.push(group);
+    /// Adds a group named by a push, and the entry it carried (nothing to add to a full
+    /// sync, which reads).
+    fn add(&mut self, group: GroupId, entry: Option<Entry>) {
+        let Wanted::Groups(groups) = self else {
+            return;
+        };
+        let at = match groups.iter().position(|(g, _)| *g == group) {
+            Some(at) => at,
+            None => {
+                groups.push((group, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        if let (Some(entry), Some((_, pushed))) = (entry, groups.get_mut(at)) {
+            // Beyond the bound, the entries left out make a gap, and a gap is read.
+            if pushed.len() < MAX_PUSHED_KEPT {
+                pushed.push(entry);
             }
         }
     }
@@ -186,7 +203,7 @@ async fn sync_and_emit(client: &Shared, tx: &Events) -> Option<Subscribed> {
 async fn sync_groups_and_emit(
     client: &Shared,
     tx: &Events,
-    groups: &[GroupId],
+    groups: &[(GroupId, Vec<Entry>)],
 ) -> Option<Subscribed> {
     emit(sync_group_events(client, groups).await, tx).await
 }
@@ -279,9 +296,9 @@ async fn subscribe_group(
     // key hears nothing new); it is then made again with the new epoch's key.
     let group = request.group_id;
     Ok(pushes
-        .map(move |item| match push_of(item) {
-            Push::Arrived => Push::InGroup(group),
-            other => other,
+        .map(move |item| match item {
+            Ok(notice) => Push::InGroup(group, notice.entry),
+            Err(_) => Push::Failed,
         })
         .chain(stream::once(async { Push::Ended }))
         .boxed())

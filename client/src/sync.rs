@@ -9,6 +9,7 @@ use crate::api::error::{ClientError, RelayError};
 use crate::api::event::Event;
 use crate::receive::{group_log, inbox};
 use crate::send::membership;
+use crate::state::relay::Entry;
 use crate::state::{Ctx, Shared};
 
 /// A full sync's events and the active groups at our epochs after it (what the event stream
@@ -31,13 +32,13 @@ async fn hand_out(ctx: &mut Ctx<'_>) -> Result<(Vec<Event>, Vec<(GroupId, u64)>)
 }
 
 /// A sync of `groups` alone, for pushes that named only them: local expiry, unfinished
-/// commits, then one read of each group's log, where a full sync would also fetch the inbox,
+/// commits, then each group's pushed entries or one read of its log, where a full sync would also fetch the inbox,
 /// read every other group and count our KeyPackages at the relay (five calls, two of them
 /// signed challenges, for one message). Anything but new written messages (a membership
 /// change, an alert) is followed by a full sync, which does what such changes call for.
 pub(crate) async fn sync_group_events(
     shared: &Shared,
-    groups: &[GroupId],
+    groups: &[(GroupId, Vec<Entry>)],
 ) -> Result<(Vec<Event>, Vec<(GroupId, u64)>), ClientError> {
     let mut state = shared.state.lock().await;
     let mut ctx = state.ctx(&shared.store, &shared.clock)?;
@@ -49,8 +50,8 @@ pub(crate) async fn sync_group_events(
         .filter(|conv| conv.active)
         .map(|conv| conv.group_id)
         .collect();
-    for group in groups.iter().filter(|group| active.contains(group)) {
-        group_log::sync_group_or_log(&mut ctx, group).await?;
+    for (group, pushed) in groups.iter().filter(|(group, _)| active.contains(group)) {
+        group_log::sync_pushed_or_log(&mut ctx, group, pushed).await?;
     }
     let only_messages = ctx
         .events

@@ -97,6 +97,58 @@ async fn room_messages_reach_the_event_stream_without_owner_calls() {
     assert!(owner_calls(&relay, "bob") > before);
 }
 
+/// A room's message comes with its notice: the members' event streams show it without
+/// reading the log (before, every member made one signed read per message, and the relay
+/// checked one signature per member and message).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_room_messages_are_shown_without_a_read() {
+    const MESSAGES: usize = 6;
+    let relay = TestRelay::builder().record_connections().start();
+    let people = group_of(&relay, "talks", &["alice", "bob", "carol"]).await;
+    let [alice, bob, carol] = &people.clients[..] else {
+        unreachable!()
+    };
+    let room = to(alice, "talks").await;
+    let mut bobs = Box::pin(bob.events());
+    let mut carols = Box::pin(carol.events());
+    alice.send_text(&room, "first").await.unwrap();
+    assert_eq!(next_text(&mut bobs).await, "first");
+    assert_eq!(next_text(&mut carols).await, "first");
+
+    relay.recorder().clear();
+    for i in 0..MESSAGES {
+        let text = format!("m{i}");
+        alice.send_text(&room, &text).await.unwrap();
+        assert_eq!(next_text(&mut bobs).await, text);
+        assert_eq!(next_text(&mut carols).await, text);
+    }
+    // Alice's own group connection (the one that posted) still reads her last entry back
+    // before her next post lands after it; the members' connections read nothing.
+    let members_reads: usize = relay
+        .connections()
+        .iter()
+        .filter(|c| !c.methods.iter().any(|m| m == "Post"))
+        .flat_map(|c| c.methods.iter())
+        .filter(|method| *method == "Read")
+        .count();
+    assert_eq!(members_reads, 0, "messages pushed, none read");
+    assert!(
+        reads(&relay) <= MESSAGES,
+        "alice reads her own back at most"
+    );
+    // And they are in the histories, in order, once.
+    let carols_room = to(carol, "alice/talks").await;
+    let history = carol.history(&carols_room, None).await.unwrap();
+    let texts: Vec<&str> = history
+        .iter()
+        .filter(|m| !m.body.is_membership())
+        .filter_map(|m| m.text())
+        .collect();
+    let mut want = vec!["first".to_owned()];
+    want.extend((0..MESSAGES).map(|i| format!("m{i}")));
+    assert_eq!(texts, want);
+}
+
 /// The text of the next written message from the event stream.
 async fn next_text(
     events: &mut (impl futures::Stream<Item = Result<Event, parley_client::ClientError>> + Unpin),

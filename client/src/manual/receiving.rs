@@ -4,8 +4,9 @@
 //! everything new and returns a [`SyncReport`](crate::SyncReport): the new entries (messages
 //! and changes of members, in processing order), the conversations whose members changed,
 //! and the alerts raised. [`Client::events`](crate::Client::events) does the same whenever
-//! the relay pushes a notice (and every 30 seconds), as a stream. Each entry is reported
-//! once by one of them.
+//! the relay pushes a notice (and every 30 seconds), as a stream; a notice of a room's
+//! small entry carries the entry, which is then processed without reading the log, with
+//! the same checks as a read one. Each entry is reported once by one of them.
 //!
 //! Other calls process incoming entries too: a send posts first and then reads what others
 //! posted ahead of it, so that its message follows theirs in the history as in the group's

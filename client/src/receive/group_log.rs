@@ -33,7 +33,21 @@ pub(crate) async fn settle_pending_commits(ctx: &mut Ctx<'_>) -> Result<(), Clie
 /// Syncs one group; a relay refusal for one group must not stop the others. Fails only when
 /// nothing can be synced (relay unreachable, store failing).
 pub(crate) async fn sync_group_or_log(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), ClientError> {
-    match sync_group(ctx, gid).await {
+    or_log(sync_group(ctx, gid).await)
+}
+
+/// [`sync_pushed`], failing only when nothing can be synced (see [`sync_group_or_log`]).
+pub(crate) async fn sync_pushed_or_log(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    pushed: &[Entry],
+) -> Result<(), ClientError> {
+    or_log(sync_pushed(ctx, gid, pushed).await)
+}
+
+/// Keeps a group's sync failure from stopping the others, unless nothing can be synced.
+fn or_log(synced: Result<(), ClientError>) -> Result<(), ClientError> {
+    match synced {
         Err(e @ (ClientError::RelayUnreachable(_) | ClientError::Store(_))) => Err(e),
         Err(e) => {
             tracing::warn!(kind = %e.kind(), "a group could not be synced");
@@ -71,6 +85,57 @@ pub(crate) async fn sync_group(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), C
         ctx.store.settle().await?;
     }
     read
+}
+
+/// Syncs a group whose notices carried these entries: they are processed as a read would
+/// have returned them when they continue the log where we are, in our epoch; whatever they
+/// do not cover (a gap, which notices coalesced by the relay leave; another epoch; a commit
+/// of ours whose outcome is open; a group we are no longer active in) is read. Waits until
+/// what it wrote is on disk, like [`sync_group`].
+///
+/// A pushed entry is checked exactly like a read one (MLS authenticates it; a replay is
+/// seen, an old epoch's is set aside): the relay may push only what it could serve.
+pub(crate) async fn sync_pushed(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    pushed: &[Entry],
+) -> Result<(), ClientError> {
+    let cursor = ctx.store.get_u64(Key::Cursor(gid))?;
+    let synced = match take_pushed(ctx, gid, pushed).await {
+        Ok(true) => Ok(()),
+        Ok(false) => read_log(ctx, gid).await,
+        Err(e) => Err(e),
+    };
+    if ctx.store.get_u64(Key::Cursor(gid))? != cursor {
+        ctx.store.settle().await?;
+    }
+    synced
+}
+
+/// Processes the pushed entries that continue the log; false when the rest needs a read.
+async fn take_pushed(
+    ctx: &mut Ctx<'_>,
+    gid: &GroupId,
+    pushed: &[Entry],
+) -> Result<bool, ClientError> {
+    if pushed.is_empty() || pending::pending_commit(ctx, gid)?.is_some() {
+        return Ok(false);
+    }
+    for entry in pushed {
+        let cursor = ctx.store.get_u64(Key::Cursor(gid))?;
+        if entry.seq < cursor {
+            // Read already, or pushed twice.
+            continue;
+        }
+        let in_line = entry.seq == cursor
+            && ctx.session.mls.is_active(gid).unwrap_or(false)
+            && ctx.session.mls.epoch(gid).ok() == Some(entry.epoch);
+        if !in_line {
+            return Ok(false);
+        }
+        process_entry(ctx, gid, entry).await?;
+    }
+    Ok(true)
 }
 
 /// [`sync_group`] without the final wait for the disk.

@@ -8,19 +8,23 @@
 //! commit and subscribes again; an old key's holder hears no more.
 
 use futures::{Stream, StreamExt};
-use parley_proto::v1::GroupNotice;
+use parley_proto::v1::{Entry, GroupNotice};
 use tokio::sync::watch;
 use tonic::Status;
 
 use super::status;
 use crate::store::SharedStore;
 
+/// The largest message a notice carries; a larger one is left to the subscriber's read.
+const MAX_PUSHED_MESSAGE: usize = 65_536;
+
 /// What the watch of one group heard.
 enum Heard {
-    /// A new entry of the watched epoch, at this sequence number.
-    Entry(u64),
-    /// The commit (at this sequence number) that closed the watched epoch; nothing follows.
-    Closed(u64),
+    /// A new entry of the watched epoch, at this sequence number (with the entry, if small).
+    Entry(u64, Option<Entry>),
+    /// The commit (at this sequence number, with it if small) that closed the watched
+    /// epoch; nothing follows.
+    Closed(u64, Option<Entry>),
 }
 
 /// One group watched at one epoch.
@@ -79,13 +83,42 @@ impl EpochWatch {
             let seq = *self.wake.borrow_and_update();
             match self.closing_commit().await {
                 Err(status) => return Some((Err(status), None)),
-                Ok(Some(commit)) => return Some((Ok(Heard::Closed(commit)), None)),
+                Ok(Some(commit)) => return Some((self.heard(commit, Heard::Closed).await, None)),
                 // The first look only checks that the epoch is still open: entries already
                 // there are the subscriber's to read.
                 Ok(None) if first => continue,
-                Ok(None) => return Some((Ok(Heard::Entry(seq)), Some(self))),
+                Ok(None) => {
+                    let heard = self.heard(seq, Heard::Entry).await;
+                    return Some((heard, Some(self)));
+                }
             }
         }
+    }
+
+    /// What was heard at `seq`, with its entry when that belongs to the watched epoch
+    /// and is small enough to push.
+    async fn heard(
+        &self,
+        seq: u64,
+        kind: fn(u64, Option<Entry>) -> Heard,
+    ) -> Result<Heard, Status> {
+        let entries = self
+            .store
+            .read_entries(&self.group_id, self.epoch, seq, seq, 1, MAX_PUSHED_MESSAGE)
+            .await
+            .map_err(status::storage)?;
+        let entry = entries
+            .into_iter()
+            .next()
+            .filter(|e| e.seq == seq && e.epoch == self.epoch)
+            .filter(|e| e.message.len() <= MAX_PUSHED_MESSAGE)
+            .map(|e| Entry {
+                seq: e.seq,
+                epoch: e.epoch,
+                commit: e.commit,
+                message: e.message,
+            });
+        Ok(kind(seq, entry))
     }
 }
 
@@ -107,17 +140,18 @@ pub(super) fn notices(
         let mut merged = merged?;
         let (group_id, heard) = merged.next().await?;
         Some(match heard {
-            Ok(Heard::Entry(seq)) => (Ok(notice(&group_id, seq)), Some(merged)),
-            Ok(Heard::Closed(seq)) => (Ok(notice(&group_id, seq)), None),
+            Ok(Heard::Entry(seq, entry)) => (Ok(notice(&group_id, seq, entry)), Some(merged)),
+            Ok(Heard::Closed(seq, entry)) => (Ok(notice(&group_id, seq, entry)), None),
             Err(status) => (Err(status), None),
         })
     })
 }
 
 /// The notice of entry `seq` of `group_id`.
-fn notice(group_id: &[u8; 32], seq: u64) -> GroupNotice {
+fn notice(group_id: &[u8; 32], seq: u64, entry: Option<Entry>) -> GroupNotice {
     GroupNotice {
         group_id: group_id.to_vec(),
         seq,
+        entry,
     }
 }

@@ -45,6 +45,10 @@ pub(crate) type EntryRewrite = Box<dyn FnMut(&ReadRequest, &mut Vec<Entry>) + Se
 /// Rewrites the chunks of a Download (all of them, in order) before the client sees them.
 pub(crate) type ChunkRewrite = Box<dyn FnMut(&mut Vec<DownloadChunk>) + Send>;
 
+/// Rewrites a group notice (and the entry it carries) before the client sees it; false
+/// drops it.
+pub(crate) type NoticeRewrite = Box<dyn FnMut(&mut GroupNotice) -> bool + Send>;
+
 /// Rewrites a Fetch page before the client sees it.
 pub(crate) type DeliveryRewrite = Box<dyn FnMut(&mut Vec<Delivery>) + Send>;
 
@@ -54,6 +58,11 @@ pub(crate) struct Tamper {
     /// Applied to every Read page (after `repeat_in_page`): drop, reorder, replace, flip or
     /// truncate entries.
     pub(crate) rewrite_entries: Option<EntryRewrite>,
+    /// Applied to every group notice (after it is recorded in `pushed`): drop the notice, or
+    /// drop, replace or move the entry it carries.
+    pub(crate) rewrite_notices: Option<NoticeRewrite>,
+    /// Every group notice as the real relay sent it.
+    pub(crate) pushed: Vec<GroupNotice>,
     /// Applied to every Fetch page: drop, replace, flip or truncate deliveries.
     pub(crate) rewrite_deliveries: Option<DeliveryRewrite>,
     /// Every real KeyPackage the relay handed out: (handle asked for, KeyPackage).
@@ -281,19 +290,21 @@ impl Proxy {
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-/// Repeats each successful item of `upstream` when `repeat` says so, recording it.
+/// Repeats each successful item of `upstream` when `repeat` says so, after `record` saw
+/// (and maybe rewrote) it; drops it when `record` says false.
 fn relay_stream<T: Clone + Send + 'static>(
     upstream: tonic::Streaming<T>,
     state: Shared,
-    record: fn(&mut Tamper, &T),
+    record: fn(&mut Tamper, &mut T) -> bool,
     repeat: fn(&Tamper) -> bool,
 ) -> BoxStream<T> {
     Box::pin(upstream.flat_map(move |item| {
         let items = match item {
-            Ok(value) => {
+            Ok(mut value) => {
                 let mut tamper = state.lock().unwrap();
-                record(&mut tamper, &value);
-                if repeat(&tamper) {
+                if !record(&mut tamper, &mut value) {
+                    vec![]
+                } else if repeat(&tamper) {
                     vec![Ok(value.clone()), Ok(value)]
                 } else {
                     vec![Ok(value)]
@@ -470,7 +481,10 @@ impl Inbox for Proxy {
         Ok(Response::new(relay_stream(
             upstream,
             self.state.clone(),
-            |tamper, d: &Delivery| tamper.served_envelopes.push(d.envelope.clone()),
+            |tamper, d: &mut Delivery| {
+                tamper.served_envelopes.push(d.envelope.clone());
+                true
+            },
             |tamper| tamper.repeat_in_page,
         )))
     }
@@ -562,7 +576,13 @@ impl Groups for Proxy {
         Ok(Response::new(relay_stream(
             upstream,
             self.state.clone(),
-            |_, _: &GroupNotice| {},
+            |tamper, notice: &mut GroupNotice| {
+                tamper.pushed.push(notice.clone());
+                match tamper.rewrite_notices.as_mut() {
+                    Some(rewrite) => rewrite(notice),
+                    None => true,
+                }
+            },
             |tamper| tamper.repeat_in_page,
         )))
     }

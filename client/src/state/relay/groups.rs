@@ -1,7 +1,5 @@
 //! Group log RPCs, each signed with the relay access key of the epoch it acts in.
 
-use std::collections::HashSet;
-
 use futures::stream::{BoxStream, StreamExt};
 use parley_crypto::access::{AccessKey, AccessPublicKey};
 use parley_crypto::auth::{body, GroupMethod};
@@ -195,7 +193,8 @@ impl RelayConnection {
                 )),
             })
             .collect();
-        let subscribed: HashSet<GroupId> = subs.iter().map(|sub| sub.group_id).collect();
+        let subscribed: Vec<(GroupId, u64)> =
+            subs.iter().map(|sub| (sub.group_id, sub.epoch)).collect();
         let stream = self
             .groups()
             .subscribe(proto::SubscribeGroupsRequest { groups })
@@ -206,16 +205,7 @@ impl RelayConnection {
         Ok(stream
             .map(move |item| {
                 let _in_use = &held;
-                let notice = GroupNotice::try_from(item?)?;
-                // A notice about a group we did not ask for means the relay is confused;
-                // acting on it would make us read a group we may not even know.
-                if subscribed.contains(&notice.group_id) {
-                    Ok(notice)
-                } else {
-                    Err(RelayError::Protocol(
-                        "the relay sent a notice for a group that was not subscribed".to_owned(),
-                    ))
-                }
+                GroupNotice::from_wire(item?, &subscribed)
             })
             .boxed())
     }

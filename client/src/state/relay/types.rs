@@ -121,21 +121,53 @@ pub(crate) struct GroupNotice {
     pub(crate) group_id: GroupId,
     /// The new entry's sequence number.
     pub(crate) seq: u64,
+    /// The entry itself, when the relay sent it along (small entries).
+    pub(crate) entry: Option<Entry>,
 }
 
-impl TryFrom<proto::GroupNotice> for GroupNotice {
-    type Error = RelayError;
-
-    fn try_from(n: proto::GroupNotice) -> Result<Self, Self::Error> {
+impl GroupNotice {
+    /// Checks a notice of a subscription made at `subscribed` (each group with its epoch):
+    /// a subscribed group, and an entry (if any) that is the one named, of that epoch. A
+    /// relay breaking this is confused or lying; acting on it could make us read a group we
+    /// may not even know, or take an entry for another.
+    pub(crate) fn from_wire(
+        n: proto::GroupNotice,
+        subscribed: &[(GroupId, u64)],
+    ) -> Result<GroupNotice, RelayError> {
         let group_id: GroupId = n.group_id.as_slice().try_into().map_err(|_| {
             RelayError::Protocol(format!(
                 "a group notice carries a group id of {} bytes instead of 32",
                 n.group_id.len()
             ))
         })?;
+        let Some(&(_, epoch)) = subscribed.iter().find(|(gid, _)| *gid == group_id) else {
+            return Err(RelayError::Protocol(
+                "the relay sent a notice for a group that was not subscribed".to_owned(),
+            ));
+        };
+        let entry = match n.entry {
+            None => None,
+            Some(e) if e.seq == n.seq && e.epoch == epoch && !e.message.is_empty() => Some(Entry {
+                seq: e.seq,
+                epoch: e.epoch,
+                commit: e.commit,
+                message: e.message,
+            }),
+            Some(e) => {
+                return Err(RelayError::Protocol(format!(
+                    "a group notice of entry {} carries entry {} of epoch {} ({} bytes), \
+                     not one of epoch {epoch}",
+                    n.seq,
+                    e.seq,
+                    e.epoch,
+                    e.message.len()
+                )))
+            }
+        };
         Ok(GroupNotice {
             group_id,
             seq: n.seq,
+            entry,
         })
     }
 }
@@ -163,27 +195,57 @@ mod tests {
         }
     }
 
+    fn wire_notice(group_id: Vec<u8>, seq: u64, entry: Option<proto::Entry>) -> proto::GroupNotice {
+        proto::GroupNotice {
+            group_id,
+            seq,
+            entry,
+        }
+    }
+
     #[test]
     fn notice_with_bad_group_id_is_a_protocol_error() {
-        let bad = proto::GroupNotice {
-            group_id: vec![0; 31],
-            seq: 1,
-        };
+        let subscribed = [([7; 32], 2)];
+        let bad = wire_notice(vec![7; 31], 1, None);
         assert!(matches!(
-            GroupNotice::try_from(bad),
+            GroupNotice::from_wire(bad, &subscribed),
             Err(RelayError::Protocol(_))
         ));
-        let good = proto::GroupNotice {
-            group_id: vec![7; 32],
-            seq: 4,
-        };
+        let good = wire_notice(vec![7; 32], 4, None);
         assert_eq!(
-            GroupNotice::try_from(good).unwrap(),
+            GroupNotice::from_wire(good, &subscribed).unwrap(),
             GroupNotice {
                 group_id: [7; 32],
-                seq: 4
+                seq: 4,
+                entry: None,
             }
         );
+    }
+
+    #[test]
+    fn notice_of_a_group_not_subscribed_is_a_protocol_error() {
+        let notice = wire_notice(vec![8; 32], 4, None);
+        assert!(matches!(
+            GroupNotice::from_wire(notice, &[([7; 32], 2)]),
+            Err(RelayError::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn a_pushed_entry_must_be_the_one_named_in_the_subscribed_epoch() {
+        let subscribed = [([7; 32], 2)];
+        let pushed = |seq, entry| {
+            GroupNotice::from_wire(wire_notice(vec![7; 32], seq, Some(entry)), &subscribed)
+        };
+        let entry = pushed(4, wire_entry(4, 2)).unwrap().entry.unwrap();
+        assert_eq!((entry.seq, entry.epoch, entry.message), (4, 2, vec![1]));
+        // Another position, another epoch (an old key must hear nothing newer), nothing.
+        for bad in [wire_entry(5, 2), wire_entry(4, 3), wire_entry(4, 1)] {
+            assert!(matches!(pushed(4, bad), Err(RelayError::Protocol(_))));
+        }
+        let mut empty = wire_entry(4, 2);
+        empty.message.clear();
+        assert!(matches!(pushed(4, empty), Err(RelayError::Protocol(_))));
     }
 
     #[test]
