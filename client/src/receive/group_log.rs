@@ -90,8 +90,11 @@ pub(crate) async fn sync_group(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), C
 /// Syncs a group whose notices carried these entries: they are processed as a read would
 /// have returned them when they continue the log where we are, in our epoch; whatever they
 /// do not cover (a gap, which notices coalesced by the relay leave; another epoch; a commit
-/// of ours whose outcome is open; a group we are no longer active in) is read. Waits until
-/// what it wrote is on disk, like [`sync_group`].
+/// of ours whose outcome is open; a group we are no longer active in) is read.
+///
+/// Does not wait for the disk: the caller settles the store before it reports anything
+/// (when nothing is reported, as for our own entries pushed back to us, what was written
+/// is only what the relay still holds).
 ///
 /// A pushed entry is checked exactly like a read one (MLS authenticates it; a replay is
 /// seen, an old epoch's is set aside): the relay may push only what it could serve.
@@ -100,16 +103,11 @@ pub(crate) async fn sync_pushed(
     gid: &GroupId,
     pushed: &[Entry],
 ) -> Result<(), ClientError> {
-    let cursor = ctx.store.get_u64(Key::Cursor(gid))?;
-    let synced = match take_pushed(ctx, gid, pushed).await {
-        Ok(true) => Ok(()),
-        Ok(false) => read_log(ctx, gid).await,
-        Err(e) => Err(e),
-    };
-    if ctx.store.get_u64(Key::Cursor(gid))? != cursor {
-        ctx.store.settle().await?;
+    if take_pushed(ctx, gid, pushed).await? {
+        Ok(())
+    } else {
+        read_log(ctx, gid).await
     }
-    synced
 }
 
 /// Processes the pushed entries that continue the log; false when the rest needs a read.
