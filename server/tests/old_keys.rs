@@ -10,7 +10,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::groups::{commit, create, frame, post, read, subscribe, subscription};
+use common::groups::{
+    commit, create, frame, post, read, subscribe, subscribed, subscription, Subscribed,
+};
 use common::{access_key, group_auth_at, random};
 use parley_crypto::access::AccessKey;
 use parley_crypto::auth::{body, GroupMethod};
@@ -95,17 +97,15 @@ async fn history(groups: &mut GroupsClient<Channel>) -> History {
 #[tokio::test]
 async fn an_old_epoch_subscription_hears_nothing_of_later_epochs_and_ends() {
     let mut relay = TestRelay::plaintext();
-    let mut groups = relay.groups().await;
-    let group_id = random::<32>();
-    let keys: Vec<AccessKey> = (0..3).map(|_| access_key()).collect();
-    create(&mut groups, &group_id, &keys[0]).await;
-
     // Opened while epoch 0 is current: it hears epoch 0's entries, the commit closing it
     // included, then ends.
+    let Subscribed {
+        mut groups,
+        group_id,
+        keys,
+        stream: mut old,
+    } = subscribed(&relay, 3).await;
     let mut listener = relay.groups().await;
-    let mut old = subscribe(&mut listener, vec![subscription(&group_id, 0, &keys[0])])
-        .await
-        .unwrap();
     let first = post(&mut groups, &group_id, 0, &keys[0], &frame("hello"))
         .await
         .unwrap();

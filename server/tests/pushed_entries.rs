@@ -9,8 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::groups::{commit, create, frame, post, read, subscribe, subscription};
-use common::{access_key, random};
+use common::groups::{commit, frame, post, read, subscribed, Subscribed};
 use parley_crypto::access::AccessKey;
 use parley_crypto::padding;
 use parley_proto::v1::{Entry, GroupNotice};
@@ -45,14 +44,12 @@ async fn read_at(
 #[tokio::test]
 async fn a_notice_carries_the_entry_a_read_would_serve_and_the_closing_commit() {
     let relay = TestRelay::plaintext();
-    let mut groups = relay.groups().await;
-    let group_id = random::<32>();
-    let keys: Vec<AccessKey> = (0..2).map(|_| access_key()).collect();
-    create(&mut groups, &group_id, &keys[0]).await;
-    let mut listener = relay.groups().await;
-    let mut stream = subscribe(&mut listener, vec![subscription(&group_id, 0, &keys[0])])
-        .await
-        .unwrap();
+    let Subscribed {
+        mut groups,
+        group_id,
+        keys,
+        mut stream,
+    } = subscribed(&relay, 2).await;
 
     let seq = post(&mut groups, &group_id, 0, &keys[0], &frame("hello"))
         .await
@@ -98,26 +95,25 @@ async fn a_notice_carries_the_entry_a_read_would_serve_and_the_closing_commit() 
 #[tokio::test]
 async fn an_entry_too_large_to_push_is_named_only() {
     let relay = TestRelay::plaintext();
-    let mut groups = relay.groups().await;
-    let group_id = random::<32>();
-    let key = access_key();
-    create(&mut groups, &group_id, &key).await;
-    let mut listener = relay.groups().await;
-    let mut stream = subscribe(&mut listener, vec![subscription(&group_id, 0, &key)])
-        .await
-        .unwrap();
+    let Subscribed {
+        mut groups,
+        group_id,
+        keys,
+        mut stream,
+    } = subscribed(&relay, 1).await;
+    let key = &keys[0];
 
     // The next padding bucket above 64 KiB.
     let large = padding::pad(&vec![b'x'; 70_000], 0).unwrap();
     assert!(large.len() > 65_536);
-    let big = post(&mut groups, &group_id, 0, &key, &large).await.unwrap();
+    let big = post(&mut groups, &group_id, 0, key, &large).await.unwrap();
     let notice = next_notice(&mut stream).await;
     assert_eq!((notice.seq, notice.entry), (big, None));
 
     // Exactly 64 KiB still travels with its notice.
     let edge = padding::pad(&vec![b'y'; 60_000], 0).unwrap();
     assert_eq!(edge.len(), 65_536);
-    let seq = post(&mut groups, &group_id, 0, &key, &edge).await.unwrap();
+    let seq = post(&mut groups, &group_id, 0, key, &edge).await.unwrap();
     let notice = next_notice(&mut stream).await;
     assert_eq!(notice.seq, seq);
     assert_eq!(notice.entry.map(|e| e.message), Some(edge));

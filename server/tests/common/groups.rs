@@ -12,7 +12,38 @@ use parley_proto::v1::{
 use tonic::transport::Channel;
 use tonic::Streaming;
 
-use super::group_auth;
+use super::{access_key, group_auth, random};
+
+/// A new group with the access keys of its first epochs, and a subscription made at epoch 0
+/// on a connection of its own.
+pub struct Subscribed {
+    /// The connection that made the group, for its posts and commits.
+    pub groups: GroupsClient<Channel>,
+    /// The group.
+    pub group_id: [u8; 32],
+    /// Access keys of epochs 0, 1, ... (only the first is registered at creation).
+    pub keys: Vec<AccessKey>,
+    /// The notices of epoch 0.
+    pub stream: Streaming<GroupNotice>,
+}
+
+/// Creates a group at epoch 0 with `epochs` access keys ready, and subscribes to it.
+pub async fn subscribed(relay: &parley_testkit::TestRelay, epochs: usize) -> Subscribed {
+    let mut groups = relay.groups().await;
+    let group_id = random::<32>();
+    let keys: Vec<AccessKey> = (0..epochs).map(|_| access_key()).collect();
+    create(&mut groups, &group_id, &keys[0]).await;
+    let mut listener = relay.groups().await;
+    let stream = subscribe(&mut listener, vec![subscription(&group_id, 0, &keys[0])])
+        .await
+        .unwrap();
+    Subscribed {
+        groups,
+        group_id,
+        keys,
+        stream,
+    }
+}
 
 /// `text` as a padded frame (a bucket size, as the relay requires of every entry).
 pub fn frame(text: &str) -> Vec<u8> {
