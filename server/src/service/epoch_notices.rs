@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tonic::Status;
 
 use super::status;
-use crate::store::SharedStore;
+use crate::store::{SharedStore, StoredEntry};
 
 /// The largest message a notice carries; a larger one is left to the subscriber's read.
 const MAX_PUSHED_MESSAGE: usize = 65_536;
@@ -112,12 +112,7 @@ impl EpochWatch {
             .next()
             .filter(|e| e.seq == seq && e.epoch == self.epoch)
             .filter(|e| e.message.len() <= MAX_PUSHED_MESSAGE)
-            .map(|e| Entry {
-                seq: e.seq,
-                epoch: e.epoch,
-                commit: e.commit,
-                message: e.message,
-            });
+            .map(wire_entry);
         Ok(kind(seq, entry))
     }
 }
@@ -145,6 +140,16 @@ pub(super) fn notices(
             Err(status) => (Err(status), None),
         })
     })
+}
+
+/// A stored entry as the wire carries it (in a Read page or a notice).
+pub(super) fn wire_entry(e: StoredEntry) -> Entry {
+    Entry {
+        seq: e.seq,
+        epoch: e.epoch,
+        commit: e.commit,
+        message: e.message,
+    }
 }
 
 /// The notice of entry `seq` of `group_id`.

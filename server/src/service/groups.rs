@@ -9,13 +9,13 @@ use parley_crypto::access::AccessPublicKey;
 use parley_crypto::auth::{body, GroupMethod};
 use parley_proto::v1::groups_server::Groups;
 use parley_proto::v1::{
-    CommitRequest, CommitResponse, CreateGroupRequest, CreateGroupResponse, Entry, GroupNotice,
+    CommitRequest, CommitResponse, CreateGroupRequest, CreateGroupResponse, GroupNotice,
     PostRequest, PostResponse, ReadRequest, ReadResponse, SetRetentionRequest,
     SetRetentionResponse, SubscribeGroupsRequest,
 };
 use tonic::{Request, Response, Status};
 
-use super::epoch_notices::{self, EpochWatch};
+use super::epoch_notices::{self, wire_entry, EpochWatch};
 use super::group_auth::{refused, GroupProof};
 use super::{status, RelayState};
 use crate::limits::{
@@ -252,15 +252,7 @@ impl Groups for GroupsService {
         // Read after the entries, so next_seq is never below an entry returned.
         let position = self.state.position_for(&group_id, request.epoch).await?;
         Ok(Response::new(ReadResponse {
-            entries: entries
-                .into_iter()
-                .map(|e| Entry {
-                    seq: e.seq,
-                    epoch: e.epoch,
-                    commit: e.commit,
-                    message: e.message,
-                })
-                .collect(),
+            entries: entries.into_iter().map(wire_entry).collect(),
             current_epoch: position.epoch,
             next_seq: position.next_seq,
         }))

@@ -34,7 +34,7 @@ pub(crate) use contract::{Change, ChangeSink, SharedStore};
 pub(crate) use directory::{Registration, Rotated, RotationWrite};
 pub use durability::FlushPolicy;
 pub(crate) use error::StoreError;
-pub(crate) use groups::{Appended, Created, EpochKey, TtlSet};
+pub(crate) use groups::{Appended, Created, EpochKey, StoredEntry, TtlSet};
 pub(crate) use inbox::{Deposited, StoredDelivery};
 pub(crate) use key_packages::{Published, Upload};
 pub(crate) use postgres::PgStore;

@@ -48,6 +48,18 @@ pub(crate) struct Entry {
     pub(crate) message: Vec<u8>,
 }
 
+/// Unchecked: the callers check the entry against what they asked for.
+impl From<proto::Entry> for Entry {
+    fn from(e: proto::Entry) -> Entry {
+        Entry {
+            seq: e.seq,
+            epoch: e.epoch,
+            commit: e.commit,
+            message: e.message,
+        }
+    }
+}
+
 /// A page of one epoch's group log entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ReadPage {
@@ -88,12 +100,7 @@ impl ReadPage {
                 )));
             }
             previous = Some(e.seq);
-            entries.push(Entry {
-                seq: e.seq,
-                epoch: e.epoch,
-                commit: e.commit,
-                message: e.message,
-            });
+            entries.push(Entry::from(e));
         }
         Ok(ReadPage {
             entries,
@@ -147,12 +154,9 @@ impl GroupNotice {
         };
         let entry = match n.entry {
             None => None,
-            Some(e) if e.seq == n.seq && e.epoch == epoch && !e.message.is_empty() => Some(Entry {
-                seq: e.seq,
-                epoch: e.epoch,
-                commit: e.commit,
-                message: e.message,
-            }),
+            Some(e) if e.seq == n.seq && e.epoch == epoch && !e.message.is_empty() => {
+                Some(Entry::from(e))
+            }
             Some(e) => {
                 return Err(RelayError::Protocol(format!(
                     "a group notice of entry {} carries entry {} of epoch {} ({} bytes), \
