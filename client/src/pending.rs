@@ -94,6 +94,12 @@ pub(crate) async fn settle(
     Ok(decision)
 }
 
+/// Whether a commit of ours in `gid` awaits its outcome: a plain lookup, for the paths that
+/// only decide whether to read first (every send and every pushed entry take it).
+pub(crate) fn has_pending_commit(ctx: &Ctx<'_>, gid: &GroupId) -> Result<bool, ClientError> {
+    Ok(ctx.store.contains(Key::PendingCommit(gid))?)
+}
+
 /// The pending commit of `gid`, if any.
 pub(crate) fn pending_commit(
     ctx: &Ctx<'_>,

@@ -116,7 +116,7 @@ async fn take_pushed(
     gid: &GroupId,
     pushed: &[Entry],
 ) -> Result<bool, ClientError> {
-    if pushed.is_empty() || pending::pending_commit(ctx, gid)?.is_some() {
+    if pushed.is_empty() || pending::has_pending_commit(ctx, gid)? {
         return Ok(false);
     }
     for entry in pushed {

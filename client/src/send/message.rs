@@ -184,7 +184,7 @@ pub(crate) async fn send_in(
         // epoch, so a commit we have not read yet costs a refused post and a read, and what
         // others posted in this epoch meanwhile is read right after ours went in, before
         // ours is recorded, so the history keeps the log's order.
-        if attempt > 0 || pending::pending_commit(ctx, &gid)?.is_some() {
+        if attempt > 0 || pending::has_pending_commit(ctx, &gid)? {
             group_log::sync_group_as_member(ctx, &gid).await?;
             // What the read brought (a removal, a new role) may forbid this message now.
             let current = ctx.conversation_of(&gid)?.unwrap_or_else(|| conv.clone());
