@@ -52,4 +52,11 @@ impl Client {
         let conv = ctx.require_conversation(conversation)?;
         Ok(self.inner.store.sealed_history_for_tests(&conv.group_id)?)
     }
+
+    /// How many times this client's store has waited for its writes to reach the disk, so
+    /// that tests can see which paths wait.
+    #[doc(hidden)]
+    pub fn store_flushes_for_tests(&self) -> u64 {
+        self.inner.store.flushes_for_tests()
+    }
 }

@@ -149,6 +149,52 @@ async fn pushed_room_messages_are_shown_without_a_read() {
     assert_eq!(texts, want);
 }
 
+/// A pushed message is shown without waiting for the disk: what its processing wrote is
+/// what the relay still holds, and reaches the disk with sled's own flush or the next write
+/// that waits (a crash in between shows it again: tests/tests/crash_client.rs). Waiting was
+/// one flush per message received.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_room_messages_are_shown_without_waiting_for_the_disk() {
+    const MESSAGES: u64 = 6;
+    let relay = TestRelay::start();
+    let people = group_of(&relay, "talks", &["alice", "bob", "carol"]).await;
+    let [alice, bob, _carol] = &people.clients[..] else {
+        unreachable!()
+    };
+    let room = to(alice, "talks").await;
+    let mut bobs = Box::pin(bob.events());
+    alice.send_text(&room, "first").await.unwrap();
+    assert_eq!(next_text(&mut bobs).await, "first");
+
+    let before = bob.store_flushes_for_tests();
+    for i in 0..MESSAGES {
+        let text = format!("m{i}");
+        alice.send_text(&room, &text).await.unwrap();
+        assert_eq!(next_text(&mut bobs).await, text);
+    }
+    let waited = bob.store_flushes_for_tests() - before;
+    // One is allowed: the stream's fallback sync, should its timer fall in the loop.
+    assert!(
+        waited <= 1,
+        "{waited} waits for the disk for {MESSAGES} messages"
+    );
+
+    // They are kept all the same, in order, once.
+    drop(bobs);
+    let history = bob
+        .history(&to(bob, "alice/talks").await, None)
+        .await
+        .unwrap();
+    let texts: Vec<&str> = history
+        .iter()
+        .filter(|m| !m.body.is_membership())
+        .filter_map(|m| m.text())
+        .collect();
+    let mut want = vec!["first".to_owned()];
+    want.extend((0..MESSAGES).map(|i| format!("m{i}")));
+    assert_eq!(texts, want);
+}
+
 /// The text of the next written message from the event stream.
 async fn next_text(
     events: &mut (impl futures::Stream<Item = Result<Event, parley_client::ClientError>> + Unpin),

@@ -94,8 +94,38 @@ async fn crash_step_child() {
         ["rotate-keys"] => {
             client.rotate_keys().await.unwrap();
         }
+        ["follow", text] => follow_until_shown(&client, home, text).await,
         _ => panic!("unknown step {step:?}"),
     }
+}
+
+/// The `follow` step: the event stream runs (a file next to the home tells the parent it is
+/// subscribed), and the process dies the moment `text` is shown, like a power cut: the
+/// pushed message is shown before the disk has it.
+async fn follow_until_shown(client: &Client, home: &str, text: &str) {
+    use futures::StreamExt;
+    let mut events = Box::pin(client.events());
+    // The stream subscribes, then syncs; what it shows of that sync is older than `text`.
+    let settled = tokio::time::timeout(std::time::Duration::from_millis(1500), async {
+        while let Some(event) = events.next().await {
+            event.unwrap();
+        }
+    });
+    let _ = settled.await;
+    std::fs::write(ready_file(Path::new(home)), b"").unwrap();
+    while let Some(event) = events.next().await {
+        if let parley_client::Event::Message(message) = event.unwrap() {
+            if message.text() == Some(text) {
+                std::process::abort();
+            }
+        }
+    }
+    panic!("the event stream ended before {text:?} was shown");
+}
+
+/// Where the `follow` step says it is subscribed.
+fn ready_file(home: &Path) -> std::path::PathBuf {
+    home.join("test-following")
 }
 
 /// Opens the client in `home`, retrying while the parent's instance still holds the store
@@ -232,6 +262,47 @@ async fn killed_after_message_processed_before_persist() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_after_message_persisted() {
     receive_first_message("group.after_persist").await;
+}
+
+/// Bob follows the conversation and dies the moment Alice's pushed message is shown, before
+/// the disk has it (a pushed message is not waited for): started again, he has it once,
+/// and the conversation goes on both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_right_after_a_pushed_message_is_shown() {
+    let (_relay, alice, mut bob) = setup().await;
+    alice.say("bob", "m1").await.unwrap();
+    expect_history(&bob, "alice", &[("alice", "m1")]).await;
+
+    bob.offline();
+    let home = bob.home.path().to_owned();
+    let child = tokio::spawn(async move { run_step(&home, "none", &["follow", "m2"]).await });
+    let ready = ready_file(bob.home.path());
+    let deadline = Instant::now() + PATIENCE;
+    while !ready.exists() {
+        assert!(Instant::now() < deadline, "the follower never subscribed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    alice.say("bob", "m2").await.unwrap();
+    let status = child.await.unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(SIGABRT),
+        "it should die showing m2: {status:?}"
+    );
+    bob.online().await;
+
+    expect_history(&bob, "alice", &[("alice", "m1"), ("alice", "m2")]).await;
+    let unread = bob.unread(None).await.unwrap();
+    let m2 = unread.iter().filter(|m| m.text() == Some("m2")).count();
+    assert_eq!(m2, 1, "m2 waits to be read, once");
+    bob.say("alice", "m3").await.unwrap();
+    let want = [("alice", "m1"), ("alice", "m2"), ("bob", "m3")];
+    expect_history(&alice, "bob", &want).await;
+    alice.say("bob", "m4").await.unwrap();
+    let mut want = want.to_vec();
+    want.push(("alice", "m4"));
+    expect_history(&bob, "alice", &want).await;
+    expect_history(&alice, "bob", &want).await;
 }
 
 /// Alice dies while sending in an established 1:1; afterwards both histories agree, and a
@@ -441,6 +512,9 @@ async fn rotate_keys(point: &str) {
     }
     alice.say("bob", "m2").await.unwrap();
     expect_history(&bob, "alice", &[("alice", "m1"), ("alice", "m2")]).await;
+    let unread = bob.unread(None).await.unwrap();
+    let m2 = unread.iter().filter(|m| m.text() == Some("m2")).count();
+    assert_eq!(m2, 1, "m2 waits to be read, once");
     bob.say("alice", "m3").await.unwrap();
     expect_history(
         &alice,

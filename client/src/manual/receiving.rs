@@ -21,8 +21,13 @@
 //! Processing is atomic: one entry changes the MLS state, the history, the unread mark and
 //! the read position in one write, so a crash at any point leaves a state from which the
 //! conversation continues. The writes of a group's entries go to disk together, once per
-//! sync of that group and always before a sync or the event stream reports them: a crash
-//! before that loses only what the relay still holds, and the next sync brings it again.
+//! sync of that group and before a sync reports them: a crash before that loses only what
+//! the relay still holds, and the next sync brings it again. The event stream reports the
+//! written messages the relay pushed without waiting for the disk (it has them within half
+//! a second, or with the next write that waits, such as `mark_read`): a crash in between
+//! loses nothing either, the next sync brings them again, once in the history, and the
+//! stream reports them a second time. What `unread` lists is unaffected: a message is
+//! shown again after a crash only if it was not yet marked read, as before.
 //! Input that fails to process is set aside once
 //! ([`Client::quarantined`](crate::Client::quarantined)), reported as an
 //! [`Alert`](crate::Alert), and never blocks what comes after it.

@@ -92,9 +92,8 @@ pub(crate) async fn sync_group(ctx: &mut Ctx<'_>, gid: &GroupId) -> Result<(), C
 /// do not cover (a gap, which notices coalesced by the relay leave; another epoch; a commit
 /// of ours whose outcome is open; a group we are no longer active in) is read.
 ///
-/// Does not wait for the disk: the caller settles the store before it reports anything
-/// (when nothing is reported, as for our own entries pushed back to us, what was written
-/// is only what the relay still holds).
+/// Does not wait for the disk: what it writes is what the relay still holds, and the caller
+/// decides whether to wait before it reports anything (`sync::sync_group_events`).
 ///
 /// A pushed entry is checked exactly like a read one (MLS authenticates it; a replay is
 /// seen, an old epoch's is set aside): the relay may push only what it could serve.

@@ -15,7 +15,8 @@
 //! Writes are grouped in a [`StoreBatch`] that is sealed and applied atomically, so that one
 //! processed message changes MLS state, history and cursor together or not at all. Most
 //! batches are then flushed; what the relay still holds (entries read from a group's log,
-//! the record of a sent message) is flushed once per sync instead (`Store::settle`).
+//! the record of a sent message) is flushed once per sync instead (`Store::settle`), and
+//! the messages pushed to the event stream are not waited for at all (sled's own flush).
 
 mod compact;
 mod key_file;
@@ -89,6 +90,9 @@ pub(crate) struct Store {
     home: PathBuf,
     /// Whether a batch was applied without a flush since the last one began.
     unflushed: Arc<AtomicBool>,
+    /// How many times the store waited for the disk, for tests that count them.
+    #[cfg(feature = "test-support")]
+    flushes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The unlocked key material of a store.
@@ -176,6 +180,8 @@ impl Store {
             keys: Arc::new(keys),
             home: home.to_path_buf(),
             unflushed: Arc::new(AtomicBool::new(false)),
+            #[cfg(feature = "test-support")]
+            flushes: Arc::default(),
         })
     }
 
@@ -365,6 +371,8 @@ impl Store {
     async fn flush(&self) -> Result<(), StoreError> {
         // Cleared before the flush begins: whatever was applied before is in it.
         self.unflushed.store(false, Ordering::SeqCst);
+        #[cfg(feature = "test-support")]
+        self.flushes.fetch_add(1, Ordering::SeqCst);
         // sled's flush_async was seen to hang under concurrency; a blocking flush is reliable.
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.flush())
@@ -402,6 +410,12 @@ impl Store {
         }
         self.unflushed.store(true, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// How many times the store waited for the disk since it was opened.
+    #[cfg(feature = "test-support")]
+    pub(crate) fn flushes_for_tests(&self) -> u64 {
+        self.flushes.load(Ordering::SeqCst)
     }
 
     /// The sealed bytes of every history record of a group, as they lie on disk, for tests
