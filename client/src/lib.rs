@@ -56,6 +56,8 @@ mod api;
 mod builder;
 mod client;
 mod events;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod keypackages;
 pub mod manual;
 mod pending;

@@ -25,7 +25,7 @@ mod socks;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
 pub(crate) mod tls;
-mod types;
+pub(crate) mod types;
 
 use std::sync::Arc;
 use std::time::Duration;
