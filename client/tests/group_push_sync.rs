@@ -137,16 +137,7 @@ async fn pushed_room_messages_are_shown_without_a_read() {
         "alice reads her own back at most"
     );
     // And they are in the histories, in order, once.
-    let carols_room = to(carol, "alice/talks").await;
-    let history = carol.history(&carols_room, None).await.unwrap();
-    let texts: Vec<&str> = history
-        .iter()
-        .filter(|m| !m.body.is_membership())
-        .filter_map(|m| m.text())
-        .collect();
-    let mut want = vec!["first".to_owned()];
-    want.extend((0..MESSAGES).map(|i| format!("m{i}")));
-    assert_eq!(texts, want);
+    assert_eq!(room_texts(carol).await, first_then(MESSAGES));
 }
 
 /// A pushed message is shown without waiting for the disk: what its processing wrote is
@@ -155,7 +146,7 @@ async fn pushed_room_messages_are_shown_without_a_read() {
 /// one flush per message received.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushed_room_messages_are_shown_without_waiting_for_the_disk() {
-    const MESSAGES: u64 = 6;
+    const MESSAGES: usize = 6;
     let relay = TestRelay::start();
     let people = group_of(&relay, "talks", &["alice", "bob", "carol"]).await;
     let [alice, bob, _carol] = &people.clients[..] else {
@@ -181,18 +172,25 @@ async fn pushed_room_messages_are_shown_without_waiting_for_the_disk() {
 
     // They are kept all the same, in order, once.
     drop(bobs);
-    let history = bob
-        .history(&to(bob, "alice/talks").await, None)
-        .await
-        .unwrap();
-    let texts: Vec<&str> = history
+    assert_eq!(room_texts(bob).await, first_then(MESSAGES));
+}
+
+/// What people wrote in alice's room "talks", from `client`'s stored history, oldest first.
+async fn room_texts(client: &parley_client::Client) -> Vec<String> {
+    let room = to(client, "alice/talks").await;
+    let history = client.history(&room, None).await.unwrap();
+    history
         .iter()
         .filter(|m| !m.body.is_membership())
-        .filter_map(|m| m.text())
-        .collect();
-    let mut want = vec!["first".to_owned()];
-    want.extend((0..MESSAGES).map(|i| format!("m{i}")));
-    assert_eq!(texts, want);
+        .filter_map(|m| m.text().map(str::to_owned))
+        .collect()
+}
+
+/// "first", then "m0" to "m{n-1}".
+fn first_then(n: usize) -> Vec<String> {
+    let mut texts = vec!["first".to_owned()];
+    texts.extend((0..n).map(|i| format!("m{i}")));
+    texts
 }
 
 /// The text of the next written message from the event stream.
