@@ -99,7 +99,7 @@ async fn crash_step_child() {
     }
 }
 
-/// The `follow` step: the event stream runs (a file next to the home tells the parent it is
+/// The `follow` step: the event stream runs (a file in the home tells the parent it is
 /// subscribed), and the process dies the moment `text` is shown, like a power cut: the
 /// pushed message is shown before the disk has it.
 async fn follow_until_shown(client: &Client, home: &str, text: &str) {
