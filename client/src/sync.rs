@@ -32,10 +32,11 @@ async fn hand_out(ctx: &mut Ctx<'_>) -> Result<(Vec<Event>, Vec<(GroupId, u64)>)
 }
 
 /// A sync of `groups` alone, for pushes that named only them: local expiry, unfinished
-/// commits, then each group's pushed entries or one read of its log, where a full sync would also fetch the inbox,
-/// read every other group and count our KeyPackages at the relay (five calls, two of them
-/// signed challenges, for one message). Anything but new written messages (a membership
-/// change, an alert) is followed by a full sync, which does what such changes call for.
+/// commits, then each group's pushed entries or one read of its log, where a full sync
+/// would also fetch the inbox, read every other group and count our KeyPackages at the
+/// relay (five calls, two of them signed challenges, for one message). Anything but new
+/// written messages (a membership change, an alert) is followed by a full sync, which does
+/// what such changes call for.
 pub(crate) async fn sync_group_events(
     shared: &Shared,
     groups: &[(GroupId, Vec<Entry>)],
