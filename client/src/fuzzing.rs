@@ -4,12 +4,14 @@
 //! page of a group's log, a pushed notice, an inbox delivery). These wrappers hand those
 //! checks what a hostile relay could send and verify the promise each passed check makes to
 //! the code after it: an `Err` here is a broken promise, which the fuzz target turns into a
-//! crash. A refused response is `Ok(false)`.
+//! crash. A refused response is `Ok(false)`. The local store's journal record, read back
+//! when a store opens, is checked the same way.
 
 use parley_crypto::mls::GroupId;
 use parley_proto::v1 as proto;
 
 use crate::state::relay::types::{Delivery, GroupNotice, ReadPage};
+use crate::state::store::journal;
 
 /// Checks a read of epoch `epoch` from `from_seq`; when it passes, every entry must be of
 /// that epoch, from `from_seq` on, below the page's `next_seq`, in increasing order and not
@@ -70,4 +72,21 @@ pub fn delivery(delivery: proto::Delivery) -> Result<bool, String> {
         )),
         Ok(_) => Ok(true),
     }
+}
+
+/// Reads a journal record of the local store (the writes of a batch a crash may have
+/// interrupted, read back when the store opens); when it reads, writing its writes again
+/// must give exactly the record: nothing skipped, nothing invented.
+pub fn store_journal(record: &[u8]) -> Result<bool, String> {
+    let Ok(writes) = journal::decode(record) else {
+        return Ok(false);
+    };
+    if journal::encode(&writes) != record {
+        return Err(format!(
+            "a journal record of {} bytes read as {} writes that encode differently",
+            record.len(),
+            writes.len()
+        ));
+    }
+    Ok(true)
 }

@@ -264,6 +264,26 @@ async fn killed_after_message_persisted() {
     receive_first_message("group.after_persist").await;
 }
 
+/// A power cut in the middle of a store batch (the failpoint first puts on disk what was
+/// written so far): after the batch's journal record alone, or after all its writes but the
+/// last. The next opening finishes the batch, and the conversation goes on as after any
+/// crash (without the finishing, the receiving case fails its check that joining is unread
+/// once: checked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_a_batch_was_journaled_before_its_writes() {
+    receive_first_message("store.after_journal").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_in_the_middle_of_a_batch_while_receiving() {
+    receive_first_message("store.before_last_write").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_in_the_middle_of_a_batch_while_sending() {
+    send_in_conversation("store.before_last_write").await;
+}
+
 /// Bob follows the conversation and dies the moment Alice's pushed message is shown, before
 /// the disk has it (a pushed message is not waited for): started again, he has it once,
 /// and the conversation goes on both ways.

@@ -11,9 +11,16 @@ const ENV: &str = "PARLEY_FAILPOINT";
 /// Aborts the process if `PARLEY_FAILPOINT` names `point`.
 #[cfg(feature = "test-support")]
 pub(crate) fn hit(point: &str) {
-    if std::env::var_os(ENV).is_some_and(|armed| armed == point) {
+    if armed(point) {
         std::process::abort();
     }
+}
+
+/// Whether `PARLEY_FAILPOINT` names `point`, for failpoints that prepare the crash (put
+/// what was written on disk first).
+#[cfg(feature = "test-support")]
+pub(crate) fn armed(point: &str) -> bool {
+    std::env::var_os(ENV).is_some_and(|armed| armed == point)
 }
 
 /// Does nothing: failpoints exist only in test builds.

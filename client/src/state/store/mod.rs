@@ -12,20 +12,22 @@
 //! ([`parley_crypto::padding`], as the relay pads what it stores), so the files do not give
 //! away the length of each message.
 //!
-//! Writes are grouped in a [`StoreBatch`] that is sealed and applied atomically, so that one
-//! processed message changes MLS state, history and cursor together or not at all. Most
+//! Writes are grouped in a [`StoreBatch`] that is sealed and applied atomically (through a
+//! [`journal`], not sled's batches), so that one processed message changes MLS state,
+//! history and cursor together or not at all, on disk and for readers in this process. Most
 //! batches are then flushed; what the relay still holds (entries read from a group's log,
 //! the record of a sent message) is flushed once per sync instead (`Store::settle`), and
 //! the messages pushed to the event stream are not waited for at all (sled's own flush).
 
 mod compact;
+pub(crate) mod journal;
 mod key_file;
 mod keys;
 pub(crate) mod records;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use parley_crypto::padding;
 use parley_crypto::vault::{
@@ -37,6 +39,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::api::error::{ClientError, StoreError};
+use journal::Journal;
 use keys::Slot;
 pub(crate) use keys::{Key, Prefix};
 
@@ -85,6 +88,11 @@ pub(crate) type RawRecord = (Vec<u8>, Zeroizing<Vec<u8>>);
 pub(crate) struct Store {
     db: sled::Db,
     tree: sled::Tree,
+    /// Makes each batch atomic on disk.
+    journal: Journal,
+    /// Held for writing while a batch is applied and for reading by every read, so that a
+    /// read sees a batch whole or not at all (sled's batches gave that; single writes do not).
+    visible: Arc<RwLock<()>>,
     keys: Arc<Keys>,
     /// Where the key file lives.
     home: PathBuf,
@@ -165,6 +173,10 @@ impl Store {
         make_private_dir(&home.join("store")).map_err(StoreError::from)?;
         let db = sled::open(home.join("store"))?;
         let tree = db.open_tree(TREE)?;
+        let journal = Journal::open(&db)?;
+        if journal.recover(&tree)? {
+            db.flush()?;
+        }
         let keys = match keys {
             Some(keys) => keys,
             // Records without a key file: a plaintext store, or its key file was lost. A new
@@ -177,6 +189,8 @@ impl Store {
         Ok(Store {
             db,
             tree,
+            journal,
+            visible: Arc::default(),
             keys: Arc::new(keys),
             home: home.to_path_buf(),
             unflushed: Arc::new(AtomicBool::new(false)),
@@ -226,6 +240,7 @@ impl Store {
     /// Reads raw bytes; the buffer is wiped when dropped since it may hold secrets.
     pub(crate) fn get_raw(&self, key: Key<'_>) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
         let tree_key = key.encode(&self.keys.vault);
+        let _whole = self.read_whole();
         match self.tree.get(&tree_key)? {
             None => Ok(None),
             Some(sealed) => Ok(Some(self.open_value(&tree_key, &sealed)?.1)),
@@ -253,7 +268,9 @@ impl Store {
 
     /// Whether a record exists.
     pub(crate) fn contains(&self, key: Key<'_>) -> Result<bool, StoreError> {
-        Ok(self.tree.contains_key(key.encode(&self.keys.vault))?)
+        let tree_key = key.encode(&self.keys.vault);
+        let _whole = self.read_whole();
+        Ok(self.tree.contains_key(tree_key)?)
     }
 
     /// Whether a ciphertext was already processed.
@@ -274,6 +291,7 @@ impl Store {
 
     /// All raw records of a range, in key order, with the id each one keeps (MLS keys).
     pub(crate) fn scan_raw(&self, prefix: Prefix<'_>) -> Result<Vec<RawRecord>, StoreError> {
+        let _whole = self.read_whole();
         self.tree
             .scan_prefix(prefix.encode(&self.keys.vault))
             .map(|item| {
@@ -289,6 +307,7 @@ impl Store {
         prefix: Prefix<'_>,
     ) -> Result<Vec<(u64, T)>, StoreError> {
         let start = prefix.encode(&self.keys.vault);
+        let _whole = self.read_whole();
         self.tree
             .scan_prefix(&start)
             .map(|item| {
@@ -326,6 +345,7 @@ impl Store {
     /// The index of the first record of a range whose keys end in a u64, if any.
     fn first_index(&self, prefix: Prefix<'_>) -> Result<Option<u64>, StoreError> {
         let start = prefix.encode(&self.keys.vault);
+        let _whole = self.read_whole();
         match self.tree.scan_prefix(&start).next() {
             None => Ok(None),
             Some(item) => {
@@ -342,6 +362,7 @@ impl Store {
     /// The index after the last record of a range whose keys end in a u64 (history, alerts).
     pub(crate) fn next_index(&self, prefix: Prefix<'_>) -> Result<u64, StoreError> {
         let start = prefix.encode(&self.keys.vault);
+        let _whole = self.read_whole();
         match self.tree.scan_prefix(&start).next_back() {
             None => Ok(0),
             Some(item) => {
@@ -387,17 +408,7 @@ impl Store {
     /// closing. Only for what a crash may lose because the relay still holds it and the next
     /// sync writes it again.
     pub(crate) fn apply_unflushed(&self, batch: StoreBatch) -> Result<(), StoreError> {
-        let mut sealed = sled::Batch::default();
-        for (slot, value) in &batch.ops {
-            let key = slot.encode(&self.keys.vault);
-            match value {
-                Some(value) => {
-                    let stored = self.seal_value(&key, slot, value)?;
-                    sealed.insert(key, stored);
-                }
-                None => sealed.remove(key),
-            }
-        }
+        let writes = self.seal_batch(&batch)?;
         {
             // Held across the write so that no record lands before the key of a new store is
             // on disk: a record without its key could never be read again.
@@ -406,10 +417,36 @@ impl Store {
                 key_file::write(&self.home, wrapped)?;
                 *unsaved = None;
             }
-            self.tree.apply_batch(sealed)?;
+            let _whole = self.visible.write().unwrap_or_else(PoisonError::into_inner);
+            self.journal.apply(&self.tree, &writes)?;
         }
         self.unflushed.store(true, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Seals `batch` and leaves it as a crash would: its journal record written and only its
+    /// first `applied` writes done.
+    #[cfg(test)]
+    pub(crate) fn interrupt_for_tests(
+        &self,
+        batch: StoreBatch,
+        applied: usize,
+    ) -> Result<(), StoreError> {
+        let writes = self.seal_batch(&batch)?;
+        self.journal.record_only(&writes)?;
+        for (key, value) in writes.into_iter().take(applied) {
+            match value {
+                Some(value) => self.tree.insert(key, value)?,
+                None => self.tree.remove(key)?,
+            };
+        }
+        Ok(())
+    }
+
+    /// Whether no batch is in the middle of being applied.
+    #[cfg(test)]
+    pub(crate) fn journal_is_empty_for_tests(&self) -> bool {
+        self.journal.is_empty()
     }
 
     /// How many times the store waited for the disk since it was opened.
@@ -439,12 +476,34 @@ impl Store {
         self.keys.store_key.expose_for_tests()
     }
 
+    /// Holds off batches while a read runs (see [`Store::visible`]).
+    fn read_whole(&self) -> RwLockReadGuard<'_, ()> {
+        // The lock guards no data: a panic while it was held left nothing half-made.
+        self.visible.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn unsaved(&self) -> std::sync::MutexGuard<'_, Option<Vec<u8>>> {
         // The guarded value is replaced whole, so a panic elsewhere cannot leave it half-made.
         self.keys
             .unsaved
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A batch's writes as they go to disk: record keys, and sealed values or removals.
+    fn seal_batch(&self, batch: &StoreBatch) -> Result<Vec<journal::Write>, StoreError> {
+        batch
+            .ops
+            .iter()
+            .map(|(slot, value)| {
+                let key = slot.encode(&self.keys.vault);
+                let sealed = value
+                    .as_ref()
+                    .map(|value| self.seal_value(&key, slot, value))
+                    .transpose()?;
+                Ok((key, sealed))
+            })
+            .collect()
     }
 
     /// The one point where values are encoded for disk:

@@ -66,6 +66,84 @@ async fn batches_apply_atomically_and_survive_reopen() {
     assert_eq!(&mls[0].1[..], b"mls-value-1");
 }
 
+/// A batch that moves a group on: a new cursor, history and MLS record, and the removal of
+/// an old one.
+fn moving_on(gid: &[u8; 32]) -> StoreBatch {
+    let mut batch = StoreBatch::default();
+    batch.put_u64(Key::Cursor(gid), 43);
+    batch.put(Key::History(gid, 2), &"third").unwrap();
+    batch.remove(Key::History(gid, 0));
+    batch.put_raw(Key::Mls(b"mls-key-2"), b"mls-value-2");
+    batch
+}
+
+fn assert_moved_on(store: &Store, gid: &[u8; 32]) {
+    assert_eq!(store.get_u64(Key::Cursor(gid)).unwrap(), 43);
+    let history: Vec<String> = store.scan(Prefix::History(gid)).unwrap();
+    assert_eq!(history, ["second", "third"]);
+    assert_eq!(
+        store
+            .get_raw(Key::Mls(b"mls-key-2"))
+            .unwrap()
+            .unwrap()
+            .as_slice(),
+        b"mls-value-2"
+    );
+}
+
+/// A crash after any number of a batch's writes: the next opening finishes the batch, and
+/// it stays finished.
+#[tokio::test]
+async fn a_batch_a_crash_interrupted_is_finished_when_the_store_opens() {
+    let gid = [1u8; 32];
+    for applied in 0..4 {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open_ok(dir.path(), "pw");
+            write_some(&store).await;
+            store.interrupt_for_tests(moving_on(&gid), applied).unwrap();
+            assert_eq!(
+                store.get_u64(Key::Cursor(&gid)).unwrap(),
+                if applied >= 1 { 43 } else { 42 }
+            );
+            store.db.flush().unwrap();
+        }
+        assert_moved_on(&open_ok(dir.path(), "pw"), &gid);
+        let store = open_ok(dir.path(), "pw");
+        assert_moved_on(&store, &gid);
+        assert!(store.journal_is_empty_for_tests(), "applied {applied}");
+    }
+}
+
+#[tokio::test]
+async fn a_finished_batch_leaves_no_journal_record() {
+    let gid = [1u8; 32];
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    write_some(&store).await;
+    store.apply(moving_on(&gid)).await.unwrap();
+    assert_moved_on(&store, &gid);
+    assert!(store.journal_is_empty_for_tests());
+}
+
+#[tokio::test]
+async fn a_damaged_journal_record_is_refused_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    write_some(&open_ok(dir.path(), "pw")).await;
+    {
+        let db = sled::open(dir.path().join("store")).unwrap();
+        db.open_tree(journal::TREE)
+            .unwrap()
+            .insert(journal::KEY, &[1u8, 0, 0, 0, 9][..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    assert!(matches!(
+        open(dir.path(), "pw"),
+        Err(OpenFailure::Store(StoreError::Corrupt(_)))
+    ));
+}
+
 #[tokio::test]
 async fn a_wrong_passphrase_is_refused_and_changes_no_byte() {
     let dir = tempfile::tempdir().unwrap();
