@@ -67,9 +67,11 @@ impl Journal {
     /// leaves the record in place: sled fails on the disk's errors, and then keeps failing
     /// every later write (its global error), so the record is finished at the next opening.
     pub(super) fn apply(&self, tree: &sled::Tree, writes: &[Write]) -> Result<(), StoreError> {
-        if let [single] = writes {
+        match writes {
+            [] => return Ok(()),
             // One write is atomic by itself.
-            return write_one(tree, single);
+            [single] => return write_one(tree, single),
+            _ => {}
         }
         self.tree.insert(KEY, encode(writes))?;
         failpoint_on_disk("store.after_journal", tree);
