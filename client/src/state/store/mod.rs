@@ -478,7 +478,8 @@ impl Store {
 
     /// Holds off batches while a read runs (see [`Store::visible`]).
     fn read_whole(&self) -> RwLockReadGuard<'_, ()> {
-        // The lock guards no data: a panic while it was held left nothing half-made.
+        // The lock guards no data of its own; a batch a panic cut short is finished by the
+        // journal at the next opening, so a poisoned lock is as good as any.
         self.visible.read().unwrap_or_else(PoisonError::into_inner)
     }
 
