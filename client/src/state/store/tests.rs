@@ -115,6 +115,38 @@ async fn a_batch_a_crash_interrupted_is_finished_when_the_store_opens() {
     }
 }
 
+/// A batch is applied write by write now, so a read running meanwhile must still see it
+/// whole: two records always written together never differ in a scan.
+#[test]
+fn a_read_sees_a_batch_whole_while_it_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    let gid = [3u8; 32];
+    let pair = |n: u64| {
+        let mut batch = StoreBatch::default();
+        batch.put(Key::History(&gid, 0), &n).unwrap();
+        batch.put(Key::History(&gid, 1), &n).unwrap();
+        batch
+    };
+    store.apply_unflushed(pair(0)).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for n in 1..3000 {
+                store.apply_unflushed(pair(n)).unwrap();
+            }
+            done.store(true, Ordering::SeqCst);
+        });
+        let mut scans = 0;
+        while !done.load(Ordering::SeqCst) || scans == 0 {
+            let seen: Vec<u64> = store.scan(Prefix::History(&gid)).unwrap();
+            assert_eq!(seen.len(), 2);
+            assert_eq!(seen[0], seen[1], "a scan saw half a batch");
+            scans += 1;
+        }
+    });
+}
+
 #[tokio::test]
 async fn a_finished_batch_leaves_no_journal_record() {
     let gid = [1u8; 32];
