@@ -104,12 +104,20 @@ impl Journal {
         self.tree.is_empty()
     }
 
-    /// Writes `writes` as the journal record without applying any of them: the state a
-    /// crash right after the record was written leaves.
+    /// Writes `writes` as the journal record and applies only the first `applied` of them:
+    /// the state a crash in the middle of [`Journal::apply`] leaves.
     #[cfg(test)]
-    pub(super) fn record_only(&self, writes: &[Write]) -> Result<(), StoreError> {
+    pub(super) fn interrupt(
+        &self,
+        tree: &sled::Tree,
+        writes: &[Write],
+        applied: usize,
+    ) -> Result<(), StoreError> {
         self.tree.insert(KEY, encode(writes))?;
-        Ok(())
+        writes
+            .iter()
+            .take(applied)
+            .try_for_each(|w| write_one(tree, w))
     }
 }
 

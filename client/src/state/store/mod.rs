@@ -433,14 +433,7 @@ impl Store {
         applied: usize,
     ) -> Result<(), StoreError> {
         let writes = self.seal_batch(&batch)?;
-        self.journal.record_only(&writes)?;
-        for (key, value) in writes.into_iter().take(applied) {
-            match value {
-                Some(value) => self.tree.insert(key, value)?,
-                None => self.tree.remove(key)?,
-            };
-        }
-        Ok(())
+        self.journal.interrupt(&self.tree, &writes, applied)
     }
 
     /// Whether no batch is in the middle of being applied.
