@@ -15,7 +15,7 @@ use crate::api::conversation::{
 use crate::api::error::ClientError;
 use crate::state::naming::{Names, Target};
 use crate::state::store::records::{Conversation, StoredKind};
-use crate::state::store::{Key, Prefix, StoreBatch};
+use crate::state::store::{Key, StoreBatch};
 use crate::state::Ctx;
 
 impl Conversation {
@@ -40,7 +40,7 @@ impl Ctx<'_> {
 
     /// All conversation records.
     pub(crate) fn conversations(&self) -> Result<Vec<Conversation>, ClientError> {
-        Ok(self.store.scan(Prefix::Conversations)?)
+        Ok(self.store.conversations()?)
     }
 
     /// Every record and our handle, to show and resolve names.

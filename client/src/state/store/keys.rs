@@ -145,6 +145,14 @@ pub(crate) struct Slot {
     keeps_id: bool,
 }
 
+impl Slot {
+    /// Whether this is a conversation record's key (what the kept conversation list is
+    /// made of).
+    pub(crate) fn is_conversation(&self) -> bool {
+        self.kind == kind::CONVERSATION
+    }
+}
+
 impl Key<'_> {
     /// The parts this key is built from.
     pub(crate) fn slot(&self) -> Slot {

@@ -20,6 +20,7 @@
 //! the messages pushed to the event stream are not waited for at all (sled's own flush).
 
 mod compact;
+mod conversation_cache;
 pub(crate) mod journal;
 mod key_file;
 mod keys;
@@ -39,6 +40,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::api::error::{ClientError, StoreError};
+use conversation_cache::ConversationCache;
 use journal::Journal;
 use keys::Slot;
 pub(crate) use keys::{Key, Prefix};
@@ -93,6 +95,8 @@ pub(crate) struct Store {
     /// Held for writing while a batch is applied and for reading by every read, so that a
     /// read sees a batch whole or not at all (sled's batches gave that; single writes do not).
     visible: Arc<RwLock<()>>,
+    /// The conversation list between the batches that change it.
+    conversations: Arc<ConversationCache>,
     keys: Arc<Keys>,
     /// Where the key file lives.
     home: PathBuf,
@@ -191,6 +195,7 @@ impl Store {
             tree,
             journal,
             visible: Arc::default(),
+            conversations: Arc::default(),
             keys: Arc::new(keys),
             home: home.to_path_buf(),
             unflushed: Arc::new(AtomicBool::new(false)),
@@ -292,6 +297,25 @@ impl Store {
     /// All raw records of a range, in key order, with the id each one keeps (MLS keys).
     pub(crate) fn scan_raw(&self, prefix: Prefix<'_>) -> Result<Vec<RawRecord>, StoreError> {
         let _whole = self.read_whole();
+        self.scan_raw_held(prefix)
+    }
+
+    /// Every conversation record, in key order: [`Store::scan`] of
+    /// [`Prefix::Conversations`], kept decoded until a batch changes one (see
+    /// [`conversation_cache`]).
+    pub(crate) fn conversations(&self) -> Result<Vec<records::Conversation>, StoreError> {
+        let _whole = self.read_whole();
+        self.conversations.get_or_read(|| {
+            self.scan_raw_held(Prefix::Conversations)?
+                .into_iter()
+                .map(|(_, value)| decode(&value))
+                .collect()
+        })
+    }
+
+    /// [`Store::scan_raw`] for a caller that holds the read lock already (taking it twice
+    /// could wait forever behind a batch waiting for the write lock).
+    fn scan_raw_held(&self, prefix: Prefix<'_>) -> Result<Vec<RawRecord>, StoreError> {
         self.tree
             .scan_prefix(prefix.encode(&self.keys.vault))
             .map(|item| {
@@ -418,6 +442,9 @@ impl Store {
                 *unsaved = None;
             }
             let _whole = self.visible.write().unwrap_or_else(PoisonError::into_inner);
+            if batch.ops.iter().any(|(slot, _)| slot.is_conversation()) {
+                self.conversations.forget();
+            }
             self.journal.apply(&self.tree, &writes)?;
         }
         self.unflushed.store(true, Ordering::SeqCst);

@@ -147,6 +147,96 @@ fn a_read_sees_a_batch_whole_while_it_is_applied() {
     });
 }
 
+fn conversation(group_id: [u8; 32], name: &str) -> records::Conversation {
+    records::Conversation {
+        group_id,
+        kind: records::StoredKind::Group,
+        named_by: "alice".to_owned(),
+        peer: None,
+        title: name.to_owned(),
+        name: name.to_owned(),
+        active: true,
+        retired: false,
+        close_pending: false,
+    }
+}
+
+fn names_of(store: &Store) -> Vec<String> {
+    let mut names: Vec<String> = store
+        .conversations()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    names
+}
+
+fn naming(gid: &[u8; 32], name: &str) -> StoreBatch {
+    let mut batch = StoreBatch::default();
+    batch
+        .put(Key::Conversation(gid), &conversation(*gid, name))
+        .unwrap();
+    batch
+}
+
+#[tokio::test]
+async fn the_conversation_list_follows_every_batch_that_changes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    let (one, two) = ([1u8; 32], [2u8; 32]);
+    assert!(names_of(&store).is_empty());
+    store.apply(naming(&one, "one")).await.unwrap();
+    assert_eq!(names_of(&store), ["one"]);
+    // A batch that touches no conversation leaves the list as it was.
+    write_some(&store).await;
+    assert_eq!(names_of(&store), ["one"]);
+    // Written among other records, without waiting for the disk.
+    let mut batch = naming(&two, "two");
+    batch.put_u64(Key::Cursor(&two), 7);
+    store.apply_unflushed(batch).unwrap();
+    assert_eq!(names_of(&store), ["one", "two"]);
+    store.apply(naming(&one, "renamed")).await.unwrap();
+    assert_eq!(names_of(&store), ["renamed", "two"]);
+    let mut batch = StoreBatch::default();
+    batch.remove(Key::Conversation(&two));
+    store.apply(batch).await.unwrap();
+    assert_eq!(names_of(&store), ["renamed"]);
+    // What the store holds, read afresh.
+    let scanned: Vec<records::Conversation> = store.scan(Prefix::Conversations).unwrap();
+    assert_eq!(scanned.len(), 1);
+    assert_eq!(scanned[0].name, "renamed");
+    drop(store);
+    assert_eq!(names_of(&open_ok(dir.path(), "pw")), ["renamed"]);
+}
+
+#[test]
+fn a_list_read_while_a_batch_renames_a_conversation_is_never_kept_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    let gid = [4u8; 32];
+    store.apply_unflushed(naming(&gid, "0")).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                store.conversations().unwrap();
+            }
+        });
+        // Asserted once the reader is stopped, so that a failure cannot leave it spinning.
+        let stale = (1..3000).find(|n| {
+            let name = n.to_string();
+            store.apply_unflushed(naming(&gid, &name)).unwrap();
+            names_of(&store) != [name]
+        });
+        done.store(true, Ordering::SeqCst);
+        assert_eq!(
+            stale, None,
+            "a list read before this batch was kept after it"
+        );
+    });
+}
+
 #[tokio::test]
 async fn a_finished_batch_leaves_no_journal_record() {
     let gid = [1u8; 32];
