@@ -9,7 +9,6 @@ use crate::api::conversation::MemberInfo;
 use crate::api::error::ClientError;
 use crate::api::verification::Verification;
 use crate::state::store::records::Contact;
-use crate::state::store::Key;
 use crate::state::Ctx;
 
 impl Contact {
@@ -39,7 +38,7 @@ impl Contact {
 impl Ctx<'_> {
     /// The pinned record of `handle`, if any.
     pub(crate) fn pinned(&self, handle: &Handle) -> Result<Option<Contact>, ClientError> {
-        Ok(self.store.get(Key::Contact(handle))?)
+        Ok(self.store.contact(handle.as_str())?)
     }
 
     /// The current status of `handle` as a message sender or member: ourselves are verified,

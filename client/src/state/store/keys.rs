@@ -151,6 +151,11 @@ impl Slot {
     pub(crate) fn is_conversation(&self) -> bool {
         self.kind == kind::CONVERSATION
     }
+
+    /// Whether this is a pinned contact's key (what the kept contacts are made of).
+    pub(crate) fn is_contact(&self) -> bool {
+        self.kind == kind::CONTACT
+    }
 }
 
 impl Key<'_> {

@@ -20,12 +20,13 @@
 //! the messages pushed to the event stream are not waited for at all (sled's own flush).
 
 mod compact;
-mod conversation_cache;
 pub(crate) mod journal;
+mod kept_read;
 mod key_file;
 mod keys;
 pub(crate) mod records;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
@@ -40,8 +41,8 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::api::error::{ClientError, StoreError};
-use conversation_cache::ConversationCache;
 use journal::Journal;
+use kept_read::KeptRead;
 use keys::Slot;
 pub(crate) use keys::{Key, Prefix};
 
@@ -96,7 +97,9 @@ pub(crate) struct Store {
     /// read sees a batch whole or not at all (sled's batches gave that; single writes do not).
     visible: Arc<RwLock<()>>,
     /// The conversation list between the batches that change it.
-    conversations: Arc<ConversationCache>,
+    conversations: Arc<KeptRead<Vec<records::Conversation>>>,
+    /// The pinned contacts by handle, between the batches that change them.
+    contacts: Arc<KeptRead<BTreeMap<String, records::Contact>>>,
     keys: Arc<Keys>,
     /// Where the key file lives.
     home: PathBuf,
@@ -196,6 +199,7 @@ impl Store {
             journal,
             visible: Arc::default(),
             conversations: Arc::default(),
+            contacts: Arc::default(),
             keys: Arc::new(keys),
             home: home.to_path_buf(),
             unflushed: Arc::new(AtomicBool::new(false)),
@@ -302,15 +306,32 @@ impl Store {
 
     /// Every conversation record, in key order: [`Store::scan`] of
     /// [`Prefix::Conversations`], kept decoded until a batch changes one (see
-    /// [`conversation_cache`]).
+    /// [`kept_read`]).
     pub(crate) fn conversations(&self) -> Result<Vec<records::Conversation>, StoreError> {
         let _whole = self.read_whole();
-        self.conversations.get_or_read(|| {
+        let list = self.conversations.get_or_read(|| {
             self.scan_raw_held(Prefix::Conversations)?
                 .into_iter()
                 .map(|(_, value)| decode(&value))
                 .collect()
-        })
+        })?;
+        Ok(list.as_ref().clone())
+    }
+
+    /// The pinned contact of `handle`, if any: [`Store::get`] of [`Key::Contact`], from
+    /// every contact read once and kept until a batch changes one (see [`kept_read`]).
+    pub(crate) fn contact(&self, handle: &str) -> Result<Option<records::Contact>, StoreError> {
+        let _whole = self.read_whole();
+        let contacts = self.contacts.get_or_read(|| {
+            self.scan_raw_held(Prefix::Contacts)?
+                .into_iter()
+                .map(|(_, value)| {
+                    let contact: records::Contact = decode(&value)?;
+                    Ok((contact.handle.clone(), contact))
+                })
+                .collect()
+        })?;
+        Ok(contacts.get(handle).cloned())
     }
 
     /// [`Store::scan_raw`] for a caller that holds the read lock already (taking it twice
@@ -444,6 +465,9 @@ impl Store {
             let _whole = self.visible.write().unwrap_or_else(PoisonError::into_inner);
             if batch.ops.iter().any(|(slot, _)| slot.is_conversation()) {
                 self.conversations.forget();
+            }
+            if batch.ops.iter().any(|(slot, _)| slot.is_contact()) {
+                self.contacts.forget();
             }
             self.journal.apply(&self.tree, &writes)?;
         }

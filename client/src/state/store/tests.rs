@@ -210,31 +210,123 @@ async fn the_conversation_list_follows_every_batch_that_changes_it() {
     assert_eq!(names_of(&open_ok(dir.path(), "pw")), ["renamed"]);
 }
 
+/// Applies `write(n)` for n = 1, 2, ... while another thread keeps reading, and checks after
+/// each batch that `read` shows it (the first n it did not, if any).
+fn first_stale_read(
+    store: &Store,
+    write: impl Fn(u64) -> StoreBatch,
+    read: impl Fn() -> u64,
+    reader: impl Fn() + Sync,
+) -> Option<u64> {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                reader();
+            }
+        });
+        // Returned once the reader is stopped, so that a failure cannot leave it spinning.
+        let stale = (1..3000).find(|&n| {
+            store.apply_unflushed(write(n)).unwrap();
+            read() != n
+        });
+        done.store(true, Ordering::SeqCst);
+        stale
+    })
+}
+
 #[test]
 fn a_list_read_while_a_batch_renames_a_conversation_is_never_kept_stale() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_ok(dir.path(), "pw");
     let gid = [4u8; 32];
     store.apply_unflushed(naming(&gid, "0")).unwrap();
-    let done = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while !done.load(Ordering::SeqCst) {
-                store.conversations().unwrap();
-            }
-        });
-        // Asserted once the reader is stopped, so that a failure cannot leave it spinning.
-        let stale = (1..3000).find(|n| {
-            let name = n.to_string();
-            store.apply_unflushed(naming(&gid, &name)).unwrap();
-            names_of(&store) != [name]
-        });
-        done.store(true, Ordering::SeqCst);
-        assert_eq!(
-            stale, None,
-            "a list read before this batch was kept after it"
-        );
-    });
+    let stale = first_stale_read(
+        &store,
+        |n| naming(&gid, &n.to_string()),
+        || names_of(&store)[0].parse().unwrap(),
+        || {
+            store.conversations().unwrap();
+        },
+    );
+    assert_eq!(
+        stale, None,
+        "a list read before this batch was kept after it"
+    );
+}
+
+fn contact(handle: &str, version: u64) -> records::Contact {
+    records::Contact {
+        handle: handle.to_owned(),
+        identity_key: [1; 32],
+        inbox_key: [2; 32],
+        record_version: version,
+        verified: false,
+        changed: None,
+        record: None,
+        previous_keys: Vec::new(),
+    }
+}
+
+fn pinning(contact: &records::Contact) -> StoreBatch {
+    let handle = parley_crypto::handle::Handle::parse(&contact.handle).unwrap();
+    let mut batch = StoreBatch::default();
+    batch.put(Key::Contact(&handle), contact).unwrap();
+    batch
+}
+
+fn version_of(store: &Store, handle: &str) -> Option<u64> {
+    store.contact(handle).unwrap().map(|c| c.record_version)
+}
+
+#[tokio::test]
+async fn the_pinned_contacts_follow_every_batch_that_changes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    assert_eq!(version_of(&store, "bob"), None);
+    store.apply(pinning(&contact("bob", 1))).await.unwrap();
+    assert_eq!(version_of(&store, "bob"), Some(1));
+    assert_eq!(version_of(&store, "carol"), None);
+    write_some(&store).await;
+    assert_eq!(version_of(&store, "bob"), Some(1));
+    let mut batch = pinning(&contact("carol", 5));
+    batch.put_u64(Key::Cursor(&[5; 32]), 1);
+    store.apply_unflushed(batch).unwrap();
+    assert_eq!(version_of(&store, "carol"), Some(5));
+    store.apply(pinning(&contact("bob", 2))).await.unwrap();
+    assert_eq!(version_of(&store, "bob"), Some(2));
+    let mut batch = StoreBatch::default();
+    batch.remove(Key::Contact(
+        &parley_crypto::handle::Handle::parse("bob").unwrap(),
+    ));
+    store.apply(batch).await.unwrap();
+    assert_eq!(version_of(&store, "bob"), None);
+    assert_eq!(version_of(&store, "carol"), Some(5));
+    drop(store);
+    let store = open_ok(dir.path(), "pw");
+    assert_eq!(
+        (version_of(&store, "bob"), version_of(&store, "carol")),
+        (None, Some(5))
+    );
+}
+
+#[test]
+fn a_contact_read_while_a_batch_changes_it_is_never_kept_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    store.apply_unflushed(pinning(&contact("dave", 0))).unwrap();
+    let stale = first_stale_read(
+        &store,
+        |n| pinning(&contact("dave", n)),
+        || version_of(&store, "dave").unwrap(),
+        || {
+            store.contact("dave").unwrap();
+        },
+    );
+    assert_eq!(
+        stale, None,
+        "a contact read before this batch was kept after it"
+    );
 }
 
 #[tokio::test]
