@@ -590,6 +590,43 @@ fn discarding_rolls_back_merges_and_decryptions_the_engine_had_already_made() {
     assert_eq!(bob.receive(&frame).1, "sent");
 }
 
+fn member_handles(peer: &Peer) -> Vec<String> {
+    let mut handles: Vec<String> = peer
+        .mls
+        .members(&GROUP)
+        .unwrap()
+        .iter()
+        .map(|m| m.handle.to_string())
+        .collect();
+    handles.sort();
+    handles
+}
+
+#[test]
+fn the_member_list_follows_every_epoch_state_it_is_read_in() {
+    let (mut alice, mut bob, carol) = trio();
+    assert_eq!(member_handles(&alice), ["alice", "bob", "carol"]);
+    let mut dave = Peer::new("dave", 4);
+    let kp = dave.key_package();
+    alice.mls.add_members(&GROUP, &[kp]).unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    assert_eq!(member_handles(&alice), ["alice", "bob", "carol", "dave"]);
+    // Rolled back after being read: the list read in the rolled-back state is not kept.
+    alice.mls.discard_changes();
+    assert_eq!(member_handles(&alice), ["alice", "bob", "carol"]);
+    // Read at every step of another member's removal, on both sides.
+    assert_eq!(member_handles(&bob), ["alice", "bob", "carol"]);
+    let out = alice
+        .mls
+        .remove_members(&GROUP, std::slice::from_ref(&carol.handle))
+        .unwrap();
+    alice.mls.merge_own_commit(&GROUP).unwrap();
+    alice.persist();
+    assert_eq!(member_handles(&alice), ["alice", "bob"]);
+    bob.apply_commit(&out.commit);
+    assert_eq!(member_handles(&bob), ["alice", "bob"]);
+}
+
 /// What a member's engine shows of a group: an engine rebuilt from the persisted pairs must
 /// show the same.
 fn view(mls: &Mls) -> String {

@@ -12,8 +12,9 @@ use openmls_basic_credential::SignatureKeyPair;
 use openmls_traits::OpenMlsProvider;
 use zeroize::Zeroizing;
 
-use super::access_cache::AccessKeyCache;
+use super::epoch_cache::EpochCache;
 use super::errors::MlsError;
+use super::members::Member;
 use super::storage::Provider;
 use super::GroupId;
 use crate::access::{AccessKey, ACCESS_EXPORTER_LABEL, ACCESS_SECRET_LEN};
@@ -57,7 +58,9 @@ pub struct Mls {
     /// `Sync`.
     groups: Mutex<HashMap<GroupId, MlsGroup>>,
     /// Each group's relay access key, for the epoch state it was derived in.
-    pub(crate) access_keys: AccessKeyCache,
+    pub(crate) access_keys: EpochCache<AccessKey>,
+    /// Each group's members, for the epoch state they were read in.
+    pub(crate) members: EpochCache<Vec<Member>>,
 }
 
 impl Mls {
@@ -77,7 +80,8 @@ impl Mls {
             previous: None,
             provider: Provider::new(state),
             groups: Mutex::default(),
-            access_keys: AccessKeyCache::default(),
+            access_keys: EpochCache::default(),
+            members: EpochCache::default(),
         })
     }
 
@@ -128,6 +132,7 @@ impl Mls {
         // Kept groups may hold what was just rolled back: the next use reloads them.
         self.cache().clear();
         self.access_keys.clear();
+        self.members.clear();
     }
 
     /// Our handle.

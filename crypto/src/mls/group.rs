@@ -388,7 +388,12 @@ impl Mls {
 
     /// The group's members, in leaf order (us included).
     pub fn members(&self, group_id: &GroupId) -> Result<Vec<Member>, MlsError> {
-        self.with_group(group_id, |group| collect_members(group.members()))
+        self.with_group(group_id, |group| {
+            let members = self
+                .members
+                .get_or_derive(group_id, group, || collect_members(group.members()))?;
+            Ok(members.as_ref().clone())
+        })
     }
 
     /// The member in the group's first leaf: its creator, unless the creator was removed

@@ -10,9 +10,9 @@
 //! that carries it), members are [`Member`]s, and all state lives in a key/value map the
 //! caller persists through [`Mls::take_changes`].
 
-mod access_cache;
 mod context;
 mod engine;
+mod epoch_cache;
 mod errors;
 mod frames;
 mod group;
