@@ -9,7 +9,9 @@
 //!
 //! What keeps it true: a value is read and kept while the store's read lock is held, and
 //! forgotten while a batch that touches its records holds the write lock, so a value kept
-//! is never older than the last batch applied.
+//! is never older than the last batch applied. Every batch goes through the one `Store`
+//! (its clones share what is kept), and no second one can open the same database while it
+//! is open (sled locks it), so no write can go around what is kept.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 

@@ -18,6 +18,9 @@
 //! batches are then flushed; what the relay still holds (entries read from a group's log,
 //! the record of a sent message) is flushed once per sync instead (`Store::settle`), and
 //! the messages pushed to the event stream are not waited for at all (sled's own flush).
+//!
+//! The conversation list and the pinned contacts, read several times per message, are kept
+//! decoded between the batches that change them ([`kept_read`]).
 
 mod compact;
 pub(crate) mod journal;
