@@ -295,7 +295,13 @@ impl Store {
         &self,
         prefix: Prefix<'_>,
     ) -> Result<Vec<T>, StoreError> {
-        self.scan_raw(prefix)?
+        let _whole = self.read_whole();
+        self.scan_held(prefix)
+    }
+
+    /// [`Store::scan`] for a caller that holds the read lock already.
+    fn scan_held<T: DeserializeOwned>(&self, prefix: Prefix<'_>) -> Result<Vec<T>, StoreError> {
+        self.scan_raw_held(prefix)?
             .into_iter()
             .map(|(_, value)| decode(&value))
             .collect()
@@ -312,12 +318,9 @@ impl Store {
     /// [`kept_read`]).
     pub(crate) fn conversations(&self) -> Result<Vec<records::Conversation>, StoreError> {
         let _whole = self.read_whole();
-        let list = self.conversations.get_or_read(|| {
-            self.scan_raw_held(Prefix::Conversations)?
-                .into_iter()
-                .map(|(_, value)| decode(&value))
-                .collect()
-        })?;
+        let list = self
+            .conversations
+            .get_or_read(|| self.scan_held(Prefix::Conversations))?;
         Ok(list.as_ref().clone())
     }
 
@@ -326,13 +329,8 @@ impl Store {
     pub(crate) fn contact(&self, handle: &str) -> Result<Option<records::Contact>, StoreError> {
         let _whole = self.read_whole();
         let contacts = self.contacts.get_or_read(|| {
-            self.scan_raw_held(Prefix::Contacts)?
-                .into_iter()
-                .map(|(_, value)| {
-                    let contact: records::Contact = decode(&value)?;
-                    Ok((contact.handle.clone(), contact))
-                })
-                .collect()
+            let all: Vec<records::Contact> = self.scan_held(Prefix::Contacts)?;
+            Ok(all.into_iter().map(|c| (c.handle.clone(), c)).collect())
         })?;
         Ok(contacts.get(handle).cloned())
     }
