@@ -74,8 +74,8 @@ impl RelayState {
                 next_seq: meta.next_seq,
             });
         }
-        // The next epoch's key was written with the commit that moved the group past
-        // `epoch`, in one transaction, and keys are never removed.
+        // The next epoch's key was written before the position that moved the group past
+        // `epoch`, and only keys no stored position reached are ever removed.
         let next = epoch
             .checked_add(1)
             .ok_or_else(|| Status::internal("internal error"))?;

@@ -10,10 +10,24 @@
 //! written before retention lack it, and are never expired). Entries of one epoch are
 //! contiguous, from the epoch's `first_seq` to its commit; the retention sweeper deletes the
 //! oldest entries of a log first, so a log always holds a suffix of what was appended.
+//!
+//! A post writes its entry, then (a commit) the next epoch's key, then the group's position,
+//! without a sled transaction: a transaction takes sled's global write lock, which every
+//! flush blocks, and makes sled write its log buffer out twice. The group's lock (see
+//! [`super::counter_locks`]) orders a group's writers instead and holds its position, which
+//! is the authority once loaded: readers of the position wait for a post under way, so a
+//! reader that saw an entry also sees a position past it. A crash between the writes leaves
+//! an entry at or after the stored `next_seq`, perhaps with a key of an epoch after the
+//! stored one: nothing any caller was told of (the post answers after all three are
+//! flushed). Opening the store removes such leftovers before anything reads them, and so
+//! does loading a group's position after a failed write. Creation (two records) and the
+//! sweeper's removals (entries and the byte count) stay transactions, under the group's
+//! lock: they are rare, and a leftover of theirs could not be told from real data.
 
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 
+use super::counter_locks::lock;
 use super::keys::{key_suffix_u64, read_u64, with_u64};
 use super::{SledStore, StoreError};
 use crate::metrics::Kind;
@@ -128,18 +142,6 @@ impl GroupMeta {
         out[24..].copy_from_slice(&self.ttl_secs.to_be_bytes());
         out
     }
-
-    fn load(
-        tree: &TransactionalTree,
-        id: &[u8; 32],
-    ) -> Result<Option<GroupMeta>, ConflictableTransactionError<StoreError>> {
-        match tree.get(id)? {
-            None => Ok(None),
-            Some(bytes) => GroupMeta::decode(&bytes)
-                .map(Some)
-                .map_err(ConflictableTransactionError::Abort),
-        }
-    }
 }
 
 impl EpochKey {
@@ -180,14 +182,21 @@ impl SledStore {
             key: *access_key,
             first_seq: 0,
         };
-        let outcome = (&self.group_meta, &self.group_keys).transaction(|(metas, keys)| {
-            if GroupMeta::load(metas, group_id)?.is_some() {
-                return Ok(Created::Exists);
+        let outcome = {
+            let slot = self.group_locks.get(group_id);
+            let mut guard = lock(&slot);
+            if self.loaded_group(&mut guard, group_id)?.is_some() {
+                Created::Exists
+            } else {
+                (&self.group_meta, &self.group_keys).transaction(|(metas, keys)| {
+                    metas.insert(&group_id[..], &meta.encode()[..])?;
+                    keys.insert(with_u64(group_id, 0), &key.encode()[..])?;
+                    Ok::<_, ConflictableTransactionError<StoreError>>(())
+                })?;
+                *guard = Some(Some(meta));
+                Created::Created
             }
-            metas.insert(&group_id[..], &meta.encode()[..])?;
-            keys.insert(with_u64(group_id, 0), &key.encode()[..])?;
-            Ok(Created::Created)
-        })?;
+        };
         if outcome == Created::Created {
             self.persist().await?;
         }
@@ -196,10 +205,12 @@ impl SledStore {
 
     /// The group's current position, if it exists.
     pub(crate) fn group_meta(&self, group_id: &[u8; 32]) -> Result<Option<GroupMeta>, StoreError> {
-        self.group_meta
-            .get(group_id)?
-            .map(|bytes| GroupMeta::decode(&bytes))
-            .transpose()
+        // Without a lock no writer touched the group since the store opened, so the stored
+        // position is whole; with one, a post under way may have written its entry already.
+        match self.group_locks.existing(group_id) {
+            Some(slot) => self.loaded_group(&mut lock(&slot), group_id),
+            None => self.stored_group_meta(group_id),
+        }
     }
 
     /// The public access key of `epoch`, if the group has reached that epoch.
@@ -215,7 +226,7 @@ impl SledStore {
     }
 
     /// Appends `message` if the group is at `epoch`. With `next_key`, the entry is a commit:
-    /// the group moves to `epoch + 1` whose access key is `next_key`, in the same transaction.
+    /// the group moves to `epoch + 1` whose access key is `next_key`.
     pub(crate) async fn append(
         &self,
         group_id: &[u8; 32],
@@ -226,16 +237,16 @@ impl SledStore {
     ) -> Result<Appended, StoreError> {
         self.admit_new_data()?;
         let size = u64::try_from(message.len()).unwrap_or(u64::MAX);
-        let mut value = Vec::with_capacity(17 + message.len());
+        let mut value = Vec::with_capacity(ENTRY_HEADER_TIMED + message.len());
         value.extend_from_slice(&epoch.to_be_bytes());
         let commit = if next_key.is_some() { FLAG_COMMIT } else { 0 };
         value.push(FLAG_TIMED | commit);
         value.extend_from_slice(&stored_at_ms.to_be_bytes());
         value.extend_from_slice(message);
-        let value = sled::IVec::from(value);
-        let trees = (&self.group_meta, &self.group_entries, &self.group_keys);
-        let outcome = trees.transaction(|(metas, entries, keys)| {
-            let Some(meta) = GroupMeta::load(metas, group_id)? else {
+        let outcome = {
+            let slot = self.group_locks.get(group_id);
+            let mut guard = lock(&slot);
+            let Some(meta) = self.loaded_group(&mut guard, group_id)? else {
                 return Ok(Appended::NoGroup);
             };
             if meta.epoch != epoch {
@@ -244,29 +255,115 @@ impl SledStore {
                 });
             }
             let seq = meta.next_seq;
-            entries.insert(with_u64(group_id, seq), value.clone())?;
             let mut next = GroupMeta {
                 epoch,
                 next_seq: seq + 1,
                 bytes: meta.bytes.saturating_add(size),
                 ttl_secs: meta.ttl_secs,
             };
-            if let Some(next_key) = next_key {
+            let next_key = next_key.map(|key| EpochKey {
+                key: *key,
+                first_seq: seq + 1,
+            });
+            if next_key.is_some() {
                 next.epoch = epoch + 1;
-                let key = EpochKey {
-                    key: *next_key,
-                    first_seq: seq + 1,
-                };
-                keys.insert(with_u64(group_id, epoch + 1), &key.encode()[..])?;
             }
-            metas.insert(&group_id[..], &next.encode()[..])?;
-            Ok(Appended::At(seq))
-        })?;
-        if matches!(outcome, Appended::At(_)) {
-            self.metrics.stored_add(Kind::Group, size);
-            self.persist().await?;
-        }
+            match self.write_entry(group_id, seq, value, next_key, next) {
+                Ok(()) => *guard = Some(Some(next)),
+                Err(error) => {
+                    // What reached the tree is repaired when the position is loaded again.
+                    *guard = None;
+                    return Err(error);
+                }
+            }
+            Appended::At(seq)
+        };
+        self.metrics.stored_add(Kind::Group, size);
+        self.persist().await?;
         Ok(outcome)
+    }
+
+    /// Writes an entry at `seq`, the key that opens the next epoch if it is a commit, and
+    /// the group's position after it, in that order (see the module's documentation).
+    fn write_entry(
+        &self,
+        group_id: &[u8; 32],
+        seq: u64,
+        value: Vec<u8>,
+        next_key: Option<EpochKey>,
+        next: GroupMeta,
+    ) -> Result<(), StoreError> {
+        self.group_entries.insert(with_u64(group_id, seq), value)?;
+        if let Some(key) = next_key {
+            self.group_keys
+                .insert(with_u64(group_id, next.epoch), &key.encode()[..])?;
+        }
+        self.group_meta.insert(&group_id[..], &next.encode()[..])?;
+        Ok(())
+    }
+
+    /// The position held in a group's lock, loaded (and its log repaired) on first use.
+    fn loaded_group(
+        &self,
+        slot: &mut Option<Option<GroupMeta>>,
+        group_id: &[u8],
+    ) -> Result<Option<GroupMeta>, StoreError> {
+        if let Some(loaded) = *slot {
+            return Ok(loaded);
+        }
+        let meta = self.stored_group_meta(group_id)?;
+        if let Some(meta) = meta {
+            self.repair_group_log(group_id, meta)?;
+        }
+        *slot = Some(meta);
+        Ok(meta)
+    }
+
+    /// The position as stored.
+    fn stored_group_meta(&self, group_id: &[u8]) -> Result<Option<GroupMeta>, StoreError> {
+        self.group_meta
+            .get(group_id)?
+            .map(|bytes| GroupMeta::decode(&bytes))
+            .transpose()
+    }
+
+    /// Removes, from every group log, what posts cut short by a crash left (see
+    /// [`SledStore::repair_group_log`]); called when the store opens, before anything reads.
+    pub(super) fn repair_group_logs(&self) -> Result<(), StoreError> {
+        let mut removed = 0u64;
+        for item in self.group_meta.iter() {
+            let (group_id, meta) = item?;
+            removed += self.repair_group_log(&group_id, GroupMeta::decode(&meta)?)?;
+        }
+        if removed > 0 {
+            tracing::warn!(
+                removed,
+                "removed the records of group posts a crash cut short (never acknowledged)"
+            );
+        }
+        Ok(())
+    }
+
+    /// Removes the entries at or after the stored `next_seq` and the keys of epochs after
+    /// the stored epoch: a post writes them before the position, so a crash (or a failed
+    /// write) in between leaves them behind, and no caller was told of them. Returns how many
+    /// records went.
+    fn repair_group_log(&self, group_id: &[u8], meta: GroupMeta) -> Result<u64, StoreError> {
+        let mut leftovers = Vec::new();
+        let entries = with_u64(group_id, meta.next_seq)..=with_u64(group_id, u64::MAX);
+        for item in self.group_entries.range(entries) {
+            leftovers.push((&self.group_entries, item?.0));
+        }
+        if let Some(after) = meta.epoch.checked_add(1) {
+            let keys = with_u64(group_id, after)..=with_u64(group_id, u64::MAX);
+            for item in self.group_keys.range(keys) {
+                leftovers.push((&self.group_keys, item?.0));
+            }
+        }
+        for (tree, key) in &leftovers {
+            tree.remove(key)?;
+        }
+        Ok(u64::try_from(leftovers.len()).unwrap_or(u64::MAX))
     }
 
     /// Entries of `epoch` from `from_seq` on (the epoch starting at `first_seq`): at most
@@ -316,20 +413,25 @@ impl SledStore {
         epoch: u64,
         ttl_secs: u64,
     ) -> Result<TtlSet, StoreError> {
-        let outcome = self.group_meta.transaction(|metas| {
-            let Some(meta) = GroupMeta::load(metas, group_id)? else {
+        {
+            let slot = self.group_locks.get(group_id);
+            let mut guard = lock(&slot);
+            let Some(meta) = self.loaded_group(&mut guard, group_id)? else {
                 return Ok(TtlSet::NoGroup);
             };
             if meta.epoch != epoch {
                 return Ok(TtlSet::EpochMoved);
             }
-            metas.insert(&group_id[..], &GroupMeta { ttl_secs, ..meta }.encode()[..])?;
-            Ok(TtlSet::Set)
-        })?;
-        if outcome == TtlSet::Set {
-            self.persist().await?;
+            let next = GroupMeta { ttl_secs, ..meta };
+            // One record: written whole or not at all.
+            if let Err(error) = self.group_meta.insert(&group_id[..], &next.encode()[..]) {
+                *guard = None;
+                return Err(error.into());
+            }
+            *guard = Some(Some(next));
         }
-        Ok(outcome)
+        self.persist().await?;
+        Ok(TtlSet::Set)
     }
 
     /// Deletes, from every group log, the entries stored longer ago than the relay's
@@ -384,28 +486,43 @@ impl SledStore {
         Ok(expired)
     }
 
-    /// Removes entries of one group and updates its byte count in one transaction; returns
-    /// how many existed.
+    /// Removes entries of one group and updates its byte count in one transaction, under
+    /// the group's lock; returns how many existed.
     fn remove_entries(&self, group_id: &[u8], keys: &[sled::IVec]) -> Result<u64, StoreError> {
-        let (removed, bytes) =
-            (&self.group_meta, &self.group_entries).transaction(|(metas, entries)| {
-                let mut removed = 0u64;
-                let mut bytes = 0u64;
-                for key in keys {
-                    if let Some(value) = entries.remove(key)? {
-                        removed += 1;
-                        let len = value.len().saturating_sub(ENTRY_HEADER_TIMED);
-                        bytes = bytes.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
-                    }
+        let slot = self.group_locks.get(group_id);
+        let mut guard = lock(&slot);
+        let removed = (&self.group_meta, &self.group_entries).transaction(|(metas, entries)| {
+            let mut removed = 0u64;
+            let mut bytes = 0u64;
+            for key in keys {
+                if let Some(value) = entries.remove(key)? {
+                    removed += 1;
+                    let len = value.len().saturating_sub(ENTRY_HEADER_TIMED);
+                    bytes = bytes.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
                 }
-                if let Some(bytes_meta) = metas.get(group_id)? {
-                    let mut meta = GroupMeta::decode(&bytes_meta)
-                        .map_err(ConflictableTransactionError::Abort)?;
-                    meta.bytes = meta.bytes.saturating_sub(bytes);
-                    metas.insert(group_id, &meta.encode()[..])?;
-                }
-                Ok((removed, bytes))
-            })?;
+            }
+            let mut meta = None;
+            if let Some(bytes_meta) = metas.get(group_id)? {
+                let mut stored =
+                    GroupMeta::decode(&bytes_meta).map_err(ConflictableTransactionError::Abort)?;
+                stored.bytes = stored.bytes.saturating_sub(bytes);
+                metas.insert(group_id, &stored.encode()[..])?;
+                meta = Some(stored);
+            }
+            Ok((removed, bytes, meta))
+        });
+        let (removed, bytes, meta) = match removed {
+            Ok(done) => done,
+            Err(error) => {
+                *guard = None;
+                return Err(error.into());
+            }
+        };
+        // Under the lock the stored position is the held one, but for the bytes removed.
+        if guard.is_some() {
+            *guard = Some(meta);
+        }
+        drop(guard);
         self.metrics.stored_sub(Kind::Group, bytes);
         Ok(removed)
     }
@@ -439,4 +556,187 @@ fn decode_entry(value: &[u8]) -> Result<(bool, Option<u64>, &[u8]), StoreError> 
         .get(ENTRY_HEADER_TIMED..)
         .ok_or(StoreError::Corrupt("group entry"))?;
     Ok((commit, Some(stored_at_ms), message))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::store::FlushPolicy;
+
+    const GROUP: [u8; 32] = [7; 32];
+
+    /// An entry as [`SledStore::append`] stores it.
+    fn stored_entry(epoch: u64, commit: bool, message: &[u8]) -> Vec<u8> {
+        let mut value = epoch.to_be_bytes().to_vec();
+        value.push(FLAG_TIMED | if commit { FLAG_COMMIT } else { 0 });
+        value.extend_from_slice(&1u64.to_be_bytes());
+        value.extend_from_slice(message);
+        value
+    }
+
+    fn messages(store: &SledStore, epoch: u64) -> Vec<Vec<u8>> {
+        let entries = store.read_entries(&GROUP, epoch, 0, 0, 1000, 1 << 20);
+        entries.unwrap().into_iter().map(|e| e.message).collect()
+    }
+
+    /// Writes what a crash between a commit's writes leaves at `seq` of epoch 0: its entry
+    /// and the next epoch's key, not the position.
+    fn leave_a_cut_short_commit(store: &SledStore, seq: u64) {
+        let entry = stored_entry(0, true, b"cut short");
+        store
+            .group_entries
+            .insert(with_u64(&GROUP, seq), entry)
+            .unwrap();
+        let key = EpochKey {
+            key: [9; 32],
+            first_seq: seq + 1,
+        };
+        store
+            .group_keys
+            .insert(with_u64(&GROUP, 1), &key.encode()[..])
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn what_a_crash_left_of_a_commit_is_gone_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+            let created = store.create_group(&GROUP, &[1; 32]).await.unwrap();
+            assert_eq!(created, Created::Created);
+            let one = store.append(&GROUP, 0, b"one", None, 1).await.unwrap();
+            let two = store.append(&GROUP, 0, b"two", None, 2).await.unwrap();
+            assert_eq!((one, two), (Appended::At(0), Appended::At(1)));
+            leave_a_cut_short_commit(&store, 2);
+            store.flush().await.unwrap();
+        }
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        assert_eq!(messages(&store, 0), [b"one".to_vec(), b"two".to_vec()]);
+        assert_eq!(store.epoch_key(&GROUP, 1).unwrap(), None);
+        let meta = store.group_meta(&GROUP).unwrap().unwrap();
+        assert_eq!((meta.epoch, meta.next_seq, meta.bytes), (0, 2, 6));
+        // The next commit takes the place and the epoch the leftover had.
+        let three = store.append(&GROUP, 0, b"three", Some(&[3; 32]), 3);
+        assert_eq!(three.await.unwrap(), Appended::At(2));
+        let key = store.epoch_key(&GROUP, 1).unwrap().unwrap();
+        assert_eq!((key.key, key.first_seq), ([3; 32], 3));
+        assert_eq!(store.group_bytes().unwrap(), 11);
+    }
+
+    #[tokio::test]
+    async fn a_position_loaded_again_after_a_failed_write_repairs_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        store.create_group(&GROUP, &[1; 32]).await.unwrap();
+        store.append(&GROUP, 0, b"one", None, 1).await.unwrap();
+        // What a write failing after the entry leaves: the leftovers, and no position held.
+        leave_a_cut_short_commit(&store, 1);
+        *lock(&store.group_locks.get(&GROUP)) = None;
+        let meta = store.group_meta(&GROUP).unwrap().unwrap();
+        assert_eq!((meta.epoch, meta.next_seq), (0, 1));
+        assert_eq!(messages(&store, 0), [b"one".to_vec()]);
+        assert_eq!(store.epoch_key(&GROUP, 1).unwrap(), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_posts_take_consecutive_places_and_one_commit_per_epoch_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        store.create_group(&GROUP, &[1; 32]).await.unwrap();
+        let posts: Vec<_> = (0u8..200)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.append(&GROUP, 0, &[i; 10], None, 1).await })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for post in posts {
+            match post.await.unwrap().unwrap() {
+                Appended::At(seq) => seqs.push(seq),
+                other => panic!("post refused: {other:?}"),
+            }
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (0..200).collect::<Vec<u64>>());
+        let commits: Vec<_> = (0u8..8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.append(&GROUP, 0, b"c", Some(&[i; 32]), 1).await })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for (i, commit) in commits.into_iter().enumerate() {
+            match commit.await.unwrap().unwrap() {
+                Appended::At(seq) => winners.push((i, seq)),
+                Appended::EpochMoved { current } => assert_eq!(current, 1),
+                Appended::NoGroup => panic!("the group vanished"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "commits at one epoch: {winners:?}");
+        let (winner, seq) = winners[0];
+        assert_eq!(seq, 200);
+        let key = store.epoch_key(&GROUP, 1).unwrap().unwrap();
+        assert_eq!(
+            (key.key, key.first_seq),
+            ([u8::try_from(winner).unwrap(); 32], 201)
+        );
+        let meta = store.group_meta(&GROUP).unwrap().unwrap();
+        assert_eq!((meta.epoch, meta.next_seq, meta.bytes), (1, 201, 2001));
+        assert_eq!(messages(&store, 0).len(), 201);
+    }
+
+    #[test]
+    fn a_reader_that_sees_an_entry_sees_a_position_past_it() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::Disabled).unwrap();
+        runtime
+            .block_on(store.create_group(&GROUP, &[1; 32]))
+            .unwrap();
+        let stop = AtomicBool::new(false);
+        let (reads, ahead, posted) = std::thread::scope(|scope| {
+            let reader = scope.spawn(|| {
+                let (mut reads, mut ahead, mut from) = (0u64, 0u64, 0u64);
+                while !stop.load(Ordering::SeqCst) {
+                    // As the relay answers a read: the entries first, then the position.
+                    let entries = store.read_entries(&GROUP, 0, 0, from, 100, 1 << 20);
+                    let meta = store.group_meta(&GROUP).unwrap().unwrap();
+                    let entries = entries.unwrap();
+                    if entries.iter().any(|entry| entry.seq >= meta.next_seq) {
+                        ahead += 1;
+                    }
+                    reads += 1;
+                    from = meta.next_seq;
+                }
+                (reads, ahead)
+            });
+            // Not asserted here: a failure would leave the reader looping.
+            let posted = runtime.block_on(async {
+                let mut posted = 0u64;
+                while posted < 3000 {
+                    let message = posted.to_be_bytes();
+                    let appended = store.append(&GROUP, 0, &message, None, 1).await;
+                    if !matches!(appended, Ok(Appended::At(seq)) if seq == posted) {
+                        break;
+                    }
+                    posted += 1;
+                }
+                posted
+            });
+            stop.store(true, Ordering::SeqCst);
+            let (reads, ahead) = reader.join().unwrap();
+            (reads, ahead, posted)
+        });
+        assert_eq!(posted, 3000);
+        assert!(reads > 100, "only {reads} reads raced the posts");
+        assert_eq!(
+            ahead, 0,
+            "{ahead} of {reads} reads saw an entry past the position"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! Layout: `inbox`: `handle prefix | u64 id` -> `u64 received_at_ms | envelope`;
 //! `inbox_meta`: `handle prefix` -> `u64 next_id | u64 pending | u64 pending_bytes` (the last
 //! field is missing in databases written before quotas, and then counts as 0). Ids come from
-//! the per-inbox counter, assigned and inserted under the inbox's lock (see [`super::inbox_locks`]),
+//! the per-inbox counter, assigned and inserted under the inbox's lock (see [`super::counter_locks`]),
 //! so id n is in the tree before id n + 1 is assigned and a reader that sees id n also sees
 //! every id below n (or its acknowledgement). Ids increase with arrival time, so the oldest
 //! deliveries of an inbox are the first of its range.
@@ -18,7 +18,7 @@ use parley_crypto::handle::Handle;
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 
-use super::inbox_locks::lock;
+use super::counter_locks::lock;
 use super::keys::{handle_prefix, key_suffix_u64, read_u64, with_u64};
 use super::{SledStore, StoreError};
 use crate::limits::{InboxQuota, QuotaExceeded};

@@ -11,6 +11,7 @@ mod compact;
 #[cfg(test)]
 mod conformance;
 mod contract;
+mod counter_locks;
 mod directory;
 mod disk_reserve;
 mod durability;
@@ -18,7 +19,6 @@ mod error;
 mod flush_waiters;
 mod groups;
 mod inbox;
-mod inbox_locks;
 mod key_packages;
 mod keys;
 mod postgres;
@@ -61,9 +61,12 @@ pub(crate) struct SledStore {
     last_resort: sled::Tree,
     inbox: sled::Tree,
     inbox_meta: sled::Tree,
-    /// Each inbox's counters, authoritative once loaded (see [`inbox_locks`]).
-    inbox_locks: Arc<inbox_locks::InboxLocks<inbox::InboxMeta>>,
+    /// Each inbox's counters, authoritative once loaded (see [`counter_locks`]).
+    inbox_locks: Arc<counter_locks::CounterLocks<inbox::InboxMeta>>,
     group_meta: sled::Tree,
+    /// Each group's position, authoritative once loaded (see [`groups`]); `Some(None)`
+    /// when loaded and there is no such group.
+    group_locks: Arc<counter_locks::CounterLocks<Option<groups::GroupMeta>>>,
     group_keys: sled::Tree,
     group_entries: sled::Tree,
     /// Blob id -> what the relay knows of a blob (see [`blobs`]).
@@ -103,8 +106,9 @@ impl SledStore {
             last_resort: db.open_tree("last_resort")?,
             inbox: db.open_tree("inbox")?,
             inbox_meta: db.open_tree("inbox_meta")?,
-            inbox_locks: Arc::new(inbox_locks::InboxLocks::new()),
+            inbox_locks: Arc::new(counter_locks::CounterLocks::new()),
             group_meta: db.open_tree("group_meta")?,
+            group_locks: Arc::new(counter_locks::CounterLocks::new()),
             group_keys: db.open_tree("group_keys")?,
             group_entries: db.open_tree("group_entries")?,
             blob_meta: db.open_tree("blob_meta")?,
@@ -120,6 +124,7 @@ impl SledStore {
             tracing::warn!("dropped the blob_chunks tree of an older relay");
         }
         store.forget_lost_blobs()?;
+        store.repair_group_logs()?;
         store.metrics.stored_set(Kind::Inbox, store.inbox_bytes()?);
         store.metrics.stored_set(Kind::Group, store.group_bytes()?);
         Ok(store)
