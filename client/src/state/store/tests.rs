@@ -567,3 +567,86 @@ async fn a_value_too_large_for_a_bucket_is_kept_unpadded() {
         &large[..]
     );
 }
+
+fn writing_history(gid: &[u8; 32], positions: &[u64]) -> StoreBatch {
+    let mut batch = StoreBatch::default();
+    for position in positions {
+        batch.put(Key::History(gid, *position), &"entry").unwrap();
+    }
+    batch
+}
+
+fn removing_history(gid: &[u8; 32], positions: &[u64]) -> StoreBatch {
+    let mut batch = StoreBatch::default();
+    for position in positions {
+        batch.remove(Key::History(gid, *position));
+    }
+    batch
+}
+
+#[tokio::test]
+async fn the_next_index_follows_every_batch_that_changes_its_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    let (gid, other) = ([6u8; 32], [7u8; 32]);
+    let next = |gid: &[u8; 32]| store.next_index(Prefix::History(gid)).unwrap();
+    assert_eq!(next(&gid), 0);
+    store.apply(writing_history(&gid, &[0, 1])).await.unwrap();
+    assert_eq!(next(&gid), 2);
+    // Written past the end, without waiting for the disk, among other ranges' records.
+    let mut batch = writing_history(&gid, &[5]);
+    batch.put(Key::Unread(0), &"mark").unwrap();
+    store.apply_unflushed(batch).unwrap();
+    assert_eq!((next(&gid), next(&other)), (6, 0));
+    assert_eq!(store.next_index(Prefix::Unread).unwrap(), 1);
+    // Removing a record before the last leaves the index; removing the last moves it back
+    // to the one before, as a scan finds it.
+    store.apply(removing_history(&gid, &[0])).await.unwrap();
+    assert_eq!(next(&gid), 6);
+    store.apply(removing_history(&gid, &[5])).await.unwrap();
+    assert_eq!(next(&gid), 2);
+    // Removed and written in one batch, in that order.
+    let mut batch = removing_history(&gid, &[1]);
+    batch.put(Key::History(&gid, 3), &"again").unwrap();
+    store.apply(batch).await.unwrap();
+    assert_eq!(next(&gid), 4);
+    store.apply(writing_history(&other, &[0])).await.unwrap();
+    assert_eq!((next(&gid), next(&other)), (4, 1));
+    drop(store);
+    let store = open_ok(dir.path(), "pw");
+    assert_eq!(store.next_index(Prefix::History(&gid)).unwrap(), 4);
+}
+
+#[test]
+fn a_next_index_read_while_batches_write_its_range_is_never_kept_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_ok(dir.path(), "pw");
+    let gid = [8u8; 32];
+    // Odd batches write n and n + 1 (next index n + 2, odd); even ones remove n, the last
+    // record, leaving n - 1 last (next index n, even).
+    let stale = first_stale_read(
+        &store,
+        |n| {
+            if n % 2 == 1 {
+                writing_history(&gid, &[n, n + 1])
+            } else {
+                removing_history(&gid, &[n])
+            }
+        },
+        || {
+            let next = store.next_index(Prefix::History(&gid)).unwrap();
+            if next % 2 == 1 {
+                next - 2
+            } else {
+                next
+            }
+        },
+        || {
+            store.next_index(Prefix::History(&gid)).unwrap();
+        },
+    );
+    assert_eq!(
+        stale, None,
+        "an index read before this batch was kept after it"
+    );
+}
