@@ -156,11 +156,6 @@ impl Slot {
     pub(crate) fn is_contact(&self) -> bool {
         self.kind == kind::CONTACT
     }
-
-    /// The position within its range, for the kinds kept in order (history, alerts...).
-    pub(crate) fn position(&self) -> Option<u64> {
-        self.position
-    }
 }
 
 impl Key<'_> {

@@ -27,7 +27,6 @@ pub(crate) mod journal;
 mod kept_read;
 mod key_file;
 mod keys;
-mod next_indexes;
 pub(crate) mod records;
 
 use std::collections::BTreeMap;
@@ -49,7 +48,6 @@ use journal::Journal;
 use kept_read::KeptRead;
 use keys::Slot;
 pub(crate) use keys::{Key, Prefix};
-use next_indexes::NextIndexes;
 
 /// Set in the id length of a sealed record whose value is a padded frame. Records written
 /// before padding existed lack it and are read as they are.
@@ -105,8 +103,6 @@ pub(crate) struct Store {
     conversations: Arc<KeptRead<Vec<records::Conversation>>>,
     /// The pinned contacts by handle, between the batches that change them.
     contacts: Arc<KeptRead<BTreeMap<String, records::Contact>>>,
-    /// The next index of each indexed range read since it was opened, moved by every batch.
-    next_indexes: Arc<NextIndexes>,
     keys: Arc<Keys>,
     /// Where the key file lives.
     home: PathBuf,
@@ -207,7 +203,6 @@ impl Store {
             visible: Arc::default(),
             conversations: Arc::default(),
             contacts: Arc::default(),
-            next_indexes: Arc::default(),
             keys: Arc::new(keys),
             home: home.to_path_buf(),
             unflushed: Arc::new(AtomicBool::new(false)),
@@ -414,21 +409,16 @@ impl Store {
     pub(crate) fn next_index(&self, prefix: Prefix<'_>) -> Result<u64, StoreError> {
         let start = prefix.encode(&self.keys.vault);
         let _whole = self.read_whole();
-        if let Some(next) = self.next_indexes.get(&start) {
-            return Ok(next);
-        }
-        let next = match self.tree.scan_prefix(&start).next_back() {
-            None => 0,
+        match self.tree.scan_prefix(&start).next_back() {
+            None => Ok(0),
             Some(item) => {
                 let (key, _) = item?;
                 let array: [u8; 8] = key[start.len()..]
                     .try_into()
                     .map_err(|_| StoreError::Corrupt("index key"))?;
-                u64::from_be_bytes(array).saturating_add(1)
+                Ok(u64::from_be_bytes(array).saturating_add(1))
             }
-        };
-        self.next_indexes.keep(start, next);
-        Ok(next)
+        }
     }
 
     /// Seals and applies a batch atomically, then waits until it is on disk.
@@ -480,17 +470,7 @@ impl Store {
             if batch.ops.iter().any(|(slot, _)| slot.is_contact()) {
                 self.contacts.forget();
             }
-            let applied = self.journal.apply(&self.tree, &writes);
-            if applied.is_ok() {
-                for ((slot, value), (key, _)) in batch.ops.iter().zip(&writes) {
-                    if let Some(position) = slot.position() {
-                        self.next_indexes.follow(key, position, value.is_some());
-                    }
-                }
-            } else {
-                self.next_indexes.forget_all();
-            }
-            applied?;
+            self.journal.apply(&self.tree, &writes)?;
         }
         self.unflushed.store(true, Ordering::SeqCst);
         Ok(())
@@ -505,7 +485,6 @@ impl Store {
         applied: usize,
     ) -> Result<(), StoreError> {
         let writes = self.seal_batch(&batch)?;
-        self.next_indexes.forget_all();
         self.journal.interrupt(&self.tree, &writes, applied)
     }
 
