@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::process::RelayProcess;
+use common::process::{crash_cycles, RelayProcess};
 use common::{drain, User};
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
@@ -136,13 +136,6 @@ async fn verify(relay: &RelayProcess, users: &[User], ledger: &Ledger, cycle: u3
     acknowledged
 }
 
-fn cycles() -> u32 {
-    std::env::var("PARLEY_CRASH_CYCLES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_deposits_survive_sigkill_under_load() {
     let dir = tempfile::tempdir().unwrap();
@@ -162,7 +155,7 @@ async fn acknowledged_deposits_survive_sigkill_under_load() {
     let mut relay = relay;
     let mut total_acknowledged = 0usize;
     let mut total_refused = 0u64;
-    let cycles = cycles();
+    let cycles = crash_cycles();
     for cycle in 0..cycles {
         let ledger = Arc::new(Mutex::new(Ledger::default()));
         let killed = Arc::new(AtomicBool::new(false));
@@ -177,15 +170,9 @@ async fn acknowledged_deposits_survive_sigkill_under_load() {
                 writer,
             )));
         }
-        let delay = rand::thread_rng().gen_range(20..400);
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        killed.store(true, Ordering::SeqCst);
-        relay.kill();
-        for writer in writers {
-            writer.await.unwrap();
-        }
-
-        relay = RelayProcess::start(&data, &log).await;
+        relay = relay
+            .kill_under_load_and_restart(writers, &killed, &data, &log)
+            .await;
         let ledger = std::mem::take(&mut *ledger.lock().unwrap());
         total_refused += ledger.refused;
         let acknowledged = verify(&relay, &users, &ledger, cycle).await;

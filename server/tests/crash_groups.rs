@@ -20,11 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::groups::{commit, create, frame, post, read};
-use common::process::RelayProcess;
+use common::process::{crash_cycles, RelayProcess};
 use common::random;
 use parley_crypto::access::AccessKey;
 use parley_proto::v1::groups_client::GroupsClient;
-use rand::Rng;
 use tonic::transport::Channel;
 use tonic::Code;
 
@@ -230,13 +229,6 @@ async fn verify(
     epochs
 }
 
-fn cycles() -> u32 {
-    std::env::var("PARLEY_CRASH_CYCLES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_group_posts_and_commits_survive_sigkill_under_load() {
     let dir = tempfile::tempdir().unwrap();
@@ -257,7 +249,7 @@ async fn acknowledged_group_posts_and_commits_survive_sigkill_under_load() {
     // Every message ever attempted: what a log holds must be among them.
     let mut attempted = HashSet::new();
     let (mut acknowledged, mut commits) = (0usize, 0usize);
-    let cycles = cycles();
+    let cycles = crash_cycles();
     for cycle in 0..cycles {
         let ledger = Arc::new(Mutex::new(Ledger::default()));
         let killed = Arc::new(AtomicBool::new(false));
@@ -276,15 +268,9 @@ async fn acknowledged_group_posts_and_commits_survive_sigkill_under_load() {
                 )));
             }
         }
-        let delay = rand::thread_rng().gen_range(20..400);
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        killed.store(true, Ordering::SeqCst);
-        relay.kill();
-        for writer in writers {
-            writer.await.unwrap();
-        }
-
-        relay = RelayProcess::start(&data, &log).await;
+        relay = relay
+            .kill_under_load_and_restart(writers, &killed, &data, &log)
+            .await;
         let mut ledger = std::mem::take(&mut *ledger.lock().unwrap());
         attempted.extend(std::mem::take(&mut ledger.attempted));
         epochs = verify(&relay, &groups, &ledger, &attempted, cycle).await;

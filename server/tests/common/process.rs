@@ -4,12 +4,23 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parley_proto::v1::directory_client::DirectoryClient;
 use parley_proto::v1::inbox_client::InboxClient;
 use parley_proto::v1::ChallengeRequest;
+use rand::Rng;
+use tokio::task::JoinHandle;
 use tonic::transport::Channel;
+
+/// Kill-and-restart cycles a crash test runs: 20, or `PARLEY_CRASH_CYCLES`.
+pub fn crash_cycles() -> u32 {
+    std::env::var("PARLEY_CRASH_CYCLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20)
+}
 
 /// The relay binary running on a data directory.
 pub struct RelayProcess {
@@ -109,6 +120,26 @@ impl RelayProcess {
     pub fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Lets `writers` load the relay for a random 20 to 400 ms, kills it with SIGKILL (setting
+    /// `killed` first, so that writers take the failures that follow for the kill), waits for
+    /// them to stop, and starts the relay again on `data`.
+    pub async fn kill_under_load_and_restart(
+        self,
+        writers: Vec<JoinHandle<()>>,
+        killed: &AtomicBool,
+        data: &Path,
+        log: &Path,
+    ) -> RelayProcess {
+        let delay = rand::thread_rng().gen_range(20..400);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        killed.store(true, Ordering::SeqCst);
+        self.kill();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        RelayProcess::start(data, log).await
     }
 }
 
