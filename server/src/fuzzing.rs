@@ -25,7 +25,7 @@ use crate::error::RelayError;
 use crate::limits::LimitsConfig;
 use crate::service::{BlobsService, DirectoryService, GroupsService, InboxService, RelayState};
 use crate::shutdown::{self, ShutdownTrigger};
-use crate::store::{FlushPolicy, SledStore};
+use crate::store::SledStore;
 
 /// Opens the database in `dir` (as the relay does at start, which decodes every inbox and
 /// group counter) and reads back every record the given handles and groups name: directory
@@ -37,7 +37,7 @@ pub fn read_store(
     handles: &[Vec<u8>],
     groups: &[[u8; 32]],
 ) -> Result<usize, RelayError> {
-    let store = SledStore::open(dir, FlushPolicy::Disabled)?;
+    let store = SledStore::open_single_threaded_unflushed(dir)?;
     let mut decoded = 0usize;
     for raw in handles {
         let Ok(handle) = Handle::from_bytes(raw) else {
@@ -97,7 +97,7 @@ impl Handlers {
     /// Opens (or creates) a database in `dir` with the default limits; writes are not
     /// flushed to disk.
     pub fn open(dir: &Path) -> Result<Handlers, RelayError> {
-        let store = SledStore::open(dir, FlushPolicy::Disabled)?;
+        let store = SledStore::open_single_threaded_unflushed(dir)?;
         let (trigger, signal) = shutdown::channel();
         let state: Arc<RelayState> = RelayState::new(
             Arc::new(store),
