@@ -1,7 +1,7 @@
 //! Group commit: concurrent writers share flushes instead of each paying for one.
 //!
-//! Each writer takes a ticket after its write reached sled's memory and wakes a dedicated
-//! write thread. That thread has sled write out everything ticketed when it starts (sled's
+//! Each writer takes a ticket after its write reached sled's memory and, if it is asleep, wakes
+//! a dedicated write thread. That thread has sled write out everything ticketed when it starts (sled's
 //! flush: the log buffer written and its range synced) and hands the highest ticket covered
 //! to a sync thread, which `fdatasync`s the log (the file's size and the drive's cache) and
 //! publishes the ticket; every writer waiting on a covered ticket wakes at once. The two
@@ -12,7 +12,7 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -42,6 +42,10 @@ const GATHER_WINDOW: Duration = Duration::from_millis(1);
 /// A batch stops gathering once this many writes are waiting (or as many as the last batch
 /// held, if fewer).
 const GATHER_TARGET: u64 = 32;
+/// How often a gathering batch looks whether enough writes are waiting. Writers do not wake
+/// the write thread while it is busy (one wake-up per write cost more CPU than the flushes
+/// under load), so a gathering batch looks for them.
+const GATHER_POLL: Duration = Duration::from_micros(100);
 
 /// Makes the writes of one database durable according to a [`FlushPolicy`].
 pub(super) struct Flusher {
@@ -77,6 +81,8 @@ impl Disk {
 struct Group {
     /// Tickets handed out: writes that are in memory and must be flushed.
     written: Arc<AtomicU64>,
+    /// Set by the write thread just before it sleeps; the writer that clears it wakes it.
+    asleep: Arc<AtomicBool>,
     waiters: Arc<FlushWaiters>,
     /// Wakes the write thread; dropping it stops both threads.
     wake: Option<mpsc::Sender<()>>,
@@ -131,6 +137,7 @@ impl Flusher {
 impl Group {
     fn start(disk: Arc<Disk>) -> Result<Group, StoreError> {
         let written = Arc::new(AtomicU64::new(0));
+        let asleep = Arc::new(AtomicBool::new(false));
         let waiters = Arc::new(FlushWaiters::default());
         let (wake, woken) = mpsc::channel();
         let (hand_over, written_out) = mpsc::channel();
@@ -140,10 +147,16 @@ impl Group {
         })?;
         let write = spawn("parley-flush", {
             let (written, waiters) = (written.clone(), waiters.clone());
-            move || write_loop(&disk, &written, &waiters, &woken, &hand_over)
+            let bell = Bell {
+                written,
+                asleep: asleep.clone(),
+                woken,
+            };
+            move || write_loop(&disk, &bell, &waiters, &hand_over)
         })?;
         Ok(Group {
             written,
+            asleep,
             waiters,
             wake: Some(wake),
             // The write thread first: it ends first, which ends the sync thread.
@@ -156,8 +169,12 @@ impl Group {
         let durable = match self.waiters.register(ticket) {
             Registered::Settled(durable) => durable,
             Registered::Waiting(told) => {
-                let wake = self.wake.as_ref().ok_or(StoreError::FlushTask)?;
-                wake.send(()).map_err(|_| StoreError::FlushTask)?;
+                // The ticket was taken before this check, so a write thread that is not asleep
+                // will see it before it sleeps (see `Bell::sleep`).
+                if self.asleep.swap(false, Ordering::SeqCst) {
+                    let wake = self.wake.as_ref().ok_or(StoreError::FlushTask)?;
+                    wake.send(()).map_err(|_| StoreError::FlushTask)?;
+                }
                 told.await.map_err(|_| StoreError::FlushTask)?
             }
         };
@@ -188,29 +205,66 @@ fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<
         .map_err(|_| StoreError::FlushTask)
 }
 
+/// How writers wake the write thread: only when it sleeps, so a busy write thread is not
+/// interrupted by every write.
+struct Bell {
+    /// Tickets handed out (shared with the writers).
+    written: Arc<AtomicU64>,
+    /// Shared with the writers: see [`Group::asleep`].
+    asleep: Arc<AtomicBool>,
+    /// Receives the wake-up of the writer that cleared `asleep`.
+    woken: mpsc::Receiver<()>,
+}
+
+impl Bell {
+    /// Returns once a ticket above `written_out` exists; false once every writer handle is gone.
+    fn sleep(&self, written_out: u64) -> bool {
+        if self.written.load(Ordering::SeqCst) > written_out {
+            return true;
+        }
+        self.asleep.store(true, Ordering::SeqCst);
+        // A writer takes its ticket before it looks at `asleep`: either this load sees the
+        // ticket, or the writer sees `asleep` set and rings.
+        if self.written.load(Ordering::SeqCst) > written_out {
+            if self.asleep.swap(false, Ordering::SeqCst) {
+                return true;
+            }
+            // A writer cleared it first: take its wake-up now, so none is left for later.
+            return self.woken.recv().is_ok();
+        }
+        self.woken.recv().is_ok()
+    }
+
+    /// Waits, at most [`GATHER_WINDOW`], until `want` tickets above `written_out` are waiting.
+    ///
+    /// Only called when the previous batch had company: a lone writer never waits. Under
+    /// concurrent load, each batch costs the two cores about the same (thread hand-offs, system
+    /// calls, the virtual disk's exits) whatever its size, so a batch gathered for a moment
+    /// leaves more of them to the requests themselves.
+    fn gather(&self, written_out: u64, want: u64) {
+        let until = Instant::now() + GATHER_WINDOW;
+        while self.written.load(Ordering::SeqCst) - written_out < want {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(GATHER_POLL));
+        }
+    }
+}
+
 /// The write thread: has sled write out every ticketed write, batch after batch, and hands
 /// each batch's highest ticket to the sync thread, until every writer handle is gone.
-fn write_loop(
-    disk: &Disk,
-    written: &AtomicU64,
-    waiters: &FlushWaiters,
-    woken: &mpsc::Receiver<()>,
-    hand_over: &mpsc::Sender<u64>,
-) {
+fn write_loop(disk: &Disk, bell: &Bell, waiters: &FlushWaiters, hand_over: &mpsc::Sender<u64>) {
     let mut written_out = 0u64;
     let mut last_batch = 0u64;
-    while woken.recv().is_ok() {
-        // One batch answers every wake-up sent so far.
-        while woken.try_recv().is_ok() {}
-        if written.load(Ordering::SeqCst) <= written_out {
-            continue;
-        }
+    while bell.sleep(written_out) {
         if last_batch > 1 {
-            gather(woken, written, written_out, last_batch.min(GATHER_TARGET));
+            bell.gather(written_out, last_batch.min(GATHER_TARGET));
         }
         // Every ticket up to `target` belongs to a write that finished before its ticket was
         // taken, hence before the flush below starts, which therefore covers all of them.
-        let target = written.load(Ordering::SeqCst);
+        let target = bell.written.load(Ordering::SeqCst);
         last_batch = target - written_out;
         match disk.db.flush() {
             Ok(_) => {
@@ -222,26 +276,11 @@ fn write_loop(
             Err(error) => {
                 tracing::error!(%error, "flushing the database failed");
                 waiters.failed(target);
+                // Not retried at once: the writers were told, and the next write tries again.
+                written_out = target;
             }
         }
     }
-}
-
-/// Waits, at most [`GATHER_WINDOW`], until `want` tickets above `written_out` are waiting.
-///
-/// Only called when the previous batch had company: a lone writer never waits. Under
-/// concurrent load, each batch costs the two cores about the same (thread hand-offs, system
-/// calls, the virtual disk's exits) whatever its size, so a batch gathered for a moment
-/// leaves more of them to the requests themselves.
-fn gather(woken: &mpsc::Receiver<()>, written: &AtomicU64, written_out: u64, want: u64) {
-    let until = Instant::now() + GATHER_WINDOW;
-    while written.load(Ordering::SeqCst) - written_out < want {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() || woken.recv_timeout(left).is_err() {
-            break;
-        }
-    }
-    while woken.try_recv().is_ok() {}
 }
 
 /// The sync thread: makes each batch sled has written durable and publishes it, until the
@@ -291,6 +330,37 @@ mod tests {
         let group = flusher.group.as_ref().unwrap();
         assert_eq!(group.written.load(Ordering::SeqCst), 200);
         assert_eq!(group.waiters.durable_up_to(), 200);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writers_arriving_as_the_write_thread_falls_asleep_are_never_left_waiting() {
+        // Writers that each wait for their own flush before writing again make the write
+        // thread fall asleep and wake up thousands of times, at every point of its loop; a
+        // wake-up lost between its last look and its sleep would leave a writer hanging.
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        let flusher =
+            Arc::new(Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit).unwrap());
+        let writers: Vec<_> = (0u32..4)
+            .map(|writer| {
+                let (db, flusher) = (db.clone(), flusher.clone());
+                tokio::spawn(async move {
+                    for i in 0u32..500 {
+                        db.insert([writer.to_be_bytes(), i.to_be_bytes()].concat(), &[1u8][..])
+                            .unwrap();
+                        flusher.persist().await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            tokio::time::timeout(Duration::from_secs(60), writer)
+                .await
+                .expect("a writer was left waiting for a flush")
+                .unwrap();
+        }
+        let group = flusher.group.as_ref().unwrap();
+        assert_eq!(group.waiters.durable_up_to(), 2000);
     }
 
     #[tokio::test]
