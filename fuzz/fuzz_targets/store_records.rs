@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-const TREES: [&str; 11] = [
+const TREES: [&str; 12] = [
     "directory",
     "rotations",
     "blob_meta",
@@ -18,6 +18,7 @@ const TREES: [&str; 11] = [
     "key_packages",
     "last_resort",
     "inbox",
+    "deliveries",
     "inbox_meta",
     "group_meta",
     "group_keys",
@@ -42,7 +43,7 @@ fn key(tree: usize, who: u8, n: u64) -> Vec<u8> {
     match TREES[tree] {
         "directory" => handle.as_bytes().to_vec(),
         "last_resort" | "inbox_meta" => prefix(handle),
-        "key_packages" | "inbox" | "rotations" => with_n(prefix(handle)),
+        "key_packages" | "inbox" | "deliveries" | "rotations" => with_n(prefix(handle)),
         "group_meta" | "blob_meta" => group.to_vec(),
         "blob_chunks" => {
             let mut key = group.to_vec();

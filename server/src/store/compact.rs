@@ -6,15 +6,16 @@
 //! becomes `db`. [`recover`] finishes or discards whatever step a crash interrupted, before
 //! the database is opened.
 //!
-//! The blobs' chunk files (`db/chunks`, see [`super::chunk_files`]) are not sled's and are not
-//! copied: the swap moves the directory into `db.compacted` by one rename just before `db`
-//! is renamed away. Until `db.compacted` exists the chunks never leave `db`; once it exists
+//! The blobs' chunk files (`db/chunks`, see [`super::chunk_files`]) and the inbox envelopes
+//! (`db/envelopes`, see [`super::envelope_log`]) are not sled's and are not copied: the swap
+//! moves each directory into `db.compacted` by one rename just before `db` is renamed away. Until `db.compacted` exists the chunks never leave `db`; once it exists
 //! the swap only goes forward, so a crash at any step leaves them in the directory that
 //! becomes `db`.
 
 use std::path::{Path, PathBuf};
 
 use super::chunk_files::{chunks_dir, sync_dir};
+use super::envelope_log::envelopes_dir;
 use super::keys::key_suffix_u64;
 use super::StoreError;
 use crate::limits::LimitsConfig;
@@ -65,23 +66,35 @@ fn io(error: std::io::Error) -> StoreError {
     StoreError::Database(error.into())
 }
 
-/// Moves the chunk files of `db_dir` into the finished copy `compacted` (if they are still
-/// in `db_dir`), durably.
-fn carry_chunks(db_dir: &Path, compacted: &Path) -> Result<(), StoreError> {
-    let from = chunks_dir(db_dir);
-    if !from.exists() {
-        return Ok(());
-    }
-    // Fails (and leaves both alone) if the copy somehow has chunk files of its own.
-    std::fs::rename(&from, chunks_dir(compacted)).map_err(io)?;
-    sync_dir(compacted)?;
-    sync_dir(db_dir)
+/// The directories of files beside sled's in a database directory: the blobs' chunk files
+/// and the inbox envelopes.
+fn side_dirs(db_dir: &Path) -> [PathBuf; 2] {
+    [chunks_dir(db_dir), envelopes_dir(db_dir)]
 }
 
-/// Bytes of sled's files in `db_dir`: the database's size without the chunk files, which
-/// compaction neither copies nor shrinks.
+/// Moves the chunk files and the envelope log of `db_dir` into the finished copy `compacted`
+/// (those still in `db_dir`), durably.
+fn carry_chunks(db_dir: &Path, compacted: &Path) -> Result<(), StoreError> {
+    for (from, to) in side_dirs(db_dir).into_iter().zip(side_dirs(compacted)) {
+        if !from.exists() {
+            continue;
+        }
+        // Fails (and leaves both alone) if the copy somehow has such files of its own.
+        std::fs::rename(&from, to).map_err(io)?;
+        sync_dir(compacted)?;
+        sync_dir(db_dir)?;
+    }
+    Ok(())
+}
+
+/// Bytes of sled's files in `db_dir`: the database's size without the chunk files and the
+/// envelope log, which compaction neither copies nor shrinks.
 fn sled_usage(db_dir: &Path) -> u64 {
-    disk_usage(db_dir).saturating_sub(disk_usage(&chunks_dir(db_dir)))
+    side_dirs(db_dir)
+        .iter()
+        .fold(disk_usage(db_dir), |left, side| {
+            left.saturating_sub(disk_usage(side))
+        })
 }
 
 /// Completes or discards a compaction a crash interrupted.

@@ -17,6 +17,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::envelope_log::EnvelopeLog;
 use super::flush_waiters::{FlushWaiters, Registered};
 use super::StoreError;
 
@@ -60,6 +61,8 @@ struct Disk {
     /// sled's flush ends in `sync_file_range`, which neither flushes the drive's write cache
     /// nor the file's size; an `fdatasync` of the log after it does both.
     log: File,
+    /// Files whose writes sled's records point at: synced before sled's log.
+    envelopes: Option<Arc<EnvelopeLog>>,
 }
 
 impl Disk {
@@ -71,6 +74,9 @@ impl Disk {
 
     /// Makes durable what sled has already written out (its flush) before this call.
     fn sync(&self) -> Result<(), StoreError> {
+        if let Some(envelopes) = &self.envelopes {
+            envelopes.sync()?;
+        }
         self.log
             .sync_data()
             .map_err(|e| StoreError::Database(e.into()))
@@ -91,11 +97,16 @@ struct Group {
 
 impl Flusher {
     /// Starts flushing `db`, opened in `dir`, by `policy` (a thread of its own for group
-    /// commit).
-    pub(super) fn new(db: sled::Db, dir: &Path, policy: FlushPolicy) -> Result<Self, StoreError> {
+    /// commit); `envelopes`, if any, are made durable with it.
+    pub(super) fn new(
+        db: sled::Db,
+        dir: &Path,
+        policy: FlushPolicy,
+        envelopes: Option<Arc<EnvelopeLog>>,
+    ) -> Result<Self, StoreError> {
         // sled 0.34 keeps its log in `<dir>/db`.
         let log = File::open(dir.join("db")).map_err(|e| StoreError::Database(e.into()))?;
-        let disk = Arc::new(Disk { db, log });
+        let disk = Arc::new(Disk { db, log, envelopes });
         let group = match policy {
             FlushPolicy::GroupCommit => Some(Group::start(disk.clone())?),
             FlushPolicy::PerWrite | FlushPolicy::Disabled => None,
@@ -314,7 +325,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
         let flusher =
-            Arc::new(Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit).unwrap());
+            Arc::new(Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit, None).unwrap());
         let mut tasks = Vec::new();
         for i in 0u32..200 {
             let db = db.clone();
@@ -340,7 +351,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
         let flusher =
-            Arc::new(Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit).unwrap());
+            Arc::new(Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit, None).unwrap());
         let writers: Vec<_> = (0u32..4)
             .map(|writer| {
                 let (db, flusher) = (db.clone(), flusher.clone());
@@ -367,7 +378,7 @@ mod tests {
     async fn a_write_after_a_flush_started_waits_for_the_next_one() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
-        let flusher = Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let flusher = Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit, None).unwrap();
         let group = flusher.group.as_ref().unwrap();
         db.insert(b"a", &b"1"[..]).unwrap();
         flusher.persist().await.unwrap();
@@ -383,7 +394,7 @@ mod tests {
     async fn dropping_the_flusher_releases_the_database() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
-        let flusher = Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit).unwrap();
+        let flusher = Flusher::new(db.clone(), dir.path(), FlushPolicy::GroupCommit, None).unwrap();
         db.insert(b"k", &b"v"[..]).unwrap();
         flusher.flush_all().await.unwrap();
         drop(flusher);
@@ -397,7 +408,7 @@ mod tests {
         for policy in [FlushPolicy::PerWrite, FlushPolicy::Disabled] {
             let dir = tempfile::tempdir().unwrap();
             let db = open(dir.path());
-            let flusher = Flusher::new(db.clone(), dir.path(), policy).unwrap();
+            let flusher = Flusher::new(db.clone(), dir.path(), policy, None).unwrap();
             assert!(flusher.group.is_none());
             db.insert(b"k", &b"v"[..]).unwrap();
             flusher.persist().await.unwrap();

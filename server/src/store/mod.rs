@@ -1,6 +1,6 @@
 //! The relay's durable state: the [`contract::Store`] interface every service uses, and its
-//! embedded backend [`SledStore`], over sled (documents' chunks in plain files beside it, see
-//! [`chunk_files`]).
+//! embedded backend [`SledStore`], over sled (documents' chunks and inbox envelopes in plain
+//! files beside it, see [`chunk_files`] and [`envelope_log`]).
 //!
 //! Every write method returns only after the write is flushed to disk (see [`durability`]),
 //! so an RPC that reports success never loses its effect to a crash.
@@ -15,10 +15,12 @@ mod counter_locks;
 mod directory;
 mod disk_reserve;
 mod durability;
+mod envelope_log;
 mod error;
 mod flush_waiters;
 mod groups;
 mod inbox;
+mod inline_deliveries;
 mod key_packages;
 mod keys;
 mod postgres;
@@ -43,6 +45,7 @@ pub use postgres::StoreProbe;
 use chunk_files::ChunkFiles;
 use disk_reserve::DiskReserve;
 use durability::Flusher;
+use envelope_log::EnvelopeLog;
 
 pub use compact::Compacted;
 pub(crate) use compact::{compact_dir, prepare, recover};
@@ -59,8 +62,11 @@ pub(crate) struct SledStore {
     rotations: sled::Tree,
     key_packages: sled::Tree,
     last_resort: sled::Tree,
-    inbox: sled::Tree,
+    /// Each pending delivery's arrival and where its envelope lies (see [`inbox`]).
+    deliveries: sled::Tree,
     inbox_meta: sled::Tree,
+    /// The deliveries' envelopes, in files beside sled's (see [`envelope_log`]).
+    envelopes: Arc<EnvelopeLog>,
     /// Each inbox's counters, authoritative once loaded (see [`counter_locks`]).
     inbox_locks: Arc<counter_locks::CounterLocks<inbox::InboxMeta>>,
     group_meta: sled::Tree,
@@ -81,8 +87,8 @@ pub(crate) struct SledStore {
 }
 
 impl SledStore {
-    /// Opens (or creates) the database in `dir` (sled's files, and the blobs' chunk files in
-    /// `dir/chunks`), making writes durable by `flush`, with the default `storage_cache_bytes`.
+    /// Opens (or creates) the database in `dir` (sled's files, the blobs' chunk files in
+    /// `dir/chunks` and the inbox envelopes in `dir/envelopes`), making writes durable by `flush`, with the default `storage_cache_bytes`.
     pub(crate) fn open(dir: &Path, flush: FlushPolicy) -> Result<SledStore, StoreError> {
         SledStore::open_with_cache(dir, flush, LimitsConfig::default().storage_cache_bytes)
     }
@@ -123,13 +129,18 @@ impl SledStore {
             config = config.flush_every_ms(None);
         }
         let db = config.open()?;
+        let deliveries = db.open_tree("deliveries")?;
+        let (envelopes, lost) =
+            EnvelopeLog::open(dir, SledStore::delivery_locations(&deliveries)?)?;
+        let envelopes = Arc::new(envelopes);
         let store = SledStore {
             directory: db.open_tree("directory")?,
             rotations: db.open_tree("rotations")?,
             key_packages: db.open_tree("key_packages")?,
             last_resort: db.open_tree("last_resort")?,
-            inbox: db.open_tree("inbox")?,
+            deliveries,
             inbox_meta: db.open_tree("inbox_meta")?,
+            envelopes: envelopes.clone(),
             inbox_locks: Arc::new(counter_locks::CounterLocks::new()),
             group_meta: db.open_tree("group_meta")?,
             group_locks: Arc::new(counter_locks::CounterLocks::new()),
@@ -137,7 +148,7 @@ impl SledStore {
             group_entries: db.open_tree("group_entries")?,
             blob_meta: db.open_tree("blob_meta")?,
             chunks: Arc::new(ChunkFiles::open(dir)?),
-            flusher: Arc::new(Flusher::new(db.clone(), dir, flush)?),
+            flusher: Arc::new(Flusher::new(db.clone(), dir, flush, Some(envelopes))?),
             reserve: Arc::new(DiskReserve::new(dir.to_owned(), 0)),
             db,
             metrics: Metrics::new(Some(dir.to_owned())),
@@ -147,6 +158,8 @@ impl SledStore {
         if store.db.drop_tree("blob_chunks")? {
             tracing::warn!("dropped the blob_chunks tree of an older relay");
         }
+        store.migrate_inline_deliveries()?;
+        store.forget_lost_deliveries(&lost)?;
         store.forget_lost_blobs()?;
         store.repair_group_logs()?;
         store.metrics.stored_set(Kind::Inbox, store.inbox_bytes()?);

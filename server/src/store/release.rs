@@ -8,6 +8,7 @@
 
 use parley_crypto::handle::Handle;
 
+use super::inbox::decode_delivery;
 use super::keys::handle_prefix;
 use super::{SledStore, StoreError};
 
@@ -37,9 +38,16 @@ impl SledStore {
             key_packages += 1;
         }
         remove_prefix(&self.rotations, &prefix)?;
-        let deliveries = remove_prefix(&self.inbox, &prefix)?;
+        let mut locations = Vec::new();
+        for item in self.deliveries.scan_prefix(&prefix) {
+            let (key, value) = item?;
+            self.deliveries.remove(key)?;
+            locations.push(decode_delivery(&value)?.1);
+        }
+        let deliveries = u64::try_from(locations.len()).unwrap_or(u64::MAX);
         self.inbox_meta.remove(&prefix)?;
         self.db.flush()?;
+        self.envelopes.release(&locations);
         Ok(Released {
             record,
             key_packages,
