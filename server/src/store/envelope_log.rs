@@ -148,7 +148,11 @@ impl EnvelopeLog {
         }
         let mut live: HashMap<u64, u64> = HashMap::new();
         let mut lost = Vec::new();
+        // Above every segment a location names, present or not: a new segment never takes the
+        // number of a lost one, whose locations are still in sled until the caller removes them.
+        let mut last = present.iter().max().copied().unwrap_or(0);
         for location in locations {
+            last = last.max(location.segment);
             if present.contains(&location.segment) {
                 *live.entry(location.segment).or_default() += 1;
             } else {
@@ -165,11 +169,7 @@ impl EnvelopeLog {
         if removed_any {
             sync_dir(&dir)?;
         }
-        let next = present
-            .iter()
-            .max()
-            .map_or(1, |last| last.saturating_add(1));
-        let head = create_segment(&dir, next)?;
+        let head = create_segment(&dir, last.saturating_add(1))?;
         let log = EnvelopeLog {
             dir,
             segment_bytes: SEGMENT_BYTES,
@@ -210,7 +210,6 @@ impl EnvelopeLog {
                 crc: crc32fast::hash(envelope),
             };
             head.end = head.end.saturating_add(u64::from(len));
-            head.dirty = true;
             let file = head.file.clone();
             *state.live.entry(location.segment).or_default() += 1;
             (file, location)
@@ -219,6 +218,14 @@ impl EnvelopeLog {
         if let Err(error) = file.write_all_at(envelope, location.offset) {
             self.release(&[location]);
             return Err(io(error));
+        }
+        // Marked for the next sync only now that the bytes are written: a sync that ran
+        // between the reservation and the write must not count as covering them.
+        let mut state = self.lock();
+        if state.head.number == location.segment {
+            state.head.dirty = true;
+        } else {
+            state.unsynced.push(file);
         }
         Ok(location)
     }
@@ -554,6 +561,10 @@ mod tests {
         assert!(segments.contains(&kept.segment));
         assert_eq!(read(&log, kept).unwrap(), [2u8; 900]);
         assert!(envelopes_dir(dir.path()).join("NOTES").exists());
+        // The vanished segment's number is not taken again while sled still names it.
+        let fresh = log.append(b"fresh").unwrap();
+        assert!(fresh.segment > vanished.segment);
+        assert_eq!(read(&log, vanished), None);
     }
 
     #[test]
