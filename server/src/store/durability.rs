@@ -1,10 +1,11 @@
 //! Group commit: concurrent writers share flushes instead of each paying for one.
 //!
-//! Each writer takes a ticket after its write reached sled's memory and, if it is asleep, wakes
-//! a dedicated write thread. That thread has sled write out everything ticketed when it starts (sled's
-//! flush: the log buffer written and its range synced) and hands the highest ticket covered
-//! to a sync thread, which `fdatasync`s the log (the file's size and the drive's cache) and
-//! publishes the ticket; every writer waiting on a covered ticket wakes at once. The two
+//! Each writer takes a ticket after its write reached sled's memory and, if it is asleep,
+//! wakes a dedicated write thread. That thread has sled write out everything ticketed when it
+//! starts (sled's flush: the log buffer written and its range synced) and hands the highest
+//! ticket covered to a sync thread, which `fdatasync`s the envelope log's new appends, then
+//! sled's log (the file's size and the drive's cache), and publishes the ticket; every writer
+//! waiting on a covered ticket wakes at once. The two
 //! stages overlap: while one batch is being synced the next is already being written, so a
 //! write waits for about one disk operation instead of two. Writes that land while a batch is
 //! in flight take tickets above it and ride the next one, and no write returns before a sync

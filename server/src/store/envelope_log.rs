@@ -239,8 +239,9 @@ impl EnvelopeLog {
     }
 
     /// Forgets envelopes whose locations were removed from sled: punches their bytes out
-    /// (zeros in their place) and deletes every segment, other than the head, that no location points into
-    /// any more. Best effort: a failure here costs disk space, never data, so it is logged.
+    /// (zeros in their place) and deletes every segment, other than the head, that no
+    /// location points into any more. Best effort: a failure here costs disk space, never
+    /// data, so it is logged.
     pub(super) fn release(&self, locations: &[Location]) {
         let mut emptied = Vec::new();
         {

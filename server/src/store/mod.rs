@@ -88,7 +88,8 @@ pub(crate) struct SledStore {
 
 impl SledStore {
     /// Opens (or creates) the database in `dir` (sled's files, the blobs' chunk files in
-    /// `dir/chunks` and the inbox envelopes in `dir/envelopes`), making writes durable by `flush`, with the default `storage_cache_bytes`.
+    /// `dir/chunks` and the inbox envelopes in `dir/envelopes`), making writes durable by
+    /// `flush`, with the default `storage_cache_bytes`.
     pub(crate) fn open(dir: &Path, flush: FlushPolicy) -> Result<SledStore, StoreError> {
         SledStore::open_with_cache(dir, flush, LimitsConfig::default().storage_cache_bytes)
     }
