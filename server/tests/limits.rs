@@ -151,6 +151,18 @@ async fn publish_five(
     replace: bool,
 ) -> u32 {
     let key_packages: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 256]).collect();
+    publish(directory, user, key_packages, last_resort, replace).await
+}
+
+/// Publishes `key_packages` (and `last_resort`, if not empty) for `user`, returning how many
+/// one-time ones the relay then holds.
+async fn publish(
+    directory: &mut DirectoryClient<Channel>,
+    user: &User,
+    key_packages: Vec<Vec<u8>>,
+    last_resort: Vec<u8>,
+    replace: bool,
+) -> u32 {
     let digest = if replace {
         body::publish_key_packages_replacing(&key_packages, &last_resort)
     } else {
@@ -743,20 +755,7 @@ async fn churn_key_packages(directory: &mut DirectoryClient<Channel>, user: &Use
         let key_packages: Vec<Vec<u8>> = (0u8..count)
             .map(|i| vec![round.wrapping_mul(100).wrapping_add(i); len])
             .collect();
-        let digest = body::publish_key_packages_replacing(&key_packages, &[]);
-        let auth = user
-            .owner_auth(directory, OwnerMethod::PublishKeyPackages, digest)
-            .await;
-        directory
-            .publish_key_packages(PublishKeyPackagesRequest {
-                handle: user.handle.as_str().into(),
-                key_packages,
-                last_resort: Vec::new(),
-                auth: Some(auth),
-                replace: true,
-            })
-            .await
-            .unwrap();
+        publish(directory, user, key_packages, Vec::new(), true).await;
     }
 }
 

@@ -42,8 +42,10 @@ fn sibling(db_dir: &Path, suffix: &str) -> PathBuf {
     db_dir.with_file_name(name)
 }
 
-/// Opens a database without sled's background flush timer: compaction flushes explicitly.
-fn open(dir: &Path) -> Result<sled::Db, StoreError> {
+/// Opens a database without sled's background flush timer: compaction flushes explicitly
+/// (and tests that write a database by hand reopen it at once, with no timer thread holding
+/// its lock).
+pub(super) fn open(dir: &Path) -> Result<sled::Db, StoreError> {
     Ok(sled::Config::new().path(dir).flush_every_ms(None).open()?)
 }
 

@@ -234,7 +234,7 @@ impl EnvelopeLog {
     pub(super) fn reader(&self) -> Reader<'_> {
         Reader {
             log: self,
-            open: None,
+            open: LastOpened::default(),
         }
     }
 
@@ -275,20 +275,9 @@ impl EnvelopeLog {
 
     /// Replaces the bytes at each location with zeros, freeing their blocks where it can.
     fn erase(&self, locations: &[Location]) -> Result<(), StoreError> {
-        let mut open: Option<(u64, Option<File>)> = None;
+        let mut open = LastOpened::default();
         for location in locations {
-            if open.as_ref().map(|(number, _)| *number) != Some(location.segment) {
-                let file = match OpenOptions::new()
-                    .write(true)
-                    .open(segment_path(&self.dir, location.segment))
-                {
-                    Ok(file) => Some(file),
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(error) => return Err(io(error)),
-                };
-                open = Some((location.segment, file));
-            }
-            if let Some((_, Some(file))) = &open {
+            if let Some(file) = open.segment(&self.dir, location.segment)? {
                 // A hole reads as zeros and gives the blocks back to the file system; where
                 // holes cannot be punched, zeros are written over the bytes instead.
                 let punched = rustix::fs::fallocate(
@@ -344,11 +333,34 @@ impl EnvelopeLog {
     }
 }
 
+/// The segment a run of reads or erasures opened last, kept for the next location (a fetch
+/// or an acknowledgement is mostly one segment).
+#[derive(Default)]
+struct LastOpened(Option<(u64, Option<File>)>);
+
+impl LastOpened {
+    /// Segment `number` of the log in `dir`, or `None` if it does not exist.
+    fn segment(&mut self, dir: &Path, number: u64) -> Result<Option<&File>, StoreError> {
+        if self.0.as_ref().map(|(open, _)| *open) != Some(number) {
+            let file = match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(segment_path(dir, number))
+            {
+                Ok(file) => Some(file),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+                Err(error) => return Err(io(error)),
+            };
+            self.0 = Some((number, file));
+        }
+        Ok(self.0.as_ref().and_then(|(_, file)| file.as_ref()))
+    }
+}
+
 /// Reads envelopes from the log (see [`EnvelopeLog::reader`]).
 pub(super) struct Reader<'a> {
     log: &'a EnvelopeLog,
-    /// The segment last opened, `None` inside if it does not exist.
-    open: Option<(u64, Option<File>)>,
+    open: LastOpened,
 }
 
 impl Reader<'_> {
@@ -356,15 +368,7 @@ impl Reader<'_> {
     /// appended: a segment a crash or an operator removed, or bytes a power loss kept from
     /// the disk (possible only for a deposit that was never acknowledged).
     pub(super) fn read(&mut self, location: Location) -> Result<Option<Vec<u8>>, StoreError> {
-        if self.open.as_ref().map(|(number, _)| *number) != Some(location.segment) {
-            let file = match File::open(segment_path(&self.log.dir, location.segment)) {
-                Ok(file) => Some(file),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-                Err(error) => return Err(io(error)),
-            };
-            self.open = Some((location.segment, file));
-        }
-        let Some((_, Some(file))) = &self.open else {
+        let Some(file) = self.open.segment(&self.log.dir, location.segment)? else {
             return Ok(None);
         };
         // Checked before allocating: a corrupt location may claim gigabytes.

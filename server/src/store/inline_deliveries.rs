@@ -13,6 +13,7 @@ use sled::Transactional;
 use super::inbox::encode_delivery;
 use super::keys::read_u64;
 use super::{SledStore, StoreError};
+use crate::metrics::Kind;
 
 /// Name of the tree older relays kept envelopes in.
 const INLINE_TREE: &str = "inbox";
@@ -43,6 +44,7 @@ impl SledStore {
                     .ok_or(StoreError::Corrupt("inbox delivery"))?;
                 let location = self.envelopes.append(envelope)?;
                 batch.push((key, encode_delivery(received_at_ms, location)));
+                self.metrics.stored_add(Kind::Inbox, location.len());
             }
             if batch.is_empty() {
                 break;
@@ -74,6 +76,7 @@ impl SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::compact::open as open_untimed;
     use crate::store::FlushPolicy;
     use parley_crypto::handle::Handle;
 
@@ -96,11 +99,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             // What an older relay left: deliveries inline, counters beside them.
-            let db = sled::Config::new()
-                .path(dir.path())
-                .flush_every_ms(None)
-                .open()
-                .unwrap();
+            let db = open_untimed(dir.path()).unwrap();
             let inbox = db.open_tree(INLINE_TREE).unwrap();
             for id in 1..=1200u64 {
                 let envelope = [u8::try_from(id % 251).unwrap(); 300];
@@ -121,6 +120,11 @@ mod tests {
             db.flush().unwrap();
         }
         let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
+        // The stored-bytes gauge counts what was moved in.
+        assert!(store.metrics.render().contains(&format!(
+            "parley_stored_bytes{{kind=\"inbox\"}} {}\n",
+            1200 * 300 + 5
+        )));
         assert!(!store
             .db
             .tree_names()
@@ -168,11 +172,7 @@ mod tests {
     fn a_corrupt_inline_delivery_fails_the_open_with_a_typed_error() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let db = sled::Config::new()
-                .path(dir.path())
-                .flush_every_ms(None)
-                .open()
-                .unwrap();
+            let db = open_untimed(dir.path()).unwrap();
             db.open_tree(INLINE_TREE)
                 .unwrap()
                 .insert(key("alice", 1), &[1u8, 2, 3][..])

@@ -39,3 +39,10 @@ pub(super) fn key_suffix_u64(key: &[u8], what: &'static str) -> Result<u64, Stor
     let at = key.len().checked_sub(8).ok_or(StoreError::Corrupt(what))?;
     read_u64(key, at, what)
 }
+
+/// The part of a key before its final u64 (the handle prefix of a per-handle key); never empty.
+pub(super) fn key_prefix<'a>(key: &'a [u8], what: &'static str) -> Result<&'a [u8], StoreError> {
+    key.get(..key.len().saturating_sub(8))
+        .filter(|prefix| !prefix.is_empty())
+        .ok_or(StoreError::Corrupt(what))
+}

@@ -131,8 +131,12 @@ impl SledStore {
         }
         let db = config.open()?;
         let deliveries = db.open_tree("deliveries")?;
-        let (envelopes, lost) =
-            EnvelopeLog::open(dir, SledStore::delivery_locations(&deliveries)?)?;
+        // One scan of the deliveries serves the envelope log and the stored-bytes gauge.
+        let locations = SledStore::delivery_locations(&deliveries)?;
+        let inbox_bytes = locations
+            .iter()
+            .fold(0u64, |total, location| total.saturating_add(location.len()));
+        let (envelopes, lost) = EnvelopeLog::open(dir, locations)?;
         let envelopes = Arc::new(envelopes);
         let store = SledStore {
             directory: db.open_tree("directory")?,
@@ -159,11 +163,12 @@ impl SledStore {
         if store.db.drop_tree("blob_chunks")? {
             tracing::warn!("dropped the blob_chunks tree of an older relay");
         }
+        // Set before the two steps below, which count what they move in and take out.
+        store.metrics.stored_set(Kind::Inbox, inbox_bytes);
         store.migrate_inline_deliveries()?;
         store.forget_lost_deliveries(&lost)?;
         store.forget_lost_blobs()?;
         store.repair_group_logs()?;
-        store.metrics.stored_set(Kind::Inbox, store.inbox_bytes()?);
         store.metrics.stored_set(Kind::Group, store.group_bytes()?);
         Ok(store)
     }
