@@ -37,7 +37,7 @@ pub fn read_store(
     handles: &[Vec<u8>],
     groups: &[[u8; 32]],
 ) -> Result<usize, RelayError> {
-    let store = SledStore::open_single_threaded_unflushed(dir)?;
+    let store = SledStore::open_unflushed(dir)?;
     let mut decoded = 0usize;
     for raw in handles {
         let Ok(handle) = Handle::from_bytes(raw) else {
@@ -97,7 +97,7 @@ impl Handlers {
     /// Opens (or creates) a database in `dir` with the default limits; writes are not
     /// flushed to disk.
     pub fn open(dir: &Path) -> Result<Handlers, RelayError> {
-        let store = SledStore::open_single_threaded_unflushed(dir)?;
+        let store = SledStore::open_unflushed(dir)?;
         let (trigger, signal) = shutdown::channel();
         let state: Arc<RelayState> = RelayState::new(
             Arc::new(store),
