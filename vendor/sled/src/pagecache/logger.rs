@@ -467,6 +467,19 @@ impl Drop for Log {
             self.config.file.sync_all().unwrap();
         }
 
+        // Parley: a log buffer sealed by a full reservation is written by an I/O
+        // thread that holds the buffers, and through them the database's file and
+        // its lock, a moment after it has woken the flush above. Wait for such
+        // writes (bounded), so that the database can be opened again as soon as
+        // its last handle has dropped.
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while Arc::strong_count(&self.iobufs) > 1
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+
         debug!("IoBufs dropped");
     }
 }
