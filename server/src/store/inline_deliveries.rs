@@ -80,21 +80,6 @@ mod tests {
     use crate::store::FlushPolicy;
     use parley_crypto::handle::Handle;
 
-    /// Opens the store a test just wrote by hand: sled's background threads can hold the
-    /// file lock for a moment after the last handle dropped (CI saw it once), so the open
-    /// waits for them rather than failing on a lock nothing else holds.
-    fn open_after_writing(dir: &std::path::Path) -> Result<SledStore, StoreError> {
-        for _ in 0..50 {
-            match SledStore::open(dir, FlushPolicy::GroupCommit) {
-                Err(error) if format!("{error:?}").contains("could not acquire lock") => {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                other => return other,
-            }
-        }
-        SledStore::open(dir, FlushPolicy::GroupCommit)
-    }
-
     /// `u8 len | handle | u64 id`, as the older relay keyed its deliveries.
     fn key(handle: &str, id: u64) -> Vec<u8> {
         let mut key = vec![u8::try_from(handle.len()).unwrap()];
@@ -134,7 +119,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let store = open_after_writing(dir.path()).unwrap();
+        let store = SledStore::open(dir.path(), FlushPolicy::GroupCommit).unwrap();
         // The stored-bytes gauge counts what was moved in.
         assert!(store.metrics.render().contains(&format!(
             "parley_stored_bytes{{kind=\"inbox\"}} {}\n",
@@ -194,7 +179,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let opened = open_after_writing(dir.path());
+        let opened = SledStore::open(dir.path(), FlushPolicy::GroupCommit);
         assert!(matches!(opened, Err(StoreError::Corrupt(_))));
     }
 }

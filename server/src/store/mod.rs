@@ -114,7 +114,7 @@ impl SledStore {
     #[cfg(feature = "fuzzing")]
     pub(crate) fn open_unflushed(dir: &Path) -> Result<SledStore, StoreError> {
         let cache = LimitsConfig::default().storage_cache_bytes;
-        SledStore::open_config(dir, FlushPolicy::Disabled, cache, true)
+        SledStore::open_with_cache(dir, FlushPolicy::Disabled, cache)
     }
 
     /// Opens the database in `dir`; `timer`: whether sled flushes by itself every 500 ms.

@@ -8,17 +8,6 @@ fn pass(s: &str) -> Passphrase {
 }
 
 fn open(dir: &Path, p: &str) -> Result<Store, OpenFailure> {
-    // sled's background threads can hold the database's file lock for a moment after the last
-    // handle of a store dropped a line earlier (CI saw a reopen fail on it once); a test that
-    // reopens waits for them rather than failing on a lock no other store holds.
-    for _ in 0..50 {
-        match Store::open(dir, &pass(p), KdfParams::insecure_for_tests()) {
-            Err(OpenFailure::Store(e)) if e.to_string().contains("could not acquire lock") => {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            other => return other,
-        }
-    }
     Store::open(dir, &pass(p), KdfParams::insecure_for_tests())
 }
 
