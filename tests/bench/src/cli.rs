@@ -78,6 +78,8 @@ pub(crate) enum Command {
     /// A room of G members posting M messages per second in total, senders taken in turn:
     /// throughput and delivery latency to every other member. Without --rate, first finds
     /// the most the room sustains (senders posting back to back), then runs at half of it.
+    /// The disk's own flush latency (a 4 KiB write and fdatasync in TMPDIR every 10 ms) is
+    /// sampled during the load and printed beside it: every message waits for two flushes.
     Group {
         /// Members of the room (2 to 100).
         #[arg(long, default_value_t = 10)]
@@ -90,7 +92,8 @@ pub(crate) enum Command {
         seconds: u64,
     },
     /// One message at a time to a room of N members: the time until all the others have
-    /// decrypted it, and what the relay stored for it.
+    /// decrypted it, and what the relay stored for it, with the disk's own flush latency
+    /// sampled in the same seconds (as in `group`).
     Fanout {
         /// Members of the room (2 to 100).
         #[arg(long, default_value_t = 100)]

@@ -76,6 +76,38 @@ fn fanout_is_one_upload_per_message_decrypted_by_every_member() {
     );
     assert!(figure(&report, "all 3 decrypted, p99")["met"].is_boolean());
     assert_eq!(value(&report, "messages shown twice"), 0.0);
+    disk_flushes_were_sampled(&report);
+}
+
+/// The disk's flush latency, sampled in the same seconds as the deliveries: ordered
+/// quantiles and a stall count within the number of samples.
+fn disk_flushes_were_sampled(report: &Value) {
+    let label = "disk flush (4 KiB + fdatasync in TMPDIR, every 10 ms)";
+    let p50 = value(report, &format!("{label} p50"));
+    let p99 = value(report, &format!("{label} p99"));
+    let max = value(report, &format!("{label} max"));
+    assert!(0.0 <= p50 && p50 <= p99 && p99 <= max, "{report:#}");
+    let stalls = report["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("disk flushes over 10 ms, of ")
+        })
+        .unwrap_or_else(|| panic!("no stall count in {report:#}"));
+    let of: f64 = stalls["name"]
+        .as_str()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(of >= 1.0, "{report:#}");
+    assert!(stalls["value"].as_f64().unwrap() <= of, "{report:#}");
 }
 
 #[test]
@@ -123,6 +155,7 @@ fn group_finds_its_maximum_then_loads_at_half_of_it() {
     assert_eq!(value(&report, "uploads per message"), 1.0);
     assert!(figure(&report, "delivery p99")["met"].is_boolean());
     assert_eq!(value(&report, "messages shown twice"), 0.0);
+    disk_flushes_were_sampled(&report);
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.contains("<svg"), "{svg}");
 }

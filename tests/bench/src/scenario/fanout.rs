@@ -41,6 +41,7 @@ pub(crate) async fn run(
     let mut deliveries = Latencies::default();
     let mut arrivals = Arrivals::default();
     let start = Instant::now();
+    let flushes = baseline::disk_flush::FlushProbe::start(baseline::disk_flush::INTERVAL)?;
     let (mut cpu_before, mut relay_before, mut stored_before) = (None, None, None);
     for seq in 0..WARM_UP + messages as u64 {
         if seq == WARM_UP {
@@ -63,6 +64,7 @@ pub(crate) async fn run(
         }
         everyone.push(last - sent);
     }
+    let flushes = flushes.finish()?;
     let clients_cpu = Usage::own()?
         .cpu
         .saturating_sub(cpu_before.map_or(Duration::ZERO, |u| u.cpu));
@@ -89,6 +91,9 @@ pub(crate) async fn run(
             .target(format!("<= {} ms", TARGET.as_millis()), p99 <= TARGET),
     );
     report.latency("one member decrypted", &deliveries);
+    for figure in baseline::disk_flush::figures(flushes) {
+        report.push(figure);
+    }
     report.push(super::repeats_figure(arrivals.repeated));
     let per_delivery =
         clients_cpu.as_secs_f64() * 1e6 / (messages as f64 * members as f64).max(1.0);

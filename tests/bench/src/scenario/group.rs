@@ -76,7 +76,10 @@ pub(crate) async fn run(
     report.parameter("rate", format!("{rate:.1}"));
     let relay_before = relay.usage();
     let stored_before = super::accepted(relay, "group").await?;
-    let load = run_load(&people, &room, common.payload, Some(rate), window, 1 << 40).await?;
+    let flushes = baseline::disk_flush::FlushProbe::start(baseline::disk_flush::INTERVAL)?;
+    let load = run_load(&people, &room, common.payload, Some(rate), window, 1 << 40).await;
+    let flushes = flushes.finish()?;
+    let load = load?;
     let stored = super::accepted_since(stored_before, super::accepted(relay, "group").await?);
 
     let raw = baseline::tonic_unary::RawServer::start().await?;
@@ -97,6 +100,9 @@ pub(crate) async fn run(
                 value < P99_TARGET,
             );
         }
+        report.push(figure);
+    }
+    for figure in baseline::disk_flush::figures(flushes) {
         report.push(figure);
     }
     if let Some((count, bytes)) = stored {
