@@ -41,7 +41,7 @@ pub(crate) async fn run(
     let mut deliveries = Latencies::default();
     let mut arrivals = Arrivals::default();
     let start = Instant::now();
-    let flushes = baseline::disk_flush::FlushProbe::start(baseline::disk_flush::INTERVAL)?;
+    let flushes = baseline::disk_flush::FlushProbe::start()?;
     let (mut cpu_before, mut relay_before, mut stored_before) = (None, None, None);
     for seq in 0..WARM_UP + messages as u64 {
         if seq == WARM_UP {

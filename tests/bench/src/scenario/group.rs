@@ -76,7 +76,7 @@ pub(crate) async fn run(
     report.parameter("rate", format!("{rate:.1}"));
     let relay_before = relay.usage();
     let stored_before = super::accepted(relay, "group").await?;
-    let flushes = baseline::disk_flush::FlushProbe::start(baseline::disk_flush::INTERVAL)?;
+    let flushes = baseline::disk_flush::FlushProbe::start()?;
     let load = run_load(&people, &room, common.payload, Some(rate), window, 1 << 40).await;
     let flushes = flushes.finish()?;
     let load = load?;
