@@ -7,7 +7,7 @@
 //! tail shows the disk, not Parley; this puts the disk's own tail beside the delivery's, from
 //! the same seconds.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -36,7 +36,6 @@ const PAGES: u64 = 256;
 pub(crate) struct FlushProbe {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<anyhow::Result<Vec<Duration>>>>,
-    _file: NamedTempFile,
 }
 
 impl FlushProbe {
@@ -46,21 +45,17 @@ impl FlushProbe {
     }
 
     fn every(interval: Duration) -> anyhow::Result<FlushProbe> {
+        // The thread owns the file: it is removed when the thread ends.
         let file = NamedTempFile::new().context("creating the disk flush probe's file")?;
-        let handle = OpenOptions::new()
-            .write(true)
-            .open(file.path())
-            .context("opening the disk flush probe's file")?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("disk-flush-probe".into())
-            .spawn(move || probe(&handle, interval, &flag))
+            .spawn(move || probe(file.as_file(), interval, &flag))
             .context("starting the disk flush probe")?;
         Ok(FlushProbe {
             stop,
             thread: Some(thread),
-            _file: file,
         })
     }
 
@@ -81,7 +76,8 @@ impl Drop for FlushProbe {
     }
 }
 
-/// The probe's figures: its p50, p99 and slowest flush, and how many flushes stalled.
+/// The probe's figures: its p50, p99 and slowest flush, how many flushes it made and how many
+/// of them stalled.
 pub(crate) fn figures(mut samples: Vec<Duration>) -> Vec<Figure> {
     samples.sort();
     let label = format!(
@@ -106,12 +102,9 @@ pub(crate) fn figures(mut samples: Vec<Duration>) -> Vec<Figure> {
             ms(samples.last().copied().unwrap_or_default()),
             "ms",
         ),
+        Figure::plain("disk flushes sampled", samples.len() as f64, ""),
         Figure::plain(
-            format!(
-                "disk flushes over {} ms, of {}",
-                STALL.as_millis(),
-                samples.len()
-            ),
+            format!("disk flushes over {} ms", STALL.as_millis()),
             stalls as f64,
             "",
         ),
@@ -161,9 +154,10 @@ mod tests {
             Duration::from_millis(11),
         ];
         let figures = figures(samples);
-        assert_eq!(figures.len(), 4);
+        assert_eq!(figures.len(), 5);
         assert_eq!(figures[2].value, 50.0);
-        assert_eq!(figures[3].value, 2.0);
-        assert!(figures[3].name.ends_with("of 4"), "{}", figures[3].name);
+        assert_eq!(figures[3].value, 4.0);
+        assert_eq!(figures[4].name, "disk flushes over 10 ms");
+        assert_eq!(figures[4].value, 2.0);
     }
 }
