@@ -5,13 +5,13 @@
 //! checks what a hostile relay could send and verify the promise each passed check makes to
 //! the code after it: an `Err` here is a broken promise, which the fuzz target turns into a
 //! crash. A refused response is `Ok(false)`. The local store's journal record, read back
-//! when a store opens, is checked the same way.
+//! when a store opens, is checked the same way, and so is a stored record of MLS state.
 
 use parley_crypto::mls::GroupId;
 use parley_proto::v1 as proto;
 
 use crate::state::relay::types::{Delivery, GroupNotice, ReadPage};
-use crate::state::store::journal;
+use crate::state::store::{journal, mls_record};
 
 /// Checks a read of epoch `epoch` from `from_seq`; when it passes, every entry must be of
 /// that epoch, from `from_seq` on, below the page's `next_seq`, in increasing order and not
@@ -89,4 +89,31 @@ pub fn store_journal(record: &[u8]) -> Result<bool, String> {
         ));
     }
     Ok(true)
+}
+
+/// Reads a stored MLS record (OpenMLS's state in its compact form, or JSON written before
+/// it) as a damaged or tampered disk would hold it. When a compact record reads, its text
+/// must be JSON, and that JSON made compact again must read as the same text: what OpenMLS
+/// is handed when the store opens is what was stored.
+pub fn store_mls_record(record: &[u8]) -> Result<bool, String> {
+    let Ok(json) = mls_record::to_json(record) else {
+        return Ok(false);
+    };
+    if record.first() != Some(&mls_record::FORMAT) {
+        return Ok(true);
+    }
+    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&json) {
+        return Err(format!(
+            "a compact record read as text that is not JSON: {e}"
+        ));
+    }
+    let again = mls_record::compact(&json)
+        .map_err(|e| format!("the text a compact record read as is refused: {e}"))?;
+    match mls_record::to_json(&again) {
+        Ok(text) if text == json => Ok(true),
+        Ok(_) => Err("a compact record's text reads differently once made compact again".into()),
+        Err(e) => Err(format!(
+            "a compact record's text made compact again does not read: {e}"
+        )),
+    }
 }

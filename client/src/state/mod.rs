@@ -192,7 +192,7 @@ impl Ctx<'_> {
     pub(crate) fn stage_mls(&mut self, batch: &mut StoreBatch) {
         for (key, value) in self.session.mls.take_changes() {
             match value {
-                Some(value) => batch.put_raw(Key::Mls(&key), &value),
+                Some(value) => batch.put_mls(Key::Mls(&key), &value),
                 None => batch.remove(Key::Mls(&key)),
             }
         }

@@ -27,6 +27,7 @@ pub(crate) mod journal;
 mod kept_read;
 mod key_file;
 mod keys;
+pub(crate) mod mls_record;
 pub(crate) mod records;
 
 use std::collections::BTreeMap;
@@ -135,6 +136,15 @@ impl StoreBatch {
     pub(crate) fn put_raw(&mut self, key: Key<'_>, value: &[u8]) {
         self.ops
             .push((key.slot(), Some(Zeroizing::new(value.to_vec()))));
+    }
+
+    /// Writes a value of OpenMLS's state (JSON, as OpenMLS encodes it) in its compact form
+    /// ([`mls_record`]); a value that is not JSON is kept as it is, which reads back too.
+    pub(crate) fn put_mls(&mut self, key: Key<'_>, json: &[u8]) {
+        match mls_record::compact(json) {
+            Ok(record) => self.ops.push((key.slot(), Some(record))),
+            Err(_) => self.put_raw(key, json),
+        }
     }
 
     /// Writes a serialized record.
@@ -513,6 +523,17 @@ impl Store {
             .values()
             .map(|v| Ok(v?.to_vec()))
             .collect()
+    }
+
+    /// How many MLS records are compact, and how many JSON, for tests.
+    #[cfg(feature = "test-support")]
+    pub(crate) fn mls_record_forms_for_tests(&self) -> Result<(usize, usize), StoreError> {
+        let records = self.scan_raw(Prefix::Mls)?;
+        let compact = records
+            .iter()
+            .filter(|(_, record)| record.first() == Some(&mls_record::FORMAT))
+            .count();
+        Ok((compact, records.len() - compact))
     }
 
     /// The raw store key, for tests that search the disk for it.
