@@ -91,29 +91,24 @@ pub fn store_journal(record: &[u8]) -> Result<bool, String> {
     Ok(true)
 }
 
-/// Reads a stored MLS record (OpenMLS's state in its compact form, or JSON written before
-/// it) as a damaged or tampered disk would hold it. When a compact record reads, its text
-/// must be JSON, and that JSON made compact again must read as the same text: what OpenMLS
-/// is handed when the store opens is what was stored.
+/// Reads a stored MLS record (OpenMLS's JSON with its byte arrays packed, or JSON written
+/// before packing) as a damaged or tampered disk would hold it. When a packed record reads,
+/// its text packed again must read as exactly that text: what OpenMLS is handed when the
+/// store opens is what was stored.
 pub fn store_mls_record(record: &[u8]) -> Result<bool, String> {
-    let Ok(json) = mls_record::to_json(record) else {
+    let Ok(text) = mls_record::to_json(record) else {
         return Ok(false);
     };
     if record.first() != Some(&mls_record::FORMAT) {
         return Ok(true);
     }
-    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&json) {
-        return Err(format!(
-            "a compact record read as text that is not JSON: {e}"
-        ));
-    }
-    let again = mls_record::compact(&json)
-        .map_err(|e| format!("the text a compact record read as is refused: {e}"))?;
+    let again = mls_record::compact(&text)
+        .map_err(|e| format!("the text a packed record read as cannot be packed: {e}"))?;
     match mls_record::to_json(&again) {
-        Ok(text) if text == json => Ok(true),
-        Ok(_) => Err("a compact record's text reads differently once made compact again".into()),
+        Ok(same) if same == text => Ok(true),
+        Ok(_) => Err("a packed record's text reads differently once packed again".into()),
         Err(e) => Err(format!(
-            "a compact record's text made compact again does not read: {e}"
+            "a packed record's text packed again does not read: {e}"
         )),
     }
 }
