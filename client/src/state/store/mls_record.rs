@@ -265,4 +265,31 @@ mod tests {
             MlsRecordError::Truncated
         );
     }
+
+    #[test]
+    fn any_text_without_nul_reads_back_exactly_and_any_record_reads_or_is_refused() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+        let alphabet = b"[]0123456789,\"\\ x\x00\x01";
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..40);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            if !bytes.contains(&BYTES) {
+                assert_eq!(
+                    unpacked(&bytes),
+                    bytes,
+                    "{:?}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
+            let mut record = vec![FORMAT];
+            record.extend_from_slice(&bytes);
+            if let Ok(text) = to_json(&record) {
+                assert!(!text.contains(&BYTES));
+                assert_eq!(to_json(&compact(&text).unwrap()).unwrap(), text);
+            }
+        }
+    }
 }
