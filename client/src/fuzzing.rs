@@ -102,7 +102,7 @@ pub fn store_mls_record(record: &[u8]) -> Result<bool, String> {
     if record.first() != Some(&mls_record::FORMAT) {
         return Ok(true);
     }
-    let again = mls_record::compact(&text)
+    let again = mls_record::pack(&text)
         .map_err(|e| format!("the text a packed record read as cannot be packed: {e}"))?;
     match mls_record::to_json(&again) {
         Ok(same) if same == text => Ok(true),

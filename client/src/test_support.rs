@@ -60,8 +60,8 @@ impl Client {
         self.inner.store.flushes_for_tests()
     }
 
-    /// How many records of MLS state the store holds in the compact form, and how many as
-    /// OpenMLS's JSON (as versions before the compact form wrote them), so that tests can see
+    /// How many records of MLS state the store holds packed, and how many as OpenMLS's
+    /// JSON (as versions before packing wrote them), so that tests can see
     /// which form the client writes.
     #[doc(hidden)]
     pub fn mls_record_forms_for_tests(&self) -> Result<(usize, usize), ClientError> {

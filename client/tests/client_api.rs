@@ -369,10 +369,10 @@ async fn a_reopened_client_continues_where_it_left_off() {
         .await
         .unwrap();
     assert_eq!(texts(&bob.sync().await.unwrap().messages).len(), 1);
-    // Both wrote their MLS state in the compact form only (what the reopening reads back).
+    // Both wrote their MLS state packed only (what the reopening reads back).
     for client in [&alice, &bob] {
-        let (compact, json) = client.mls_record_forms_for_tests().unwrap();
-        assert!(compact > 0 && json == 0, "{compact} compact, {json} JSON");
+        let (packed, json) = client.mls_record_forms_for_tests().unwrap();
+        assert!(packed > 0 && json == 0, "{packed} packed, {json} JSON");
     }
     drop(alice);
     drop(bob);

@@ -1,6 +1,6 @@
-//! A record of OpenMLS's state in the client's local store (its compact form of OpenMLS's
-//! JSON, read back into JSON when the store opens), as a damaged or tampered disk would
-//! hold it. A record that reads must give JSON that reads the same once made compact again.
+//! A record of OpenMLS's state in the client's local store (OpenMLS's JSON with its byte
+//! arrays packed, unpacked when the store opens), as a damaged or tampered disk would hold
+//! it. A record that reads must give text that reads as exactly itself once packed again.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

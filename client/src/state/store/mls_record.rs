@@ -40,7 +40,7 @@ pub(crate) enum MlsRecordError {
 }
 
 /// The packed form of `json`, OpenMLS's JSON text of one value.
-pub(crate) fn compact(json: &[u8]) -> Result<Zeroizing<Vec<u8>>, MlsRecordError> {
+pub(crate) fn pack(json: &[u8]) -> Result<Zeroizing<Vec<u8>>, MlsRecordError> {
     if json.contains(&BYTES) {
         return Err(MlsRecordError::NotJson);
     }
@@ -190,7 +190,7 @@ mod tests {
     use super::*;
 
     fn unpacked(json: &[u8]) -> Vec<u8> {
-        let record = compact(json).unwrap();
+        let record = pack(json).unwrap();
         assert_eq!(record[0], FORMAT);
         to_json(&record).unwrap().to_vec()
     }
@@ -217,13 +217,13 @@ mod tests {
     fn byte_arrays_are_packed_and_nothing_else() {
         let bytes: Vec<u8> = (0..=255).cycle().take(4096).collect();
         let json = serde_json::to_vec(&serde_json::json!({ "secret": { "vec": bytes } })).unwrap();
-        let record = compact(&json).unwrap();
+        let record = pack(&json).unwrap();
         // Format, the text around the array, the marker and a two-byte length.
         let around = br#"{"secret":{"vec":}}"#.len();
         assert_eq!(record.len(), 1 + around + 3 + 4096);
         assert!(record.len() * 3 < json.len());
         let strings = br#"["[1,2,3]","[4,5]"]"#;
-        assert_eq!(compact(strings).unwrap()[1..], strings[..]);
+        assert_eq!(pack(strings).unwrap()[1..], strings[..]);
     }
 
     #[test]
@@ -235,12 +235,12 @@ mod tests {
 
     #[test]
     fn a_value_with_a_nul_byte_is_refused() {
-        assert_eq!(compact(b"\"a\x00b\"").unwrap_err(), MlsRecordError::NotJson);
+        assert_eq!(pack(b"\"a\x00b\"").unwrap_err(), MlsRecordError::NotJson);
     }
 
     #[test]
     fn damaged_records_are_refused_with_their_reason() {
-        let good = compact(br#"{"k":[1,2,3]}"#).unwrap();
+        let good = pack(br#"{"k":[1,2,3]}"#).unwrap();
         let marker = good.iter().position(|b| *b == BYTES).unwrap();
         for cut in marker + 1..good.len() - 1 {
             assert_eq!(
@@ -288,7 +288,7 @@ mod tests {
             record.extend_from_slice(&bytes);
             if let Ok(text) = to_json(&record) {
                 assert!(!text.contains(&BYTES));
-                assert_eq!(to_json(&compact(&text).unwrap()).unwrap(), text);
+                assert_eq!(to_json(&pack(&text).unwrap()).unwrap(), text);
             }
         }
     }

@@ -138,10 +138,10 @@ impl StoreBatch {
             .push((key.slot(), Some(Zeroizing::new(value.to_vec()))));
     }
 
-    /// Writes a value of OpenMLS's state (JSON, as OpenMLS encodes it) in its compact form
-    /// ([`mls_record`]); a value that is not JSON is kept as it is, which reads back too.
+    /// Writes a value of OpenMLS's state (JSON, as OpenMLS encodes it) with its byte arrays
+    /// packed ([`mls_record`]); a value packing refuses is kept as it is, which reads back too.
     pub(crate) fn put_mls(&mut self, key: Key<'_>, json: &[u8]) {
-        match mls_record::compact(json) {
+        match mls_record::pack(json) {
             Ok(record) => self.ops.push((key.slot(), Some(record))),
             Err(_) => self.put_raw(key, json),
         }
@@ -525,15 +525,15 @@ impl Store {
             .collect()
     }
 
-    /// How many MLS records are compact, and how many JSON, for tests.
+    /// How many MLS records are packed, and how many plain JSON, for tests.
     #[cfg(feature = "test-support")]
     pub(crate) fn mls_record_forms_for_tests(&self) -> Result<(usize, usize), StoreError> {
         let records = self.scan_raw(Prefix::Mls)?;
-        let compact = records
+        let packed = records
             .iter()
             .filter(|(_, record)| record.first() == Some(&mls_record::FORMAT))
             .count();
-        Ok((compact, records.len() - compact))
+        Ok((packed, records.len() - packed))
     }
 
     /// The raw store key, for tests that search the disk for it.
