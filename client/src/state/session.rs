@@ -58,9 +58,10 @@ pub(crate) fn load_session(store: &Store, settings: &Settings) -> Result<Session
         .scan_raw(Prefix::Mls)?
         .into_iter()
         .map(|(key, record)| {
-            let json = mls_record::to_json(&record)
+            let mut json = mls_record::to_json(&record)
                 .map_err(|_| StoreError::Corrupt("an MLS record does not read"))?;
-            Ok((key, json.to_vec()))
+            // OpenMLS's storage takes plain vectors: the text is moved there, not copied again.
+            Ok((key, std::mem::take(&mut *json)))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     let mut mls = Mls::new(handle.clone(), &identity, state)?;
